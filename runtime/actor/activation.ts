@@ -1,0 +1,336 @@
+/**
+ * One live instance of an actor: its mailbox, its state and the revision it was loaded at, its
+ * timers, and an explicit lifecycle:
+ *
+ *   created -> activating -> active -> deactivating -> deactivated
+ *                  |            |
+ *                  +-> failed   +-> stood-down (a save lost the revision race)
+ *
+ * Turns run one at a time. A turn's state change is saved before its reply is sent; a turn that
+ * throws leaves the state as it was before the turn.
+ */
+import {
+  DeadlineExceededError,
+  HostShuttingDownError,
+  OverloadedError,
+  type TroupeError,
+} from "../errors.js";
+import type { Logger } from "../log.js";
+import { decode, encode } from "../messaging/codec.js";
+import { type Actor, constructWithContext } from "./actor.js";
+import type { ActorContext } from "./actor-context.js";
+import type { ActorType } from "./actor-type.js";
+import { Mailbox } from "./mailbox.js";
+import type { StateStore } from "./state-store.js";
+import { remainingInTurn, runInTurn } from "./turn-context.js";
+
+export type ActivationStatus =
+  | "created"
+  | "activating"
+  | "active"
+  | "deactivating"
+  | "deactivated"
+  | "failed"
+  | "stood-down";
+
+/** One unit of work for an actor. `settle` is called exactly once per turn. */
+export interface Turn {
+  /** Handler name, or undefined for a timer callback. */
+  readonly method: string | undefined;
+  readonly args: unknown[];
+  readonly callback?: (() => unknown) | undefined;
+  /** `performance.now()` deadline; the turn is skipped if it has not started by then. */
+  readonly deadline: number;
+  settle(outcome: TurnOutcome): void;
+}
+
+export type TurnOutcome =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: unknown; readonly expired?: boolean };
+
+/** What an activation needs from its catalog. */
+export interface ActivationHost {
+  readonly type: ActorType;
+  readonly store: StateStore | undefined;
+  readonly logger: Logger;
+  readonly contextServices: Pick<ActorContext, "ref">;
+  /** Called when an activation stood down: it hands back the turns it did not run. */
+  onStoodDown(activation: Activation, unrun: Turn[]): void;
+  /** Called when activation failed (the waiting turns were already failed with the cause). */
+  onFailed(activation: Activation): void;
+}
+
+export class Activation {
+  status: ActivationStatus = "created";
+  /** `performance.now()` of the last call or tell (timers do not count). */
+  lastActive = performance.now();
+  private readonly mailbox: Mailbox<Turn>;
+  private running = false;
+  private instance: Actor<unknown> | undefined;
+  private revision = 0;
+  private savedBytes: Uint8Array | undefined;
+  private timers: Map<string, NodeJS.Timeout> | undefined;
+  private idleWaiters: (() => void)[] | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly host: ActivationHost,
+    /** Resolves when the previous activation of this id finished deactivating. */
+    private readonly previous: Promise<void> | undefined,
+  ) {
+    this.mailbox = new Mailbox(host.type.mailboxCapacity);
+  }
+
+  get queued(): number {
+    return this.mailbox.size;
+  }
+
+  get busy(): boolean {
+    return this.running || this.mailbox.size > 0;
+  }
+
+  /** Queues a turn; refuses with OverloadedError when the mailbox is full. */
+  enqueue(turn: Turn, options: { countsAsActivity?: boolean; unbounded?: boolean } = {}): void {
+    if (options.unbounded) this.mailbox.pushUnbounded(turn);
+    else if (!this.mailbox.push(turn)) {
+      turn.settle({
+        ok: false,
+        error: new OverloadedError(
+          `mailbox of ${this.host.type.name}/${this.id} is full (${this.mailbox.capacity} waiting calls)`,
+          { details: { actorType: this.host.type.name, actorId: this.id, capacity: this.mailbox.capacity } },
+        ),
+      });
+      return;
+    }
+    if (options.countsAsActivity !== false) this.lastActive = performance.now();
+    if (!this.running) void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.running = true;
+    try {
+      if (this.status === "created") await this.activate();
+      while (this.status === "active") {
+        const turn = this.mailbox.shift();
+        if (!turn) break;
+        await this.runTurn(turn);
+      }
+    } finally {
+      this.running = false;
+      if (this.mailbox.size > 0 && this.status === "active") void this.pump();
+      else this.notifyIdle();
+    }
+  }
+
+  private async activate(): Promise<void> {
+    this.status = "activating";
+    const type = this.host.type;
+    try {
+      if (this.previous) await this.previous;
+      const ctx = this.createContext();
+      this.instance = constructWithContext(ctx, () => new type.cls() as Actor<unknown>);
+      if (type.initialState && this.host.store) {
+        const stored = await this.host.store.load(this.id);
+        if (stored) {
+          this.instance.state = decode(stored.bytes);
+          this.revision = stored.revision;
+          this.savedBytes = stored.bytes;
+        } else {
+          this.instance.state = type.initialState();
+          this.revision = 0;
+          this.savedBytes = undefined;
+        }
+      }
+      if (this.instance.onActivate) {
+        const instance = this.instance;
+        await runInTurn({ deadline: Number.POSITIVE_INFINITY }, () => instance.onActivate?.());
+        await this.saveIfChanged();
+      }
+      this.status = "active";
+    } catch (err) {
+      this.status = "failed";
+      this.host.logger.error("activation failed", { actorType: type.name, actorId: this.id, err });
+      for (const turn of this.mailbox.takeAll()) turn.settle({ ok: false, error: err });
+      this.host.onFailed(this);
+    }
+  }
+
+  private async runTurn(turn: Turn): Promise<void> {
+    if (performance.now() > turn.deadline) {
+      turn.settle({
+        ok: false,
+        expired: true,
+        error: new DeadlineExceededError(
+          `deadline passed before the turn of ${this.host.type.name}.${turn.method ?? "timer"} started`,
+          { details: { actorType: this.host.type.name, method: turn.method ?? "timer" } },
+        ),
+      });
+      return;
+    }
+    const instance = this.instance as Actor<unknown>;
+    let value: unknown;
+    try {
+      value = await runInTurn({ deadline: turn.deadline }, () => {
+        if (turn.callback) return turn.callback();
+        const fn = (instance as unknown as Record<string, (...a: unknown[]) => unknown>)[
+          turn.method as string
+        ];
+        return (fn as (...a: unknown[]) => unknown).apply(instance, turn.args);
+      });
+    } catch (err) {
+      this.rollBack();
+      turn.settle({ ok: false, error: err });
+      return;
+    }
+    try {
+      await this.saveIfChanged();
+    } catch (err) {
+      turn.settle({ ok: false, error: err });
+      if ((err as TroupeError).code === "TROUPE_STALE_ACTIVATION") this.standDown();
+      else this.rollBack();
+      return;
+    }
+    turn.settle({ ok: true, value });
+  }
+
+  /** Saves the state if its encoding differs from what was last saved or loaded. */
+  private async saveIfChanged(): Promise<void> {
+    const store = this.host.store;
+    if (!store || !this.host.type.initialState || !this.instance) return;
+    const bytes = encode(this.instance.state);
+    if (this.savedBytes && Buffer.compare(bytes, this.savedBytes) === 0) return;
+    this.revision = await store.save(this.id, bytes, this.revision);
+    this.savedBytes = bytes;
+  }
+
+  /** Restores the last saved (or initial) state after a turn that failed. */
+  private rollBack(): void {
+    if (!this.host.type.initialState || !this.instance) return;
+    this.instance.state = this.savedBytes ? decode(this.savedBytes) : this.host.type.initialState();
+  }
+
+  private standDown(): void {
+    this.status = "stood-down";
+    this.clearTimers();
+    this.host.logger.warn("activation stood down: its state revision is stale", {
+      actorType: this.host.type.name,
+      actorId: this.id,
+    });
+    this.host.onStoodDown(this, this.mailbox.takeAll());
+  }
+
+  /**
+   * Runs `onDeactivate`, saves, and ends the activation. The catalog calls this only when the
+   * activation is not busy; turns that still arrive are refused as the host is shutting down.
+   */
+  async deactivate(): Promise<void> {
+    if (this.status !== "active") return;
+    this.status = "deactivating";
+    this.clearTimers();
+    const instance = this.instance as Actor<unknown>;
+    try {
+      if (instance.onDeactivate) {
+        await runInTurn({ deadline: Number.POSITIVE_INFINITY }, () => instance.onDeactivate?.());
+      }
+      await this.saveIfChanged();
+    } catch (err) {
+      this.host.logger.error("deactivation failed; the last saved state stands", {
+        actorType: this.host.type.name,
+        actorId: this.id,
+        err,
+      });
+    } finally {
+      this.status = "deactivated";
+      for (const turn of this.mailbox.takeAll()) {
+        turn.settle({ ok: false, error: new HostShuttingDownError("the activation was deactivated") });
+      }
+    }
+  }
+
+  /** Resolves when the mailbox is empty and no turn is running. */
+  whenIdle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.idleWaiters ??= [];
+      this.idleWaiters.push(resolve);
+    });
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    if (!waiters) return;
+    this.idleWaiters = undefined;
+    for (const w of waiters) w();
+  }
+
+  private createContext(): ActorContext {
+    return {
+      id: this.id,
+      ref: this.host.contextServices.ref,
+      setTimer: (name, delayMs, callback, everyMs) => this.setTimer(name, delayMs, callback, everyMs),
+      clearTimer: (name) => this.clearTimer(name),
+      remainingMs: remainingInTurn,
+    };
+  }
+
+  private setTimer(
+    name: string,
+    delayMs: number,
+    callback: () => unknown,
+    everyMs: number | undefined,
+  ): void {
+    this.clearTimer(name);
+    const fire = () => {
+      if (this.status !== "active") return;
+      if (everyMs !== undefined) this.timerMap().set(name, setTimeout(fire, everyMs).unref());
+      else this.timers?.delete(name);
+      if (this.mailbox.size >= this.mailbox.capacity) {
+        this.host.logger.warn("timer tick skipped: mailbox full", {
+          actorType: this.host.type.name,
+          actorId: this.id,
+          timer: name,
+        });
+        return;
+      }
+      this.enqueue(
+        {
+          method: undefined,
+          args: [],
+          callback,
+          deadline: Number.POSITIVE_INFINITY,
+          settle: (outcome) => {
+            if (!outcome.ok) {
+              this.host.logger.error("timer callback failed", {
+                actorType: this.host.type.name,
+                actorId: this.id,
+                timer: name,
+                err: outcome.error,
+              });
+            }
+          },
+        },
+        { countsAsActivity: false },
+      );
+    };
+    this.timerMap().set(name, setTimeout(fire, delayMs).unref());
+  }
+
+  private timerMap(): Map<string, NodeJS.Timeout> {
+    this.timers ??= new Map();
+    return this.timers;
+  }
+
+  private clearTimer(name: string): void {
+    const t = this.timers?.get(name);
+    if (t) {
+      clearTimeout(t);
+      this.timers?.delete(name);
+    }
+  }
+
+  private clearTimers(): void {
+    if (!this.timers) return;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers = undefined;
+  }
+}

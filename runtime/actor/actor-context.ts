@@ -1,0 +1,11 @@
+import type { AnyActor } from "./actor.js";
+import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
+
+/** What the runtime gives an actor instance: its identity and the services of its activation. */
+export interface ActorContext {
+  readonly id: string;
+  ref<A extends AnyActor>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A>;
+  setTimer(name: string, delayMs: number, callback: () => unknown, everyMs?: number): void;
+  clearTimer(name: string): void;
+  remainingMs(): number;
+}

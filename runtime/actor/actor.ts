@@ -1,0 +1,105 @@
+/**
+ * The base class of every actor.
+ *
+ * @example
+ * ```ts
+ * import { Actor } from "troupe";
+ *
+ * export class Counter extends Actor<{ value: number }> {
+ *   static initialState = () => ({ value: 0 });
+ *   async increment(by = 1) {
+ *     this.state.value += by;       // saved after the turn, before the caller gets the reply
+ *     return this.state.value;
+ *   }
+ * }
+ * ```
+ *
+ * Handlers are the public methods of the subclass (methods whose names start with `_`, JS-private
+ * `#methods` and the members of this base class are not). TypeScript's `private` keyword does not
+ * exist at run time: use `#method()` or a leading `_` for helpers that must not be callable remotely.
+ */
+import type { ActorContext } from "./actor-context.js";
+import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
+
+let constructing: ActorContext | undefined;
+
+/** Internal: runs `create` with `ctx` visible to the Actor constructor. */
+export function constructWithContext<T>(ctx: ActorContext, create: () => T): T {
+  constructing = ctx;
+  try {
+    return create();
+  } finally {
+    constructing = undefined;
+  }
+}
+
+/** Options an actor class declares as `static options = { ... }`. */
+export interface ActorOptions {
+  /** Shards of this type (a fixed part of its routing: do not change it on a running mesh). Default 64. */
+  shards?: number;
+  /** Deactivate an activation after this long without a call. Default 5 minutes. */
+  idleAfterMs?: number;
+  /** Calls that may wait in one activation's mailbox; more are refused with OverloadedError. Default 1000. */
+  mailboxCapacity?: number;
+  /** Default deadline of calls to this type when the caller sets none. */
+  defaultTimeoutMs?: number;
+}
+
+/** Any actor, whatever its state type (for generic constraints). */
+// biome-ignore lint/suspicious/noExplicitAny: the state type parameter is irrelevant in constraints, and `unknown` would break variance.
+export type AnyActor = Actor<any>;
+
+export abstract class Actor<State = undefined> {
+  /** This actor's id (unique within its type). */
+  readonly id: string;
+  /**
+   * The actor's state. Loaded before the first turn, saved after every turn that changed it
+   * (compare-and-set on the stored revision), before the caller gets the reply.
+   */
+  state: State;
+  /** @internal */
+  readonly #ctx: ActorContext;
+
+  constructor() {
+    const ctx = constructing;
+    if (!ctx) {
+      throw new TypeError("actors are created by the runtime: use mesh.ref(Type, id) to talk to one");
+    }
+    this.#ctx = ctx;
+    this.id = ctx.id;
+    this.state = undefined as State;
+  }
+
+  /** A reference to another actor; calls made during a turn inherit the turn's remaining deadline. */
+  protected ref<A extends AnyActor>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A> {
+    return this.#ctx.ref(type, id, options);
+  }
+
+  /**
+   * Runs `callback` as a turn of this actor after `delayMs` (and every `everyMs` after that when set).
+   * Timers live with the activation: they stop when it deactivates and do not keep it alive.
+   * Setting a timer with an existing name replaces it.
+   */
+  protected setTimer(
+    name: string,
+    delayMs: number,
+    callback: () => unknown,
+    options: { everyMs?: number } = {},
+  ): void {
+    this.#ctx.setTimer(name, delayMs, callback, options.everyMs);
+  }
+
+  protected clearTimer(name: string): void {
+    this.#ctx.clearTimer(name);
+  }
+
+  /** Milliseconds left before the current turn's deadline (Infinity outside a turn with a deadline). */
+  protected get remainingMs(): number {
+    return this.#ctx.remainingMs();
+  }
+
+  /** Called once, after state is loaded and before the first turn. */
+  onActivate?(): void | Promise<void>;
+  /** Called once when the activation is deactivated (idle, drain); state changes made here are saved. */
+  onDeactivate?(): void | Promise<void>;
+}

@@ -1,0 +1,95 @@
+/**
+ * The activations of one actor type on this host: finds or creates the activation for an id,
+ * deactivates idle ones, and deactivates everything on drain.
+ */
+import type { Logger } from "../log.js";
+import { Activation, type ActivationHost, type Turn } from "./activation.js";
+import type { ActorContext } from "./actor-context.js";
+import type { ActorType } from "./actor-type.js";
+import type { StateStore } from "./state-store.js";
+
+export interface CatalogStats {
+  readonly activations: number;
+  readonly queued: number;
+}
+
+export class Catalog implements ActivationHost {
+  private readonly activations = new Map<string, Activation>();
+  /** Deactivations in progress, so a new activation of the same id waits for the final save. */
+  private readonly deactivating = new Map<string, Promise<void>>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    readonly type: ActorType,
+    readonly store: StateStore | undefined,
+    readonly logger: Logger,
+    readonly contextServices: Pick<ActorContext, "ref">,
+  ) {
+    const every = Math.min(30_000, Math.max(20, Math.floor(type.idleAfterMs / 4)));
+    this.sweeper = setInterval(() => this.sweepIdle(), every).unref();
+  }
+
+  /** Delivers a turn to the activation of `id`, creating it if needed. */
+  dispatch(id: string, turn: Turn, options?: { unbounded?: boolean }): void {
+    let activation = this.activations.get(id);
+    if (!activation) {
+      activation = new Activation(id, this, this.deactivating.get(id));
+      this.activations.set(id, activation);
+    }
+    activation.enqueue(turn, options);
+  }
+
+  stats(): CatalogStats {
+    let queued = 0;
+    for (const a of this.activations.values()) queued += a.queued;
+    return { activations: this.activations.size, queued };
+  }
+
+  has(id: string): boolean {
+    return this.activations.has(id);
+  }
+
+  onStoodDown(activation: Activation, unrun: Turn[]): void {
+    if (this.activations.get(activation.id) === activation) this.activations.delete(activation.id);
+    // A fresh activation loads the newer state and runs what the stale one did not.
+    for (const turn of unrun) this.dispatch(activation.id, turn, { unbounded: true });
+  }
+
+  onFailed(activation: Activation): void {
+    if (this.activations.get(activation.id) === activation) this.activations.delete(activation.id);
+  }
+
+  private sweepIdle(): void {
+    const cutoff = performance.now() - this.type.idleAfterMs;
+    for (const [id, a] of this.activations) {
+      if (a.status === "active" && !a.busy && a.lastActive <= cutoff) void this.deactivate(id, a);
+    }
+  }
+
+  private deactivate(id: string, activation: Activation): Promise<void> {
+    this.activations.delete(id);
+    const done = activation.deactivate().finally(() => {
+      if (this.deactivating.get(id) === done) this.deactivating.delete(id);
+    });
+    this.deactivating.set(id, done);
+    return done;
+  }
+
+  /** Waits for every mailbox to empty, then deactivates everything (saving state). */
+  async drain(): Promise<void> {
+    clearInterval(this.sweeper);
+    while (this.activations.size > 0) {
+      const batch = [...this.activations];
+      await Promise.all(batch.map(([, a]) => a.whenIdle()));
+      await Promise.all(
+        batch.map(([id, a]) => (this.activations.get(id) === a ? this.deactivate(id, a) : Promise.resolve())),
+      );
+    }
+    await Promise.all(this.deactivating.values());
+  }
+
+  /** Stops the idle sweeper without deactivating (used when the host stops abruptly). */
+  stop(): void {
+    clearInterval(this.sweeper);
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Troupe's typed errors. Every failure a caller can see is one class with a stable `code`
+ * (never reworded: users match on it) and a `retryable` flag that carries the retry decision.
+ *
+ * Errors cross the wire as `{ code, message, details }` (see `toWireError` / `fromWireError`)
+ * and arrive on the caller's side as an instance of the same class.
+ *
+ * @example
+ * ```ts
+ * try { await cart.add(item); }
+ * catch (err) {
+ *   if (err instanceof DeadlineExceededError) { ... }
+ *   if (err instanceof TroupeError && err.retryable) { ... }
+ * }
+ * ```
+ */
+
+/** Extra, JSON-like facts attached to an error (e.g. the actor type, the limit that was exceeded). */
+export type ErrorDetails = Record<string, string | number | boolean | null | undefined>;
+
+export interface TroupeErrorOptions {
+  cause?: unknown;
+  details?: ErrorDetails;
+}
+
+export abstract class TroupeError extends Error {
+  /** Stable machine-readable code, e.g. `TROUPE_DEADLINE_EXCEEDED`. */
+  abstract readonly code: string;
+  /** Whether repeating the same call may succeed. */
+  abstract readonly retryable: boolean;
+  readonly details: ErrorDetails;
+
+  constructor(message: string, options: TroupeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.details = options.details ?? {};
+  }
+}
+
+/** An actor method threw. `remoteName` is the thrown error's class name on the callee. */
+export class ActorMethodError extends TroupeError {
+  readonly code = "TROUPE_ACTOR_METHOD_FAILED";
+  readonly retryable = false;
+  get remoteName(): string {
+    return String(this.details.remoteName ?? "Error");
+  }
+}
+
+/** No host serves this actor type (nothing registered it). */
+export class UnknownActorTypeError extends TroupeError {
+  readonly code = "TROUPE_UNKNOWN_ACTOR_TYPE";
+  readonly retryable = false;
+}
+
+/** The actor type exists but has no such handler method. */
+export class UnknownMethodError extends TroupeError {
+  readonly code = "TROUPE_UNKNOWN_METHOD";
+  readonly retryable = false;
+}
+
+/** The call's deadline passed before a reply arrived (or before its turn could start). */
+export class DeadlineExceededError extends TroupeError {
+  readonly code = "TROUPE_DEADLINE_EXCEEDED";
+  readonly retryable = true;
+}
+
+/** The actor's mailbox is full; the call was not executed. Back off and retry. */
+export class OverloadedError extends TroupeError {
+  readonly code = "TROUPE_OVERLOADED";
+  readonly retryable = true;
+}
+
+/** Bytes that are not a valid Troupe message (bad msgpack, wrong envelope, forbidden content). */
+export class MalformedMessageError extends TroupeError {
+  readonly code = "TROUPE_MALFORMED_MESSAGE";
+  readonly retryable = false;
+}
+
+/** A payload larger than the configured limit; it was refused before decoding. */
+export class PayloadTooLargeError extends TroupeError {
+  readonly code = "TROUPE_PAYLOAD_TOO_LARGE";
+  readonly retryable = false;
+}
+
+/** The actor type is known but no host currently serves the shard (handoff, all hosts down). */
+export class ActorUnavailableError extends TroupeError {
+  readonly code = "TROUPE_ACTOR_UNAVAILABLE";
+  readonly retryable = true;
+}
+
+/**
+ * A state write was refused because the stored revision moved on: another activation wrote
+ * first. This activation stood down; the turn's state change was not persisted.
+ */
+export class StaleActivationError extends TroupeError {
+  readonly code = "TROUPE_STALE_ACTIVATION";
+  readonly retryable = true;
+}
+
+/** Persisting or loading state failed for a reason other than fencing (e.g. JetStream unavailable). */
+export class StateStoreError extends TroupeError {
+  readonly code = "TROUPE_STATE_STORE_FAILED";
+  readonly retryable = true;
+}
+
+/** The host is draining or stopped and no longer accepts new calls. */
+export class HostShuttingDownError extends TroupeError {
+  readonly code = "TROUPE_HOST_SHUTTING_DOWN";
+  readonly retryable = true;
+}
+
+/** The mesh connection is closed; nothing can be sent. */
+export class ConnectionClosedError extends TroupeError {
+  readonly code = "TROUPE_CONNECTION_CLOSED";
+  readonly retryable = false;
+}
+
+/** Invalid use of the API (bad actor type name, reserved method name, bad option). */
+export class ConfigurationError extends TroupeError {
+  readonly code = "TROUPE_CONFIGURATION";
+  readonly retryable = false;
+}
+
+/** `nats-server` is not installed or could not be started. */
+export class NatsServerUnavailableError extends TroupeError {
+  readonly code = "TROUPE_NATS_SERVER_UNAVAILABLE";
+  readonly retryable = false;
+}
+
+/** A code we do not know (e.g. sent by a newer Troupe). Keeps the code and message it came with. */
+export class UnknownRemoteError extends TroupeError {
+  readonly retryable = false;
+  readonly code: string;
+  constructor(code: string, message: string, options: TroupeErrorOptions = {}) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+type ErrorClass = new (message: string, options?: TroupeErrorOptions) => TroupeError;
+
+const byCode = new Map<string, ErrorClass>();
+for (const cls of [
+  ActorMethodError,
+  UnknownActorTypeError,
+  UnknownMethodError,
+  DeadlineExceededError,
+  OverloadedError,
+  MalformedMessageError,
+  PayloadTooLargeError,
+  ActorUnavailableError,
+  StaleActivationError,
+  StateStoreError,
+  HostShuttingDownError,
+  ConnectionClosedError,
+  ConfigurationError,
+  NatsServerUnavailableError,
+] as const) {
+  byCode.set(new cls("").code, cls);
+}
+
+/** The shape of an error on the wire. */
+export interface WireError {
+  code: string;
+  message: string;
+  details?: ErrorDetails;
+}
+
+/**
+ * Turns anything thrown into its wire form. A TroupeError keeps its code; anything else becomes
+ * `TROUPE_ACTOR_METHOD_FAILED` with the thrown error's class name in `details.remoteName`.
+ * Stacks never cross the wire (they leak internals); they are logged on the callee instead.
+ */
+export function toWireError(err: unknown): WireError {
+  if (err instanceof TroupeError) {
+    return { code: err.code, message: err.message, details: err.details };
+  }
+  if (err instanceof Error) {
+    const details: ErrorDetails = { remoteName: err.name };
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === "string" || typeof code === "number") details.remoteCode = code;
+    return { code: "TROUPE_ACTOR_METHOD_FAILED", message: err.message, details };
+  }
+  return { code: "TROUPE_ACTOR_METHOD_FAILED", message: String(err), details: { remoteName: typeof err } };
+}
+
+/** Rebuilds the typed error a callee sent. Input is untrusted: anything odd is normalised. */
+export function fromWireError(wire: unknown): TroupeError {
+  if (typeof wire !== "object" || wire === null) {
+    return new MalformedMessageError("error reply without an error object");
+  }
+  const w = wire as Record<string, unknown>;
+  const code = typeof w.code === "string" ? w.code : "TROUPE_UNKNOWN";
+  const message = typeof w.message === "string" ? w.message : "";
+  const details = sanitizeDetails(w.details);
+  const cls = byCode.get(code);
+  if (cls) return new cls(message, { details });
+  return new UnknownRemoteError(code, message, { details });
+}
+
+function sanitizeDetails(raw: unknown): ErrorDetails {
+  const out: ErrorDetails = {};
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return out;
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = v;
+  }
+  return out;
+}

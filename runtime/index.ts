@@ -1,0 +1,25 @@
+/**
+ * Troupe's public API.
+ *
+ * @example
+ * ```ts
+ * import { Actor, connect } from "troupe";
+ *
+ * export class Counter extends Actor<{ value: number }> {
+ *   static initialState = () => ({ value: 0 });
+ *   async increment(by = 1) { this.state.value += by; return this.state.value; }
+ * }
+ *
+ * const mesh = await connect();
+ * const host = await mesh.host([Counter]);
+ * console.log(await mesh.ref(Counter, "visits").increment());
+ * ```
+ */
+export { Actor, type ActorOptions } from "./actor/actor.js";
+export type { ActorClass, ActorRef, CallOptions, HandlerName } from "./actor/actor-ref.js";
+export * from "./errors.js";
+export type { Host, HostOptions, HostStatus } from "./host/host.js";
+export type { TypeRecord } from "./host/type-registry.js";
+export { consoleLogger, type Logger, type LogLevel } from "./log.js";
+export { type ConnectOptions, connect, Mesh } from "./mesh.js";
+export type { NatsOptions } from "./transport/connection.js";

@@ -1,0 +1,236 @@
+/**
+ * The mesh connection: the entry point of the public API.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "troupe";
+ * const mesh = await connect({ servers: process.env.NATS_URL, name: "shop-1" });
+ * const host = await mesh.host([Cart]);          // this process now hosts Cart actors
+ * const cart = mesh.ref(Cart, "cart-42");
+ * await cart.add({ sku: "tea", qty: 1 });
+ * await host.drain();
+ * await mesh.close();
+ * ```
+ */
+import type { AnyActor } from "./actor/actor.js";
+import {
+  type ActorClass,
+  type ActorRef,
+  type CallOptions,
+  type CallSender,
+  createActorRef,
+} from "./actor/actor-ref.js";
+import { actorTypeOf } from "./actor/actor-type.js";
+import { remainingInTurn } from "./actor/turn-context.js";
+import {
+  ActorUnavailableError,
+  ConfigurationError,
+  DeadlineExceededError,
+  TroupeError,
+  UnknownActorTypeError,
+} from "./errors.js";
+import { Host, type HostOptions } from "./host/host.js";
+import { type TypeRecord, TypeRegistry } from "./host/type-registry.js";
+import { consoleLogger, type Logger } from "./log.js";
+import { decodeReply, encodeCall } from "./messaging/envelope.js";
+import { Subjects } from "./messaging/subjects.js";
+import { shardOf } from "./placement/shard.js";
+import type { NatsOptions } from "./transport/connection.js";
+import { NatsTransport } from "./transport/nats-transport.js";
+import type { Transport } from "./transport/transport.js";
+
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+
+export interface ConnectOptions extends NatsOptions {
+  /** Subject and bucket prefix; meshes with different prefixes on one NATS do not see each other. Default `troupe`. */
+  prefix?: string;
+  /** Deadline of calls that set none (per call, per type, then this). Default 10 s. */
+  defaultTimeoutMs?: number;
+  /** Replicas of the JetStream buckets and streams Troupe creates. Default 1; use 3 on a 3-node cluster. */
+  replicas?: number;
+  logger?: Logger;
+}
+
+export class Mesh implements CallSender {
+  readonly subjects: Subjects;
+  readonly logger: Logger;
+  /** @internal */
+  readonly registry: TypeRegistry;
+  private readonly hosts = new Set<Host>();
+  private readonly defaultTimeoutMs: number;
+  private readonly replicas: number;
+  private closed = false;
+
+  /** @internal Use {@link connect}. */
+  constructor(
+    readonly transport: Transport,
+    options: ConnectOptions = {},
+  ) {
+    this.subjects = new Subjects(options.prefix);
+    this.logger = options.logger ?? consoleLogger();
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.replicas = options.replicas ?? 1;
+    this.registry = new TypeRegistry(transport, this.subjects, this.replicas);
+  }
+
+  /** Starts hosting `types` in this process. */
+  async host(types: ActorClass[], options: HostOptions = {}): Promise<Host> {
+    const host = await Host.start(
+      {
+        transport: this.transport,
+        subjects: this.subjects,
+        registry: this.registry,
+        logger: this.logger,
+        contextServices: { ref: (type, id, opts) => this.ref(type, id, opts) },
+        replicas: this.replicas,
+      },
+      types,
+      options,
+    );
+    this.hosts.add(host);
+    return host;
+  }
+
+  /** A typed reference to the actor `id` of `type`. Cheap: nothing is sent until a method is called. */
+  ref<A extends AnyActor>(type: ActorClass<A>, id: string, options: CallOptions = {}): ActorRef<A> {
+    const t = actorTypeOf(type);
+    const opts =
+      options.timeoutMs === undefined && t.defaultTimeoutMs ? { timeoutMs: t.defaultTimeoutMs } : options;
+    this.shardCounts.set(t.name, t.shards);
+    return createActorRef<A>(this, t.name, id, opts);
+  }
+
+  /**
+   * Calls an actor by type name, without its class (CLI, gateway). The shard count comes from the
+   * type registry.
+   */
+  async callByName(
+    type: string,
+    id: string,
+    method: string,
+    args: unknown[],
+    options: CallOptions = {},
+  ): Promise<unknown> {
+    if (!this.shardCounts.has(type)) {
+      const rec = await this.registry.lookup(type);
+      if (!rec)
+        throw new UnknownActorTypeError(`no host serves actor type ${type}`, {
+          details: { actorType: type },
+        });
+      this.shardCounts.set(type, rec.shards);
+    }
+    return this.call(type, id, method, args, options);
+  }
+
+  /** Actor types registered by some host. */
+  listTypes(): Promise<TypeRecord[]> {
+    return this.registry.list();
+  }
+
+  private readonly shardCounts = new Map<string, number>();
+
+  private subjectFor(type: string, id: string): string {
+    const shards = this.shardCounts.get(type);
+    if (shards === undefined) throw new ConfigurationError(`unknown shard count for ${type}`);
+    return this.subjects.rpc(type, shardOf(id, shards));
+  }
+
+  private timeoutFor(options: CallOptions): number {
+    const wanted = options.timeoutMs ?? this.defaultTimeoutMs;
+    if (!(wanted > 0)) throw new ConfigurationError(`timeoutMs must be positive, got ${wanted}`);
+    // A call made during a turn never outlives the turn's own deadline.
+    return Math.min(wanted, remainingInTurn());
+  }
+
+  /** @internal The request-reply path behind every `ActorRef` method. */
+  async call(
+    type: string,
+    id: string,
+    method: string,
+    args: unknown[],
+    options: CallOptions,
+  ): Promise<unknown> {
+    const subject = this.subjectFor(type, id);
+    const timeoutMs = this.timeoutFor(options);
+    const deadline = performance.now() + timeoutMs;
+    let remaining = timeoutMs;
+    let data = encodeCall({ actorId: id, method, timeoutMs, args });
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.transport.request(subject, data, remaining);
+      if (outcome.kind === "reply") {
+        const reply = decodeReply(outcome.data);
+        if (reply.ok) return reply.value;
+        throw reply.error;
+      }
+      // Nobody serves the shard: an unknown type fails now; a known one is between owners, so retry.
+      await this.assertTypeKnown(type);
+      remaining = deadline - performance.now();
+      const pause = Math.min(remaining, backoffMs(attempt));
+      if (remaining <= 0 || pause >= remaining) {
+        throw new ActorUnavailableError(`no host served ${type}/${id} within ${timeoutMs} ms`, {
+          details: { actorType: type, actorId: id, method, timeoutMs },
+        });
+      }
+      await new Promise((r) => setTimeout(r, pause));
+      remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        throw new DeadlineExceededError(`deadline of ${timeoutMs} ms passed calling ${type}.${method}`, {
+          details: { actorType: type, method, timeoutMs },
+        });
+      }
+      data = encodeCall({ actorId: id, method, timeoutMs: remaining, args });
+    }
+  }
+
+  private async assertTypeKnown(type: string): Promise<void> {
+    let rec: TypeRecord | null;
+    try {
+      rec = await this.registry.lookup(type);
+    } catch (err) {
+      throw new ActorUnavailableError(`no host serves ${type} and the type registry is unreachable`, {
+        cause: err,
+        details: { actorType: type },
+      });
+    }
+    if (!rec)
+      throw new UnknownActorTypeError(`no host serves actor type ${type}`, { details: { actorType: type } });
+  }
+
+  /** @internal Fire-and-forget: publishes the call; failures on the host are logged there. */
+  tell(type: string, id: string, method: string, args: unknown[], options: CallOptions): void {
+    const timeoutMs = this.timeoutFor(options);
+    this.transport.publish(this.subjectFor(type, id), encodeCall({ actorId: id, method, timeoutMs, args }));
+  }
+
+  /** Drains every host started by this mesh, then closes the connection. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.hosts].map((h) => h.drain()));
+    await this.transport.close();
+  }
+}
+
+/** Backoff between "no responders" retries while a shard changes owner: 20, 40, 80... capped at 500 ms, with jitter. */
+function backoffMs(attempt: number): number {
+  const base = Math.min(500, 20 * 2 ** attempt);
+  return base / 2 + Math.random() * (base / 2);
+}
+
+/**
+ * Connects to NATS and returns the mesh.
+ *
+ * @example
+ * ```ts
+ * const mesh = await connect({ servers: "nats://127.0.0.1:4222", name: "worker-1" });
+ * ```
+ */
+export async function connect(options: ConnectOptions = {}): Promise<Mesh> {
+  const logger = options.logger ?? consoleLogger();
+  const transport = await NatsTransport.connect(options, logger);
+  return new Mesh(transport, { ...options, logger });
+}
+
+export function isTroupeError(err: unknown): err is TroupeError {
+  return err instanceof TroupeError;
+}

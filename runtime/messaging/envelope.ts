@@ -1,0 +1,90 @@
+/**
+ * The versioned envelopes of a call and of its reply, encoded as one msgpack array each so a
+ * message costs one encode and one decode.
+ *
+ * - request: `[version, actorId, method, timeoutMs, args]`
+ * - reply:   `[version, REPLY_OK, result]` or `[version, REPLY_ERROR, { code, message, details }]`
+ *
+ * The timeout travels as a relative budget (like gRPC's `grpc-timeout`), not an absolute time, so
+ * callers and hosts need no synchronised clocks. Everything decoded here is untrusted and validated.
+ */
+import {
+  fromWireError,
+  MalformedMessageError,
+  type TroupeError,
+  toWireError,
+  type WireError,
+} from "../errors.js";
+import { type DecodeLimits, decode, encode } from "./codec.js";
+
+export const ENVELOPE_VERSION = 1;
+export const REPLY_OK = 0;
+export const REPLY_ERROR = 1;
+
+/** Longest actor id accepted, in UTF-16 code units. */
+export const MAX_ACTOR_ID_LENGTH = 1024;
+/** Longest method name accepted. */
+export const MAX_METHOD_LENGTH = 256;
+
+export interface CallEnvelope {
+  actorId: string;
+  method: string;
+  /** Remaining time budget in ms when the caller sent it. */
+  timeoutMs: number;
+  args: unknown[];
+}
+
+export function encodeCall(call: CallEnvelope): Uint8Array {
+  return encode([ENVELOPE_VERSION, call.actorId, call.method, call.timeoutMs, call.args]);
+}
+
+export function decodeCall(bytes: Uint8Array, limits?: Partial<DecodeLimits>): CallEnvelope {
+  const raw = decode(bytes, limits);
+  if (!Array.isArray(raw) || raw.length !== 5) {
+    throw new MalformedMessageError("call envelope must be a 5-element array");
+  }
+  const [version, actorId, method, timeoutMs, args] = raw as unknown[];
+  if (version !== ENVELOPE_VERSION) {
+    throw new MalformedMessageError(`unsupported call envelope version ${String(version)}`, {
+      details: { supported: ENVELOPE_VERSION },
+    });
+  }
+  if (typeof actorId !== "string" || actorId.length === 0 || actorId.length > MAX_ACTOR_ID_LENGTH) {
+    throw new MalformedMessageError(`actor id must be a string of 1-${MAX_ACTOR_ID_LENGTH} characters`);
+  }
+  if (typeof method !== "string" || method.length === 0 || method.length > MAX_METHOD_LENGTH) {
+    throw new MalformedMessageError(`method must be a string of 1-${MAX_METHOD_LENGTH} characters`);
+  }
+  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
+    throw new MalformedMessageError("timeout must be a non-negative number of milliseconds");
+  }
+  if (!Array.isArray(args)) throw new MalformedMessageError("call arguments must be an array");
+  return { actorId, method, timeoutMs, args };
+}
+
+export function encodeResult(result: unknown): Uint8Array {
+  return encode([ENVELOPE_VERSION, REPLY_OK, result]);
+}
+
+export function encodeError(err: unknown): Uint8Array {
+  const wire: WireError = toWireError(err);
+  return encode([ENVELOPE_VERSION, REPLY_ERROR, wire]);
+}
+
+export type DecodedReply = { ok: true; value: unknown } | { ok: false; error: TroupeError };
+
+/** Decodes a reply; a reply that is itself malformed becomes `{ ok: false, error: MalformedMessageError }`. */
+export function decodeReply(bytes: Uint8Array, limits?: Partial<DecodeLimits>): DecodedReply {
+  let raw: unknown;
+  try {
+    raw = decode(bytes, limits);
+  } catch (err) {
+    return { ok: false, error: err as TroupeError };
+  }
+  if (!Array.isArray(raw) || raw.length !== 3 || raw[0] !== ENVELOPE_VERSION) {
+    return { ok: false, error: new MalformedMessageError("reply is not a version 1 reply envelope") };
+  }
+  if (raw[1] === REPLY_OK) return { ok: true, value: raw[2] };
+  if (raw[1] === REPLY_ERROR) return { ok: false, error: fromWireError(raw[2]) };
+  return { ok: false, error: new MalformedMessageError(`unknown reply status ${String(raw[1])}`) };
+}

@@ -1,0 +1,64 @@
+/**
+ * Every NATS subject, queue group and bucket name Troupe uses is built here, and nowhere else.
+ *
+ * Layout (prefix defaults to `troupe`):
+ * - `<prefix>.rpc.<type>.<shard>`: calls and tells to actors of `<type>` whose id hashes to `<shard>`;
+ *   hosts subscribe in queue group `<prefix>.rpc.<type>`.
+ * - KV bucket `<prefix>_types`: actor types some host serves, with their shard count.
+ * - KV bucket `<prefix>_state_<type>`: actor state, key = encoded actor id.
+ */
+import { ConfigurationError } from "../errors.js";
+
+export const DEFAULT_PREFIX = "troupe";
+
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+/** Checks a name that becomes one subject token and part of a bucket name. */
+export function assertToken(kind: string, value: string): void {
+  if (!TOKEN.test(value) || value.length > 64) {
+    throw new ConfigurationError(
+      `${kind} "${value}" must be 1-64 characters of letters, digits, "_" or "-" (it becomes a NATS subject token)`,
+    );
+  }
+}
+
+export class Subjects {
+  readonly prefix: string;
+  constructor(prefix: string = DEFAULT_PREFIX) {
+    assertToken("subject prefix", prefix);
+    this.prefix = prefix;
+  }
+
+  rpc(type: string, shard: number): string {
+    return `${this.prefix}.rpc.${type}.${shard}`;
+  }
+
+  rpcQueueGroup(type: string): string {
+    return `${this.prefix}.rpc.${type}`;
+  }
+
+  typesBucket(): string {
+    return `${this.prefix}_types`;
+  }
+
+  stateBucket(type: string): string {
+    return `${this.prefix}_state_${type}`;
+  }
+}
+
+const SAFE_KEY = /^[-/_.a-zA-Z0-9]+$/;
+
+/**
+ * Turns an actor id into a valid KV key. Ids made of KV-safe characters stay readable;
+ * any other id becomes `=` + base64url(utf8(id)). Plain ids never contain `=`, so the two
+ * forms cannot collide.
+ */
+export function kvKeyForId(id: string): string {
+  if (SAFE_KEY.test(id) && !id.startsWith(".") && !id.endsWith(".") && !id.includes("..")) return id;
+  return `=${Buffer.from(id, "utf8").toString("base64url")}`;
+}
+
+/** Inverse of {@link kvKeyForId}. */
+export function idForKvKey(key: string): string {
+  return key.startsWith("=") ? Buffer.from(key.slice(1), "base64url").toString("utf8") : key;
+}

@@ -1,0 +1,74 @@
+/**
+ * Opening a NATS connection with Troupe's defaults. This folder (`runtime/transport/`) is the only
+ * place that imports nats.js; everything else talks to the {@link Transport} interface.
+ */
+import { readFile } from "node:fs/promises";
+import {
+  type Authenticator,
+  type ConnectionOptions,
+  credsAuthenticator,
+  type NatsConnection,
+} from "@nats-io/nats-core";
+import { connect as natsConnect } from "@nats-io/transport-node";
+
+/** How to reach and authenticate to NATS. Every field is optional; `servers` defaults to `NATS_URL`. */
+export interface NatsOptions {
+  /** One URL, a comma-separated list, or an array. Default: `process.env.NATS_URL`, then `nats://127.0.0.1:4222`. */
+  servers?: string | string[];
+  /** Connection name shown by the server's monitoring (e.g. the host name). */
+  name?: string;
+  /** Path to a `.creds` file (JWT + NKey seed), e.g. from `nsc`. Default: `NATS_CREDS`. */
+  credsFile?: string;
+  /** Token auth. Default: `NATS_TOKEN`. */
+  token?: string;
+  user?: string;
+  pass?: string;
+  /** TLS: CA to verify the server, client cert and key for mutual TLS. Default: `NATS_CA`, `NATS_CERT`, `NATS_KEY`. */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string; handshakeFirst?: boolean };
+  /** Give up reconnecting after this many attempts per server; -1 (default) retries forever. */
+  maxReconnectAttempts?: number;
+  /** Keep retrying the first connect instead of failing at once (default false). */
+  waitOnFirstConnect?: boolean;
+  /** Extra nats.js options, applied last (escape hatch). */
+  extra?: Partial<ConnectionOptions>;
+}
+
+export function resolveServers(servers: string | string[] | undefined): string[] {
+  const raw = servers ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+  const list = Array.isArray(raw) ? raw : raw.split(",");
+  return list.map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+export async function openNatsConnection(opts: NatsOptions = {}): Promise<NatsConnection> {
+  const credsFile = opts.credsFile ?? process.env.NATS_CREDS;
+  const authenticator: Authenticator | undefined = credsFile
+    ? credsAuthenticator(await readFile(credsFile))
+    : undefined;
+  const caFile = opts.tls?.caFile ?? process.env.NATS_CA;
+  const certFile = opts.tls?.certFile ?? process.env.NATS_CERT;
+  const keyFile = opts.tls?.keyFile ?? process.env.NATS_KEY;
+  const tls =
+    caFile || certFile || keyFile || opts.tls
+      ? {
+          ...(caFile ? { caFile } : {}),
+          ...(certFile ? { certFile } : {}),
+          ...(keyFile ? { keyFile } : {}),
+          ...(opts.tls?.handshakeFirst ? { handshakeFirst: true } : {}),
+        }
+      : undefined;
+  const token = opts.token ?? process.env.NATS_TOKEN;
+  const options: ConnectionOptions = {
+    servers: resolveServers(opts.servers),
+    // Async stack traces cost about a third of a request's CPU in nats.js (see docs/benchmarks.md).
+    noAsyncTraces: true,
+    maxReconnectAttempts: opts.maxReconnectAttempts ?? -1,
+    waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
+    ...(opts.name ? { name: opts.name } : {}),
+    ...(authenticator ? { authenticator } : {}),
+    ...(token ? { token } : {}),
+    ...(opts.user ? { user: opts.user, pass: opts.pass ?? "" } : {}),
+    ...(tls ? { tls } : {}),
+    ...opts.extra,
+  };
+  return natsConnect(options);
+}

@@ -1,0 +1,237 @@
+/**
+ * {@link Transport} on a nats.js connection.
+ *
+ * Requests do not use `nc.request()`: that allocates an Error per call for async stack traces and
+ * a subscription entry per call. Instead one wildcard subscription on a private inbox receives every
+ * reply, and a sequence number in the reply subject finds the waiting caller (publish + multiplexed
+ * reply subscription: the fastest raw pattern measured on this hardware, see docs/benchmarks.md).
+ */
+import { JetStreamApiError } from "@nats-io/jetstream";
+import { type KV, Kvm } from "@nats-io/kv";
+import {
+  createInbox,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  headers as natsHeaders,
+} from "@nats-io/nats-core";
+import { ConnectionClosedError, DeadlineExceededError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { type NatsOptions, openNatsConnection } from "./connection.js";
+import {
+  type BucketOptions,
+  type InboundMessage,
+  type KeyValueBucket,
+  type KvRecord,
+  type RequestOutcome,
+  RevisionMismatchError,
+  type SubscribeOptions,
+  type SubscriptionHandle,
+  type Transport,
+} from "./transport.js";
+
+/** JetStream API error code for "wrong last sequence": a compare-and-set lost. */
+const JS_WRONG_LAST_SEQUENCE = 10071;
+
+interface PendingRequest {
+  resolve(outcome: RequestOutcome): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+  subject: string;
+  timeoutMs: number;
+}
+
+export class NatsTransport implements Transport {
+  private readonly inbox: string;
+  private readonly inboxLength: number;
+  private readonly pending = new Map<number, PendingRequest>();
+  private seq = 0;
+  private kvm: Kvm | undefined;
+  private closing = false;
+
+  static async connect(options: NatsOptions, logger: Logger): Promise<NatsTransport> {
+    return new NatsTransport(await openNatsConnection(options), logger);
+  }
+
+  constructor(
+    readonly nc: NatsConnection,
+    private readonly logger: Logger,
+  ) {
+    this.inbox = createInbox();
+    this.inboxLength = this.inbox.length + 1;
+    nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => this.onReply(err, msg) });
+    void nc.closed().then((err) => {
+      if (err) this.logger.error("NATS connection closed with an error", { err });
+      this.failAllPending();
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closing || this.nc.isClosed();
+  }
+
+  publish(subject: string, data: Uint8Array, headers?: Record<string, string>): void {
+    this.assertOpen();
+    if (headers) this.nc.publish(subject, data, { headers: toNatsHeaders(headers) });
+    else this.nc.publish(subject, data);
+  }
+
+  reply(replyTo: string, data: Uint8Array, headers?: Record<string, string>): void {
+    if (this.nc.isClosed()) {
+      this.logger.warn("reply dropped: connection closed", { replyTo });
+      return;
+    }
+    if (headers) this.nc.publish(replyTo, data, { headers: toNatsHeaders(headers) });
+    else this.nc.publish(replyTo, data);
+  }
+
+  request(
+    subject: string,
+    data: Uint8Array,
+    timeoutMs: number,
+    headers?: Record<string, string>,
+  ): Promise<RequestOutcome> {
+    this.assertOpen();
+    const id = ++this.seq;
+    const reply = `${this.inbox}.${id}`;
+    return new Promise<RequestOutcome>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.pending.delete(id)) {
+          reject(
+            new DeadlineExceededError(`no reply on ${subject} within ${timeoutMs} ms`, {
+              details: { subject, timeoutMs },
+            }),
+          );
+        }
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer, subject, timeoutMs });
+      try {
+        this.nc.publish(subject, data, headers ? { reply, headers: toNatsHeaders(headers) } : { reply });
+      } catch (err) {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(this.isClosed ? new ConnectionClosedError("connection closed", { cause: err }) : err);
+      }
+    });
+  }
+
+  private onReply(err: Error | null, msg: Msg): void {
+    if (err) {
+      this.logger.error("reply subscription failed", { err });
+      return;
+    }
+    const id = Number(msg.subject.slice(this.inboxLength));
+    const waiting = this.pending.get(id);
+    if (!waiting) return; // the caller gave up (deadline) before the reply came
+    this.pending.delete(id);
+    clearTimeout(waiting.timer);
+    const h = msg.headers;
+    if (h && msg.data.length === 0 && h.code === 503) {
+      waiting.resolve({ kind: "no-responders" });
+      return;
+    }
+    waiting.resolve({ kind: "reply", data: msg.data, headers: h });
+  }
+
+  subscribe(
+    subject: string,
+    options: SubscribeOptions,
+    handler: (msg: InboundMessage) => void,
+  ): SubscriptionHandle {
+    this.assertOpen();
+    const sub = this.nc.subscribe(subject, {
+      ...(options.queue ? { queue: options.queue } : {}),
+      callback: (err, msg) => {
+        if (err) {
+          this.logger.error("subscription failed", { subject, err });
+          return;
+        }
+        handler(msg);
+      },
+    });
+    return {
+      drain: () => (sub.isClosed() ? Promise.resolve() : sub.drain()),
+      unsubscribe: () => sub.unsubscribe(),
+    };
+  }
+
+  async keyValue(bucket: string, options: BucketOptions = {}): Promise<KeyValueBucket> {
+    this.kvm ??= new Kvm(this.nc);
+    const kv = await this.kvm.create(bucket, {
+      history: 1,
+      replicas: options.replicas ?? 1,
+      ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
+      ...(options.description ? { description: options.description } : {}),
+    });
+    return new NatsKeyValueBucket(kv);
+  }
+
+  flush(): Promise<void> {
+    return this.nc.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    try {
+      if (!this.nc.isClosed()) await this.nc.drain();
+    } finally {
+      this.failAllPending();
+    }
+  }
+
+  private failAllPending(): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(new ConnectionClosedError(`connection closed while waiting for a reply on ${p.subject}`));
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.isClosed) throw new ConnectionClosedError("the mesh connection is closed");
+  }
+}
+
+function toNatsHeaders(h: Record<string, string>): MsgHdrs {
+  const out = natsHeaders();
+  for (const [k, v] of Object.entries(h)) out.set(k, v);
+  return out;
+}
+
+class NatsKeyValueBucket implements KeyValueBucket {
+  constructor(private readonly kv: KV) {}
+
+  async get(key: string): Promise<KvRecord | null> {
+    const entry = await this.kv.get(key);
+    if (entry?.operation !== "PUT") return null;
+    return { value: entry.value, revision: entry.revision };
+  }
+
+  async compareAndSet(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
+    try {
+      return expectedRevision === 0
+        ? await this.kv.create(key, value)
+        : await this.kv.update(key, value, expectedRevision);
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JS_WRONG_LAST_SEQUENCE) {
+        throw new RevisionMismatchError(key, expectedRevision, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  put(key: string, value: Uint8Array): Promise<number> {
+    return this.kv.put(key, value);
+  }
+
+  delete(key: string): Promise<void> {
+    return this.kv.delete(key);
+  }
+
+  async keys(): Promise<string[]> {
+    const out: string[] = [];
+    for await (const k of await this.kv.keys()) out.push(k);
+    return out;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The narrow interface the runtime needs from a message broker. {@link NatsTransport} implements
+ * it on nats.js; nothing outside `runtime/transport/` sees nats.js types.
+ */
+
+/** A message handed to a subscriber. Headers are only present when the sender set some. */
+export interface InboundMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly reply?: string | undefined;
+  readonly headers?: MessageHeaders | undefined;
+}
+
+/** Read access to message headers (keys are matched exactly: Troupe writes lower-case keys). */
+export interface MessageHeaders {
+  get(key: string): string;
+  has(key: string): boolean;
+  keys(): string[];
+}
+
+/** Outcome of a request: the reply's bytes, or the broker's word that nobody listens on the subject. */
+export type RequestOutcome =
+  | { readonly kind: "reply"; readonly data: Uint8Array; readonly headers?: MessageHeaders | undefined }
+  | { readonly kind: "no-responders" };
+
+export interface SubscriptionHandle {
+  /** Stops new deliveries, lets already delivered messages finish their callbacks. */
+  drain(): Promise<void>;
+  unsubscribe(): void;
+}
+
+export interface SubscribeOptions {
+  /** Queue group: each message goes to one member. */
+  queue?: string;
+}
+
+export interface Transport {
+  /** Fire-and-forget publish. */
+  publish(subject: string, data: Uint8Array, headers?: Record<string, string>): void;
+  /** Publishes a reply to `replyTo`. */
+  reply(replyTo: string, data: Uint8Array, headers?: Record<string, string>): void;
+  /**
+   * Sends a request and resolves with the reply or "no-responders"; rejects with
+   * `DeadlineExceededError` after `timeoutMs`, or `ConnectionClosedError` if the transport closes.
+   */
+  request(
+    subject: string,
+    data: Uint8Array,
+    timeoutMs: number,
+    headers?: Record<string, string>,
+  ): Promise<RequestOutcome>;
+  subscribe(
+    subject: string,
+    options: SubscribeOptions,
+    handler: (msg: InboundMessage) => void,
+  ): SubscriptionHandle;
+  /** Opens (creating if needed) a key-value bucket. */
+  keyValue(bucket: string, options?: BucketOptions): Promise<KeyValueBucket>;
+  /** Flushes pending publishes to the server. */
+  flush(): Promise<void>;
+  /** Drains subscriptions and closes the connection. */
+  close(): Promise<void>;
+  readonly isClosed: boolean;
+}
+
+export interface BucketOptions {
+  /** Replicas of the bucket's stream (1 on a single server, 3 in a 3-node cluster). */
+  replicas?: number;
+  /** Entries older than this vanish (bucket-wide TTL). */
+  ttlMs?: number;
+  description?: string;
+}
+
+export interface KvRecord {
+  readonly value: Uint8Array;
+  readonly revision: number;
+}
+
+/** Compare-and-set key-value storage (JetStream KV). */
+export interface KeyValueBucket {
+  /** The current value, or null if the key never existed or was deleted. */
+  get(key: string): Promise<KvRecord | null>;
+  /**
+   * Writes `value` if the key's revision is still `expectedRevision` (0 = the key must not exist).
+   * Resolves with the new revision; rejects with `RevisionMismatchError` otherwise.
+   */
+  compareAndSet(key: string, value: Uint8Array, expectedRevision: number): Promise<number>;
+  /** Unconditional write. */
+  put(key: string, value: Uint8Array): Promise<number>;
+  delete(key: string): Promise<void>;
+  keys(): Promise<string[]>;
+}
+
+/** A compare-and-set lost: somebody else wrote the key since `expectedRevision`. */
+export class RevisionMismatchError extends Error {
+  override name = "RevisionMismatchError";
+  constructor(
+    readonly key: string,
+    readonly expectedRevision: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`revision of "${key}" is no longer ${expectedRevision}`, options);
+  }
+}

@@ -1,0 +1,48 @@
+import { Actor } from "troupe";
+import { Inventory } from "./inventory.js";
+
+export interface CartLine {
+  sku: string;
+  qty: number;
+}
+
+export interface Order {
+  cart: string;
+  lines: CartLine[];
+  placedAt: Date;
+}
+
+/** A shopper's cart (the actor id is the shopper). Checkout reserves stock from each SKU's Inventory actor. */
+export class Cart extends Actor<{ lines: CartLine[]; orders: number }> {
+  static initialState = () => ({ lines: [] as CartLine[], orders: 0 });
+
+  async add(sku: string, qty = 1): Promise<CartLine[]> {
+    const line = this.state.lines.find((l) => l.sku === sku);
+    if (line) line.qty += qty;
+    else this.state.lines.push({ sku, qty });
+    return this.state.lines;
+  }
+
+  async view(): Promise<CartLine[]> {
+    return this.state.lines;
+  }
+
+  /** Reserves every line; if one SKU is short, releases what was reserved and fails. */
+  async checkout(): Promise<Order> {
+    if (this.state.lines.length === 0) throw new RangeError("the cart is empty");
+    const reserved: CartLine[] = [];
+    try {
+      for (const line of this.state.lines) {
+        await this.ref(Inventory, line.sku).reserve(line.qty);
+        reserved.push(line);
+      }
+    } catch (err) {
+      await Promise.all(reserved.map((l) => this.ref(Inventory, l.sku).release(l.qty)));
+      throw err;
+    }
+    const order: Order = { cart: this.id, lines: this.state.lines, placedAt: new Date() };
+    this.state.lines = [];
+    this.state.orders++;
+    return order;
+  }
+}
