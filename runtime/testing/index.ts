@@ -1,0 +1,30 @@
+/**
+ * Test and dev tooling: real nats-servers on free loopback ports. Import from `troupe/testing`.
+ *
+ * @example
+ * ```ts
+ * import { startNatsServer, startNatsCluster } from "troupe/testing";
+ * await using server = await startNatsServer();
+ * await using cluster = await startNatsCluster({ size: 3 });
+ * ```
+ */
+export { NatsServerUnavailableError } from "../errors.js";
+export { type NatsCluster, type NatsClusterOptions, startNatsCluster } from "./cluster.js";
+export { findNatsServer, NATS_SERVER_INSTALL_HINT } from "./find-nats-server.js";
+export { reservePorts } from "./free-port.js";
+export {
+  type Jsz,
+  type JszAccount,
+  type JszMetaCluster,
+  type JszStream,
+  type MonitorResponse,
+  monitorGet,
+  monitorJson,
+} from "./monitoring.js";
+export {
+  type NatsServer,
+  type NatsServerOptions,
+  type NatsServerState,
+  startNatsServer,
+} from "./nats-server.js";
+export type { ClusterConfig } from "./server-config.js";
