@@ -22,6 +22,22 @@ Commands:
 
 Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_CA/NATS_CERT/NATS_KEY, TROUPE_PREFIX, TROUPE_LOG_LEVEL.`;
 
+/** The version in package.json: two folders up from the sources, three from dist/. */
+function packageVersion(): string {
+  for (const rel of ["../../package.json", "../../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "troupe" && pkg.version) return pkg.version;
+    } catch {
+      // not at this level; try the next
+    }
+  }
+  return "unknown";
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {

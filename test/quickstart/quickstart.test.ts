@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import os from "node:os";
@@ -103,4 +104,63 @@ test("quickstart - a clean clone has no node_modules and bootstrap --check says 
   t.regex(clone.check.stderr, /^troupe: node_modules is missing: run `npm ci`/m);
 });
 
-test.todo("quickstart - the README's two commands work from a clean clone");
+test("quickstart - `npm run dev` from a clean clone starts a mesh that `troupe call` reaches, and Ctrl-C stops it", async (t) => {
+  // The README's first command, as a new user runs it: a fresh clone (committed HEAD only), no
+  // node_modules, no NATS_URL. (The second command, `npm test`, is what CI runs on a clean clone.)
+  const clone = await cleanClone(repoRoot, { env: envWithout("NATS_URL") });
+  t.teardown(() => clone.remove());
+  const env = { ...envWithout("NATS_URL", "TROUPE_DEV_DIR", "TROUPE_PREFIX"), CI: "true" };
+  const devProcess = spawn("npm", ["run", "dev"], {
+    cwd: clone.dir,
+    env,
+    detached: true, // its own process group, so SIGINT reaches npm, node and nats-server like Ctrl-C
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  devProcess.stdout.setEncoding("utf8").on("data", (c: string) => {
+    output += c;
+  });
+  devProcess.stderr.setEncoding("utf8").on("data", (c: string) => {
+    output += c;
+  });
+  const exited = new Promise<number | null>((resolve) => devProcess.on("exit", (code) => resolve(code)));
+  t.teardown(() => {
+    try {
+      process.kill(-(devProcess.pid as number), "SIGKILL");
+    } catch {
+      // already gone
+    }
+  });
+  const deadline = Date.now() + 240_000;
+  while (!output.includes("dev mesh ready")) {
+    if (Date.now() > deadline || devProcess.exitCode !== null) {
+      t.fail(`npm run dev did not get ready:\n${output}`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  t.regex(output, /Visits: hit, count/);
+
+  const call = (...args: string[]) =>
+    runCommand("npm", ["run", "--silent", "troupe", "--", "call", ...args], {
+      cwd: clone.dir,
+      env,
+      timeoutMs: 60_000,
+    });
+  const first = await call("Visits", "home", "hit");
+  t.is(first.code, 0, first.output);
+  t.is(JSON.parse(first.stdout), 1);
+  const restock = await call("Inventory", "tea", "restock", "5");
+  t.is(JSON.parse(restock.stdout), 5, restock.output);
+  await call("Cart", "alice", "add", '["tea", 2]');
+  const order = await call("Cart", "alice", "checkout");
+  t.is(order.code, 0, order.output);
+  t.like(JSON.parse(order.stdout), { cart: "alice", lines: [{ sku: "tea", qty: 2 }] });
+  const short = await call("Cart", "bob", "add", '["tea", 9]').then(() => call("Cart", "bob", "checkout"));
+  t.is(short.code, 1);
+  t.regex(short.stderr, /TROUPE_ACTOR_METHOD_FAILED: only 3 of tea left, 9 wanted/);
+
+  process.kill(-(devProcess.pid as number), "SIGINT");
+  t.is(await exited, 0, output);
+  t.regex(output, /troupe: stopped\./);
+});
