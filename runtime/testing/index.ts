@@ -1,5 +1,6 @@
 /**
- * Test and dev tooling: real nats-servers on free loopback ports. Import from `troupe/testing`.
+ * Test and dev tooling: real nats-servers on free loopback ports, and `TestMesh` (server + hosts +
+ * client in one call). Import from `troupe/testing`.
  *
  * @example
  * ```ts
@@ -28,3 +29,4 @@ export {
   startNatsServer,
 } from "./nats-server.js";
 export type { ClusterConfig } from "./server-config.js";
+export { type TestHost, TestMesh, type TestMeshOptions } from "./test-mesh.js";
