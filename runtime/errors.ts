@@ -115,6 +115,12 @@ export class ConnectionClosedError extends TroupeError {
   readonly retryable = false;
 }
 
+/** Could not connect to any NATS server (unreachable, refused, TLS or auth failure). */
+export class ConnectionFailedError extends TroupeError {
+  readonly code = "TROUPE_CONNECTION_FAILED";
+  readonly retryable = true;
+}
+
 /** Invalid use of the API (bad actor type name, reserved method name, bad option). */
 export class ConfigurationError extends TroupeError {
   readonly code = "TROUPE_CONFIGURATION";
@@ -153,6 +159,7 @@ for (const cls of [
   StateStoreError,
   HostShuttingDownError,
   ConnectionClosedError,
+  ConnectionFailedError,
   ConfigurationError,
   NatsServerUnavailableError,
 ] as const) {

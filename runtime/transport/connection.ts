@@ -10,6 +10,7 @@ import {
   type NatsConnection,
 } from "@nats-io/nats-core";
 import { connect as natsConnect } from "@nats-io/transport-node";
+import { ConnectionFailedError } from "../errors.js";
 
 /** How to reach and authenticate to NATS. Every field is optional; `servers` defaults to `NATS_URL`. */
 export interface NatsOptions {
@@ -27,6 +28,8 @@ export interface NatsOptions {
   tls?: { caFile?: string; certFile?: string; keyFile?: string; handshakeFirst?: boolean };
   /** Give up reconnecting after this many attempts per server; -1 (default) retries forever. */
   maxReconnectAttempts?: number;
+  /** Pause between reconnect attempts (default 2000 ms, the nats.js default). */
+  reconnectTimeWaitMs?: number;
   /** Keep retrying the first connect instead of failing at once (default false). */
   waitOnFirstConnect?: boolean;
   /** Extra nats.js options, applied last (escape hatch). */
@@ -63,6 +66,7 @@ export async function openNatsConnection(opts: NatsOptions = {}): Promise<NatsCo
     noAsyncTraces: true,
     maxReconnectAttempts: opts.maxReconnectAttempts ?? -1,
     waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
+    ...(opts.reconnectTimeWaitMs !== undefined ? { reconnectTimeWait: opts.reconnectTimeWaitMs } : {}),
     ...(opts.name ? { name: opts.name } : {}),
     ...(authenticator ? { authenticator } : {}),
     ...(token ? { token } : {}),
@@ -70,5 +74,13 @@ export async function openNatsConnection(opts: NatsOptions = {}): Promise<NatsCo
     ...(tls ? { tls } : {}),
     ...opts.extra,
   };
-  return natsConnect(options);
+  try {
+    return await natsConnect(options);
+  } catch (err) {
+    const servers = (options.servers as string[]).join(", ");
+    throw new ConnectionFailedError(`could not connect to NATS at ${servers}: ${(err as Error).message}`, {
+      cause: err,
+      details: { servers },
+    });
+  }
 }
