@@ -77,10 +77,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "version":
       case "--version": {
-        const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-          version: string;
-        };
-        process.stdout.write(`troupe ${pkg.version}\n`);
+        process.stdout.write(`troupe ${packageVersion()}\n`);
         return 0;
       }
       case undefined:
