@@ -1,0 +1,44 @@
+/**
+ * Tracing and metrics hooks for the runtime: the only module that imports `@opentelemetry/api`
+ * (the SDK lives in `./sdk.ts`, for process entry points). With no SDK registered every hook is a
+ * cheap check that returns `undefined` or does nothing, and no header object is ever built.
+ *
+ * @example
+ * ```ts
+ * const hop = startCallSpan(type, method, id, subject);   // undefined when tracing is off
+ * try {
+ *   const outcome = await transport.request(subject, data, timeoutMs, hop?.headers);
+ *   endHop(hop);
+ * } catch (err) { endHop(hop, err); throw err; }
+ * ```
+ */
+export {
+  activeTracer,
+  bindToHop,
+  endHop,
+  endHopWith,
+  errorType,
+  Hop,
+  OutboundHop,
+  runInHop,
+  setHopAttribute,
+  tracingEnabled,
+} from "./hop.js";
+export {
+  startCallSpan,
+  startEnqueueSpan,
+  startEventSpan,
+  startJobSpan,
+  startPublishSpan,
+  startTellSpan,
+  startTurnSpan,
+} from "./hops.js";
+export * from "./metrics.js";
+export {
+  extractContext,
+  injectContext,
+  TRACEPARENT_HEADER,
+  TRACESTATE_HEADER,
+  traceIdsOf,
+} from "./propagation.js";
+export * from "./semconv.js";

@@ -1,0 +1,123 @@
+/**
+ * Troupe's metrics through the OpenTelemetry metrics API. Instruments are created from the
+ * registered MeterProvider on first use (and again if the provider changes); with no provider
+ * registered every `record*` function returns before building any attribute object.
+ *
+ * Not wired into the runtime yet (issue 6 item 4): the names below are the contract.
+ */
+import {
+  type Counter,
+  createNoopMeter,
+  type Histogram,
+  type Meter,
+  type MeterProvider,
+  metrics,
+  type ObservableGauge,
+  type ObservableResult,
+  type UpDownCounter,
+} from "@opentelemetry/api";
+import { ATTR_ERROR_TYPE, ATTR_TROUPE_ACTOR_TYPE, ATTR_TROUPE_METHOD } from "./semconv.js";
+
+export const METER_NAME = "troupe";
+
+/** Calls made (counter; `troupe.actor.type`, `troupe.method`, `error.type` on failures). */
+export const METRIC_CALLS = "troupe.calls";
+/** Call latency seen by the caller, in seconds (histogram; same attributes). */
+export const METRIC_CALL_DURATION = "troupe.call.duration";
+/** Turns waiting in mailboxes (gauge, per `troupe.actor.type`). */
+export const METRIC_MAILBOX_DEPTH = "troupe.mailbox.depth";
+/** Live activations (gauge, per `troupe.actor.type`). */
+export const METRIC_ACTIVATIONS = "troupe.activations";
+/** Jobs waiting to be delivered (gauge, per queue). */
+export const METRIC_JOBS_PENDING = "troupe.jobs.pending";
+/** Jobs delivered and not yet acknowledged (gauge, per queue). */
+export const METRIC_JOBS_IN_FLIGHT = "troupe.jobs.in_flight";
+/** Dead-lettered jobs (gauge, per queue). */
+export const METRIC_DLQ_SIZE = "troupe.dlq.size";
+/** Job redeliveries and retries (counter, per queue). */
+export const METRIC_JOB_RETRIES = "troupe.job.retries";
+/** Attribute naming the job queue of the job metrics. */
+export const ATTR_TROUPE_QUEUE = "troupe.queue";
+
+interface Instruments {
+  readonly meter: Meter;
+  readonly calls: Counter;
+  readonly callDuration: Histogram;
+  readonly jobRetries: Counter;
+  readonly activations: UpDownCounter;
+}
+
+const NOOP_METER = createNoopMeter();
+let cachedProvider: MeterProvider | undefined;
+let cached: Instruments | undefined;
+
+function instruments(): Instruments | undefined {
+  const provider = metrics.getMeterProvider();
+  if (provider !== cachedProvider) {
+    cachedProvider = provider;
+    const meter = provider.getMeter(METER_NAME);
+    cached = meter === NOOP_METER ? undefined : create(meter);
+  }
+  return cached;
+}
+
+function create(meter: Meter): Instruments {
+  return {
+    meter,
+    calls: meter.createCounter(METRIC_CALLS, { description: "Actor calls made by this process" }),
+    callDuration: meter.createHistogram(METRIC_CALL_DURATION, {
+      description: "Actor call latency seen by the caller",
+      unit: "s",
+      advice: { explicitBucketBoundaries: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+    }),
+    jobRetries: meter.createCounter(METRIC_JOB_RETRIES, { description: "Job redeliveries and retries" }),
+    activations: meter.createUpDownCounter(METRIC_ACTIVATIONS, { description: "Live actor activations" }),
+  };
+}
+
+/** Whether a MeterProvider is registered. */
+export function metricsEnabled(): boolean {
+  return instruments() !== undefined;
+}
+
+/** Records one finished call (`errorType` from `errorType(err)` when it failed). */
+export function recordCall(actorType: string, method: string, durationMs: number, errorType?: string): void {
+  const i = instruments();
+  if (!i) return;
+  const attributes: Record<string, string> = {
+    [ATTR_TROUPE_ACTOR_TYPE]: actorType,
+    [ATTR_TROUPE_METHOD]: method,
+  };
+  if (errorType) attributes[ATTR_ERROR_TYPE] = errorType;
+  i.calls.add(1, attributes);
+  i.callDuration.record(durationMs / 1000, attributes);
+}
+
+/** An activation of `actorType` started (+1) or ended (-1). */
+export function recordActivation(actorType: string, delta: 1 | -1): void {
+  instruments()?.activations.add(delta, { [ATTR_TROUPE_ACTOR_TYPE]: actorType });
+}
+
+/** A job of `queue` is delivered again. */
+export function recordJobRetry(queue: string): void {
+  instruments()?.jobRetries.add(1, { [ATTR_TROUPE_QUEUE]: queue });
+}
+
+/**
+ * Registers a gauge read at each collection (mailbox depth, jobs pending or in flight, DLQ size):
+ * `observe` reports one value per attribute set. Returns a function that unregisters it; does
+ * nothing (and returns a no-op) when no MeterProvider is registered.
+ */
+export function observeGauge(
+  name: string,
+  description: string,
+  observe: (report: (value: number, attributes: Record<string, string>) => void) => void,
+): () => void {
+  const i = instruments();
+  if (!i) return () => {};
+  const gauge: ObservableGauge = i.meter.createObservableGauge(name, { description });
+  const callback = (result: ObservableResult) =>
+    observe((value, attributes) => result.observe(value, attributes));
+  gauge.addCallback(callback);
+  return () => gauge.removeCallback(callback);
+}
