@@ -26,6 +26,7 @@ import {
   ActorUnavailableError,
   ConfigurationError,
   DeadlineExceededError,
+  HostShuttingDownError,
   TroupeError,
   UnknownActorTypeError,
 } from "./errors.js";
@@ -160,10 +161,12 @@ export class Mesh implements CallSender {
       if (outcome.kind === "reply") {
         const reply = decodeReply(outcome.data);
         if (reply.ok) return reply.value;
-        throw reply.error;
+        // A host that no longer holds the shard refused the call without running it: retry.
+        if (!(reply.error instanceof HostShuttingDownError)) throw reply.error;
+      } else {
+        // Nobody serves the shard: an unknown type fails now; a known one is between owners, so retry.
+        await this.assertTypeKnown(type);
       }
-      // Nobody serves the shard: an unknown type fails now; a known one is between owners, so retry.
-      await this.assertTypeKnown(type);
       remaining = deadline - performance.now();
       const pause = Math.min(remaining, backoffMs(attempt));
       if (remaining <= 0 || pause >= remaining) {

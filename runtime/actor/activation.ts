@@ -4,7 +4,8 @@
  *
  *   created -> activating -> active -> deactivating -> deactivated
  *                  |            |
- *                  +-> failed   +-> stood-down (a save lost the revision race)
+ *                  +-> failed   +-> stood-down (a save lost the revision race, or its shard
+ *                                                moved away: `abandon()`)
  *
  * Turns run one at a time. A turn's state change is saved before its reply is sent; a turn that
  * throws leaves the state as it was before the turn.
@@ -58,6 +59,11 @@ export interface ActivationHost {
   onStoodDown(activation: Activation, unrun: Turn[]): void;
   /** Called when activation failed (the waiting turns were already failed with the cause). */
   onFailed(activation: Activation): void;
+  /**
+   * Whether this host may still run turns of `id` (placement: the shard's lease is still valid on
+   * this host's clock). A turn that is not admitted is refused without running.
+   */
+  admits?(id: string): boolean;
 }
 
 export class Activation {
@@ -156,6 +162,16 @@ export class Activation {
   }
 
   private async runTurn(turn: Turn): Promise<void> {
+    if (this.host.admits && !this.host.admits(this.id)) {
+      turn.settle({
+        ok: false,
+        error: new HostShuttingDownError(
+          `${this.host.type.name}/${this.id} is no longer served by this host; the call was not executed`,
+          { details: { actorType: this.host.type.name, reason: "shard-moved" } },
+        ),
+      });
+      return;
+    }
     if (performance.now() > turn.deadline) {
       turn.settle({
         ok: false,
@@ -209,12 +225,26 @@ export class Activation {
     this.instance.state = this.savedBytes ? decode(this.savedBytes) : this.host.type.initialState();
   }
 
+  /**
+   * Ends the activation at once without saving (its shard moved to another host): queued turns
+   * are refused unrun with `error`, timers stop. A turn already running finishes, and its save is
+   * fenced by the state revision like any other.
+   */
+  abandon(error: (turn: Turn) => unknown): void {
+    if (this.status === "deactivated" || this.status === "stood-down" || this.status === "failed") return;
+    this.status = "stood-down";
+    this.clearTimers();
+    for (const turn of this.mailbox.takeAll()) turn.settle({ ok: false, error: error(turn) });
+  }
+
   private standDown(): void {
+    const already = this.status === "stood-down";
     this.status = "stood-down";
     this.clearTimers();
     this.host.logger.warn("activation stood down: its state revision is stale", {
       actorType: this.host.type.name,
       actorId: this.id,
+      abandoned: already,
     });
     this.host.onStoodDown(this, this.mailbox.takeAll());
   }

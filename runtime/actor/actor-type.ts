@@ -23,6 +23,8 @@ export interface ActorType {
   readonly handlers: ReadonlySet<string>;
   /** Present when the type is stateful. */
   readonly initialState: (() => unknown) | undefined;
+  /** A stateless worker type: no leases, calls load-balanced over every host of the type. */
+  readonly stateless: boolean;
 }
 
 const cache = new WeakMap<ActorClass, ActorType>();
@@ -62,6 +64,10 @@ function describe(cls: ActorClass): ActorType {
   if (initialState !== undefined && typeof initialState !== "function") {
     throw new ConfigurationError(`${name}: static initialState must be a function returning the state`);
   }
+  const stateless = options.stateless === true;
+  if (stateless && initialState !== undefined) {
+    throw new ConfigurationError(`${name}: a stateless worker type cannot declare initialState`);
+  }
   return {
     name,
     cls,
@@ -71,6 +77,7 @@ function describe(cls: ActorClass): ActorType {
     defaultTimeoutMs: options.defaultTimeoutMs,
     handlers: handlerNames(cls, name),
     initialState,
+    stateless,
   };
 }
 

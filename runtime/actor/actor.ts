@@ -43,6 +43,12 @@ export interface ActorOptions {
   mailboxCapacity?: number;
   /** Default deadline of calls to this type when the caller sets none. */
   defaultTimeoutMs?: number;
+  /**
+   * A stateless worker: every host of the type may activate any id, calls are load-balanced
+   * across hosts (a queue group on every shard subject), no shard leases are taken. The type must
+   * not declare `initialState`. Default false (one activation per id, placed by shard leases).
+   */
+  stateless?: boolean;
 }
 
 /** Any actor, whatever its state type (for generic constraints). */

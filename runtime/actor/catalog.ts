@@ -3,7 +3,7 @@
  * deactivates idle ones, and deactivates everything on drain.
  */
 import type { Logger } from "../log.js";
-import { Activation, type ActivationHost, type Turn } from "./activation.js";
+import { Activation, type ActivationHost, type ActivationStatus, type Turn } from "./activation.js";
 import type { ActorContext } from "./actor-context.js";
 import type { ActorType } from "./actor-type.js";
 import type { StateStore } from "./state-store.js";
@@ -13,18 +13,32 @@ export interface CatalogStats {
   readonly queued: number;
 }
 
+export interface CatalogOptions {
+  /** See {@link ActivationHost.admits}. Default: every turn is admitted. */
+  admit?: (id: string) => boolean;
+}
+
+export interface ActivationInfo {
+  readonly id: string;
+  readonly status: ActivationStatus;
+  readonly queued: number;
+}
+
 export class Catalog implements ActivationHost {
   private readonly activations = new Map<string, Activation>();
   /** Deactivations in progress, so a new activation of the same id waits for the final save. */
   private readonly deactivating = new Map<string, Promise<void>>();
   private readonly sweeper: NodeJS.Timeout;
+  readonly admits?: (id: string) => boolean;
 
   constructor(
     readonly type: ActorType,
     readonly store: StateStore | undefined,
     readonly logger: Logger,
     readonly contextServices: Pick<ActorContext, "ref">,
+    options: CatalogOptions = {},
   ) {
+    if (options.admit) this.admits = options.admit;
     const every = Math.min(30_000, Math.max(20, Math.floor(type.idleAfterMs / 4)));
     this.sweeper = setInterval(() => this.sweepIdle(), every).unref();
   }
@@ -47,6 +61,49 @@ export class Catalog implements ActivationHost {
 
   has(id: string): boolean {
     return this.activations.has(id);
+  }
+
+  /** The live activations, at most `limit` of them. */
+  list(limit = Number.POSITIVE_INFINITY): ActivationInfo[] {
+    const out: ActivationInfo[] = [];
+    for (const a of this.activations.values()) {
+      if (out.length >= limit) break;
+      out.push({ id: a.id, status: a.status, queued: a.queued });
+    }
+    return out;
+  }
+
+  /**
+   * Graceful hand-off of the ids matching `select` (a shard that moves): waits until each of their
+   * mailboxes is empty, then deactivates them (`onDeactivate`, final save). The caller must have
+   * stopped delivering new turns for these ids first.
+   */
+  async deactivateWhere(select: (id: string) => boolean): Promise<void> {
+    for (;;) {
+      const batch = [...this.activations].filter(([id]) => select(id));
+      if (batch.length === 0) break;
+      await Promise.all(batch.map(([, a]) => a.whenIdle()));
+      await Promise.all(
+        batch.map(([id, a]) => (this.activations.get(id) === a ? this.deactivate(id, a) : Promise.resolve())),
+      );
+    }
+    await Promise.all([...this.deactivating].filter(([id]) => select(id)).map(([, p]) => p));
+  }
+
+  /**
+   * Abrupt stand-down of the ids matching `select` (their shard's lease was lost): nothing is
+   * saved, queued turns are refused unrun with `error`. Turns already running finish; their saves
+   * are fenced by the state revision.
+   */
+  abandonWhere(select: (id: string) => boolean, error: (turn: Turn) => unknown): number {
+    let n = 0;
+    for (const [id, a] of this.activations) {
+      if (!select(id)) continue;
+      this.activations.delete(id);
+      a.abandon(error);
+      n++;
+    }
+    return n;
   }
 
   onStoodDown(activation: Activation, unrun: Turn[]): void {

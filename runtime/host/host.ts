@@ -1,22 +1,37 @@
 /**
- * A host: this process serving actor types. For each type it owns shards, subscribes to their
- * subjects, and turns incoming calls into turns on the type's catalog.
- *
- * Until placement lands every host claims every shard of its types; the queue group on each shard
- * subject makes each message go to one host, and state fencing catches any overlap.
+ * A host: this process serving actor types. It announces itself in the membership bucket, and for
+ * each type:
+ * - stateful (and plain) types: holds the leases of the shards placement assigns to it and
+ *   subscribes to a shard's subject only while it holds the lease (see placement/shard-ownership.ts);
+ * - stateless worker types: subscribes to every shard subject in the type's queue group, so calls
+ *   are load-balanced over every host of the type, with no leases.
  */
-import type { TurnOutcome } from "../actor/activation.js";
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import type { Turn, TurnOutcome } from "../actor/activation.js";
 import type { ActorContext } from "../actor/actor-context.js";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { type ActorType, actorTypeOf } from "../actor/actor-type.js";
-import { Catalog, type CatalogStats } from "../actor/catalog.js";
+import { type ActivationInfo, Catalog, type CatalogStats } from "../actor/catalog.js";
 import { KvStateStore } from "../actor/state-store.js";
-import { ConfigurationError, MalformedMessageError, TroupeError, UnknownMethodError } from "../errors.js";
+import {
+  ConfigurationError,
+  HostShuttingDownError,
+  MalformedMessageError,
+  TroupeError,
+  UnknownMethodError,
+} from "../errors.js";
 import type { Logger } from "../log.js";
-import type { DecodeLimits } from "../messaging/codec.js";
+import { type DecodeLimits, encode } from "../messaging/codec.js";
 import { type CallEnvelope, decodeCall, encodeError, encodeResult } from "../messaging/envelope.js";
 import type { Subjects } from "../messaging/subjects.js";
+import type { ChangeStream } from "../placement/change-stream.js";
+import { LeaseStore } from "../placement/leases.js";
+import { type HostRecord, Membership, type MembershipChange } from "../placement/membership.js";
+import { type PlacementOptions, resolvePlacementOptions } from "../placement/options.js";
+import { retryStartup } from "../placement/retry.js";
 import { shardOf } from "../placement/shard.js";
+import { type HeldShard, ShardOwnership } from "../placement/shard-ownership.js";
 import type { InboundMessage, SubscriptionHandle, Transport } from "../transport/transport.js";
 import type { TypeRegistry } from "./type-registry.js";
 
@@ -25,6 +40,10 @@ export interface HostOptions {
   maxPayloadBytes?: number;
   /** Replicas of the state buckets (use 3 on a 3-node cluster). Default: the mesh's `replicas`. */
   stateReplicas?: number;
+  /** Name shown by `troupe ls` and in leases. Default `<hostname>-<pid>`. */
+  name?: string;
+  /** Lease, heartbeat and hand-off timings (docs/placement.md). */
+  placement?: PlacementOptions;
 }
 
 export type HostStatus = "starting" | "serving" | "draining" | "stopped";
@@ -32,7 +51,10 @@ export type HostStatus = "starting" | "serving" | "draining" | "stopped";
 interface ServedType {
   readonly type: ActorType;
   readonly catalog: Catalog;
+  /** Stateless types: one subscription per shard. */
   readonly subscriptions: SubscriptionHandle[];
+  /** Placed types: the shards this host holds. */
+  readonly ownership: ShardOwnership | undefined;
 }
 
 export interface HostDeps {
@@ -44,10 +66,30 @@ export interface HostDeps {
   readonly replicas: number;
 }
 
+/** One activation as `troupe ls actors` shows it. */
+export interface HostedActor extends ActivationInfo {
+  readonly type: string;
+  readonly shard: number;
+}
+
+/** Refusal of a call whose shard this host does not (or no longer) hold: never executed, so retried. */
+function notServedHere(type: string, shard: number): HostShuttingDownError {
+  return new HostShuttingDownError(`shard ${shard} of ${type} is not served by this host; not executed`, {
+    details: { actorType: type, shard, reason: "shard-moved" },
+  });
+}
+
 export class Host {
   status: HostStatus = "starting";
+  /** This host's id in membership and leases (unique per process). */
+  readonly id: string;
+  readonly name: string;
   private readonly served = new Map<string, ServedType>();
   private readonly limits: Partial<DecodeLimits>;
+  private readonly placement;
+  private membership: Membership | undefined;
+  private leases: LeaseStore | undefined;
+  private adminSub: SubscriptionHandle | undefined;
   private drained: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -55,6 +97,9 @@ export class Host {
     private readonly options: HostOptions,
   ) {
     this.limits = { maxBytes: options.maxPayloadBytes ?? 1024 * 1024 };
+    this.placement = resolvePlacementOptions(options.placement);
+    this.name = options.name ?? `${os.hostname()}-${process.pid}`;
+    this.id = `h${randomBytes(6).toString("hex")}`;
   }
 
   /** @internal Use `mesh.host([...])`. */
@@ -66,44 +111,162 @@ export class Host {
       if (names.has(t.name)) throw new ConfigurationError(`actor type ${t.name} is listed twice`);
       names.add(t.name);
     }
+    await host.join(types);
     for (const type of types) await host.serve(type);
+    host.membership?.onChange((c) => host.onMembershipChange(c));
+    host.leases?.onChange((key, freed) => host.onLeaseChange(key, freed));
+    await Promise.all([...host.served.values()].map((s) => s.ownership?.start()));
     host.status = "serving";
     return host;
   }
 
+  private async join(types: ActorType[]): Promise<void> {
+    const { transport, subjects, logger } = this.deps;
+    const p = this.placement;
+    // On a fresh JetStream cluster, creating a replicated bucket can time out until it settles.
+    const [hosts, leases] = await retryStartup(
+      "opening the placement buckets",
+      () =>
+        Promise.all([
+          transport.keyValue(subjects.hostsBucket(), {
+            replicas: this.deps.replicas,
+            ttlMs: p.hostTtlMs,
+            description: "Troupe membership: one heartbeat record per live host",
+          }),
+          transport.keyValue(subjects.leasesBucket(), {
+            replicas: this.deps.replicas,
+            ttlMs: p.leaseTtlMs,
+            description: "Troupe shard leases, key <type>.<shard>",
+          }),
+        ]),
+      logger,
+    );
+    const self: HostRecord = {
+      id: this.id,
+      name: this.name,
+      types: types.map((t) => t.name),
+      status: "serving",
+      startedAtMs: Date.now(),
+      activations: {},
+    };
+    this.membership = new Membership(hosts, self, p, logger, () => {
+      const out: Record<string, number> = {};
+      for (const [name, s] of this.served) out[name] = s.catalog.stats().activations;
+      return out;
+    });
+    await this.membership.start();
+    this.leases = new LeaseStore(leases, p.leaseTtlMs, logger);
+    this.leases.start();
+    this.adminSub = transport.subscribe(subjects.hostActors(this.id), {}, (msg) => {
+      if (msg.reply)
+        transport.reply(msg.reply, encode({ host: this.id, name: this.name, actors: this.actors(1000) }));
+    });
+    // Let the membership watch deliver the hosts already there, so the first assignment sees them.
+    await this.membership.ready(2 * p.heartbeatEveryMs);
+  }
+
   private async serve(type: ActorType): Promise<void> {
     const { transport, subjects, registry, logger } = this.deps;
-    await registry.register({
-      name: type.name,
-      shards: type.shards,
-      stateful: type.initialState !== undefined,
-      handlers: [...type.handlers],
-    });
+    await retryStartup(
+      "registering the actor type",
+      () =>
+        registry.register({
+          name: type.name,
+          shards: type.shards,
+          stateful: type.initialState !== undefined,
+          handlers: [...type.handlers],
+        }),
+      logger,
+    );
     const store = type.initialState
       ? new KvStateStore(
-          await transport.keyValue(subjects.stateBucket(type.name), {
-            replicas: this.options.stateReplicas ?? this.deps.replicas,
-            description: `Troupe state of actor type ${type.name}`,
-          }),
+          await retryStartup(
+            "opening the state bucket",
+            () =>
+              transport.keyValue(subjects.stateBucket(type.name), {
+                replicas: this.options.stateReplicas ?? this.deps.replicas,
+                description: `Troupe state of actor type ${type.name}`,
+              }),
+            logger,
+          ),
           type.name,
         )
       : undefined;
-    const catalog = new Catalog(type, store, logger, this.deps.contextServices);
-    const subscriptions: SubscriptionHandle[] = [];
     const queue = subjects.rpcQueueGroup(type.name);
-    for (let shard = 0; shard < type.shards; shard++) {
-      subscriptions.push(
-        transport.subscribe(subjects.rpc(type.name, shard), { queue }, (msg) =>
-          this.onCall(type, catalog, shard, msg),
-        ),
+    let ownership: ShardOwnership | undefined;
+    const catalog = new Catalog(
+      type,
+      store,
+      logger,
+      this.deps.contextServices,
+      type.stateless ? {} : { admit: (id) => ownership?.serves(shardOf(id, type.shards)) ?? false },
+    );
+    const subscriptions: SubscriptionHandle[] = [];
+    if (type.stateless) {
+      for (let shard = 0; shard < type.shards; shard++) {
+        subscriptions.push(
+          transport.subscribe(subjects.rpc(type.name, shard), { queue }, (msg) =>
+            this.onCall(type, catalog, undefined, shard, msg),
+          ),
+        );
+      }
+      await transport.flush();
+    } else {
+      const inShard = (shard: number) => (id: string) => shardOf(id, type.shards) === shard;
+      ownership = new ShardOwnership(
+        type,
+        this.membershipOrThrow(),
+        this.leasesOrThrow(),
+        subjects,
+        this.placement,
+        {
+          subscribe: (shard) =>
+            transport.subscribe(subjects.rpc(type.name, shard), { queue }, (msg) =>
+              this.onCall(type, catalog, ownership, shard, msg),
+            ),
+          deactivate: (shard) => catalog.deactivateWhere(inShard(shard)),
+          abandon: (shard) => catalog.abandonWhere(inShard(shard), () => notServedHere(type.name, shard)),
+        },
+        logger,
       );
     }
-    await transport.flush();
-    this.served.set(type.name, { type, catalog, subscriptions });
-    logger.info("serving actor type", { actorType: type.name, shards: type.shards });
+    this.served.set(type.name, { type, catalog, subscriptions, ownership });
+    logger.info("serving actor type", {
+      actorType: type.name,
+      shards: type.shards,
+      placement: type.stateless ? "stateless" : "leases",
+      hostId: this.id,
+    });
   }
 
-  private onCall(type: ActorType, catalog: Catalog, shard: number, msg: InboundMessage): void {
+  private membershipOrThrow(): Membership {
+    if (!this.membership) throw new ConfigurationError("host has not joined the mesh");
+    return this.membership;
+  }
+
+  private leasesOrThrow(): LeaseStore {
+    if (!this.leases) throw new ConfigurationError("host has not joined the mesh");
+    return this.leases;
+  }
+
+  private onMembershipChange(c: MembershipChange): void {
+    this.deps.logger.debug("membership changed", { kind: c.kind, host: "host" in c ? c.host.id : c.hostId });
+    for (const s of this.served.values()) s.ownership?.reconcileSoon();
+  }
+
+  private onLeaseChange(key: string, freed: boolean): void {
+    if (!freed) return;
+    const parsed = this.deps.subjects.parseLeaseKey(key);
+    if (parsed) this.served.get(parsed.type)?.ownership?.reconcileSoon();
+  }
+
+  private onCall(
+    type: ActorType,
+    catalog: Catalog,
+    ownership: ShardOwnership | undefined,
+    shard: number,
+    msg: InboundMessage,
+  ): void {
     const reply = msg.reply;
     let call: CallEnvelope;
     try {
@@ -129,16 +292,22 @@ export class Host {
       if (reply) this.deps.transport.reply(reply, encodeError(err));
       return;
     }
+    if (ownership && !ownership.serves(shard)) {
+      // The lease lapsed on our clock (e.g. this process was paused): serve nothing from it.
+      if (reply) this.deps.transport.reply(reply, encodeError(notServedHere(type.name, shard)));
+      return;
+    }
     const method = call.method;
     const actorId = call.actorId;
-    catalog.dispatch(actorId, {
+    const turn: Turn = {
       method,
       args: call.args,
       deadline: performance.now() + call.timeoutMs,
       settle: reply
         ? (outcome) => this.sendReply(reply, outcome, type, actorId, method)
         : (outcome) => this.logTellFailure(outcome, type, actorId, method),
-    });
+    };
+    catalog.dispatch(actorId, turn);
   }
 
   private sendReply(
@@ -184,23 +353,63 @@ export class Host {
     return out;
   }
 
+  /** The shards this host holds, per placed type. */
+  shards(): Record<string, HeldShard[]> {
+    const out: Record<string, HeldShard[]> = {};
+    for (const [name, s] of this.served) if (s.ownership) out[name] = s.ownership.held();
+    return out;
+  }
+
+  /** The live activations of this host (at most `limit`). */
+  actors(limit = Number.POSITIVE_INFINITY): HostedActor[] {
+    const out: HostedActor[] = [];
+    for (const [name, s] of this.served) {
+      for (const a of s.catalog.list(limit - out.length)) {
+        out.push({ ...a, type: name, shard: shardOf(a.id, s.type.shards) });
+      }
+    }
+    return out;
+  }
+
+  /** Live hosts as this host sees them. */
+  members(): HostRecord[] {
+    return this.membership?.live() ?? [];
+  }
+
+  /** Membership changes (joins, leaves, deaths) from now on, as an async iterable. */
+  membershipChanges(): ChangeStream<MembershipChange> {
+    return this.membershipOrThrow().changes();
+  }
+
   /** The types this host serves. */
   get types(): string[] {
     return [...this.served.keys()];
   }
 
   /**
-   * Graceful stop: stops taking new calls, lets every queued turn finish, runs `onDeactivate`
-   * and saves state. Idempotent.
+   * Graceful stop: announces it is draining, hands every shard off (stops taking its calls,
+   * finishes in-flight turns, runs `onDeactivate`, saves state, releases the lease), drains the
+   * stateless types, then leaves the membership. Idempotent.
    */
   drain(): Promise<void> {
     if (this.status === "draining" || this.status === "stopped") return this.drained;
     this.status = "draining";
     this.drained = (async () => {
-      for (const s of this.served.values()) await Promise.all(s.subscriptions.map((sub) => sub.drain()));
-      await Promise.all([...this.served.values()].map((s) => s.catalog.drain()));
+      await this.membership
+        ?.setStatus("draining")
+        .catch((err: unknown) => this.deps.logger.warn("could not announce draining", { err }));
+      await Promise.all(
+        [...this.served.values()].map(async (s) => {
+          if (s.ownership) await s.ownership.drain();
+          await Promise.all(s.subscriptions.map((sub) => sub.drain()));
+          await s.catalog.drain();
+        }),
+      );
+      this.leases?.stop();
+      this.adminSub?.unsubscribe();
+      await this.membership?.leave();
       this.status = "stopped";
-      this.deps.logger.info("host drained", { types: this.types });
+      this.deps.logger.info("host drained", { types: this.types, hostId: this.id });
     })();
     return this.drained;
   }

@@ -6,6 +6,9 @@
  *   hosts subscribe in queue group `<prefix>.rpc.<type>`.
  * - KV bucket `<prefix>_types`: actor types some host serves, with their shard count.
  * - KV bucket `<prefix>_state_<type>`: actor state, key = encoded actor id.
+ * - KV bucket `<prefix>_hosts`: membership, key = host id, value = the host's heartbeat record.
+ * - KV bucket `<prefix>_leases`: shard leases, key = `<type>.<shard>`, value = the holder.
+ * - `<prefix>.host.<hostId>.actors`: a host answers with the activations it holds (`troupe ls actors`).
  */
 import { ConfigurationError } from "../errors.js";
 
@@ -43,6 +46,31 @@ export class Subjects {
 
   stateBucket(type: string): string {
     return `${this.prefix}_state_${type}`;
+  }
+
+  hostsBucket(): string {
+    return `${this.prefix}_hosts`;
+  }
+
+  leasesBucket(): string {
+    return `${this.prefix}_leases`;
+  }
+
+  /** Key of a shard's lease in {@link leasesBucket}. */
+  leaseKey(type: string, shard: number): string {
+    return `${type}.${shard}`;
+  }
+
+  /** Inverse of {@link leaseKey}; undefined for a key of another shape. */
+  parseLeaseKey(key: string): { type: string; shard: number } | undefined {
+    const dot = key.lastIndexOf(".");
+    const shard = Number(key.slice(dot + 1));
+    if (dot <= 0 || !Number.isInteger(shard) || shard < 0) return undefined;
+    return { type: key.slice(0, dot), shard };
+  }
+
+  hostActors(hostId: string): string {
+    return `${this.prefix}.host.${hostId}.actors`;
   }
 }
 

@@ -15,14 +15,16 @@ import {
   type NatsConnection,
   headers as natsHeaders,
 } from "@nats-io/nats-core";
-import { ConnectionClosedError, DeadlineExceededError } from "../errors.js";
+import { ConfigurationError, ConnectionClosedError, DeadlineExceededError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { type NatsOptions, openNatsConnection } from "./connection.js";
 import {
   type BucketOptions,
   type InboundMessage,
   type KeyValueBucket,
+  type KvChange,
   type KvRecord,
+  type KvWatch,
   type RequestOutcome,
   RevisionMismatchError,
   type SubscribeOptions,
@@ -163,7 +165,28 @@ export class NatsTransport implements Transport {
       ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
       ...(options.description ? { description: options.description } : {}),
     });
+    if (options.ttlMs) {
+      const actual = (await kv.status()).ttl;
+      if (actual !== options.ttlMs) {
+        throw new ConfigurationError(
+          `bucket ${bucket} exists with a TTL of ${actual} ms, this process wants ${options.ttlMs} ms: every process of a mesh must use the same value`,
+          { details: { bucket, actualTtlMs: actual, wantedTtlMs: options.ttlMs } },
+        );
+      }
+    }
     return new NatsKeyValueBucket(kv);
+  }
+
+  async existingKeyValue(bucket: string): Promise<KeyValueBucket | null> {
+    this.kvm ??= new Kvm(this.nc);
+    try {
+      const kv = await this.kvm.open(bucket);
+      await kv.status();
+      return new NatsKeyValueBucket(kv);
+    } catch (err) {
+      if (err instanceof Error && /stream not found/i.test(err.message)) return null;
+      throw err;
+    }
   }
 
   flush(): Promise<void> {
@@ -225,8 +248,38 @@ class NatsKeyValueBucket implements KeyValueBucket {
     return this.kv.put(key, value);
   }
 
-  delete(key: string): Promise<void> {
-    return this.kv.delete(key);
+  async delete(key: string, expectedRevision?: number): Promise<void> {
+    if (expectedRevision === undefined) return this.kv.delete(key);
+    try {
+      await this.kv.delete(key, { previousSeq: expectedRevision });
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JS_WRONG_LAST_SEQUENCE) {
+        throw new RevisionMismatchError(key, expectedRevision, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async watch(options: { key?: string } = {}): Promise<KvWatch> {
+    const iter = await this.kv.watch(options.key ? { key: options.key } : {});
+    return {
+      stop: () => iter.stop(),
+      async *[Symbol.asyncIterator](): AsyncIterator<KvChange> {
+        for await (const e of iter) {
+          yield {
+            key: e.key,
+            operation: e.operation === "PUT" ? "put" : "delete",
+            value: e.value,
+            revision: e.revision,
+            createdMs: e.created.getTime(),
+          };
+        }
+      },
+    };
+  }
+
+  async ttlMs(): Promise<number> {
+    return (await this.kv.status()).ttl;
   }
 
   async keys(): Promise<string[]> {

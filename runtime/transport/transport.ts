@@ -54,8 +54,13 @@ export interface Transport {
     options: SubscribeOptions,
     handler: (msg: InboundMessage) => void,
   ): SubscriptionHandle;
-  /** Opens (creating if needed) a key-value bucket. */
+  /**
+   * Opens (creating if needed) a key-value bucket. With `ttlMs`, refuses (ConfigurationError) a
+   * bucket that already exists with another TTL.
+   */
   keyValue(bucket: string, options?: BucketOptions): Promise<KeyValueBucket>;
+  /** Opens an existing bucket without creating it; null if there is none. */
+  existingKeyValue(bucket: string): Promise<KeyValueBucket | null>;
   /** Flushes pending publishes to the server. */
   flush(): Promise<void>;
   /** Drains subscriptions and closes the connection. */
@@ -87,8 +92,34 @@ export interface KeyValueBucket {
   compareAndSet(key: string, value: Uint8Array, expectedRevision: number): Promise<number>;
   /** Unconditional write. */
   put(key: string, value: Uint8Array): Promise<number>;
-  delete(key: string): Promise<void>;
+  /**
+   * Deletes the key (a delete marker). With `expectedRevision`, only if the key's revision is still
+   * that one; rejects with `RevisionMismatchError` otherwise.
+   */
+  delete(key: string, expectedRevision?: number): Promise<void>;
   keys(): Promise<string[]>;
+  /**
+   * Streams the current value of every key (filtered by `key`, which may use NATS wildcards), then
+   * every change. Entries that expire through the bucket TTL vanish without an event.
+   */
+  watch(options?: { key?: string }): Promise<KvWatch>;
+  /** The bucket-wide TTL in ms (0: entries never expire). */
+  ttlMs(): Promise<number>;
+}
+
+/** One entry seen by a {@link KvWatch}. */
+export interface KvChange {
+  readonly key: string;
+  readonly operation: "put" | "delete";
+  readonly value: Uint8Array;
+  readonly revision: number;
+  /** Server time the entry was written (ms since the epoch). */
+  readonly createdMs: number;
+}
+
+/** The changes of a bucket, as an async iterable that ends when `stop()` is called or the watch fails. */
+export interface KvWatch extends AsyncIterable<KvChange> {
+  stop(): void;
 }
 
 /** A compare-and-set lost: somebody else wrote the key since `expectedRevision`. */

@@ -1,0 +1,119 @@
+/**
+ * Placement as hosts come and go gracefully, stateless workers, and a NATS node lost from a
+ * 3-node cluster. Several host processes; tests wait with generous timeouts, never assert speed.
+ */
+import test from "ava";
+import { listHosts } from "../../runtime/cli/ls.js";
+import { startCluster, startServer } from "../helpers/nats.js";
+import { Echo } from "./fixtures/actors.js";
+import {
+  byHolder,
+  client,
+  FAST,
+  Load,
+  spawnHost,
+  tallyShards,
+  uniquePrefix,
+  verifyCounters,
+  waitFor,
+  waitForShards,
+} from "./helpers.js";
+
+const ids = Array.from({ length: 24 }, (_, i) => `c${i}`);
+
+test.serial("placement - a graceful drain during load loses no call", async (t) => {
+  const server = await startServer(t);
+  const prefix = uniquePrefix();
+  const hosts = ["a", "b", "c"].map((name) => spawnHost(t, { servers: server.url, prefix, name }));
+  await Promise.all(hosts.map((h) => h.ready));
+  const mesh = await client(t, server.url, prefix);
+  await waitForShards(mesh, ["a", "b", "c"]);
+
+  // No retries: with the default deadline every single call must succeed.
+  const load = new Load(t, mesh, { ids, workers: 6, timeoutMs: 10_000, retry: false });
+  await waitFor("answers from all three hosts", () => load.hostsSeen.size === 3);
+  const code = await hosts[1]?.drain();
+  t.is(code, 0);
+  const ackedAtDrain = load.totalAcked;
+  await waitForShards(mesh, ["a", "c"]);
+  await waitFor("more answers after the drain", () => load.totalAcked > ackedAtDrain + 200);
+  await load.stop();
+
+  t.deepEqual(load.failures, [], "no call failed");
+  t.deepEqual(await verifyCounters(mesh, load), []);
+  t.log(`acknowledged ${load.totalAcked} increments`);
+});
+
+test.serial(
+  "placement - a joining host takes a fair share of shards, and stateless workers answer from every host",
+  async (t) => {
+    const server = await startServer(t);
+    const prefix = uniquePrefix();
+    const a = spawnHost(t, { servers: server.url, prefix, name: "a" });
+    const b = spawnHost(t, { servers: server.url, prefix, name: "b" });
+    await Promise.all([a.ready, b.ready]);
+    const mesh = await client(t, server.url, prefix);
+    const before = await waitForShards(mesh, ["a", "b"]);
+
+    const load = new Load(t, mesh, { ids, workers: 4, timeoutMs: 10_000, retry: false });
+    const c = spawnHost(t, { servers: server.url, prefix, name: "c" });
+    await c.ready;
+    const after = await waitForShards(mesh, ["a", "b", "c"]);
+    for (const [host, shards] of byHolder(after)) {
+      t.true(shards.length === 5 || shards.length === 6, `${host} holds ${shards.length} of 16`);
+    }
+    const owner = (rows: typeof before) => new Map(rows.map((r) => [r.shard, r.hostName]));
+    const was = owner(before);
+    const moved = after.filter((r) => was.get(r.shard) !== r.hostName);
+    // Most moves go to the new host; the load bound may shift one or two between the others.
+    t.log(
+      `${moved.length} shards moved, ${moved.filter((r) => r.hostName === "c").length} of them to the new host`,
+    );
+    await waitFor("answers from the new host", () => load.hostsSeen.has("c"));
+    await load.stop();
+    t.deepEqual(load.failures, [], "the join lost no call");
+    t.deepEqual(await verifyCounters(mesh, load), []);
+
+    // Stateless workers: no leases, and calls spread over every host of the type.
+    t.false((await tallyShards(mesh)).some((r) => r.type === "Echo"));
+    const answered = new Set<string>();
+    await waitFor("Echo answered by all three hosts", async () => {
+      answered.add(await mesh.ref(Echo, "same-id").whoami());
+      return answered.size === 3;
+    });
+    const listed = await listHosts(mesh.transport, mesh.subjects);
+    t.deepEqual(listed.map((h) => h.name).sort(), ["a", "b", "c"]);
+    t.is(
+      listed.reduce((sum, h) => sum + h.shards, 0),
+      16,
+    );
+  },
+);
+
+test.serial(
+  "placement - losing one node of a 3-node NATS cluster under load, the mesh keeps serving",
+  async (t) => {
+    const cluster = await startCluster(t);
+    const prefix = uniquePrefix();
+    const placement = { ...FAST, leaseTtlMs: 5000, renewEveryMs: 1000, safetyMarginMs: 1000 };
+    const hosts = ["a", "b"].map((name) =>
+      spawnHost(t, { servers: cluster.servers, prefix, name, placement, replicas: 3 }),
+    );
+    await Promise.all(hosts.map((h) => h.ready));
+    const mesh = await client(t, cluster.servers, prefix);
+    await waitForShards(mesh, ["a", "b"], 60_000);
+
+    const load = new Load(t, mesh, { ids, workers: 4, timeoutMs: 3000 });
+    await waitFor("answers from both hosts", () => load.hostsSeen.size === 2);
+    const leader = await cluster.waitForMetaLeader();
+    await leader.kill("SIGKILL");
+    const ackedAtKill = load.totalAcked;
+    await waitFor("more answers after the node was lost", () => load.totalAcked > ackedAtKill + 300, 90_000);
+    await load.stop();
+
+    t.deepEqual(await verifyCounters(mesh, load), [], "final value == acknowledged increments, per counter");
+    t.log(
+      `acknowledged ${load.totalAcked}; ${load.failures.length} attempts failed during the fail-over and were retried`,
+    );
+  },
+);
