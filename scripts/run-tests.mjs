@@ -31,7 +31,9 @@ child.on("close", (code, signal) => {
     const m = plain.match(re);
     return m ? Number(m[1]) : 0;
   };
-  const passed = count(/^\s*(\d+) tests? passed/m);
+  // On failure ava prints no "N tests passed" line: count the ✔ lines of passing tests instead.
+  const ticks = (plain.match(/^\s*✔ /gm) ?? []).length;
+  const passed = Math.max(count(/^\s*(\d+) tests? passed/m), ticks);
   const failed =
     count(/^\s*(\d+) tests? failed/m) +
     count(/^\s*(\d+) uncaught exceptions?/m) +

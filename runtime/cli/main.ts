@@ -2,13 +2,17 @@
  * The `troupe` command line.
  *
  *   troupe dev [entry]                          local mesh hosting the entry's actors
+ *   troupe host [entry]                         production host process (needs NATS_URL)
  *   troupe call <Type> <id> <method> [json]     call an actor, print the result as JSON
+ *   troupe ls hosts|shards|actors [-o json]     hosts, shard leases, live activations
  */
 import { readFileSync } from "node:fs";
 import { parseArgs as parseCli } from "node:util";
 import { TroupeError } from "../errors.js";
 import { call, parseArgs } from "./call.js";
 import { dev } from "./dev.js";
+import { hostCommand } from "./host.js";
+import { ls } from "./ls.js";
 
 const USAGE = `Usage: troupe <command>
 
@@ -16,8 +20,13 @@ Commands:
   dev [entry]                         Start a local mesh hosting the actors exported by entry
                                       (default services/examples/index.ts). Without NATS_URL it
                                       starts its own nats-server with JetStream.
+  host [entry]                        Host the entry's actors on the mesh at NATS_URL (production).
+                                      Options: --health-port <port> (/healthz, /readyz),
+                                      --replicas <n>, --prefix <p>. Drains on SIGTERM.
   call <Type> <id> <method> [json]    Call an actor and print its result as JSON. json is an array
                                       of arguments or a single value. Options: --timeout <ms>
+  ls hosts|shards|actors [-o json]    Live hosts, held shard leases, or live activations, as a
+                                      table (default) or JSON.
   help                                This text.
 
 Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_CA/NATS_CERT/NATS_KEY, TROUPE_PREFIX, TROUPE_LOG_LEVEL.`;
@@ -54,6 +63,25 @@ export async function main(argv: string[]): Promise<number> {
         });
         return 0;
       }
+      case "host": {
+        const { positionals, values } = parseCli({
+          args: rest,
+          allowPositionals: true,
+          options: {
+            prefix: { type: "string" },
+            "health-port": { type: "string" },
+            replicas: { type: "string" },
+          },
+        });
+        const healthPort = values["health-port"] ?? process.env.TROUPE_HEALTH_PORT;
+        await hostCommand({
+          ...(positionals[0] ? { entry: positionals[0] } : {}),
+          ...(values.prefix ? { prefix: values.prefix } : {}),
+          ...(healthPort !== undefined ? { healthPort: Number(healthPort) } : {}),
+          ...(values.replicas ? { replicas: Number(values.replicas) } : {}),
+        });
+        return 0;
+      }
       case "call": {
         const { positionals, values } = parseCli({
           args: rest,
@@ -73,6 +101,20 @@ export async function main(argv: string[]): Promise<number> {
           ...(values.timeout ? { timeoutMs: Number(values.timeout) } : {}),
         });
         process.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
+        return 0;
+      }
+      case "ls": {
+        const { positionals, values } = parseCli({
+          args: rest,
+          allowPositionals: true,
+          options: { output: { type: "string", short: "o" } },
+        });
+        const output = values.output ?? "table";
+        if (!positionals[0] || (output !== "json" && output !== "table")) {
+          process.stderr.write(`${USAGE}\n`);
+          return 2;
+        }
+        process.stdout.write(`${await ls(positionals[0], output)}\n`);
         return 0;
       }
       case "version":

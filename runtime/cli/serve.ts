@@ -1,0 +1,67 @@
+/**
+ * Hosting the actor classes an entry module exports, for `troupe dev` and `troupe host`: connect,
+ * host, report, wait for a stop signal, drain. Telemetry (OTEL_* variables) is set up here because
+ * this is a process entry point.
+ */
+import { hostname } from "node:os";
+import { pathToFileURL } from "node:url";
+import { Actor } from "../actor/actor.js";
+import type { ActorClass } from "../actor/actor-ref.js";
+import { ConfigurationError } from "../errors.js";
+import type { Host } from "../host/host.js";
+import type { Logger } from "../log.js";
+import { type ConnectOptions, connect, type Mesh } from "../mesh.js";
+import { startTelemetry } from "../telemetry/sdk.js";
+
+export interface ServeOptions {
+  entry: string;
+  connect: ConnectOptions;
+  logger: Logger;
+  serviceName: string;
+  /** Called once the host serves; resolves when it should stop (the caller's signal handling). */
+  whileServing(mesh: Mesh, host: Host, classes: ActorClass[]): Promise<unknown>;
+}
+
+export async function serveEntry(options: ServeOptions): Promise<void> {
+  const classes = await loadActorClasses(options.entry);
+  const telemetry = await startTelemetry({ serviceName: options.serviceName });
+  try {
+    const mesh = await connect({
+      name: `${options.serviceName}@${hostname()}`,
+      ...options.connect,
+      logger: options.logger,
+    });
+    try {
+      const host = await mesh.host(classes);
+      await options.whileServing(mesh, host, classes);
+      await host.drain();
+    } finally {
+      await mesh.close();
+    }
+  } finally {
+    await telemetry.shutdown();
+  }
+}
+
+/** Resolves with the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolveSignal) => {
+    const on = (sig: NodeJS.Signals) => {
+      process.off("SIGINT", on);
+      process.off("SIGTERM", on);
+      resolveSignal(sig);
+    };
+    process.on("SIGINT", on);
+    process.on("SIGTERM", on);
+  });
+}
+
+/** Imports `entry` and returns every exported class that extends Actor. */
+export async function loadActorClasses(entry: string): Promise<ActorClass[]> {
+  const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+  const classes = Object.values(mod).filter(
+    (v): v is ActorClass => typeof v === "function" && v.prototype instanceof Actor,
+  );
+  if (classes.length === 0) throw new ConfigurationError(`${entry} exports no actor classes`);
+  return classes;
+}
