@@ -121,6 +121,47 @@ export class ConnectionFailedError extends TroupeError {
   readonly retryable = true;
 }
 
+/**
+ * Throw it (or a subclass) from an actor method to say "retrying will not help": a job fails at once
+ * and goes to the dead-letter queue; a caller's retry policy does not retry it. Any other error a
+ * handler throws is retried for jobs (see docs/patterns/retry.md).
+ *
+ * @example
+ * ```ts
+ * async charge(order: Order) {
+ *   if (order.total < 0) throw new TerminalError("negative total");
+ * }
+ * ```
+ */
+export class TerminalError extends TroupeError {
+  readonly code: string = "TROUPE_TERMINAL";
+  readonly retryable = false;
+}
+
+/**
+ * The job queue is full (the stream's `maxMessages`/`maxBytes` limit, or the account's storage):
+ * JetStream refused the job, nothing was stored. Retry later, or raise the limits.
+ */
+export class QueueFullError extends TroupeError {
+  readonly code = "TROUPE_QUEUE_FULL";
+  readonly retryable = true;
+}
+
+/**
+ * No result for this job id: it has not finished yet (wait longer), or its result expired from the
+ * results stream (MaxAge), or the id is unknown.
+ */
+export class JobResultUnavailableError extends TroupeError {
+  readonly code = "TROUPE_JOB_RESULT_UNAVAILABLE";
+  readonly retryable = true;
+}
+
+/** Calls to this actor type are failing fast: its circuit breaker is open after repeated failures. */
+export class CircuitOpenError extends TroupeError {
+  readonly code = "TROUPE_CIRCUIT_OPEN";
+  readonly retryable = true;
+}
+
 /** Invalid use of the API (bad actor type name, reserved method name, bad option). */
 export class ConfigurationError extends TroupeError {
   readonly code = "TROUPE_CONFIGURATION";
@@ -162,6 +203,10 @@ for (const cls of [
   ConnectionFailedError,
   ConfigurationError,
   NatsServerUnavailableError,
+  TerminalError,
+  QueueFullError,
+  JobResultUnavailableError,
+  CircuitOpenError,
 ] as const) {
   byCode.set(new cls("").code, cls);
 }

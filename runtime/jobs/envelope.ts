@@ -1,0 +1,136 @@
+/**
+ * Wire formats of durable jobs (msgpack arrays, versioned like the call envelope):
+ *
+ * - job:    `[1, jobId, actorId, method, args, timeoutMs, maxAttempts]`
+ * - result: `[1, status, valueOrError, attempts, finishedAtMs]`, status 0 = ok, 1 = dead-lettered
+ * - dead letter: a map, see {@link DeadLetter}
+ *
+ * Everything decoded here is untrusted and validated.
+ */
+import { MalformedMessageError, type WireError } from "../errors.js";
+import { type DecodeLimits, decode, encode } from "../messaging/codec.js";
+import { MAX_ACTOR_ID_LENGTH, MAX_METHOD_LENGTH } from "../messaging/envelope.js";
+import { isJobId } from "./names.js";
+
+export const JOB_VERSION = 1;
+
+export interface JobEnvelope {
+  jobId: string;
+  actorId: string;
+  method: string;
+  args: unknown[];
+  /** Deadline of one attempt (the turn), ms. */
+  timeoutMs: number;
+  /** Attempts allowed; 0 = the runner's default. */
+  maxAttempts: number;
+}
+
+export function encodeJob(j: JobEnvelope): Uint8Array {
+  return encode([JOB_VERSION, j.jobId, j.actorId, j.method, j.args, j.timeoutMs, j.maxAttempts]);
+}
+
+export function decodeJob(bytes: Uint8Array, limits?: Partial<DecodeLimits>): JobEnvelope {
+  const raw = decode(bytes, limits);
+  if (!Array.isArray(raw) || raw.length !== 7 || raw[0] !== JOB_VERSION) {
+    throw new MalformedMessageError("job envelope must be a version 1, 7-element array");
+  }
+  const [, jobId, actorId, method, args, timeoutMs, maxAttempts] = raw as unknown[];
+  if (typeof jobId !== "string" || !isJobId(jobId)) throw new MalformedMessageError("bad job id");
+  if (typeof actorId !== "string" || actorId.length === 0 || actorId.length > MAX_ACTOR_ID_LENGTH) {
+    throw new MalformedMessageError("bad actor id");
+  }
+  if (typeof method !== "string" || method.length === 0 || method.length > MAX_METHOD_LENGTH) {
+    throw new MalformedMessageError("bad method");
+  }
+  if (!Array.isArray(args)) throw new MalformedMessageError("job arguments must be an array");
+  if (typeof timeoutMs !== "number" || !(timeoutMs > 0)) throw new MalformedMessageError("bad timeout");
+  if (typeof maxAttempts !== "number" || !Number.isInteger(maxAttempts) || maxAttempts < 0) {
+    throw new MalformedMessageError("bad maxAttempts");
+  }
+  return { jobId, actorId, method, args, timeoutMs, maxAttempts };
+}
+
+export const RESULT_OK = 0;
+export const RESULT_DEAD_LETTERED = 1;
+
+export type JobOutcome =
+  | { ok: true; value: unknown; attempts: number; finishedAtMs: number }
+  | { ok: false; error: WireError; attempts: number; finishedAtMs: number };
+
+export function encodeOutcome(o: JobOutcome): Uint8Array {
+  return encode([
+    JOB_VERSION,
+    o.ok ? RESULT_OK : RESULT_DEAD_LETTERED,
+    o.ok ? o.value : o.error,
+    o.attempts,
+    o.finishedAtMs,
+  ]);
+}
+
+export function decodeOutcome(bytes: Uint8Array, limits?: Partial<DecodeLimits>): JobOutcome {
+  const raw = decode(bytes, limits);
+  if (!Array.isArray(raw) || raw.length !== 5 || raw[0] !== JOB_VERSION) {
+    throw new MalformedMessageError("job result must be a version 1, 5-element array");
+  }
+  const [, status, body, attempts, finishedAtMs] = raw as unknown[];
+  const a = typeof attempts === "number" ? attempts : 0;
+  const f = typeof finishedAtMs === "number" ? finishedAtMs : 0;
+  if (status === RESULT_OK) return { ok: true, value: body, attempts: a, finishedAtMs: f };
+  if (status === RESULT_DEAD_LETTERED && typeof body === "object" && body !== null) {
+    return { ok: false, error: body as WireError, attempts: a, finishedAtMs: f };
+  }
+  throw new MalformedMessageError(`unknown job result status ${String(status)}`);
+}
+
+/** Why a job was dead-lettered. */
+export type DeadLetterReason =
+  /** The last allowed attempt failed. */
+  | "attempts-exhausted"
+  /** The handler threw a non-retryable error (e.g. `TerminalError`, unknown method). */
+  | "terminal"
+  /** `maxElapsedMs` since the job was stored passed before it succeeded. */
+  | "expired"
+  /** The job's bytes are not a valid job envelope. */
+  | "malformed";
+
+/** What the DLQ stores about a failed job. Enough to inspect it and to replay its original bytes. */
+export interface DeadLetter {
+  v: number;
+  reason: DeadLetterReason;
+  /** Undefined when the envelope could not be decoded. */
+  jobId?: string | undefined;
+  type: string;
+  actorId?: string | undefined;
+  method?: string | undefined;
+  error: WireError & { stack?: string | undefined };
+  /** Delivery attempts made (the JetStream delivery count of the last one). */
+  attempts: number;
+  /** When the job was first stored, ms since the epoch (server time). */
+  enqueuedAtMs: number;
+  /** When it was dead-lettered, ms since the epoch (runner's clock). */
+  failedAtMs: number;
+  /** Name of the host whose runner dead-lettered it. */
+  host: string;
+  originalSubject: string;
+  originalSeq: number;
+  originalHeaders: Record<string, string>;
+  /** The job message's bytes, unchanged. */
+  data: Uint8Array;
+}
+
+export function encodeDeadLetter(d: DeadLetter): Uint8Array {
+  return encode(d);
+}
+
+export function decodeDeadLetter(bytes: Uint8Array): DeadLetter {
+  // Dead letters carry the original payload, so allow a bit more than one message.
+  const raw = decode(bytes, { maxBytes: 8 * 1024 * 1024 });
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new MalformedMessageError("dead letter must be a map");
+  }
+  const d = raw as Partial<DeadLetter>;
+  if (d.v !== 1 || typeof d.type !== "string" || !(d.data instanceof Uint8Array)) {
+    throw new MalformedMessageError("not a version 1 dead letter");
+  }
+  return d as DeadLetter;
+}

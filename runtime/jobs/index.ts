@@ -1,0 +1,42 @@
+/**
+ * Durable jobs: a JetStream work queue per actor type, runners that pull within their capacity,
+ * retries with backoff, a dead-letter queue and a results stream readable by job id.
+ * See docs/patterns/long-running-work.md.
+ */
+export {
+  type DeadLetterEntry,
+  deadLetter,
+  deadLetters,
+  purgeDeadLetter,
+  purgeDeadLetters,
+  type ReplayOutcome,
+  replayDeadLetter,
+} from "./dlq.js";
+export {
+  DEFAULT_JOB_TIMEOUT_MS,
+  type EnqueueOptions,
+  type EnqueueRef,
+  enqueue,
+  enqueueByName,
+} from "./enqueue.js";
+export type { DeadLetter, DeadLetterReason } from "./envelope.js";
+export {
+  JobDeadLetteredError,
+  JobFailedError,
+  JobResultUnavailableError,
+  QueueFullError,
+  TerminalError,
+} from "./errors.js";
+export { Job, jobHandle, type ResultOptions } from "./job.js";
+export { jobIdForKey } from "./names.js";
+export {
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_CAPACITY,
+  DEFAULT_MAX_ATTEMPTS,
+  type JobEvent,
+  JobRunner,
+  type JobRunnerOptions,
+  type RunnerTypeStats,
+  startJobRunner,
+} from "./runner.js";
+export type { JobQueueOptions } from "./streams.js";

@@ -1,0 +1,390 @@
+/**
+ * JetStream streams used as durable queues (jobs, results, dead letters), behind a small interface
+ * so that `runtime/jobs/` never sees nats.js. One {@link JetStreamQueues} per connection.
+ *
+ * @example
+ * ```ts
+ * const q = jetStreamQueues(mesh.transport);
+ * await q.ensureStream({ name: "troupe_jobs_Cart", subjects: ["troupe.jobs.Cart.>"], retention: "workqueue" });
+ * const { seq, duplicate } = await q.publish("troupe.jobs.Cart.j1", bytes, { msgId: "j1" });
+ * ```
+ */
+import {
+  AckPolicy,
+  type Consumer,
+  type ConsumerMessages,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StoredMsg,
+} from "@nats-io/jetstream";
+import { type MsgHdrs, nanos, headers as natsHeaders } from "@nats-io/nats-core";
+import { ConfigurationError } from "../errors.js";
+import { NatsTransport } from "./nats-transport.js";
+import type { MessageHeaders, Transport } from "./transport.js";
+
+/** JetStream API error codes this module maps (nats-server's `errors.json`). */
+const JS_STREAM_NAME_IN_USE = 10058;
+const JS_STREAM_STORE_FAILED = 10077;
+const JS_INSUFFICIENT_RESOURCES = 10023;
+const JS_ACCOUNT_RESOURCES_EXCEEDED = 10002;
+const JS_STREAM_NOT_FOUND = 10059;
+
+export interface StreamSpec {
+  name: string;
+  subjects: string[];
+  /** `workqueue`: a message is removed once acked; `limits`: kept until the limits drop it. */
+  retention: "workqueue" | "limits";
+  replicas?: number;
+  /** Messages older than this are dropped (0: never). */
+  maxAgeMs?: number;
+  /** Refuse new messages beyond this count (discard "new": the producer gets an error; -1: no limit). */
+  maxMessages?: number;
+  /** Refuse new messages beyond this many bytes (-1: no limit). */
+  maxBytes?: number;
+  /** Keep only the last N messages of each subject (-1: no limit). */
+  maxMessagesPerSubject?: number;
+  /** `Nats-Msg-Id` deduplication window (server default 2 minutes). */
+  duplicateWindowMs?: number;
+  /** Answer direct gets (`last_by_subj`) from any replica. */
+  allowDirect?: boolean;
+  description?: string;
+}
+
+export interface PullConsumerSpec {
+  stream: string;
+  durable: string;
+  filterSubject: string;
+  /** Redelivery after this long without an ack or an in-progress ack. */
+  ackWaitMs: number;
+  /** The server stops delivering when this many messages await their ack (over all pullers). */
+  maxAckPending: number;
+}
+
+/** The stream's limits refused a publish (discard policy "new"). */
+export class StreamLimitError extends Error {
+  override name = "StreamLimitError";
+  constructor(
+    readonly stream: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface PublishOptions {
+  /** `Nats-Msg-Id`: a second publish with the same id within the window is dropped (PubAck `duplicate`). */
+  msgId?: string;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export interface PublishResult {
+  readonly stream: string;
+  readonly seq: number;
+  readonly duplicate: boolean;
+}
+
+/** A message handed out by a pull; settle it exactly once with ack, nak or term. */
+export interface QueueMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly headers: MessageHeaders | undefined;
+  /** 1 on the first delivery. */
+  readonly deliveryCount: number;
+  readonly streamSeq: number;
+  /** Server time the message was stored, ms since the epoch. */
+  readonly storedAtMs: number;
+  /** Acks and waits for the server to confirm; false if it did not within the timeout. */
+  ack(): Promise<boolean>;
+  /** Redeliver after `delayMs` (0: at once). */
+  nak(delayMs: number): void;
+  /** In-progress ack: restarts the AckWait timer. */
+  working(): void;
+  /** Never redeliver. */
+  term(): void;
+}
+
+/** A stored message read back by sequence or by subject. */
+export interface StoredMessage {
+  readonly subject: string;
+  readonly seq: number;
+  readonly data: Uint8Array;
+  readonly headers: Record<string, string>;
+  readonly storedAtMs: number;
+}
+
+export interface StreamCounts {
+  readonly messages: number;
+  readonly bytes: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+}
+
+export interface ConsumerCounts {
+  /** Messages not yet delivered. */
+  readonly pending: number;
+  /** Delivered, not yet acked. */
+  readonly ackPending: number;
+  /** Nak'ed or timed out, waiting for redelivery. */
+  readonly redelivered: number;
+}
+
+/** One outstanding pull: iterate it; `stop()` ends it early. */
+export interface PullBatch extends AsyncIterable<QueueMessage> {
+  stop(): void;
+}
+
+const cache = new WeakMap<NatsTransport, JetStreamQueues>();
+
+/** The queues of the connection behind `transport` (which must be a {@link NatsTransport}). */
+export function jetStreamQueues(transport: Transport): JetStreamQueues {
+  if (!(transport instanceof NatsTransport)) {
+    throw new ConfigurationError("durable queues need the NATS transport");
+  }
+  let q = cache.get(transport);
+  if (!q) {
+    q = new JetStreamQueues(transport);
+    cache.set(transport, q);
+  }
+  return q;
+}
+
+export class JetStreamQueues {
+  private readonly js: JetStreamClient;
+  private jsmPromise: Promise<JetStreamManager> | undefined;
+  private readonly consumers = new Map<string, Promise<Consumer>>();
+
+  constructor(private readonly transport: NatsTransport) {
+    this.js = jetstream(transport.nc);
+  }
+
+  private jsm(): Promise<JetStreamManager> {
+    this.jsmPromise ??= jetstreamManager(this.transport.nc).catch((err: unknown) => {
+      this.jsmPromise = undefined;
+      throw err;
+    });
+    return this.jsmPromise;
+  }
+
+  /** Creates the stream, or leaves an existing one as it is (its config wins: change it with `nats stream edit`). */
+  async ensureStream(spec: StreamSpec): Promise<void> {
+    const jsm = await this.jsm();
+    try {
+      await jsm.streams.info(spec.name);
+      return;
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JS_STREAM_NOT_FOUND)) throw err;
+    }
+    try {
+      await jsm.streams.add({
+        name: spec.name,
+        subjects: spec.subjects,
+        retention: spec.retention === "workqueue" ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
+        storage: StorageType.File,
+        num_replicas: spec.replicas ?? 1,
+        discard: spec.retention === "workqueue" ? DiscardPolicy.New : DiscardPolicy.Old,
+        max_age: nanos(spec.maxAgeMs ?? 0),
+        max_msgs: spec.maxMessages ?? -1,
+        max_bytes: spec.maxBytes ?? -1,
+        max_msgs_per_subject: spec.maxMessagesPerSubject ?? -1,
+        ...(spec.duplicateWindowMs ? { duplicate_window: nanos(spec.duplicateWindowMs) } : {}),
+        ...(spec.allowDirect ? { allow_direct: true } : {}),
+        ...(spec.description ? { description: spec.description } : {}),
+      });
+    } catch (err) {
+      // Another process created it first.
+      if (err instanceof JetStreamApiError && err.code === JS_STREAM_NAME_IN_USE) return;
+      throw err;
+    }
+  }
+
+  /** Creates (or updates to `spec`) a durable pull consumer. */
+  async ensurePullConsumer(spec: PullConsumerSpec): Promise<void> {
+    const jsm = await this.jsm();
+    await jsm.consumers.add(spec.stream, {
+      durable_name: spec.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: spec.filterSubject,
+      ack_wait: nanos(spec.ackWaitMs),
+      max_ack_pending: spec.maxAckPending,
+      // Retries and dead-lettering are decided by the runner from the delivery count.
+      max_deliver: -1,
+    });
+    this.consumers.delete(`${spec.stream}/${spec.durable}`);
+  }
+
+  async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
+    try {
+      const ack = await this.js.publish(subject, data, {
+        ...(options.msgId ? { msgID: options.msgId } : {}),
+        ...(options.headers ? { headers: toHeaders(options.headers) } : {}),
+        ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+      });
+      return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      if (err instanceof JetStreamApiError && isLimitCode(err.code)) {
+        throw new StreamLimitError("", err.message, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Pulls at most `max` messages, waiting up to `expiresMs` for them (the pull ends early once
+   * `max` arrived). Never more than `max`: this is how a runner stays within its capacity.
+   */
+  async pull(stream: string, durable: string, max: number, expiresMs: number): Promise<PullBatch> {
+    const key = `${stream}/${durable}`;
+    let consumerP = this.consumers.get(key);
+    if (!consumerP) {
+      consumerP = this.js.consumers.get(stream, durable);
+      this.consumers.set(key, consumerP);
+      consumerP.catch(() => this.consumers.delete(key));
+    }
+    const consumer = await consumerP;
+    const batch: ConsumerMessages = await consumer.fetch({ max_messages: max, expires: expiresMs });
+    return {
+      stop: () => batch.stop(),
+      async *[Symbol.asyncIterator]() {
+        for await (const m of batch) yield wrap(m);
+      },
+    };
+  }
+
+  /** The last message stored on `subject`, or null. Served by any replica when the stream allows direct gets. */
+  async lastBySubject(stream: string, subject: string, direct = true): Promise<StoredMessage | null> {
+    const jsm = await this.jsm();
+    const m = direct
+      ? await jsm.direct.getMessage(stream, { last_by_subj: subject })
+      : await jsm.streams.getMessage(stream, { last_by_subj: subject });
+    return m ? stored(m) : null;
+  }
+
+  async bySeq(stream: string, seq: number): Promise<StoredMessage | null> {
+    const jsm = await this.jsm();
+    const m = await jsm.streams.getMessage(stream, { seq });
+    return m ? stored(m) : null;
+  }
+
+  /**
+   * Messages of `stream` (optionally on `subject`, wildcards allowed) from `fromSeq` on, oldest
+   * first, without a durable consumer (direct gets of the next sequence).
+   */
+  async *list(
+    stream: string,
+    options: { subject?: string; fromSeq?: number } = {},
+  ): AsyncGenerator<StoredMessage> {
+    const jsm = await this.jsm();
+    let seq = options.fromSeq ?? 1;
+    for (;;) {
+      let m: StoredMsg | null;
+      try {
+        m = await jsm.streams.getMessage(stream, {
+          next_by_subj: options.subject ?? ">",
+          seq,
+        } as unknown as { seq: number });
+      } catch (err) {
+        if (err instanceof JetStreamApiError && err.code === JS_STREAM_NOT_FOUND) return;
+        throw err;
+      }
+      if (!m) return;
+      yield stored(m);
+      seq = m.seq + 1;
+    }
+  }
+
+  async deleteMessage(stream: string, seq: number): Promise<boolean> {
+    const jsm = await this.jsm();
+    try {
+      return await jsm.streams.deleteMessage(stream, seq, false);
+    } catch (err) {
+      if (err instanceof JetStreamApiError && /no message found/i.test(err.message)) return false;
+      throw err;
+    }
+  }
+
+  /** Removes every message (on `subject` if given); returns how many. */
+  async purge(stream: string, subject?: string): Promise<number> {
+    const jsm = await this.jsm();
+    const r = await jsm.streams.purge(stream, subject ? { filter: subject } : undefined);
+    return r.purged;
+  }
+
+  /** Null when the stream does not exist. */
+  async streamCounts(stream: string): Promise<StreamCounts | null> {
+    const jsm = await this.jsm();
+    try {
+      const s = (await jsm.streams.info(stream)).state;
+      return { messages: s.messages, bytes: s.bytes, firstSeq: s.first_seq, lastSeq: s.last_seq };
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JS_STREAM_NOT_FOUND) return null;
+      throw err;
+    }
+  }
+
+  async consumerCounts(stream: string, durable: string): Promise<ConsumerCounts | null> {
+    const jsm = await this.jsm();
+    try {
+      const c = await jsm.consumers.info(stream, durable);
+      return { pending: c.num_pending, ackPending: c.num_ack_pending, redelivered: c.num_redelivered };
+    } catch (err) {
+      if (err instanceof JetStreamApiError && (err.code === JS_STREAM_NOT_FOUND || err.code === 10014)) {
+        return null;
+      }
+      throw err;
+    }
+  }
+
+  /** Names of the streams whose name starts with `prefix`. */
+  async streamNames(prefix: string): Promise<string[]> {
+    const jsm = await this.jsm();
+    const out: string[] = [];
+    for await (const name of jsm.streams.names()) if (name.startsWith(prefix)) out.push(name);
+    return out.sort();
+  }
+}
+
+function isLimitCode(code: number): boolean {
+  return (
+    code === JS_STREAM_STORE_FAILED ||
+    code === JS_INSUFFICIENT_RESOURCES ||
+    code === JS_ACCOUNT_RESOURCES_EXCEEDED
+  );
+}
+
+function wrap(m: JsMsg): QueueMessage {
+  return {
+    subject: m.subject,
+    data: m.data,
+    headers: m.headers,
+    deliveryCount: m.info.deliveryCount,
+    streamSeq: m.info.streamSequence,
+    storedAtMs: Math.floor(m.info.timestampNanos / 1e6),
+    ack: () => m.ackAck().catch(() => false),
+    nak: (delayMs) => m.nak(delayMs > 0 ? Math.ceil(delayMs) : undefined),
+    working: () => m.working(),
+    term: () => m.term(),
+  };
+}
+
+function stored(m: StoredMsg): StoredMessage {
+  const headers: Record<string, string> = {};
+  if (m.header) for (const k of m.header.keys()) headers[k] = m.header.get(k);
+  return { subject: m.subject, seq: m.seq, data: m.data, headers, storedAtMs: m.time.getTime() };
+}
+
+function toHeaders(h: Record<string, string>): MsgHdrs {
+  const out = natsHeaders();
+  for (const [k, v] of Object.entries(h)) out.set(k, v);
+  return out;
+}
