@@ -1,0 +1,193 @@
+/**
+ * In-process hot-path measurement: the CPU Troupe's own code spends per call, with nats.js taken
+ * out of the loop, next to what the raw pattern's own code spends. The network bench (run.ts)
+ * answers "how fast end to end"; this answers "how many microseconds of that are Troupe's", with
+ * far less noise (one process, CPU time, no scheduling between three processes on two cores).
+ *
+ *   node --conditions=troupe-source --import tsx bench/hot-path.ts [--calls N] [--concurrency C]
+ *        [--side caller|host|both]      (add --cpu-prof to profile exactly this code)
+ *
+ * Caller side: a real `Mesh` whose connection's `publish` is replaced by an in-memory loopback that
+ * hands a pre-encoded reply straight to the transport's reply handler (a microtask later), so
+ * `ref.echo(payload)` runs everything Troupe does (proxy, envelope, subject, deadline timer, pending
+ * map, reply decoding) and nothing nats.js does. Raw: `pack`, the multiplexed requester, `unpack`
+ * over the same loopback.
+ *
+ * Host side: a real host serving `Echo` on a real nats-server; the handlers it subscribes are
+ * captured and fed encoded calls directly, replies are caught at `transport.reply`. Everything from
+ * decoding the call to encoding the reply is measured (envelope, validation, shard check, catalog,
+ * mailbox, turn, AsyncLocalStorage, reply encoding). Raw: `unpack` + `pack`.
+ *
+ * This reaches into runtime internals (the transport's connection and reply handler) on purpose;
+ * it is a diagnostic, not an API user. Works with `--import bench/lib/built-register.mjs` and
+ * TROUPE_BENCH_BUILT=DIR too (see run.ts --built).
+ */
+import { parseArgs } from "node:util";
+import type { Msg } from "@nats-io/nats-core";
+import { pack, unpack } from "msgpackr";
+import { connect, consoleLogger, type Mesh } from "troupe";
+import { startNatsServer } from "troupe/testing";
+import { encodeCall, encodeResult } from "../runtime/messaging/envelope.js";
+import { shardOf } from "../runtime/placement/shard.js";
+import { Echo } from "./lib/actors.js";
+import { type Payload, payloadFor } from "./lib/payload.js";
+import { MuxRequester } from "./lib/raw.js";
+import { idOf } from "./lib/scenario.js";
+
+interface Result {
+  usPerCall: number;
+  calls: number;
+}
+
+/** Runs `batch` (which completes `size` calls) until `calls` calls are done; CPU µs per call. */
+async function measure(
+  calls: number,
+  size: number,
+  batch: (round: number) => Promise<void>,
+): Promise<Result> {
+  // warm-up: JIT and steady-state allocation
+  for (let r = 0; r < Math.max(50, calls / size / 5); r++) await batch(r);
+  const before = process.cpuUsage();
+  let done = 0;
+  for (let r = 0; done < calls; r++) {
+    await batch(r);
+    done += size;
+  }
+  const u = process.cpuUsage(before);
+  return { usPerCall: (u.user + u.system) / done, calls: done };
+}
+
+type Publish = (subject: string, data: Uint8Array, opts?: { reply?: string }) => void;
+
+/** Replaces `nc.publish` with a loopback delivering `reply` to `onReply` one microtask later. */
+function loopback(target: { publish: Publish }, reply: Uint8Array, onReply: (msg: Msg) => void): void {
+  target.publish = (_subject, _data, opts) => {
+    const to = opts?.reply;
+    if (!to) return;
+    queueMicrotask(() => onReply({ subject: to, data: reply, headers: undefined } as unknown as Msg));
+  };
+}
+
+async function callerSide(mesh: Mesh, calls: number, concurrency: number) {
+  const ids = Array.from({ length: concurrency }, (_, i) => idOf("echo", i));
+  const payloads = ids.map(payloadFor);
+  // Troupe: the mesh's transport, with its connection's publish looped back.
+  const transport = mesh.transport as unknown as {
+    nc: { publish: Publish };
+    onReply(err: Error | null, msg: Msg): void;
+  };
+  const realPublish = transport.nc.publish;
+  loopback(transport.nc, encodeResult(payloads[0]), (msg) => transport.onReply(null, msg));
+  const refs = ids.map((id) => mesh.ref(Echo, id));
+  const troupe = await measure(calls, concurrency, async () => {
+    await Promise.all(refs.map((r, i) => r.echo(payloads[i] as Payload)));
+  });
+  transport.nc.publish = realPublish;
+
+  // Raw: the multiplexed requester over the same kind of loopback.
+  const fakeNc = {
+    publish: (() => {}) as Publish,
+    subscribe: (_s: string, o: { callback: (e: Error | null, m: Msg) => void }) => {
+      sink = o.callback;
+      return {};
+    },
+  };
+  let sink: ((e: Error | null, m: Msg) => void) | undefined;
+  const mux = new MuxRequester(fakeNc as never);
+  loopback(fakeNc, pack(payloads[0]), (msg) => sink?.(null, msg));
+  const raw = await measure(calls, concurrency, async () => {
+    await Promise.all(payloads.map(async (p) => unpack(await mux.request("bench.echo", pack(p)))));
+  });
+  return { troupe, raw };
+}
+
+async function hostSide(url: string, calls: number, concurrency: number) {
+  const host = await connect({ servers: url, prefix: "hp", logger: consoleLogger("warn") });
+  const transport = host.transport as unknown as {
+    subscribe(subject: string, opts: unknown, handler: (msg: unknown) => void): unknown;
+    reply(to: string, data: Uint8Array): void;
+  };
+  const handlers = new Map<string, (msg: unknown) => void>();
+  const realSubscribe = transport.subscribe.bind(transport);
+  transport.subscribe = (subject, opts, handler) => {
+    handlers.set(subject, handler);
+    return realSubscribe(subject, opts, handler);
+  };
+  await host.host([Echo]);
+  const ids = Array.from({ length: concurrency }, (_, i) => idOf("echo", i));
+  const subjects = ids.map((id) => host.subjects.rpc("Echo", shardOf(id, 64)));
+  for (let waited = 0; subjects.some((s) => !handlers.has(s)); waited += 20) {
+    if (waited > 30_000) throw new Error("the host did not subscribe to the Echo shards within 30 s");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const calls64 = ids.map((id) =>
+    encodeCall({ actorId: id, method: "echo", timeoutMs: 10_000, args: [payloadFor(id)] }),
+  );
+  const replyTos = ids.map((_, i) => `_INBOX.bench.${i}`);
+  let pending = 0;
+  let wake: (() => void) | undefined;
+  transport.reply = () => {
+    if (--pending === 0) wake?.();
+  };
+  const feed = (deliver: (i: number) => void) =>
+    new Promise<void>((resolve) => {
+      pending = ids.length;
+      wake = resolve;
+      for (let i = 0; i < ids.length; i++) deliver(i);
+    });
+  const troupe = await measure(calls, concurrency, () =>
+    feed((i) =>
+      (handlers.get(subjects[i] as string) as (msg: unknown) => void)({
+        subject: subjects[i],
+        data: calls64[i],
+        reply: replyTos[i],
+      }),
+    ),
+  );
+  const rawCalls = ids.map((id) => pack(payloadFor(id)));
+  const raw = await measure(calls, concurrency, async () => {
+    for (const bytes of rawCalls) pack(unpack(bytes));
+  });
+  await host.close();
+  return { troupe, raw };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      calls: { type: "string", default: "400000" },
+      concurrency: { type: "string", default: "64" },
+      side: { type: "string", default: "both" },
+    },
+  });
+  const side = values.side;
+  if (side !== "both" && side !== "caller" && side !== "host")
+    throw new Error("--side is caller, host or both");
+  const calls = Number(values.calls);
+  const concurrency = Number(values.concurrency);
+  const server = await startNatsServer();
+  try {
+    let c: { troupe: Result; raw: Result } | undefined;
+    let h: { troupe: Result; raw: Result } | undefined;
+    if (side !== "host") {
+      const caller = await connect({ servers: server.url, prefix: "hp", logger: consoleLogger("warn") });
+      c = await callerSide(caller, calls, concurrency);
+      await caller.close();
+    }
+    if (side !== "caller") h = await hostSide(server.url, calls, concurrency);
+    const row = (name: string, r: { troupe: Result; raw: Result }) =>
+      `${name.padEnd(8)} Troupe ${r.troupe.usPerCall.toFixed(2).padStart(6)} µs/call   raw ${r.raw.usPerCall
+        .toFixed(2)
+        .padStart(6)} µs/call   Troupe adds ${(r.troupe.usPerCall - r.raw.usPerCall).toFixed(2)} µs`;
+    console.log(
+      `in-process hot path, ${calls.toLocaleString("en-US")} calls, ${concurrency} in flight, nats.js stubbed out (${process.env.TROUPE_BENCH_BUILT ? `tsc build ${process.env.TROUPE_BENCH_BUILT}` : "sources via tsx"})`,
+    );
+    if (c) console.log(row("caller", c));
+    if (h) console.log(row("host", h));
+  } finally {
+    await server.cleanup();
+  }
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,108 @@
+/**
+ * What a scenario is: a set of rows it promises, a parent-side `run` that spawns its worker
+ * processes and records rows, and the worker-side commands those processes execute.
+ */
+import { type CommandTable, type SpawnOptions, type WorkerProc, withWorkers } from "./ipc.js";
+import type { Row, RowSpec } from "./report.js";
+
+export interface Settings {
+  /** Per side and round: warm-up before measuring, and the measured window. */
+  warmupMs: number;
+  durationMs: number;
+  /** Rounds per row; sides alternate and each metric is the median over the rounds. */
+  rounds: number;
+  /** Tell rows: messages in flight between sender and receiver (flow control window). */
+  tellWindow: number;
+  /** Cold activation: ids used for warm-up, and the most ids measured per side. */
+  coldWarmup: number;
+  coldMax: number;
+  /** Idle memory: actors activated before the "before" heap reading, then the measured count. */
+  memWarm: number;
+  memActors: number;
+}
+
+export const SMOKE: Settings = {
+  warmupMs: 40,
+  durationMs: 150,
+  rounds: 1,
+  tellWindow: 2_000,
+  coldWarmup: 10,
+  coldMax: 40,
+  memWarm: 200,
+  memActors: 10_000,
+};
+
+export const FULL: Settings = {
+  warmupMs: 1_000,
+  durationMs: 3_000,
+  rounds: 3,
+  tellWindow: 20_000,
+  coldWarmup: 300,
+  coldMax: 5_000,
+  memWarm: 2_000,
+  memActors: 100_000,
+};
+
+export interface BenchContext {
+  readonly url: string;
+  /** Pid of the nats-server (for its CPU time). */
+  readonly natsPid: number;
+  readonly settings: Settings;
+  /**
+   * Spawns one worker process per entry (role name -> options), initialises each with the NATS
+   * URL and this scenario's subject prefix, runs `body`, and stops them all afterwards.
+   */
+  withWorkers<T>(
+    specs: Record<string, SpawnOptions>,
+    body: (workers: Record<string, WorkerProc>) => Promise<T>,
+  ): Promise<T>;
+  /** False for rows `--only` left out (a scenario skips their work). */
+  wants(rowId: string): boolean;
+  /** False for sides `--impl` left out (profiling one implementation). */
+  wantsImpl(impl: "troupe" | "raw"): boolean;
+  /** Progress line on stderr. */
+  log(message: string): void;
+  /** Adds a finished row. */
+  record(row: Row): void;
+}
+
+export interface Scenario {
+  /** Short name; also the mesh prefix of its workers and a `--only` filter. */
+  name: string;
+  rows: RowSpec[];
+  run(ctx: BenchContext): Promise<void>;
+  /** Commands its worker processes run (namespaced by the scenario, e.g. `rr.call`). */
+  commands: CommandTable;
+}
+
+/** Builds a scenario context's `withWorkers` on top of {@link withWorkers}. */
+export function workersFor(
+  url: string,
+  prefix: string,
+  decorate: (role: string, opts: SpawnOptions) => SpawnOptions,
+) {
+  return <T>(
+    specs: Record<string, SpawnOptions>,
+    body: (workers: Record<string, WorkerProc>) => Promise<T>,
+  ): Promise<T> => {
+    const decorated = Object.fromEntries(
+      Object.entries(specs).map(([role, opts]) => [role, decorate(role, opts)]),
+    );
+    return withWorkers(decorated, async (workers) => {
+      await Promise.all(Object.values(workers).map((w) => w.call("init", { url, prefix })));
+      return body(workers);
+    });
+  };
+}
+
+/** `id-00000042`: fixed-width ids keep the payload size constant. */
+export function idOf(prefix: string, n: number): string {
+  return `${prefix}-${String(n).padStart(8, "0")}`;
+}
+
+/** The worker named `role` (spawned by `withWorkers`). */
+export function workerOf(workers: Record<string, WorkerProc>, role: string): WorkerProc {
+  const w = workers[role];
+  if (!w) throw new Error(`no worker "${role}"`);
+  return w;
+}

@@ -1,0 +1,92 @@
+/**
+ * The bench's smoke mode runs in CI so the bench code never rots: every row must be measured
+ * (exit code 0) and come back with positive numbers. Speed is measured by `npm run bench`, never
+ * asserted here.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import test from "ava";
+import type { BenchReport, Row } from "../../bench/lib/report.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Every row `npm run bench` must produce today (jobs, pub-sub and tracing rows join later). */
+const EXPECTED_ROWS = [
+  "rr.echo.c1",
+  "rr.echo.c64",
+  "rr.counter.c1",
+  "rr.counter.c64",
+  "tell",
+  "cold-activation",
+  "idle-memory",
+];
+
+function runSmoke(jsonFile: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--conditions=troupe-source", "--import", "tsx", "bench/run.ts", "--smoke", "--json", jsonFile],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, output }));
+  });
+}
+
+const positive = (n: number | undefined) => typeof n === "number" && Number.isFinite(n) && n > 0;
+
+test("bench - smoke mode measures every row", async (t) => {
+  t.timeout(110_000);
+  const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-bench-smoke-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const jsonFile = path.join(dir, "bench.json");
+
+  const { code, output } = await runSmoke(jsonFile);
+  t.is(code, 0, output);
+
+  const report = JSON.parse(await readFile(jsonFile, "utf8")) as BenchReport;
+  t.is(report.mode, "smoke");
+  t.truthy(report.node);
+  t.regex(report.natsServer, /^\d+\.\d+\.\d+/);
+  t.true(positive(report.payloadBytes));
+  t.true(positive(report.machine.cpus));
+  t.false(Number.isNaN(Date.parse(report.date)));
+  t.deepEqual(
+    report.rows.map((r) => r.id),
+    EXPECTED_ROWS,
+  );
+
+  for (const row of report.rows as Row[]) {
+    t.is(row.error, undefined, `${row.id} failed`);
+    const troupe = row.sides.filter((s) => s.impl === "troupe");
+    const raw = row.sides.filter((s) => s.impl === "raw");
+    t.is(troupe.length, 1, `${row.id} has one Troupe side`);
+    t.true(raw.length >= 1, `${row.id} has a raw baseline`);
+    t.is(raw.filter((s) => s.baseline).length, 1, `${row.id} marks one raw side as the baseline`);
+    for (const side of row.sides) {
+      const what = `${row.id} / ${side.label}`;
+      t.true(positive(side.count), `${what}: count`);
+      if (row.id === "idle-memory") {
+        t.true(positive(side.bytesPerActor), `${what}: bytes per actor`);
+        continue;
+      }
+      t.true(positive(side.opsPerSec), `${what}: ops/s`);
+      if (row.id !== "tell") {
+        t.true(positive(side.p50Ms), `${what}: p50`);
+        t.true(positive(side.p99Ms), `${what}: p99`);
+      }
+    }
+    if (row.id === "idle-memory") t.true(positive(row.ratio?.bytes), `${row.id}: ratio`);
+    else t.true(positive(row.ratio?.ops), `${row.id}: ratio`);
+  }
+});
