@@ -20,6 +20,34 @@ export type { ActorClass, ActorRef, CallOptions, HandlerName } from "./actor/act
 export * from "./errors.js";
 export type { Host, HostOptions, HostStatus } from "./host/host.js";
 export type { TypeRecord } from "./host/type-registry.js";
+export {
+  type DeadLetter,
+  type DeadLetterEntry,
+  type DeadLetterReason,
+  deadLetter,
+  deadLetters,
+  type EnqueueOptions,
+  type EnqueueRef,
+  Job,
+  JobDeadLetteredError,
+  type JobEvent,
+  JobFailedError,
+  type JobQueueOptions,
+  type JobRunnerOptions,
+  purgeDeadLetter,
+  purgeDeadLetters,
+  type ReplayOutcome,
+  type ResultOptions,
+  replayDeadLetter,
+} from "./jobs/index.js";
 export { consoleLogger, type Logger, type LogLevel } from "./log.js";
 export { type ConnectOptions, connect, Mesh } from "./mesh.js";
+export type { HostRecord, MembershipChange } from "./placement/membership.js";
+export type { PlacementOptions } from "./placement/options.js";
+export {
+  type CallRetryOptions,
+  type ResilientRefOptions,
+  RetryBudget,
+  resilientRef,
+} from "./resilience/index.js";
 export type { NatsOptions } from "./transport/connection.js";

@@ -32,13 +32,19 @@ import {
 } from "./errors.js";
 import { Host, type HostOptions } from "./host/host.js";
 import { type TypeRecord, TypeRegistry } from "./host/type-registry.js";
+import { type EnqueueOptions, type EnqueueRef, enqueue as enqueueJob } from "./jobs/enqueue.js";
+import { type Job, jobHandle } from "./jobs/job.js";
+import { startJobRunner } from "./jobs/runner.js";
 import { consoleLogger, type Logger } from "./log.js";
 import { decodeReply, encodeCall } from "./messaging/envelope.js";
 import { Subjects } from "./messaging/subjects.js";
 import { shardOf } from "./placement/shard.js";
+import { resilienceOf } from "./resilience/breakers.js";
+import { callWithRetry } from "./resilience/call-retry.js";
+import { endHop, startCallSpan, startTellSpan } from "./telemetry/index.js";
 import type { NatsOptions } from "./transport/connection.js";
 import { NatsTransport } from "./transport/nats-transport.js";
-import type { Transport } from "./transport/transport.js";
+import type { RequestOutcome, Transport } from "./transport/transport.js";
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 
@@ -59,7 +65,8 @@ export class Mesh implements CallSender {
   readonly registry: TypeRegistry;
   private readonly hosts = new Set<Host>();
   private readonly defaultTimeoutMs: number;
-  private readonly replicas: number;
+  /** Replicas of the buckets and streams this mesh creates. */
+  readonly replicas: number;
   private closed = false;
 
   /** @internal Use {@link connect}. */
@@ -74,7 +81,10 @@ export class Mesh implements CallSender {
     this.registry = new TypeRegistry(transport, this.subjects, this.replicas);
   }
 
-  /** Starts hosting `types` in this process. */
+  /**
+   * Starts hosting `types` in this process: their calls, and (unless `options.jobs` is false) a job
+   * runner pulling their durable jobs up to its capacity.
+   */
   async host(types: ActorClass[], options: HostOptions = {}): Promise<Host> {
     const host = await Host.start(
       {
@@ -82,14 +92,41 @@ export class Mesh implements CallSender {
         subjects: this.subjects,
         registry: this.registry,
         logger: this.logger,
-        contextServices: { ref: (type, id, opts) => this.ref(type, id, opts) },
+        contextServices: {
+          ref: (type, id, opts) => this.ref(type, id, opts),
+          enqueue: (type, id, opts) => this.enqueue(type, id, opts),
+        },
         replicas: this.replicas,
       },
       types,
       options,
     );
     this.hosts.add(host);
+    if (options.jobs !== false) {
+      try {
+        const runner = await startJobRunner(this, types, { hostName: host.name, ...(options.jobs ?? {}) });
+        // The runner stops pulling and finishes its jobs while the host can still run their turns.
+        host.beforeDrain(() => runner.stop());
+      } catch (err) {
+        await host.drain();
+        this.hosts.delete(host);
+        throw err;
+      }
+    }
     return host;
+  }
+
+  /**
+   * Durable, at-least-once calls: `await mesh.enqueue(Cart, id).add(item)` resolves with a {@link Job}
+   * once the job is stored in JetStream; `job.result()` waits for its outcome.
+   */
+  enqueue<A extends AnyActor>(type: ActorClass<A>, id: string, options: EnqueueOptions = {}): EnqueueRef<A> {
+    return enqueueJob(this, type, id, options);
+  }
+
+  /** A handle on a job by id (e.g. after a restart), to fetch its result. */
+  job<T = unknown>(jobId: string): Job<T> {
+    return jobHandle<T>(this, jobId);
   }
 
   /** A typed reference to the actor `id` of `type`. Cheap: nothing is sent until a method is called. */
@@ -143,30 +180,67 @@ export class Mesh implements CallSender {
     return Math.min(wanted, remainingInTurn());
   }
 
-  /** @internal The request-reply path behind every `ActorRef` method. */
-  async call(
-    type: string,
-    id: string,
-    method: string,
-    args: unknown[],
-    options: CallOptions,
-  ): Promise<unknown> {
-    const subject = this.subjectFor(type, id);
-    const timeoutMs = this.timeoutFor(options);
+  /**
+   * @internal The request-reply path behind every `ActorRef` method. The first attempt is a plain
+   * promise chain (no async frame, no retry state); only a shard without a serving host takes the
+   * retry path.
+   */
+  call(type: string, id: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
+    if (options.retry) {
+      const { retry: policy, ...once } = options;
+      return callWithRetry(resilienceOf(this), type, () => this.call(type, id, method, args, once), policy);
+    }
+    let subject: string;
+    let timeoutMs: number;
+    try {
+      subject = this.subjectFor(type, id);
+      timeoutMs = this.timeoutFor(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const hop = startCallSpan(type, method, id, subject);
     const deadline = performance.now() + timeoutMs;
-    let remaining = timeoutMs;
-    let data = encodeCall({ actorId: id, method, timeoutMs, args });
-    for (let attempt = 0; ; attempt++) {
-      const outcome = await this.transport.request(subject, data, remaining);
+    const headers = hop?.headers;
+    const data = encodeCall({ actorId: id, method, timeoutMs, args });
+    const result = this.transport.request(subject, data, timeoutMs, headers).then((outcome) => {
       if (outcome.kind === "reply") {
         const reply = decodeReply(outcome.data);
         if (reply.ok) return reply.value;
         // A host that no longer holds the shard refused the call without running it: retry.
         if (!(reply.error instanceof HostShuttingDownError)) throw reply.error;
-      } else {
-        // Nobody serves the shard: an unknown type fails now; a known one is between owners, so retry.
-        await this.assertTypeKnown(type);
       }
+      return this.retryUntilServed(type, id, method, args, subject, outcome, deadline, timeoutMs, headers);
+    });
+    if (!hop) return result;
+    return result.then(
+      (value) => {
+        endHop(hop);
+        return value;
+      },
+      (err: unknown) => {
+        endHop(hop, err);
+        throw err;
+      },
+    );
+  }
+
+  /** Retries a call whose shard had no serving host (hand-off, host loss) until its deadline. */
+  private async retryUntilServed(
+    type: string,
+    id: string,
+    method: string,
+    args: unknown[],
+    subject: string,
+    first: RequestOutcome,
+    deadline: number,
+    timeoutMs: number,
+    headers: Record<string, string> | undefined,
+  ): Promise<unknown> {
+    let outcome = first;
+    let remaining: number;
+    for (let attempt = 0; ; attempt++) {
+      // Nobody serves the shard: an unknown type fails now; a known one is between owners, so retry.
+      if (outcome.kind === "no-responders") await this.assertTypeKnown(type);
       remaining = deadline - performance.now();
       const pause = Math.min(remaining, backoffMs(attempt));
       if (remaining <= 0 || pause >= remaining) {
@@ -181,7 +255,13 @@ export class Mesh implements CallSender {
           details: { actorType: type, method, timeoutMs },
         });
       }
-      data = encodeCall({ actorId: id, method, timeoutMs: remaining, args });
+      const data = encodeCall({ actorId: id, method, timeoutMs: remaining, args });
+      outcome = await this.transport.request(subject, data, remaining, headers);
+      if (outcome.kind === "reply") {
+        const reply = decodeReply(outcome.data);
+        if (reply.ok) return reply.value;
+        if (!(reply.error instanceof HostShuttingDownError)) throw reply.error;
+      }
     }
   }
 
@@ -202,7 +282,15 @@ export class Mesh implements CallSender {
   /** @internal Fire-and-forget: publishes the call; failures on the host are logged there. */
   tell(type: string, id: string, method: string, args: unknown[], options: CallOptions): void {
     const timeoutMs = this.timeoutFor(options);
-    this.transport.publish(this.subjectFor(type, id), encodeCall({ actorId: id, method, timeoutMs, args }));
+    const subject = this.subjectFor(type, id);
+    const hop = startTellSpan(type, method, id, subject);
+    try {
+      this.transport.publish(subject, encodeCall({ actorId: id, method, timeoutMs, args }), hop?.headers);
+      endHop(hop);
+    } catch (err) {
+      endHop(hop, err);
+      throw err;
+    }
   }
 
   /** Drains every host started by this mesh, then closes the connection. Idempotent. */

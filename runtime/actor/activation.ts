@@ -16,10 +16,14 @@ import {
   OverloadedError,
   type TroupeError,
 } from "../errors.js";
+import type { EnqueueOptions, EnqueueRef } from "../jobs/enqueue.js";
 import type { Logger } from "../log.js";
 import { decode, encode } from "../messaging/codec.js";
+import { bindToHop, type Hop } from "../telemetry/index.js";
+import type { AnyActor } from "./actor.js";
 import { type Actor, constructWithContext } from "./actor.js";
 import type { ActorContext } from "./actor-context.js";
+import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
 import type { ActorType } from "./actor-type.js";
 import { Mailbox } from "./mailbox.js";
 import type { StateStore } from "./state-store.js";
@@ -42,6 +46,8 @@ export interface Turn {
   readonly callback?: (() => unknown) | undefined;
   /** `performance.now()` deadline; the turn is skipped if it has not started by then. */
   readonly deadline: number;
+  /** The turn's span, when tracing is on: the handler runs in its context. */
+  readonly trace?: Hop | undefined;
   settle(outcome: TurnOutcome): void;
 }
 
@@ -54,7 +60,7 @@ export interface ActivationHost {
   readonly type: ActorType;
   readonly store: StateStore | undefined;
   readonly logger: Logger;
-  readonly contextServices: Pick<ActorContext, "ref">;
+  readonly contextServices: Pick<ActorContext, "ref" | "enqueue">;
   /** Called when an activation stood down: it hands back the turns it did not run. */
   onStoodDown(activation: Activation, unrun: Turn[]): void;
   /** Called when activation failed (the waiting turns were already failed with the cause). */
@@ -66,7 +72,7 @@ export interface ActivationHost {
   admits?(id: string): boolean;
 }
 
-export class Activation {
+export class Activation implements ActorContext {
   status: ActivationStatus = "created";
   /** `performance.now()` of the last call or tell (timers do not count). */
   lastActive = performance.now();
@@ -96,7 +102,7 @@ export class Activation {
   }
 
   /** Queues a turn; refuses with OverloadedError when the mailbox is full. */
-  enqueue(turn: Turn, options: { countsAsActivity?: boolean; unbounded?: boolean } = {}): void {
+  deliver(turn: Turn, options: { countsAsActivity?: boolean; unbounded?: boolean } = {}): void {
     if (options.unbounded) this.mailbox.pushUnbounded(turn);
     else if (!this.mailbox.push(turn)) {
       turn.settle({
@@ -133,8 +139,7 @@ export class Activation {
     const type = this.host.type;
     try {
       if (this.previous) await this.previous;
-      const ctx = this.createContext();
-      this.instance = constructWithContext(ctx, () => new type.cls() as Actor<unknown>);
+      this.instance = constructWithContext(this, () => new type.cls() as Actor<unknown>);
       if (type.initialState && this.host.store) {
         const stored = await this.host.store.load(this.id);
         if (stored) {
@@ -186,20 +191,21 @@ export class Activation {
     const instance = this.instance as Actor<unknown>;
     let value: unknown;
     try {
-      value = await runInTurn({ deadline: turn.deadline }, () => {
+      const run = () => {
         if (turn.callback) return turn.callback();
         const fn = (instance as unknown as Record<string, (...a: unknown[]) => unknown>)[
           turn.method as string
         ];
         return (fn as (...a: unknown[]) => unknown).apply(instance, turn.args);
-      });
+      };
+      value = await runInTurn({ deadline: turn.deadline }, bindToHop(turn.trace, run));
     } catch (err) {
       this.rollBack();
       turn.settle({ ok: false, error: err });
       return;
     }
     try {
-      await this.saveIfChanged();
+      if (this.host.store && this.host.type.initialState) await this.saveIfChanged();
     } catch (err) {
       turn.settle({ ok: false, error: err });
       if ((err as TroupeError).code === "TROUPE_STALE_ACTIVATION") this.standDown();
@@ -293,22 +299,22 @@ export class Activation {
     for (const w of waiters) w();
   }
 
-  private createContext(): ActorContext {
-    return {
-      id: this.id,
-      ref: this.host.contextServices.ref,
-      setTimer: (name, delayMs, callback, everyMs) => this.setTimer(name, delayMs, callback, everyMs),
-      clearTimer: (name) => this.clearTimer(name),
-      remainingMs: remainingInTurn,
-    };
+  // ActorContext: the activation is its actor's context (no per-activation context object or
+  // closures: idle actors are kept small).
+
+  ref<A extends AnyActor>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A> {
+    return this.host.contextServices.ref(type, id, options);
   }
 
-  private setTimer(
-    name: string,
-    delayMs: number,
-    callback: () => unknown,
-    everyMs: number | undefined,
-  ): void {
+  enqueue<A extends AnyActor>(type: ActorClass<A>, id: string, options?: EnqueueOptions): EnqueueRef<A> {
+    return this.host.contextServices.enqueue(type, id, options);
+  }
+
+  remainingMs(): number {
+    return remainingInTurn();
+  }
+
+  setTimer(name: string, delayMs: number, callback: () => unknown, everyMs: number | undefined): void {
     this.clearTimer(name);
     const fire = () => {
       if (this.status !== "active") return;
@@ -322,7 +328,7 @@ export class Activation {
         });
         return;
       }
-      this.enqueue(
+      this.deliver(
         {
           method: undefined,
           args: [],
@@ -350,7 +356,7 @@ export class Activation {
     return this.timers;
   }
 
-  private clearTimer(name: string): void {
+  clearTimer(name: string): void {
     const t = this.timers?.get(name);
     if (t) {
       clearTimeout(t);

@@ -1,3 +1,4 @@
+import type { EnqueueOptions, EnqueueRef } from "../jobs/enqueue.js";
 import type { AnyActor } from "./actor.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
 
@@ -5,6 +6,7 @@ import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
 export interface ActorContext {
   readonly id: string;
   ref<A extends AnyActor>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A>;
+  enqueue<A extends AnyActor>(type: ActorClass<A>, id: string, options?: EnqueueOptions): EnqueueRef<A>;
   setTimer(name: string, delayMs: number, callback: () => unknown, everyMs?: number): void;
   clearTimer(name: string): void;
   remainingMs(): number;

@@ -10,6 +10,7 @@
  * await cart.with({ timeoutMs: 500 }).add(item);           // per-call deadline
  * ```
  */
+import type { CallRetryOptions } from "../resilience/call-retry.js";
 import type { ActorOptions, AnyActor } from "./actor.js";
 
 /** The static side of an actor class. */
@@ -27,6 +28,12 @@ export interface ActorClass<A extends AnyActor = AnyActor> {
 export interface CallOptions {
   /** Deadline of the call, relative to now. */
   timeoutMs?: number;
+  /**
+   * Retry policy: exponential backoff with full jitter, for retryable errors only, within the
+   * target type's retry budget and circuit breaker (see docs/patterns/retry.md). Default: no retry
+   * (request-reply is at-most-once per attempt).
+   */
+  retry?: CallRetryOptions;
 }
 
 /** Names of `A`'s members that are handlers: methods that are not part of the Actor base class. */

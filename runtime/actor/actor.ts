@@ -18,6 +18,7 @@
  * `#methods` and the members of this base class are not). TypeScript's `private` keyword does not
  * exist at run time: use `#method()` or a leading `_` for helpers that must not be callable remotely.
  */
+import type { EnqueueOptions, EnqueueRef } from "../jobs/enqueue.js";
 import type { ActorContext } from "./actor-context.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
 
@@ -79,6 +80,18 @@ export abstract class Actor<State = undefined> {
   /** A reference to another actor; calls made during a turn inherit the turn's remaining deadline. */
   protected ref<A extends AnyActor>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A> {
     return this.#ctx.ref(type, id, options);
+  }
+
+  /**
+   * Durable, at-least-once work for another actor (or this one): `await this.enqueue(Mailer, id).send(m)`
+   * resolves once the job is stored. The job carries this turn's trace context.
+   */
+  protected enqueue<A extends AnyActor>(
+    type: ActorClass<A>,
+    id: string,
+    options?: EnqueueOptions,
+  ): EnqueueRef<A> {
+    return this.#ctx.enqueue(type, id, options);
   }
 
   /**

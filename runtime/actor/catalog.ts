@@ -35,7 +35,7 @@ export class Catalog implements ActivationHost {
     readonly type: ActorType,
     readonly store: StateStore | undefined,
     readonly logger: Logger,
-    readonly contextServices: Pick<ActorContext, "ref">,
+    readonly contextServices: Pick<ActorContext, "ref" | "enqueue">,
     options: CatalogOptions = {},
   ) {
     if (options.admit) this.admits = options.admit;
@@ -50,7 +50,7 @@ export class Catalog implements ActivationHost {
       activation = new Activation(id, this, this.deactivating.get(id));
       this.activations.set(id, activation);
     }
-    activation.enqueue(turn, options);
+    activation.deliver(turn, options);
   }
 
   stats(): CatalogStats {

@@ -4,6 +4,7 @@
  *   troupe dev [entry]                          local mesh hosting the entry's actors
  *   troupe host [entry]                         production host process (needs NATS_URL)
  *   troupe call <Type> <id> <method> [json]     call an actor, print the result as JSON
+ *   troupe dlq ls|show|replay|purge             dead-lettered jobs
  *   troupe ls hosts|shards|actors [-o json]     hosts, shard leases, live activations
  */
 import { readFileSync } from "node:fs";
@@ -11,6 +12,7 @@ import { parseArgs as parseCli } from "node:util";
 import { TroupeError } from "../errors.js";
 import { call, parseArgs } from "./call.js";
 import { dev } from "./dev.js";
+import { dlq } from "./dlq.js";
 import { hostCommand } from "./host.js";
 import { ls } from "./ls.js";
 
@@ -27,6 +29,8 @@ Commands:
                                       of arguments or a single value. Options: --timeout <ms>
   ls hosts|shards|actors [-o json]    Live hosts, held shard leases, or live activations, as a
                                       table (default) or JSON.
+  dlq ls|show|replay|purge            Dead-lettered jobs: list, inspect, replay, purge
+                                      (troupe dlq help).
   help                                This text.
 
 Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_CA/NATS_CERT/NATS_KEY, TROUPE_PREFIX, TROUPE_LOG_LEVEL.`;
@@ -82,6 +86,8 @@ export async function main(argv: string[]): Promise<number> {
         });
         return 0;
       }
+      case "dlq":
+        return await dlq(rest);
       case "call": {
         const { positionals, values } = parseCli({
           args: rest,

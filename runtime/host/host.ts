@@ -15,12 +15,14 @@ import { type ActorType, actorTypeOf } from "../actor/actor-type.js";
 import { type ActivationInfo, Catalog, type CatalogStats } from "../actor/catalog.js";
 import { KvStateStore } from "../actor/state-store.js";
 import {
+  ActorMethodError,
   ConfigurationError,
   HostShuttingDownError,
   MalformedMessageError,
   TroupeError,
   UnknownMethodError,
 } from "../errors.js";
+import type { JobRunnerOptions } from "../jobs/runner.js";
 import type { Logger } from "../log.js";
 import { type DecodeLimits, encode } from "../messaging/codec.js";
 import { type CallEnvelope, decodeCall, encodeError, encodeResult } from "../messaging/envelope.js";
@@ -32,6 +34,7 @@ import { type PlacementOptions, resolvePlacementOptions } from "../placement/opt
 import { retryStartup } from "../placement/retry.js";
 import { shardOf } from "../placement/shard.js";
 import { type HeldShard, ShardOwnership } from "../placement/shard-ownership.js";
+import { endHopWith, startTurnSpan } from "../telemetry/index.js";
 import type { InboundMessage, SubscriptionHandle, Transport } from "../transport/transport.js";
 import type { TypeRegistry } from "./type-registry.js";
 
@@ -44,6 +47,11 @@ export interface HostOptions {
   name?: string;
   /** Lease, heartbeat and hand-off timings (docs/placement.md). */
   placement?: PlacementOptions;
+  /**
+   * The durable-job runner of this host's types: its options (capacity per type, attempts, backoff),
+   * or `false` for a host that runs no jobs. Default: on, with the defaults of `JobRunnerOptions`.
+   */
+  jobs?: JobRunnerOptions | false;
 }
 
 export type HostStatus = "starting" | "serving" | "draining" | "stopped";
@@ -62,7 +70,7 @@ export interface HostDeps {
   readonly subjects: Subjects;
   readonly registry: TypeRegistry;
   readonly logger: Logger;
-  readonly contextServices: Pick<ActorContext, "ref">;
+  readonly contextServices: Pick<ActorContext, "ref" | "enqueue">;
   readonly replicas: number;
 }
 
@@ -91,6 +99,7 @@ export class Host {
   private leases: LeaseStore | undefined;
   private adminSub: SubscriptionHandle | undefined;
   private drained: Promise<void> = Promise.resolve();
+  private readonly drainHooks: (() => Promise<void>)[] = [];
 
   private constructor(
     private readonly deps: HostDeps,
@@ -206,7 +215,7 @@ export class Host {
       for (let shard = 0; shard < type.shards; shard++) {
         subscriptions.push(
           transport.subscribe(subjects.rpc(type.name, shard), { queue }, (msg) =>
-            this.onCall(type, catalog, undefined, shard, msg),
+            this.onCall(type, catalog, undefined, shard, queue, msg),
           ),
         );
       }
@@ -222,7 +231,7 @@ export class Host {
         {
           subscribe: (shard) =>
             transport.subscribe(subjects.rpc(type.name, shard), { queue }, (msg) =>
-              this.onCall(type, catalog, ownership, shard, msg),
+              this.onCall(type, catalog, ownership, shard, queue, msg),
             ),
           deactivate: (shard) => catalog.deactivateWhere(inShard(shard)),
           abandon: (shard) => catalog.abandonWhere(inShard(shard), () => notServedHere(type.name, shard)),
@@ -265,6 +274,7 @@ export class Host {
     catalog: Catalog,
     ownership: ShardOwnership | undefined,
     shard: number,
+    queue: string,
     msg: InboundMessage,
   ): void {
     const reply = msg.reply;
@@ -299,13 +309,30 @@ export class Host {
     }
     const method = call.method;
     const actorId = call.actorId;
+    // Undefined (and free) unless an OpenTelemetry SDK is registered; ends exactly once, in settle.
+    const trace = startTurnSpan(
+      msg.headers,
+      reply ? "call" : "tell",
+      type.name,
+      method,
+      actorId,
+      msg.subject,
+      queue,
+    );
     const turn: Turn = {
       method,
       args: call.args,
       deadline: performance.now() + call.timeoutMs,
+      trace,
       settle: reply
-        ? (outcome) => this.sendReply(reply, outcome, type, actorId, method)
-        : (outcome) => this.logTellFailure(outcome, type, actorId, method),
+        ? (outcome) => {
+            endHopWith(trace, outcome);
+            this.sendReply(reply, outcome, type, actorId, method);
+          }
+        : (outcome) => {
+            endHopWith(trace, outcome);
+            this.logTellFailure(outcome, type, actorId, method);
+          },
     };
     catalog.dispatch(actorId, turn);
   }
@@ -336,8 +363,14 @@ export class Host {
     if (!outcome.ok) this.logFailure(outcome.error, type, actorId, method, true);
   }
 
+  /**
+   * A failed call is the caller's to handle (it gets the typed error), so the host logs it as a
+   * warning with its context; only failures of the runtime itself (not the handler's own errors or
+   * refusals such as a full mailbox) are errors here.
+   */
   private logFailure(err: unknown, type: ActorType, actorId: string, method: string, tell = false): void {
-    const level = err instanceof TroupeError && err.retryable ? "warn" : "error";
+    const level =
+      err instanceof TroupeError && !err.retryable && !(err instanceof ActorMethodError) ? "error" : "warn";
     this.deps.logger[level](tell ? "tell failed" : "call failed", {
       actorType: type.name,
       actorId,
@@ -387,6 +420,14 @@ export class Host {
   }
 
   /**
+   * Registers work to finish first when the host drains, while it still serves its shards (e.g. the
+   * job runner stops pulling and completes the jobs it holds). Hooks run in registration order.
+   */
+  beforeDrain(hook: () => Promise<void>): void {
+    this.drainHooks.push(hook);
+  }
+
+  /**
    * Graceful stop: announces it is draining, hands every shard off (stops taking its calls,
    * finishes in-flight turns, runs `onDeactivate`, saves state, releases the lease), drains the
    * stateless types, then leaves the membership. Idempotent.
@@ -395,6 +436,9 @@ export class Host {
     if (this.status === "draining" || this.status === "stopped") return this.drained;
     this.status = "draining";
     this.drained = (async () => {
+      for (const hook of this.drainHooks) {
+        await hook().catch((err: unknown) => this.deps.logger.error("a drain hook failed", { err }));
+      }
       await this.membership
         ?.setStatus("draining")
         .catch((err: unknown) => this.deps.logger.warn("could not announce draining", { err }));

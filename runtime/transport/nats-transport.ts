@@ -93,7 +93,8 @@ export class NatsTransport implements Transport {
     timeoutMs: number,
     headers?: Record<string, string>,
   ): Promise<RequestOutcome> {
-    this.assertOpen();
+    // Failures are rejections, never synchronous throws: callers chain on the returned promise.
+    if (this.isClosed) return Promise.reject(new ConnectionClosedError("the mesh connection is closed"));
     const id = ++this.seq;
     const reply = `${this.inbox}.${id}`;
     return new Promise<RequestOutcome>((resolve, reject) => {

@@ -130,7 +130,7 @@ test.serial("jobs - nats-server restart under load: no acknowledged job is lost"
   const server = await startServer(t);
   const prefix = uniquePrefix();
   const mesh = await client(t, server.url, prefix);
-  await mesh.host([Work]);
+  await mesh.host([Work], { jobs: false });
   const runner = await startJobRunner(mesh, [Work], {
     capacity: 8,
     ackWaitMs: 3000,

@@ -23,7 +23,7 @@ export const FAST_RETRY: JobRunnerOptions = { initialDelayMs: 100, maxDelayMs: 1
 
 export async function startJobs(t: ExecutionContext, options: JobRunnerOptions = {}): Promise<JobsFixture> {
   const fx = await startMesh(t);
-  await fx.mesh.host([Work]);
+  await fx.mesh.host([Work], { jobs: false });
   const events: JobEvent[] = [];
   const runner = await startJobRunner(fx.mesh, [Work], {
     ...FAST_RETRY,

@@ -172,7 +172,7 @@ test("jobs - a full queue refuses a job with QueueFullError", async (t) => {
   for (let i = 0; i < 3; i++) await enqueue(mesh, Work, "q", opts).double(i);
   await t.throwsAsync(enqueue(mesh, Work, "q", opts).double(4), { instanceOf: QueueFullError });
   // Once a runner drains the queue, jobs are accepted again.
-  await mesh.host([Work]);
+  await mesh.host([Work], { jobs: false });
   const runner = await startJobRunner(mesh, [Work]);
   t.teardown(() => runner.stop());
   await eventually(

@@ -27,7 +27,7 @@ export class Invoice extends Actor {
 }
 
 export const deadLetterExample: Example = async (mesh, log) => {
-  const host = await mesh.host([Invoice]);
+  const host = await mesh.host([Invoice], { jobs: false });
   const runner = await startJobRunner(mesh, [Invoice], { maxAttempts: 3, initialDelayMs: 100 });
   try {
     const job = await enqueue(mesh, Invoice, "inv").issue("ada", 120);

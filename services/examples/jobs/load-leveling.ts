@@ -27,7 +27,7 @@ export class Thumbnailer extends Actor {
 }
 
 export const loadLeveling: Example = async (mesh, log) => {
-  const host = await mesh.host([Thumbnailer]);
+  const host = await mesh.host([Thumbnailer], { jobs: false });
   const runner = await startJobRunner(mesh, [Thumbnailer], { capacity: { Thumbnailer: 4 } });
   try {
     const jobs = await Promise.all(

@@ -20,7 +20,7 @@ export class Report extends Actor<{ built: number }> {
 }
 
 export const longRunning: Example = async (mesh, log) => {
-  const host = await mesh.host([Report]);
+  const host = await mesh.host([Report], { jobs: false });
   const runner = await startJobRunner(mesh, [Report], { capacity: 2 });
   try {
     const job = await enqueue(mesh, Report, "acme", { timeoutMs: 60 * 60_000 }).build(3);

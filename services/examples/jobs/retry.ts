@@ -34,7 +34,7 @@ export class Payment extends Actor<{ charged: boolean }> {
 }
 
 export const retryExample: Example = async (mesh, log) => {
-  const host = await mesh.host([Payment]);
+  const host = await mesh.host([Payment], { jobs: false });
   const runner = await startJobRunner(mesh, [Payment], { maxAttempts: 5, initialDelayMs: 100 });
   try {
     const job = await enqueue(mesh, Payment, "order-7").charge(1250);
