@@ -45,6 +45,20 @@ export { type ConnectOptions, connect, Mesh } from "./mesh.js";
 export type { HostRecord, MembershipChange } from "./placement/membership.js";
 export type { PlacementOptions } from "./placement/options.js";
 export {
+  compileFilter,
+  type EventInfo,
+  listSubscriptions,
+  PublishFailedError,
+  type PublishOptions,
+  type PublishReceipt,
+  publish,
+  type SubscribeOptions,
+  type Subscribers,
+  type SubscribersOptions,
+  startSubscribers,
+  subscribe,
+} from "./pubsub/index.js";
+export {
   type CallRetryOptions,
   type ResilientRefOptions,
   RetryBudget,

@@ -39,9 +39,18 @@ import { consoleLogger, type Logger } from "./log.js";
 import { decodeReply, encodeCall } from "./messaging/envelope.js";
 import { Subjects } from "./messaging/subjects.js";
 import { shardOf } from "./placement/shard.js";
+import { type PublishOptions, type PublishReceipt, publish as publishEvent } from "./pubsub/publish.js";
+import { startSubscribers } from "./pubsub/subscribers.js";
 import { resilienceOf } from "./resilience/breakers.js";
 import { callWithRetry } from "./resilience/call-retry.js";
-import { endHop, startCallSpan, startTellSpan } from "./telemetry/index.js";
+import {
+  endHop,
+  errorType,
+  metricsEnabled,
+  recordCall,
+  startCallSpan,
+  startTellSpan,
+} from "./telemetry/index.js";
 import type { NatsOptions } from "./transport/connection.js";
 import { NatsTransport } from "./transport/nats-transport.js";
 import type { RequestOutcome, Transport } from "./transport/transport.js";
@@ -95,6 +104,7 @@ export class Mesh implements CallSender {
         contextServices: {
           ref: (type, id, opts) => this.ref(type, id, opts),
           enqueue: (type, id, opts) => this.enqueue(type, id, opts),
+          publish: (topic, event, opts) => this.publish(topic, event, opts),
         },
         replicas: this.replicas,
       },
@@ -113,7 +123,29 @@ export class Mesh implements CallSender {
         throw err;
       }
     }
+    if (options.subscriptions !== false) {
+      try {
+        const subs = await startSubscribers(this, types, {
+          hostName: host.name,
+          ...(options.subscriptions ?? {}),
+        });
+        host.beforeDrain(() => subs.stop());
+      } catch (err) {
+        await host.drain();
+        this.hosts.delete(host);
+        throw err;
+      }
+    }
     return host;
+  }
+
+  /**
+   * Publishes an event on `topic`: durable by default (stored in the events stream, deduplicated by
+   * `msgId`, at-least-once to every subscribing actor type), or `durable: false` (core NATS,
+   * at-most-once).
+   */
+  publish(topic: string, event: unknown, options: PublishOptions = {}): Promise<PublishReceipt> {
+    return publishEvent(this, topic, event, options);
   }
 
   /**
@@ -202,6 +234,7 @@ export class Mesh implements CallSender {
     const deadline = performance.now() + timeoutMs;
     const headers = hop?.headers;
     const data = encodeCall({ actorId: id, method, timeoutMs, args });
+    const started = metricsEnabled() ? performance.now() : -1;
     const result = this.transport.request(subject, data, timeoutMs, headers).then((outcome) => {
       if (outcome.kind === "reply") {
         const reply = decodeReply(outcome.data);
@@ -211,14 +244,16 @@ export class Mesh implements CallSender {
       }
       return this.retryUntilServed(type, id, method, args, subject, outcome, deadline, timeoutMs, headers);
     });
-    if (!hop) return result;
+    if (!hop && started < 0) return result;
     return result.then(
       (value) => {
         endHop(hop);
+        if (started >= 0) recordCall(type, method, performance.now() - started);
         return value;
       },
       (err: unknown) => {
         endHop(hop, err);
+        if (started >= 0) recordCall(type, method, performance.now() - started, errorType(err));
         throw err;
       },
     );

@@ -19,6 +19,7 @@ import {
 import type { EnqueueOptions, EnqueueRef } from "../jobs/enqueue.js";
 import type { Logger } from "../log.js";
 import { decode, encode } from "../messaging/codec.js";
+import type { PublishOptions, PublishReceipt } from "../pubsub/publish.js";
 import { bindToHop, type Hop } from "../telemetry/index.js";
 import type { AnyActor } from "./actor.js";
 import { type Actor, constructWithContext } from "./actor.js";
@@ -60,7 +61,7 @@ export interface ActivationHost {
   readonly type: ActorType;
   readonly store: StateStore | undefined;
   readonly logger: Logger;
-  readonly contextServices: Pick<ActorContext, "ref" | "enqueue">;
+  readonly contextServices: Pick<ActorContext, "ref" | "enqueue" | "publish">;
   /** Called when an activation stood down: it hands back the turns it did not run. */
   onStoodDown(activation: Activation, unrun: Turn[]): void;
   /** Called when activation failed (the waiting turns were already failed with the cause). */
@@ -308,6 +309,10 @@ export class Activation implements ActorContext {
 
   enqueue<A extends AnyActor>(type: ActorClass<A>, id: string, options?: EnqueueOptions): EnqueueRef<A> {
     return this.host.contextServices.enqueue(type, id, options);
+  }
+
+  publish(topic: string, event: unknown, options?: PublishOptions): Promise<PublishReceipt> {
+    return this.host.contextServices.publish(topic, event, options);
   }
 
   remainingMs(): number {

@@ -1,4 +1,5 @@
 import type { EnqueueOptions, EnqueueRef } from "../jobs/enqueue.js";
+import type { PublishOptions, PublishReceipt } from "../pubsub/publish.js";
 import type { AnyActor } from "./actor.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
 
@@ -7,6 +8,7 @@ export interface ActorContext {
   readonly id: string;
   ref<A extends AnyActor>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A>;
   enqueue<A extends AnyActor>(type: ActorClass<A>, id: string, options?: EnqueueOptions): EnqueueRef<A>;
+  publish(topic: string, event: unknown, options?: PublishOptions): Promise<PublishReceipt>;
   setTimer(name: string, delayMs: number, callback: () => unknown, everyMs?: number): void;
   clearTimer(name: string): void;
   remainingMs(): number;

@@ -19,6 +19,7 @@
  * exist at run time: use `#method()` or a leading `_` for helpers that must not be callable remotely.
  */
 import type { EnqueueOptions, EnqueueRef } from "../jobs/enqueue.js";
+import type { PublishOptions, PublishReceipt } from "../pubsub/publish.js";
 import type { ActorContext } from "./actor-context.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
 
@@ -92,6 +93,11 @@ export abstract class Actor<State = undefined> {
     options?: EnqueueOptions,
   ): EnqueueRef<A> {
     return this.#ctx.enqueue(type, id, options);
+  }
+
+  /** Publishes an event (see `mesh.publish`); it carries this turn's trace context. */
+  protected publish(topic: string, event: unknown, options?: PublishOptions): Promise<PublishReceipt> {
+    return this.#ctx.publish(topic, event, options);
   }
 
   /**

@@ -35,7 +35,7 @@ export class Catalog implements ActivationHost {
     readonly type: ActorType,
     readonly store: StateStore | undefined,
     readonly logger: Logger,
-    readonly contextServices: Pick<ActorContext, "ref" | "enqueue">,
+    readonly contextServices: Pick<ActorContext, "ref" | "enqueue" | "publish">,
     options: CatalogOptions = {},
   ) {
     if (options.admit) this.admits = options.admit;

@@ -21,6 +21,8 @@ export interface HostCommandOptions {
   prefix?: string;
   /** Port of the health endpoints; 0 picks a free one, undefined disables them. */
   healthPort?: number;
+  /** Port of the Prometheus endpoint (`/metrics`); undefined: only with OTEL_METRICS_EXPORTER=prometheus. */
+  metricsPort?: number;
   /** Replicas of the buckets and streams Troupe creates (3 on a 3-node cluster). */
   replicas?: number;
   until?: Promise<unknown>;
@@ -59,6 +61,7 @@ export async function hostCommand(options: HostCommandOptions = {}): Promise<voi
       },
       logger,
       serviceName: process.env.OTEL_SERVICE_NAME ?? "troupe-host",
+      metricsPort: options.metricsPort,
       whileServing: async (_mesh, host) => {
         served = host;
         logger.info("host ready", { types: host.types });

@@ -15,6 +15,7 @@ import { dev } from "./dev.js";
 import { dlq } from "./dlq.js";
 import { hostCommand } from "./host.js";
 import { ls } from "./ls.js";
+import { publishCommand, subsCommand } from "./pubsub.js";
 
 const USAGE = `Usage: troupe <command>
 
@@ -24,6 +25,7 @@ Commands:
                                       starts its own nats-server with JetStream.
   host [entry]                        Host the entry's actors on the mesh at NATS_URL (production).
                                       Options: --health-port <port> (/healthz, /readyz),
+                                      --metrics-port <port> (Prometheus /metrics),
                                       --replicas <n>, --prefix <p>. Drains on SIGTERM.
   call <Type> <id> <method> [json]    Call an actor and print its result as JSON. json is an array
                                       of arguments or a single value. Options: --timeout <ms>
@@ -31,6 +33,9 @@ Commands:
                                       table (default) or JSON.
   dlq ls|show|replay|purge            Dead-lettered jobs: list, inspect, replay, purge
                                       (troupe dlq help).
+  publish <topic> <json>              Publish an event (--msg-id ID for dedup, --ephemeral).
+  subs ls [-o json]                   Subscriptions (durable consumers) and their backlog;
+  subs tail <pattern>                 or watch events (--filter EXPR, --count N).
   help                                This text.
 
 Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_CA/NATS_CERT/NATS_KEY, TROUPE_PREFIX, TROUPE_LOG_LEVEL.`;
@@ -74,20 +79,27 @@ export async function main(argv: string[]): Promise<number> {
           options: {
             prefix: { type: "string" },
             "health-port": { type: "string" },
+            "metrics-port": { type: "string" },
             replicas: { type: "string" },
           },
         });
         const healthPort = values["health-port"] ?? process.env.TROUPE_HEALTH_PORT;
+        const metricsPort = values["metrics-port"] ?? process.env.TROUPE_METRICS_PORT;
         await hostCommand({
           ...(positionals[0] ? { entry: positionals[0] } : {}),
           ...(values.prefix ? { prefix: values.prefix } : {}),
           ...(healthPort !== undefined ? { healthPort: Number(healthPort) } : {}),
+          ...(metricsPort !== undefined ? { metricsPort: Number(metricsPort) } : {}),
           ...(values.replicas ? { replicas: Number(values.replicas) } : {}),
         });
         return 0;
       }
       case "dlq":
         return await dlq(rest);
+      case "publish":
+        return await publishCommand(rest);
+      case "subs":
+        return await subsCommand(rest);
       case "call": {
         const { positionals, values } = parseCli({
           args: rest,

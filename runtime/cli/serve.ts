@@ -18,13 +18,19 @@ export interface ServeOptions {
   connect: ConnectOptions;
   logger: Logger;
   serviceName: string;
+  /** Port of the Prometheus scrape endpoint (`/metrics`); default: only with OTEL_METRICS_EXPORTER=prometheus. */
+  metricsPort?: number | undefined;
   /** Called once the host serves; resolves when it should stop (the caller's signal handling). */
   whileServing(mesh: Mesh, host: Host, classes: ActorClass[]): Promise<unknown>;
 }
 
 export async function serveEntry(options: ServeOptions): Promise<void> {
   const classes = await loadActorClasses(options.entry);
-  const telemetry = await startTelemetry({ serviceName: options.serviceName });
+  const telemetry = await startTelemetry({
+    serviceName: options.serviceName,
+    ...(options.metricsPort !== undefined ? { metricsPort: options.metricsPort } : {}),
+  });
+  if (telemetry.metricsUrl) options.logger.info("metrics endpoint", { url: telemetry.metricsUrl });
   try {
     const mesh = await connect({
       name: `${options.serviceName}@${hostname()}`,

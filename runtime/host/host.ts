@@ -34,7 +34,15 @@ import { type PlacementOptions, resolvePlacementOptions } from "../placement/opt
 import { retryStartup } from "../placement/retry.js";
 import { shardOf } from "../placement/shard.js";
 import { type HeldShard, ShardOwnership } from "../placement/shard-ownership.js";
-import { endHopWith, startTurnSpan } from "../telemetry/index.js";
+import type { SubscribersOptions } from "../pubsub/subscribers.js";
+import {
+  ATTR_TROUPE_ACTOR_TYPE,
+  endHopWith,
+  METRIC_ACTIVATIONS,
+  METRIC_MAILBOX_DEPTH,
+  observeGauge,
+  startTurnSpan,
+} from "../telemetry/index.js";
 import type { InboundMessage, SubscriptionHandle, Transport } from "../transport/transport.js";
 import type { TypeRegistry } from "./type-registry.js";
 
@@ -52,6 +60,11 @@ export interface HostOptions {
    * or `false` for a host that runs no jobs. Default: on, with the defaults of `JobRunnerOptions`.
    */
   jobs?: JobRunnerOptions | false;
+  /**
+   * The `@subscribe` consumers of this host's types: their options, or `false` for a host that
+   * takes no events. Default: on.
+   */
+  subscriptions?: SubscribersOptions | false;
 }
 
 export type HostStatus = "starting" | "serving" | "draining" | "stopped";
@@ -70,7 +83,7 @@ export interface HostDeps {
   readonly subjects: Subjects;
   readonly registry: TypeRegistry;
   readonly logger: Logger;
-  readonly contextServices: Pick<ActorContext, "ref" | "enqueue">;
+  readonly contextServices: Pick<ActorContext, "ref" | "enqueue" | "publish">;
   readonly replicas: number;
 }
 
@@ -100,6 +113,8 @@ export class Host {
   private adminSub: SubscriptionHandle | undefined;
   private drained: Promise<void> = Promise.resolve();
   private readonly drainHooks: (() => Promise<void>)[] = [];
+  /** Unregisters this host's metric gauges (no-ops without a MeterProvider). */
+  private readonly unobserve: (() => void)[] = [];
 
   private constructor(
     private readonly deps: HostDeps,
@@ -240,6 +255,15 @@ export class Host {
       );
     }
     this.served.set(type.name, { type, catalog, subscriptions, ownership });
+    const attributes = { [ATTR_TROUPE_ACTOR_TYPE]: type.name };
+    this.unobserve.push(
+      observeGauge(METRIC_ACTIVATIONS, "Live actor activations on this host", (report) =>
+        report(catalog.stats().activations, attributes),
+      ),
+      observeGauge(METRIC_MAILBOX_DEPTH, "Turns waiting in this host's mailboxes", (report) =>
+        report(catalog.stats().queued, attributes),
+      ),
+    );
     logger.info("serving actor type", {
       actorType: type.name,
       shards: type.shards,
@@ -452,6 +476,7 @@ export class Host {
       this.leases?.stop();
       this.adminSub?.unsubscribe();
       await this.membership?.leave();
+      for (const stop of this.unobserve.splice(0)) stop();
       this.status = "stopped";
       this.deps.logger.info("host drained", { types: this.types, hostId: this.id });
     })();

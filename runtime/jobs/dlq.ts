@@ -7,6 +7,7 @@
  * await replayDeadLetter(mesh, 42);          // back to its queue, original bytes, then removed here
  * ```
  */
+import { ConfigurationError } from "../errors.js";
 import type { Mesh } from "../mesh.js";
 import { jetStreamQueues, type StoredMessage } from "../transport/jetstream-queue.js";
 import { type DeadLetter, decodeDeadLetter } from "./envelope.js";
@@ -55,7 +56,9 @@ export type ReplayOutcome = "replayed" | "duplicate" | "missing";
 
 /**
  * Publishes the dead letter's original bytes and headers back to its type's queue, then deletes it
- * from the DLQ. The replay's `Nats-Msg-Id` is derived from the DLQ sequence, so replaying the same
+ * from the DLQ. An event's dead letter is replayed as a job that delivers the event to the one
+ * subscriber it failed for (its type must run a job runner). The replay's `Nats-Msg-Id` is derived
+ * from the DLQ sequence, so replaying the same
  * entry twice (e.g. a bulk replay interrupted and started again) stores it once. The replayed job
  * keeps its job id (its result overwrites the dead-lettered one) and starts again at attempt 1.
  */
@@ -69,7 +72,14 @@ export async function replayDeadLetter(mesh: Mesh, seq: number): Promise<ReplayO
   for (const [k, v] of Object.entries(entry.originalHeaders ?? {})) {
     if (!/^nats-/i.test(k)) headers[k] = v;
   }
-  const ack = await q.publish(entry.originalSubject, entry.data, {
+  // An event goes back to its one subscriber, as a job (republishing it would fan it out again).
+  if (entry.source === "event" && !entry.replay) {
+    throw new ConfigurationError(
+      `dead letter ${seq} is an event that could not be decoded: it cannot be replayed (purge it)`,
+    );
+  }
+  const target = entry.replay ?? { subject: entry.originalSubject, data: entry.data };
+  const ack = await q.publish(target.subject, target.data, {
     msgId: `replay-${names.dlqStream()}-${seq}`,
     headers,
   });

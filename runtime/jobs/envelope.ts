@@ -93,9 +93,24 @@ export type DeadLetterReason =
   /** The job's bytes are not a valid job envelope. */
   | "malformed";
 
-/** What the DLQ stores about a failed job. Enough to inspect it and to replay its original bytes. */
+/** The durable event subscription a dead-lettered event belongs to (see runtime/pubsub). */
+export interface DeadLetterSubscription {
+  /** Durable consumer name, `<Type>_<method>`. */
+  name: string;
+  /** The subscribed pattern (may hold wildcards). */
+  pattern: string;
+  /** The event's topic. */
+  topic: string;
+}
+
+/**
+ * What the DLQ stores about a failed job or event delivery. Enough to inspect it and to replay it
+ * (a job: its original bytes; an event: `replay`, a job that delivers it to its one subscriber).
+ */
 export interface DeadLetter {
   v: number;
+  /** What failed: a job (default, also when absent) or the delivery of an event to one subscriber. */
+  source?: "job" | "event" | undefined;
   reason: DeadLetterReason;
   /** Undefined when the envelope could not be decoded. */
   jobId?: string | undefined;
@@ -114,8 +129,16 @@ export interface DeadLetter {
   originalSubject: string;
   originalSeq: number;
   originalHeaders: Record<string, string>;
-  /** The job message's bytes, unchanged. */
+  /** The original message's bytes, unchanged (a job envelope, or an event's payload). */
   data: Uint8Array;
+  /** Events only: the subscriber it failed for. */
+  subscription?: DeadLetterSubscription | undefined;
+  /**
+   * What a replay publishes instead of `data` to `originalSubject`. For an event: a job that
+   * delivers the event to its one subscriber (a replay must not fan out to every subscriber
+   * again). Absent when the event could not be decoded: such a dead letter cannot be replayed.
+   */
+  replay?: { subject: string; data: Uint8Array } | undefined;
 }
 
 export function encodeDeadLetter(d: DeadLetter): Uint8Array {

@@ -19,27 +19,18 @@
 import os from "node:os";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
-import { ConfigurationError, type TroupeError, toWireError } from "../errors.js";
+import { ConfigurationError, type TroupeError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Mesh } from "../mesh.js";
 import { DEFAULT_MAX_DELAY_MS, fullJitterDelayMs } from "../resilience/backoff.js";
 import { CircuitOpenError, type Resilience, resilienceOf } from "../resilience/breakers.js";
-import { retryDecision } from "../resilience/classify.js";
 import { endHop, runInHop, startJobSpan } from "../telemetry/index.js";
-import {
-  type JetStreamQueues,
-  jetStreamQueues,
-  type PullBatch,
-  type QueueMessage,
-} from "../transport/jetstream-queue.js";
-import {
-  type DeadLetterReason,
-  decodeJob,
-  encodeDeadLetter,
-  encodeOutcome,
-  type JobEnvelope,
-} from "./envelope.js";
+import { type JetStreamQueues, jetStreamQueues, type QueueMessage } from "../transport/jetstream-queue.js";
+import { deadLetterOf, publishDeadLetter } from "./dead-letter-writer.js";
+import { type DeadLetterReason, decodeJob, encodeOutcome, type JobEnvelope } from "./envelope.js";
 import { type JobNames, RUNNER_CONSUMER } from "./names.js";
+import { PullLoop } from "./pull-loop.js";
+import { verdictAfterFailure, verdictBeforeAttempt } from "./redelivery.js";
 import {
   ensureDlqStream,
   ensureJobStream,
@@ -202,18 +193,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The pull loop and the jobs in flight of one actor type. */
 class TypeLoop {
-  private held = 0;
-  private maxHeld = 0;
   private succeeded = 0;
   private retried = 0;
   private deadLettered = 0;
-  private running = false;
-  private loop: Promise<void> = Promise.resolve();
-  private batch: PullBatch | undefined;
-  private slotFreed: (() => void) | undefined;
-  private readonly inFlight = new Map<QueueMessage, Promise<void>>();
-  /** Set on a stop that timed out: running jobs hand their message back instead of settling it. */
-  private abandoned = false;
+  private readonly pull: PullLoop;
   private readonly logger: Logger;
   private readonly stream: string;
 
@@ -229,13 +212,27 @@ class TypeLoop {
   ) {
     this.logger = mesh.logger;
     this.stream = names.jobsStream(type);
+    this.pull = new PullLoop(q, this.logger, {
+      stream: this.stream,
+      durable: RUNNER_CONSUMER,
+      capacity,
+      pullExpiresMs: s.pullExpiresMs,
+      // The type's circuit is open: leave its jobs in the queue until it half-opens.
+      paused: () => this.resilience.isOpen(this.type),
+      handle: (m) => this.handle(m),
+      logFields: { actorType: type },
+    });
+  }
+
+  private get abandoned(): boolean {
+    return this.pull.abandoned;
   }
 
   stats(): RunnerTypeStats {
     return {
       capacity: this.capacity,
-      held: this.held,
-      maxHeld: this.maxHeld,
+      held: this.pull.held,
+      maxHeld: this.pull.maxHeld,
       succeeded: this.succeeded,
       retried: this.retried,
       deadLettered: this.deadLettered,
@@ -243,73 +240,11 @@ class TypeLoop {
   }
 
   start(): void {
-    this.running = true;
-    this.loop = this.pullLoop();
+    this.pull.start();
   }
 
-  async stop(drainTimeoutMs: number): Promise<void> {
-    if (!this.running) return this.loop;
-    this.running = false;
-    this.batch?.stop();
-    this.slotFreed?.();
-    await this.loop;
-    const all = Promise.all(this.inFlight.values());
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      all.then(() => false),
-      new Promise<boolean>((r) => {
-        timer = setTimeout(() => r(true), drainTimeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
-      this.abandoned = true;
-      this.logger.warn("job runner stopped with jobs still running: handed back for redelivery", {
-        actorType: this.type,
-        jobs: this.inFlight.size,
-      });
-      for (const m of this.inFlight.keys()) m.nak(0);
-    }
-  }
-
-  private async pullLoop(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      const free = this.capacity - this.held;
-      if (free <= 0) {
-        await new Promise<void>((r) => {
-          this.slotFreed = r;
-        });
-        this.slotFreed = undefined;
-        continue;
-      }
-      if (this.resilience.isOpen(this.type)) {
-        // The type's circuit is open: leave its jobs in the queue until it half-opens.
-        await sleep(250);
-        continue;
-      }
-      try {
-        this.batch = await this.q.pull(this.stream, RUNNER_CONSUMER, free, this.s.pullExpiresMs);
-        for await (const m of this.batch) {
-          this.held++;
-          if (this.held > this.maxHeld) this.maxHeld = this.held;
-          const p = this.handle(m).finally(() => {
-            this.inFlight.delete(m);
-            this.held--;
-            this.slotFreed?.();
-          });
-          this.inFlight.set(m, p);
-        }
-        failures = 0;
-      } catch (err) {
-        if (!this.running) break;
-        failures++;
-        this.logger.warn("pulling jobs failed; retrying", { actorType: this.type, err, failures });
-        await sleep(fullJitterDelayMs(failures, { initialDelayMs: 500, maxDelayMs: 5000 }) + 100);
-      } finally {
-        this.batch = undefined;
-      }
-    }
+  stop(drainTimeoutMs: number): Promise<void> {
+    return this.pull.stop(drainTimeoutMs);
   }
 
   private emit(event: JobEvent): void {
@@ -331,17 +266,9 @@ class TypeLoop {
       return;
     }
     const maxAttempts = job.maxAttempts || this.s.maxAttempts;
-    if (attempt > maxAttempts) {
-      // The previous attempt's runner stopped acking (its process died) on the last attempt.
-      const err = new Error(
-        `attempt ${attempt - 1} of ${maxAttempts} ended without an outcome (its runner stopped acking)`,
-      );
-      await this.deadLetter(m, job, attempt - 1, "attempts-exhausted", err);
-      return;
-    }
-    if (Date.now() - m.storedAtMs > this.s.maxElapsedMs) {
-      const err = new Error(`more than ${this.s.maxElapsedMs} ms since the job was stored`);
-      await this.deadLetter(m, job, attempt - 1, "expired", err);
+    const early = verdictBeforeAttempt(attempt, maxAttempts, m.storedAtMs, this.s);
+    if (early?.action === "dead-letter") {
+      await this.deadLetter(m, job, early.attempts, early.reason, early.error);
       return;
     }
     const heartbeat = setInterval(() => m.working(), Math.max(100, Math.floor(this.s.ackWaitMs / 3)));
@@ -386,7 +313,7 @@ class TypeLoop {
         return value;
       } catch (err) {
         endHop(hop, err);
-        if (!(err instanceof CircuitOpenError) || !this.running) throw err;
+        if (!(err instanceof CircuitOpenError) || !this.pull.isRunning) throw err;
       }
       await sleep(250 + Math.random() * 250);
     }
@@ -425,23 +352,19 @@ class TypeLoop {
     maxAttempts: number,
     err: unknown,
   ): Promise<void> {
-    if (retryDecision(err, "retry") === "terminal") {
-      await this.deadLetter(m, job, attempt, "terminal", err);
+    const v = verdictAfterFailure(
+      err,
+      attempt,
+      maxAttempts,
+      m.storedAtMs,
+      this.s,
+      this.resilience.budget(this.type),
+    );
+    if (v.action === "dead-letter") {
+      await this.deadLetter(m, job, v.attempts, v.reason, err);
       return;
     }
-    if (attempt >= maxAttempts) {
-      await this.deadLetter(m, job, attempt, "attempts-exhausted", err);
-      return;
-    }
-    // Within the retry budget, the usual backoff; beyond it, the longest delay: the job still
-    // runs again, but a failing dependency sees a trickle instead of a storm.
-    const delayMs = this.resilience.budget(this.type).tryRetry()
-      ? fullJitterDelayMs(attempt, this.backoff())
-      : this.s.maxDelayMs;
-    if (Date.now() + delayMs - m.storedAtMs > this.s.maxElapsedMs) {
-      await this.deadLetter(m, job, attempt, "expired", err);
-      return;
-    }
+    const delayMs = v.delayMs;
     this.logger.debug("job attempt failed; retrying", {
       actorType: this.type,
       jobId: job.jobId,
@@ -494,30 +417,19 @@ class TypeLoop {
     reason: DeadLetterReason,
     err: unknown,
   ): Promise<void> {
-    const wire = toWireError(err);
-    const headers: Record<string, string> = {};
-    if (m.headers) for (const k of m.headers.keys()) headers[k] = m.headers.get(k);
-    const record = encodeDeadLetter({
-      v: 1,
+    const record = deadLetterOf(m, {
       reason,
-      jobId: job?.jobId,
       type: this.type,
+      attempts,
+      host: this.s.hostName,
+      error: err,
+      jobId: job?.jobId,
       actorId: job?.actorId,
       method: job?.method,
-      error: { ...wire, stack: err instanceof Error && !("code" in err) ? err.stack : undefined },
-      attempts,
-      enqueuedAtMs: m.storedAtMs,
-      failedAtMs: Date.now(),
-      host: this.s.hostName,
-      originalSubject: m.subject,
-      originalSeq: m.streamSeq,
-      originalHeaders: headers,
-      data: m.data,
     });
+    const wire = record.error;
     try {
-      await this.q.publish(this.names.dlqSubject(this.type), record, {
-        msgId: `dlq-${this.stream}-${m.streamSeq}`,
-      });
+      await publishDeadLetter(this.q, this.names, record, `dlq-${this.stream}-${m.streamSeq}`);
       if (job) {
         await this.q.publish(
           this.names.resultSubject(job.jobId),

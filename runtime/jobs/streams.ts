@@ -27,7 +27,8 @@ export const DEFAULT_DLQ_MAX_AGE_MS = 30 * 24 * 3600_000;
 
 const ensured = new WeakMap<object, Map<string, Promise<void>>>();
 
-function once(mesh: Mesh, key: string, create: () => Promise<void>): Promise<void> {
+/** Runs `create` once per mesh and key (again after a failure). Shared with runtime/pubsub. */
+export function once(mesh: Mesh, key: string, create: () => Promise<void>): Promise<void> {
   let m = ensured.get(mesh);
   if (!m) {
     m = new Map();

@@ -14,7 +14,6 @@ import {
   metrics,
   type ObservableGauge,
   type ObservableResult,
-  type UpDownCounter,
 } from "@opentelemetry/api";
 import { ATTR_ERROR_TYPE, ATTR_TROUPE_ACTOR_TYPE, ATTR_TROUPE_METHOD } from "./semconv.js";
 
@@ -44,7 +43,6 @@ interface Instruments {
   readonly calls: Counter;
   readonly callDuration: Histogram;
   readonly jobRetries: Counter;
-  readonly activations: UpDownCounter;
 }
 
 const NOOP_METER = createNoopMeter();
@@ -71,7 +69,6 @@ function create(meter: Meter): Instruments {
       advice: { explicitBucketBoundaries: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
     }),
     jobRetries: meter.createCounter(METRIC_JOB_RETRIES, { description: "Job redeliveries and retries" }),
-    activations: meter.createUpDownCounter(METRIC_ACTIVATIONS, { description: "Live actor activations" }),
   };
 }
 
@@ -91,11 +88,6 @@ export function recordCall(actorType: string, method: string, durationMs: number
   if (errorType) attributes[ATTR_ERROR_TYPE] = errorType;
   i.calls.add(1, attributes);
   i.callDuration.record(durationMs / 1000, attributes);
-}
-
-/** An activation of `actorType` started (+1) or ended (-1). */
-export function recordActivation(actorType: string, delta: 1 | -1): void {
-  instruments()?.activations.add(delta, { [ATTR_TROUPE_ACTOR_TYPE]: actorType });
 }
 
 /** A job of `queue` is delivered again. */

@@ -4,6 +4,7 @@ import test from "ava";
 import { connect, consoleLogger } from "troupe";
 import { reservePorts } from "troupe/testing";
 import { startServer } from "../helpers/nats.js";
+import { startOtlpReceiver } from "../helpers/otlp-receiver.js";
 
 const troupeBin = fileURLToPath(new URL("../../bin/troupe.js", import.meta.url));
 
@@ -15,17 +16,32 @@ async function httpStatus(url: string): Promise<number> {
   }
 }
 
-test("host command - serves the entry's actors, answers probes, and drains on SIGTERM", async (t) => {
+test("host command - serves the entry's actors, answers probes, exports traces and metrics, and drains on SIGTERM", async (t) => {
   const server = await startServer(t);
-  const [healthPort] = await reservePorts(1);
-  const child = spawn(
-    process.execPath,
-    [troupeBin, "host", "--health-port", String(healthPort), "--prefix", "hc"],
-    {
-      env: { ...process.env, NATS_URL: server.url, TROUPE_LOG_LEVEL: "warn" },
-      stdio: ["ignore", "pipe", "pipe"],
+  const receiver = await startOtlpReceiver();
+  t.teardown(() => receiver.close());
+  const [healthPort, metricsPort] = await reservePorts(2);
+  const args = [
+    "host",
+    "--health-port",
+    String(healthPort),
+    "--metrics-port",
+    String(metricsPort),
+    "--prefix",
+    "hc",
+  ];
+  const child = spawn(process.execPath, [troupeBin, ...args], {
+    env: {
+      ...process.env,
+      NATS_URL: server.url,
+      TROUPE_LOG_LEVEL: "warn",
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+      OTEL_SERVICE_NAME: "shop-host",
+      OTEL_BSP_SCHEDULE_DELAY: "50",
     },
-  );
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (c) => {
     output += c;
@@ -45,6 +61,13 @@ test("host command - serves the entry's actors, answers probes, and drains on SI
   const mesh = await connect({ servers: server.url, prefix: "hc", logger: consoleLogger("silent") });
   t.teardown(() => mesh.close());
   t.is(await mesh.callByName("Visits", "home", "hit", []), 1);
+
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  t.regex(metrics, /troupe_activations\{[^}]*troupe_actor_type="Visits"[^}]*\} 1/);
+  const spans = await receiver.waitForSpans((all) => all.some((s) => s.name === "process Visits.hit"));
+  const turn = spans.find((s) => s.name === "process Visits.hit");
+  t.is(turn?.serviceName, "shop-host");
+  t.is(turn?.kind, "SERVER");
 
   child.kill("SIGTERM");
   t.is(await exited, 0, output);

@@ -19,7 +19,10 @@ class Signup extends Actor {
 }
 
 test("jobs api - mesh.enqueue stores a job that a host's runner completes, and job.result() returns its value", async (t) => {
-  const tm = await TestMesh.start({ types: [Mailer], host: { jobs: { maxAttempts: 2, initialDelayMs: 10 } } });
+  const tm = await TestMesh.start({
+    types: [Mailer],
+    host: { jobs: { maxAttempts: 2, initialDelayMs: 10 } },
+  });
   t.teardown(() => tm.close());
   const job = await tm.client.enqueue(Mailer, "mailer").send("a@example.com");
   t.is(await job.result({ timeoutMs: 20_000 }), 1);
@@ -36,7 +39,10 @@ test("jobs api - an actor enqueues from inside a turn, and the result is fetched
 });
 
 test("jobs api - a job that keeps failing is dead-lettered and its result says so", async (t) => {
-  const tm = await TestMesh.start({ types: [Mailer], host: { jobs: { maxAttempts: 2, initialDelayMs: 10 } } });
+  const tm = await TestMesh.start({
+    types: [Mailer],
+    host: { jobs: { maxAttempts: 2, initialDelayMs: 10 } },
+  });
   t.teardown(() => tm.close());
   const job = await tm.client.enqueue(Mailer, "mailer").send("x@invalid");
   const err = await t.throwsAsync(job.result({ timeoutMs: 20_000 }), { instanceOf: JobDeadLetteredError });

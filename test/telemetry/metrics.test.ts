@@ -1,9 +1,19 @@
 import test from "ava";
-import { reservePorts } from "troupe/testing";
-import { metricsEnabled, recordActivation, recordCall } from "../../runtime/telemetry/index.js";
+import { Actor } from "troupe";
+import { reservePorts, TestMesh } from "troupe/testing";
+import { metricsEnabled, recordCall } from "../../runtime/telemetry/index.js";
 import { startTelemetry } from "../../runtime/telemetry/sdk.js";
 
-test("telemetry - with metrics on, calls show up on the Prometheus endpoint", async (t) => {
+class Counter extends Actor<{ n: number }> {
+  static initialState = () => ({ n: 0 });
+  async add(by: number): Promise<number> {
+    if (by < 0) throw new RangeError("only up");
+    this.state.n += by;
+    return this.state.n;
+  }
+}
+
+test("metrics - calls, errors, activations and mailbox depth show up on the Prometheus endpoint", async (t) => {
   for (const key of Object.keys(process.env)) if (key.startsWith("OTEL_")) delete process.env[key];
   t.false(metricsEnabled());
   recordCall("Cart", "add", 3); // no provider yet: nothing recorded, nothing thrown
@@ -11,14 +21,18 @@ test("telemetry - with metrics on, calls show up on the Prometheus endpoint", as
   const telemetry = await startTelemetry({ metricsPort: port as number, serviceName: "metrics-test" });
   t.teardown(() => telemetry.shutdown());
   t.false(telemetry.tracing, "no OTLP endpoint: tracing stays off");
-  t.truthy(telemetry.metricsUrl);
   t.true(metricsEnabled());
-  recordCall("Cart", "add", 3);
-  recordCall("Cart", "add", 7, "TROUPE_OVERLOADED");
-  recordActivation("Cart", 1);
+
+  const tm = await TestMesh.start({ types: [Counter], host: { jobs: false } });
+  t.teardown(() => tm.close());
+  await tm.ref(Counter, "a").add(1);
+  await tm.ref(Counter, "b").add(2);
+  await t.throwsAsync(tm.ref(Counter, "a").add(-1));
+
   const body = await (await fetch(telemetry.metricsUrl as string)).text();
-  t.regex(body, /troupe_calls_total\{[^}]*troupe_actor_type="Cart"[^}]*troupe_method="add"[^}]*\} 1/);
-  t.regex(body, /troupe_calls_total\{[^}]*error_type="TROUPE_OVERLOADED"[^}]*\} 1/);
+  t.regex(body, /troupe_calls_total\{[^}]*troupe_actor_type="Counter"[^}]*troupe_method="add"[^}]*\} 2/);
+  t.regex(body, /troupe_calls_total\{[^}]*error_type="TROUPE_ACTOR_METHOD_FAILED"[^}]*\} 1/);
   t.regex(body, /troupe_call_duration_count\{/);
-  t.regex(body, /troupe_activations\{[^}]*troupe_actor_type="Cart"[^}]*\} 1/);
+  t.regex(body, /troupe_activations\{[^}]*troupe_actor_type="Counter"[^}]*\} 2/);
+  t.regex(body, /troupe_mailbox_depth\{[^}]*troupe_actor_type="Counter"[^}]*\} 0/);
 });

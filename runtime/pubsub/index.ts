@@ -1,0 +1,20 @@
+/**
+ * Publish-subscribe: events on `<prefix>.evt.<topic>`, durable ones stored in `<prefix>_events`;
+ * every subscribing actor type (method) gets its copy through its own durable consumer, the hosts
+ * of a type compete within it. See docs/patterns/publish-subscribe.md.
+ */
+export { PublishFailedError } from "./errors.js";
+export type { EventInfo } from "./event.js";
+export { type CompiledFilter, compileFilter } from "./filter.js";
+export { listSubscriptions, type SubscriptionRow } from "./list.js";
+export { type PublishOptions, type PublishReceipt, publish } from "./publish.js";
+export { type EventStreamOptions, ensureEventsStream } from "./streams.js";
+export { type SubscribeOptions, type SubscriptionSpec, subscribe, subscriptionsOf } from "./subscribe.js";
+export {
+  type SubscriberEvent,
+  Subscribers,
+  type SubscribersOptions,
+  type SubscriptionStats,
+  startSubscribers,
+} from "./subscribers.js";
+export { assertPattern, assertTopic, topicMatches } from "./topics.js";

@@ -1,0 +1,56 @@
+/**
+ * The durable subscriptions of a mesh, as `troupe subs ls` shows them: one row per durable
+ * consumer of the events stream, with its backlog. Ephemeral subscriptions (core NATS queue
+ * groups) leave no trace in JetStream and are not listed.
+ */
+import type { Mesh } from "../mesh.js";
+import { listConsumers } from "../transport/jetstream-consumers.js";
+import { ensureEventsStream, eventNamesOf } from "./streams.js";
+import { DESCRIPTION_PREFIX } from "./subscribers.js";
+
+export interface SubscriptionRow {
+  /** Consumer name, `<Type>_<method>`. */
+  readonly name: string;
+  readonly type: string | null;
+  readonly method: string | null;
+  readonly pattern: string;
+  readonly filter: string | null;
+  readonly keyed: boolean;
+  readonly ordered: boolean;
+  readonly startAt: string;
+  /** Events not yet delivered to this subscriber. */
+  readonly pending: number;
+  /** Delivered, not yet acknowledged (being handled, or waiting for a retry). */
+  readonly ackPending: number;
+  readonly redelivered: number;
+}
+
+export async function listSubscriptions(mesh: Mesh): Promise<SubscriptionRow[]> {
+  const names = eventNamesOf(mesh);
+  await ensureEventsStream(mesh);
+  const rows: SubscriptionRow[] = [];
+  for (const c of await listConsumers(mesh.transport, names.stream())) {
+    let d: Record<string, unknown> = {};
+    if (c.description.startsWith(DESCRIPTION_PREFIX)) {
+      try {
+        d = JSON.parse(c.description.slice(DESCRIPTION_PREFIX.length)) as Record<string, unknown>;
+      } catch {
+        d = {};
+      }
+    }
+    rows.push({
+      name: c.name,
+      type: typeof d.type === "string" ? d.type : null,
+      method: typeof d.method === "string" ? d.method : null,
+      pattern: typeof d.pattern === "string" ? d.pattern : names.topicOf(c.filterSubject),
+      filter: typeof d.filter === "string" ? d.filter : null,
+      keyed: d.keyed === true,
+      ordered: d.ordered === true,
+      startAt: typeof d.startAt === "string" ? d.startAt : c.deliverPolicy,
+      pending: c.pending,
+      ackPending: c.ackPending,
+      redelivered: c.redelivered,
+    });
+  }
+  return rows;
+}

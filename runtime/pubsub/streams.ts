@@ -1,0 +1,50 @@
+/**
+ * The events stream `<prefix>_events` (subjects `<prefix>.evt.>`, limits retention), created on
+ * first use by a durable publish or a host with durable subscriptions. An existing stream keeps
+ * its configuration (change it with `nats stream edit`).
+ *
+ * Once it exists it stores every event on `<prefix>.evt.>`, also those published with
+ * `durable: false` (the publisher just does not wait for, or learn about, the store).
+ */
+import { once } from "../jobs/streams.js";
+import type { Mesh } from "../mesh.js";
+import { jetStreamQueues } from "../transport/jetstream-queue.js";
+import { EventNames } from "./topics.js";
+
+export interface EventStreamOptions {
+  /** Replicas of the events stream. Default: the mesh's `replicas` (1). */
+  replicas?: number;
+  /** How long events are kept (a subscription started with `startAt: "all"` sees them). Default 7 days. */
+  maxAgeMs?: number;
+  /** Bytes the stream keeps (oldest dropped first). Default: no limit. */
+  maxBytes?: number;
+  /** Window in which a second publish with the same `msgId` is dropped. Default 2 minutes. */
+  duplicateWindowMs?: number;
+}
+
+export const DEFAULT_EVENTS_MAX_AGE_MS = 7 * 24 * 3600_000;
+
+export function eventNamesOf(mesh: Mesh): EventNames {
+  return new EventNames(mesh.subjects.prefix);
+}
+
+function replicasOf(mesh: Mesh): number {
+  const r = (mesh as unknown as { replicas?: unknown }).replicas;
+  return typeof r === "number" && r > 0 ? r : 1;
+}
+
+export function ensureEventsStream(mesh: Mesh, o: EventStreamOptions = {}): Promise<void> {
+  const names = eventNamesOf(mesh);
+  return once(mesh, "events", () =>
+    jetStreamQueues(mesh.transport).ensureStream({
+      name: names.stream(),
+      subjects: [names.streamSubjects()],
+      retention: "limits",
+      replicas: o.replicas ?? replicasOf(mesh),
+      maxAgeMs: o.maxAgeMs ?? DEFAULT_EVENTS_MAX_AGE_MS,
+      ...(o.maxBytes ? { maxBytes: o.maxBytes } : {}),
+      ...(o.duplicateWindowMs ? { duplicateWindowMs: o.duplicateWindowMs } : {}),
+      description: "Troupe events, subject <prefix>.evt.<topic>",
+    }),
+  );
+}
