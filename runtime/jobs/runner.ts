@@ -24,7 +24,18 @@ import type { Logger } from "../log.js";
 import type { Mesh } from "../mesh.js";
 import { DEFAULT_MAX_DELAY_MS, fullJitterDelayMs } from "../resilience/backoff.js";
 import { CircuitOpenError, type Resilience, resilienceOf } from "../resilience/breakers.js";
-import { endHop, runInHop, startJobSpan } from "../telemetry/index.js";
+import {
+  ATTR_TROUPE_QUEUE,
+  endHop,
+  METRIC_DLQ_SIZE,
+  METRIC_JOBS_IN_FLIGHT,
+  METRIC_JOBS_PENDING,
+  metricsEnabled,
+  observeGauge,
+  recordJobRetry,
+  runInHop,
+  startJobSpan,
+} from "../telemetry/index.js";
 import { type JetStreamQueues, jetStreamQueues, type QueueMessage } from "../transport/jetstream-queue.js";
 import { deadLetterOf, publishDeadLetter } from "./dead-letter-writer.js";
 import { type DeadLetterReason, decodeJob, encodeOutcome, type JobEnvelope } from "./envelope.js";
@@ -119,13 +130,16 @@ interface Settings {
 
 export class JobRunner {
   private readonly loops: TypeLoop[];
+  private readonly metrics: RunnerMetrics | undefined;
 
   /** @internal Use {@link startJobRunner}. */
   constructor(
     loops: TypeLoop[],
     private readonly drainTimeoutMs: number,
+    mesh: Mesh,
   ) {
     this.loops = loops;
+    this.metrics = metricsEnabled() ? new RunnerMetrics(mesh, loops) : undefined;
   }
 
   stats(type: string): RunnerTypeStats | undefined {
@@ -137,7 +151,65 @@ export class JobRunner {
    * redelivery. Idempotent.
    */
   async stop(): Promise<void> {
+    this.metrics?.stop();
     await Promise.all(this.loops.map((l) => l.stop(this.drainTimeoutMs)));
+  }
+}
+
+/** How often queue depths are read from JetStream for the pending and DLQ gauges. */
+const QUEUE_METRICS_EVERY_MS = 10_000;
+
+/**
+ * The runner's gauges: jobs in flight (from the loops), jobs pending and dead letters (read from
+ * JetStream every few seconds, so a scrape never waits on the server). Only with a MeterProvider.
+ */
+class RunnerMetrics {
+  private pending = new Map<string, number>();
+  private dlqSize: number | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private readonly unobserve: (() => void)[];
+
+  constructor(
+    private readonly mesh: Mesh,
+    private readonly loops: TypeLoop[],
+  ) {
+    const names = namesOf(mesh);
+    this.unobserve = [
+      observeGauge(
+        METRIC_JOBS_IN_FLIGHT,
+        "Jobs this host holds (running or waiting for a turn)",
+        (report) => {
+          for (const l of loops) report(l.stats().held, { [ATTR_TROUPE_QUEUE]: names.queueName(l.type) });
+        },
+      ),
+      observeGauge(METRIC_JOBS_PENDING, "Jobs stored and not yet delivered", (report) => {
+        for (const [queue, n] of this.pending) report(n, { [ATTR_TROUPE_QUEUE]: queue });
+      }),
+      observeGauge(METRIC_DLQ_SIZE, "Dead letters waiting for inspection or replay", (report) => {
+        if (this.dlqSize !== undefined) report(this.dlqSize, { [ATTR_TROUPE_QUEUE]: names.dlqStream() });
+      }),
+    ];
+    this.timer = setInterval(() => void this.refresh(), QUEUE_METRICS_EVERY_MS).unref();
+    void this.refresh();
+  }
+
+  private async refresh(): Promise<void> {
+    const names = namesOf(this.mesh);
+    const q = jetStreamQueues(this.mesh.transport);
+    try {
+      for (const l of this.loops) {
+        const c = await q.consumerCounts(names.jobsStream(l.type), RUNNER_CONSUMER);
+        if (c) this.pending.set(names.queueName(l.type), c.pending);
+      }
+      this.dlqSize = (await q.streamCounts(names.dlqStream()))?.messages;
+    } catch (err) {
+      this.mesh.logger.debug("reading queue depths for metrics failed", { err });
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    for (const u of this.unobserve.splice(0)) u();
   }
 }
 
@@ -180,7 +252,7 @@ export async function startJobRunner(
     loops.push(new TypeLoop(mesh, cls, type, capacity, settings, names, q, resilienceOf(mesh)));
   }
   for (const l of loops) l.start();
-  return new JobRunner(loops, options.drainTimeoutMs ?? 30_000);
+  return new JobRunner(loops, options.drainTimeoutMs ?? 30_000, mesh);
 }
 
 function positiveInt(what: string, n: number): number {
@@ -274,6 +346,7 @@ class TypeLoop {
     const heartbeat = setInterval(() => m.working(), Math.max(100, Math.floor(this.s.ackWaitMs / 3)));
     try {
       if (attempt === 1) this.resilience.budget(this.type).recordAttempt();
+      else recordJobRetry(this.names.queueName(this.type));
       this.emit({ kind: "started", type: this.type, jobId: job.jobId, attempt, atMs: Date.now() });
       let value: unknown;
       try {

@@ -23,7 +23,7 @@ test("metrics - calls, errors, activations and mailbox depth show up on the Prom
   t.false(telemetry.tracing, "no OTLP endpoint: tracing stays off");
   t.true(metricsEnabled());
 
-  const tm = await TestMesh.start({ types: [Counter], host: { jobs: false } });
+  const tm = await TestMesh.start({ types: [Counter] });
   t.teardown(() => tm.close());
   await tm.ref(Counter, "a").add(1);
   await tm.ref(Counter, "b").add(2);
@@ -35,4 +35,13 @@ test("metrics - calls, errors, activations and mailbox depth show up on the Prom
   t.regex(body, /troupe_call_duration_count\{/);
   t.regex(body, /troupe_activations\{[^}]*troupe_actor_type="Counter"[^}]*\} 2/);
   t.regex(body, /troupe_mailbox_depth\{[^}]*troupe_actor_type="Counter"[^}]*\} 0/);
+  // Queue depths are read from JetStream in the background: wait for the first reading.
+  let scraped = body;
+  for (let i = 0; i < 100 && !/troupe_dlq_size\{/.test(scraped); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    scraped = await (await fetch(telemetry.metricsUrl as string)).text();
+  }
+  t.regex(scraped, /troupe_jobs_pending\{[^}]*troupe_queue="[^"]*Counter[^"]*"[^}]*\} 0/);
+  t.regex(scraped, /troupe_dlq_size\{[^}]*\} 0/);
+  t.regex(body, /troupe_jobs_in_flight\{[^}]*troupe_queue="[^"]*Counter[^"]*"[^}]*\} 0/);
 });
