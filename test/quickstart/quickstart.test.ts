@@ -158,6 +158,19 @@ test("quickstart - `npm run dev` from a clean clone starts a mesh that `troupe c
   const order = await call("Cart", "alice", "checkout");
   t.is(order.code, 0, order.output);
   t.like(JSON.parse(order.stdout), { cart: "alice", lines: [{ sku: "tea", qty: 2 }] });
+  // The checkout's durable job and event reach their actors asynchronously.
+  const eventually = async (args: string[], ok: (v: unknown) => boolean) => {
+    for (let i = 0; i < 60; i++) {
+      const r = await call(...args);
+      if (r.code === 0 && ok(JSON.parse(r.stdout))) return true;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return false;
+  };
+  t.true(
+    await eventually(["Invoices", "alice-1", "get"], (v) => (v as { items?: number } | null)?.items === 2),
+  );
+  t.true(await eventually(["Notifications", "alice", "list"], (v) => (v as string[]).length === 1));
   const short = await call("Cart", "bob", "add", '["tea", 9]').then(() => call("Cart", "bob", "checkout"));
   t.is(short.code, 1);
   t.regex(short.stderr, /TROUPE_ACTOR_METHOD_FAILED: only 3 of tea left, 9 wanted/);

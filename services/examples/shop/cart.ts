@@ -1,5 +1,6 @@
 import { Actor } from "troupe";
 import { Inventory } from "./inventory.js";
+import { Invoices } from "./invoices.js";
 
 export interface CartLine {
   sku: string;
@@ -7,12 +8,17 @@ export interface CartLine {
 }
 
 export interface Order {
+  orderId: string;
   cart: string;
   lines: CartLine[];
   placedAt: Date;
 }
 
-/** A shopper's cart (the actor id is the shopper). Checkout reserves stock from each SKU's Inventory actor. */
+/**
+ * A shopper's cart (the actor id is the shopper). Checkout reserves stock from each SKU's Inventory
+ * actor (request-reply), enqueues the invoice (a durable job) and publishes `orders.placed` (an
+ * event every interested actor type gets).
+ */
 export class Cart extends Actor<{ lines: CartLine[]; orders: number }> {
   static initialState = () => ({ lines: [] as CartLine[], orders: 0 });
 
@@ -40,7 +46,14 @@ export class Cart extends Actor<{ lines: CartLine[]; orders: number }> {
       await Promise.all(reserved.map((l) => this.ref(Inventory, l.sku).release(l.qty)));
       throw err;
     }
-    const order: Order = { cart: this.id, lines: this.state.lines, placedAt: new Date() };
+    const order: Order = {
+      orderId: `${this.id}-${this.state.orders + 1}`,
+      cart: this.id,
+      lines: this.state.lines,
+      placedAt: new Date(),
+    };
+    await this.enqueue(Invoices, order.orderId, { key: order.orderId }).issue(order);
+    await this.publish("orders.placed", order, { msgId: order.orderId });
     this.state.lines = [];
     this.state.orders++;
     return order;
