@@ -24,6 +24,7 @@ import {
 import { decodeJob } from "../jobs/envelope.js";
 import { consoleLogger } from "../log.js";
 import { connect, type Mesh } from "../mesh.js";
+import { decodeEvent } from "../pubsub/event.js";
 import { resolveTarget } from "./call.js";
 
 export const DLQ_USAGE = `Usage: troupe dlq <command>
@@ -169,13 +170,26 @@ function summary(e: DeadLetterEntry) {
   };
 }
 
-function details(e: DeadLetterEntry) {
-  let args: unknown;
+/** The dead letter's payload, decoded for reading: a job's arguments, or an event. */
+function payload(e: DeadLetterEntry): { args?: unknown; event?: unknown } {
   try {
-    args = decodeJob(e.data).args;
+    if (e.source === "event") {
+      const headers = e.originalHeaders ?? {};
+      return {
+        event: decodeEvent(e.data, {
+          get: (k) => headers[k] ?? "",
+          has: (k) => k in headers,
+          keys: () => Object.keys(headers),
+        }),
+      };
+    }
+    return { args: decodeJob(e.data).args };
   } catch {
-    args = undefined;
+    return {}; // not decodable: the raw bytes are shown as base64
   }
+}
+
+function details(e: DeadLetterEntry) {
   return {
     ...summary(e),
     error: e.error,
@@ -185,7 +199,7 @@ function details(e: DeadLetterEntry) {
     originalSubject: e.originalSubject,
     originalSeq: e.originalSeq,
     originalHeaders: e.originalHeaders,
-    args,
+    ...payload(e),
     bytes: Buffer.from(e.data).toString("base64"),
   };
 }
