@@ -1,29 +1,13 @@
 import test from "ava";
 import { Actor, type EventInfo, subscribe } from "troupe";
 import { TestMesh } from "troupe/testing";
-import { startTelemetry, type Telemetry } from "../../runtime/telemetry/sdk.js";
-import { type DecodedSpan, type OtlpReceiver, startOtlpReceiver } from "../helpers/otlp-receiver.js";
+import type { DecodedSpan } from "../helpers/otlp-receiver.js";
+import { exportSpansToReceiver } from "../helpers/telemetry.js";
 
 // One flow across every kind of hop, followed on spans a real OTLP receiver decoded from the wire:
 // client -> Orders (request-reply) -> job for Billing -> Billing publishes "invoices.issued"
 // -> subscriber Notifier -> Notifier calls Mailbox (request-reply).
-let receiver: OtlpReceiver;
-let telemetry: Telemetry;
-
-test.before(async () => {
-  receiver = await startOtlpReceiver();
-  for (const key of Object.keys(process.env)) if (key.startsWith("OTEL_")) delete process.env[key];
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
-  process.env.OTEL_EXPORTER_OTLP_PROTOCOL = "http/protobuf";
-  process.env.OTEL_SERVICE_NAME = "troupe-flow-test";
-  process.env.OTEL_BSP_SCHEDULE_DELAY = "50";
-  telemetry = await startTelemetry();
-});
-
-test.after.always(async () => {
-  await telemetry?.shutdown();
-  await receiver?.close();
-});
+const otel = exportSpansToReceiver(test, "troupe-flow-test");
 
 interface Invoice {
   orderId: string;
@@ -67,8 +51,8 @@ class Mailbox extends Actor {
 const types = [Orders, Billing, Notifier, Mailbox];
 
 async function spansOfTrace(traceId: string, names: string[]): Promise<DecodedSpan[]> {
-  await telemetry.forceFlush();
-  const all = await receiver.waitForSpans(
+  await otel.telemetry.forceFlush();
+  const all = await otel.receiver.waitForSpans(
     (spans) => names.every((n) => spans.some((s) => s.traceId === traceId && s.name === n)),
     30_000,
   );
@@ -90,8 +74,8 @@ test.serial(
     await tm.client.job(jobId).result({ timeoutMs: 30_000 });
     while (!delivered.includes("invoice for order-1")) await new Promise((r) => setTimeout(r, 20));
 
-    await telemetry.forceFlush();
-    const first = await receiver.waitForSpans((s) => s.some((x) => x.name === "call Orders.place"));
+    await otel.telemetry.forceFlush();
+    const first = await otel.receiver.waitForSpans((s) => s.some((x) => x.name === "call Orders.place"));
     const root = only(first, "call Orders.place", "CLIENT");
     const spans = await spansOfTrace(root.traceId, [
       "process Orders.place",
@@ -127,8 +111,8 @@ test.serial("flow - a retried job's later attempt links to the context it was en
   failFirstBilling = true;
   const jobId = await tm.ref(Orders, "o2").place("order-2", 7);
   await tm.client.job(jobId).result({ timeoutMs: 30_000 });
-  await telemetry.forceFlush();
-  const spans = await receiver.waitForSpans(
+  await otel.telemetry.forceFlush();
+  const spans = await otel.receiver.waitForSpans(
     (all) =>
       all.filter((s) => s.kind === "CONSUMER" && s.attributes["messaging.message.id"] === jobId).length >= 2,
     30_000,

@@ -1,28 +1,12 @@
 import test from "ava";
 import { Actor } from "troupe";
 import { TestMesh } from "troupe/testing";
-import { startTelemetry, type Telemetry } from "../../runtime/telemetry/sdk.js";
-import { type DecodedSpan, type OtlpReceiver, startOtlpReceiver } from "../helpers/otlp-receiver.js";
+import type { DecodedSpan } from "../helpers/otlp-receiver.js";
+import { exportSpansToReceiver } from "../helpers/telemetry.js";
 
 // The runtime's own hops, traced end to end: spans are exported by the real SDK over OTLP/HTTP
 // protobuf and decoded by a real receiver.
-let receiver: OtlpReceiver;
-let telemetry: Telemetry;
-
-test.before(async () => {
-  receiver = await startOtlpReceiver();
-  for (const key of Object.keys(process.env)) if (key.startsWith("OTEL_")) delete process.env[key];
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
-  process.env.OTEL_EXPORTER_OTLP_PROTOCOL = "http/protobuf";
-  process.env.OTEL_SERVICE_NAME = "troupe-mesh-tracing-test";
-  process.env.OTEL_BSP_SCHEDULE_DELAY = "50";
-  telemetry = await startTelemetry();
-});
-
-test.after.always(async () => {
-  await telemetry?.shutdown();
-  await receiver?.close();
-});
+const otel = exportSpansToReceiver(test, "troupe-mesh-tracing-test");
 
 class Inventory extends Actor<{ stock: number }> {
   static initialState = () => ({ stock: 10 });
@@ -41,10 +25,10 @@ class Shop extends Actor {
 }
 
 async function spansOf(actorIds: string[], count: number): Promise<DecodedSpan[]> {
-  await telemetry.forceFlush();
+  await otel.telemetry.forceFlush();
   const mine = (all: DecodedSpan[]) =>
     all.filter((s) => actorIds.includes(String(s.attributes["troupe.actor.id"])));
-  return mine(await receiver.waitForSpans((all) => mine(all).length >= count));
+  return mine(await otel.receiver.waitForSpans((all) => mine(all).length >= count));
 }
 
 test("tracing - a call, its turn, a nested call and its turn land in one trace", async (t) => {

@@ -18,38 +18,24 @@ import {
   traceIdsOf,
   tracingEnabled,
 } from "../../runtime/telemetry/index.js";
-import { startTelemetry, type Telemetry } from "../../runtime/telemetry/sdk.js";
-import { type DecodedSpan, type OtlpReceiver, startOtlpReceiver } from "../helpers/otlp-receiver.js";
+import type { DecodedSpan } from "../helpers/otlp-receiver.js";
+import { exportSpansToReceiver } from "../helpers/telemetry.js";
 import { receivedHeaders } from "./headers.js";
 
 // One SDK per process (each ava test file runs in its own process), exporting OTLP/HTTP protobuf to
 // a real receiver; every assertion is on spans decoded from the wire.
-let receiver: OtlpReceiver;
-let telemetry: Telemetry;
-
-test.before(async () => {
-  receiver = await startOtlpReceiver();
-  for (const key of Object.keys(process.env)) if (key.startsWith("OTEL_")) delete process.env[key];
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
-  process.env.OTEL_EXPORTER_OTLP_PROTOCOL = "http/protobuf";
-  process.env.OTEL_SERVICE_NAME = "troupe-tracing-test";
-  process.env.OTEL_BSP_SCHEDULE_DELAY = "50";
-  telemetry = await startTelemetry();
-});
-
-test.after.always(async () => {
-  await telemetry?.shutdown();
-  await receiver?.close();
-});
+const otel = exportSpansToReceiver(test, "troupe-tracing-test");
 
 /** Flushes, then waits until the receiver has every span of `names` that carries `marker`. */
 async function received(marker: string, names: string[]): Promise<DecodedSpan[]> {
-  await telemetry.forceFlush();
+  await otel.telemetry.forceFlush();
   const mine = (all: DecodedSpan[]) =>
     all.filter(
       (s) => s.attributes["troupe.actor.id"] === marker || s.attributes["messaging.message.id"] === marker,
     );
-  const spans = await receiver.waitForSpans((all) => names.every((n) => mine(all).some((s) => s.name === n)));
+  const spans = await otel.receiver.waitForSpans((all) =>
+    names.every((n) => mine(all).some((s) => s.name === n)),
+  );
   return mine(spans);
 }
 
@@ -60,7 +46,7 @@ function byName(spans: DecodedSpan[], name: string): DecodedSpan {
 }
 
 test("telemetry - the SDK is registered from OTEL_* variables", (t) => {
-  t.true(telemetry.tracing);
+  t.true(otel.telemetry.tracing);
   t.true(tracingEnabled());
 });
 
@@ -180,8 +166,8 @@ test("telemetry - a job's first delivery is a child, a redelivery links to the f
   const second = startJobSpan(headers, "emails", "troupe.jobs.emails", "emails-worker", 2, "job-1");
   endHop(second);
 
-  await telemetry.forceFlush();
-  const spans = await receiver.waitForSpans(
+  await otel.telemetry.forceFlush();
+  const spans = await otel.receiver.waitForSpans(
     (all) => all.filter((s) => s.attributes["messaging.message.id"] === "job-1").length === 3,
   );
   const mine = spans.filter((s) => s.attributes["messaging.message.id"] === "job-1");
@@ -226,8 +212,8 @@ test("telemetry - pub-sub delivery is a child of the publish", async (t) => {
   endHop(a);
   endHop(b);
   endHop(publish);
-  await telemetry.forceFlush();
-  const spans = await receiver.waitForSpans(
+  await otel.telemetry.forceFlush();
+  const spans = await otel.receiver.waitForSpans(
     (all) => all.filter((s) => s.attributes["messaging.message.id"] === "evt-1").length === 3,
   );
   const mine = spans.filter((s) => s.attributes["messaging.message.id"] === "evt-1");
