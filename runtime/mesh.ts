@@ -41,6 +41,8 @@ import { Subjects } from "./messaging/subjects.js";
 import { shardOf } from "./placement/shard.js";
 import { type PublishOptions, type PublishReceipt, publish as publishEvent } from "./pubsub/publish.js";
 import { startSubscribers } from "./pubsub/subscribers.js";
+import { startReminderRunner } from "./reminders/runner.js";
+import { remind, unremind } from "./reminders/store.js";
 import { resilienceOf } from "./resilience/breakers.js";
 import { callWithRetry } from "./resilience/call-retry.js";
 import {
@@ -92,7 +94,8 @@ export class Mesh implements CallSender {
 
   /**
    * Starts hosting `types` in this process: their calls, and (unless `options.jobs` is false) a job
-   * runner pulling their durable jobs up to its capacity.
+   * runner pulling their durable jobs up to its capacity, a reminder runner firing their durable
+   * reminders (unless `options.reminders` is false), and their event subscriptions.
    */
   async host(types: ActorClass[], options: HostOptions = {}): Promise<Host> {
     const host = await Host.start(
@@ -105,6 +108,8 @@ export class Mesh implements CallSender {
           ref: (type, id, opts) => this.ref(type, id, opts),
           enqueue: (type, id, opts) => this.enqueue(type, id, opts),
           publish: (topic, event, opts) => this.publish(topic, event, opts),
+          remind: (type, id, name, schedule) => remind(this, type, id, name, schedule),
+          unremind: (type, id, name) => unremind(this, type, id, name),
         },
         replicas: this.replicas,
       },
@@ -117,6 +122,16 @@ export class Mesh implements CallSender {
         const runner = await startJobRunner(this, types, { hostName: host.name, ...(options.jobs ?? {}) });
         // The runner stops pulling and finishes its jobs while the host can still run their turns.
         host.beforeDrain(() => runner.stop());
+      } catch (err) {
+        await host.drain();
+        this.hosts.delete(host);
+        throw err;
+      }
+    }
+    if (options.reminders !== false) {
+      try {
+        const reminders = await startReminderRunner(this, types, options.reminders ?? {});
+        host.beforeDrain(() => reminders.stop());
       } catch (err) {
         await host.drain();
         this.hosts.delete(host);

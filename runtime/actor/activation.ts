@@ -20,10 +20,11 @@ import type { EnqueueOptions, EnqueueRef } from "../jobs/enqueue.js";
 import type { Logger } from "../log.js";
 import { decode, encode } from "../messaging/codec.js";
 import type { PublishOptions, PublishReceipt } from "../pubsub/publish.js";
+import type { ReminderSchedule } from "../reminders/schedule.js";
 import { bindToHop, type Hop } from "../telemetry/index.js";
 import type { AnyActor } from "./actor.js";
 import { type Actor, constructWithContext } from "./actor.js";
-import type { ActorContext } from "./actor-context.js";
+import type { ActorContext, ContextServices } from "./actor-context.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
 import type { ActorType } from "./actor-type.js";
 import { Mailbox } from "./mailbox.js";
@@ -61,7 +62,7 @@ export interface ActivationHost {
   readonly type: ActorType;
   readonly store: StateStore | undefined;
   readonly logger: Logger;
-  readonly contextServices: Pick<ActorContext, "ref" | "enqueue" | "publish">;
+  readonly contextServices: ContextServices;
   /** Called when an activation stood down: it hands back the turns it did not run. */
   onStoodDown(activation: Activation, unrun: Turn[]): void;
   /** Called when activation failed (the waiting turns were already failed with the cause). */
@@ -313,6 +314,14 @@ export class Activation implements ActorContext {
 
   publish(topic: string, event: unknown, options?: PublishOptions): Promise<PublishReceipt> {
     return this.host.contextServices.publish(topic, event, options);
+  }
+
+  remind(name: string, schedule: ReminderSchedule): Promise<void> {
+    return this.host.contextServices.remind(this.host.type.cls, this.id, name, schedule);
+  }
+
+  unremind(name: string): Promise<void> {
+    return this.host.contextServices.unremind(this.host.type.cls, this.id, name);
   }
 
   remainingMs(): number {

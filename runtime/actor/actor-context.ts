@@ -1,5 +1,6 @@
 import type { EnqueueOptions, EnqueueRef } from "../jobs/enqueue.js";
 import type { PublishOptions, PublishReceipt } from "../pubsub/publish.js";
+import type { ReminderSchedule } from "../reminders/schedule.js";
 import type { AnyActor } from "./actor.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
 
@@ -11,5 +12,13 @@ export interface ActorContext {
   publish(topic: string, event: unknown, options?: PublishOptions): Promise<PublishReceipt>;
   setTimer(name: string, delayMs: number, callback: () => unknown, everyMs?: number): void;
   clearTimer(name: string): void;
+  remind(name: string, schedule: ReminderSchedule): Promise<void>;
+  unremind(name: string): Promise<void>;
   remainingMs(): number;
+}
+
+/** The mesh-wide services behind every activation's {@link ActorContext}. */
+export interface ContextServices extends Pick<ActorContext, "ref" | "enqueue" | "publish"> {
+  remind(type: ActorClass, id: string, name: string, schedule: ReminderSchedule): Promise<void>;
+  unremind(type: ActorClass, id: string, name: string): Promise<void>;
 }

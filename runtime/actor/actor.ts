@@ -20,6 +20,7 @@
  */
 import type { EnqueueOptions, EnqueueRef } from "../jobs/enqueue.js";
 import type { PublishOptions, PublishReceipt } from "../pubsub/publish.js";
+import type { ReminderSchedule } from "../reminders/schedule.js";
 import type { ActorContext } from "./actor-context.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
 
@@ -116,6 +117,24 @@ export abstract class Actor<State = undefined> {
 
   protected clearTimer(name: string): void {
     this.#ctx.clearTimer(name);
+  }
+
+  /**
+   * A durable reminder: `receiveReminder(name, info)` (a handler this class defines) runs as a turn
+   * of this actor `at` a time, or every `everyMs` (first at `firstAt`, default now + everyMs), on
+   * whichever host owns the actor then. Unlike timers, reminders survive deactivation, host death
+   * and restarts of the whole mesh; after downtime a periodic reminder fires once (`info.missed`
+   * says how many occurrences it folds), never as a backlog. At-least-once: a firing may repeat if
+   * a host dies during it. Setting a reminder with an existing name replaces it. Resolves once
+   * stored. See docs/patterns/reminders.md.
+   */
+  protected remind(name: string, schedule: ReminderSchedule): Promise<void> {
+    return this.#ctx.remind(name, schedule);
+  }
+
+  /** Removes a reminder set with {@link remind} (no-op if there is none). */
+  protected unremind(name: string): Promise<void> {
+    return this.#ctx.unremind(name);
   }
 
   /** Milliseconds left before the current turn's deadline (Infinity outside a turn with a deadline). */

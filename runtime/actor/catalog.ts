@@ -4,7 +4,7 @@
  */
 import type { Logger } from "../log.js";
 import { Activation, type ActivationHost, type ActivationStatus, type Turn } from "./activation.js";
-import type { ActorContext } from "./actor-context.js";
+import type { ContextServices } from "./actor-context.js";
 import type { ActorType } from "./actor-type.js";
 import type { StateStore } from "./state-store.js";
 
@@ -35,7 +35,7 @@ export class Catalog implements ActivationHost {
     readonly type: ActorType,
     readonly store: StateStore | undefined,
     readonly logger: Logger,
-    readonly contextServices: Pick<ActorContext, "ref" | "enqueue" | "publish">,
+    readonly contextServices: ContextServices,
     options: CatalogOptions = {},
   ) {
     if (options.admit) this.admits = options.admit;

@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import type { Turn, TurnOutcome } from "../actor/activation.js";
-import type { ActorContext } from "../actor/actor-context.js";
+import type { ContextServices } from "../actor/actor-context.js";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { type ActorType, actorTypeOf } from "../actor/actor-type.js";
 import { type ActivationInfo, Catalog, type CatalogStats } from "../actor/catalog.js";
@@ -35,6 +35,7 @@ import { retryStartup } from "../placement/retry.js";
 import { shardOf } from "../placement/shard.js";
 import { type HeldShard, ShardOwnership } from "../placement/shard-ownership.js";
 import type { SubscribersOptions } from "../pubsub/subscribers.js";
+import type { ReminderRunnerOptions } from "../reminders/runner.js";
 import {
   ATTR_TROUPE_ACTOR_TYPE,
   endHopWith,
@@ -65,6 +66,11 @@ export interface HostOptions {
    * takes no events. Default: on.
    */
   subscriptions?: SubscribersOptions | false;
+  /**
+   * The durable-reminder runner of this host's types (fires `receiveReminder` turns): its options,
+   * or `false` for a host that fires no reminders. Default: on.
+   */
+  reminders?: ReminderRunnerOptions | false;
 }
 
 export type HostStatus = "starting" | "serving" | "draining" | "stopped";
@@ -83,7 +89,7 @@ export interface HostDeps {
   readonly subjects: Subjects;
   readonly registry: TypeRegistry;
   readonly logger: Logger;
-  readonly contextServices: Pick<ActorContext, "ref" | "enqueue" | "publish">;
+  readonly contextServices: ContextServices;
   readonly replicas: number;
 }
 

@@ -1,0 +1,12 @@
+/** Durable reminders: `this.remind(name, schedule)` on an actor, fired by the host's reminder runner. */
+export { ReminderNames } from "./names.js";
+export { type ReminderRunner, type ReminderRunnerOptions, startReminderRunner } from "./runner.js";
+export {
+  missedOccurrences,
+  nextDueAtMs,
+  RECEIVE_REMINDER,
+  type ReminderInfo,
+  type ReminderSchedule,
+  resolveSchedule,
+} from "./schedule.js";
+export { remind, unremind } from "./store.js";
