@@ -21,7 +21,6 @@ import {
   createActorRef,
 } from "./actor/actor-ref.js";
 import { actorTypeOf } from "./actor/actor-type.js";
-import { remainingInTurn } from "./actor/turn-context.js";
 import {
   ActorUnavailableError,
   ConfigurationError,
@@ -223,8 +222,15 @@ export class Mesh implements CallSender {
   private timeoutFor(options: CallOptions): number {
     const wanted = options.timeoutMs ?? this.defaultTimeoutMs;
     if (!(wanted > 0)) throw new ConfigurationError(`timeoutMs must be positive, got ${wanted}`);
-    // A call made during a turn never outlives the turn's own deadline.
-    return Math.min(wanted, remainingInTurn());
+    if (!options.turnDeadline) return wanted;
+    // A call made with this.ref() during a turn never outlives the turn's own deadline.
+    const left = options.turnDeadline() - performance.now();
+    if (left <= 0) {
+      throw new DeadlineExceededError("the deadline of the calling turn has passed", {
+        details: { timeoutMs: wanted },
+      });
+    }
+    return Math.min(wanted, left);
   }
 
   /**

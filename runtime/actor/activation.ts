@@ -29,7 +29,6 @@ import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
 import type { ActorType } from "./actor-type.js";
 import { Mailbox } from "./mailbox.js";
 import type { StateStore } from "./state-store.js";
-import { remainingInTurn, runInTurn } from "./turn-context.js";
 
 export type ActivationStatus =
   | "created"
@@ -79,6 +78,8 @@ export class Activation implements ActorContext {
   /** `performance.now()` of the last call or tell (timers do not count). */
   lastActive = performance.now();
   private readonly mailbox: Mailbox<Turn>;
+  /** `performance.now()` deadline of the turn in progress (Infinity between turns and in hooks). */
+  private turnDeadline = Number.POSITIVE_INFINITY;
   private running = false;
   private instance: Actor<unknown> | undefined;
   private revision = 0;
@@ -156,7 +157,7 @@ export class Activation implements ActorContext {
       }
       if (this.instance.onActivate) {
         const instance = this.instance;
-        await runInTurn({ deadline: Number.POSITIVE_INFINITY }, () => instance.onActivate?.());
+        await instance.onActivate?.();
         await this.saveIfChanged();
       }
       this.status = "active";
@@ -200,11 +201,16 @@ export class Activation implements ActorContext {
         ];
         return (fn as (...a: unknown[]) => unknown).apply(instance, turn.args);
       };
-      value = await runInTurn({ deadline: turn.deadline }, bindToHop(turn.trace, run));
+      // Turns never overlap, so the deadline of the turn in progress is simply a field: calls made
+      // with this.ref() read it (no AsyncLocalStorage, whose promise hook taxes every promise).
+      this.turnDeadline = turn.deadline;
+      value = await bindToHop(turn.trace, run)();
     } catch (err) {
       this.rollBack();
       turn.settle({ ok: false, error: err });
       return;
+    } finally {
+      this.turnDeadline = Number.POSITIVE_INFINITY;
     }
     try {
       if (this.host.store && this.host.type.initialState) await this.saveIfChanged();
@@ -268,7 +274,7 @@ export class Activation implements ActorContext {
     const instance = this.instance as Actor<unknown>;
     try {
       if (instance.onDeactivate) {
-        await runInTurn({ deadline: Number.POSITIVE_INFINITY }, () => instance.onDeactivate?.());
+        await instance.onDeactivate?.();
       }
       await this.saveIfChanged();
     } catch (err) {
@@ -304,8 +310,9 @@ export class Activation implements ActorContext {
   // ActorContext: the activation is its actor's context (no per-activation context object or
   // closures: idle actors are kept small).
 
+  /** A reference whose calls never outlive the turn that makes them (see Mesh.timeoutFor). */
   ref<A extends AnyActor>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A> {
-    return this.host.contextServices.ref(type, id, options);
+    return this.host.contextServices.ref(type, id, { ...options, turnDeadline: () => this.turnDeadline });
   }
 
   enqueue<A extends AnyActor>(type: ActorClass<A>, id: string, options?: EnqueueOptions): EnqueueRef<A> {
@@ -325,7 +332,7 @@ export class Activation implements ActorContext {
   }
 
   remainingMs(): number {
-    return remainingInTurn();
+    return Math.max(0, this.turnDeadline - performance.now());
   }
 
   setTimer(name: string, delayMs: number, callback: () => unknown, everyMs: number | undefined): void {

@@ -34,6 +34,11 @@ export interface CallOptions {
    * (request-reply is at-most-once per attempt).
    */
   retry?: CallRetryOptions;
+  /**
+   * @internal Set by `this.ref()` inside an actor: the `performance.now()` deadline of the calling
+   * turn, read at call time. A call never gets more time than its turn has left.
+   */
+  turnDeadline?: () => number;
 }
 
 /** Names of `A`'s members that are handlers: methods that are not part of the Actor base class. */
