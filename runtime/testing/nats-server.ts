@@ -341,9 +341,15 @@ class LocalNatsServer implements NatsServer {
     const run = this.run;
     if (!run || run.exit) return;
     run.child.kill(signal);
-    if (signal === "SIGSTOP") run.paused = true;
-    else if (signal === "SIGCONT") run.paused = false;
-    else if (TERMINATING.has(signal)) {
+    if (signal === "SIGSTOP") {
+      run.paused = true;
+      // A signal is delivered asynchronously: resolve once the process is really stopped, so a
+      // fault test's next step never races the pause.
+      await waitForProcessState(run.child.pid, (state) => state === "T" || state === "t");
+    } else if (signal === "SIGCONT") {
+      run.paused = false;
+      await waitForProcessState(run.child.pid, (state) => state !== "T" && state !== "t");
+    } else if (TERMINATING.has(signal)) {
       if (run.paused) run.child.kill("SIGCONT");
       await run.exited;
     }
@@ -401,5 +407,26 @@ async function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | type
     return await Promise.race([promise, timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Waits (up to 5 s) until the process's state letter in /proc/<pid>/stat satisfies `ok`. Where
+ * /proc does not exist (not Linux) it returns at once.
+ */
+async function waitForProcessState(pid: number | undefined, ok: (state: string) => boolean): Promise<void> {
+  if (pid === undefined) return;
+  const end = Date.now() + 5_000;
+  while (Date.now() < end) {
+    let stat: string;
+    try {
+      stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      return; // no /proc, or the process is gone
+    }
+    // The state follows the parenthesised command name, which may itself contain spaces.
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    if (ok(state)) return;
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
