@@ -17,6 +17,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
+import * as grpcJs from "@grpc/grpc-js";
 import protobuf from "protobufjs";
 
 export type DecodedSpanKind = "UNSPECIFIED" | "INTERNAL" | "SERVER" | "CLIENT" | "PRODUCER" | "CONSUMER";
@@ -59,6 +60,8 @@ export interface OtlpReceiver {
   spans(): DecodedSpan[];
   /** Resolves with all spans once `predicate(all)` holds; rejects after `timeoutMs` listing what came. */
   waitForSpans(predicate: (spans: DecodedSpan[]) => boolean, timeoutMs?: number): Promise<DecodedSpan[]>;
+  /** `http://127.0.0.1:<port>` of the OTLP/gRPC TraceService, when started with `{ grpc: true }`. */
+  readonly grpcUrl: string | undefined;
   /** Number of export requests received (including ones that failed to decode). */
   readonly requests: number;
   close(): Promise<void>;
@@ -81,10 +84,17 @@ function exportTraceServiceRequest(): protobuf.Type {
   return requestType;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(options: { grpc?: boolean } = {}): Promise<OtlpReceiver> {
   const received: DecodedSpan[] = [];
   const waiters = new Set<() => void>();
   let requests = 0;
+  const grpc = options.grpc
+    ? await startGrpcTraceService((body) => {
+        requests++;
+        received.push(...decodeProtobuf(body));
+        for (const w of waiters) w();
+      })
+    : undefined;
   const server = createServer(async (req, res) => {
     requests++;
     try {
@@ -106,6 +116,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    grpcUrl: grpc?.url,
     spans: () => [...received],
     get requests() {
       return requests;
@@ -132,12 +143,55 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         check();
       });
     },
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      grpc?.server.forceShutdown();
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
+}
+
+/**
+ * The OTLP/gRPC `TraceService/Export` method on a real grpc-js server: request bytes are decoded
+ * with the same official schema as the HTTP receiver; the response is an empty
+ * ExportTraceServiceResponse (all spans accepted).
+ */
+async function startGrpcTraceService(
+  onExport: (body: Buffer) => void,
+): Promise<{ server: grpcJs.Server; url: string }> {
+  const server = new grpcJs.Server();
+  const identity = (b: Buffer) => b;
+  server.addService(
+    {
+      Export: {
+        path: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+      },
+    },
+    {
+      Export: (call: grpcJs.ServerUnaryCall<Buffer, Buffer>, callback: grpcJs.sendUnaryData<Buffer>) => {
+        try {
+          onExport(call.request);
+          callback(null, Buffer.alloc(0));
+        } catch (err) {
+          callback({ code: grpcJs.status.INVALID_ARGUMENT, details: String(err) });
+        }
+      },
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpcJs.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  return { server, url: `http://127.0.0.1:${port}` };
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
