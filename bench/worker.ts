@@ -4,7 +4,8 @@
  * actor types, serve a raw responder, run a measured loop...) and exits when told to or when the
  * parent goes away. `<role>` only names the process (logs, connection names, profiles).
  */
-import type { Host } from "troupe";
+import { getHeapStatistics } from "node:v8";
+import type { Host, HostOptions } from "troupe";
 import { BENCH_ACTORS } from "./lib/actors.js";
 import { selfUsage } from "./lib/cpu.js";
 import { type CommandTable, serveCommands } from "./lib/ipc.js";
@@ -17,13 +18,13 @@ let host: Host | undefined;
 const common: CommandTable = {
   init: (a: WorkerEnv) => setEnv(a),
   /** Hosts the named bench actor types in this process. */
-  host: async (a: { types: string[] }) => {
+  host: async (a: { types: string[]; options?: HostOptions }) => {
     const classes = a.types.map((name) => {
       const cls = BENCH_ACTORS[name];
       if (!cls) throw new Error(`no bench actor type ${name}`);
       return cls;
     });
-    host = await (await mesh()).host(classes);
+    host = await (await mesh()).host(classes, a.options);
   },
   hostStats: () => host?.stats() ?? {},
   cpu: () => selfUsage(),
@@ -36,7 +37,13 @@ const common: CommandTable = {
       await new Promise((r) => setImmediate(r));
     }
     const m = process.memoryUsage();
-    return { heapUsed: m.heapUsed, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers };
+    return {
+      heapUsed: m.heapUsed,
+      rss: m.rss,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
+      heapLimit: getHeapStatistics().heap_size_limit,
+    };
   },
   exit: async () => {
     await closeAll();

@@ -2,7 +2,7 @@
  * The actor types the benchmarks host. Callers import them too (for `mesh.ref(Type, id)`); the
  * host process picks them by name.
  */
-import { Actor, type ActorClass } from "troupe";
+import { Actor, type ActorClass, subscribe } from "troupe";
 import type { Payload } from "./payload.js";
 
 /** Stateless: returns its argument. The cheapest possible actor call. */
@@ -44,4 +44,48 @@ export class Idle extends Actor {
   }
 }
 
-export const BENCH_ACTORS: Record<string, ActorClass> = { Echo, Counter, Cold, Sink, Idle };
+/** Durable jobs: a stateless worker whose job does nothing but count itself (jobs scenario). */
+export class JobWorker extends Actor {
+  static options = { stateless: true };
+  static onDone: (() => void) | undefined;
+  async work(_p: Payload): Promise<void> {
+    JobWorker.onDone?.();
+  }
+}
+
+/** The pub-sub topic the three fan-out subscribers listen to. */
+export const FAN_TOPIC = "bench.fan";
+const byId = { key: (e: Payload) => e.id };
+
+/** Fan-out subscribers: three types, each with its own durable consumer on the events stream. */
+export class FanA extends Actor {
+  static onEvent: ((lane: number) => void) | undefined;
+  @subscribe(FAN_TOPIC, byId)
+  async onFan(_e: Payload): Promise<void> {
+    FanA.onEvent?.(0);
+  }
+}
+export class FanB extends Actor {
+  @subscribe(FAN_TOPIC, byId)
+  async onFan(_e: Payload): Promise<void> {
+    FanA.onEvent?.(1);
+  }
+}
+export class FanC extends Actor {
+  @subscribe(FAN_TOPIC, byId)
+  async onFan(_e: Payload): Promise<void> {
+    FanA.onEvent?.(2);
+  }
+}
+
+export const BENCH_ACTORS: Record<string, ActorClass> = {
+  Echo,
+  Counter,
+  Cold,
+  Sink,
+  Idle,
+  JobWorker,
+  FanA,
+  FanB,
+  FanC,
+};

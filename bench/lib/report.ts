@@ -23,6 +23,11 @@ export interface Side {
   /** Idle-memory rows: heap bytes per activated actor (after GC). */
   bytesPerActor?: number;
   /**
+   * Cost rows (tracing off): nanoseconds of CPU per operation; the row's overhead is the Troupe
+   * side's divided by the baseline's.
+   */
+  nsPerOp?: number;
+  /**
    * CPU microseconds per operation of each process, in order: client (caller / sender), server
    * (Troupe host / raw responder / subscriber) and `nats` (nats-server). Includes the warm-up.
    */
@@ -33,7 +38,7 @@ export interface Side {
   note?: string;
 }
 
-export type TargetMetric = "opsRatio" | "p50Ratio" | "p50Ms" | "bytesPerActor";
+export type TargetMetric = "opsRatio" | "p50Ratio" | "p50Ms" | "bytesPerActor" | "overheadPct";
 
 /** A target from issue 7: `metric` of the Troupe side must be `<= limit` ("max") or `>= limit` ("min"). */
 export interface Target {
@@ -53,7 +58,7 @@ export interface Row {
   id: string;
   title: string;
   sides: Side[];
-  ratio?: { ops?: number; p50?: number; bytes?: number };
+  ratio?: { ops?: number; p50?: number; bytes?: number; overhead?: number };
   target?: TargetResult;
   /** Set when the row could not be measured; the run then exits non-zero. */
   error?: string;
@@ -76,6 +81,7 @@ export function finishRow(spec: RowSpec, sides: Side[]): Row {
     if (troupe.p50Ms !== undefined && base.p50Ms) ratio.p50 = troupe.p50Ms / base.p50Ms;
     if (troupe.bytesPerActor !== undefined && base.bytesPerActor)
       ratio.bytes = troupe.bytesPerActor / base.bytesPerActor;
+    if (troupe.nsPerOp !== undefined && base.nsPerOp) ratio.overhead = troupe.nsPerOp / base.nsPerOp;
   }
   const row: Row = { id: spec.id, title: spec.title, sides, ratio };
   if (spec.target && troupe) {
@@ -102,6 +108,8 @@ function metricValue(
       return troupe.p50Ms;
     case "bytesPerActor":
       return troupe.bytesPerActor;
+    case "overheadPct":
+      return ratio.overhead === undefined ? undefined : ratio.overhead * 100;
   }
 }
 

@@ -19,6 +19,12 @@ export interface Settings {
   /** Idle memory: actors activated before the "before" heap reading, then the measured count. */
   memWarm: number;
   memActors: number;
+  /** Idle memory: actors activated per step (the host's heap is checked between steps). */
+  memStep: number;
+  /** Jobs and pub-sub rows: operations sent and not yet completed at the receiver. */
+  flowWindow: number;
+  /** Tracing off: iterations of the in-process hook loop. */
+  hookIterations: number;
 }
 
 export const SMOKE: Settings = {
@@ -30,6 +36,9 @@ export const SMOKE: Settings = {
   coldMax: 40,
   memWarm: 200,
   memActors: 10_000,
+  memStep: 5_000,
+  flowWindow: 1_024,
+  hookIterations: 200_000,
 };
 
 export const FULL: Settings = {
@@ -40,7 +49,10 @@ export const FULL: Settings = {
   coldWarmup: 300,
   coldMax: 5_000,
   memWarm: 2_000,
-  memActors: 100_000,
+  memActors: 1_000_000,
+  memStep: 100_000,
+  flowWindow: 4_096,
+  hookIterations: 10_000_000,
 };
 
 export interface BenchContext {

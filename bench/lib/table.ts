@@ -19,11 +19,12 @@ export function fmtRatio(r: number | undefined): string {
 }
 
 function ratioCell(row: Row, side: Side): string {
-  if (side.impl !== "troupe" || !row.ratio) return "";
+  if (side.impl !== "troupe" || side.baseline || !row.ratio) return "";
   const parts: string[] = [];
   if (row.ratio.ops !== undefined) parts.push(`ops ${fmtRatio(row.ratio.ops)}`);
   if (row.ratio.p50 !== undefined) parts.push(`p50 ${fmtRatio(row.ratio.p50)}`);
   if (row.ratio.bytes !== undefined) parts.push(`bytes ${fmtRatio(row.ratio.bytes)}`);
+  if (row.ratio.overhead !== undefined) parts.push(`overhead ${(row.ratio.overhead * 100).toFixed(2)}%`);
   return parts.join(" · ");
 }
 
@@ -31,19 +32,28 @@ function otherCell(side: Side): string {
   const parts: string[] = [];
 
   if (side.bytesPerActor !== undefined) parts.push(`${Math.round(side.bytesPerActor)} B/actor`);
+  if (side.nsPerOp !== undefined) {
+    parts.push(
+      side.nsPerOp >= 1000
+        ? `${(side.nsPerOp / 1000).toFixed(1)} µs/call`
+        : `${side.nsPerOp.toFixed(1)} ns/call`,
+    );
+  }
   if (side.note) parts.push(side.note);
   return parts.join(", ");
 }
 
 function targetCells(row: Row, side: Side): [string, string] {
-  if (side.impl !== "troupe" || !row.target) return ["", ""];
+  if (side.impl !== "troupe" || side.baseline || !row.target) return ["", ""];
   const t = row.target;
   const shown =
     t.metric === "bytesPerActor"
       ? `${Math.round(t.value)} B`
       : t.metric === "p50Ms"
         ? fmtMs(t.value)
-        : fmtRatio(t.value);
+        : t.metric === "overheadPct"
+          ? `${t.value.toFixed(2)}%`
+          : fmtRatio(t.value);
   return [`${t.text} (is ${shown})`, t.pass ? "✓" : "✗"];
 }
 

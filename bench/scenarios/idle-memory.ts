@@ -1,7 +1,9 @@
 /**
  * Memory per idle activated actor. A caller process activates N `Idle` actors (stateless, empty)
  * on a host process started with `--expose-gc`; the host forces GC before and after and reports
- * (heapUsed after - heapUsed before) / N. Everything an activation keeps alive counts: the
+ * (heapUsed after - heapUsed before) / N. N is as many as fit, up to `memActors` (1,000,000 in full
+ * mode): actors are activated in steps of `memStep`, and the run stops early once the host's heap is
+ * {@link HEAP_FULL} of its limit (the hosts run with `--max-old-space-size` raised). Everything an activation keeps alive counts: the
  * catalog's map entry, the id string, the Activation, its mailbox, context and actor instance.
  *
  * Raw reference: a responder that remembers every id it has seen in a `Map<string, { id, lastActive }>`,
@@ -30,11 +32,18 @@ export interface HeapReading {
   rss: number;
   external: number;
   arrayBuffers: number;
+  /** V8's heap size limit (`--max-old-space-size` and young space). */
+  heapLimit: number;
 }
 
+/** Heap the host processes may grow to: room for 1,000,000 actors under tsx. */
+const MAX_OLD_SPACE_MB = 4096;
+/** Stop adding actors once the heap is this full (of V8's limit): "as many as fit". */
+const HEAP_FULL = 0.7;
+
 async function run(ctx: BenchContext): Promise<void> {
-  const { memWarm, memActors } = ctx.settings;
-  const gc = { nodeArgs: ["--expose-gc"] };
+  const { memWarm, memActors, memStep } = ctx.settings;
+  const gc = { nodeArgs: ["--expose-gc", `--max-old-space-size=${MAX_OLD_SPACE_MB}`] };
   await ctx.withWorkers({ host: gc, responder: gc, caller: {} }, async (w) => {
     const host = workerOf(w, "host");
     const responder = workerOf(w, "responder");
@@ -46,28 +55,41 @@ async function run(ctx: BenchContext): Promise<void> {
       ["raw", "raw Map<id, {id, lastActive}>", responder],
     ] as const) {
       if (!ctx.wantsImpl(impl)) continue;
-      ctx.log(`${ROW.id}: ${label} (${memActors.toLocaleString("en-US")} actors)`);
-      await caller.call("mem.activate", { impl, idPrefix: "warm", count: memWarm });
+      ctx.log(`${ROW.id}: ${label} (up to ${memActors.toLocaleString("en-US")} actors)`);
+      await caller.call("mem.activate", { impl, idPrefix: "warm", from: 0, count: memWarm });
       const before = await proc.call<HeapReading>("heap");
-      const started = performance.now();
-      await caller.call("mem.activate", { impl, idPrefix: "idle", count: memActors });
-      const activateMs = performance.now() - started;
-      const after = await proc.call<HeapReading>("heap");
+      // As many as fit, up to memActors: activate in steps, stop when the heap is getting full.
+      let activated = 0;
+      let activateMs = 0;
+      let after = before;
+      let full = false;
+      while (activated < memActors) {
+        const n = Math.min(memStep, memActors - activated);
+        const started = performance.now();
+        await caller.call("mem.activate", { impl, idPrefix: "idle", from: activated, count: n });
+        activateMs += performance.now() - started;
+        activated += n;
+        after = await proc.call<HeapReading>("heap");
+        if (after.heapUsed > HEAP_FULL * after.heapLimit) {
+          full = activated < memActors;
+          break;
+        }
+      }
       if (impl === "troupe") {
         const stats = await host.call<Record<string, { activations: number }>>("hostStats");
         const live = stats.Idle?.activations ?? 0;
-        if (live !== memWarm + memActors) {
-          throw new Error(`host holds ${live} Idle activations, expected ${memWarm + memActors}`);
+        if (live !== memWarm + activated) {
+          throw new Error(`host holds ${live} Idle activations, expected ${memWarm + activated}`);
         }
       }
-      const perActor = (after.heapUsed - before.heapUsed) / memActors;
+      const perActor = (after.heapUsed - before.heapUsed) / activated;
       sides.push({
         label,
         impl,
         ...(impl === "raw" ? { baseline: true } : {}),
         bytesPerActor: perActor,
-        count: memActors,
-        note: `${memActors.toLocaleString("en-US")} actors, activated at ${Math.round((memActors / activateMs) * 1000).toLocaleString("en-US")}/s, rss +${Math.round((after.rss - before.rss) / memActors)} B/actor`,
+        count: activated,
+        note: `${activated.toLocaleString("en-US")} actors${full ? ` (stopped: heap ${Math.round(after.heapUsed / 2 ** 20)} MiB of ${Math.round(after.heapLimit / 2 ** 20)} MiB)` : ""}, activated at ${Math.round((activated / activateMs) * 1000).toLocaleString("en-US")}/s, rss +${Math.round((after.rss - before.rss) / activated)} B/actor`,
       });
     }
     ctx.record(finishRow(ROW, sides));
@@ -93,8 +115,13 @@ async function serve(): Promise<void> {
   await nc.flush();
 }
 
-async function activate(a: { impl: "troupe" | "raw"; idPrefix: string; count: number }): Promise<void> {
-  const ids = Array.from({ length: a.count }, (_, i) => idOf(a.idPrefix, i));
+async function activate(a: {
+  impl: "troupe" | "raw";
+  idPrefix: string;
+  from: number;
+  count: number;
+}): Promise<void> {
+  const ids = Array.from({ length: a.count }, (_, i) => idOf(a.idPrefix, a.from + i));
   const check = (v: unknown) => {
     if (v !== true) throw new Error(`activation call returned ${String(v)}`);
   };

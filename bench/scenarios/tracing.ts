@@ -1,0 +1,213 @@
+/**
+ * Tracing: what Troupe's OpenTelemetry support costs, on request-reply Echo at concurrency 64.
+ *
+ * - `tracing.sampled`: the same Troupe Echo c=64 closed loop twice, in two separate meshes (own
+ *   prefixes, own caller and host processes): once with no SDK registered (the normal runtime),
+ *   once with `startTelemetry()` in both the caller and the host, `OTEL_TRACES_SAMPLER=always_on`
+ *   and the default batch span processor exporting OTLP/HTTP (protobuf) to a receiver process (a
+ *   plain HTTP server that answers 200 and counts bytes). Every call then makes two spans (caller
+ *   CLIENT, host SERVER) and carries a `traceparent` header. Ratio: traced / untraced throughput;
+ *   the target "overhead ≤ 25%" is read as traced ≥ 0.80× untraced (25% more time per call).
+ * - `tracing.off`: the hooks are always compiled in, so "off" cannot be compared with a runtime
+ *   without them in the same run. It is measured in-process instead: the telemetry hooks one Echo
+ *   call goes through with no SDK registered (caller: `startCallSpan`, `metricsEnabled`; host:
+ *   `startTurnSpan`, `bindToHop`, `endHopWith`), timed in a tight loop (CPU ns per call), against
+ *   the CPU one untraced Troupe call costs its caller and host processes (µs per call from the
+ *   `tracing.sampled` untraced side of the same run, nats-server excluded). Target ≤ 3%.
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  bindToHop,
+  endHop,
+  endHopWith,
+  metricsEnabled,
+  startCallSpan,
+  startTurnSpan,
+} from "../../runtime/telemetry/index.js";
+import { startTelemetry } from "../../runtime/telemetry/sdk.js";
+import { measureCpu } from "../lib/cpu.js";
+import type { CommandTable } from "../lib/ipc.js";
+import { finishRow, type RowSpec, type Side } from "../lib/report.js";
+import { interleavedRounds, type SideRunner } from "../lib/rounds.js";
+import { type BenchContext, type Scenario, workerOf } from "../lib/scenario.js";
+import type { LoopResult } from "../lib/stats.js";
+
+const CONCURRENCY = 64;
+
+const OFF: RowSpec = {
+  id: "tracing.off",
+  title: "tracing off: telemetry hooks per Echo call, no SDK",
+  target: { text: "≤ 3% of Troupe's CPU per call", metric: "overheadPct", limit: 3, direction: "max" },
+};
+const SAMPLED: RowSpec = {
+  id: "tracing.sampled",
+  title: "tracing 100% sampled, batch OTLP export (Echo c=64)",
+  target: { text: "overhead ≤ 25% (ops ≥ 0.80× no SDK)", metric: "opsRatio", limit: 0.8, direction: "min" },
+};
+
+interface ReceiverStats {
+  requests: number;
+  bytes: number;
+}
+
+async function run(ctx: BenchContext): Promise<void> {
+  const { warmupMs, durationMs } = ctx.settings;
+  await ctx.withWorkers({ receiver: {}, hostOff: {}, callerOff: {}, hostOn: {}, callerOn: {} }, async (w) => {
+    const receiver = workerOf(w, "receiver");
+    const hostOff = workerOf(w, "hostOff");
+    const callerOff = workerOf(w, "callerOff");
+    const hostOn = workerOf(w, "hostOn");
+    const callerOn = workerOf(w, "callerOn");
+    // The traced pair is a mesh of its own: the two Echo hosts must not share shards.
+    await Promise.all([hostOn, callerOn].map((p) => p.call("init", { url: ctx.url, prefix: "tracingon" })));
+    const endpoint = await receiver.call<string>("tracing.receiver");
+    await Promise.all([
+      hostOn.call("tracing.start", { endpoint }),
+      callerOn.call("tracing.start", { endpoint }),
+    ]);
+    await Promise.all([hostOff.call("host", { types: ["Echo"] }), hostOn.call("host", { types: ["Echo"] })]);
+
+    const side = (traced: boolean): SideRunner => {
+      const label = traced ? "Troupe, 100% sampled, batch OTLP/HTTP export" : "Troupe, no SDK (baseline)";
+      const caller = traced ? callerOn : callerOff;
+      const host = traced ? hostOn : hostOff;
+      return {
+        run: async (round): Promise<Side> => {
+          ctx.log(`${SAMPLED.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
+          const before = await receiver.call<ReceiverStats>("tracing.receiverStats");
+          const { result: r, cpuUsPerOp } = await measureCpu(
+            { client: caller, server: host },
+            ctx.natsPid,
+            () =>
+              caller.call<LoopResult>("rr.call", {
+                impl: "troupe",
+                target: "echo",
+                concurrency: CONCURRENCY,
+                warmupMs,
+                durationMs,
+                idPrefix: traced ? "traced" : "plain",
+              }),
+            (res) => res.totalOps,
+          );
+          let note: string | undefined;
+          if (traced) {
+            await Promise.all([caller.call("tracing.flush"), host.call("tracing.flush")]);
+            const after = await receiver.call<ReceiverStats>("tracing.receiverStats");
+            const bytes = after.bytes - before.bytes;
+            note = `exported ${(bytes / 2 ** 20).toFixed(1)} MiB in ${after.requests - before.requests} OTLP requests, ${(bytes / r.totalOps).toFixed(0)} B per call`;
+          }
+          return {
+            label,
+            impl: "troupe",
+            ...(traced ? {} : { baseline: true }),
+            opsPerSec: r.opsPerSec,
+            p50Ms: r.p50Ms,
+            p99Ms: r.p99Ms,
+            count: r.ops,
+            cpuUsPerOp,
+            ...(note ? { note } : {}),
+          };
+        },
+      };
+    };
+    const [traced, plain] = await interleavedRounds([side(true), side(false)], ctx.settings.rounds);
+    if (!traced || !plain) throw new Error("tracing: a side is missing");
+    if (ctx.wants(SAMPLED.id)) ctx.record(finishRow(SAMPLED, [traced, plain]));
+
+    if (ctx.wants(OFF.id)) {
+      ctx.log(`${OFF.id}: hooks in-process (${ctx.settings.hookIterations.toLocaleString("en-US")} calls)`);
+      const hooks = await callerOff.call<{ nsPerCall: number; calls: number }>("tracing.hooks", {
+        iterations: ctx.settings.hookIterations,
+      });
+      const cpu = plain.cpuUsPerOp ?? {};
+      const troupeUs = (cpu.client ?? Number.NaN) + (cpu.server ?? Number.NaN);
+      ctx.record(
+        finishRow(OFF, [
+          {
+            label: "hooks of one call, no SDK (caller + host, in-process loop)",
+            impl: "troupe",
+            nsPerOp: hooks.nsPerCall,
+            count: hooks.calls,
+          },
+          {
+            label: "Troupe Echo c=64 CPU per call, caller + host (baseline)",
+            impl: "troupe",
+            baseline: true,
+            nsPerOp: troupeUs * 1000,
+            count: plain.count,
+            note: `${troupeUs.toFixed(1)} µs, the no-SDK side of ${SAMPLED.id}`,
+          },
+        ]),
+      );
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker side
+
+const received: ReceiverStats = { requests: 0, bytes: 0 };
+let flushTelemetry: (() => Promise<void>) | undefined;
+
+/** A throwaway OTLP/HTTP endpoint: reads each export, counts it, answers 200 with an empty body. */
+async function receiver(): Promise<string> {
+  const server = createServer((req, res) => {
+    req.on("data", (chunk: Buffer) => {
+      received.bytes += chunk.length;
+    });
+    req.on("end", () => {
+      received.requests++;
+      res.writeHead(200, { "content-type": req.headers["content-type"] ?? "application/x-protobuf" });
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  server.unref();
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function start(a: { endpoint: string }): Promise<void> {
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = a.endpoint;
+  process.env.OTEL_TRACES_EXPORTER = "otlp";
+  process.env.OTEL_TRACES_SAMPLER = "always_on";
+  const telemetry = await startTelemetry({ serviceName: `bench-${process.argv[2] ?? "worker"}` });
+  if (!telemetry.tracing) throw new Error("startTelemetry did not enable tracing");
+  flushTelemetry = () => telemetry.forceFlush();
+}
+
+/** CPU ns per call of the hooks one Echo call runs with no SDK (timed twice, the second kept). */
+function hooks(a: { iterations: number }): { nsPerCall: number; calls: number } {
+  let sink: unknown;
+  const turn = () => 1;
+  const ok = { ok: true } as const;
+  const loop = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const call = startCallSpan("Echo", "echo", "plain-00000042", "tracing.Echo.s17");
+      const started = metricsEnabled() ? performance.now() : -1;
+      const trace = startTurnSpan(undefined, "call", "Echo", "echo", "plain-00000042", "tracing.Echo.s17");
+      sink = bindToHop(trace, turn)();
+      endHopWith(trace, ok);
+      if (call || started >= 0) endHop(call);
+    }
+  };
+  loop(Math.min(a.iterations, 1_000_000));
+  const before = process.cpuUsage();
+  loop(a.iterations);
+  const used = process.cpuUsage(before);
+  if (sink !== 1) throw new Error("hook loop did not run");
+  return { nsPerCall: ((used.user + used.system) * 1000) / a.iterations, calls: a.iterations };
+}
+
+export const tracing: Scenario = {
+  name: "tracing",
+  rows: [OFF, SAMPLED],
+  run,
+  commands: {
+    "tracing.receiver": receiver,
+    "tracing.receiverStats": () => ({ ...received }),
+    "tracing.start": start,
+    "tracing.flush": () => flushTelemetry?.(),
+    "tracing.hooks": hooks,
+  } as CommandTable,
+};
