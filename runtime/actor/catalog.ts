@@ -44,7 +44,7 @@ export class Catalog implements ActivationHost {
   }
 
   /** Delivers a turn to the activation of `id`, creating it if needed. */
-  dispatch(id: string, turn: Turn, options?: { unbounded?: boolean }): void {
+  dispatch(id: string, turn: Turn, options?: { unbounded?: boolean; now?: number }): void {
     let activation = this.activations.get(id);
     if (!activation) {
       activation = new Activation(id, this, this.deactivating.get(id));

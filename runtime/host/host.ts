@@ -349,10 +349,11 @@ export class Host {
       msg.subject,
       queue,
     );
+    const now = performance.now();
     const turn: Turn = {
       method,
       args: call.args,
-      deadline: performance.now() + call.timeoutMs,
+      deadline: now + call.timeoutMs,
       trace,
       settle: reply
         ? (outcome) => {
@@ -364,7 +365,7 @@ export class Host {
             this.logTellFailure(outcome, type, actorId, method);
           },
     };
-    catalog.dispatch(actorId, turn);
+    catalog.dispatch(actorId, turn, { now });
   }
 
   private sendReply(
