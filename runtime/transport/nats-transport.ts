@@ -38,7 +38,8 @@ const JS_WRONG_LAST_SEQUENCE = 10071;
 interface PendingRequest {
   resolve(outcome: RequestOutcome): void;
   reject(err: Error): void;
-  timer: NodeJS.Timeout;
+  /** `performance.now()` after which the caller gets DeadlineExceededError. */
+  deadline: number;
   subject: string;
   timeoutMs: number;
 }
@@ -48,6 +49,8 @@ export class NatsTransport implements Transport {
   private readonly inboxLength: number;
   private readonly pending = new Map<number, PendingRequest>();
   private seq = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepAt = Number.POSITIVE_INFINITY;
   private kvm: Kvm | undefined;
   private closing = false;
 
@@ -98,24 +101,55 @@ export class NatsTransport implements Transport {
     const id = ++this.seq;
     const reply = `${this.inbox}.${id}`;
     return new Promise<RequestOutcome>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.pending.delete(id)) {
-          reject(
-            new DeadlineExceededError(`no reply on ${subject} within ${timeoutMs} ms`, {
-              details: { subject, timeoutMs },
-            }),
-          );
-        }
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer, subject, timeoutMs });
+      const deadline = performance.now() + timeoutMs;
+      this.pending.set(id, { resolve, reject, deadline, subject, timeoutMs });
+      if (deadline < this.sweepAt) this.armSweep(deadline);
       try {
         this.nc.publish(subject, data, headers ? { reply, headers: toNatsHeaders(headers) } : { reply });
       } catch (err) {
-        clearTimeout(timer);
-        this.pending.delete(id);
+        this.forget(id);
         reject(this.isClosed ? new ConnectionClosedError("connection closed", { cause: err }) : err);
       }
     });
+  }
+
+  /**
+   * Deadlines: instead of a timer per request, one timer armed for the earliest pending deadline.
+   * When it fires it fails every expired request and re-arms for the next earliest. Requests with
+   * the same timeout expire in the order they were made, so it rarely needs re-arming early.
+   */
+  private armSweep(at: number): void {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepAt = at;
+    this.sweepTimer = setTimeout(() => this.sweep(), Math.max(0, at - performance.now()));
+  }
+
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    this.sweepAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [id, p] of this.pending) {
+      if (p.deadline <= now + 1) {
+        this.pending.delete(id);
+        p.reject(
+          new DeadlineExceededError(`no reply on ${p.subject} within ${p.timeoutMs} ms`, {
+            details: { subject: p.subject, timeoutMs: p.timeoutMs },
+          }),
+        );
+      } else if (p.deadline < next) next = p.deadline;
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.armSweep(next);
+  }
+
+  /** Drops a pending request; with nothing pending, the deadline timer must not keep the process alive. */
+  private forget(id: number): void {
+    this.pending.delete(id);
+    if (this.pending.size === 0 && this.sweepTimer) {
+      clearTimeout(this.sweepTimer);
+      this.sweepTimer = undefined;
+      this.sweepAt = Number.POSITIVE_INFINITY;
+    }
   }
 
   private onReply(err: Error | null, msg: Msg): void {
@@ -126,8 +160,7 @@ export class NatsTransport implements Transport {
     const id = Number(msg.subject.slice(this.inboxLength));
     const waiting = this.pending.get(id);
     if (!waiting) return; // the caller gave up (deadline) before the reply came
-    this.pending.delete(id);
-    clearTimeout(waiting.timer);
+    this.forget(id);
     const h = msg.headers;
     if (h && msg.data.length === 0 && h.code === 503) {
       waiting.resolve({ kind: "no-responders" });
@@ -205,8 +238,10 @@ export class NatsTransport implements Transport {
   }
 
   private failAllPending(): void {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.sweepAt = Number.POSITIVE_INFINITY;
     for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
       this.pending.delete(id);
       p.reject(new ConnectionClosedError(`connection closed while waiting for a reply on ${p.subject}`));
     }

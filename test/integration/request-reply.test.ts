@@ -222,3 +222,27 @@ test("request-reply - calls made inside a turn inherit its deadline", async (t) 
   t.true(innerBudget > 0 && innerBudget <= 2000, `inner budget ${innerBudget}`);
   t.true((await mesh.ref(Inner, "i").with({ timeoutMs: 60_000 }).budget()) > 2000);
 });
+
+test("request-reply - a short deadline expires while a longer call to another actor is still running", async (t) => {
+  const { mesh } = await startMesh(t);
+  class Napper extends Actor {
+    async nap(ms: number): Promise<string> {
+      await sleep(ms);
+      return "awake";
+    }
+  }
+  await mesh.host([Napper]);
+  const order: string[] = [];
+  const long = mesh
+    .ref(Napper, "long")
+    .with({ timeoutMs: 20_000 })
+    .nap(1500)
+    .then((v) => order.push(`long ${v}`));
+  const short = mesh
+    .ref(Napper, "short")
+    .with({ timeoutMs: 100 })
+    .nap(2000)
+    .catch((e: Error) => order.push(`short ${e.name}`));
+  await Promise.all([long, short]);
+  t.deepEqual(order, ["short DeadlineExceededError", "long awake"]);
+});
