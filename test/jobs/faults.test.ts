@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 import test from "ava";
 import { connect, consoleLogger, type Mesh } from "troupe";
 import { enqueue, type Job, type JobRunnerOptions, startJobRunner } from "../../runtime/jobs/index.js";
+import { onLines } from "../helpers/lines.js";
+import { eventually } from "../helpers/mesh.js";
 import { startServer } from "../helpers/nats.js";
 import { Work } from "./fixtures/actors.js";
 import { sleep } from "./helpers.js";
@@ -71,27 +73,6 @@ function spawnHost(
   return { child, ready, exited, started };
 }
 
-function onLines(stream: NodeJS.ReadableStream | null, f: (line: string) => void): void {
-  let buf = "";
-  stream?.setEncoding("utf8");
-  stream?.on("data", (chunk: string) => {
-    buf += chunk;
-    for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
-      const line = buf.slice(0, i).trim();
-      buf = buf.slice(i + 1);
-      if (line) f(line);
-    }
-  });
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
 async function client(t: import("ava").ExecutionContext, servers: string, prefix: string): Promise<Mesh> {
   const mesh = await connect({ servers, prefix, logger: consoleLogger("silent") });
   t.teardown(() => mesh.close());
@@ -113,7 +94,7 @@ test.serial(
     const jobs = await Promise.all(
       tags.map((tag) => enqueue(mesh, Work, tag, { timeoutMs: 6000, maxAttempts: 10 }).slow(tag, 1500)),
     );
-    await waitFor("a job running on host a", () => a.started.length > 0);
+    await eventually(() => a.started.length > 0, 30_000, "a job running on host a");
     const interrupted = [...a.started];
     a.child.kill("SIGKILL");
     await a.exited;
@@ -153,13 +134,13 @@ test.serial("jobs - nats-server restart under load: no acknowledged job is lost"
       }
     }
   })();
-  await waitFor("100 acknowledged jobs", () => acknowledged.length >= 100);
+  await eventually(() => acknowledged.length >= 100, 30_000, "100 acknowledged jobs");
   await server.restart();
   const atRestart = acknowledged.length;
-  await waitFor(
-    "more jobs acknowledged after the restart",
+  await eventually(
     () => acknowledged.length >= atRestart + 100,
     60_000,
+    "more jobs acknowledged after the restart",
   );
   stop = true;
   await load;

@@ -7,33 +7,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
 import { connect, consoleLogger } from "troupe";
+import { onLines } from "../helpers/lines.js";
+import { eventually } from "../helpers/mesh.js";
 import { startServer } from "../helpers/nats.js";
 import { Beacon, seen } from "./fixtures/actors.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const FIXTURE = path.join(root, "test/reminders/fixtures/host.ts");
 const REMINDERS = { ackWaitMs: 2000 };
-
-function onLines(stream: NodeJS.ReadableStream | null, f: (line: string) => void): void {
-  let buf = "";
-  stream?.setEncoding("utf8");
-  stream?.on("data", (chunk: string) => {
-    buf += chunk;
-    for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
-      const line = buf.slice(0, i).trim();
-      buf = buf.slice(i + 1);
-      if (line) f(line);
-    }
-  });
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 test("reminders - a periodic reminder set by a host killed with SIGKILL fires on the surviving host", async (t) => {
   const server = await startServer(t);
@@ -72,10 +53,10 @@ test("reminders - a periodic reminder set by a host killed with SIGKILL fires on
   onLines(child.stderr, (line) => {
     if (process.env.TROUPE_TEST_ECHO === "1") process.stderr.write(`[child] ${line}\n`);
   });
-  await waitFor("the child host (which sets the reminder) to be ready", () => ready || !alive);
+  await eventually(() => ready || !alive, 30_000, "the child host (which sets the reminder) to be ready");
   t.true(alive, "the child host started");
   // The child alone hosts Beacon until it has fired the reminder it set.
-  await waitFor("a firing in the child", () => childFirings >= 1);
+  await eventually(() => childFirings >= 1, 30_000, "a firing in the child");
 
   const mesh = await connect({ servers: server.url, prefix, logger: consoleLogger("silent") });
   t.teardown(() => mesh.close());
@@ -84,7 +65,11 @@ test("reminders - a periodic reminder set by a host killed with SIGKILL fires on
   child.kill("SIGKILL");
   await exited;
   const atKill = seen.of("b1").length;
-  await waitFor("three firings on the survivor after the kill", () => seen.of("b1").length >= atKill + 3);
+  await eventually(
+    () => seen.of("b1").length >= atKill + 3,
+    30_000,
+    "three firings on the survivor after the kill",
+  );
   const after = seen.of("b1").slice(atKill);
   t.true(after.every((f) => f.host === "test" && f.name === "beat"));
   t.true(childFirings >= 1);
