@@ -128,7 +128,17 @@ export class Activation implements ActorContext {
       while (this.status === "active") {
         const turn = this.mailbox.shift();
         if (!turn) break;
-        await this.runTurn(turn);
+        try {
+          await this.runTurn(turn);
+        } catch (err) {
+          // runTurn settles every outcome itself; this only guards the loop against a settle that
+          // threw, so one bad reply can never stop the mailbox or crash the process.
+          this.host.logger.error("a turn's outcome could not be delivered", {
+            actorType: this.host.type.name,
+            actorId: this.id,
+            err,
+          });
+        }
       }
     } finally {
       this.running = false;

@@ -383,11 +383,35 @@ export class Host {
         this.deps.logger.error("result could not be encoded", { actorType: type.name, actorId, method, err });
         data = encodeError(new MalformedMessageError(`result of ${type.name}.${method} cannot be encoded`));
       }
-      this.deps.transport.reply(reply, data);
+      this.replySafely(reply, data, type, actorId, method);
       return;
     }
     if (!outcome.expired) this.logFailure(outcome.error, type, actorId, method);
-    this.deps.transport.reply(reply, encodeError(outcome.error));
+    this.replySafely(reply, encodeError(outcome.error), type, actorId, method);
+  }
+
+  /** Sends a reply; one that cannot be sent (e.g. larger than max_payload) becomes a typed error reply. */
+  private replySafely(
+    reply: string,
+    data: Uint8Array,
+    type: ActorType,
+    actorId: string,
+    method: string,
+  ): void {
+    try {
+      this.deps.transport.reply(reply, data);
+    } catch (err) {
+      this.deps.logger.error("reply could not be sent", { actorType: type.name, actorId, method, err });
+      try {
+        this.deps.transport.reply(reply, encodeError(err));
+      } catch (again) {
+        this.deps.logger.error("error reply could not be sent either", {
+          actorType: type.name,
+          actorId,
+          err: again,
+        });
+      }
+    }
   }
 
   private logTellFailure(outcome: TurnOutcome, type: ActorType, actorId: string, method: string): void {

@@ -15,7 +15,12 @@ import {
   type NatsConnection,
   headers as natsHeaders,
 } from "@nats-io/nats-core";
-import { ConfigurationError, ConnectionClosedError, DeadlineExceededError } from "../errors.js";
+import {
+  ConfigurationError,
+  ConnectionClosedError,
+  DeadlineExceededError,
+  PayloadTooLargeError,
+} from "../errors.js";
 import type { Logger } from "../log.js";
 import { type NatsOptions, openNatsConnection } from "./connection.js";
 import {
@@ -77,6 +82,7 @@ export class NatsTransport implements Transport {
 
   publish(subject: string, data: Uint8Array, headers?: Record<string, string>): void {
     this.assertOpen();
+    this.assertFits("a message", data);
     if (headers) this.nc.publish(subject, data, { headers: toNatsHeaders(headers) });
     else this.nc.publish(subject, data);
   }
@@ -86,6 +92,7 @@ export class NatsTransport implements Transport {
       this.logger.warn("reply dropped: connection closed", { replyTo });
       return;
     }
+    this.assertFits("a reply", data);
     if (headers) this.nc.publish(replyTo, data, { headers: toNatsHeaders(headers) });
     else this.nc.publish(replyTo, data);
   }
@@ -98,6 +105,11 @@ export class NatsTransport implements Transport {
   ): Promise<RequestOutcome> {
     // Failures are rejections, never synchronous throws: callers chain on the returned promise.
     if (this.isClosed) return Promise.reject(new ConnectionClosedError("the mesh connection is closed"));
+    try {
+      this.assertFits("a request", data);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const id = ++this.seq;
     const reply = `${this.inbox}.${id}`;
     return new Promise<RequestOutcome>((resolve, reject) => {
@@ -247,6 +259,19 @@ export class NatsTransport implements Transport {
     }
   }
 
+  /** Refuses, as a typed error, a message the server would reject for exceeding its max_payload. */
+  private assertFits(what: string, data: Uint8Array): void {
+    const limit = this.nc.info?.max_payload;
+    if (limit !== undefined && data.length > limit) {
+      throw new PayloadTooLargeError(
+        `${what} of ${data.length} bytes exceeds the server's max_payload of ${limit}`,
+        {
+          details: { size: data.length, limit },
+        },
+      );
+    }
+  }
+
   private assertOpen(): void {
     if (this.isClosed) throw new ConnectionClosedError("the mesh connection is closed");
   }
@@ -319,8 +344,10 @@ class NatsKeyValueBucket implements KeyValueBucket {
   }
 
   async keys(): Promise<string[]> {
-    const out: string[] = [];
-    for await (const k of await this.kv.keys()) out.push(k);
-    return out;
+    // The listing reads the bucket's stream; a key written again while it runs (a heartbeat, a
+    // lease renewal) can come back twice, so the keys are collected as a set.
+    const out = new Set<string>();
+    for await (const k of await this.kv.keys()) out.add(k);
+    return [...out];
   }
 }

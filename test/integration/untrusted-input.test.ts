@@ -113,3 +113,23 @@ test("untrusted input - a tell with malformed bytes is logged and dropped withou
   await nc.flush();
   t.is(await mesh.ref(Echo, "still").echo("alive"), "alive");
 });
+
+test("untrusted input - a result larger than the server accepts gives PayloadTooLargeError, and the host keeps serving", async (t) => {
+  const { mesh } = await startMesh(t);
+  class Hoarder extends Actor {
+    async dump(bytes: number): Promise<string> {
+      return "x".repeat(bytes);
+    }
+  }
+  await mesh.host([Hoarder, Echo]);
+  const hoarder = mesh.ref(Hoarder, "h");
+  // nats-server's default max_payload is 1 MiB.
+  await t.throwsAsync(hoarder.with({ timeoutMs: 5000 }).dump(2 * 1024 * 1024), {
+    instanceOf: PayloadTooLargeError,
+  });
+  t.is((await hoarder.dump(3)).length, 3);
+  // The same limit on the way in: refused on the caller before anything is sent.
+  const big = "y".repeat(2 * 1024 * 1024);
+  await t.throwsAsync(mesh.ref(Echo, "e").echo(big), { instanceOf: PayloadTooLargeError });
+  t.throws(() => mesh.ref(Echo, "e").tell.echo(big), { instanceOf: PayloadTooLargeError });
+});
