@@ -66,6 +66,11 @@ export interface ConnectOptions extends NatsOptions {
   /** Replicas of the JetStream buckets and streams Troupe creates. Default 1; use 3 on a 3-node cluster. */
   replicas?: number;
   logger?: Logger;
+  /**
+   * Deliver calls and tells to actors hosted on this same connection in-process, skipping the
+   * broker (same bytes, same checks, same turn). Default true; false sends everything through NATS.
+   */
+  localDelivery?: boolean;
 }
 
 export class Mesh implements CallSender {
@@ -78,6 +83,7 @@ export class Mesh implements CallSender {
   /** Replicas of the buckets and streams this mesh creates. */
   readonly replicas: number;
   private closed = false;
+  private readonly localDelivery: boolean;
 
   /** @internal Use {@link connect}. */
   constructor(
@@ -88,6 +94,7 @@ export class Mesh implements CallSender {
     this.logger = options.logger ?? consoleLogger();
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.replicas = options.replicas ?? 1;
+    this.localDelivery = options.localDelivery ?? true;
     this.registry = new TypeRegistry(transport, this.subjects, this.replicas);
   }
 
@@ -256,7 +263,13 @@ export class Mesh implements CallSender {
     const headers = hop?.headers;
     const data = encodeCall({ actorId: id, method, timeoutMs, args });
     const started = metricsEnabled() ? performance.now() : -1;
-    const result = this.transport.request(subject, data, timeoutMs, headers).then((outcome) => {
+    const local = this.localHostFor(type, id);
+    const sent = local
+      ? this.transport.requestLocally(timeoutMs, (replyTo) =>
+          local.deliverLocally(type, id, subject, data, replyTo, headers),
+        )
+      : this.transport.request(subject, data, timeoutMs, headers);
+    const result = sent.then((outcome) => {
       if (outcome.kind === "reply") {
         const reply = decodeReply(outcome.data);
         if (reply.ok) return reply.value;
@@ -278,6 +291,16 @@ export class Mesh implements CallSender {
         throw err;
       },
     );
+  }
+
+  /**
+   * A host of this very mesh connection that serves the actor right now: calls to it skip the
+   * broker (the same encoded bytes are delivered in-process, so behaviour is identical).
+   */
+  private localHostFor(type: string, id: string): Host | undefined {
+    if (this.hosts.size === 0 || !this.localDelivery) return undefined;
+    for (const host of this.hosts) if (host.servesLocally(type, id)) return host;
+    return undefined;
   }
 
   /** Retries a call whose shard had no serving host (hand-off, host loss) until its deadline. */
@@ -341,7 +364,10 @@ export class Mesh implements CallSender {
     const subject = this.subjectFor(type, id);
     const hop = startTellSpan(type, method, id, subject);
     try {
-      this.transport.publish(subject, encodeCall({ actorId: id, method, timeoutMs, args }), hop?.headers);
+      const data = encodeCall({ actorId: id, method, timeoutMs, args });
+      const local = this.localHostFor(type, id);
+      if (local) local.deliverLocally(type, id, subject, data, undefined, hop?.headers);
+      else this.transport.publish(subject, data, hop?.headers);
       endHop(hop);
     } catch (err) {
       endHop(hop, err);

@@ -19,6 +19,7 @@ import {
   ConfigurationError,
   HostShuttingDownError,
   MalformedMessageError,
+  PayloadTooLargeError,
   TroupeError,
   UnknownMethodError,
 } from "../errors.js";
@@ -44,7 +45,12 @@ import {
   observeGauge,
   startTurnSpan,
 } from "../telemetry/index.js";
-import type { InboundMessage, SubscriptionHandle, Transport } from "../transport/transport.js";
+import type {
+  InboundMessage,
+  MessageHeaders,
+  SubscriptionHandle,
+  Transport,
+} from "../transport/transport.js";
 import type { TypeRegistry } from "./type-registry.js";
 
 export interface HostOptions {
@@ -82,6 +88,8 @@ interface ServedType {
   readonly subscriptions: SubscriptionHandle[];
   /** Placed types: the shards this host holds. */
   readonly ownership: ShardOwnership | undefined;
+  /** The core NATS queue group of the type's shard subjects. */
+  readonly queue: string;
 }
 
 export interface HostDeps {
@@ -260,7 +268,7 @@ export class Host {
         logger,
       );
     }
-    this.served.set(type.name, { type, catalog, subscriptions, ownership });
+    this.served.set(type.name, { type, catalog, subscriptions, ownership, queue });
     const attributes = { [ATTR_TROUPE_ACTOR_TYPE]: type.name };
     this.unobserve.push(
       observeGauge(METRIC_ACTIVATIONS, "Live actor activations on this host", (report) =>
@@ -297,6 +305,46 @@ export class Host {
     if (!freed) return;
     const parsed = this.deps.subjects.parseLeaseKey(key);
     if (parsed) this.served.get(parsed.type)?.ownership?.reconcileSoon();
+  }
+
+  /**
+   * Whether a call to `typeName`/`actorId` can be delivered to this host without the broker: it
+   * serves the type and (for placed types) holds the actor's shard right now.
+   */
+  servesLocally(typeName: string, actorId: string): boolean {
+    if (this.status !== "serving") return false;
+    const s = this.served.get(typeName);
+    if (!s) return false;
+    return !s.ownership || s.ownership.serves(shardOf(actorId, s.type.shards));
+  }
+
+  /**
+   * Delivers an encoded call (or tell, without `replyTo`) that a caller on this same connection
+   * made, exactly as if it had arrived from NATS: same decoding, checks, turn and reply bytes.
+   */
+  deliverLocally(
+    typeName: string,
+    actorId: string,
+    subject: string,
+    data: Uint8Array,
+    replyTo: string | undefined,
+    headers: Record<string, string> | undefined,
+  ): void {
+    const s = this.served.get(typeName);
+    if (!s) throw new ConfigurationError(`this host does not serve ${typeName}`);
+    // The caller learns of an oversize message at once, as it would from the broker's limit.
+    const limit = this.limits.maxBytes ?? Number.POSITIVE_INFINITY;
+    if (data.length > limit) {
+      throw new PayloadTooLargeError(
+        `a message of ${data.length} bytes exceeds this host's limit of ${limit}`,
+        {
+          details: { size: data.length, limit },
+        },
+      );
+    }
+    const shard = shardOf(actorId, s.type.shards);
+    const msg: InboundMessage = { subject, data, reply: replyTo, headers: headers && recordHeaders(headers) };
+    this.onCall(s.type, s.catalog, s.ownership, shard, s.queue, msg);
   }
 
   private onCall(
@@ -513,4 +561,9 @@ export class Host {
     })();
     return this.drained;
   }
+}
+
+/** Read access to a header record, for calls delivered without the broker. */
+function recordHeaders(h: Record<string, string>): MessageHeaders {
+  return { get: (k) => h[k] ?? "", has: (k) => k in h, keys: () => Object.keys(h) };
 }

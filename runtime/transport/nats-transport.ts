@@ -52,6 +52,7 @@ interface PendingRequest {
 export class NatsTransport implements Transport {
   private readonly inbox: string;
   private readonly inboxLength: number;
+  private readonly inboxDot: string;
   private readonly pending = new Map<number, PendingRequest>();
   private seq = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -69,6 +70,7 @@ export class NatsTransport implements Transport {
   ) {
     this.inbox = createInbox();
     this.inboxLength = this.inbox.length + 1;
+    this.inboxDot = `${this.inbox}.`;
     nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => this.onReply(err, msg) });
     void nc.closed().then((err) => {
       if (err) this.logger.error("NATS connection closed with an error", { err });
@@ -88,6 +90,11 @@ export class NatsTransport implements Transport {
   }
 
   reply(replyTo: string, data: Uint8Array, headers?: Record<string, string>): void {
+    if (replyTo.startsWith(this.inboxDot)) {
+      // A reply to a request of this very connection (local delivery): no need for the broker.
+      this.settleReply(Number(replyTo.slice(this.inboxLength)), data, undefined);
+      return;
+    }
     if (this.nc.isClosed()) {
       this.logger.warn("reply dropped: connection closed", { replyTo });
       return;
@@ -169,16 +176,34 @@ export class NatsTransport implements Transport {
       this.logger.error("reply subscription failed", { err });
       return;
     }
-    const id = Number(msg.subject.slice(this.inboxLength));
+    this.settleReply(Number(msg.subject.slice(this.inboxLength)), msg.data, msg.headers);
+  }
+
+  private settleReply(id: number, data: Uint8Array, h: MsgHdrs | undefined): void {
     const waiting = this.pending.get(id);
     if (!waiting) return; // the caller gave up (deadline) before the reply came
     this.forget(id);
-    const h = msg.headers;
-    if (h && msg.data.length === 0 && h.code === 503) {
+    if (h && data.length === 0 && h.code === 503) {
       waiting.resolve({ kind: "no-responders" });
       return;
     }
-    waiting.resolve({ kind: "reply", data: msg.data, headers: h });
+    waiting.resolve({ kind: "reply", data, headers: h });
+  }
+
+  requestLocally(timeoutMs: number, deliver: (replyTo: string) => void): Promise<RequestOutcome> {
+    if (this.isClosed) return Promise.reject(new ConnectionClosedError("the mesh connection is closed"));
+    const id = ++this.seq;
+    return new Promise<RequestOutcome>((resolve, reject) => {
+      const deadline = performance.now() + timeoutMs;
+      this.pending.set(id, { resolve, reject, deadline, subject: "(local)", timeoutMs });
+      if (deadline < this.sweepAt) this.armSweep(deadline);
+      try {
+        deliver(`${this.inbox}.${id}`);
+      } catch (err) {
+        this.forget(id);
+        reject(err);
+      }
+    });
   }
 
   subscribe(

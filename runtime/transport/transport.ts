@@ -49,6 +49,12 @@ export interface Transport {
     timeoutMs: number,
     headers?: Record<string, string>,
   ): Promise<RequestOutcome>;
+  /**
+   * A request that does not go through the broker: `deliver` receives the reply subject to answer
+   * on, and a `reply()` to it resolves the request in-process. Same deadline handling as `request`.
+   * Used when the callee is hosted on this very connection.
+   */
+  requestLocally(timeoutMs: number, deliver: (replyTo: string) => void): Promise<RequestOutcome>;
   subscribe(
     subject: string,
     options: SubscribeOptions,

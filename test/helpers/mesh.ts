@@ -20,8 +20,11 @@ export async function startMesh(t: ExecutionContext, options: ConnectOptions = {
   const server = await startServer(t);
   const prefix = options.prefix ?? `t${process.pid}x${++counter}`;
   const logger = options.logger ?? consoleLogger(process.env.TROUPE_LOG_LEVEL ? undefined : "silent");
+  // TROUPE_TEST_LOCAL_DELIVERY=0 makes every call cross NATS even to a host of the same connection
+  // (test/integration/request-reply-over-nats.test.ts reruns the request-reply suite that way).
+  const localDelivery = process.env.TROUPE_TEST_LOCAL_DELIVERY !== "0";
   const open = async (more: ConnectOptions = {}) => {
-    const m = await connect({ servers: server.url, prefix, logger, ...options, ...more });
+    const m = await connect({ servers: server.url, prefix, logger, localDelivery, ...options, ...more });
     t.teardown(() => m.close());
     return m;
   };

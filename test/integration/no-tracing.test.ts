@@ -5,8 +5,10 @@ import { Counter } from "./fixtures.js";
 
 // This process registers no OpenTelemetry SDK: tracing is off.
 test("tracing off - calls and tells carry no headers and their results are unchanged", async (t) => {
-  const { mesh, url } = await startMesh(t);
-  await mesh.host([Counter], { jobs: false, subscriptions: false });
+  const { mesh: hostMesh, url, connectAnother } = await startMesh(t);
+  await hostMesh.host([Counter], { jobs: false, subscriptions: false, reminders: false });
+  // A separate connection, so the calls cross NATS (calls to a host of the same connection don't).
+  const mesh = await connectAnother();
   const nc = await natsConnect({ servers: url });
   t.teardown(() => nc.close());
   const seen: { headers: boolean }[] = [];
@@ -27,4 +29,24 @@ test("tracing off - calls and tells carry no headers and their results are uncha
     seen.every((m) => !m.headers),
     "no header block on any message",
   );
+});
+
+test("local delivery - calls and tells to an actor hosted on the same connection skip the broker", async (t) => {
+  const { mesh, url } = await startMesh(t);
+  await mesh.host([Counter], { jobs: false, subscriptions: false, reminders: false });
+  const nc = await natsConnect({ servers: url });
+  t.teardown(() => nc.close());
+  let crossed = 0;
+  nc.subscribe(`${mesh.subjects.prefix}.rpc.Counter.*`, {
+    callback: () => {
+      crossed++;
+    },
+  });
+  await nc.flush();
+  const counter = mesh.ref(Counter, "near");
+  t.is(await counter.increment(2), 2);
+  counter.tell.increment(3);
+  t.is(await counter.get(), 5);
+  await nc.flush();
+  t.is(crossed, 0);
 });
