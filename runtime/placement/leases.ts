@@ -14,6 +14,7 @@
 import type { Logger } from "../log.js";
 import { decode, encode } from "../messaging/codec.js";
 import { type KeyValueBucket, type KvChange, RevisionMismatchError } from "../transport/transport.js";
+import { RestartingWatch } from "./restarting-watch.js";
 
 /** What a lease says about its holder. */
 export interface LeaseHolder {
@@ -29,15 +30,22 @@ interface Held {
 
 export class LeaseStore {
   private readonly view = new Map<string, Held>();
-  private watch: { stop(): void } | undefined;
-  private stopped = false;
+  private readonly watch: RestartingWatch;
   private readonly listeners = new Set<(key: string, freed: boolean) => void>();
 
   constructor(
     private readonly bucket: KeyValueBucket,
     readonly ttlMs: number,
-    private readonly logger: Logger,
-  ) {}
+    logger: Logger,
+  ) {
+    this.watch = new RestartingWatch(
+      bucket,
+      (c) => this.apply(c),
+      logger,
+      "lease watch",
+      () => Math.min(1000, this.ttlMs / 4),
+    );
+  }
 
   /** Takes a free lease; resolves with its revision, or null when someone holds it. */
   async take(key: string, holder: LeaseHolder): Promise<number | null> {
@@ -77,26 +85,11 @@ export class LeaseStore {
 
   /** Starts the watch that keeps the view; restarts it when it ends. */
   start(): void {
-    void this.watchLoop();
+    void this.watch.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.watch?.stop();
-  }
-
-  private async watchLoop(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const w = await this.bucket.watch();
-        this.watch = w;
-        if (this.stopped) w.stop();
-        for await (const c of w) this.apply(c);
-      } catch (err) {
-        if (!this.stopped) this.logger.warn("lease watch failed; retrying", { err });
-      }
-      if (!this.stopped) await new Promise((r) => setTimeout(r, Math.min(1000, this.ttlMs / 4)));
-    }
+    this.watch.stop();
   }
 
   private apply(c: KvChange): void {

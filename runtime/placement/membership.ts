@@ -14,6 +14,7 @@ import type { Logger } from "../log.js";
 import { decode, encode } from "../messaging/codec.js";
 import type { KeyValueBucket, KvChange } from "../transport/transport.js";
 import { Broadcaster, type ChangeStream } from "./change-stream.js";
+import { RestartingWatch } from "./restarting-watch.js";
 import { retryStartup } from "./retry.js";
 
 export type HostRecordStatus = "serving" | "draining";
@@ -52,8 +53,7 @@ export class Membership {
   private readonly events = new Broadcaster<MembershipChange>();
   private readonly listeners = new Set<(c: MembershipChange) => void>();
   private heartbeat: NodeJS.Timeout | undefined;
-  private watch: { stop(): void } | undefined;
-  private watching: Promise<void> | undefined;
+  private readonly watch: RestartingWatch;
   private stopped = false;
   private selfRecord: HostRecord;
   private lastSelfSeen = performance.now();
@@ -71,6 +71,13 @@ export class Membership {
     private readonly activations: () => Record<string, number> = () => ({}),
   ) {
     this.selfRecord = self;
+    this.watch = new RestartingWatch(
+      bucket,
+      (c) => this.apply(c),
+      logger,
+      "membership watch",
+      () => this.timings.heartbeatEveryMs,
+    );
   }
 
   get self(): HostRecord {
@@ -85,7 +92,7 @@ export class Membership {
       this.logger,
     );
     this.lastPutOk = performance.now();
-    this.watching = this.watchLoop();
+    void this.watch.start();
     this.heartbeat = setInterval(() => void this.beat(), this.timings.heartbeatEveryMs).unref();
   }
 
@@ -146,7 +153,7 @@ export class Membership {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.heartbeat);
-    this.watch?.stop();
+    this.watch.stop();
     this.events.close();
   }
 
@@ -174,21 +181,7 @@ export class Membership {
     if (this.lastPutOk - this.lastSelfSeen > this.timings.hostTtlMs) {
       this.logger.warn("membership watch is stale; restarting it");
       this.lastSelfSeen = now;
-      this.watch?.stop();
-    }
-  }
-
-  private async watchLoop(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const w = await this.bucket.watch();
-        this.watch = w;
-        if (this.stopped) w.stop();
-        for await (const c of w) this.apply(c);
-      } catch (err) {
-        if (!this.stopped) this.logger.warn("membership watch failed; retrying", { err });
-      }
-      if (!this.stopped) await new Promise((r) => setTimeout(r, this.timings.heartbeatEveryMs));
+      this.watch.restart();
     }
   }
 
@@ -229,7 +222,7 @@ export class Membership {
 
   /** Resolves when the watch loop has ended (after `stop()`). */
   get watchEnded(): Promise<void> {
-    return this.watching ?? Promise.resolve();
+    return this.watch.ended;
   }
 }
 
