@@ -1,21 +1,31 @@
 /**
- * A bounded pull loop over one durable JetStream pull consumer, shared by job runners and durable
- * event subscribers: it never holds more than `capacity` messages (load leveling: what it cannot
- * take yet stays in the stream), pauses while `paused()` says so (an open circuit), and on
- * `stop()` stops pulling, waits for the messages it holds, then hands the rest back (Nak) for
- * redelivery.
+ * A bounded pull loop over one durable JetStream pull consumer, shared by job runners, durable
+ * event subscribers and reminder runners: it never holds more than `capacity` messages (load
+ * leveling: what it cannot take yet stays in the stream), pauses while `paused()` says so (an open
+ * circuit), keeps the messages it holds alive with in-progress acks, and on `stop()` stops
+ * pulling, waits for the messages it holds, then hands the rest back (Nak) for redelivery.
+ *
+ * Pull sizing: one pull is outstanding at a time, asking for the free slots. Under load every pull
+ * is answered at once, so asking as soon as one slot frees up would mean one pull request per
+ * message; instead a pull goes out once a quarter of the capacity is free, or after
+ * {@link SMALL_PULL_DELAY_MS} for fewer slots (so long-running work never leaves slots idle).
  *
  * @example
  * ```ts
  * const loop = new PullLoop(q, logger, { stream, durable, capacity: 16, pullExpiresMs: 5000,
- *   handle: async (m) => { await work(m); await m.ack(); } });
+ *   inProgressEveryMs: 10_000, handle: async (m) => { await work(m); m.ack(); } });
  * loop.start();
  * await loop.stop(30_000);
  * ```
  */
 import type { LogFields, Logger } from "../log.js";
 import { fullJitterDelayMs } from "../resilience/backoff.js";
-import type { JetStreamQueues, PullBatch, QueueMessage } from "../transport/jetstream-queue.js";
+import type {
+  JetStreamPuller,
+  JetStreamQueues,
+  PullError,
+  QueueMessage,
+} from "../transport/jetstream-queue.js";
 
 export interface PullLoopOptions {
   readonly stream: string;
@@ -24,6 +34,11 @@ export interface PullLoopOptions {
   readonly capacity: number;
   /** How long one pull waits for messages. */
   readonly pullExpiresMs: number;
+  /**
+   * A message held this long gets an in-progress ack (and again after as long): keep it well under
+   * the consumer's AckWait, e.g. a third of it.
+   */
+  readonly inProgressEveryMs: number;
   /** Settles one message (ack, nak or term). Must not throw. */
   readonly handle: (m: QueueMessage) => Promise<void>;
   /** While true, nothing is pulled (checked before every pull). */
@@ -32,23 +47,33 @@ export interface PullLoopOptions {
   readonly logFields?: LogFields;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Fewer free slots than a quarter of the capacity are pulled for after this delay. */
+export const SMALL_PULL_DELAY_MS = 10;
+/** Re-check of `paused()` while it holds. */
+const PAUSED_RECHECK_MS = 250;
 
 export class PullLoop {
   private heldNow = 0;
   private maxHeldEver = 0;
   private running = false;
-  private loop: Promise<void> = Promise.resolve();
-  private batch: PullBatch | undefined;
-  private slotFreed: (() => void) | undefined;
-  private readonly inFlight = new Map<QueueMessage, Promise<void>>();
+  private stopping: Promise<void> | undefined;
   private abandonedFlag = false;
+  private failures = 0;
+  private puller: JetStreamPuller | undefined;
+  private waitTimer: NodeJS.Timeout | undefined;
+  private progressTimer: NodeJS.Timeout | undefined;
+  private drained: (() => void) | undefined;
+  /** Held messages, with when they last showed progress (`performance.now()`). */
+  private readonly inFlight = new Map<QueueMessage, number>();
+  private readonly refillAt: number;
 
   constructor(
     private readonly q: JetStreamQueues,
     private readonly logger: Logger,
     private readonly o: PullLoopOptions,
-  ) {}
+  ) {
+    this.refillAt = Math.max(1, Math.ceil(o.capacity / 4));
+  }
 
   /** Messages held now. */
   get held(): number {
@@ -71,71 +96,135 @@ export class PullLoop {
   }
 
   start(): void {
+    if (this.running || this.stopping) return;
     this.running = true;
-    this.loop = this.pullLoop();
+    this.puller = this.q.puller(this.o.stream, this.o.durable, {
+      message: (m) => this.onMessage(m),
+      ended: (err) => this.onPullEnded(err),
+    });
+    this.progressTimer = setInterval(() => this.sendProgress(), this.o.inProgressEveryMs);
+    this.progressTimer.unref();
+    this.maybePull();
   }
 
   /** Stops pulling, waits up to `drainTimeoutMs` for held messages, then naks the rest. Idempotent. */
-  async stop(drainTimeoutMs: number): Promise<void> {
-    if (!this.running) return this.loop;
-    this.running = false;
-    this.batch?.stop();
-    this.slotFreed?.();
-    await this.loop;
-    const all = Promise.all(this.inFlight.values());
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      all.then(() => false),
-      new Promise<boolean>((r) => {
-        timer = setTimeout(() => r(true), drainTimeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
-      this.abandonedFlag = true;
-      this.logger.warn("pull loop stopped with messages still being handled: handed back for redelivery", {
-        ...this.o.logFields,
-        messages: this.inFlight.size,
-      });
-      for (const m of this.inFlight.keys()) m.nak(0);
-    }
+  stop(drainTimeoutMs: number): Promise<void> {
+    this.stopping ??= this.drain(drainTimeoutMs);
+    return this.stopping;
   }
 
-  private async pullLoop(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      const free = this.o.capacity - this.heldNow;
-      if (free <= 0) {
-        await new Promise<void>((r) => {
-          this.slotFreed = r;
+  private async drain(drainTimeoutMs: number): Promise<void> {
+    this.running = false;
+    this.clearWait();
+    if (this.heldNow > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        new Promise<boolean>((r) => {
+          this.drained = () => r(false);
+        }),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(true), drainTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      this.drained = undefined;
+      if (timedOut) {
+        this.abandonedFlag = true;
+        this.logger.warn("pull loop stopped with messages still being handled: handed back for redelivery", {
+          ...this.o.logFields,
+          messages: this.inFlight.size,
         });
-        this.slotFreed = undefined;
-        continue;
+        for (const m of this.inFlight.keys()) m.nak(0);
       }
-      if (this.o.paused?.()) {
-        await sleep(250);
-        continue;
-      }
-      try {
-        this.batch = await this.q.pull(this.o.stream, this.o.durable, free, this.o.pullExpiresMs);
-        for await (const m of this.batch) {
-          this.heldNow++;
-          if (this.heldNow > this.maxHeldEver) this.maxHeldEver = this.heldNow;
-          const p = this.o.handle(m).finally(() => {
-            this.inFlight.delete(m);
-            this.heldNow--;
-            this.slotFreed?.();
-          });
-          this.inFlight.set(m, p);
-        }
-        failures = 0;
-      } catch (err) {
-        if (!this.running) break;
-        failures++;
-        this.logger.warn("pulling messages failed; retrying", { ...this.o.logFields, err, failures });
-        await sleep(fullJitterDelayMs(failures, { initialDelayMs: 500, maxDelayMs: 5000 }) + 100);
-      } finally {
-        this.batch = undefined;
+    }
+    clearInterval(this.progressTimer);
+    this.puller?.close();
+  }
+
+  private onMessage(m: QueueMessage): void {
+    if (!this.running) {
+      // Delivered by a pull that was still open when stop() began: hand it straight back.
+      m.nak(0);
+      return;
+    }
+    this.heldNow++;
+    if (this.heldNow > this.maxHeldEver) this.maxHeldEver = this.heldNow;
+    this.inFlight.set(m, performance.now());
+    this.o.handle(m).then(
+      () => this.settled(m),
+      (err: unknown) => {
+        this.logger.error("a pulled message's handler threw; it will be redelivered after AckWait", {
+          ...this.o.logFields,
+          seq: m.streamSeq,
+          err,
+        });
+        this.settled(m);
+      },
+    );
+  }
+
+  private settled(m: QueueMessage): void {
+    this.inFlight.delete(m);
+    this.heldNow--;
+    if (this.running) this.maybePull();
+    else if (this.heldNow === 0) this.drained?.();
+  }
+
+  private onPullEnded(err?: PullError): void {
+    if (!err) {
+      this.failures = 0;
+      this.maybePull();
+      return;
+    }
+    if (!this.running) return;
+    this.failures++;
+    this.logger.warn("pulling messages failed; retrying", {
+      ...this.o.logFields,
+      err,
+      failures: this.failures,
+    });
+    this.waitThen(fullJitterDelayMs(this.failures, { initialDelayMs: 500, maxDelayMs: 5000 }) + 100);
+  }
+
+  private maybePull(): void {
+    if (!this.running || this.waitTimer || !this.puller || this.puller.pulling) return;
+    const free = this.o.capacity - this.heldNow;
+    if (free <= 0) return;
+    if (this.o.paused?.()) {
+      this.waitThen(PAUSED_RECHECK_MS);
+      return;
+    }
+    if (free < this.refillAt) {
+      this.waitThen(SMALL_PULL_DELAY_MS);
+      return;
+    }
+    this.puller.pull(free, this.o.pullExpiresMs);
+  }
+
+  /** Pulls for whatever is free after `ms` (unless something else pulls first). */
+  private waitThen(ms: number): void {
+    this.waitTimer = setTimeout(() => {
+      this.waitTimer = undefined;
+      if (!this.running || !this.puller || this.puller.pulling) return;
+      const free = this.o.capacity - this.heldNow;
+      if (free <= 0) return;
+      if (this.o.paused?.()) this.waitThen(PAUSED_RECHECK_MS);
+      else this.puller.pull(free, this.o.pullExpiresMs);
+    }, ms);
+  }
+
+  private clearWait(): void {
+    clearTimeout(this.waitTimer);
+    this.waitTimer = undefined;
+  }
+
+  /** In-progress acks for messages held longer than `inProgressEveryMs` since their last sign of life. */
+  private sendProgress(): void {
+    const now = performance.now();
+    for (const [m, since] of this.inFlight) {
+      if (now - since >= this.o.inProgressEveryMs) {
+        m.working();
+        this.inFlight.set(m, now);
       }
     }
   }

@@ -291,6 +291,7 @@ class TypeLoop {
       pullExpiresMs: s.pullExpiresMs,
       // The type's circuit is open: leave its jobs in the queue until it half-opens.
       paused: () => this.resilience.isOpen(this.type),
+      inProgressEveryMs: Math.max(100, Math.floor(s.ackWaitMs / 3)),
       handle: (m) => this.handle(m),
       logFields: { actorType: type },
     });
@@ -343,24 +344,19 @@ class TypeLoop {
       await this.deadLetter(m, job, early.attempts, early.reason, early.error);
       return;
     }
-    const heartbeat = setInterval(() => m.working(), Math.max(100, Math.floor(this.s.ackWaitMs / 3)));
+    if (attempt === 1) this.resilience.budget(this.type).recordAttempt();
+    else recordJobRetry(this.names.queueName(this.type));
+    this.emit({ kind: "started", type: this.type, jobId: job.jobId, attempt, atMs: Date.now() });
+    let value: unknown;
     try {
-      if (attempt === 1) this.resilience.budget(this.type).recordAttempt();
-      else recordJobRetry(this.names.queueName(this.type));
-      this.emit({ kind: "started", type: this.type, jobId: job.jobId, attempt, atMs: Date.now() });
-      let value: unknown;
-      try {
-        value = await this.attempt(m, job, attempt);
-      } catch (err) {
-        if (this.abandoned) return;
-        await this.failed(m, job, attempt, maxAttempts, err);
-        return;
-      }
+      value = await this.attempt(m, job, attempt);
+    } catch (err) {
       if (this.abandoned) return;
-      await this.succeededWith(m, job, attempt, value);
-    } finally {
-      clearInterval(heartbeat);
+      await this.failed(m, job, attempt, maxAttempts, err);
+      return;
     }
+    if (this.abandoned) return;
+    await this.succeededWith(m, job, attempt, value);
   }
 
   /** One attempt: waits while the type's circuit is open (not counted as an attempt), then calls. */
@@ -413,7 +409,7 @@ class TypeLoop {
       m.nak(delayMs);
       return;
     }
-    await m.ack();
+    m.ack();
     this.succeeded++;
     this.emit({ kind: "succeeded", type: this.type, jobId: job.jobId, attempt, atMs: Date.now() });
   }
@@ -518,7 +514,7 @@ class TypeLoop {
       m.nak(this.s.initialDelayMs);
       return;
     }
-    await m.ack();
+    m.ack();
     this.deadLettered++;
     this.logger.warn("job dead-lettered", {
       actorType: this.type,

@@ -281,6 +281,7 @@ class Subscription {
         capacity: this.capacity,
         pullExpiresMs: this.s.pullExpiresMs,
         paused: () => this.resilience.isOpen(this.type.name),
+        inProgressEveryMs: Math.max(100, Math.floor(this.s.ackWaitMs / 3)),
         handle: (m) => this.handleDurable(m),
         logFields: { subscription: this.name },
       });
@@ -376,7 +377,7 @@ class Subscription {
     let id: string;
     try {
       if (this.spec.filter && !this.spec.filter(event)) {
-        await m.ack();
+        m.ack();
         this.n.filtered++;
         this.emit({ kind: "filtered", ...base });
         return;
@@ -397,37 +398,32 @@ class Subscription {
       return;
     }
     if (attempt === 1) this.resilience.budget(this.type.name).recordAttempt();
-    const heartbeat = setInterval(() => m.working(), Math.max(100, Math.floor(this.s.ackWaitMs / 3)));
     try {
-      try {
-        await this.invoke(id, event, info, m.headers);
-      } catch (err) {
-        if (this.pull?.abandoned) return;
-        const v = verdictAfterFailure(
-          err,
-          attempt,
-          this.maxAttempts,
-          m.storedAtMs,
-          this.s,
-          this.resilience.budget(this.type.name),
-        );
-        if (v.action === "dead-letter") {
-          await this.deadLetter(m, topic, v.attempts, v.reason, err, replay);
-          return;
-        }
-        m.nak(v.delayMs);
-        this.n.retried++;
-        this.logger.debug("event handler failed; retrying", { ...base, delayMs: v.delayMs, err });
-        this.emit({ kind: "retry", ...base, delayMs: v.delayMs, error: err });
+      await this.invoke(id, event, info, m.headers);
+    } catch (err) {
+      if (this.pull?.abandoned) return;
+      const v = verdictAfterFailure(
+        err,
+        attempt,
+        this.maxAttempts,
+        m.storedAtMs,
+        this.s,
+        this.resilience.budget(this.type.name),
+      );
+      if (v.action === "dead-letter") {
+        await this.deadLetter(m, topic, v.attempts, v.reason, err, replay);
         return;
       }
-      if (this.pull?.abandoned) return;
-      await m.ack();
-      this.n.handled++;
-      this.emit({ kind: "handled", ...base });
-    } finally {
-      clearInterval(heartbeat);
+      m.nak(v.delayMs);
+      this.n.retried++;
+      this.logger.debug("event handler failed; retrying", { ...base, delayMs: v.delayMs, err });
+      this.emit({ kind: "retry", ...base, delayMs: v.delayMs, error: err });
+      return;
     }
+    if (this.pull?.abandoned) return;
+    m.ack();
+    this.n.handled++;
+    this.emit({ kind: "handled", ...base });
   }
 
   /**
@@ -487,7 +483,7 @@ class Subscription {
       m.nak(this.s.initialDelayMs);
       return;
     }
-    await m.ack();
+    m.ack();
     this.n.deadLettered++;
     this.logger.warn("event dead-lettered for one subscriber", {
       subscription: this.name,

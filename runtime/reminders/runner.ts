@@ -118,6 +118,7 @@ export async function startReminderRunner(
       durable: names.consumer(t.name),
       capacity: Math.max(1, Math.floor(options.capacity ?? 16)),
       pullExpiresMs: Math.max(1000, options.pullExpiresMs ?? 5000),
+      inProgressEveryMs: Math.max(100, Math.floor(s.ackWaitMs / 3)),
       handle: (m) => loop.handle(m),
       logFields: { actorType: t.name, queue: names.queueName(t.name) },
     });
@@ -176,7 +177,7 @@ class TypeLoop {
     const rec = await this.kv.get(key);
     const def = rec ? decodeJson<ReminderDefinition>(rec.value) : undefined;
     if (!rec || !def || def.generation !== r.generation) {
-      await m.ack(); // unremind()ed or replaced
+      m.ack(); // unremind()ed or replaced
       return;
     }
     const waitMs = Math.max(r.dueAtMs, r.notBeforeMs ?? 0) - Date.now();
@@ -191,7 +192,7 @@ class TypeLoop {
         reminder: r.name,
       });
       await this.deleteDefinition(key, rec);
-      await m.ack();
+      m.ack();
       return;
     }
     const firedAtMs = Date.now();
@@ -217,14 +218,13 @@ class TypeLoop {
       await this.deleteDefinition(key, rec);
     }
     if (this.pull.abandoned) return;
-    await m.ack();
+    m.ack();
   }
 
   /** Runs `receiveReminder` as a turn of the actor; false if it failed. */
   private async fire(m: QueueMessage, r: ReminderMessage, key: string, info: ReminderInfo): Promise<boolean> {
     const ref = this.mesh.ref(this.cls, r.id, this.s.timeoutMs ? { timeoutMs: this.s.timeoutMs } : {});
     const call = (ref as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[RECEIVE_REMINDER];
-    const heartbeat = setInterval(() => m.working(), Math.max(100, Math.floor(this.s.ackWaitMs / 3)));
     const hop = startJobSpan(
       r.n === 0 || r.attempt > 1 ? m.headers : undefined,
       this.names.queueName(this.type),
@@ -247,8 +247,6 @@ class TypeLoop {
         { actorType: this.type, actorId: r.id, reminder: r.name, attempt: r.attempt, err },
       );
       return false;
-    } finally {
-      clearInterval(heartbeat);
     }
   }
 

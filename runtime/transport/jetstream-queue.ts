@@ -11,22 +11,21 @@
  */
 import {
   AckPolicy,
-  type Consumer,
-  type ConsumerMessages,
   DeliverPolicy,
   DiscardPolicy,
   JetStreamApiError,
-  type JetStreamClient,
   type JetStreamManager,
-  type JsMsg,
-  jetstream,
   jetstreamManager,
   RetentionPolicy,
   StorageType,
   type StoredMsg,
 } from "@nats-io/jetstream";
-import { type MsgHdrs, nanos, headers as natsHeaders } from "@nats-io/nats-core";
+import { nanos } from "@nats-io/nats-core";
 import { ConfigurationError } from "../errors.js";
+import { JetStreamPuller, type PullListener } from "./jetstream-pull.js";
+
+export type { JetStreamPuller, PullError, PullListener, QueueMessage } from "./jetstream-pull.js";
+
 import { NatsTransport } from "./nats-transport.js";
 import type { MessageHeaders, Transport } from "./transport.js";
 
@@ -68,6 +67,23 @@ export interface PullConsumerSpec {
   maxAckPending: number;
 }
 
+/** How long a publish waits for its PubAck when the caller sets no timeout (the nats.js default). */
+const DEFAULT_PUBLISH_TIMEOUT_MS = 5000;
+
+/** JetStream refused a publish (other than for its limits), or nothing stores the subject. */
+export class JetStreamPublishError extends Error {
+  override name = "JetStreamPublishError";
+  constructor(
+    /** HTTP-like status (503: no stream listens on the subject). */
+    readonly status: number,
+    /** JetStream's error code (`err_code`), 0 when there is none. */
+    readonly errCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The stream's limits refused a publish (discard policy "new"). */
 export class StreamLimitError extends Error {
   override name = "StreamLimitError";
@@ -91,26 +107,6 @@ export interface PublishResult {
   readonly stream: string;
   readonly seq: number;
   readonly duplicate: boolean;
-}
-
-/** A message handed out by a pull; settle it exactly once with ack, nak or term. */
-export interface QueueMessage {
-  readonly subject: string;
-  readonly data: Uint8Array;
-  readonly headers: MessageHeaders | undefined;
-  /** 1 on the first delivery. */
-  readonly deliveryCount: number;
-  readonly streamSeq: number;
-  /** Server time the message was stored, ms since the epoch. */
-  readonly storedAtMs: number;
-  /** Acks and waits for the server to confirm; false if it did not within the timeout. */
-  ack(): Promise<boolean>;
-  /** Redeliver after `delayMs` (0: at once). */
-  nak(delayMs: number): void;
-  /** In-progress ack: restarts the AckWait timer. */
-  working(): void;
-  /** Never redeliver. */
-  term(): void;
 }
 
 /** A stored message read back by sequence or by subject. */
@@ -138,11 +134,6 @@ export interface ConsumerCounts {
   readonly redelivered: number;
 }
 
-/** One outstanding pull: iterate it; `stop()` ends it early. */
-export interface PullBatch extends AsyncIterable<QueueMessage> {
-  stop(): void;
-}
-
 const cache = new WeakMap<NatsTransport, JetStreamQueues>();
 
 /** The queues of the connection behind `transport` (which must be a {@link NatsTransport}). */
@@ -159,13 +150,9 @@ export function jetStreamQueues(transport: Transport): JetStreamQueues {
 }
 
 export class JetStreamQueues {
-  private readonly js: JetStreamClient;
   private jsmPromise: Promise<JetStreamManager> | undefined;
-  private readonly consumers = new Map<string, Promise<Consumer>>();
 
-  constructor(private readonly transport: NatsTransport) {
-    this.js = jetstream(transport.nc);
-  }
+  constructor(private readonly transport: NatsTransport) {}
 
   private jsm(): Promise<JetStreamManager> {
     this.jsmPromise ??= jetstreamManager(this.transport.nc).catch((err: unknown) => {
@@ -220,45 +207,33 @@ export class JetStreamQueues {
       // Retries and dead-lettering are decided by the runner from the delivery count.
       max_deliver: -1,
     });
-    this.consumers.delete(`${spec.stream}/${spec.durable}`);
-  }
-
-  async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
-    try {
-      const ack = await this.js.publish(subject, data, {
-        ...(options.msgId ? { msgID: options.msgId } : {}),
-        ...(options.headers ? { headers: toHeaders(options.headers) } : {}),
-        ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
-      });
-      return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
-    } catch (err) {
-      if (err instanceof JetStreamApiError && isLimitCode(err.code)) {
-        throw new StreamLimitError("", err.message, { cause: err });
-      }
-      throw err;
-    }
   }
 
   /**
-   * Pulls at most `max` messages, waiting up to `expiresMs` for them (the pull ends early once
-   * `max` arrived). Never more than `max`: this is how a runner stays within its capacity.
+   * Stores a message and resolves with the stream's PubAck. The request goes through the
+   * transport's multiplexed inbox, not `js.publish()` (which is `nc.request()` underneath, with an
+   * Error built per call: see docs/benchmarks.md).
    */
-  async pull(stream: string, durable: string, max: number, expiresMs: number): Promise<PullBatch> {
-    const key = `${stream}/${durable}`;
-    let consumerP = this.consumers.get(key);
-    if (!consumerP) {
-      consumerP = this.js.consumers.get(stream, durable);
-      this.consumers.set(key, consumerP);
-      consumerP.catch(() => this.consumers.delete(key));
+  async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
+    const headers = options.msgId ? { ...options.headers, "Nats-Msg-Id": options.msgId } : options.headers;
+    const outcome = await this.transport.request(
+      subject,
+      data,
+      options.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
+      headers,
+    );
+    if (outcome.kind === "no-responders") {
+      throw new JetStreamPublishError(503, 0, `no stream stores messages published on ${subject}`);
     }
-    const consumer = await consumerP;
-    const batch: ConsumerMessages = await consumer.fetch({ max_messages: max, expires: expiresMs });
-    return {
-      stop: () => batch.stop(),
-      async *[Symbol.asyncIterator]() {
-        for await (const m of batch) yield wrap(m);
-      },
-    };
+    return parsePubAck(outcome.data);
+  }
+
+  /**
+   * A puller on a durable pull consumer: at most one pull outstanding, sized by the caller (see
+   * jetstream-pull.ts). `close()` it when done.
+   */
+  puller(stream: string, durable: string, listener: PullListener): JetStreamPuller {
+    return new JetStreamPuller(this.transport.nc, stream, durable, listener, this.transport.log);
   }
 
   /** The last message stored on `subject`, or null. Served by any replica when the stream allows direct gets. */
@@ -362,29 +337,35 @@ function isLimitCode(code: number): boolean {
   );
 }
 
-function wrap(m: JsMsg): QueueMessage {
-  return {
-    subject: m.subject,
-    data: m.data,
-    headers: m.headers,
-    deliveryCount: m.info.deliveryCount,
-    streamSeq: m.info.streamSequence,
-    storedAtMs: Math.floor(m.info.timestampNanos / 1e6),
-    ack: () => m.ackAck().catch(() => false),
-    nak: (delayMs) => m.nak(delayMs > 0 ? Math.ceil(delayMs) : undefined),
-    working: () => m.working(),
-    term: () => m.term(),
-  };
+const decoder = new TextDecoder();
+
+interface PubAckJson {
+  stream?: string;
+  seq?: number;
+  duplicate?: boolean;
+  error?: { code?: number; err_code?: number; description?: string };
+}
+
+function parsePubAck(data: Uint8Array): PublishResult {
+  let ack: PubAckJson;
+  try {
+    ack = JSON.parse(decoder.decode(data)) as PubAckJson;
+  } catch {
+    throw new JetStreamPublishError(0, 0, "the server's answer to a publish was not a PubAck");
+  }
+  if (ack.error) {
+    const { code = 0, err_code: errCode = 0, description = "JetStream refused the message" } = ack.error;
+    if (isLimitCode(errCode)) throw new StreamLimitError(ack.stream ?? "", description);
+    throw new JetStreamPublishError(code, errCode, description);
+  }
+  if (!ack.stream || typeof ack.seq !== "number") {
+    throw new JetStreamPublishError(0, 0, "the server's PubAck names no stream");
+  }
+  return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate === true };
 }
 
 function stored(m: StoredMsg): StoredMessage {
   const headers: Record<string, string> = {};
   if (m.header) for (const k of m.header.keys()) headers[k] = m.header.get(k);
   return { subject: m.subject, seq: m.seq, data: m.data, headers, storedAtMs: m.time.getTime() };
-}
-
-function toHeaders(h: Record<string, string>): MsgHdrs {
-  const out = natsHeaders();
-  for (const [k, v] of Object.entries(h)) out.set(k, v);
-  return out;
 }

@@ -78,6 +78,11 @@ export class NatsTransport implements Transport {
     });
   }
 
+  /** @internal The connection's logger, for the other modules of this folder. */
+  get log(): Logger {
+    return this.logger;
+  }
+
   get isClosed(): boolean {
     return this.closing || this.nc.isClosed();
   }
