@@ -192,6 +192,24 @@ export class Mesh implements CallSender {
   }
 
   /**
+   * @internal What a ref's method does, without building a ref: job runners, subscribers and
+   * reminder runners call one actor per message.
+   */
+  callActor(
+    type: ActorClass,
+    id: string,
+    method: string,
+    args: unknown[],
+    options: CallOptions,
+  ): Promise<unknown> {
+    const t = actorTypeOf(type);
+    this.shardCounts.set(t.name, t.shards);
+    const opts =
+      options.timeoutMs === undefined && t.defaultTimeoutMs ? { timeoutMs: t.defaultTimeoutMs } : options;
+    return this.call(t.name, id, method, args, opts);
+  }
+
+  /**
    * Calls an actor by type name, without its class (CLI, gateway). The shard count comes from the
    * type registry.
    */

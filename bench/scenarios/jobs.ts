@@ -1,20 +1,23 @@
 /**
- * Durable jobs end to end: a producer process enqueues, a host process runs them.
+ * Durable jobs end to end: a producer process enqueues, a host process runs them. Two rows:
  *
- * - Troupe: `mesh.enqueue(JobWorker, id).work(payload)` (resolves on the PubAck), on a host running
- *   the type's job runner with capacity {@link CAPACITY}; `JobWorker.work` does nothing but count.
- *   Per job the runner also calls the actor (a request through nats-server, even on the same
- *   host), stores the job's result in the results stream (a second JetStream publish) and acks
- *   with a double ack (`ackAck`, another round trip): what makes a Troupe job durable and its
- *   result readable by `job.result()`.
- * - raw: `js.publish()` to a work-queue stream (PubAck awaited), and in another process a durable
- *   pull consumer `consume({ max_messages: CAPACITY })` that decodes each job and `ack()`s it.
+ * - `jobs`: Troupe `mesh.enqueue(JobWorker, id, { keepResult: false }).work(payload)` (resolves on
+ *   the PubAck), on a host running the type's job runner with capacity {@link CAPACITY};
+ *   `JobWorker.work` does nothing but count. The runner calls the actor (in-process: the host holds
+ *   it) and acks. Raw: `js.publish()` to a work-queue stream (PubAck awaited), and in another
+ *   process a durable pull consumer `consume({ max_messages: CAPACITY })` that decodes each job and
+ *   `ack()`s it.
+ * - `jobs.result`: the same with Troupe's default `keepResult: true`: before the ack the runner
+ *   stores the job's outcome in the results stream (a JetStream publish, PubAck awaited) for
+ *   `job.result()`. Raw does the same extra work: it publishes a packed result to a results stream
+ *   (last message per subject, like Troupe's) and acks once the PubAck came.
  *
  * Both producers publish in batches of {@link BATCH} and await the batch's PubAcks; at most
  * `jobsWindow` jobs are enqueued and not yet run (flow control, bench/lib/flow.ts), so neither side
  * builds a backlog. Throughput = jobs completed per second, counted where they run.
  */
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/nats-core";
 import { pack, unpack } from "msgpackr";
 import { JobWorker } from "../lib/actors.js";
 import { measureCpu } from "../lib/cpu.js";
@@ -28,27 +31,44 @@ import { mesh, rawConnection } from "../lib/worker-env.js";
 
 const RAW_STREAM = "BENCH_RAW_JOBS";
 const RAW_SUBJECT = "bench.rawjobs.work";
+const RAW_RESULTS_STREAM = "BENCH_RAW_RESULTS";
+const RAW_RESULTS_SUBJECT = "bench.rawresults";
 const ACK_SUBJECT = "bench.jobs.ack";
 /** Jobs a runner / raw consumer holds at once, and PubAcks a producer awaits together. */
 const CAPACITY = 256;
 const BATCH = 256;
 const IDS = 64;
 
-const ROW: RowSpec = {
-  id: "jobs",
-  title: "durable job end to end (enqueue → run → ack)",
-  target: { text: "ops ≥ 0.70× raw", metric: "opsRatio", limit: 0.7, direction: "min" },
+type Variant = "plain" | "result";
+
+const ROWS: Record<Variant, RowSpec> = {
+  plain: {
+    id: "jobs",
+    title: "durable job end to end (enqueue → run → ack)",
+    target: { text: "ops ≥ 0.70× raw", metric: "opsRatio", limit: 0.7, direction: "min" },
+  },
+  result: {
+    id: "jobs.result",
+    title: "durable job, result kept (enqueue → run → store result → ack)",
+  },
 };
 
 type Impl = "troupe" | "raw";
 
 async function run(ctx: BenchContext): Promise<void> {
+  for (const variant of ["plain", "result"] as const) {
+    if (ctx.wants(ROWS[variant].id)) await runVariant(ctx, variant);
+  }
+}
+
+async function runVariant(ctx: BenchContext, variant: Variant): Promise<void> {
+  const row = ROWS[variant];
   const { warmupMs, durationMs, flowWindow } = ctx.settings;
   await ctx.withWorkers({ host: {}, consumer: {}, producer: {} }, async (w) => {
     const host = workerOf(w, "host");
     const consumer = workerOf(w, "consumer");
     const producer = workerOf(w, "producer");
-    await Promise.all([host.call("jobs.hostTroupe"), consumer.call("jobs.serveRaw")]);
+    await Promise.all([host.call("jobs.hostTroupe"), consumer.call("jobs.serveRaw", { variant })]);
     let phase = 0;
     const measure = async (impl: Impl, ms: number) => {
       const receiver = impl === "troupe" ? host : consumer;
@@ -56,6 +76,7 @@ async function run(ctx: BenchContext): Promise<void> {
       await receiver.call("jobs.reset", { phase });
       const s = await producer.call<SendResult>("jobs.send", {
         impl,
+        variant,
         durationMs: ms,
         window: flowWindow,
         phase,
@@ -64,16 +85,22 @@ async function run(ctx: BenchContext): Promise<void> {
       if (r.received < s.sent) throw new Error(`${impl}: ${r.received} of ${s.sent} jobs ran`);
       return { s, r };
     };
-    const runners: SideRunner[] = (
-      [
-        ["troupe", "Troupe enqueue → job runner"],
-        ["raw", "raw js.publish → pull consume + ack (baseline)"],
-      ] as const
-    )
-      .filter(([impl]) => ctx.wantsImpl(impl))
-      .map(([impl, label]) => ({
+    const labels: Record<Variant, Record<Impl, string>> = {
+      plain: {
+        troupe: "Troupe enqueue (keepResult: false) → job runner",
+        raw: "raw js.publish → pull consume + ack (baseline)",
+      },
+      result: {
+        troupe: "Troupe enqueue → job runner, result stored",
+        raw: "raw js.publish → pull consume, publish result, ack (baseline)",
+      },
+    };
+    const runners: SideRunner[] = (["troupe", "raw"] as const)
+      .filter((impl) => ctx.wantsImpl(impl))
+      .map((impl) => ({
         run: async (round): Promise<Side> => {
-          ctx.log(`${ROW.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
+          const label = labels[variant][impl];
+          ctx.log(`${row.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
           await measure(impl, warmupMs);
           const {
             result: { r },
@@ -98,7 +125,7 @@ async function run(ctx: BenchContext): Promise<void> {
         },
       }));
     const sides = await interleavedRounds(runners, ctx.settings.rounds);
-    ctx.record(finishRow(ROW, sides));
+    ctx.record(finishRow(row, sides));
   });
 }
 
@@ -117,7 +144,7 @@ async function hostTroupe(): Promise<void> {
   });
 }
 
-async function serveRaw(): Promise<void> {
+async function serveRaw(a: { variant: Variant }): Promise<void> {
   await done.open();
   const nc = await rawConnection("fast");
   const jsm = await jetstreamManager(nc);
@@ -132,13 +159,42 @@ async function serveRaw(): Promise<void> {
     ack_policy: AckPolicy.Explicit,
     max_ack_pending: 10_000,
   });
-  const c = await jetstream(nc).consumers.get(RAW_STREAM, "worker");
+  const js = jetstream(nc);
+  const c = await js.consumers.get(RAW_STREAM, "worker");
   const messages = await c.consume({ max_messages: CAPACITY });
+  if (a.variant === "plain") {
+    void (async () => {
+      for await (const m of messages) {
+        unpack(m.data);
+        done.hit();
+        m.ack();
+      }
+    })();
+    return;
+  }
+  // Like Troupe's results stream: the last outcome per job, kept a day, direct gets allowed.
+  await jsm.streams.add({
+    name: RAW_RESULTS_STREAM,
+    subjects: [`${RAW_RESULTS_SUBJECT}.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_msgs_per_subject: 1,
+    max_age: nanos(24 * 3600_000),
+    allow_direct: true,
+  });
+  let n = 0;
   void (async () => {
     for await (const m of messages) {
       unpack(m.data);
       done.hit();
-      m.ack();
+      // Each job's result is stored (PubAck awaited) before its ack; jobs run concurrently.
+      js.publish(`${RAW_RESULTS_SUBJECT}.${++n}`, pack([1, 0, null, 1, Date.now()])).then(
+        () => m.ack(),
+        (err: unknown) => {
+          console.error("raw result publish failed", err);
+          m.nak();
+        },
+      );
     }
   })();
 }
@@ -148,6 +204,7 @@ async function serveRaw(): Promise<void> {
 
 async function send(a: {
   impl: Impl;
+  variant: Variant;
   durationMs: number;
   window: number;
   phase: number;
@@ -156,7 +213,8 @@ async function send(a: {
   let sendOne: (i: number) => Promise<unknown>;
   if (a.impl === "troupe") {
     const m = await mesh();
-    const refs = payloads.map((p) => m.enqueue(JobWorker, p.id));
+    const options = { keepResult: a.variant === "result" };
+    const refs = payloads.map((p) => m.enqueue(JobWorker, p.id, options));
     sendOne = (i) => (refs[i % IDS] as (typeof refs)[0]).work(payloads[i % IDS] as Payload);
   } else {
     const js = jetstream(await rawConnection("fast"));
@@ -178,7 +236,7 @@ async function send(a: {
 
 export const jobs: Scenario = {
   name: "jobs",
-  rows: [ROW],
+  rows: [ROWS.plain, ROWS.result],
   run,
   commands: {
     "jobs.hostTroupe": hostTroupe,

@@ -38,6 +38,12 @@ export interface EnqueueOptions {
    * before retrying: set it to the longest the job may take. Default 15 minutes.
    */
   timeoutMs?: number;
+  /**
+   * Store the job's outcome in the results stream for `job.result()` (default true). With false
+   * the job is durable work whose outcome nobody reads back (failures still go to the DLQ): one
+   * JetStream write less per job, and `result()` on its handle throws at once.
+   */
+  keepResult?: boolean;
   /** Stream settings used if this enqueue creates the queue. */
   queue?: JobQueueOptions;
 }
@@ -92,6 +98,7 @@ export async function enqueueByName(
     args,
     timeoutMs: options.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
     maxAttempts: options.maxAttempts ?? 0,
+    keepResult: options.keepResult !== false,
   });
   await Promise.all([ensureJobStream(mesh, type, options.queue), ensureResultsStream(mesh, options.queue)]);
   const subject = names.jobSubject(type, jobId);
@@ -102,7 +109,7 @@ export async function enqueueByName(
       ...(hop ? { headers: hop.headers } : {}),
     });
     endHop(hop);
-    return new Job<unknown>(mesh, jobId, ack.seq, ack.duplicate);
+    return new Job<unknown>(mesh, jobId, ack.seq, ack.duplicate, options.keepResult !== false);
   } catch (err) {
     endHop(hop, err);
     if (err instanceof StreamLimitError) {

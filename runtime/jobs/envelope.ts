@@ -1,7 +1,8 @@
 /**
  * Wire formats of durable jobs (msgpack arrays, versioned like the call envelope):
  *
- * - job:    `[1, jobId, actorId, method, args, timeoutMs, maxAttempts]`
+ * - job:    `[1, jobId, actorId, method, args, timeoutMs, maxAttempts, keepResult]` (`keepResult` 1 or
+ *   0; jobs stored before it existed have 7 elements and keep their result)
  * - result: `[1, status, valueOrError, attempts, finishedAtMs]`, status 0 = ok, 1 = dead-lettered
  * - dead letter: a map, see {@link DeadLetter}
  *
@@ -23,18 +24,29 @@ export interface JobEnvelope {
   timeoutMs: number;
   /** Attempts allowed; 0 = the runner's default. */
   maxAttempts: number;
+  /** Store the outcome for `job.result()` (default true). */
+  keepResult?: boolean;
 }
 
 export function encodeJob(j: JobEnvelope): Uint8Array {
-  return encode([JOB_VERSION, j.jobId, j.actorId, j.method, j.args, j.timeoutMs, j.maxAttempts]);
+  return encode([
+    JOB_VERSION,
+    j.jobId,
+    j.actorId,
+    j.method,
+    j.args,
+    j.timeoutMs,
+    j.maxAttempts,
+    j.keepResult === false ? 0 : 1,
+  ]);
 }
 
 export function decodeJob(bytes: Uint8Array, limits?: Partial<DecodeLimits>): JobEnvelope {
   const raw = decode(bytes, limits);
-  if (!Array.isArray(raw) || raw.length !== 7 || raw[0] !== JOB_VERSION) {
-    throw new MalformedMessageError("job envelope must be a version 1, 7-element array");
+  if (!Array.isArray(raw) || (raw.length !== 7 && raw.length !== 8) || raw[0] !== JOB_VERSION) {
+    throw new MalformedMessageError("job envelope must be a version 1 array of 7 or 8 elements");
   }
-  const [, jobId, actorId, method, args, timeoutMs, maxAttempts] = raw as unknown[];
+  const [, jobId, actorId, method, args, timeoutMs, maxAttempts, keep = 1] = raw as unknown[];
   if (typeof jobId !== "string" || !isJobId(jobId)) throw new MalformedMessageError("bad job id");
   if (typeof actorId !== "string" || actorId.length === 0 || actorId.length > MAX_ACTOR_ID_LENGTH) {
     throw new MalformedMessageError("bad actor id");
@@ -47,7 +59,8 @@ export function decodeJob(bytes: Uint8Array, limits?: Partial<DecodeLimits>): Jo
   if (typeof maxAttempts !== "number" || !Number.isInteger(maxAttempts) || maxAttempts < 0) {
     throw new MalformedMessageError("bad maxAttempts");
   }
-  return { jobId, actorId, method, args, timeoutMs, maxAttempts };
+  if (keep !== 0 && keep !== 1) throw new MalformedMessageError("bad keepResult");
+  return { jobId, actorId, method, args, timeoutMs, maxAttempts, keepResult: keep === 1 };
 }
 
 export const RESULT_OK = 0;

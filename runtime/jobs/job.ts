@@ -37,16 +37,24 @@ export class Job<T = unknown> {
     readonly seq = 0,
     /** True when the queue already had a job with this id (within the dedup window): nothing new was stored. */
     readonly duplicate = false,
+    /** False when it was enqueued with `keepResult: false`: no result will ever be stored. */
+    readonly keepsResult = true,
   ) {}
 
   /**
    * The job's return value, once a runner finished it.
    *
    * @throws JobDeadLetteredError when it failed for good (`remote` is the handler's error).
-   * @throws JobResultUnavailableError when no result arrived within `timeoutMs`, or it expired.
+   * @throws JobResultUnavailableError when no result arrived within `timeoutMs`, or it expired,
+   *   and at once for a job enqueued with `keepResult: false`.
    */
   async result(options: ResultOptions = {}): Promise<T> {
     const timeoutMs = options.timeoutMs ?? 30_000;
+    if (!this.keepsResult) {
+      throw new JobResultUnavailableError(`job ${this.id} was enqueued with keepResult: false`, {
+        details: jobDetails(this.id, {}),
+      });
+    }
     const names = namesOf(this.mesh);
     const q = jetStreamQueues(this.mesh.transport);
     await ensureResultsStream(this.mesh);

@@ -361,10 +361,8 @@ class TypeLoop {
 
   /** One attempt: waits while the type's circuit is open (not counted as an attempt), then calls. */
   private async attempt(m: QueueMessage, job: JobEnvelope, attempt: number): Promise<unknown> {
-    const ref = this.mesh.ref(this.cls, job.actorId, { timeoutMs: job.timeoutMs }) as unknown as Record<
-      string,
-      (...args: unknown[]) => Promise<unknown>
-    >;
+    const options = { timeoutMs: job.timeoutMs };
+    const call = () => this.mesh.callActor(this.cls, job.actorId, job.method, job.args, options);
     for (;;) {
       const hop = startJobSpan(
         m.headers,
@@ -375,9 +373,7 @@ class TypeLoop {
         job.jobId,
       );
       try {
-        const value = await this.resilience.execute(this.type, () =>
-          runInHop(hop, () => (ref[job.method] as (...a: unknown[]) => Promise<unknown>)(...job.args)),
-        );
+        const value = await this.resilience.execute(this.type, () => runInHop(hop, call));
         endHop(hop);
         return value;
       } catch (err) {
@@ -396,10 +392,12 @@ class TypeLoop {
   ): Promise<void> {
     // Store the result before acking: if this process dies in between, the job runs again
     // (at-least-once) instead of finishing without a result.
-    const stored = await this.publishResult(
-      job.jobId,
-      encodeOutcome({ ok: true, value, attempts: attempt, finishedAtMs: Date.now() }),
-    );
+    const stored =
+      !job.keepResult ||
+      (await this.publishResult(
+        job.jobId,
+        encodeOutcome({ ok: true, value, attempts: attempt, finishedAtMs: Date.now() }),
+      ));
     if (!stored) {
       const delayMs = fullJitterDelayMs(attempt, this.backoff());
       this.logger.error("job result could not be stored; the job will run again", {
@@ -499,7 +497,7 @@ class TypeLoop {
     const wire = record.error;
     try {
       await publishDeadLetter(this.q, this.names, record, `dlq-${this.stream}-${m.streamSeq}`);
-      if (job) {
+      if (job?.keepResult) {
         await this.q.publish(
           this.names.resultSubject(job.jobId),
           encodeOutcome({ ok: false, error: wire, attempts, finishedAtMs: Date.now() }),

@@ -328,11 +328,9 @@ class Subscription {
   /** Runs the handler as a turn of actor `id` (request-reply through the mesh). */
   private async invoke(id: string, event: unknown, info: EventInfo, headers: InboundMessage["headers"]) {
     const opts = this.spec.timeoutMs ? { timeoutMs: this.spec.timeoutMs } : {};
-    const ref = this.mesh.ref(this.cls as ActorClass<AnyActor>, id, opts) as unknown as Record<
-      string,
-      (...args: unknown[]) => Promise<unknown>
-    >;
-    const method = ref[this.spec.method] as (...a: unknown[]) => Promise<unknown>;
+    const args = [event, info];
+    const call = () =>
+      this.mesh.callActor(this.cls as ActorClass<AnyActor>, id, this.spec.method, args, opts);
     for (;;) {
       const hop = startEventSpan(
         headers,
@@ -342,7 +340,7 @@ class Subscription {
         info.msgId,
       );
       try {
-        await this.resilience.execute(this.type.name, () => runInHop(hop, () => method(event, info)));
+        await this.resilience.execute(this.type.name, () => runInHop(hop, call));
         endHop(hop);
         return;
       } catch (err) {
@@ -452,6 +450,7 @@ class Subscription {
           args: [replay.event, replay.info],
           timeoutMs: this.spec.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
           maxAttempts: 0,
+          keepResult: false,
         }),
       };
     }

@@ -7,8 +7,8 @@
  * and `consume()` keeps pulling whatever the application holds; neither lets a job runner ask for
  * exactly the slots it has free at a low cost per message. Here at most one pull is outstanding
  * and the caller decides its size; the puller reports when that pull has ended (all asked messages
- * delivered, the server's 408 at expiry, an error status, or no word from the server within the
- * expiry plus a grace period, e.g. after a server restart lost the request).
+ * delivered, the server's 408 at expiry, an error status, or, as an error, no word from the server
+ * within the expiry plus a grace period: a missing consumer, or a request lost to a restart).
  *
  * @example
  * ```ts
@@ -126,9 +126,14 @@ export class JetStreamPuller {
     if (this.current) throw new Error("a pull is already outstanding");
     const subject = `${this.inbox}.${++this.seq}`;
     const timer = setTimeout(() => {
-      // Neither the messages nor the server's 408 came: the request was lost (server restart,
-      // reconnect to another server, consumer leader change). Its credits are free again.
-      if (this.current?.subject === subject) this.end();
+      // Neither the messages nor the server's 408 came: the consumer does not exist (nats-server
+      // 2.9 drops such pulls without a word) or the request was lost (server restart, reconnect,
+      // consumer leader change). Its credits are free again; the caller backs off.
+      if (this.current?.subject === subject) {
+        this.end(
+          new PullError(0, `no answer to a pull within ${expiresMs} ms: consumer missing, or the pull was lost`),
+        );
+      }
     }, expiresMs + LOST_PULL_GRACE_MS);
     timer.unref();
     this.current = { subject, asked: batch, delivered: 0, timer };

@@ -27,7 +27,7 @@ import { JetStreamPuller, type PullListener } from "./jetstream-pull.js";
 export type { JetStreamPuller, PullError, PullListener, QueueMessage } from "./jetstream-pull.js";
 
 import { NatsTransport } from "./nats-transport.js";
-import type { MessageHeaders, Transport } from "./transport.js";
+import type { Transport } from "./transport.js";
 
 /** JetStream API error codes this module maps (nats-server's `errors.json`). */
 const JS_STREAM_NAME_IN_USE = 10058;

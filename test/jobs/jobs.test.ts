@@ -4,15 +4,20 @@
  */
 import test from "ava";
 import { ActorMethodError } from "troupe";
+import { decodeJob } from "../../runtime/jobs/envelope.js";
 import {
   deadLetters,
   enqueue,
   JobDeadLetteredError,
+  JobResultUnavailableError,
   jobHandle,
   QueueFullError,
   replayDeadLetter,
   startJobRunner,
 } from "../../runtime/jobs/index.js";
+import { newJobId } from "../../runtime/jobs/names.js";
+import { namesOf } from "../../runtime/jobs/streams.js";
+import { encode } from "../../runtime/messaging/codec.js";
 import { jetStreamQueues } from "../../runtime/transport/jetstream-queue.js";
 import { eventually, startMesh } from "../helpers/mesh.js";
 import { seen, Work } from "./fixtures/actors.js";
@@ -33,6 +38,38 @@ test.serial(
     t.is(await jobHandle<number>(later, id).result({ timeoutMs: 20_000 }), 42);
   },
 );
+
+test.serial("jobs - a job enqueued with keepResult: false runs and stores no result", async (t) => {
+  const fx = await startJobs(t);
+  const job = await enqueue(fx.mesh, Work, "w1", { keepResult: false }).record("no-result");
+  t.false(job.keepsResult);
+  await t.throwsAsync(job.result({ timeoutMs: 0 }), {
+    instanceOf: JobResultUnavailableError,
+    message: /keepResult: false/,
+  });
+  // A job with a result, enqueued after it on the same queue, finishing means the first ran too.
+  await (await enqueue(fx.mesh, Work, "w1").record("with-result")).result({ timeoutMs: 20_000 });
+  await eventually(() => seen.runs.get("no-result") === 1, 10_000, "the job without a result to run");
+  const names = namesOf(fx.mesh);
+  const stored = await jetStreamQueues(fx.mesh.transport).lastBySubject(
+    names.resultsStream(),
+    names.resultSubject(job.id),
+  );
+  t.is(stored, null, "nothing in the results stream");
+  // A handle made from the id alone cannot know; it waits and reports no result.
+  await t.throwsAsync(jobHandle(fx.mesh, job.id).result({ timeoutMs: 200 }), {
+    instanceOf: JobResultUnavailableError,
+  });
+});
+
+test("jobs - job envelopes stored before keepResult existed (7 elements) still decode and keep their result", (t) => {
+  const jobId = newJobId();
+  const old = decodeJob(encode([1, jobId, "a1", "record", ["x"], 1000, 0]));
+  t.is(old.jobId, jobId);
+  t.true(old.keepResult);
+  t.false(decodeJob(encode([1, jobId, "a1", "record", [], 1000, 0, 0])).keepResult);
+  t.throws(() => decodeJob(encode([1, jobId, "a1", "record", [], 1000, 0, 2])), { message: /keepResult/ });
+});
 
 test.serial("jobs - a duplicate within the dedup window is dropped", async (t) => {
   const fx = await startJobs(t);
