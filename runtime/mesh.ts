@@ -192,8 +192,10 @@ export class Mesh implements CallSender {
   }
 
   /**
-   * @internal What a ref's method does, without building a ref: job runners, subscribers and
-   * reminder runners call one actor per message.
+   * @internal What a ref's method does, without building a ref, for job runners, subscribers and
+   * reminder runners: they call one actor per message, with arguments they just decoded and do not
+   * keep. So when a host of this connection holds the actor, the arguments are handed over as they
+   * are (no encoding either way).
    */
   callActor(
     type: ActorClass,
@@ -206,7 +208,7 @@ export class Mesh implements CallSender {
     this.shardCounts.set(t.name, t.shards);
     const opts =
       options.timeoutMs === undefined && t.defaultTimeoutMs ? { timeoutMs: t.defaultTimeoutMs } : options;
-    return this.call(t.name, id, method, args, opts);
+    return this.call(t.name, id, method, args, opts, true);
   }
 
   /**
@@ -263,7 +265,15 @@ export class Mesh implements CallSender {
    * promise chain (no async frame, no retry state); only a shard without a serving host takes the
    * retry path.
    */
-  call(type: string, id: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
+  call(
+    type: string,
+    id: string,
+    method: string,
+    args: unknown[],
+    options: CallOptions,
+    /** The caller hands `args` over (see {@link callActor}): an in-process delivery need not copy them. */
+    argsOwned = false,
+  ): Promise<unknown> {
     if (options.retry) {
       const { retry: policy, ...once } = options;
       return callWithRetry(resilienceOf(this), type, () => this.call(type, id, method, args, once), policy);
@@ -279,20 +289,30 @@ export class Mesh implements CallSender {
     const hop = startCallSpan(type, method, id, subject);
     const deadline = performance.now() + timeoutMs;
     const headers = hop?.headers;
-    const data = encodeCall({ actorId: id, method, timeoutMs, args });
     const started = metricsEnabled() ? performance.now() : -1;
     const local = this.localHostFor(type, id);
-    const sent = local
-      ? this.transport.requestLocally(timeoutMs, (replyTo) =>
-          local.deliverLocally(type, id, subject, data, replyTo, headers),
-        )
-      : this.transport.request(subject, data, timeoutMs, headers);
+    let sent: Promise<RequestOutcome>;
+    if (local && argsOwned) {
+      sent = this.transport.requestLocally(timeoutMs, (replyTo) =>
+        local.runLocally(type, id, subject, method, args, timeoutMs, replyTo, headers),
+      );
+    } else {
+      const data = encodeCall({ actorId: id, method, timeoutMs, args });
+      sent = local
+        ? this.transport.requestLocally(timeoutMs, (replyTo) =>
+            local.deliverLocally(type, id, subject, data, replyTo, headers),
+          )
+        : this.transport.request(subject, data, timeoutMs, headers);
+    }
     const result = sent.then((outcome) => {
       if (outcome.kind === "reply") {
         const reply = decodeReply(outcome.data);
         if (reply.ok) return reply.value;
         // A host that no longer holds the shard refused the call without running it: retry.
         if (!(reply.error instanceof HostShuttingDownError)) throw reply.error;
+      } else if (outcome.kind === "settled") {
+        if (outcome.ok) return outcome.value;
+        if (!(outcome.value instanceof HostShuttingDownError)) throw outcome.value;
       }
       return this.retryUntilServed(type, id, method, args, subject, outcome, deadline, timeoutMs, headers);
     });

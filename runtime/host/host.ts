@@ -17,10 +17,12 @@ import { KvStateStore } from "../actor/state-store.js";
 import {
   ActorMethodError,
   ConfigurationError,
+  fromWireError,
   HostShuttingDownError,
   MalformedMessageError,
   PayloadTooLargeError,
   TroupeError,
+  toWireError,
   UnknownMethodError,
 } from "../errors.js";
 import type { JobRunnerOptions } from "../jobs/runner.js";
@@ -345,6 +347,73 @@ export class Host {
     const shard = shardOf(actorId, s.type.shards);
     const msg: InboundMessage = { subject, data, reply: replyTo, headers: headers && recordHeaders(headers) };
     this.onCall(s.type, s.catalog, s.ownership, shard, s.queue, msg);
+  }
+
+  /**
+   * Runs a call whose arguments the caller just decoded from a message of its own (a job, an
+   * event, a reminder) and does not keep: no encoding either way. Same checks as a call from NATS
+   * (method, shard ownership, deadline); the outcome is settled on the caller's `replyTo` with
+   * {@link Transport.settleLocally}, the error being the handler's own typed error.
+   */
+  runLocally(
+    typeName: string,
+    actorId: string,
+    subject: string,
+    method: string,
+    args: unknown[],
+    timeoutMs: number,
+    replyTo: string,
+    headers: Record<string, string> | undefined,
+  ): void {
+    const s = this.served.get(typeName);
+    if (!s) throw new ConfigurationError(`this host does not serve ${typeName}`);
+    const type = s.type;
+    const transport = this.deps.transport;
+    if (!type.handlers.has(method)) {
+      transport.settleLocally(
+        replyTo,
+        false,
+        new UnknownMethodError(`${type.name} has no handler "${method}"`, {
+          details: { actorType: type.name, method },
+        }),
+      );
+      return;
+    }
+    const shard = shardOf(actorId, type.shards);
+    if (s.ownership && !s.ownership.serves(shard)) {
+      transport.settleLocally(replyTo, false, notServedHere(type.name, shard));
+      return;
+    }
+    const trace = startTurnSpan(
+      headers && recordHeaders(headers),
+      "call",
+      type.name,
+      method,
+      actorId,
+      subject,
+      s.queue,
+    );
+    const now = performance.now();
+    s.catalog.dispatch(
+      actorId,
+      {
+        method,
+        args,
+        deadline: now + timeoutMs,
+        trace,
+        settle: (outcome) => {
+          endHopWith(trace, outcome);
+          if (outcome.ok) {
+            transport.settleLocally(replyTo, true, outcome.value);
+            return;
+          }
+          if (!outcome.expired) this.logFailure(outcome.error, type, actorId, method);
+          // The caller sees what it would have decoded from an error reply: a typed TroupeError.
+          transport.settleLocally(replyTo, false, fromWireError(toWireError(outcome.error)));
+        },
+      },
+      { now },
+    );
   }
 
   private onCall(

@@ -19,7 +19,7 @@
 import os from "node:os";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
-import { ConfigurationError, type TroupeError } from "../errors.js";
+import { ConfigurationError, MalformedMessageError, type TroupeError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Mesh } from "../mesh.js";
 import { DEFAULT_MAX_DELAY_MS, fullJitterDelayMs } from "../resilience/backoff.js";
@@ -356,7 +356,7 @@ class TypeLoop {
       return;
     }
     if (this.abandoned) return;
-    await this.succeededWith(m, job, attempt, value);
+    await this.succeededWith(m, job, attempt, maxAttempts, value);
   }
 
   /** One attempt: waits while the type's circuit is open (not counted as an attempt), then calls. */
@@ -388,16 +388,25 @@ class TypeLoop {
     m: QueueMessage,
     job: JobEnvelope,
     attempt: number,
+    maxAttempts: number,
     value: unknown,
   ): Promise<void> {
+    let data: Uint8Array | undefined;
+    if (job.keepResult) {
+      try {
+        data = encodeOutcome({ ok: true, value, attempts: attempt, finishedAtMs: Date.now() });
+      } catch (err) {
+        // The same verdict a call through NATS gets when its result cannot be encoded.
+        const error = new MalformedMessageError(`result of ${this.type}.${job.method} cannot be encoded`, {
+          cause: err,
+        });
+        await this.failed(m, job, attempt, maxAttempts, error);
+        return;
+      }
+    }
     // Store the result before acking: if this process dies in between, the job runs again
     // (at-least-once) instead of finishing without a result.
-    const stored =
-      !job.keepResult ||
-      (await this.publishResult(
-        job.jobId,
-        encodeOutcome({ ok: true, value, attempts: attempt, finishedAtMs: Date.now() }),
-      ));
+    const stored = data === undefined || (await this.publishResult(job.jobId, data));
     if (!stored) {
       const delayMs = fullJitterDelayMs(attempt, this.backoff());
       this.logger.error("job result could not be stored; the job will run again", {

@@ -223,8 +223,8 @@ class TypeLoop {
 
   /** Runs `receiveReminder` as a turn of the actor; false if it failed. */
   private async fire(m: QueueMessage, r: ReminderMessage, key: string, info: ReminderInfo): Promise<boolean> {
-    const ref = this.mesh.ref(this.cls, r.id, this.s.timeoutMs ? { timeoutMs: this.s.timeoutMs } : {});
-    const call = (ref as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[RECEIVE_REMINDER];
+    const options = this.s.timeoutMs ? { timeoutMs: this.s.timeoutMs } : {};
+    const call = () => this.mesh.callActor(this.cls, r.id, RECEIVE_REMINDER, [r.name, info], options);
     const hop = startJobSpan(
       r.n === 0 || r.attempt > 1 ? m.headers : undefined,
       this.names.queueName(this.type),
@@ -234,7 +234,7 @@ class TypeLoop {
       reminderMsgId(key, r),
     );
     try {
-      await runInHop(hop, () => (call as (...a: unknown[]) => Promise<unknown>)(r.name, info));
+      await runInHop(hop, call);
       endHop(hop);
       return true;
     } catch (err) {

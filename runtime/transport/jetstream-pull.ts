@@ -131,7 +131,10 @@ export class JetStreamPuller {
       // consumer leader change). Its credits are free again; the caller backs off.
       if (this.current?.subject === subject) {
         this.end(
-          new PullError(0, `no answer to a pull within ${expiresMs} ms: consumer missing, or the pull was lost`),
+          new PullError(
+            0,
+            `no answer to a pull within ${expiresMs} ms: consumer missing, or the pull was lost`,
+          ),
         );
       }
     }, expiresMs + LOST_PULL_GRACE_MS);

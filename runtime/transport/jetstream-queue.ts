@@ -222,7 +222,7 @@ export class JetStreamQueues {
       options.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
       headers,
     );
-    if (outcome.kind === "no-responders") {
+    if (outcome.kind !== "reply") {
       throw new JetStreamPublishError(503, 0, `no stream stores messages published on ${subject}`);
     }
     return parsePubAck(outcome.data);

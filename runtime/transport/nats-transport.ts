@@ -211,6 +211,14 @@ export class NatsTransport implements Transport {
     });
   }
 
+  settleLocally(replyTo: string, ok: boolean, value: unknown): void {
+    const id = replyTo.startsWith(this.inboxDot) ? Number(replyTo.slice(this.inboxLength)) : Number.NaN;
+    const waiting = this.pending.get(id);
+    if (!waiting) return; // the caller gave up (deadline) first
+    this.forget(id);
+    waiting.resolve({ kind: "settled", ok, value });
+  }
+
   subscribe(
     subject: string,
     options: SubscribeOptions,

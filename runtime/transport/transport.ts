@@ -18,10 +18,14 @@ export interface MessageHeaders {
   keys(): string[];
 }
 
-/** Outcome of a request: the reply's bytes, or the broker's word that nobody listens on the subject. */
+/**
+ * Outcome of a request: the reply's bytes, the broker's word that nobody listens on the subject, or
+ * (only for {@link Transport.requestLocally}) a value settled in-process, never encoded.
+ */
 export type RequestOutcome =
   | { readonly kind: "reply"; readonly data: Uint8Array; readonly headers?: MessageHeaders | undefined }
-  | { readonly kind: "no-responders" };
+  | { readonly kind: "no-responders" }
+  | { readonly kind: "settled"; readonly ok: boolean; readonly value: unknown };
 
 export interface SubscriptionHandle {
   /** Stops new deliveries, lets already delivered messages finish their callbacks. */
@@ -55,6 +59,11 @@ export interface Transport {
    * Used when the callee is hosted on this very connection.
    */
   requestLocally(timeoutMs: number, deliver: (replyTo: string) => void): Promise<RequestOutcome>;
+  /**
+   * Settles a {@link requestLocally} request with a value instead of reply bytes (outcome kind
+   * "settled"). Ignored once the request's deadline passed.
+   */
+  settleLocally(replyTo: string, ok: boolean, value: unknown): void;
   subscribe(
     subject: string,
     options: SubscribeOptions,

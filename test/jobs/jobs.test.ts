@@ -3,7 +3,7 @@
  * dead letters and replay. Tests wait with generous bounds and never assert durations.
  */
 import test from "ava";
-import { ActorMethodError } from "troupe";
+import { ActorMethodError, MalformedMessageError } from "troupe";
 import { decodeJob } from "../../runtime/jobs/envelope.js";
 import {
   deadLetters,
@@ -70,6 +70,17 @@ test("jobs - job envelopes stored before keepResult existed (7 elements) still d
   t.false(decodeJob(encode([1, jobId, "a1", "record", [], 1000, 0, 0])).keepResult);
   t.throws(() => decodeJob(encode([1, jobId, "a1", "record", [], 1000, 0, 2])), { message: /keepResult/ });
 });
+
+test.serial(
+  "jobs - a result that cannot be encoded dead-letters the job as malformed, without retries",
+  async (t) => {
+    const fx = await startJobs(t, { maxAttempts: 3 });
+    const job = await enqueue(fx.mesh, Work, "w1").unencodable("u1");
+    const err = await t.throwsAsync(job.result({ timeoutMs: 20_000 }), { instanceOf: JobDeadLetteredError });
+    t.true(err?.remote instanceof MalformedMessageError, `remote is ${err?.remote.name}`);
+    t.is(seen.runs.get("u1"), 1, "not retried");
+  },
+);
 
 test.serial("jobs - a duplicate within the dedup window is dropped", async (t) => {
   const fx = await startJobs(t);
