@@ -21,6 +21,7 @@ const EXPECTED_ROWS = [
   "rr.counter.c64",
   "tell",
   "jobs",
+  "jobs.result",
   "pubsub.fanout3",
   "cold-activation",
   "idle-memory",
@@ -29,7 +30,7 @@ const EXPECTED_ROWS = [
 ];
 
 /** Throughput rows measured at the receiver: no per-operation latency. */
-const NO_LATENCY = new Set(["tell", "jobs", "pubsub.fanout3"]);
+const NO_LATENCY = new Set(["tell", "jobs", "jobs.result", "pubsub.fanout3"]);
 /** Rows whose baseline is Troupe itself (tracing off / on), not raw nats.js. */
 const TROUPE_BASELINE = new Set(["tracing.off", "tracing.sampled"]);
 
