@@ -70,7 +70,7 @@ export interface ActivationHost {
    * Whether this host may still run turns of `id` (placement: the shard's lease is still valid on
    * this host's clock). A turn that is not admitted is refused without running.
    */
-  admits?(id: string): boolean;
+  admits?(id: string, now: number): boolean;
 }
 
 export class Activation implements ActorContext {
@@ -118,33 +118,49 @@ export class Activation implements ActorContext {
       return;
     }
     if (options.countsAsActivity !== false) this.lastActive = options.now ?? performance.now();
-    if (!this.running) void this.pump();
+    if (!this.running) this.pump();
   }
 
-  private async pump(): Promise<void> {
+  /**
+   * Runs the queued turns one after another. Written as callbacks rather than an async loop: a
+   * turn costs one `then` on its handler's promise, not the promises of two async frames.
+   */
+  private pump(): void {
     this.running = true;
-    try {
-      if (this.status === "created") await this.activate();
-      while (this.status === "active") {
-        const turn = this.mailbox.shift();
-        if (!turn) break;
-        try {
-          await this.runTurn(turn);
-        } catch (err) {
-          // runTurn settles every outcome itself; this only guards the loop against a settle that
-          // threw, so one bad reply can never stop the mailbox or crash the process.
-          this.host.logger.error("a turn's outcome could not be delivered", {
-            actorType: this.host.type.name,
-            actorId: this.id,
-            err,
-          });
-        }
-      }
-    } finally {
-      this.running = false;
-      if (this.mailbox.size > 0 && this.status === "active") void this.pump();
-      else this.notifyIdle();
+    if (this.status === "created") {
+      // activate() settles every failure itself (the queued turns get the error).
+      void this.activate().then(() => this.next());
+      return;
     }
+    this.next();
+  }
+
+  /** Starts queued turns until one has to wait for a promise (it calls `next` again when done). */
+  private next(): void {
+    while (this.status === "active") {
+      const turn = this.mailbox.shift();
+      if (!turn) break;
+      try {
+        if (!this.runTurn(turn)) return;
+      } catch (err) {
+        this.settleFailed(err);
+      }
+    }
+    this.running = false;
+    if (this.mailbox.size > 0 && this.status === "active") this.pump();
+    else this.notifyIdle();
+  }
+
+  /**
+   * runTurn settles every outcome itself; this only guards the loop against a settle that threw,
+   * so one bad reply can never stop the mailbox or crash the process.
+   */
+  private settleFailed(err: unknown): void {
+    this.host.logger.error("a turn's outcome could not be delivered", {
+      actorType: this.host.type.name,
+      actorId: this.id,
+      err,
+    });
   }
 
   private async activate(): Promise<void> {
@@ -179,8 +195,13 @@ export class Activation implements ActorContext {
     }
   }
 
-  private async runTurn(turn: Turn): Promise<void> {
-    if (this.host.admits && !this.host.admits(this.id)) {
+  /**
+   * Runs one turn. True when it finished synchronously (refused, or a handler that returned a plain
+   * value to a type without state); false when it goes on asynchronously and calls `next` at the end.
+   */
+  private runTurn(turn: Turn): boolean {
+    const now = performance.now();
+    if (this.host.admits && !this.host.admits(this.id, now)) {
       turn.settle({
         ok: false,
         error: new HostShuttingDownError(
@@ -188,9 +209,9 @@ export class Activation implements ActorContext {
           { details: { actorType: this.host.type.name, reason: "shard-moved" } },
         ),
       });
-      return;
+      return true;
     }
-    if (performance.now() > turn.deadline) {
+    if (now > turn.deadline) {
       turn.settle({
         ok: false,
         expired: true,
@@ -199,31 +220,76 @@ export class Activation implements ActorContext {
           { details: { actorType: this.host.type.name, method: turn.method ?? "timer" } },
         ),
       });
-      return;
+      return true;
     }
-    let value: unknown;
+    let result: unknown;
+    // Turns never overlap, so the deadline of the turn in progress is simply a field: calls made
+    // with this.ref() read it (no AsyncLocalStorage, whose promise hook taxes every promise). It
+    // stays set until the handler's promise settles.
+    this.turnDeadline = turn.deadline;
     try {
-      // Turns never overlap, so the deadline of the turn in progress is simply a field: calls made
-      // with this.ref() read it (no AsyncLocalStorage, whose promise hook taxes every promise).
-      this.turnDeadline = turn.deadline;
       // Untraced turns call the handler directly: no closure per turn on the hot path.
-      value = await (turn.trace ? bindToHop(turn.trace, () => this.invoke(turn))() : this.invoke(turn));
+      result = turn.trace ? bindToHop(turn.trace, () => this.invoke(turn))() : this.invoke(turn);
     } catch (err) {
-      this.rollBack();
-      turn.settle({ ok: false, error: err });
-      return;
-    } finally {
-      this.turnDeadline = Number.POSITIVE_INFINITY;
+      this.handlerFailed(turn, err);
+      return true;
     }
-    try {
-      if (this.host.store && this.host.type.initialState) await this.saveIfChanged();
-    } catch (err) {
-      turn.settle({ ok: false, error: err });
-      if ((err as TroupeError).code === "TROUPE_STALE_ACTIVATION") this.standDown();
-      else this.rollBack();
-      return;
+    if (!isThenable(result)) return this.handlerReturned(turn, result);
+    result.then(
+      (value) => {
+        try {
+          if (this.handlerReturned(turn, value)) this.next();
+        } catch (err) {
+          this.settleFailed(err);
+          this.next();
+        }
+      },
+      (err: unknown) => {
+        try {
+          this.handlerFailed(turn, err);
+        } catch (again) {
+          this.settleFailed(again);
+        }
+        this.next();
+      },
+    );
+    return false;
+  }
+
+  private handlerFailed(turn: Turn, err: unknown): void {
+    this.turnDeadline = Number.POSITIVE_INFINITY;
+    this.rollBack();
+    turn.settle({ ok: false, error: err });
+  }
+
+  /** After the handler: saves the state if it changed, then replies. True if that finished synchronously. */
+  private handlerReturned(turn: Turn, value: unknown): boolean {
+    this.turnDeadline = Number.POSITIVE_INFINITY;
+    if (!this.host.store || !this.host.type.initialState) {
+      turn.settle({ ok: true, value });
+      return true;
     }
-    turn.settle({ ok: true, value });
+    this.saveIfChanged().then(
+      () => {
+        try {
+          turn.settle({ ok: true, value });
+        } catch (err) {
+          this.settleFailed(err);
+        }
+        this.next();
+      },
+      (err: unknown) => {
+        try {
+          turn.settle({ ok: false, error: err });
+        } catch (again) {
+          this.settleFailed(again);
+        }
+        if ((err as TroupeError).code === "TROUPE_STALE_ACTIVATION") this.standDown();
+        else this.rollBack();
+        this.next();
+      },
+    );
+    return false;
   }
 
   /** Runs the turn's handler (or timer callback) on the actor instance. */
@@ -400,4 +466,8 @@ export class Activation implements ActorContext {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers = undefined;
   }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
 }

@@ -15,7 +15,7 @@ export interface CatalogStats {
 
 export interface CatalogOptions {
   /** See {@link ActivationHost.admits}. Default: every turn is admitted. */
-  admit?: (id: string) => boolean;
+  admit?: (id: string, now: number) => boolean;
 }
 
 export interface ActivationInfo {
@@ -29,7 +29,7 @@ export class Catalog implements ActivationHost {
   /** Deactivations in progress, so a new activation of the same id waits for the final save. */
   private readonly deactivating = new Map<string, Promise<void>>();
   private readonly sweeper: NodeJS.Timeout;
-  readonly admits?: (id: string) => boolean;
+  readonly admits?: (id: string, now: number) => boolean;
 
   constructor(
     readonly type: ActorType,

@@ -239,7 +239,7 @@ export class Host {
       store,
       logger,
       this.deps.contextServices,
-      type.stateless ? {} : { admit: (id) => ownership?.serves(shardOf(id, type.shards)) ?? false },
+      type.stateless ? {} : { admit: (id, now) => ownership?.serves(shardOf(id, type.shards), now) ?? false },
     );
     const subscriptions: SubscriptionHandle[] = [];
     if (type.stateless) {
@@ -449,7 +449,8 @@ export class Host {
       if (reply) this.deps.transport.reply(reply, encodeError(err));
       return;
     }
-    if (ownership && !ownership.serves(shard)) {
+    const now = performance.now();
+    if (ownership && !ownership.serves(shard, now)) {
       // The lease lapsed on our clock (e.g. this process was paused): serve nothing from it.
       if (reply) this.deps.transport.reply(reply, encodeError(notServedHere(type.name, shard)));
       return;
@@ -466,7 +467,6 @@ export class Host {
       msg.subject,
       queue,
     );
-    const now = performance.now();
     const turn: Turn = {
       method,
       args: call.args,

@@ -90,9 +90,10 @@ export class ShardOwnership {
   }
 
   /** Whether this host may serve `shard` right now (its lease is valid on this host's clock). */
-  serves(shard: number): boolean {
+  /** Whether this host holds `shard` and its lease is still valid on this host's clock (`now`: `performance.now()`). */
+  serves(shard: number, now = performance.now()): boolean {
     const s = this.slots.get(shard);
-    return s !== undefined && performance.now() < s.validUntil;
+    return s !== undefined && now < s.validUntil;
   }
 
   held(): HeldShard[] {
