@@ -458,15 +458,7 @@ export class Host {
     const method = call.method;
     const actorId = call.actorId;
     // Undefined (and free) unless an OpenTelemetry SDK is registered; ends exactly once, in settle.
-    const trace = startTurnSpan(
-      msg.headers,
-      reply ? "call" : "tell",
-      type.name,
-      method,
-      actorId,
-      msg.subject,
-      queue,
-    );
+    const trace = startTurnSpan(msg.headers, reply ? "call" : "tell", type.name, method, actorId, msg, queue);
     const turn: Turn = {
       method,
       args: call.args,

@@ -88,12 +88,20 @@ export function startTurnSpan(
   actorType: string,
   method: string,
   actorId: string,
-  subject: string,
+  /**
+   * The subject, or the inbound message to read it from: nats.js decodes a message's subject on
+   * first access, which an untraced call should not pay for.
+   */
+  subject: string | { readonly subject: string },
   queueGroup?: string,
 ): Hop | undefined {
   const tracer = activeTracer();
   if (!tracer) return undefined;
-  const attributes = messagingAttributes("process", "process", subject);
+  const attributes = messagingAttributes(
+    "process",
+    "process",
+    typeof subject === "string" ? subject : subject.subject,
+  );
   actorAttributes(attributes, actorType, method, actorId);
   if (queueGroup) attributes[ATTR_MESSAGING_CONSUMER_GROUP_NAME] = queueGroup;
   const parent = extractContext(headers);
