@@ -240,10 +240,18 @@ export class Mesh implements CallSender {
 
   private readonly shardCounts = new Map<string, number>();
 
+  /** Call subjects per type, by shard (built once: a call should not concatenate strings). */
+  private readonly rpcSubjects = new Map<string, string[]>();
+
   private subjectFor(type: string, id: string): string {
     const shards = this.shardCounts.get(type);
     if (shards === undefined) throw new ConfigurationError(`unknown shard count for ${type}`);
-    return this.subjects.rpc(type, shardOf(id, shards));
+    let byShard = this.rpcSubjects.get(type);
+    if (byShard?.length !== shards) {
+      byShard = Array.from({ length: shards }, (_, shard) => this.subjects.rpc(type, shard));
+      this.rpcSubjects.set(type, byShard);
+    }
+    return byShard[shardOf(id, shards)] as string;
   }
 
   private timeoutFor(options: CallOptions): number {
