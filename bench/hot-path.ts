@@ -5,7 +5,12 @@
  * far less noise (one process, CPU time, no scheduling between three processes on two cores).
  *
  *   node --conditions=troupe-source --import tsx bench/hot-path.ts [--calls N] [--concurrency C]
- *        [--side caller|host|both]      (add --cpu-prof to profile exactly this code)
+ *        [--side caller|host|both] [--tracing off|spans|otlp]   (add --cpu-prof to profile this code)
+ *
+ * `--tracing spans` registers the OpenTelemetry SDK (NodeTracerProvider: AsyncLocalStorage context
+ * manager, W3C propagator, 100% sampling, batch span processor) with an exporter that drops the
+ * spans; `--tracing otlp` also serializes every batch to OTLP protobuf (as the OTLP/HTTP exporter
+ * does) before dropping it. The difference between the three is what tracing costs per call.
  *
  * Caller side: a real `Mesh` whose connection's `publish` is replaced by an in-memory loopback that
  * hands a pre-encoded reply straight to the transport's reply handler (a microtask later), so
@@ -33,6 +38,7 @@ import { Echo } from "./lib/actors.js";
 import { type Payload, payloadFor } from "./lib/payload.js";
 import { MuxRequester } from "./lib/raw.js";
 import { idOf } from "./lib/scenario.js";
+import { startSdk } from "./lib/sdk-cost.js";
 
 interface Result {
   usPerCall: number;
@@ -158,8 +164,13 @@ async function main(): Promise<void> {
       calls: { type: "string", default: "400000" },
       concurrency: { type: "string", default: "64" },
       side: { type: "string", default: "both" },
+      tracing: { type: "string", default: "off" },
     },
   });
+  const tracing = values.tracing;
+  if (tracing !== "off" && tracing !== "spans" && tracing !== "otlp")
+    throw new Error("--tracing is off, spans or otlp");
+  const sdk = tracing === "off" ? undefined : await startSdk(tracing === "otlp");
   const side = values.side;
   if (side !== "both" && side !== "caller" && side !== "host")
     throw new Error("--side is caller, host or both");
@@ -180,11 +191,12 @@ async function main(): Promise<void> {
         .toFixed(2)
         .padStart(6)} µs/call   Troupe adds ${(r.troupe.usPerCall - r.raw.usPerCall).toFixed(2)} µs`;
     console.log(
-      `in-process hot path, ${calls.toLocaleString("en-US")} calls, ${concurrency} in flight, nats.js stubbed out (${process.env.TROUPE_BENCH_BUILT ? `tsc build ${process.env.TROUPE_BENCH_BUILT}` : "sources via tsx"})`,
+      `in-process hot path, ${calls.toLocaleString("en-US")} calls, ${concurrency} in flight, tracing ${tracing}, nats.js stubbed out (${process.env.TROUPE_BENCH_BUILT ? `tsc build ${process.env.TROUPE_BENCH_BUILT}` : "sources via tsx"})`,
     );
     if (c) console.log(row("caller", c));
     if (h) console.log(row("host", h));
   } finally {
+    await sdk?.shutdown();
     await server.cleanup();
   }
 }
