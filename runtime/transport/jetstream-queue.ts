@@ -27,13 +27,14 @@ import { JetStreamPuller, type PullListener } from "./jetstream-pull.js";
 export type { JetStreamPuller, PullError, PullListener, QueueMessage } from "./jetstream-pull.js";
 
 import { NatsTransport } from "./nats-transport.js";
+import { DEFAULT_PUBACK_TIMEOUT_MS, type PublishResult, pubAckOf } from "./pub-ack.js";
+
+export { JetStreamPublishError, type PublishResult, StreamLimitError } from "./pub-ack.js";
+
 import type { Transport } from "./transport.js";
 
 /** JetStream API error codes this module maps (nats-server's `errors.json`). */
 const JS_STREAM_NAME_IN_USE = 10058;
-const JS_STREAM_STORE_FAILED = 10077;
-const JS_INSUFFICIENT_RESOURCES = 10023;
-const JS_ACCOUNT_RESOURCES_EXCEEDED = 10002;
 const JS_STREAM_NOT_FOUND = 10059;
 
 export interface StreamSpec {
@@ -67,46 +68,11 @@ export interface PullConsumerSpec {
   maxAckPending: number;
 }
 
-/** How long a publish waits for its PubAck when the caller sets no timeout (the nats.js default). */
-const DEFAULT_PUBLISH_TIMEOUT_MS = 5000;
-
-/** JetStream refused a publish (other than for its limits), or nothing stores the subject. */
-export class JetStreamPublishError extends Error {
-  override name = "JetStreamPublishError";
-  constructor(
-    /** HTTP-like status (503: no stream listens on the subject). */
-    readonly status: number,
-    /** JetStream's error code (`err_code`), 0 when there is none. */
-    readonly errCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The stream's limits refused a publish (discard policy "new"). */
-export class StreamLimitError extends Error {
-  override name = "StreamLimitError";
-  constructor(
-    readonly stream: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
 export interface PublishOptions {
   /** `Nats-Msg-Id`: a second publish with the same id within the window is dropped (PubAck `duplicate`). */
   msgId?: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
-}
-
-export interface PublishResult {
-  readonly stream: string;
-  readonly seq: number;
-  readonly duplicate: boolean;
 }
 
 /** A stored message read back by sequence or by subject. */
@@ -219,13 +185,10 @@ export class JetStreamQueues {
     const outcome = await this.transport.request(
       subject,
       data,
-      options.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
+      options.timeoutMs ?? DEFAULT_PUBACK_TIMEOUT_MS,
       headers,
     );
-    if (outcome.kind !== "reply") {
-      throw new JetStreamPublishError(503, 0, `no stream stores messages published on ${subject}`);
-    }
-    return parsePubAck(outcome.data);
+    return pubAckOf(subject, outcome);
   }
 
   /**
@@ -327,41 +290,6 @@ export class JetStreamQueues {
     for await (const name of jsm.streams.names()) if (name.startsWith(prefix)) out.push(name);
     return out.sort();
   }
-}
-
-function isLimitCode(code: number): boolean {
-  return (
-    code === JS_STREAM_STORE_FAILED ||
-    code === JS_INSUFFICIENT_RESOURCES ||
-    code === JS_ACCOUNT_RESOURCES_EXCEEDED
-  );
-}
-
-const decoder = new TextDecoder();
-
-interface PubAckJson {
-  stream?: string;
-  seq?: number;
-  duplicate?: boolean;
-  error?: { code?: number; err_code?: number; description?: string };
-}
-
-function parsePubAck(data: Uint8Array): PublishResult {
-  let ack: PubAckJson;
-  try {
-    ack = JSON.parse(decoder.decode(data)) as PubAckJson;
-  } catch {
-    throw new JetStreamPublishError(0, 0, "the server's answer to a publish was not a PubAck");
-  }
-  if (ack.error) {
-    const { code = 0, err_code: errCode = 0, description = "JetStream refused the message" } = ack.error;
-    if (isLimitCode(errCode)) throw new StreamLimitError(ack.stream ?? "", description);
-    throw new JetStreamPublishError(code, errCode, description);
-  }
-  if (!ack.stream || typeof ack.seq !== "number") {
-    throw new JetStreamPublishError(0, 0, "the server's PubAck names no stream");
-  }
-  return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate === true };
 }
 
 function stored(m: StoredMsg): StoredMessage {

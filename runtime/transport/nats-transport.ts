@@ -23,6 +23,7 @@ import {
 } from "../errors.js";
 import type { Logger } from "../log.js";
 import { type NatsOptions, openNatsConnection } from "./connection.js";
+import { DEFAULT_PUBACK_TIMEOUT_MS, JetStreamPublishError, pubAckOf } from "./pub-ack.js";
 import {
   type BucketOptions,
   type InboundMessage,
@@ -39,6 +40,8 @@ import {
 
 /** JetStream API error code for "wrong last sequence": a compare-and-set lost. */
 const JS_WRONG_LAST_SEQUENCE = 10071;
+/** A valid KV key (nats.js's rule): subject-safe characters, dots between tokens. */
+const KV_KEY = /^[-/=.\w]+$/;
 
 interface PendingRequest {
   resolve(outcome: RequestOutcome): void;
@@ -258,7 +261,7 @@ export class NatsTransport implements Transport {
         );
       }
     }
-    return new NatsKeyValueBucket(kv);
+    return new NatsKeyValueBucket(kv, this, bucket);
   }
 
   async existingKeyValue(bucket: string): Promise<KeyValueBucket | null> {
@@ -266,7 +269,7 @@ export class NatsTransport implements Transport {
     try {
       const kv = await this.kvm.open(bucket);
       await kv.status();
-      return new NatsKeyValueBucket(kv);
+      return new NatsKeyValueBucket(kv, this, bucket);
     } catch (err) {
       if (err instanceof Error && /stream not found/i.test(err.message)) return null;
       throw err;
@@ -322,7 +325,16 @@ function toNatsHeaders(h: Record<string, string>): MsgHdrs {
 }
 
 class NatsKeyValueBucket implements KeyValueBucket {
-  constructor(private readonly kv: KV) {}
+  /** Writes go to `$KV.<bucket>.<key>` (Troupe uses the default JetStream API prefix, no domains). */
+  private readonly writePrefix: string;
+
+  constructor(
+    private readonly kv: KV,
+    private readonly transport: NatsTransport,
+    bucket: string,
+  ) {
+    this.writePrefix = `$KV.${bucket}.`;
+  }
 
   async get(key: string): Promise<KvRecord | null> {
     const entry = await this.kv.get(key);
@@ -331,12 +343,33 @@ class NatsKeyValueBucket implements KeyValueBucket {
   }
 
   async compareAndSet(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
+    // An update (every save of a changed state, every lease renewal) is a publish with the
+    // expected revision, sent through the multiplexed inbox rather than kv.update(), which is
+    // nc.request() with an Error built per call. Creation stays with nats.js: it also handles a
+    // key whose last entry is a delete marker.
+    if (expectedRevision > 0) return this.update(key, value, expectedRevision);
     try {
-      return expectedRevision === 0
-        ? await this.kv.create(key, value)
-        : await this.kv.update(key, value, expectedRevision);
+      return await this.kv.create(key, value);
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === JS_WRONG_LAST_SEQUENCE) {
+        throw new RevisionMismatchError(key, expectedRevision, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  private async update(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
+    if (!KV_KEY.test(key) || key.startsWith(".") || key.endsWith(".")) {
+      throw new ConfigurationError(`invalid key-value key: ${key}`);
+    }
+    const subject = this.writePrefix + key;
+    const outcome = await this.transport.request(subject, value, DEFAULT_PUBACK_TIMEOUT_MS, {
+      "Nats-Expected-Last-Subject-Sequence": String(expectedRevision),
+    });
+    try {
+      return pubAckOf(subject, outcome).seq;
+    } catch (err) {
+      if (err instanceof JetStreamPublishError && err.errCode === JS_WRONG_LAST_SEQUENCE) {
         throw new RevisionMismatchError(key, expectedRevision, { cause: err });
       }
       throw err;
