@@ -56,8 +56,12 @@ interface CallArgs {
 
 async function run(ctx: BenchContext): Promise<void> {
   const { warmupMs, durationMs } = ctx.settings;
-  await ctx.withWorkers({ host: {}, responder: {}, caller: {} }, async (w) => {
-    const caller = workerOf(w, "caller");
+  // One caller process per implementation: a side's garbage, timers and JIT state (nc.request()
+  // builds two Errors per call) must not be paid for by another side measured in the same process.
+  const callers = { callerTroupe: {}, callerMux: {}, callerRequest: {} };
+  await ctx.withWorkers({ host: {}, responder: {}, ...callers }, async (w) => {
+    const callerOf = (impl: Impl) =>
+      workerOf(w, impl === "troupe" ? "callerTroupe" : impl === "mux" ? "callerMux" : "callerRequest");
     const host = workerOf(w, "host");
     const responder = workerOf(w, "responder");
     await Promise.all([host.call("host", { types: ["Echo", "Counter"] }), responder.call("rr.serve")]);
@@ -94,9 +98,9 @@ async function run(ctx: BenchContext): Promise<void> {
                 cpuUsPerOp,
                 writesPerOp,
               } = await measureCpu(
-                { client: caller, server: impl === "troupe" ? host : responder },
+                { client: callerOf(impl), server: impl === "troupe" ? host : responder },
                 ctx.natsPid,
-                () => caller.call<LoopResult>("rr.call", args),
+                () => callerOf(impl).call<LoopResult>("rr.call", args),
                 (res) => res.totalOps,
               );
               return {
