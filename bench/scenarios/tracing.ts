@@ -8,6 +8,10 @@
  *   plain HTTP server that answers 200 and counts bytes). Every call then makes two spans (caller
  *   CLIENT, host SERVER) and carries a `traceparent` header. Ratio: traced / untraced throughput;
  *   the target "overhead ≤ 25%" is read as traced ≥ 0.80× untraced (25% more time per call).
+ * - `tracing.ratio`: a third mesh like the traced one but with the sampler most production setups
+ *   use, `parentbased_traceidratio` at 10%: every call still creates its spans' context and
+ *   propagates it, only one call in ten is recorded and exported. No issue-7 target; it shows
+ *   what tracing costs as usually deployed.
  * - `tracing.off`: the hooks are always compiled in, so "off" cannot be compared with a runtime
  *   without them in the same run. It is measured in-process instead: the telemetry hooks one Echo
  *   call goes through with no SDK registered (caller: `startCallSpan`, `metricsEnabled`; host:
@@ -40,6 +44,10 @@ const OFF: RowSpec = {
   title: "tracing off: telemetry hooks per Echo call, no SDK",
   target: { text: "≤ 3% of Troupe's CPU per call", metric: "overheadPct", limit: 3, direction: "max" },
 };
+const RATIO: RowSpec = {
+  id: "tracing.ratio",
+  title: "tracing 10% sampled (parent-based ratio), batch OTLP export (Echo c=64)",
+};
 const SAMPLED: RowSpec = {
   id: "tracing.sampled",
   title: "tracing 100% sampled, batch OTLP export (Echo c=64)",
@@ -53,28 +61,53 @@ interface ReceiverStats {
 
 async function run(ctx: BenchContext): Promise<void> {
   const { warmupMs, durationMs } = ctx.settings;
-  await ctx.withWorkers({ receiver: {}, hostOff: {}, callerOff: {}, hostOn: {}, callerOn: {} }, async (w) => {
+  const workers = {
+    receiver: {},
+    hostOff: {},
+    callerOff: {},
+    hostOn: {},
+    callerOn: {},
+    hostRatio: {},
+    callerRatio: {},
+  };
+  await ctx.withWorkers(workers, async (w) => {
     const receiver = workerOf(w, "receiver");
     const hostOff = workerOf(w, "hostOff");
     const callerOff = workerOf(w, "callerOff");
     const hostOn = workerOf(w, "hostOn");
     const callerOn = workerOf(w, "callerOn");
-    // The traced pair is a mesh of its own: the two Echo hosts must not share shards.
+    const hostRatio = workerOf(w, "hostRatio");
+    const callerRatio = workerOf(w, "callerRatio");
+    // Each traced pair is a mesh of its own: the Echo hosts must not share shards.
     await Promise.all([hostOn, callerOn].map((p) => p.call("init", { url: ctx.url, prefix: "tracingon" })));
+    await Promise.all(
+      [hostRatio, callerRatio].map((p) => p.call("init", { url: ctx.url, prefix: "tracingratio" })),
+    );
     const endpoint = await receiver.call<string>("tracing.receiver");
+    const ratio = { endpoint, sampler: "parentbased_traceidratio", samplerArg: "0.1" };
     await Promise.all([
       hostOn.call("tracing.start", { endpoint }),
       callerOn.call("tracing.start", { endpoint }),
+      hostRatio.call("tracing.start", ratio),
+      callerRatio.call("tracing.start", ratio),
     ]);
-    await Promise.all([hostOff.call("host", { types: ["Echo"] }), hostOn.call("host", { types: ["Echo"] })]);
+    await Promise.all([hostOff, hostOn, hostRatio].map((h) => h.call("host", { types: ["Echo"] })));
 
-    const side = (traced: boolean): SideRunner => {
-      const label = traced ? "Troupe, 100% sampled, batch OTLP/HTTP export" : "Troupe, no SDK (baseline)";
-      const caller = traced ? callerOn : callerOff;
-      const host = traced ? hostOn : hostOff;
+    type Mode = "off" | "all" | "ratio";
+    const side = (mode: Mode): SideRunner => {
+      const traced = mode !== "off";
+      const label =
+        mode === "all"
+          ? "Troupe, 100% sampled, batch OTLP/HTTP export"
+          : mode === "ratio"
+            ? "Troupe, 10% sampled (parent-based ratio), batch OTLP/HTTP export"
+            : "Troupe, no SDK (baseline)";
+      const caller = mode === "all" ? callerOn : mode === "ratio" ? callerRatio : callerOff;
+      const host = mode === "all" ? hostOn : mode === "ratio" ? hostRatio : hostOff;
+      const row = mode === "ratio" ? RATIO : SAMPLED;
       return {
         run: async (round): Promise<Side> => {
-          ctx.log(`${SAMPLED.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
+          ctx.log(`${row.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
           const before = await receiver.call<ReceiverStats>("tracing.receiverStats");
           const { result: r, cpuUsPerOp } = await measureCpu(
             { client: caller, server: host },
@@ -86,7 +119,7 @@ async function run(ctx: BenchContext): Promise<void> {
                 concurrency: CONCURRENCY,
                 warmupMs,
                 durationMs,
-                idPrefix: traced ? "traced" : "plain",
+                idPrefix: mode === "off" ? "plain" : mode,
               }),
             (res) => res.totalOps,
           );
@@ -111,9 +144,13 @@ async function run(ctx: BenchContext): Promise<void> {
         },
       };
     };
-    const [traced, plain] = await interleavedRounds([side(true), side(false)], ctx.settings.rounds);
-    if (!traced || !plain) throw new Error("tracing: a side is missing");
+    const [traced, sampled, plain] = await interleavedRounds(
+      [side("all"), side("ratio"), side("off")],
+      ctx.settings.rounds,
+    );
+    if (!traced || !sampled || !plain) throw new Error("tracing: a side is missing");
     if (ctx.wants(SAMPLED.id)) ctx.record(finishRow(SAMPLED, [traced, plain]));
+    if (ctx.wants(RATIO.id)) ctx.record(finishRow(RATIO, [sampled, { ...plain }]));
 
     if (ctx.wants(OFF.id)) {
       ctx.log(`${OFF.id}: hooks in-process (${ctx.settings.hookIterations.toLocaleString("en-US")} calls)`);
@@ -167,10 +204,11 @@ async function receiver(): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function start(a: { endpoint: string }): Promise<void> {
+async function start(a: { endpoint: string; sampler?: string; samplerArg?: string }): Promise<void> {
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = a.endpoint;
   process.env.OTEL_TRACES_EXPORTER = "otlp";
-  process.env.OTEL_TRACES_SAMPLER = "always_on";
+  process.env.OTEL_TRACES_SAMPLER = a.sampler ?? "always_on";
+  if (a.samplerArg) process.env.OTEL_TRACES_SAMPLER_ARG = a.samplerArg;
   const telemetry = await startTelemetry({ serviceName: `bench-${process.argv[2] ?? "worker"}` });
   if (!telemetry.tracing) throw new Error("startTelemetry did not enable tracing");
   flushTelemetry = () => telemetry.forceFlush();
@@ -201,7 +239,7 @@ function hooks(a: { iterations: number }): { nsPerCall: number; calls: number } 
 
 export const tracing: Scenario = {
   name: "tracing",
-  rows: [OFF, SAMPLED],
+  rows: [OFF, SAMPLED, RATIO],
   run,
   commands: {
     "tracing.receiver": receiver,

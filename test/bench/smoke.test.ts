@@ -27,12 +27,13 @@ const EXPECTED_ROWS = [
   "idle-memory",
   "tracing.off",
   "tracing.sampled",
+  "tracing.ratio",
 ];
 
 /** Throughput rows measured at the receiver: no per-operation latency. */
 const NO_LATENCY = new Set(["tell", "jobs", "jobs.result", "pubsub.fanout3"]);
 /** Rows whose baseline is Troupe itself (tracing off / on), not raw nats.js. */
-const TROUPE_BASELINE = new Set(["tracing.off", "tracing.sampled"]);
+const TROUPE_BASELINE = new Set(["tracing.off", "tracing.sampled", "tracing.ratio"]);
 
 function runSmoke(jsonFile: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
