@@ -186,30 +186,25 @@ export class PullLoop {
     this.waitThen(fullJitterDelayMs(this.failures, { initialDelayMs: 500, maxDelayMs: 5000 }) + 100);
   }
 
-  private maybePull(): void {
+  /**
+   * Sends a pull for the free slots, unless one is outstanding or a wait is pending. Fewer free
+   * slots than `refillAt` wait {@link SMALL_PULL_DELAY_MS} first (`allowSmall` is the end of that
+   * wait, or of a back-off or pause).
+   */
+  private maybePull(allowSmall = false): void {
     if (!this.running || this.waitTimer || !this.puller || this.puller.pulling) return;
     const free = this.o.capacity - this.heldNow;
     if (free <= 0) return;
-    if (this.o.paused?.()) {
-      this.waitThen(PAUSED_RECHECK_MS);
-      return;
-    }
-    if (free < this.refillAt) {
-      this.waitThen(SMALL_PULL_DELAY_MS);
-      return;
-    }
-    this.puller.pull(free, this.o.pullExpiresMs);
+    if (this.o.paused?.()) this.waitThen(PAUSED_RECHECK_MS);
+    else if (free < this.refillAt && !allowSmall) this.waitThen(SMALL_PULL_DELAY_MS);
+    else this.puller.pull(free, this.o.pullExpiresMs);
   }
 
   /** Pulls for whatever is free after `ms` (unless something else pulls first). */
   private waitThen(ms: number): void {
     this.waitTimer = setTimeout(() => {
       this.waitTimer = undefined;
-      if (!this.running || !this.puller || this.puller.pulling) return;
-      const free = this.o.capacity - this.heldNow;
-      if (free <= 0) return;
-      if (this.o.paused?.()) this.waitThen(PAUSED_RECHECK_MS);
-      else this.puller.pull(free, this.o.pullExpiresMs);
+      this.maybePull(true);
     }, ms);
   }
 
