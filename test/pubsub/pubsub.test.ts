@@ -15,6 +15,8 @@ import {
   Fragile,
   FromAll,
   FromNew,
+  Journal,
+  journal,
   type Order,
   ofType,
   PaidBigOrders,
@@ -169,6 +171,31 @@ test.serial(
     t.true(ofType("Ticker").every((d) => d.attempt === 1));
   },
 );
+
+test.serial("pubsub - an ordered subscriber handles one event at a time, in stream order", async (t) => {
+  const warnings: string[] = [];
+  const logger = {
+    debug() {},
+    info() {},
+    warn: (msg: string) => warnings.push(msg),
+    error: (msg: string) => warnings.push(msg),
+  };
+  const fx = await startMesh(t, { logger });
+  await hostSubscribers(t, fx.mesh, [Journal]);
+  const sent = 40;
+  // Keys spread over many actors: without `ordered` these would run side by side.
+  for (let i = 0; i < sent; i++) {
+    await publish(fx.mesh, `journal.e${i % 7}`, { id: `k${i % 9}`, amount: i } satisfies Order);
+  }
+  await eventually(() => journal.seqs.length >= sent, 30_000, "every journal event handled");
+  t.is(journal.maxRunning, 1, "never two at once");
+  t.deepEqual(
+    journal.seqs,
+    [...journal.seqs].sort((a, b) => a - b),
+    "handled in stream order",
+  );
+  t.deepEqual(warnings, [], "no failed pulls or other warnings on the way");
+});
 
 test("pubsub - topics and patterns are validated", async (t) => {
   const fx = await startMesh(t);
