@@ -40,6 +40,8 @@ import {
 
 /** JetStream API error code for "wrong last sequence": a compare-and-set lost. */
 const JS_WRONG_LAST_SEQUENCE = 10071;
+const encoder = new TextEncoder();
+
 /** A valid KV key (nats.js's rule): subject-safe characters, dots between tokens. */
 const KV_KEY = /^[-/=.\w]+$/;
 
@@ -325,8 +327,11 @@ function toNatsHeaders(h: Record<string, string>): MsgHdrs {
 }
 
 class NatsKeyValueBucket implements KeyValueBucket {
-  /** Writes go to `$KV.<bucket>.<key>` (Troupe uses the default JetStream API prefix, no domains). */
+  /** Entries live at `$KV.<bucket>.<key>` (Troupe uses the default JetStream API prefix, no domains). */
   private readonly writePrefix: string;
+  private readonly directGetSubject: string;
+  /** Reads use direct gets until the bucket's stream turns out not to allow them. */
+  private directGets = true;
 
   constructor(
     private readonly kv: KV,
@@ -334,12 +339,51 @@ class NatsKeyValueBucket implements KeyValueBucket {
     bucket: string,
   ) {
     this.writePrefix = `$KV.${bucket}.`;
+    this.directGetSubject = `$JS.API.DIRECT.GET.KV_${bucket}`;
   }
 
   async get(key: string): Promise<KvRecord | null> {
-    const entry = await this.kv.get(key);
-    if (entry?.operation !== "PUT") return null;
-    return { value: entry.value, revision: entry.revision };
+    if (!this.directGets) {
+      const entry = await this.kv.get(key);
+      if (entry?.operation !== "PUT") return null;
+      return { value: entry.value, revision: entry.revision };
+    }
+    // A direct get of the key's last entry through the multiplexed inbox (kv.get() is
+    // nc.request() underneath, with an Error built per call). Every activation with state reads
+    // its state this way.
+    this.assertKey(key);
+    const subject = this.writePrefix + key;
+    const outcome = await this.transport.request(
+      this.directGetSubject,
+      encoder.encode(`{"last_by_subj":${JSON.stringify(subject)}}`),
+      DEFAULT_PUBACK_TIMEOUT_MS,
+    );
+    if (outcome.kind === "no-responders") {
+      // The bucket's stream does not allow direct gets (created elsewhere without them).
+      this.directGets = false;
+      return this.get(key);
+    }
+    if (outcome.kind !== "reply") throw new Error(`unexpected answer to a direct get of ${subject}`);
+    const h = outcome.headers as MsgHdrs | undefined;
+    const status = h?.code ?? 0;
+    if (status === 404) return null; // no entry for the key
+    if (status !== 0 && status !== 200) {
+      throw new Error(`direct get of ${subject} failed: ${status} ${h?.description ?? ""}`.trim());
+    }
+    if (h?.get("Nats-Subject") !== subject) return null;
+    const operation = h.get("KV-Operation");
+    if (operation === "DEL" || operation === "PURGE") return null;
+    const revision = Number(h.get("Nats-Sequence"));
+    if (!Number.isSafeInteger(revision) || revision <= 0) {
+      throw new Error(`direct get of ${subject} returned no sequence`);
+    }
+    return { value: outcome.data, revision };
+  }
+
+  private assertKey(key: string): void {
+    if (!KV_KEY.test(key) || key.startsWith(".") || key.endsWith(".")) {
+      throw new ConfigurationError(`invalid key-value key: ${key}`);
+    }
   }
 
   async compareAndSet(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
@@ -359,9 +403,7 @@ class NatsKeyValueBucket implements KeyValueBucket {
   }
 
   private async update(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
-    if (!KV_KEY.test(key) || key.startsWith(".") || key.endsWith(".")) {
-      throw new ConfigurationError(`invalid key-value key: ${key}`);
-    }
+    this.assertKey(key);
     const subject = this.writePrefix + key;
     const outcome = await this.transport.request(subject, value, DEFAULT_PUBACK_TIMEOUT_MS, {
       "Nats-Expected-Last-Subject-Sequence": String(expectedRevision),
