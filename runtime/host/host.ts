@@ -42,6 +42,7 @@ import type { ReminderRunnerOptions } from "../reminders/runner.js";
 import {
   ATTR_TROUPE_ACTOR_TYPE,
   endHopWith,
+  type Hop,
   METRIC_ACTIVATIONS,
   METRIC_MAILBOX_DEPTH,
   observeGauge,
@@ -114,6 +115,30 @@ function notServedHere(type: string, shard: number): HostShuttingDownError {
   return new HostShuttingDownError(`shard ${shard} of ${type} is not served by this host; not executed`, {
     details: { actorType: type, shard, reason: "shard-moved" },
   });
+}
+
+/**
+ * A call or tell that arrived as a message: one object per message, whose `settle` replies (or,
+ * for a tell, logs a failure) and ends the turn's span.
+ */
+class InboundTurn implements Turn {
+  constructor(
+    private readonly host: Host,
+    private readonly type: ActorType,
+    private readonly actorId: string,
+    readonly method: string,
+    readonly args: unknown[],
+    readonly deadline: number,
+    readonly trace: Hop | undefined,
+    /** Where the reply goes; undefined for a tell. */
+    private readonly reply: string | undefined,
+  ) {}
+
+  settle(outcome: TurnOutcome): void {
+    endHopWith(this.trace, outcome);
+    if (this.reply) this.host.sendReply(this.reply, outcome, this.type, this.actorId, this.method);
+    else this.host.logTellFailure(outcome, this.type, this.actorId, this.method);
+  }
 }
 
 export class Host {
@@ -459,31 +484,12 @@ export class Host {
     const actorId = call.actorId;
     // Undefined (and free) unless an OpenTelemetry SDK is registered; ends exactly once, in settle.
     const trace = startTurnSpan(msg.headers, reply ? "call" : "tell", type.name, method, actorId, msg, queue);
-    const turn: Turn = {
-      method,
-      args: call.args,
-      deadline: now + call.timeoutMs,
-      trace,
-      settle: reply
-        ? (outcome) => {
-            endHopWith(trace, outcome);
-            this.sendReply(reply, outcome, type, actorId, method);
-          }
-        : (outcome) => {
-            endHopWith(trace, outcome);
-            this.logTellFailure(outcome, type, actorId, method);
-          },
-    };
+    const turn = new InboundTurn(this, type, actorId, method, call.args, now + call.timeoutMs, trace, reply);
     catalog.dispatch(actorId, turn, { now });
   }
 
-  private sendReply(
-    reply: string,
-    outcome: TurnOutcome,
-    type: ActorType,
-    actorId: string,
-    method: string,
-  ): void {
+  /** @internal The reply of a turn that came in as a call (see {@link InboundTurn}). */
+  sendReply(reply: string, outcome: TurnOutcome, type: ActorType, actorId: string, method: string): void {
     if (outcome.ok) {
       let data: Uint8Array;
       try {
@@ -523,7 +529,8 @@ export class Host {
     }
   }
 
-  private logTellFailure(outcome: TurnOutcome, type: ActorType, actorId: string, method: string): void {
+  /** @internal */
+  logTellFailure(outcome: TurnOutcome, type: ActorType, actorId: string, method: string): void {
     if (!outcome.ok) this.logFailure(outcome.error, type, actorId, method, true);
   }
 
