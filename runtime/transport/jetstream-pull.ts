@@ -165,8 +165,10 @@ export class JetStreamPuller {
       const h = msg.headers;
       const code = h?.code ?? 0;
       if (code === 100) return; // idle heartbeat
-      if (code === 408 || code === 404) {
-        this.end(); // expired (or no_wait found nothing): a normal end
+      if (code === 408 || code === 404 || (code === 409 && /leadership change/i.test(h?.description ?? ""))) {
+        // Expired, no_wait found nothing, or the consumer's leader moved (a cluster node restarted):
+        // a normal end, pull again at once.
+        this.end();
         return;
       }
       this.end(new PullError(code, `pull refused by the server: ${code} ${h?.description ?? ""}`.trim()));
