@@ -23,15 +23,12 @@ import {
 import { nanos } from "@nats-io/nats-core";
 import { ConfigurationError } from "../errors.js";
 import { JetStreamPuller, type PullListener } from "./jetstream-pull.js";
-
-export type { JetStreamPuller, PullError, PullListener, QueueMessage } from "./jetstream-pull.js";
-
 import { NatsTransport } from "./nats-transport.js";
 import { DEFAULT_PUBACK_TIMEOUT_MS, type PublishResult, pubAckOf } from "./pub-ack.js";
-
-export { JetStreamPublishError, type PublishResult, StreamLimitError } from "./pub-ack.js";
-
 import type { Transport } from "./transport.js";
+
+export type { JetStreamPuller, PullError, PullListener, QueueMessage } from "./jetstream-pull.js";
+export { JetStreamPublishError, type PublishResult, StreamLimitError } from "./pub-ack.js";
 
 /** JetStream API error codes this module maps (nats-server's `errors.json`). */
 const JS_STREAM_NAME_IN_USE = 10058;
