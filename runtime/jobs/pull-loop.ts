@@ -13,7 +13,7 @@
  * @example
  * ```ts
  * const loop = new PullLoop(q, logger, { stream, durable, capacity: 16, pullExpiresMs: 5000,
- *   inProgressEveryMs: 10_000, handle: async (m) => { await work(m); m.ack(); } });
+ *   ackWaitMs: 30_000, handle: async (m) => { await work(m); m.ack(); } });
  * loop.start();
  * await loop.stop(30_000);
  * ```
@@ -35,10 +35,10 @@ export interface PullLoopOptions {
   /** How long one pull waits for messages. */
   readonly pullExpiresMs: number;
   /**
-   * A message held this long gets an in-progress ack (and again after as long): keep it well under
-   * the consumer's AckWait, e.g. a third of it.
+   * The consumer's AckWait: a message held for a third of it gets an in-progress ack (and again
+   * after as long), so the server never redelivers what is still being handled.
    */
-  readonly inProgressEveryMs: number;
+  readonly ackWaitMs: number;
   /** Settles one message (ack, nak or term). Must not throw. */
   readonly handle: (m: QueueMessage) => Promise<void>;
   /** While true, nothing is pulled (checked before every pull). */
@@ -66,6 +66,7 @@ export class PullLoop {
   /** Held messages, with when they last showed progress (`performance.now()`). */
   private readonly inFlight = new Map<QueueMessage, number>();
   private readonly refillAt: number;
+  private readonly inProgressEveryMs: number;
 
   constructor(
     private readonly q: JetStreamQueues,
@@ -73,6 +74,7 @@ export class PullLoop {
     private readonly o: PullLoopOptions,
   ) {
     this.refillAt = Math.max(1, Math.ceil(o.capacity / 4));
+    this.inProgressEveryMs = Math.max(100, Math.floor(o.ackWaitMs / 3));
   }
 
   /** Messages held now. */
@@ -102,7 +104,7 @@ export class PullLoop {
       message: (m) => this.onMessage(m),
       ended: (err) => this.onPullEnded(err),
     });
-    this.progressTimer = setInterval(() => this.sendProgress(), this.o.inProgressEveryMs);
+    this.progressTimer = setInterval(() => this.sendProgress(), this.inProgressEveryMs);
     this.progressTimer.unref();
     this.maybePull();
   }
@@ -217,7 +219,7 @@ export class PullLoop {
   private sendProgress(): void {
     const now = performance.now();
     for (const [m, since] of this.inFlight) {
-      if (now - since >= this.o.inProgressEveryMs) {
+      if (now - since >= this.inProgressEveryMs) {
         m.working();
         this.inFlight.set(m, now);
       }

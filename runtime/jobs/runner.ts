@@ -291,7 +291,7 @@ class TypeLoop {
       pullExpiresMs: s.pullExpiresMs,
       // The type's circuit is open: leave its jobs in the queue until it half-opens.
       paused: () => this.resilience.isOpen(this.type),
-      inProgressEveryMs: Math.max(100, Math.floor(s.ackWaitMs / 3)),
+      ackWaitMs: s.ackWaitMs,
       handle: (m) => this.handle(m),
       logFields: { actorType: type },
     });

@@ -281,7 +281,7 @@ class Subscription {
         capacity: this.capacity,
         pullExpiresMs: this.s.pullExpiresMs,
         paused: () => this.resilience.isOpen(this.type.name),
-        inProgressEveryMs: Math.max(100, Math.floor(this.s.ackWaitMs / 3)),
+        ackWaitMs: this.s.ackWaitMs,
         handle: (m) => this.handleDurable(m),
         logFields: { subscription: this.name },
       });

@@ -118,7 +118,7 @@ export async function startReminderRunner(
       durable: names.consumer(t.name),
       capacity: Math.max(1, Math.floor(options.capacity ?? 16)),
       pullExpiresMs: Math.max(1000, options.pullExpiresMs ?? 5000),
-      inProgressEveryMs: Math.max(100, Math.floor(s.ackWaitMs / 3)),
+      ackWaitMs: s.ackWaitMs,
       handle: (m) => loop.handle(m),
       logFields: { actorType: t.name, queue: names.queueName(t.name) },
     });
