@@ -118,8 +118,9 @@ function notServedHere(type: string, shard: number): HostShuttingDownError {
 }
 
 /**
- * A call or tell that arrived as a message: one object per message, whose `settle` replies (or,
- * for a tell, logs a failure) and ends the turn's span.
+ * A call or tell for a turn of this host: one object per message, whose `settle` ends the turn's
+ * span and replies (or, for a tell, logs a failure). A reply goes out as bytes, or, for a call a
+ * runner of this process made with arguments it handed over (`local`), as the value itself.
  */
 class InboundTurn implements Turn {
   constructor(
@@ -132,12 +133,15 @@ class InboundTurn implements Turn {
     readonly trace: Hop | undefined,
     /** Where the reply goes; undefined for a tell. */
     private readonly reply: string | undefined,
+    /** The reply is settled in-process (`Transport.settleLocally`), not encoded. */
+    private readonly local = false,
   ) {}
 
   settle(outcome: TurnOutcome): void {
     endHopWith(this.trace, outcome);
-    if (this.reply) this.host.sendReply(this.reply, outcome, this.type, this.actorId, this.method);
-    else this.host.logTellFailure(outcome, this.type, this.actorId, this.method);
+    if (this.reply === undefined) this.host.logTellFailure(outcome, this.type, this.actorId, this.method);
+    else if (this.local) this.host.settleLocally(this.reply, outcome, this.type, this.actorId, this.method);
+    else this.host.sendReply(this.reply, outcome, this.type, this.actorId, this.method);
   }
 }
 
@@ -419,26 +423,26 @@ export class Host {
       s.queue,
     );
     const now = performance.now();
-    s.catalog.dispatch(
-      actorId,
-      {
-        method,
-        args,
-        deadline: now + timeoutMs,
-        trace,
-        settle: (outcome) => {
-          endHopWith(trace, outcome);
-          if (outcome.ok) {
-            transport.settleLocally(replyTo, true, outcome.value);
-            return;
-          }
-          if (!outcome.expired) this.logFailure(outcome.error, type, actorId, method);
-          // The caller sees what it would have decoded from an error reply: a typed TroupeError.
-          transport.settleLocally(replyTo, false, fromWireError(toWireError(outcome.error)));
-        },
-      },
-      { now },
-    );
+    const turn = new InboundTurn(this, type, actorId, method, args, now + timeoutMs, trace, replyTo, true);
+    s.catalog.dispatch(actorId, turn, { now });
+  }
+
+  /** @internal The outcome of a turn run with {@link runLocally}, settled in-process. */
+  settleLocally(
+    replyTo: string,
+    outcome: TurnOutcome,
+    type: ActorType,
+    actorId: string,
+    method: string,
+  ): void {
+    const transport = this.deps.transport;
+    if (outcome.ok) {
+      transport.settleLocally(replyTo, true, outcome.value);
+      return;
+    }
+    if (!outcome.expired) this.logFailure(outcome.error, type, actorId, method);
+    // The caller sees what it would have decoded from an error reply: a typed TroupeError.
+    transport.settleLocally(replyTo, false, fromWireError(toWireError(outcome.error)));
   }
 
   private onCall(
