@@ -143,24 +143,18 @@ export class Activation implements ActorContext {
       try {
         if (!this.runTurn(turn)) return;
       } catch (err) {
-        this.settleFailed(err);
+        // runTurn settles every outcome itself and guards each settle; this only keeps an
+        // unexpected fault (a bug) from stopping the mailbox or escaping as an unhandled rejection.
+        this.host.logger.error("a turn failed outside its handler", {
+          actorType: this.host.type.name,
+          actorId: this.id,
+          err,
+        });
       }
     }
     this.running = false;
     if (this.mailbox.size > 0 && this.status === "active") this.pump();
     else this.notifyIdle();
-  }
-
-  /**
-   * runTurn settles every outcome itself; this only guards the loop against a settle that threw,
-   * so one bad reply can never stop the mailbox or crash the process.
-   */
-  private settleFailed(err: unknown): void {
-    this.host.logger.error("a turn's outcome could not be delivered", {
-      actorType: this.host.type.name,
-      actorId: this.id,
-      err,
-    });
   }
 
   private async activate(): Promise<void> {
@@ -202,7 +196,7 @@ export class Activation implements ActorContext {
   private runTurn(turn: Turn): boolean {
     const now = performance.now();
     if (this.host.admits && !this.host.admits(this.id, now)) {
-      turn.settle({
+      this.settleSafely(turn, {
         ok: false,
         error: new HostShuttingDownError(
           `${this.host.type.name}/${this.id} is no longer served by this host; the call was not executed`,
@@ -212,7 +206,7 @@ export class Activation implements ActorContext {
       return true;
     }
     if (now > turn.deadline) {
-      turn.settle({
+      this.settleSafely(turn, {
         ok: false,
         expired: true,
         error: new DeadlineExceededError(
@@ -237,19 +231,10 @@ export class Activation implements ActorContext {
     if (!isThenable(result)) return this.handlerReturned(turn, result);
     result.then(
       (value) => {
-        try {
-          if (this.handlerReturned(turn, value)) this.next();
-        } catch (err) {
-          this.settleFailed(err);
-          this.next();
-        }
+        if (this.handlerReturned(turn, value)) this.next();
       },
       (err: unknown) => {
-        try {
-          this.handlerFailed(turn, err);
-        } catch (again) {
-          this.settleFailed(again);
-        }
+        this.handlerFailed(turn, err);
         this.next();
       },
     );
@@ -258,38 +243,59 @@ export class Activation implements ActorContext {
 
   private handlerFailed(turn: Turn, err: unknown): void {
     this.turnDeadline = Number.POSITIVE_INFINITY;
-    this.rollBack();
-    turn.settle({ ok: false, error: err });
+    this.rollBackSafely();
+    this.settleSafely(turn, { ok: false, error: err });
   }
 
   /** After the handler: saves the state if it changed, then replies. True if that finished synchronously. */
   private handlerReturned(turn: Turn, value: unknown): boolean {
     this.turnDeadline = Number.POSITIVE_INFINITY;
     if (!this.host.store || !this.host.type.initialState) {
-      turn.settle({ ok: true, value });
+      this.settleSafely(turn, { ok: true, value });
       return true;
     }
     this.saveIfChanged().then(
       () => {
-        try {
-          turn.settle({ ok: true, value });
-        } catch (err) {
-          this.settleFailed(err);
-        }
+        this.settleSafely(turn, { ok: true, value });
         this.next();
       },
       (err: unknown) => {
-        try {
-          turn.settle({ ok: false, error: err });
-        } catch (again) {
-          this.settleFailed(again);
-        }
+        this.settleSafely(turn, { ok: false, error: err });
         if ((err as TroupeError).code === "TROUPE_STALE_ACTIVATION") this.standDown();
-        else this.rollBack();
+        else this.rollBackSafely();
         this.next();
       },
     );
     return false;
+  }
+
+  /**
+   * Settles a turn; a settle that throws (a reply that cannot be sent) is logged, so one bad reply
+   * can never stop the mailbox or crash the process.
+   */
+  private settleSafely(turn: Turn, outcome: TurnOutcome): void {
+    try {
+      turn.settle(outcome);
+    } catch (err) {
+      this.host.logger.error("a turn's outcome could not be delivered", {
+        actorType: this.host.type.name,
+        actorId: this.id,
+        err,
+      });
+    }
+  }
+
+  /** Restores the state after a failed turn; `initialState()` is user code and may throw. */
+  private rollBackSafely(): void {
+    try {
+      this.rollBack();
+    } catch (err) {
+      this.host.logger.error("the state could not be restored after a failed turn", {
+        actorType: this.host.type.name,
+        actorId: this.id,
+        err,
+      });
+    }
   }
 
   /** Runs the turn's handler (or timer callback) on the actor instance. */
