@@ -139,7 +139,8 @@ class InboundTurn implements Turn {
 
   settle(outcome: TurnOutcome): void {
     endHopWith(this.trace, outcome);
-    if (this.reply === undefined) this.host.logTellFailure(outcome, this.type, this.actorId, this.method);
+    // A tell has no reply subject (nats.js gives an empty string, local delivery undefined).
+    if (!this.reply) this.host.logTellFailure(outcome, this.type, this.actorId, this.method);
     else if (this.local) this.host.settleLocally(this.reply, outcome, this.type, this.actorId, this.method);
     else this.host.sendReply(this.reply, outcome, this.type, this.actorId, this.method);
   }
