@@ -20,11 +20,11 @@ import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } 
 import { nanos } from "@nats-io/nats-core";
 import { pack, unpack } from "msgpackr";
 import { JobWorker } from "../lib/actors.js";
-import { measureCpu } from "../lib/cpu.js";
 import { Completions, type ReceiveResult, type SendResult, sendWindowed } from "../lib/flow.js";
+import { flowSide } from "../lib/flow-side.js";
 import type { CommandTable } from "../lib/ipc.js";
 import { type Payload, payloadFor } from "../lib/payload.js";
-import { finishRow, type RowSpec, type Side } from "../lib/report.js";
+import { finishRow, type RowSpec } from "../lib/report.js";
 import { interleavedRounds, type SideRunner } from "../lib/rounds.js";
 import { type BenchContext, idOf, type Scenario, workerOf } from "../lib/scenario.js";
 import { mesh, rawConnection } from "../lib/worker-env.js";
@@ -63,7 +63,7 @@ async function run(ctx: BenchContext): Promise<void> {
 
 async function runVariant(ctx: BenchContext, variant: Variant): Promise<void> {
   const row = ROWS[variant];
-  const { warmupMs, durationMs, flowWindow } = ctx.settings;
+  const { flowWindow } = ctx.settings;
   await ctx.withWorkers({ host: {}, consumer: {}, producer: {} }, async (w) => {
     const host = workerOf(w, "host");
     const consumer = workerOf(w, "consumer");
@@ -97,33 +97,17 @@ async function runVariant(ctx: BenchContext, variant: Variant): Promise<void> {
     };
     const runners: SideRunner[] = (["troupe", "raw"] as const)
       .filter((impl) => ctx.wantsImpl(impl))
-      .map((impl) => ({
-        run: async (round): Promise<Side> => {
-          const label = labels[variant][impl];
-          ctx.log(`${row.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
-          await measure(impl, warmupMs);
-          const {
-            result: { r },
-            cpuUsPerOp,
-            writesPerOp,
-          } = await measureCpu(
-            { client: producer, server: impl === "troupe" ? host : consumer },
-            ctx.natsPid,
-            () => measure(impl, durationMs),
-            (res) => res.r.received,
-          );
-          return {
-            label,
-            impl,
-            ...(impl === "raw" ? { baseline: true } : {}),
-            opsPerSec: r.spanMs > 0 ? (r.received / r.spanMs) * 1000 : 0,
-            count: r.received,
-            cpuUsPerOp,
-            writesPerOp,
-            note: `${r.received.toLocaleString("en-US")} jobs, all run`,
-          };
-        },
-      }));
+      .map((impl) =>
+        flowSide(ctx, {
+          rowId: row.id,
+          label: labels[variant][impl],
+          impl,
+          client: producer,
+          server: impl === "troupe" ? host : consumer,
+          measure: (ms) => measure(impl, ms),
+          note: (_s, r) => `${r.received.toLocaleString("en-US")} jobs, all run`,
+        }),
+      );
     const sides = await interleavedRounds(runners, ctx.settings.rounds);
     ctx.record(finishRow(row, sides));
   });

@@ -17,11 +17,11 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { pack, unpack } from "msgpackr";
 import { FAN_TOPIC, FanA, FanB, FanC } from "../lib/actors.js";
-import { measureCpu } from "../lib/cpu.js";
 import { Completions, type ReceiveResult, type SendResult, sendWindowed } from "../lib/flow.js";
+import { flowSide } from "../lib/flow-side.js";
 import type { CommandTable } from "../lib/ipc.js";
 import { payloadFor } from "../lib/payload.js";
-import { finishRow, type RowSpec, type Side } from "../lib/report.js";
+import { finishRow, type RowSpec } from "../lib/report.js";
 import { interleavedRounds, type SideRunner } from "../lib/rounds.js";
 import { type BenchContext, idOf, type Scenario, workerOf } from "../lib/scenario.js";
 import { mesh, rawConnection } from "../lib/worker-env.js";
@@ -43,7 +43,7 @@ const ROW: RowSpec = {
 type Impl = "troupe" | "raw";
 
 async function run(ctx: BenchContext): Promise<void> {
-  const { warmupMs, durationMs, flowWindow } = ctx.settings;
+  const { flowWindow } = ctx.settings;
   await ctx.withWorkers({ host: {}, subscriber: {}, publisher: {} }, async (w) => {
     const host = workerOf(w, "host");
     const subscriber = workerOf(w, "subscriber");
@@ -75,32 +75,18 @@ async function run(ctx: BenchContext): Promise<void> {
       ] as const
     )
       .filter(([impl]) => ctx.wantsImpl(impl))
-      .map(([impl, label]) => ({
-        run: async (round): Promise<Side> => {
-          ctx.log(`${ROW.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
-          await measure(impl, warmupMs);
-          const {
-            result: { r },
-            cpuUsPerOp,
-            writesPerOp,
-          } = await measureCpu(
-            { client: publisher, server: impl === "troupe" ? host : subscriber },
-            ctx.natsPid,
-            () => measure(impl, durationMs),
-            (res) => res.r.received,
-          );
-          return {
-            label,
-            impl,
-            ...(impl === "raw" ? { baseline: true } : {}),
-            opsPerSec: r.spanMs > 0 ? (r.received / r.spanMs) * 1000 : 0,
-            count: r.received,
-            cpuUsPerOp,
-            writesPerOp,
-            note: `${r.received.toLocaleString("en-US")} events × ${SUBSCRIBERS} deliveries, all delivered`,
-          };
-        },
-      }));
+      .map(([impl, label]) =>
+        flowSide(ctx, {
+          rowId: ROW.id,
+          label,
+          impl,
+          client: publisher,
+          server: impl === "troupe" ? host : subscriber,
+          measure: (ms) => measure(impl, ms),
+          note: (_s, r) =>
+            `${r.received.toLocaleString("en-US")} events × ${SUBSCRIBERS} deliveries, all delivered`,
+        }),
+      );
     const sides = await interleavedRounds(runners, ctx.settings.rounds);
     ctx.record(finishRow(ROW, sides));
   });

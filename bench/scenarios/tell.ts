@@ -10,10 +10,10 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import { pack, unpack } from "msgpackr";
 import { Sink } from "../lib/actors.js";
-import { measureCpu } from "../lib/cpu.js";
+import { flowSide } from "../lib/flow-side.js";
 import type { CommandTable } from "../lib/ipc.js";
 import { type Payload, payloadFor } from "../lib/payload.js";
-import { finishRow, type RowSpec, type Side } from "../lib/report.js";
+import { finishRow, type RowSpec } from "../lib/report.js";
 import { interleavedRounds, type SideRunner } from "../lib/rounds.js";
 import { type BenchContext, idOf, type Scenario, workerOf } from "../lib/scenario.js";
 import { mesh, rawConnection } from "../lib/worker-env.js";
@@ -44,7 +44,7 @@ interface ReceiveResult {
 }
 
 async function run(ctx: BenchContext): Promise<void> {
-  const { warmupMs, durationMs, tellWindow } = ctx.settings;
+  const { tellWindow } = ctx.settings;
   await ctx.withWorkers({ host: {}, subscriber: {}, sender: {} }, async (w) => {
     const host = workerOf(w, "host");
     const subscriber = workerOf(w, "subscriber");
@@ -74,38 +74,24 @@ async function run(ctx: BenchContext): Promise<void> {
       ] as const
     )
       .filter(([impl]) => ctx.wantsImpl(impl))
-      .map(([impl, label]) => ({
-        run: async (round): Promise<Side> => {
-          ctx.log(`${ROW.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
-          await measure(impl, warmupMs);
-          const receiver = impl === "troupe" ? host : subscriber;
-          const {
-            result: { s, r },
-            cpuUsPerOp,
-            writesPerOp,
-          } = await measureCpu(
-            { client: sender, server: receiver },
-            ctx.natsPid,
-            () => measure(impl, durationMs),
-            (res) => res.r.received,
-          );
-          if (r.received < s.sent) {
+      .map(([impl, label]) =>
+        flowSide(ctx, {
+          rowId: ROW.id,
+          label,
+          impl,
+          client: sender,
+          server: impl === "troupe" ? host : subscriber,
+          measure: (ms) => measure(impl, ms),
+          verify: (s, r) => {
             // Flow control keeps both sides far from the slow-consumer limit: a loss is a bug.
-            throw new Error(`${label}: the receiver got ${r.received} of ${s.sent} messages`);
-          }
-          const share = (100 * r.received) / s.sent;
-          return {
-            label,
-            impl,
-            ...(impl === "raw" ? { baseline: true } : {}),
-            opsPerSec: r.spanMs > 0 ? (r.received / r.spanMs) * 1000 : 0,
-            count: r.received,
-            cpuUsPerOp,
-            writesPerOp,
-            note: `received ${r.received.toLocaleString("en-US")} of ${s.sent.toLocaleString("en-US")} (${share.toFixed(1)}%)`,
-          };
-        },
-      }));
+            if (r.received < s.sent) {
+              throw new Error(`${label}: the receiver got ${r.received} of ${s.sent} messages`);
+            }
+          },
+          note: (s, r) =>
+            `received ${r.received.toLocaleString("en-US")} of ${s.sent.toLocaleString("en-US")} (${((100 * r.received) / s.sent).toFixed(1)}%)`,
+        }),
+      );
     const sides = await interleavedRounds(runners, ctx.settings.rounds);
     ctx.record(finishRow(ROW, sides));
   });
