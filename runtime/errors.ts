@@ -162,6 +162,16 @@ export class CircuitOpenError extends TroupeError {
   readonly retryable = true;
 }
 
+/**
+ * JetStream did not answer (timeouts, no responders, "temporarily unavailable") while Troupe was
+ * setting up a stream, consumer or bucket, for longer than the setup deadline. Is JetStream
+ * enabled on the server, and does the cluster have a meta leader?
+ */
+export class JetStreamUnavailableError extends TroupeError {
+  readonly code = "TROUPE_JETSTREAM_UNAVAILABLE";
+  readonly retryable = true;
+}
+
 /** Invalid use of the API (bad actor type name, reserved method name, bad option). */
 export class ConfigurationError extends TroupeError {
   readonly code = "TROUPE_CONFIGURATION";
@@ -207,6 +217,7 @@ for (const cls of [
   QueueFullError,
   JobResultUnavailableError,
   CircuitOpenError,
+  JetStreamUnavailableError,
 ] as const) {
   byCode.set(new cls("").code, cls);
 }

@@ -32,6 +32,13 @@ export interface NatsOptions {
   reconnectTimeWaitMs?: number;
   /** Keep retrying the first connect instead of failing at once (default false). */
   waitOnFirstConnect?: boolean;
+  /** One JetStream API request (creating a stream, consumer or bucket) times out after this. Default 5000 ms. */
+  jetStreamApiTimeoutMs?: number;
+  /**
+   * Creating streams, consumers and buckets retries a JetStream that times out or is not ready yet
+   * (no meta leader) for this long, then fails with `JetStreamUnavailableError`. Default 60 000 ms.
+   */
+  jetStreamSetupDeadlineMs?: number;
   /** Extra nats.js options, applied last (escape hatch). */
   extra?: Partial<ConnectionOptions>;
 }

@@ -23,6 +23,7 @@ import {
 import { nanos } from "@nats-io/nats-core";
 import { ConfigurationError } from "../errors.js";
 import { JetStreamPuller, type PullListener } from "./jetstream-pull.js";
+import { withJetStreamSetupRetry } from "./jetstream-setup.js";
 import { NatsTransport } from "./nats-transport.js";
 import { DEFAULT_PUBACK_TIMEOUT_MS, type PublishResult, pubAckOf } from "./pub-ack.js";
 import type { Transport } from "./transport.js";
@@ -118,15 +119,35 @@ export class JetStreamQueues {
   constructor(private readonly transport: NatsTransport) {}
 
   private jsm(): Promise<JetStreamManager> {
-    this.jsmPromise ??= jetstreamManager(this.transport.nc).catch((err: unknown) => {
-      this.jsmPromise = undefined;
-      throw err;
-    });
+    const { apiTimeoutMs } = this.transport.jetStreamSetup;
+    // checkAPI: false, the first real request tells whether JetStream answers (and is retried).
+    this.jsmPromise ??= jetstreamManager(this.transport.nc, { timeout: apiTimeoutMs, checkAPI: false }).catch(
+      (err: unknown) => {
+        this.jsmPromise = undefined;
+        throw err;
+      },
+    );
     return this.jsmPromise;
   }
 
-  /** Creates the stream, or leaves an existing one as it is (its config wins: change it with `nats stream edit`). */
-  async ensureStream(spec: StreamSpec): Promise<void> {
+  /**
+   * Creates the stream, or leaves an existing one as it is (its config wins: change it with `nats
+   * stream edit`). Retries while JetStream is not ready (see jetstream-setup.ts).
+   */
+  ensureStream(spec: StreamSpec): Promise<void> {
+    return this.setup(`stream ${spec.name}`, () => this.createStreamUnlessExists(spec));
+  }
+
+  private setup<T>(what: string, op: () => Promise<T>): Promise<T> {
+    return withJetStreamSetupRetry(
+      what,
+      op,
+      this.transport.log,
+      this.transport.jetStreamSetup.setupDeadlineMs,
+    );
+  }
+
+  private async createStreamUnlessExists(spec: StreamSpec): Promise<void> {
     const jsm = await this.jsm();
     try {
       await jsm.streams.info(spec.name);
@@ -157,8 +178,12 @@ export class JetStreamQueues {
     }
   }
 
-  /** Creates (or updates to `spec`) a durable pull consumer. */
-  async ensurePullConsumer(spec: PullConsumerSpec): Promise<void> {
+  /** Creates (or updates to `spec`) a durable pull consumer. Retries while JetStream is not ready. */
+  ensurePullConsumer(spec: PullConsumerSpec): Promise<void> {
+    return this.setup(`consumer ${spec.stream}/${spec.durable}`, () => this.createPullConsumer(spec));
+  }
+
+  private async createPullConsumer(spec: PullConsumerSpec): Promise<void> {
     const jsm = await this.jsm();
     await jsm.consumers.add(spec.stream, {
       durable_name: spec.durable,

@@ -6,7 +6,7 @@
  * reply, and a sequence number in the reply subject finds the waiting caller (publish + multiplexed
  * reply subscription: the fastest raw pattern measured on this hardware, see docs/benchmarks.md).
  */
-import { JetStreamApiError } from "@nats-io/jetstream";
+import { JetStreamApiError, jetstream } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import {
   createInbox,
@@ -23,6 +23,12 @@ import {
 } from "../errors.js";
 import type { Logger } from "../log.js";
 import { type NatsOptions, openNatsConnection } from "./connection.js";
+import {
+  DEFAULT_JETSTREAM_API_TIMEOUT_MS,
+  DEFAULT_JETSTREAM_SETUP_DEADLINE_MS,
+  type JetStreamSetupOptions,
+  withJetStreamSetupRetry,
+} from "./jetstream-setup.js";
 import { DEFAULT_PUBACK_TIMEOUT_MS, JetStreamPublishError, pubAckOf } from "./pub-ack.js";
 import {
   type BucketOptions,
@@ -66,13 +72,26 @@ export class NatsTransport implements Transport {
   private closing = false;
 
   static async connect(options: NatsOptions, logger: Logger): Promise<NatsTransport> {
-    return new NatsTransport(await openNatsConnection(options), logger);
+    return new NatsTransport(await openNatsConnection(options), logger, {
+      ...(options.jetStreamApiTimeoutMs !== undefined ? { apiTimeoutMs: options.jetStreamApiTimeoutMs } : {}),
+      ...(options.jetStreamSetupDeadlineMs !== undefined
+        ? { setupDeadlineMs: options.jetStreamSetupDeadlineMs }
+        : {}),
+    });
   }
+
+  /** How JetStream setup requests (streams, consumers, buckets) time out and retry. */
+  readonly jetStreamSetup: Required<JetStreamSetupOptions>;
 
   constructor(
     readonly nc: NatsConnection,
     private readonly logger: Logger,
+    setup: JetStreamSetupOptions = {},
   ) {
+    this.jetStreamSetup = {
+      apiTimeoutMs: setup.apiTimeoutMs ?? DEFAULT_JETSTREAM_API_TIMEOUT_MS,
+      setupDeadlineMs: setup.setupDeadlineMs ?? DEFAULT_JETSTREAM_SETUP_DEADLINE_MS,
+    };
     this.inbox = createInbox();
     this.inboxLength = this.inbox.length + 1;
     this.inboxDot = `${this.inbox}.`;
@@ -247,13 +266,19 @@ export class NatsTransport implements Transport {
   }
 
   async keyValue(bucket: string, options: BucketOptions = {}): Promise<KeyValueBucket> {
-    this.kvm ??= new Kvm(this.nc);
-    const kv = await this.kvm.create(bucket, {
-      history: 1,
-      replicas: options.replicas ?? 1,
-      ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
-      ...(options.description ? { description: options.description } : {}),
-    });
+    const kvm = this.keyValueManager();
+    const kv = await withJetStreamSetupRetry(
+      `bucket ${bucket}`,
+      () =>
+        kvm.create(bucket, {
+          history: 1,
+          replicas: options.replicas ?? 1,
+          ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
+          ...(options.description ? { description: options.description } : {}),
+        }),
+      this.logger,
+      this.jetStreamSetup.setupDeadlineMs,
+    );
     if (options.ttlMs) {
       const actual = (await kv.status()).ttl;
       if (actual !== options.ttlMs) {
@@ -267,15 +292,20 @@ export class NatsTransport implements Transport {
   }
 
   async existingKeyValue(bucket: string): Promise<KeyValueBucket | null> {
-    this.kvm ??= new Kvm(this.nc);
+    const kvm = this.keyValueManager();
     try {
-      const kv = await this.kvm.open(bucket);
+      const kv = await kvm.open(bucket);
       await kv.status();
       return new NatsKeyValueBucket(kv, this, bucket);
     } catch (err) {
       if (err instanceof Error && /stream not found/i.test(err.message)) return null;
       throw err;
     }
+  }
+
+  private keyValueManager(): Kvm {
+    this.kvm ??= new Kvm(jetstream(this.nc, { timeout: this.jetStreamSetup.apiTimeoutMs }));
+    return this.kvm;
   }
 
   flush(): Promise<void> {

@@ -1,0 +1,110 @@
+/**
+ * Creating streams, consumers and buckets while JetStream is not answering, against a real
+ * nats-server: a server frozen with SIGSTOP (its API requests time out) is waited for and the
+ * stream, consumer and bucket are created once it wakes; a server that stays frozen, or has no
+ * JetStream at all, ends in JetStreamUnavailableError at the deadline; a request JetStream answers
+ * with an error fails at once, without retries.
+ */
+import test, { type ExecutionContext } from "ava";
+import { JetStreamUnavailableError, type Logger } from "troupe";
+import type { NatsServer } from "troupe/testing";
+import { openNatsConnection } from "../../runtime/transport/connection.js";
+import { jetStreamQueues } from "../../runtime/transport/jetstream-queue.js";
+import { NatsTransport } from "../../runtime/transport/nats-transport.js";
+import { startServer } from "../helpers/nats.js";
+
+interface Setup {
+  transport: NatsTransport;
+  warnings: { msg: string; fields: Record<string, unknown> | undefined }[];
+}
+
+async function connectTo(t: ExecutionContext, server: NatsServer, setupDeadlineMs: number): Promise<Setup> {
+  const warnings: Setup["warnings"] = [];
+  const logger: Logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (msg, fields) => warnings.push({ msg, fields }),
+    error: (msg, fields) => warnings.push({ msg: `error: ${msg}`, fields }),
+  };
+  // A short API timeout keeps the frozen-server cases to a second or two.
+  const transport = new NatsTransport(await openNatsConnection({ servers: server.url }), logger, {
+    apiTimeoutMs: 300,
+    setupDeadlineMs,
+  });
+  t.teardown(async () => {
+    if (server.state === "paused") await server.kill("SIGCONT");
+    await transport.close();
+  });
+  return { transport, warnings };
+}
+
+const stream = (name: string) => ({
+  name,
+  subjects: [`${name}.>`],
+  retention: "workqueue" as const,
+});
+
+test("jetstream setup - a stream, consumer and bucket asked for while the server is frozen are created once it wakes", async (t) => {
+  const server = await startServer(t);
+  const { transport, warnings } = await connectTo(t, server, 30_000);
+  const q = jetStreamQueues(transport);
+
+  await server.kill("SIGSTOP");
+  const created = Promise.all([
+    q.ensureStream(stream("frozen")).then(() =>
+      q.ensurePullConsumer({
+        stream: "frozen",
+        durable: "worker",
+        filterSubject: "frozen.>",
+        ackWaitMs: 30_000,
+        maxAckPending: 10,
+      }),
+    ),
+    transport.keyValue("frozen_kv"),
+  ]);
+  // Several API timeouts pass while the server sleeps.
+  await new Promise((r) => setTimeout(r, 1_500));
+  await server.kill("SIGCONT");
+  const [, bucket] = await created;
+
+  const counts = await q.consumerCounts("frozen", "worker");
+  t.is(counts?.pending, 0, "the consumer exists on the stream");
+  const rev = await bucket.compareAndSet("k", new Uint8Array([1]), 0);
+  t.true(rev > 0, "the bucket takes writes");
+  const retried = warnings.filter((w) => w.msg === "JetStream not ready, retrying");
+  t.true(retried.length >= 2, `warned on each retry (${retried.length})`);
+  t.truthy(retried.find((w) => w.fields?.what === "stream frozen"));
+  t.truthy(retried.find((w) => w.fields?.what === "bucket frozen_kv"));
+});
+
+test("jetstream setup - a server that stays frozen ends in JetStreamUnavailableError at the deadline", async (t) => {
+  const server = await startServer(t);
+  const { transport } = await connectTo(t, server, 1_500);
+  await server.kill("SIGSTOP");
+  const err = await t.throwsAsync(jetStreamQueues(transport).ensureStream(stream("never")));
+  t.true(err instanceof JetStreamUnavailableError, `got ${err?.name}: ${err?.message}`);
+  const typed = err as JetStreamUnavailableError;
+  t.is(typed.code, "TROUPE_JETSTREAM_UNAVAILABLE");
+  t.is(typed.details?.what, "stream never");
+  t.true((typed.details?.attempts as number) >= 2, "it retried before giving up");
+  t.regex(typed.message, /stream never/);
+});
+
+test("jetstream setup - a server without JetStream ends in JetStreamUnavailableError that says so", async (t) => {
+  const server = await startServer(t, { jetstream: false });
+  const { transport } = await connectTo(t, server, 1_000);
+  const err = await t.throwsAsync(jetStreamQueues(transport).ensureStream(stream("nojs")));
+  t.true(err instanceof JetStreamUnavailableError, `got ${err?.name}: ${err?.message}`);
+  t.regex(err?.message ?? "", /JetStream/);
+});
+
+test("jetstream setup - an error JetStream answers with fails at once, without retrying", async (t) => {
+  const server = await startServer(t);
+  const { transport, warnings } = await connectTo(t, server, 30_000);
+  const q = jetStreamQueues(transport);
+  await q.ensureStream(stream("first"));
+  // Same subjects under another name: the server refuses (subjects overlap).
+  const err = await t.throwsAsync(q.ensureStream({ ...stream("second"), subjects: ["first.>"] }));
+  t.false(err instanceof JetStreamUnavailableError, `got ${err?.name}: ${err?.message}`);
+  t.deepEqual(warnings, []);
+});
