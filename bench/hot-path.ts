@@ -32,7 +32,7 @@ import type { Msg } from "@nats-io/nats-core";
 import { pack, unpack } from "msgpackr";
 import { connect, consoleLogger, type Mesh } from "troupe";
 import { startNatsServer } from "troupe/testing";
-import { encodeCall, encodeResult } from "../runtime/messaging/envelope.js";
+import { decodeReply, encodeCall, encodeResult, REPLY_OK } from "../runtime/messaging/envelope.js";
 import { shardOf } from "../runtime/placement/shard.js";
 import { Echo } from "./lib/actors.js";
 import { type Payload, payloadFor } from "./lib/payload.js";
@@ -52,12 +52,18 @@ async function measure(
   batch: (round: number) => Promise<void>,
 ): Promise<Result> {
   // warm-up: JIT and steady-state allocation
-  for (let r = 0; r < Math.max(50, calls / size / 5); r++) await batch(r);
+  for (let r = 0; r < Math.max(50, calls / size / 5); r++) {
+    await batch(r);
+    if (r % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
+  }
   const before = process.cpuUsage();
   let done = 0;
   for (let r = 0; done < calls; r++) {
     await batch(r);
     done += size;
+    // Let timers run (lease renewals, the membership watch): a loop of microtasks alone starves
+    // them, and a host whose leases lapse answers every call with an error from then on.
+    if (r % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
   }
   const u = process.cpuUsage(before);
   return { usPerCall: (u.user + u.system) / done, calls: done };
@@ -132,7 +138,10 @@ async function hostSide(url: string, calls: number, concurrency: number) {
   const replyTos = ids.map((_, i) => `_INBOX.bench.${i}`);
   let pending = 0;
   let wake: (() => void) | undefined;
-  transport.reply = () => {
+  let failed: Uint8Array | undefined;
+  transport.reply = (_to, data) => {
+    // A reply envelope is [1, status, value]: fixarray, version, then REPLY_OK (0) or REPLY_ERROR.
+    if (data[2] !== REPLY_OK) failed ??= data;
     if (--pending === 0) wake?.();
   };
   const feed = (deliver: (i: number) => void) =>
@@ -150,6 +159,12 @@ async function hostSide(url: string, calls: number, concurrency: number) {
       }),
     ),
   );
+  if (failed) {
+    const reply = decodeReply(failed);
+    throw new Error(
+      `the host answered with an error, the measurement is void: ${reply.ok ? "?" : reply.error.message}`,
+    );
+  }
   const rawCalls = ids.map((id) => pack(payloadFor(id)));
   const raw = await measure(calls, concurrency, async () => {
     for (const bytes of rawCalls) pack(unpack(bytes));
