@@ -5,12 +5,14 @@
  * far less noise (one process, CPU time, no scheduling between three processes on two cores).
  *
  *   node --conditions=troupe-source --import tsx bench/hot-path.ts [--calls N] [--concurrency C]
- *        [--side caller|host|both] [--tracing off|spans|otlp]   (add --cpu-prof to profile this code)
+ *        [--side caller|host|both] [--tracing off|spans|otlp] [--tracer troupe|sdk]
+ *        (add --cpu-prof to profile this code)
  *
- * `--tracing spans` registers the OpenTelemetry SDK (NodeTracerProvider: AsyncLocalStorage context
- * manager, W3C propagator, 100% sampling, batch span processor) with an exporter that drops the
- * spans; `--tracing otlp` also serializes every batch to OTLP protobuf (as the OTLP/HTTP exporter
- * does) before dropping it. The difference between the three is what tracing costs per call.
+ * `--tracing spans` registers a tracer (AsyncLocalStorage context manager, W3C propagator, 100%
+ * sampling, batch span processor) with an exporter that drops the spans; `--tracing otlp` also
+ * serializes every batch to OTLP protobuf (as the OTLP/HTTP exporter does) before dropping it. The
+ * difference between the three is what tracing costs per call. `--tracer troupe` (default) is
+ * Troupe's own tracer and encoder, `--tracer sdk` the OpenTelemetry SDK's (bench/lib/sdk-cost.ts).
  *
  * Caller side: a real `Mesh` whose connection's `publish` is replaced by an in-memory loopback that
  * hands a pre-encoded reply straight to the transport's reply handler (a microtask later), so
@@ -180,12 +182,15 @@ async function main(): Promise<void> {
       concurrency: { type: "string", default: "64" },
       side: { type: "string", default: "both" },
       tracing: { type: "string", default: "off" },
+      tracer: { type: "string", default: "troupe" },
     },
   });
   const tracing = values.tracing;
   if (tracing !== "off" && tracing !== "spans" && tracing !== "otlp")
     throw new Error("--tracing is off, spans or otlp");
-  const sdk = tracing === "off" ? undefined : await startSdk(tracing === "otlp");
+  const tracer = values.tracer;
+  if (tracer !== "troupe" && tracer !== "sdk") throw new Error("--tracer is troupe or sdk");
+  const sdk = tracing === "off" ? undefined : await startSdk(tracing === "otlp", tracer);
   const side = values.side;
   if (side !== "both" && side !== "caller" && side !== "host")
     throw new Error("--side is caller, host or both");
@@ -206,7 +211,7 @@ async function main(): Promise<void> {
         .toFixed(2)
         .padStart(6)} µs/call   Troupe adds ${(r.troupe.usPerCall - r.raw.usPerCall).toFixed(2)} µs`;
     console.log(
-      `in-process hot path, ${calls.toLocaleString("en-US")} calls, ${concurrency} in flight, tracing ${tracing}, nats.js stubbed out (${process.env.TROUPE_BENCH_BUILT ? `tsc build ${process.env.TROUPE_BENCH_BUILT}` : "sources via tsx"})`,
+      `in-process hot path, ${calls.toLocaleString("en-US")} calls, ${concurrency} in flight, tracing ${tracing}${tracing === "off" ? "" : ` (${tracer} tracer)`}, nats.js stubbed out (${process.env.TROUPE_BENCH_BUILT ? `tsc build ${process.env.TROUPE_BENCH_BUILT}` : "sources via tsx"})`,
     );
     if (c) console.log(row("caller", c));
     if (h) console.log(row("host", h));

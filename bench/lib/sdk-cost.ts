@@ -1,32 +1,68 @@
 /**
- * The OpenTelemetry SDK as Troupe's `startTelemetry()` sets it up (NodeTracerProvider: the
- * AsyncLocalStorage context manager, W3C propagation, always-on sampling, batch span processor),
- * with an exporter that drops the spans, optionally after serializing them to OTLP protobuf as
- * the OTLP/HTTP exporter does. For bench/hot-path.ts: what spans and export cost per call without
- * the network.
+ * Tracing as `startTelemetry()` sets it up (AsyncLocalStorage context manager, W3C propagation,
+ * always-on sampling, batch span processor), with an exporter that drops the spans, optionally
+ * after serializing them to OTLP protobuf as the OTLP/HTTP exporter does. For bench/hot-path.ts:
+ * what spans and export cost per call without the network.
+ *
+ * `tracer: "troupe"` is Troupe's own tracer and OTLP encoder (runtime/telemetry/tracer/, what
+ * `startTelemetry()` uses for OTLP/HTTP protobuf); `"sdk"` is the SDK's NodeTracerProvider and
+ * its ProtobufTraceSerializer (`TROUPE_TRACER=sdk`, and the gRPC / JSON exporters).
  */
+import { context, propagation, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import {
+  AlwaysOnSampler,
   BatchSpanProcessor,
   NodeTracerProvider,
   type ReadableSpan,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-node";
+import { OtlpTraceEncoder } from "../../runtime/telemetry/tracer/otlp-encoder.js";
+import type { RecordedSpan } from "../../runtime/telemetry/tracer/span.js";
+import { TroupeTracerProvider } from "../../runtime/telemetry/tracer/tracer.js";
 
 class DroppingExporter implements SpanExporter {
   bytes = 0;
-  constructor(private readonly serialize: boolean) {}
+  constructor(private readonly serialize: ((spans: never[]) => Uint8Array | undefined) | undefined) {}
   export(spans: ReadableSpan[], done: (result: { code: number }) => void): void {
-    if (this.serialize) this.bytes += ProtobufTraceSerializer.serializeRequest(spans)?.length ?? 0;
+    if (this.serialize) this.bytes += this.serialize(spans as never[])?.length ?? 0;
     done({ code: 0 });
   }
   async shutdown(): Promise<void> {}
 }
 
-export async function startSdk(serialize: boolean): Promise<{ shutdown(): Promise<void> }> {
-  const provider = new NodeTracerProvider({
-    spanProcessors: [new BatchSpanProcessor(new DroppingExporter(serialize))],
+export type Tracer = "troupe" | "sdk";
+
+export async function startSdk(serialize: boolean, tracer: Tracer): Promise<{ shutdown(): Promise<void> }> {
+  if (tracer === "sdk") {
+    const provider = new NodeTracerProvider({
+      spanProcessors: [
+        new BatchSpanProcessor(
+          new DroppingExporter(
+            serialize
+              ? (spans) => ProtobufTraceSerializer.serializeRequest(spans as ReadableSpan[])
+              : undefined,
+          ),
+        ),
+      ],
+    });
+    provider.register();
+    return { shutdown: () => provider.shutdown() };
+  }
+  const encoder = new OtlpTraceEncoder({ "service.name": "hot-path" });
+  const processor = new BatchSpanProcessor(
+    new DroppingExporter(serialize ? (spans) => encoder.encode(spans as RecordedSpan[]) : undefined),
+  );
+  const provider = new TroupeTracerProvider({
+    sampler: new AlwaysOnSampler(),
+    processor: processor as never,
   });
-  provider.register();
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
+  trace.setGlobalTracerProvider(provider);
   return { shutdown: () => provider.shutdown() };
 }

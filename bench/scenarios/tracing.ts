@@ -15,14 +15,14 @@
  * - `tracing.off`: the hooks are always compiled in, so "off" cannot be compared with a runtime
  *   without them in the same run. It is measured in-process instead: the telemetry hooks one Echo
  *   call goes through with no SDK registered (caller: `startCallSpan`, `metricsEnabled`; host:
- *   `startTurnSpan`, `bindToHop`, `endHopWith`), timed in a tight loop (CPU ns per call), against
+ *   `startTurnSpan`, `callInHop`, `endHopWith`), timed in a tight loop (CPU ns per call), against
  *   the CPU one untraced Troupe call costs its caller and host processes (µs per call from the
  *   `tracing.sampled` untraced side of the same run, nats-server excluded). Target ≤ 3%.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
-  bindToHop,
+  callInHop,
   endHop,
   endHopWith,
   metricsEnabled,
@@ -224,7 +224,7 @@ function hooks(a: { iterations: number }): { nsPerCall: number; calls: number } 
       const call = startCallSpan("Echo", "echo", "plain-00000042", "tracing.Echo.s17");
       const started = metricsEnabled() ? performance.now() : -1;
       const trace = startTurnSpan(undefined, "call", "Echo", "echo", "plain-00000042", "tracing.Echo.s17");
-      sink = bindToHop(trace, turn)();
+      sink = callInHop(trace, turn, undefined, undefined);
       endHopWith(trace, ok);
       if (call || started >= 0) endHop(call);
     }

@@ -21,7 +21,7 @@ import type { Logger } from "../log.js";
 import { decode, encode } from "../messaging/codec.js";
 import type { PublishOptions, PublishReceipt } from "../pubsub/publish.js";
 import type { ReminderSchedule } from "../reminders/schedule.js";
-import { bindToHop, type Hop } from "../telemetry/index.js";
+import { callInHop, type Hop } from "../telemetry/index.js";
 import type { AnyActor } from "./actor.js";
 import { type Actor, constructWithContext } from "./actor.js";
 import type { ActorContext, ContextServices } from "./actor-context.js";
@@ -222,8 +222,8 @@ export class Activation implements ActorContext {
     // stays set until the handler's promise settles.
     this.turnDeadline = turn.deadline;
     try {
-      // Untraced turns call the handler directly: no closure per turn on the hot path.
-      result = turn.trace ? bindToHop(turn.trace, () => this.invoke(turn))() : this.invoke(turn);
+      // Untraced turns call the handler directly; traced ones make the turn's span the active one.
+      result = turn.trace ? callInHop(turn.trace, this.invoke, this, turn) : this.invoke(turn);
     } catch (err) {
       this.handlerFailed(turn, err);
       return true;

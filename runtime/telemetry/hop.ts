@@ -69,9 +69,14 @@ export function runInHop<T>(hop: Hop | undefined, fn: () => T): T {
   return hop ? context.with(hop.context, fn) : fn();
 }
 
-/** `fn` bound to the hop's context; `fn` itself (no allocation) when there is no hop. */
-export function bindToHop<F extends (...args: never[]) => unknown>(hop: Hop | undefined, fn: F): F {
-  return hop ? context.bind(hop.context, fn) : fn;
+/** `fn.call(thisArg, arg)` with the hop's span as the active span, without a closure per call. */
+export function callInHop<This, A, R>(
+  hop: Hop | undefined,
+  fn: (this: This, arg: A) => R,
+  thisArg: This,
+  arg: A,
+): R {
+  return hop ? context.with(hop.context, fn, thisArg, arg) : fn.call(thisArg, arg);
 }
 
 /** Adds an attribute to the hop's span (e.g. the target actor of a job). */

@@ -80,7 +80,7 @@ export function startTellSpan(
 /**
  * The actor turn that handles a call (SERVER span) or a tell (CONSUMER span), named
  * `process <Type>.<method>`, child of the context in the message headers. Run the handler with
- * `runInHop`/`bindToHop` so that the calls it makes become children of this span.
+ * `runInHop`/`callInHop` so that the calls it makes become children of this span.
  */
 export function startTurnSpan(
   headers: MessageHeaders | undefined,

@@ -14,7 +14,7 @@
  */
 export {
   activeTracer,
-  bindToHop,
+  callInHop,
   endHop,
   endHopWith,
   errorType,

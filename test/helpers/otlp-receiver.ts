@@ -79,6 +79,11 @@ function exportTraceServiceRequest(): protobuf.Type {
     const root = new protobuf.Root();
     root.resolvePath = (_origin, target) => path.join(PROTO_DIR, target);
     root.loadSync("opentelemetry/proto/collector/trace/v1/trace_service.proto", { keepCase: false });
+    // `flags` (W3C trace flags, plus bits saying whether the parent / linked span is remote) came
+    // in OTLP 1.1, after the schema these .proto files snapshot: Span field 16, Span.Link field 6.
+    const span = root.lookupType("opentelemetry.proto.trace.v1.Span");
+    span.add(new protobuf.Field("flags", 16, "fixed32"));
+    root.lookupType("opentelemetry.proto.trace.v1.Span.Link").add(new protobuf.Field("flags", 6, "fixed32"));
     requestType = root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest");
   }
   return requestType;
@@ -199,6 +204,16 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const raw = Buffer.concat(chunks);
   return req.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw;
+}
+
+/**
+ * An OTLP protobuf `ExportTraceServiceRequest` decoded with the official schema into a plain
+ * object (camelCase fields, 64-bit integers as decimal strings, ids as byte arrays, enums as
+ * numbers, absent fields as their defaults), for tests that check every field an encoder wrote.
+ */
+export function decodeTraceRequest(body: Uint8Array): Record<string, unknown> {
+  const type = exportTraceServiceRequest();
+  return type.toObject(type.decode(body), { longs: String, enums: Number, bytes: Array, defaults: true });
 }
 
 function decodeProtobuf(body: Buffer): DecodedSpan[] {

@@ -13,9 +13,13 @@ export interface TelemetryFixture {
 
 /**
  * Registers `before` / `after.always` hooks that start a receiver and the SDK pointed at it (from
- * OTEL_* variables, as a process entry point would), and returns the fixture they fill in.
+ * OTEL_* variables, as a process entry point would, plus `env`), and returns the fixture they fill in.
  */
-export function exportSpansToReceiver(test: TestFn, serviceName: string): TelemetryFixture {
+export function exportSpansToReceiver(
+  test: TestFn,
+  serviceName: string,
+  env: Record<string, string> = {},
+): TelemetryFixture {
   const fixture = {} as { receiver: OtlpReceiver; telemetry: Telemetry };
   test.before(async () => {
     fixture.receiver = await startOtlpReceiver();
@@ -24,6 +28,7 @@ export function exportSpansToReceiver(test: TestFn, serviceName: string): Teleme
     process.env.OTEL_EXPORTER_OTLP_PROTOCOL = "http/protobuf";
     process.env.OTEL_SERVICE_NAME = serviceName;
     process.env.OTEL_BSP_SCHEDULE_DELAY = "50";
+    Object.assign(process.env, env);
     fixture.telemetry = await startTelemetry();
   });
   test.after.always(async () => {

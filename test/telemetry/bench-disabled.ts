@@ -6,7 +6,7 @@
 
 import {
   activeTracer,
-  bindToHop,
+  callInHop,
   endHop,
   recordCall,
   runInHop,
@@ -26,8 +26,8 @@ function run(name: string, loop: () => void) {
 run("activeTracer", () => {
   for (let i = 0; i < N; i++) sink = activeTracer();
 });
-run("bindToHop", () => {
-  for (let i = 0; i < N; i++) sink = bindToHop(undefined, f);
+run("callInHop", () => {
+  for (let i = 0; i < N; i++) sink = callInHop(undefined, f, undefined, undefined);
 });
 run("startCallSpan+endHop", () => {
   for (let i = 0; i < N; i++) {

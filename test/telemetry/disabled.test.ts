@@ -1,6 +1,6 @@
 import test from "ava";
 import {
-  bindToHop,
+  callInHop,
   endHop,
   endHopWith,
   runInHop,
@@ -37,7 +37,19 @@ test("telemetry - with no SDK registered a handler's result comes back unchanged
   const result = { value: 42 };
   const fn = () => result;
   t.is(runInHop(undefined, fn), result);
-  t.is(bindToHop(undefined, fn), fn, "no wrapper is allocated");
+  const self = { n: 1 };
+  t.is(
+    callInHop(
+      undefined,
+      function (this: typeof self, add: number) {
+        return this.n + add;
+      },
+      self,
+      41,
+    ),
+    42,
+    "called directly, with its this and argument",
+  );
   const promise = Promise.resolve(result);
   t.is(
     runInHop(undefined, () => promise),

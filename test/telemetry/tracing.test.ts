@@ -1,8 +1,9 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
+import { ProxyTracerProvider, trace } from "@opentelemetry/api";
 import test from "ava";
 import { OverloadedError } from "../../runtime/errors.js";
 import {
-  bindToHop,
+  callInHop,
   endHop,
   endHopWith,
   extractContext,
@@ -17,6 +18,7 @@ import {
   traceIdsOf,
   tracingEnabled,
 } from "../../runtime/telemetry/index.js";
+import { TroupeTracerProvider } from "../../runtime/telemetry/tracer/tracer.js";
 import type { DecodedSpan } from "../helpers/otlp-receiver.js";
 import { exportSpansToReceiver } from "../helpers/telemetry.js";
 import { receivedHeaders } from "./headers.js";
@@ -47,6 +49,9 @@ function byName(spans: DecodedSpan[], name: string): DecodedSpan {
 test("telemetry - the SDK is registered from OTEL_* variables", (t) => {
   t.true(otel.telemetry.tracing);
   t.true(tracingEnabled());
+  const registered = trace.getTracerProvider();
+  const provider = registered instanceof ProxyTracerProvider ? registered.getDelegate() : registered;
+  t.true(provider instanceof TroupeTracerProvider, "OTLP/HTTP protobuf uses Troupe's tracer");
 });
 
 test("telemetry - a context injected into headers is extracted as the same trace", (t) => {
@@ -94,7 +99,7 @@ test("telemetry - call, turn and a nested call land in one trace with the right 
     endHop(nested);
     return "done";
   };
-  const value = await bindToHop(turn, handler)();
+  const value = await callInHop(turn, handler, undefined, undefined);
   t.is(value, "done");
   const outcome = { ok: true, value }; // a TurnOutcome
   endHopWith(turn, outcome);
