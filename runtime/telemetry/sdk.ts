@@ -200,7 +200,8 @@ async function registerTroupeTracer(resource: Resource, env: NodeJS.ProcessEnv, 
   const { samplerFromEnv } = await import("./tracer/sampler.js");
   const { spanLimitsFromEnv, TroupeTracerProvider } = await import("./tracer/tracer.js");
   await resource.waitForAsyncAttributes?.();
-  // The batch processor only reads spanContext() before handing spans to the exporter, which is ours.
+  // The batch processor reads only spanContext() and resource (see RecordedSpan) before handing
+  // spans to the exporter, which is ours: the casts bridge its ReadableSpan typing.
   const processor = new BatchSpanProcessor(new OtlpHttpSpanExporter(resource.attributes) as never);
   const provider = new TroupeTracerProvider({
     sampler: samplerFromEnv(env, warn),
