@@ -45,6 +45,13 @@ class ProtoWriter {
     this.varint((field << 3) | wire);
   }
 
+  /** A uint32 field (a dropped-items count), left out when 0 as proto3 does. */
+  count(field: number, value: number | undefined): void {
+    if (!value) return;
+    this.tag(field, VARINT);
+    this.varint(value);
+  }
+
   varint(value: number): void {
     this.ensure(10);
     const buf = this.buf;
@@ -260,10 +267,7 @@ function writeEvent(w: ProtoWriter, event: RecordedEvent): void {
   w.tag(2, LEN);
   w.cachedString(event.name);
   writeAttributes(w, 3, event.attributes);
-  if (event.droppedAttributesCount > 0) {
-    w.tag(4, VARINT);
-    w.varint(event.droppedAttributesCount);
-  }
+  w.count(4, event.droppedAttributesCount);
   w.end(at);
 }
 
@@ -280,10 +284,7 @@ function writeLink(w: ProtoWriter, link: Link): void {
     w.string(state);
   }
   if (link.attributes) writeAttributes(w, 4, link.attributes);
-  if (link.droppedAttributesCount) {
-    w.tag(5, VARINT);
-    w.varint(link.droppedAttributesCount);
-  }
+  w.count(5, link.droppedAttributesCount);
   w.tag(6, FIXED32);
   w.fixed32(
     (link.context.traceFlags & 0xff) | FLAG_HAS_IS_REMOTE | (link.context.isRemote ? FLAG_IS_REMOTE : 0),
@@ -318,20 +319,11 @@ function writeSpan(w: ProtoWriter, span: RecordedSpan): void {
   w.tag(8, FIXED64);
   w.fixed64EpochNanos(span.endMs);
   writeAttributes(w, 9, span.attributes);
-  if (span.droppedAttributesCount > 0) {
-    w.tag(10, VARINT);
-    w.varint(span.droppedAttributesCount);
-  }
+  w.count(10, span.droppedAttributesCount);
   if (span.events) for (const event of span.events) writeEvent(w, event);
-  if (span.droppedEventsCount > 0) {
-    w.tag(12, VARINT);
-    w.varint(span.droppedEventsCount);
-  }
+  w.count(12, span.droppedEventsCount);
   if (span.links) for (const link of span.links) writeLink(w, link);
-  if (span.droppedLinksCount > 0) {
-    w.tag(14, VARINT);
-    w.varint(span.droppedLinksCount);
-  }
+  w.count(14, span.droppedLinksCount);
   if (span.status.code !== 0 || span.status.message) {
     w.tag(15, LEN);
     const status = w.begin();
