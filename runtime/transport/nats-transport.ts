@@ -267,26 +267,26 @@ export class NatsTransport implements Transport {
 
   async keyValue(bucket: string, options: BucketOptions = {}): Promise<KeyValueBucket> {
     const kvm = this.keyValueManager();
-    const kv = await withJetStreamSetupRetry(
+    const { kv, actualTtlMs } = await withJetStreamSetupRetry(
       `bucket ${bucket}`,
-      () =>
-        kvm.create(bucket, {
+      async () => {
+        const kv = await kvm.create(bucket, {
           history: 1,
           replicas: options.replicas ?? 1,
           ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
           ...(options.description ? { description: options.description } : {}),
-        }),
+        });
+        // The bucket may exist already, created by another process with another TTL.
+        return { kv, actualTtlMs: options.ttlMs ? (await kv.status()).ttl : undefined };
+      },
       this.logger,
       this.jetStreamSetup.setupDeadlineMs,
     );
-    if (options.ttlMs) {
-      const actual = (await kv.status()).ttl;
-      if (actual !== options.ttlMs) {
-        throw new ConfigurationError(
-          `bucket ${bucket} exists with a TTL of ${actual} ms, this process wants ${options.ttlMs} ms: every process of a mesh must use the same value`,
-          { details: { bucket, actualTtlMs: actual, wantedTtlMs: options.ttlMs } },
-        );
-      }
+    if (options.ttlMs && actualTtlMs !== options.ttlMs) {
+      throw new ConfigurationError(
+        `bucket ${bucket} exists with a TTL of ${actualTtlMs} ms, this process wants ${options.ttlMs} ms: every process of a mesh must use the same value`,
+        { details: { bucket, actualTtlMs, wantedTtlMs: options.ttlMs } },
+      );
     }
     return new NatsKeyValueBucket(kv, this, bucket);
   }

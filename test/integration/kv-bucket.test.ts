@@ -55,3 +55,18 @@ test("kv - keys that are not valid NATS subject tokens are refused before anythi
   const r = await bucket.compareAndSet("k", enc.encode("x"), 0);
   await t.throwsAsync(bucket.compareAndSet("k k", enc.encode("y"), r), { name: "ConfigurationError" });
 });
+
+test("kv - opening a bucket with another TTL than it was created with is a ConfigurationError", async (t) => {
+  const { transport } = await setup(t);
+  await transport.keyValue("kvttl", { ttlMs: 60_000 });
+  const same = await transport.keyValue("kvttl", { ttlMs: 60_000 });
+  t.truthy(same, "the same TTL opens it");
+  const err = await t.throwsAsync(transport.keyValue("kvttl", { ttlMs: 30_000 }), {
+    name: "ConfigurationError",
+  });
+  t.deepEqual((err as { details?: unknown } | undefined)?.details, {
+    bucket: "kvttl",
+    actualTtlMs: 60_000,
+    wantedTtlMs: 30_000,
+  });
+});
