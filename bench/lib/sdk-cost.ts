@@ -8,9 +8,6 @@
  * `startTelemetry()` uses for OTLP/HTTP protobuf); `"sdk"` is the SDK's NodeTracerProvider and
  * its ProtobufTraceSerializer (`TROUPE_TRACER=sdk`, and the gRPC / JSON exporters).
  */
-import { context, propagation, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import {
   AlwaysOnSampler,
@@ -19,6 +16,7 @@ import {
   type ReadableSpan,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-node";
+import { registerGlobally } from "../../runtime/telemetry/sdk.js";
 import { OtlpTraceEncoder } from "../../runtime/telemetry/tracer/otlp-encoder.js";
 import type { RecordedSpan } from "../../runtime/telemetry/tracer/span.js";
 import { TroupeTracerProvider } from "../../runtime/telemetry/tracer/tracer.js";
@@ -59,10 +57,6 @@ export async function startSdk(serialize: boolean, tracer: Tracer): Promise<{ sh
     sampler: new AlwaysOnSampler(),
     processor: processor as never,
   });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(
-    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
-  );
-  trace.setGlobalTracerProvider(provider);
+  await registerGlobally(provider);
   return { shutdown: () => provider.shutdown() };
 }

@@ -33,6 +33,7 @@ import {
   diag,
   metrics,
   propagation,
+  type TracerProvider,
   trace,
 } from "@opentelemetry/api";
 import type { Resource } from "@opentelemetry/resources";
@@ -191,11 +192,7 @@ async function registerSdkTracer(resource: Resource, protocol: Protocol | undefi
  * registered like the SDK's (AsyncLocalStorage context manager, W3C trace context and baggage).
  */
 async function registerTroupeTracer(resource: Resource, env: NodeJS.ProcessEnv, warn: (m: string) => void) {
-  const [{ AsyncLocalStorageContextManager }, core, { BatchSpanProcessor }] = await Promise.all([
-    import("@opentelemetry/context-async-hooks"),
-    import("@opentelemetry/core"),
-    import("@opentelemetry/sdk-trace-node"),
-  ]);
+  const { BatchSpanProcessor } = await import("@opentelemetry/sdk-trace-node");
   const { OtlpHttpSpanExporter } = await import("./tracer/otlp-exporter.js");
   const { samplerFromEnv } = await import("./tracer/sampler.js");
   const { spanLimitsFromEnv, TroupeTracerProvider } = await import("./tracer/tracer.js");
@@ -208,6 +205,19 @@ async function registerTroupeTracer(resource: Resource, env: NodeJS.ProcessEnv, 
     processor: processor as never,
     limits: spanLimitsFromEnv(env),
   });
+  await registerGlobally(provider);
+  return provider;
+}
+
+/**
+ * Registers `provider` as the global tracer provider with what the SDK's `register()` installs:
+ * the AsyncLocalStorage context manager and W3C trace context and baggage propagation.
+ */
+export async function registerGlobally(provider: TracerProvider): Promise<void> {
+  const [{ AsyncLocalStorageContextManager }, core] = await Promise.all([
+    import("@opentelemetry/context-async-hooks"),
+    import("@opentelemetry/core"),
+  ]);
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(
     new core.CompositePropagator({
@@ -215,7 +225,6 @@ async function registerTroupeTracer(resource: Resource, env: NodeJS.ProcessEnv, 
     }),
   );
   trace.setGlobalTracerProvider(provider);
-  return provider;
 }
 
 async function otlpExporter(protocol: Protocol) {

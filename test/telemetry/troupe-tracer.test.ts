@@ -60,7 +60,7 @@ const arrayValues = (value: Record<string, unknown> | undefined) =>
 const attrs = (list: unknown) => Object.fromEntries((list as DecodedKv[]).map((kv) => [kv.key, kv.value]));
 
 test("troupe tracer - the OTLP protobuf decodes field by field with the official schema", (t) => {
-  const { tracer, ended } = tracerWith({ limits: { attributeCount: 12 } });
+  const { tracer, ended } = tracerWith({ limits: { attributeCount: 13 } });
   const remote: SpanContext = {
     traceId: "0af7651916cd43dd8448eb211c80319c",
     spanId: "b7ad6b7169203331",
@@ -80,6 +80,7 @@ test("troupe tracer - the OTLP protobuf decodes field by field with the official
     "a.numbers": [1, 2.5],
     "a.bools": [true, false],
     "s.long": "v".repeat(20_000),
+    "s.hundred": "h".repeat(100), // ASCII, but past the short-string loop: a 2-byte length
   };
   const server = tracer.startSpan(
     "process Cart.add",
@@ -91,7 +92,7 @@ test("troupe tracer - the OTLP protobuf decodes field by field with the official
     trace.setSpanContext(ROOT_CONTEXT, remote),
   );
   server.setAttribute("late", "added");
-  server.setAttribute("over.limit", 1); // the 13th attribute
+  server.setAttribute("over.limit", 1); // the 14th attribute
   // A number below performance.timeOrigin would be a performance.now() value, as in the SDK.
   const eventMs = performance.timeOrigin + 60_000.123456;
   server.addEvent("retrying", { "attempt.n": 2 }, eventMs);
@@ -156,6 +157,7 @@ test("troupe tracer - the OTLP protobuf decodes field by field with the official
     [true, false],
   );
   t.is(String(a["s.long"]?.stringValue).length, 20_000);
+  t.is(a["s.hundred"]?.stringValue, "h".repeat(100));
   t.deepEqual(a.late, { stringValue: "added" });
   t.false("over.limit" in a);
   t.is(s.droppedAttributesCount, 1);
