@@ -8,13 +8,7 @@
  */
 import { JetStreamApiError, jetstream } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
-import {
-  createInbox,
-  type Msg,
-  type MsgHdrs,
-  type NatsConnection,
-  headers as natsHeaders,
-} from "@nats-io/nats-core";
+import { createInbox, type Msg, type MsgHdrs, MsgHdrsImpl, type NatsConnection } from "@nats-io/nats-core";
 import {
   ConfigurationError,
   ConnectionClosedError,
@@ -350,10 +344,29 @@ export class NatsTransport implements Transport {
   }
 }
 
+/**
+ * nats.js headers for an outbound message. `headers().set()` compiles and runs a regular
+ * expression over every value and canonicalizes every key on each call (~0.3 µs of the ~1.2 µs a
+ * one-header block costs to build and encode on the bench VM, paid by every traced call, job and
+ * KV write); the map behind the public `MsgHdrsImpl.headers` field is filled directly instead,
+ * after the same CR/LF check (a header block is line-based), keeping keys as given like `set()`
+ * does with its default exact match.
+ */
 function toNatsHeaders(h: Record<string, string>): MsgHdrs {
-  const out = natsHeaders();
-  for (const [k, v] of Object.entries(h)) out.set(k, v);
+  const out = new MsgHdrsImpl();
+  for (const k in h) {
+    const v = h[k] as string;
+    if (k === "" || hasLineBreak(k) || k.includes(":")) {
+      throw new ConfigurationError(`invalid header name ${JSON.stringify(k)}`);
+    }
+    if (hasLineBreak(v)) throw new ConfigurationError(`header ${k}: values cannot contain CR or LF`);
+    out.headers.set(k, [v.trim()]);
+  }
   return out;
+}
+
+function hasLineBreak(s: string): boolean {
+  return s.includes("\r") || s.includes("\n");
 }
 
 class NatsKeyValueBucket implements KeyValueBucket {
