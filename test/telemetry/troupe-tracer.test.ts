@@ -261,6 +261,9 @@ test("troupe tracer - spans follow the API's rules for status, exceptions, limit
   span.setAttribute("mixed", ["a", 1] as never);
   t.deepEqual(span.attributes, { a: 3, b: 2 }, "updating a key does not count, invalid values are ignored");
   t.is(span.droppedAttributesCount, 1);
+  span.setAttribute("__proto__", ["polluted"]);
+  t.is(Object.getPrototypeOf(span.attributes), Object.prototype, "a __proto__ key cannot swap the prototype");
+  t.is(span.droppedAttributesCount, 2);
 
   span.recordException(new TypeError("bad input"));
   span.recordException(Object.assign(new Error("refused"), { code: "E_REFUSED" }));

@@ -102,6 +102,11 @@ export class RecordedSpan implements Span {
   setAttribute(key: string, value: AttributeValue | undefined): this {
     if (this.ended || value === undefined || value === null || key === "") return this;
     if (!isAttributeValue(value)) return this;
+    if (key === "__proto__") {
+      // Assigning it would replace the attributes object's prototype, not add a key.
+      this.droppedAttributesCount++;
+      return this;
+    }
     if (!Object.hasOwn(this.attributes, key)) {
       if (this.attributeCount >= this.owner.limits.attributeCount) {
         this.droppedAttributesCount++;
@@ -230,7 +235,7 @@ function validAttributes(
   for (const key in attributes) {
     const value = attributes[key];
     if (value === undefined || value === null || !isAttributeValue(value)) continue;
-    if (n >= count) {
+    if (n >= count || key === "__proto__") {
       dropped++;
       continue;
     }
