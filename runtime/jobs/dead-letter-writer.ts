@@ -4,7 +4,8 @@
  * published to `<prefix>.dlq.<Type>` with a message id, so a dead-lettering that is interrupted
  * (and done again on the next delivery) stores one record.
  */
-import { toWireError } from "../errors.js";
+import { PayloadTooLargeError, toWireError } from "../errors.js";
+import { encode } from "../messaging/codec.js";
 import type { JetStreamQueues, QueueMessage } from "../transport/jetstream-queue.js";
 import type { DeadLetter, DeadLetterReason, DeadLetterSubscription } from "./envelope.js";
 import { encodeDeadLetter } from "./envelope.js";
@@ -56,12 +57,55 @@ export function deadLetterOf(m: QueueMessage, f: DeadLetterFields): DeadLetter {
   };
 }
 
-/** Publishes `record` to its type's DLQ subject; rejects if JetStream did not store it. */
+/** Error messages longer than this are cut when a dead letter must be slimmed to fit. */
+export const SLIM_ERROR_MESSAGE_CHARS = 1024;
+
+/**
+ * Publishes `record` to its type's DLQ subject; rejects if JetStream did not store it. A record
+ * larger than the server accepts (the original message near max_payload, plus the error) is sent
+ * again without the error's stack, with its message cut to 1024 characters and its details dropped
+ * if they are larger than that, listed in `omitted`: the original bytes are what a replay needs,
+ * so they are never cut.
+ *
+ * @throws PayloadTooLargeError when even the slimmed record does not fit: the original message
+ *   leaves no room for a dead letter around it. It must stay where it is (see the callers).
+ */
 export async function publishDeadLetter(
   q: JetStreamQueues,
   names: JobNames,
   record: DeadLetter,
   msgId: string,
 ): Promise<void> {
-  await q.publish(names.dlqSubject(record.type), encodeDeadLetter(record), { msgId });
+  const subject = names.dlqSubject(record.type);
+  try {
+    await q.publish(subject, encodeDeadLetter(record), { msgId });
+    return;
+  } catch (err) {
+    if (!(err instanceof PayloadTooLargeError)) throw err;
+  }
+  const slim = slimDeadLetter(record);
+  try {
+    await q.publish(subject, encodeDeadLetter(slim), { msgId });
+  } catch (err) {
+    if (!(err instanceof PayloadTooLargeError)) throw err;
+    throw new PayloadTooLargeError(
+      `the dead letter of a ${record.data.length}-byte message cannot be stored: even without the error's stack and details it exceeds the server's max_payload`,
+      { cause: err, details: { ...err.details, originalBytes: record.data.length } },
+    );
+  }
+}
+
+/** The record without the error's stack, with its message cut and its details dropped if large. */
+export function slimDeadLetter(record: DeadLetter): DeadLetter {
+  const { stack, details, ...error } = record.error;
+  const omitted: string[] = [];
+  if (stack !== undefined) omitted.push("error.stack");
+  let message = error.message;
+  if (message.length > SLIM_ERROR_MESSAGE_CHARS) {
+    message = `${message.slice(0, SLIM_ERROR_MESSAGE_CHARS)}…`;
+    omitted.push(`error.message past ${SLIM_ERROR_MESSAGE_CHARS} characters`);
+  }
+  const keepDetails = details !== undefined && encode(details).length <= SLIM_ERROR_MESSAGE_CHARS;
+  if (details !== undefined && !keepDetails) omitted.push("error.details");
+  return { ...record, error: { ...error, message, ...(keepDetails ? { details } : {}) }, omitted };
 }

@@ -152,6 +152,11 @@ export interface DeadLetter {
    * again). Absent when the event could not be decoded: such a dead letter cannot be replayed.
    */
   replay?: { subject: string; data: Uint8Array } | undefined;
+  /**
+   * What was left out so that the record fits the server's max_payload with the original bytes
+   * intact, e.g. `["error.stack", "error.details", "error.message past 1024 characters"]`.
+   */
+  omitted?: string[] | undefined;
 }
 
 export function encodeDeadLetter(d: DeadLetter): Uint8Array {

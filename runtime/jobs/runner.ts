@@ -19,7 +19,12 @@
 import os from "node:os";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
-import { ConfigurationError, MalformedMessageError, type TroupeError } from "../errors.js";
+import {
+  ConfigurationError,
+  MalformedMessageError,
+  PayloadTooLargeError,
+  type TroupeError,
+} from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Mesh } from "../mesh.js";
 import { DEFAULT_MAX_DELAY_MS, fullJitterDelayMs } from "../resilience/backoff.js";
@@ -513,6 +518,16 @@ class TypeLoop {
         );
       }
     } catch (publishErr) {
+      if (publishErr instanceof PayloadTooLargeError) {
+        // Acking would lose the job and retrying soon would only fail again: it stays in the
+        // queue, tried rarely, until max_payload is raised or the job is removed by hand.
+        this.logger.error(
+          "a job too large to dead-letter stays in the queue; raise the server's max_payload or remove it",
+          { actorType: this.type, jobId: job?.jobId, seq: m.streamSeq, reason, err: publishErr },
+        );
+        m.nak(this.s.maxDelayMs);
+        return;
+      }
       this.logger.error("dead-lettering a job failed; it will be retried", {
         actorType: this.type,
         jobId: job?.jobId,

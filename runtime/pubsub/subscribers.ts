@@ -25,7 +25,7 @@ import os from "node:os";
 import type { AnyActor } from "../actor/actor.js";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { type ActorType, actorTypeOf } from "../actor/actor-type.js";
-import { ConfigurationError, TerminalError } from "../errors.js";
+import { ConfigurationError, PayloadTooLargeError, TerminalError } from "../errors.js";
 import { deadLetterOf, publishDeadLetter } from "../jobs/dead-letter-writer.js";
 import { DEFAULT_JOB_TIMEOUT_MS } from "../jobs/enqueue.js";
 import { encodeJob } from "../jobs/envelope.js";
@@ -474,12 +474,15 @@ class Subscription {
         `dlq-${this.names.stream()}-${m.streamSeq}-${this.name}`,
       );
     } catch (publishErr) {
-      this.logger.error("dead-lettering an event failed; it will be retried", {
-        subscription: this.name,
-        seq: m.streamSeq,
-        err: publishErr,
-      });
-      m.nak(this.s.initialDelayMs);
+      const tooLarge = publishErr instanceof PayloadTooLargeError;
+      this.logger.error(
+        tooLarge
+          ? "an event too large to dead-letter stays pending for this subscriber; raise the server's max_payload"
+          : "dead-lettering an event failed; it will be retried",
+        { subscription: this.name, seq: m.streamSeq, err: publishErr },
+      );
+      // Too large: retrying soon would only fail again.
+      m.nak(tooLarge ? this.s.maxDelayMs : this.s.initialDelayMs);
       return;
     }
     m.ack();
