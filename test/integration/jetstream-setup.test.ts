@@ -6,28 +6,18 @@
  * with an error fails at once, without retries.
  */
 import test, { type ExecutionContext } from "ava";
-import { JetStreamUnavailableError, type Logger } from "troupe";
+import { JetStreamUnavailableError } from "troupe";
 import type { NatsServer } from "troupe/testing";
 import { openNatsConnection } from "../../runtime/transport/connection.js";
 import { jetStreamQueues } from "../../runtime/transport/jetstream-queue.js";
 import { NatsTransport } from "../../runtime/transport/nats-transport.js";
+import { recordingLogger } from "../helpers/logger.js";
 import { startServer } from "../helpers/nats.js";
 
-interface Setup {
-  transport: NatsTransport;
-  warnings: { msg: string; fields: Record<string, unknown> | undefined }[];
-}
-
-async function connectTo(t: ExecutionContext, server: NatsServer, setupDeadlineMs: number): Promise<Setup> {
-  const warnings: Setup["warnings"] = [];
-  const logger: Logger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (msg, fields) => warnings.push({ msg, fields }),
-    error: (msg, fields) => warnings.push({ msg: `error: ${msg}`, fields }),
-  };
+async function connectTo(t: ExecutionContext, server: NatsServer, setupDeadlineMs: number) {
+  const log = recordingLogger();
   // A short API timeout keeps the frozen-server cases to a second or two.
-  const transport = new NatsTransport(await openNatsConnection({ servers: server.url }), logger, {
+  const transport = new NatsTransport(await openNatsConnection({ servers: server.url }), log.logger, {
     apiTimeoutMs: 300,
     setupDeadlineMs,
   });
@@ -35,7 +25,7 @@ async function connectTo(t: ExecutionContext, server: NatsServer, setupDeadlineM
     if (server.state === "paused") await server.kill("SIGCONT");
     await transport.close();
   });
-  return { transport, warnings };
+  return { transport, log };
 }
 
 const stream = (name: string) => ({
@@ -46,7 +36,7 @@ const stream = (name: string) => ({
 
 test("jetstream setup - a stream, consumer and bucket asked for while the server is frozen are created once it wakes", async (t) => {
   const server = await startServer(t);
-  const { transport, warnings } = await connectTo(t, server, 30_000);
+  const { transport, log } = await connectTo(t, server, 30_000);
   const q = jetStreamQueues(transport);
 
   await server.kill("SIGSTOP");
@@ -71,7 +61,7 @@ test("jetstream setup - a stream, consumer and bucket asked for while the server
   t.is(counts?.pending, 0, "the consumer exists on the stream");
   const rev = await bucket.compareAndSet("k", new Uint8Array([1]), 0);
   t.true(rev > 0, "the bucket takes writes");
-  const retried = warnings.filter((w) => w.msg === "JetStream not ready, retrying");
+  const retried = log.at("warn").filter((w) => w.msg === "JetStream not ready, retrying");
   t.true(retried.length >= 2, `warned on each retry (${retried.length})`);
   t.truthy(retried.find((w) => w.fields?.what === "stream frozen"));
   t.truthy(retried.find((w) => w.fields?.what === "bucket frozen_kv"));
@@ -100,11 +90,11 @@ test("jetstream setup - a server without JetStream ends in JetStreamUnavailableE
 
 test("jetstream setup - an error JetStream answers with fails at once, without retrying", async (t) => {
   const server = await startServer(t);
-  const { transport, warnings } = await connectTo(t, server, 30_000);
+  const { transport, log } = await connectTo(t, server, 30_000);
   const q = jetStreamQueues(transport);
   await q.ensureStream(stream("first"));
   // Same subjects under another name: the server refuses (subjects overlap).
   const err = await t.throwsAsync(q.ensureStream({ ...stream("second"), subjects: ["first.>"] }));
   t.false(err instanceof JetStreamUnavailableError, `got ${err?.name}: ${err?.message}`);
-  t.deepEqual(warnings, []);
+  t.deepEqual(log.at("warn", "error"), []);
 });

@@ -5,10 +5,11 @@
  * dead letter fits around it stays in the queue, reported, instead of being acked away.
  */
 import test, { type ExecutionContext } from "ava";
-import { connect, type Logger } from "troupe";
+import { connect } from "troupe";
 import { deadLetters, enqueue, startJobRunner } from "../../runtime/jobs/index.js";
 import { namesOf } from "../../runtime/jobs/streams.js";
 import { jetStreamQueues } from "../../runtime/transport/jetstream-queue.js";
+import { recordingLogger } from "../helpers/logger.js";
 import { eventually } from "../helpers/mesh.js";
 import { startServer } from "../helpers/nats.js";
 import { seen, Work } from "./fixtures/actors.js";
@@ -20,19 +21,13 @@ test.beforeEach(() => seen.reset());
 
 async function setup(t: ExecutionContext) {
   const server = await startServer(t, { maxPayload: MAX_PAYLOAD });
-  const errors: { msg: string; fields: Record<string, unknown> | undefined }[] = [];
-  const logger: Logger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: () => undefined,
-    error: (msg, fields) => errors.push({ msg, fields }),
-  };
-  const mesh = await connect({ servers: server.url, prefix: `dlqsize${process.pid}`, logger });
+  const log = recordingLogger();
+  const mesh = await connect({ servers: server.url, prefix: `dlqsize${process.pid}`, logger: log.logger });
   t.teardown(() => mesh.close());
   await mesh.host([Work], { jobs: false });
   const runner = await startJobRunner(mesh, [Work], { ...FAST_RETRY, maxAttempts: 2 });
   t.teardown(() => runner.stop());
-  return { mesh, errors };
+  return { mesh, errors: () => log.at("error") };
 }
 
 test.serial(
@@ -66,11 +61,11 @@ test.serial(
       "y".repeat(MAX_PAYLOAD - 400),
     );
     await eventually(
-      () => errors.some((e) => e.msg.startsWith("a job too large to dead-letter stays in the queue")),
+      () => errors().some((e) => e.msg.startsWith("a job too large to dead-letter stays in the queue")),
       20_000,
       "the report",
     );
-    const report = errors.find((e) => e.msg.startsWith("a job too large to dead-letter"));
+    const report = errors().find((e) => e.msg.startsWith("a job too large to dead-letter"));
     t.is(report?.fields?.jobId, job.id);
     const counts = await jetStreamQueues(mesh.transport).streamCounts(namesOf(mesh).jobsStream("Work"));
     t.is(counts?.messages, 1, "not acked away");

@@ -4,8 +4,9 @@
  * waits are generous bounds, never speed assertions.
  */
 import test from "ava";
-import { consoleLogger, type Logger, type Mesh } from "troupe";
+import type { Mesh } from "troupe";
 import { ReminderNames } from "../../runtime/reminders/index.js";
+import { recordingLogger } from "../helpers/logger.js";
 import { eventually, startMesh } from "../helpers/mesh.js";
 import { FAST } from "../placement/helpers.js";
 import { Mute, Napper, seen, Ticker } from "./fixtures/actors.js";
@@ -73,21 +74,15 @@ test("reminders - unremind stops a periodic reminder", async (t) => {
 });
 
 test("reminders - a reminder of a type without receiveReminder is logged and dropped", async (t) => {
-  const errors: string[] = [];
-  const base = consoleLogger("silent");
-  const logger: Logger = {
-    debug: (msg, fields) => base.debug(msg, fields),
-    info: (msg, fields) => base.info(msg, fields),
-    warn: (msg, fields) => base.warn(msg, fields),
-    error: (msg, fields) => {
-      errors.push(msg);
-      base.error(msg, fields);
-    },
-  };
-  const { mesh } = await startMesh(t, { logger });
+  const log = recordingLogger();
+  const { mesh } = await startMesh(t, { logger: log.logger });
   await mesh.host([Mute], HOST);
   await mesh.ref(Mute, "m1").arm("nothing", Date.now());
-  await eventually(() => errors.some((e) => e.includes("receiveReminder")), 20_000, "the error log");
+  await eventually(
+    () => log.at("error").some((e) => e.msg.includes("receiveReminder")),
+    20_000,
+    "the error log",
+  );
   const kv = await mesh.transport.keyValue(new ReminderNames(mesh.subjects.prefix).bucket());
   await eventually(async () => (await kv.get("Mute.m1.nothing")) === null, 10_000, "the definition to go");
   t.pass();
