@@ -23,7 +23,6 @@ import {
 import { nanos } from "@nats-io/nats-core";
 import { ConfigurationError } from "../errors.js";
 import { JetStreamPuller, type PullListener } from "./jetstream-pull.js";
-import { withJetStreamSetupRetry } from "./jetstream-setup.js";
 import { NatsTransport } from "./nats-transport.js";
 import { DEFAULT_PUBACK_TIMEOUT_MS, type PublishResult, pubAckOf } from "./pub-ack.js";
 import type { Transport } from "./transport.js";
@@ -135,16 +134,7 @@ export class JetStreamQueues {
    * stream edit`). Retries while JetStream is not ready (see jetstream-setup.ts).
    */
   ensureStream(spec: StreamSpec): Promise<void> {
-    return this.setup(`stream ${spec.name}`, () => this.createStreamUnlessExists(spec));
-  }
-
-  private setup<T>(what: string, op: () => Promise<T>): Promise<T> {
-    return withJetStreamSetupRetry(
-      what,
-      op,
-      this.transport.log,
-      this.transport.jetStreamSetup.setupDeadlineMs,
-    );
+    return this.transport.setUpJetStream(`stream ${spec.name}`, () => this.createStreamUnlessExists(spec));
   }
 
   private async createStreamUnlessExists(spec: StreamSpec): Promise<void> {
@@ -180,7 +170,9 @@ export class JetStreamQueues {
 
   /** Creates (or updates to `spec`) a durable pull consumer. Retries while JetStream is not ready. */
   ensurePullConsumer(spec: PullConsumerSpec): Promise<void> {
-    return this.setup(`consumer ${spec.stream}/${spec.durable}`, () => this.createPullConsumer(spec));
+    return this.transport.setUpJetStream(`consumer ${spec.stream}/${spec.durable}`, () =>
+      this.createPullConsumer(spec),
+    );
   }
 
   private async createPullConsumer(spec: PullConsumerSpec): Promise<void> {

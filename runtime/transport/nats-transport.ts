@@ -261,21 +261,16 @@ export class NatsTransport implements Transport {
 
   async keyValue(bucket: string, options: BucketOptions = {}): Promise<KeyValueBucket> {
     const kvm = this.keyValueManager();
-    const { kv, actualTtlMs } = await withJetStreamSetupRetry(
-      `bucket ${bucket}`,
-      async () => {
-        const kv = await kvm.create(bucket, {
-          history: 1,
-          replicas: options.replicas ?? 1,
-          ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
-          ...(options.description ? { description: options.description } : {}),
-        });
-        // The bucket may exist already, created by another process with another TTL.
-        return { kv, actualTtlMs: options.ttlMs ? (await kv.status()).ttl : undefined };
-      },
-      this.logger,
-      this.jetStreamSetup.setupDeadlineMs,
-    );
+    const { kv, actualTtlMs } = await this.setUpJetStream(`bucket ${bucket}`, async () => {
+      const kv = await kvm.create(bucket, {
+        history: 1,
+        replicas: options.replicas ?? 1,
+        ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
+        ...(options.description ? { description: options.description } : {}),
+      });
+      // The bucket may exist already, created by another process with another TTL.
+      return { kv, actualTtlMs: options.ttlMs ? (await kv.status()).ttl : undefined };
+    });
     if (options.ttlMs && actualTtlMs !== options.ttlMs) {
       throw new ConfigurationError(
         `bucket ${bucket} exists with a TTL of ${actualTtlMs} ms, this process wants ${options.ttlMs} ms: every process of a mesh must use the same value`,
@@ -295,6 +290,14 @@ export class NatsTransport implements Transport {
       if (err instanceof Error && /stream not found/i.test(err.message)) return null;
       throw err;
     }
+  }
+
+  /**
+   * @internal Runs one idempotent JetStream setup step (create a stream, consumer or bucket),
+   * retrying while JetStream is not ready, up to this connection's setup deadline.
+   */
+  setUpJetStream<T>(what: string, op: () => Promise<T>): Promise<T> {
+    return withJetStreamSetupRetry(what, op, this.logger, this.jetStreamSetup.setupDeadlineMs);
   }
 
   private keyValueManager(): Kvm {
