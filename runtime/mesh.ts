@@ -184,11 +184,17 @@ export class Mesh implements CallSender {
 
   /** A typed reference to the actor `id` of `type`. Cheap: nothing is sent until a method is called. */
   ref<A extends AnyActor>(type: ActorClass<A>, id: string, options: CallOptions = {}): ActorRef<A> {
+    const { name, opts } = this.typeForCalls(type, options);
+    return createActorRef<A>(this, name, id, opts);
+  }
+
+  /** The type's name, with its shard count noted for routing and its default timeout applied. */
+  private typeForCalls(type: ActorClass, options: CallOptions): { name: string; opts: CallOptions } {
     const t = actorTypeOf(type);
+    this.shardCounts.set(t.name, t.shards);
     const opts =
       options.timeoutMs === undefined && t.defaultTimeoutMs ? { timeoutMs: t.defaultTimeoutMs } : options;
-    this.shardCounts.set(t.name, t.shards);
-    return createActorRef<A>(this, t.name, id, opts);
+    return { name: t.name, opts };
   }
 
   /**
@@ -204,11 +210,8 @@ export class Mesh implements CallSender {
     args: unknown[],
     options: CallOptions,
   ): Promise<unknown> {
-    const t = actorTypeOf(type);
-    this.shardCounts.set(t.name, t.shards);
-    const opts =
-      options.timeoutMs === undefined && t.defaultTimeoutMs ? { timeoutMs: t.defaultTimeoutMs } : options;
-    return this.call(t.name, id, method, args, opts, true);
+    const { name, opts } = this.typeForCalls(type, options);
+    return this.call(name, id, method, args, opts, true);
   }
 
   /**
