@@ -117,6 +117,12 @@ function notServedHere(type: string, shard: number): HostShuttingDownError {
   });
 }
 
+function unknownMethod(type: string, method: string): UnknownMethodError {
+  return new UnknownMethodError(`${type} has no handler "${method}"`, {
+    details: { actorType: type, method },
+  });
+}
+
 /**
  * A call or tell for a turn of this host: one object per message, whose `settle` ends the turn's
  * span and replies (or, for a tell, logs a failure). A reply goes out as bytes, or, for a call a
@@ -400,17 +406,12 @@ export class Host {
     const type = s.type;
     const transport = this.deps.transport;
     if (!type.handlers.has(method)) {
-      transport.settleLocally(
-        replyTo,
-        false,
-        new UnknownMethodError(`${type.name} has no handler "${method}"`, {
-          details: { actorType: type.name, method },
-        }),
-      );
+      transport.settleLocally(replyTo, false, unknownMethod(type.name, method));
       return;
     }
     const shard = shardOf(actorId, type.shards);
-    if (s.ownership && !s.ownership.serves(shard)) {
+    const now = performance.now();
+    if (s.ownership && !s.ownership.serves(shard, now)) {
       transport.settleLocally(replyTo, false, notServedHere(type.name, shard));
       return;
     }
@@ -423,7 +424,6 @@ export class Host {
       subject,
       s.queue,
     );
-    const now = performance.now();
     const turn = new InboundTurn(this, type, actorId, method, args, now + timeoutMs, trace, replyTo, true);
     s.catalog.dispatch(actorId, turn, { now });
   }
@@ -463,11 +463,7 @@ export class Host {
           details: { actorType: type.name, shard },
         });
       }
-      if (!type.handlers.has(call.method)) {
-        throw new UnknownMethodError(`${type.name} has no handler "${call.method}"`, {
-          details: { actorType: type.name, method: call.method },
-        });
-      }
+      if (!type.handlers.has(call.method)) throw unknownMethod(type.name, call.method);
     } catch (err) {
       this.deps.logger.warn("refused a call", {
         actorType: type.name,
