@@ -95,6 +95,19 @@ export async function publishDeadLetter(
   }
 }
 
+/**
+ * When to try a failed dead-lettering again: after the first backoff delay, or, for a message no
+ * dead letter can fit around (`tooLarge`, see {@link publishDeadLetter}), only after the longest:
+ * retrying soon would fail the same way. Either way the message is not acked, so nothing is lost.
+ */
+export function redeliveryAfterFailedDeadLetter(
+  err: unknown,
+  backoff: { readonly initialDelayMs: number; readonly maxDelayMs: number },
+): { tooLarge: boolean; delayMs: number } {
+  const tooLarge = err instanceof PayloadTooLargeError;
+  return { tooLarge, delayMs: tooLarge ? backoff.maxDelayMs : backoff.initialDelayMs };
+}
+
 /** The record without the error's stack, with its message cut and its details dropped if large. */
 export function slimDeadLetter(record: DeadLetter): DeadLetter {
   const { stack, details, ...error } = record.error;

@@ -19,12 +19,7 @@
 import os from "node:os";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
-import {
-  ConfigurationError,
-  MalformedMessageError,
-  PayloadTooLargeError,
-  type TroupeError,
-} from "../errors.js";
+import { ConfigurationError, MalformedMessageError, type TroupeError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Mesh } from "../mesh.js";
 import { DEFAULT_MAX_DELAY_MS, fullJitterDelayMs } from "../resilience/backoff.js";
@@ -42,7 +37,7 @@ import {
   startJobSpan,
 } from "../telemetry/index.js";
 import { type JetStreamQueues, jetStreamQueues, type QueueMessage } from "../transport/jetstream-queue.js";
-import { deadLetterOf, publishDeadLetter } from "./dead-letter-writer.js";
+import { deadLetterOf, publishDeadLetter, redeliveryAfterFailedDeadLetter } from "./dead-letter-writer.js";
 import { type DeadLetterReason, decodeJob, encodeOutcome, type JobEnvelope } from "./envelope.js";
 import { type JobNames, RUNNER_CONSUMER } from "./names.js";
 import { PullLoop } from "./pull-loop.js";
@@ -518,22 +513,14 @@ class TypeLoop {
         );
       }
     } catch (publishErr) {
-      if (publishErr instanceof PayloadTooLargeError) {
-        // Acking would lose the job and retrying soon would only fail again: it stays in the
-        // queue, tried rarely, until max_payload is raised or the job is removed by hand.
-        this.logger.error(
-          "a job too large to dead-letter stays in the queue; raise the server's max_payload or remove it",
-          { actorType: this.type, jobId: job?.jobId, seq: m.streamSeq, reason, err: publishErr },
-        );
-        m.nak(this.s.maxDelayMs);
-        return;
-      }
-      this.logger.error("dead-lettering a job failed; it will be retried", {
-        actorType: this.type,
-        jobId: job?.jobId,
-        err: publishErr,
-      });
-      m.nak(this.s.initialDelayMs);
+      const again = redeliveryAfterFailedDeadLetter(publishErr, this.s);
+      this.logger.error(
+        again.tooLarge
+          ? "a job too large to dead-letter stays in the queue; raise the server's max_payload or remove it"
+          : "dead-lettering a job failed; it will be retried",
+        { actorType: this.type, jobId: job?.jobId, seq: m.streamSeq, reason, err: publishErr },
+      );
+      m.nak(again.delayMs);
       return;
     }
     m.ack();

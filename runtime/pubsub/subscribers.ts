@@ -25,8 +25,12 @@ import os from "node:os";
 import type { AnyActor } from "../actor/actor.js";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { type ActorType, actorTypeOf } from "../actor/actor-type.js";
-import { ConfigurationError, PayloadTooLargeError, TerminalError } from "../errors.js";
-import { deadLetterOf, publishDeadLetter } from "../jobs/dead-letter-writer.js";
+import { ConfigurationError, TerminalError } from "../errors.js";
+import {
+  deadLetterOf,
+  publishDeadLetter,
+  redeliveryAfterFailedDeadLetter,
+} from "../jobs/dead-letter-writer.js";
 import { DEFAULT_JOB_TIMEOUT_MS } from "../jobs/enqueue.js";
 import { encodeJob } from "../jobs/envelope.js";
 import { jobIdForKey } from "../jobs/names.js";
@@ -474,15 +478,14 @@ class Subscription {
         `dlq-${this.names.stream()}-${m.streamSeq}-${this.name}`,
       );
     } catch (publishErr) {
-      const tooLarge = publishErr instanceof PayloadTooLargeError;
+      const again = redeliveryAfterFailedDeadLetter(publishErr, this.s);
       this.logger.error(
-        tooLarge
+        again.tooLarge
           ? "an event too large to dead-letter stays pending for this subscriber; raise the server's max_payload"
           : "dead-lettering an event failed; it will be retried",
         { subscription: this.name, seq: m.streamSeq, err: publishErr },
       );
-      // Too large: retrying soon would only fail again.
-      m.nak(tooLarge ? this.s.maxDelayMs : this.s.initialDelayMs);
+      m.nak(again.delayMs);
       return;
     }
     m.ack();
