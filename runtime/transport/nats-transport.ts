@@ -143,9 +143,7 @@ export class NatsTransport implements Transport {
     const id = ++this.seq;
     const reply = `${this.inbox}.${id}`;
     return new Promise<RequestOutcome>((resolve, reject) => {
-      const deadline = performance.now() + timeoutMs;
-      this.pending.set(id, { resolve, reject, deadline, subject, timeoutMs });
-      if (deadline < this.sweepAt) this.armSweep(deadline);
+      this.awaitReply(id, subject, timeoutMs, resolve, reject);
       try {
         this.nc.publish(subject, data, headers ? { reply, headers: toNatsHeaders(headers) } : { reply });
       } catch (err) {
@@ -153,6 +151,19 @@ export class NatsTransport implements Transport {
         reject(this.isClosed ? new ConnectionClosedError("connection closed", { cause: err }) : err);
       }
     });
+  }
+
+  /** Registers request `id` as waiting for its reply until `timeoutMs` from now. */
+  private awaitReply(
+    id: number,
+    subject: string,
+    timeoutMs: number,
+    resolve: (outcome: RequestOutcome) => void,
+    reject: (err: Error) => void,
+  ): void {
+    const deadline = performance.now() + timeoutMs;
+    this.pending.set(id, { resolve, reject, deadline, subject, timeoutMs });
+    if (deadline < this.sweepAt) this.armSweep(deadline);
   }
 
   /**
@@ -217,9 +228,7 @@ export class NatsTransport implements Transport {
     if (this.isClosed) return Promise.reject(new ConnectionClosedError("the mesh connection is closed"));
     const id = ++this.seq;
     return new Promise<RequestOutcome>((resolve, reject) => {
-      const deadline = performance.now() + timeoutMs;
-      this.pending.set(id, { resolve, reject, deadline, subject: "(local)", timeoutMs });
-      if (deadline < this.sweepAt) this.armSweep(deadline);
+      this.awaitReply(id, "(local)", timeoutMs, resolve, reject);
       try {
         deliver(`${this.inbox}.${id}`);
       } catch (err) {
