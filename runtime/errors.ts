@@ -109,6 +109,16 @@ export class HostShuttingDownError extends TroupeError {
   readonly retryable = true;
 }
 
+/**
+ * The host running a call went silent: no reply and no keepalive for longer than the caller's
+ * `keepaliveTimeoutMs` (it was killed, paused, or cut off from NATS). Like a passed deadline, the
+ * call may or may not have run; unlike it, the caller learns this long before a long deadline.
+ */
+export class HostUnresponsiveError extends TroupeError {
+  readonly code = "TROUPE_HOST_UNRESPONSIVE";
+  readonly retryable = true;
+}
+
 /** The mesh connection is closed; nothing can be sent. */
 export class ConnectionClosedError extends TroupeError {
   readonly code = "TROUPE_CONNECTION_CLOSED";
@@ -209,6 +219,7 @@ for (const cls of [
   StaleActivationError,
   StateStoreError,
   HostShuttingDownError,
+  HostUnresponsiveError,
   ConnectionClosedError,
   ConnectionFailedError,
   ConfigurationError,

@@ -57,6 +57,7 @@ import { NatsTransport } from "./transport/nats-transport.js";
 import type { RequestOutcome, Transport } from "./transport/transport.js";
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 15_000;
 
 export interface ConnectOptions extends NatsOptions {
   /** Subject and bucket prefix; meshes with different prefixes on one NATS do not see each other. Default `troupe`. */
@@ -71,6 +72,14 @@ export interface ConnectOptions extends NatsOptions {
    * broker (same bytes, same checks, same turn). Default true; false sends everything through NATS.
    */
   localDelivery?: boolean;
+  /**
+   * A call whose host has sent neither its reply nor a keepalive for this long fails with
+   * `HostUnresponsiveError` instead of waiting for its deadline: the host died, was paused or was
+   * cut off. Hosts send keepalives every `keepaliveEveryMs` (host option, default 2 000 ms); this
+   * must be well above it (a keepalive announcing a longer interval stretches it to 3 intervals).
+   * Only calls with a longer timeout are affected. Default 15 000 ms.
+   */
+  keepaliveTimeoutMs?: number;
 }
 
 export class Mesh implements CallSender {
@@ -84,6 +93,7 @@ export class Mesh implements CallSender {
   readonly replicas: number;
   private closed = false;
   private readonly localDelivery: boolean;
+  private readonly keepaliveTimeoutMs: number;
 
   /** @internal Use {@link connect}. */
   constructor(
@@ -95,6 +105,10 @@ export class Mesh implements CallSender {
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.replicas = options.replicas ?? 1;
     this.localDelivery = options.localDelivery ?? true;
+    this.keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
+    if (!(this.keepaliveTimeoutMs > 0)) {
+      throw new ConfigurationError(`keepaliveTimeoutMs must be positive, got ${this.keepaliveTimeoutMs}`);
+    }
     this.registry = new TypeRegistry(transport, this.subjects, this.replicas);
   }
 
@@ -313,7 +327,7 @@ export class Mesh implements CallSender {
         ? this.transport.requestLocally(timeoutMs, (replyTo) =>
             local.deliverLocally(type, id, subject, data, replyTo, headers),
           )
-        : this.transport.request(subject, data, timeoutMs, headers);
+        : this.transport.request(subject, data, timeoutMs, headers, this.keepaliveTimeoutMs);
     }
     const result = sent.then((outcome) => {
       if (outcome.kind === "reply") {
@@ -384,7 +398,7 @@ export class Mesh implements CallSender {
         });
       }
       const data = encodeCall({ actorId: id, method, timeoutMs: remaining, args });
-      outcome = await this.transport.request(subject, data, remaining, headers);
+      outcome = await this.transport.request(subject, data, remaining, headers, this.keepaliveTimeoutMs);
       if (outcome.kind === "reply") {
         const reply = decodeReply(outcome.data);
         if (reply.ok) return reply.value;
@@ -450,7 +464,12 @@ function backoffMs(attempt: number): number {
 export async function connect(options: ConnectOptions = {}): Promise<Mesh> {
   const logger = options.logger ?? consoleLogger();
   const transport = await NatsTransport.connect(options, logger);
-  return new Mesh(transport, { ...options, logger });
+  try {
+    return new Mesh(transport, { ...options, logger });
+  } catch (err) {
+    await transport.close();
+    throw err;
+  }
 }
 
 export function isTroupeError(err: unknown): err is TroupeError {

@@ -54,6 +54,7 @@ import type {
   SubscriptionHandle,
   Transport,
 } from "../transport/transport.js";
+import { type AwaitedCall, CallKeepalives, DEFAULT_KEEPALIVE_EVERY_MS } from "./call-keepalives.js";
 import type { TypeRegistry } from "./type-registry.js";
 
 export interface HostOptions {
@@ -65,6 +66,12 @@ export interface HostOptions {
   name?: string;
   /** Lease, heartbeat and hand-off timings (docs/placement.md). */
   placement?: PlacementOptions;
+  /**
+   * How often the host tells the caller of each call it is still working on (queued or running)
+   * that it is alive, so callers can tell a long call from a dead host (`keepaliveTimeoutMs` of
+   * `connect()`, which must be well above this). Default 2 000 ms.
+   */
+  keepaliveEveryMs?: number;
   /**
    * The durable-job runner of this host's types: its options (capacity per type, attempts, backoff),
    * or `false` for a host that runs no jobs. Default: on, with the defaults of `JobRunnerOptions`.
@@ -126,9 +133,14 @@ function unknownMethod(type: string, method: string): UnknownMethodError {
 /**
  * A call or tell for a turn of this host: one object per message, whose `settle` ends the turn's
  * span and replies (or, for a tell, logs a failure). A reply goes out as bytes, or, for a call a
- * runner of this process made with arguments it handed over (`local`), as the value itself.
+ * runner of this process made with arguments it handed over (`local`), as the value itself. A call
+ * answered with bytes gets keepalives until it is settled (see call-keepalives.ts).
  */
-class InboundTurn implements Turn {
+class InboundTurn implements Turn, AwaitedCall {
+  prevAwaited: AwaitedCall | undefined = undefined;
+  nextAwaited: AwaitedCall | undefined = undefined;
+  spokeAt = -1;
+
   constructor(
     private readonly host: Host,
     private readonly type: ActorType,
@@ -138,17 +150,21 @@ class InboundTurn implements Turn {
     readonly deadline: number,
     readonly trace: Hop | undefined,
     /** Where the reply goes; undefined for a tell. */
-    private readonly reply: string | undefined,
+    readonly replyTo: string | undefined,
     /** The reply is settled in-process (`Transport.settleLocally`), not encoded. */
     private readonly local = false,
   ) {}
 
   settle(outcome: TurnOutcome): void {
     endHopWith(this.trace, outcome);
+    const reply = this.replyTo;
     // A tell has no reply subject (nats.js gives an empty string, local delivery undefined).
-    if (!this.reply) this.host.logTellFailure(outcome, this.type, this.actorId, this.method);
-    else if (this.local) this.host.settleLocally(this.reply, outcome, this.type, this.actorId, this.method);
-    else this.host.sendReply(this.reply, outcome, this.type, this.actorId, this.method);
+    if (!reply) this.host.logTellFailure(outcome, this.type, this.actorId, this.method);
+    else if (this.local) this.host.settleLocally(reply, outcome, this.type, this.actorId, this.method);
+    else {
+      this.host.keepalives.remove(this);
+      this.host.sendReply(reply, outcome, this.type, this.actorId, this.method);
+    }
   }
 }
 
@@ -167,6 +183,8 @@ export class Host {
   private readonly drainHooks: (() => Promise<void>)[] = [];
   /** Unregisters this host's metric gauges (no-ops without a MeterProvider). */
   private readonly unobserve: (() => void)[] = [];
+  /** @internal The calls this host owes a reply, and their keepalives. */
+  readonly keepalives: CallKeepalives;
 
   private constructor(
     private readonly deps: HostDeps,
@@ -176,6 +194,20 @@ export class Host {
     this.placement = resolvePlacementOptions(options.placement);
     this.name = options.name ?? `${os.hostname()}-${process.pid}`;
     this.id = `h${randomBytes(6).toString("hex")}`;
+    const keepaliveEveryMs = options.keepaliveEveryMs ?? DEFAULT_KEEPALIVE_EVERY_MS;
+    if (!(keepaliveEveryMs > 0 && Number.isFinite(keepaliveEveryMs))) {
+      throw new ConfigurationError(`keepaliveEveryMs must be a positive number, got ${keepaliveEveryMs}`);
+    }
+    const transport = deps.transport;
+    this.keepalives = new CallKeepalives(
+      keepaliveEveryMs,
+      (replyTo, data) => {
+        if (transport.isClosed) return false;
+        transport.reply(replyTo, data);
+        return true;
+      },
+      deps.logger,
+    );
   }
 
   /** @internal Use `mesh.host([...])`. */
@@ -192,6 +224,7 @@ export class Host {
     host.membership?.onChange((c) => host.onMembershipChange(c));
     host.leases?.onChange((key, freed) => host.onLeaseChange(key, freed));
     await Promise.all([...host.served.values()].map((s) => s.ownership?.start()));
+    host.keepalives.start();
     host.status = "serving";
     return host;
   }
@@ -486,6 +519,7 @@ export class Host {
     // Undefined (and free) unless an OpenTelemetry SDK is registered; ends exactly once, in settle.
     const trace = startTurnSpan(msg.headers, reply ? "call" : "tell", type.name, method, actorId, msg, queue);
     const turn = new InboundTurn(this, type, actorId, method, call.args, now + call.timeoutMs, trace, reply);
+    if (reply) this.keepalives.add(turn, now);
     catalog.dispatch(actorId, turn, { now });
   }
 
@@ -625,6 +659,7 @@ export class Host {
       this.adminSub?.unsubscribe();
       await this.membership?.leave();
       for (const stop of this.unobserve.splice(0)) stop();
+      this.keepalives.stop();
       this.status = "stopped";
       this.deps.logger.info("host drained", { types: this.types, hostId: this.id });
     })();

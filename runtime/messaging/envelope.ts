@@ -4,6 +4,8 @@
  *
  * - request: `[version, actorId, method, timeoutMs, args]`
  * - reply:   `[version, REPLY_OK, result]` or `[version, REPLY_ERROR, { code, message, details }]`
+ * - keepalive: `[version, REPLY_KEEPALIVE, everyMs]`, sent by a host on the reply subject of a call it
+ *   is still working on (queued or running), every `everyMs`; not a reply: the call goes on.
  *
  * The timeout travels as a relative budget (like gRPC's `grpc-timeout`), not an absolute time, so
  * callers and hosts need no synchronised clocks. Everything decoded here is untrusted and validated.
@@ -20,6 +22,7 @@ import { type DecodeLimits, decode, encode } from "./codec.js";
 export const ENVELOPE_VERSION = 1;
 export const REPLY_OK = 0;
 export const REPLY_ERROR = 1;
+export const REPLY_KEEPALIVE = 2;
 
 /** Longest actor id accepted, in UTF-16 code units. */
 export const MAX_ACTOR_ID_LENGTH = 1024;
@@ -87,4 +90,26 @@ export function decodeReply(bytes: Uint8Array, limits?: Partial<DecodeLimits>): 
   if (raw[1] === REPLY_OK) return { ok: true, value: raw[2] };
   if (raw[1] === REPLY_ERROR) return { ok: false, error: fromWireError(raw[2]) };
   return { ok: false, error: new MalformedMessageError(`unknown reply status ${String(raw[1])}`) };
+}
+
+/** A keepalive saying the host is still working on the call and sends one every `everyMs`. */
+export function encodeKeepalive(everyMs: number): Uint8Array {
+  return encode([ENVELOPE_VERSION, REPLY_KEEPALIVE, Math.round(everyMs)]);
+}
+
+/**
+ * If `bytes` is a keepalive, the interval its host announced (ms); otherwise -1. Reads three bytes
+ * before deciding, so telling replies from keepalives costs a reply nothing: a keepalive is a
+ * msgpack array of 3 (`0x93`) whose first two items are the version and REPLY_KEEPALIVE (positive
+ * fixints), and a reply's second item is REPLY_OK or REPLY_ERROR.
+ */
+export function keepaliveEveryMs(bytes: Uint8Array): number {
+  if (bytes[2] !== REPLY_KEEPALIVE || bytes[0] !== 0x93 || bytes[1] !== ENVELOPE_VERSION) return -1;
+  try {
+    const raw = decode(bytes);
+    const everyMs = (raw as unknown[])[2];
+    return typeof everyMs === "number" && Number.isFinite(everyMs) && everyMs > 0 ? everyMs : -1;
+  } catch {
+    return -1;
+  }
 }

@@ -13,9 +13,11 @@ import {
   ConfigurationError,
   ConnectionClosedError,
   DeadlineExceededError,
+  HostUnresponsiveError,
   PayloadTooLargeError,
 } from "../errors.js";
 import type { Logger } from "../log.js";
+import { keepaliveEveryMs } from "../messaging/envelope.js";
 import { type NatsOptions, openNatsConnection } from "./connection.js";
 import {
   DEFAULT_JETSTREAM_API_TIMEOUT_MS,
@@ -52,7 +54,14 @@ interface PendingRequest {
   deadline: number;
   subject: string;
   timeoutMs: number;
+  /** `performance.now()` when the request was sent or its responder last sent a keepalive. */
+  heardAt: number;
+  /** The caller gets HostUnresponsiveError after this long without a word (Infinity: never). */
+  silenceMs: number;
 }
+
+/** A keepalive may come this many announced intervals late before its host counts as silent. */
+const KEEPALIVE_TOLERANCE = 3;
 
 export class NatsTransport implements Transport {
   private readonly inbox: string;
@@ -132,6 +141,7 @@ export class NatsTransport implements Transport {
     data: Uint8Array,
     timeoutMs: number,
     headers?: Record<string, string>,
+    keepaliveTimeoutMs = Number.POSITIVE_INFINITY,
   ): Promise<RequestOutcome> {
     // Failures are rejections, never synchronous throws: callers chain on the returned promise.
     if (this.isClosed) return Promise.reject(new ConnectionClosedError("the mesh connection is closed"));
@@ -143,7 +153,7 @@ export class NatsTransport implements Transport {
     const id = ++this.seq;
     const reply = `${this.inbox}.${id}`;
     return new Promise<RequestOutcome>((resolve, reject) => {
-      this.awaitReply(id, subject, timeoutMs, resolve, reject);
+      this.awaitReply(id, subject, timeoutMs, keepaliveTimeoutMs, resolve, reject);
       try {
         this.nc.publish(subject, data, headers ? { reply, headers: toNatsHeaders(headers) } : { reply });
       } catch (err) {
@@ -153,23 +163,30 @@ export class NatsTransport implements Transport {
     });
   }
 
-  /** Registers request `id` as waiting for its reply until `timeoutMs` from now. */
+  /**
+   * Registers request `id` as waiting for its reply until `timeoutMs` from now, or until its
+   * responder has said nothing (no reply, no keepalive) for `silenceMs`.
+   */
   private awaitReply(
     id: number,
     subject: string,
     timeoutMs: number,
+    silenceMs: number,
     resolve: (outcome: RequestOutcome) => void,
     reject: (err: Error) => void,
   ): void {
-    const deadline = performance.now() + timeoutMs;
-    this.pending.set(id, { resolve, reject, deadline, subject, timeoutMs });
-    if (deadline < this.sweepAt) this.armSweep(deadline);
+    const now = performance.now();
+    const deadline = now + timeoutMs;
+    this.pending.set(id, { resolve, reject, deadline, subject, timeoutMs, heardAt: now, silenceMs });
+    const checkAt = silenceMs < timeoutMs ? now + silenceMs : deadline;
+    if (checkAt < this.sweepAt) this.armSweep(checkAt);
   }
 
   /**
-   * Deadlines: instead of a timer per request, one timer armed for the earliest pending deadline.
-   * When it fires it fails every expired request and re-arms for the next earliest. Requests with
-   * the same timeout expire in the order they were made, so it rarely needs re-arming early.
+   * Deadlines: instead of a timer per request, one timer armed for the earliest moment a pending
+   * request could fail (its deadline, or the end of its responder's allowed silence). When it fires
+   * it fails every expired request and re-arms for the next earliest. Requests with the same
+   * timeout expire in the order they were made, so it rarely needs re-arming early.
    */
   private armSweep(at: number): void {
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
@@ -182,6 +199,7 @@ export class NatsTransport implements Transport {
     this.sweepAt = Number.POSITIVE_INFINITY;
     const now = performance.now();
     let next = Number.POSITIVE_INFINITY;
+    let silent: number[] | undefined;
     for (const [id, p] of this.pending) {
       if (p.deadline <= now + 1) {
         this.pending.delete(id);
@@ -190,9 +208,45 @@ export class NatsTransport implements Transport {
             details: { subject: p.subject, timeoutMs: p.timeoutMs },
           }),
         );
-      } else if (p.deadline < next) next = p.deadline;
+        continue;
+      }
+      const quietUntil = p.heardAt + p.silenceMs;
+      if (quietUntil <= now + 1) {
+        silent ??= [];
+        silent.push(id);
+      } else next = Math.min(next, p.deadline, quietUntil);
+    }
+    if (silent) {
+      // This process may itself have been busy (a long callback): keepalives can be waiting in
+      // the socket, and the event loop runs overdue timers before it polls again. Judge in the
+      // next check phase, which comes after that poll.
+      const ids = silent;
+      setImmediate(() => this.failSilent(ids));
     }
     if (next !== Number.POSITIVE_INFINITY) this.armSweep(next);
+  }
+
+  /** Fails the requests of `ids` whose responder is still silent; re-arms for those that spoke. */
+  private failSilent(ids: number[]): void {
+    const now = performance.now();
+    for (const id of ids) {
+      const p = this.pending.get(id);
+      if (!p) continue;
+      const quietUntil = p.heardAt + p.silenceMs;
+      if (quietUntil > now + 1) {
+        if (quietUntil < this.sweepAt) this.armSweep(quietUntil);
+        continue;
+      }
+      this.forget(id);
+      const silentMs = Math.round(now - p.heardAt);
+      p.reject(
+        new HostUnresponsiveError(
+          `no reply and no keepalive on ${p.subject} for ${silentMs} ms: its host may have died, been ` +
+            "paused or cut off; the call may or may not have run",
+          { details: { subject: p.subject, silentMs, timeoutMs: p.timeoutMs } },
+        ),
+      );
+    }
   }
 
   /** Drops a pending request; with nothing pending, the deadline timer must not keep the process alive. */
@@ -216,6 +270,14 @@ export class NatsTransport implements Transport {
   private settleReply(id: number, data: Uint8Array, h: MsgHdrs | undefined): void {
     const waiting = this.pending.get(id);
     if (!waiting) return; // the caller gave up (deadline) before the reply came
+    const everyMs = keepaliveEveryMs(data);
+    if (everyMs > 0) {
+      // Not the reply: the responder is still on it. Trust its word for as long as it says.
+      waiting.heardAt = performance.now();
+      if (waiting.silenceMs < KEEPALIVE_TOLERANCE * everyMs)
+        waiting.silenceMs = KEEPALIVE_TOLERANCE * everyMs;
+      return;
+    }
     this.forget(id);
     if (h && data.length === 0 && h.code === 503) {
       waiting.resolve({ kind: "no-responders" });
@@ -228,7 +290,8 @@ export class NatsTransport implements Transport {
     if (this.isClosed) return Promise.reject(new ConnectionClosedError("the mesh connection is closed"));
     const id = ++this.seq;
     return new Promise<RequestOutcome>((resolve, reject) => {
-      this.awaitReply(id, "(local)", timeoutMs, resolve, reject);
+      // In-process: the callee cannot die without this process, so no silence limit.
+      this.awaitReply(id, "(local)", timeoutMs, Number.POSITIVE_INFINITY, resolve, reject);
       try {
         deliver(`${this.inbox}.${id}`);
       } catch (err) {

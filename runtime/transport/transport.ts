@@ -46,12 +46,16 @@ export interface Transport {
   /**
    * Sends a request and resolves with the reply or "no-responders"; rejects with
    * `DeadlineExceededError` after `timeoutMs`, or `ConnectionClosedError` if the transport closes.
+   * With `keepaliveTimeoutMs`, also rejects with `HostUnresponsiveError` once the responder has sent
+   * neither the reply nor a keepalive (see `encodeKeepalive`) for that long; keepalives are not
+   * replies, and one announcing a longer interval than a third of it extends it.
    */
   request(
     subject: string,
     data: Uint8Array,
     timeoutMs: number,
     headers?: Record<string, string>,
+    keepaliveTimeoutMs?: number,
   ): Promise<RequestOutcome>;
   /**
    * A request that does not go through the broker: `deliver` receives the reply subject to answer

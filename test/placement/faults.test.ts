@@ -3,7 +3,8 @@
  * Tests wait with generous timeouts and never assert how fast anything happened.
  */
 import test from "ava";
-import { StaleActivationError } from "troupe";
+import { HostUnresponsiveError, StaleActivationError } from "troupe";
+import { startJobRunner } from "../../runtime/jobs/index.js";
 import { shardOf } from "../../runtime/placement/shard.js";
 import { startServer } from "../helpers/nats.js";
 import { Tally, type TallyReply } from "./fixtures/actors.js";
@@ -72,7 +73,9 @@ test.serial(
     const a = spawnHost(t, { servers: server.url, prefix, name: "a" });
     const b = spawnHost(t, { servers: server.url, prefix, name: "b" });
     await Promise.all([a.ready, b.ready]);
-    const mesh = await client(t, server.url, prefix);
+    // The caller keeps waiting on the paused host (no keepalive limit within the test): this test
+    // is about what the paused turn may write when it wakes (the next one: what the caller sees).
+    const mesh = await client(t, server.url, prefix, { keepaliveTimeoutMs: 600_000 });
     const rows = await waitForShards(mesh, ["a", "b"]);
     const aShards = new Set(byHolder(rows).get("a"));
     const id = Array.from({ length: 200 }, (_, i) => `p${i}`).find((x) => aShards.has(shardOf(x, 16)));
@@ -129,5 +132,96 @@ test.serial(
     t.false(final.ops.includes("slow"), "the stale turn's change was not persisted");
     t.is(final.value, final.ops.length);
     t.log(`after the wake answered by: ${[...answeredBy].join(", ")}`);
+  },
+);
+
+test.serial(
+  "placement - a call whose host is killed or paused mid-turn fails with HostUnresponsiveError long before its deadline",
+  async (t) => {
+    const server = await startServer(t);
+    const prefix = uniquePrefix();
+    const spawn = (name: string) =>
+      spawnHost(t, { servers: server.url, prefix, name, keepaliveEveryMs: 300 });
+    const [a, b, c] = [spawn("a"), spawn("b"), spawn("c")];
+    await Promise.all([a.ready, b.ready, c.ready]);
+    const mesh = await client(t, server.url, prefix, { keepaliveTimeoutMs: 2000 });
+    const rows = await waitForShards(mesh, ["a", "b", "c"]);
+    const candidates = Array.from({ length: 300 }, (_, i) => `k${i}`);
+    const idOn = (host: string) => {
+      const shards = new Set(byHolder(rows).get(host));
+      const id = candidates.find((x) => shards.has(shardOf(x, 16)));
+      if (!id) throw new Error(`no id on host ${host}`);
+      return id;
+    };
+    const started = (host: typeof a, id: string) =>
+      waitFor(`the slow turn of ${id} started on ${host.name}`, () =>
+        host.logs.some((l) => l.msg === "slowAdd started" && l.actorId === id),
+      );
+    // Deadlines far beyond the test's own timeout: only the keepalive limit can end these calls.
+    const slowly = (id: string) => mesh.ref(Tally, id, { timeoutMs: 600_000 }).slowAdd("slow", 600_000);
+
+    // A call that outlives several keepalive limits is answered: its host says it is alive.
+    const idA = idOn("a");
+    t.is((await mesh.ref(Tally, idA, { timeoutMs: 600_000 }).slowAdd("long", 5000)).host, "a");
+
+    // Killed mid-turn.
+    const killed = slowly(idA);
+    await started(a, idA);
+    a.signal("SIGKILL");
+    const lost = await t.throwsAsync(killed, { instanceOf: HostUnresponsiveError });
+    t.is(lost?.details.timeoutMs, 600_000);
+
+    // Paused mid-turn: the same for the caller; the host goes on when it wakes.
+    const idB = idOn("b");
+    const paused = slowly(idB);
+    await started(b, idB);
+    b.signal("SIGSTOP");
+    await t.throwsAsync(paused, { instanceOf: HostUnresponsiveError });
+    b.signal("SIGCONT");
+
+    // The mesh heals: both actors answer again (from whichever host holds them now), and the
+    // interrupted turns changed nothing.
+    for (const id of [idA, idB]) {
+      let state: { ops: string[] } | undefined;
+      await waitFor(
+        `${id} answers again`,
+        async () => {
+          state = await mesh.ref(Tally, id, { timeoutMs: 2000 }).get();
+          return true;
+        },
+        60_000,
+      );
+      t.false(state?.ops.includes("slow"), `${id}: the interrupted turn was not persisted`);
+    }
+  },
+);
+
+test.serial(
+  "placement - a durable job whose actor's host is killed mid-turn is retried on the new holder long before its timeout",
+  async (t) => {
+    const server = await startServer(t);
+    const prefix = uniquePrefix();
+    // The hosts run no jobs: the runner is this process's, so its turn runs on another process.
+    const spawn = (name: string) =>
+      spawnHost(t, { servers: server.url, prefix, name, keepaliveEveryMs: 300, jobs: false });
+    const [a, b] = [spawn("a"), spawn("b")];
+    await Promise.all([a.ready, b.ready]);
+    const mesh = await client(t, server.url, prefix, { keepaliveTimeoutMs: 2000 });
+    const runner = await startJobRunner(mesh, [Tally], { initialDelayMs: 100, maxDelayMs: 1000 });
+    t.teardown(() => runner.stop());
+    const rows = await waitForShards(mesh, ["a", "b"]);
+    const aShards = new Set(byHolder(rows).get("a"));
+    const id = Array.from({ length: 200 }, (_, i) => `j${i}`).find((x) => aShards.has(shardOf(x, 16)));
+    if (!id) throw new Error("no id on host a");
+
+    // The job's timeout stays the default (15 minutes), far beyond this test's.
+    const job = await mesh.enqueue(Tally, id).slowAdd("job-op", 1500);
+    await waitFor("the job's turn started on a", () =>
+      a.logs.some((l) => l.msg === "slowAdd started" && l.actorId === id),
+    );
+    a.signal("SIGKILL");
+    const result: TallyReply = await job.result({ timeoutMs: 90_000 });
+    t.is(result.host, "b", "the retried attempt ran on the shard's new holder");
+    t.is(result.value, 1, "applied once: the interrupted attempt saved nothing");
   },
 );

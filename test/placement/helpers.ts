@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ExecutionContext } from "ava";
-import { connect, consoleLogger, type Mesh } from "troupe";
+import { type ConnectOptions, connect, consoleLogger, type Mesh } from "troupe";
 import { listShards, type ShardRow } from "../../runtime/cli/ls.js";
 import type { PlacementOptions } from "../../runtime/placement/options.js";
 import { Tally, type TallyReply } from "./fixtures/actors.js";
@@ -40,7 +40,17 @@ export const uniquePrefix = () => `pl${process.pid}x${++seq}`;
 
 export function spawnHost(
   t: ExecutionContext,
-  opts: { servers: string; prefix: string; name: string; placement?: PlacementOptions; replicas?: number },
+  opts: {
+    servers: string;
+    prefix: string;
+    name: string;
+    placement?: PlacementOptions;
+    replicas?: number;
+    /** The host's `keepaliveEveryMs` (default: the runtime's). */
+    keepaliveEveryMs?: number;
+    /** Whether the host runs a job runner for its types (default true). */
+    jobs?: boolean;
+  },
 ): HostProcess {
   const child = spawn(process.execPath, ["--conditions=troupe-source", "--import", "tsx", FIXTURE], {
     cwd: root,
@@ -51,6 +61,8 @@ export function spawnHost(
       HOST_NAME: opts.name,
       PLACEMENT: JSON.stringify(opts.placement ?? FAST),
       REPLICAS: String(opts.replicas ?? 1),
+      KEEPALIVE_EVERY_MS: opts.keepaliveEveryMs === undefined ? "" : String(opts.keepaliveEveryMs),
+      JOBS: opts.jobs === false ? "0" : "1",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -134,8 +146,13 @@ function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => v
 }
 
 /** A client-only mesh connection for the test process. */
-export async function client(t: ExecutionContext, servers: string, prefix: string): Promise<Mesh> {
-  const mesh = await connect({ servers, prefix, logger: consoleLogger("silent") });
+export async function client(
+  t: ExecutionContext,
+  servers: string,
+  prefix: string,
+  options: ConnectOptions = {},
+): Promise<Mesh> {
+  const mesh = await connect({ servers, prefix, logger: consoleLogger("silent"), ...options });
   t.teardown(() => mesh.close());
   return mesh;
 }
