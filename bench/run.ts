@@ -8,11 +8,17 @@
  *   npm run bench -- --only rr,cold     only these scenarios (names: rr, tell, jobs, pubsub, cold, mem, tracing)
  *   npm run bench -- --profile dir      `--cpu-prof` every worker process into dir
  *   npm run bench -- --only rr.echo.c64 --impl troupe --profile dir    profile one hot path
+ *   npm run bench -- --source           run the TypeScript sources through tsx instead of a build
+ *
+ * Workers run a tsc build of the runtime and the bench (made first, in a temporary folder): what
+ * users run in production is the compiled package, and both sides of a row are compiled alike.
  *
  * Exits 1 if any row failed to measure. Speeds are reported, never asserted.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -33,21 +39,31 @@ import { SCENARIOS } from "./scenarios/index.js";
 
 const USAGE = `usage: npm run bench -- [--smoke] [--json FILE] [--only NAMES] [--profile DIR]
                               [--impl troupe|raw] [--duration MS] [--warmup MS] [--rounds N]
-                              [--built DIR]
+                              [--source | --built DIR]
   --smoke         tiny counts, every row, a few seconds (checks the bench code, not speed)
   --json FILE     also write the results as JSON
   --only NAMES    comma-separated scenario names (${SCENARIOS.map((s) => s.name).join(", ")}) or row ids
   --profile DIR   run every worker with --cpu-prof, profiles written to DIR
   --impl troupe   only the Troupe sides (or: raw), e.g. to profile one implementation
-  --built DIR     workers use a tsc build of the runtime in DIR instead of the TypeScript sources
-                  (npx tsc -p tsconfig.build.json --outDir DIR); tsx compiles with keepNames,
-                  which costs memory per closure that a build does not have
+  --source        workers run the TypeScript sources through tsx (esbuild, keepNames: a property
+                  store per named closure) instead of a tsc build, as during development
+  --built DIR     workers use this tsc build instead of making one
+                  (npx tsc -p tsconfig.bench.json --outDir DIR)
   --duration MS   measured window per side and round (default: 3000 full, 150 smoke)
   --warmup MS     warm-up per side and round (default: 1000 full, 40 smoke)
   --rounds N      rounds per row, sides interleaved, medians reported (default: 3 full, 1 smoke)`;
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BUILT_REGISTER = fileURLToPath(new URL("./lib/built-register.mjs", import.meta.url));
+
+/** Compiles the runtime and the bench into `dir` with the repository's TypeScript. */
+function buildForBench(dir: string): void {
+  const tsc = path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
+  const r = spawnSync(process.execPath, [tsc, "-p", "tsconfig.bench.json", "--outDir", dir], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`building the bench failed:\n${r.stdout}${r.stderr}`);
+}
 
 function natsJsVersion(): string {
   try {
@@ -69,6 +85,7 @@ async function main(): Promise<number> {
       warmup: { type: "string" },
       rounds: { type: "string" },
       built: { type: "string" },
+      source: { type: "boolean", default: false },
       impl: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -94,20 +111,36 @@ async function main(): Promise<number> {
   if (impl !== undefined && impl !== "troupe" && impl !== "raw") throw new Error("--impl is troupe or raw");
   if (scenarios.length === 0) throw new Error(`--only ${values.only} matches no scenario`);
   const profileDir = values.profile ? path.resolve(values.profile) : undefined;
-  const builtDir = values.built ? path.resolve(values.built) : undefined;
-  if (builtDir && !existsSync(path.join(builtDir, "runtime", "index.js"))) {
-    throw new Error(
-      `--built ${builtDir}: no runtime/index.js there (npx tsc -p tsconfig.build.json --outDir DIR)`,
-    );
-  }
+  if (values.source && values.built) throw new Error("--source and --built exclude each other");
   if (profileDir) await mkdir(profileDir, { recursive: true });
 
   const began = performance.now();
+  let builtDir: string | undefined;
+  let tempBuild: string | undefined;
+  if (values.built) {
+    builtDir = path.resolve(values.built);
+    if (!existsSync(path.join(builtDir, "bench", "worker.js"))) {
+      throw new Error(
+        `--built ${builtDir}: no bench/worker.js there (npx tsc -p tsconfig.bench.json --outDir DIR)`,
+      );
+    }
+  } else if (!values.source) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-bench-build-"));
+    // Removed however the run ends (every path ends in process.exit).
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    tempBuild = dir;
+    buildForBench(dir);
+    builtDir = tempBuild;
+  }
   const bin = findNatsServer();
   const natsVersion = natsServerVersion(bin);
   const machine = machineInfo();
   const source = sourceInfo(REPO_ROOT);
-  const runtimeBuild = builtDir ? `tsc build in ${builtDir}` : "TypeScript sources via tsx";
+  const runtimeBuild = values.source
+    ? "TypeScript sources via tsx"
+    : tempBuild
+      ? "compiled with tsc, runtime and bench alike"
+      : `tsc build in ${builtDir}`;
   const sourceText = `runtime at ${source.commit}${source.runtimeChanges > 0 ? ` + ${source.runtimeChanges} uncommitted runtime files` : ""} (${runtimeBuild})`;
   const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
   log(
@@ -121,17 +154,12 @@ async function main(): Promise<number> {
       const recorded = new Map<string, Row>();
       const decorate = (role: string, opts: SpawnOptions): SpawnOptions => {
         const nodeArgs = [...(opts.nodeArgs ?? [])];
-        const env = { ...opts.env };
-        if (builtDir) {
-          nodeArgs.push("--import", BUILT_REGISTER);
-          env.TROUPE_BENCH_BUILT = builtDir;
-        }
         if (profileDir) {
           // One folder per process: tsx's loader thread writes a profile of its own next to the
           // main thread's (the larger file), so a fixed file name would be overwritten.
           nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${path.join(profileDir, `${scenario.name}-${role}`)}`);
         }
-        return { ...opts, nodeArgs, env };
+        return { ...opts, nodeArgs, ...(builtDir ? { build: builtDir } : {}) };
       };
       const ctx: BenchContext = {
         url: server.url,

@@ -1,7 +1,8 @@
-// Module resolve hook for `npm run bench -- --built DIR`: makes `troupe` and `troupe/testing`
-// resolve to a tsc build of the runtime in DIR (`npx tsc -p tsconfig.build.json --outDir DIR`)
-// instead of the TypeScript sources tsx compiles. Bare imports made by files in DIR (nats.js,
-// msgpackr...) resolve from the repository's node_modules. Plain JS so it runs before tsx.
+// Module resolve hook for bench workers that run a tsc build in DIR (`npm run bench` makes one with
+// `tsc -p tsconfig.bench.json --outDir DIR`; `bench/hot-path.ts` can use a runtime-only build):
+// makes `troupe` and `troupe/testing` resolve to DIR's runtime instead of the TypeScript sources.
+// Bare imports made by files in DIR (nats.js, msgpackr...) resolve from the repository's
+// node_modules. Plain JS: it runs without tsx.
 import { pathToFileURL } from "node:url";
 
 let dirUrl;

@@ -10,9 +10,10 @@ import { fileURLToPath } from "node:url";
 
 const WORKER_PATH = fileURLToPath(new URL("../worker.ts", import.meta.url));
 const REPO_ROOT = path.resolve(path.dirname(WORKER_PATH), "..");
+const BUILT_REGISTER = fileURLToPath(new URL("./built-register.mjs", import.meta.url));
 
-/** Node flags every worker runs with: TypeScript sources of the runtime, through tsx. */
-export const WORKER_NODE_ARGS = ["--conditions=troupe-source", "--import", "tsx"];
+/** Node flags of a worker that runs the TypeScript sources (runtime and bench) through tsx. */
+const SOURCE_NODE_ARGS = ["--conditions=troupe-source", "--import", "tsx"];
 
 interface CallMessage {
   id: number;
@@ -31,6 +32,12 @@ export interface SpawnOptions {
   nodeArgs?: string[];
   /** Passed to the worker as its environment additions. */
   env?: Record<string, string>;
+  /**
+   * A tsc build of the runtime and the bench (`tsc -p tsconfig.bench.json --outDir DIR`): the
+   * worker runs `DIR/bench/worker.js`, plain JavaScript, with `troupe` resolved into DIR. Without
+   * it the worker runs the TypeScript sources through tsx.
+   */
+  build?: string;
 }
 
 /** A worker process seen from the parent. */
@@ -64,17 +71,18 @@ export class WorkerProc {
     });
   }
 
-  /** Spawns `bench/worker.ts <role>` and waits until it says it is ready for commands. */
+  /** Spawns `bench/worker.ts <role>` (or its build) and waits until it says it is ready for commands. */
   static async spawn(role: string, options: SpawnOptions = {}): Promise<WorkerProc> {
-    const child = spawn(
-      process.execPath,
-      [...WORKER_NODE_ARGS, ...(options.nodeArgs ?? []), WORKER_PATH, role],
-      {
-        cwd: REPO_ROOT,
-        stdio: ["ignore", "inherit", "inherit", "ipc"],
-        env: { ...process.env, ...options.env },
-      },
-    );
+    const build = options.build;
+    const launch = build
+      ? ["--import", BUILT_REGISTER, path.join(build, "bench", "worker.js")]
+      : [...SOURCE_NODE_ARGS, WORKER_PATH];
+    const script = launch.pop() as string;
+    const child = spawn(process.execPath, [...launch, ...(options.nodeArgs ?? []), script, role], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      env: { ...process.env, ...options.env, ...(build ? { TROUPE_BENCH_BUILT: build } : {}) },
+    });
     const worker = new WorkerProc(role, child);
     await new Promise<void>((resolve, reject) => {
       const onMessage = (m: unknown) => {

@@ -176,7 +176,7 @@ export interface BenchReport {
   natsServer: string;
   natsJs: string;
   source: SourceInfo;
-  /** "TypeScript sources via tsx" (default) or the tsc build `--built` pointed at. */
+  /** How the workers ran: compiled with tsc (default), the tsc build `--built` pointed at, or the TypeScript sources via tsx (`--source`). */
   runtimeBuild: string;
   payloadBytes: number;
   settings: Record<string, number>;

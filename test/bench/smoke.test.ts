@@ -35,11 +35,20 @@ const NO_LATENCY = new Set(["tell", "jobs", "jobs.result", "pubsub.fanout3"]);
 /** Rows whose baseline is Troupe itself (tracing off / on), not raw nats.js. */
 const TROUPE_BASELINE = new Set(["tracing.off", "tracing.sampled", "tracing.ratio"]);
 
-function runSmoke(jsonFile: string): Promise<{ code: number | null; output: string }> {
+function runSmoke(jsonFile: string, more: string[] = []): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--conditions=troupe-source", "--import", "tsx", "bench/run.ts", "--smoke", "--json", jsonFile],
+      [
+        "--conditions=troupe-source",
+        "--import",
+        "tsx",
+        "bench/run.ts",
+        "--smoke",
+        "--json",
+        jsonFile,
+        ...more,
+      ],
       { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
     );
     let output = "";
@@ -67,6 +76,7 @@ test("bench - smoke mode measures every row", async (t) => {
 
   const report = JSON.parse(await readFile(jsonFile, "utf8")) as BenchReport;
   t.is(report.mode, "smoke");
+  t.is(report.runtimeBuild, "compiled with tsc, runtime and bench alike");
   t.truthy(report.node);
   t.regex(report.natsServer, /^\d+\.\d+\.\d+/);
   t.true(positive(report.payloadBytes));
@@ -110,4 +120,22 @@ test("bench - smoke mode measures every row", async (t) => {
     else if (row.id === "tracing.off") t.true(positive(row.ratio?.overhead), `${row.id}: overhead`);
     else t.true(positive(row.ratio?.ops), `${row.id}: ratio`);
   }
+});
+
+test("bench - smoke mode also runs the TypeScript sources through tsx (--source)", async (t) => {
+  t.timeout(110_000);
+  const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-bench-smoke-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const jsonFile = path.join(dir, "bench.json");
+  const { code, output } = await runSmoke(jsonFile, ["--source", "--only", "rr.echo.c1,mem"]);
+  t.is(code, 0, output);
+  const report = JSON.parse(await readFile(jsonFile, "utf8")) as BenchReport;
+  t.is(report.runtimeBuild, "TypeScript sources via tsx");
+  t.deepEqual(
+    report.rows.map((r) => [r.id, r.error]),
+    [
+      ["rr.echo.c1", undefined],
+      ["idle-memory", undefined],
+    ],
+  );
 });
