@@ -35,7 +35,7 @@ import { type EnqueueOptions, type EnqueueRef, enqueue as enqueueJob } from "./j
 import { type Job, jobHandle } from "./jobs/job.js";
 import { startJobRunner } from "./jobs/runner.js";
 import { consoleLogger, type Logger } from "./log.js";
-import { decodeReply, encodeCall } from "./messaging/envelope.js";
+import { type CallEnvelope, decodeCall, decodeReply, encodeCall } from "./messaging/envelope.js";
 import { Subjects } from "./messaging/subjects.js";
 import { shardOf } from "./placement/shard.js";
 import { type PublishOptions, type PublishReceipt, publish as publishEvent } from "./pubsub/publish.js";
@@ -54,6 +54,7 @@ import {
 } from "./telemetry/index.js";
 import type { NatsOptions } from "./transport/connection.js";
 import { NatsTransport } from "./transport/nats-transport.js";
+import type { RetainedMessage } from "./transport/one-way-ring.js";
 import type { RequestOutcome, Transport } from "./transport/transport.js";
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
@@ -94,6 +95,8 @@ export class Mesh implements CallSender {
   private closed = false;
   private readonly localDelivery: boolean;
   private readonly keepaliveTimeoutMs: number;
+  /** Dropped tells are logged at most once a second; this counts the ones in between. */
+  private droppedTells = { loggedAt: Number.NEGATIVE_INFINITY, since: 0 };
 
   /** @internal Use {@link connect}. */
   constructor(
@@ -110,6 +113,7 @@ export class Mesh implements CallSender {
       throw new ConfigurationError(`keepaliveTimeoutMs must be positive, got ${this.keepaliveTimeoutMs}`);
     }
     this.registry = new TypeRegistry(transport, this.subjects, this.replicas);
+    transport.onOneWayAnswer((sent, outcome) => this.tellAnswered(sent, outcome));
   }
 
   /**
@@ -421,21 +425,91 @@ export class Mesh implements CallSender {
       throw new UnknownActorTypeError(`no host serves actor type ${type}`, { details: { actorType: type } });
   }
 
-  /** @internal Fire-and-forget: publishes the call; failures on the host are logged there. */
+  /**
+   * @internal Fire-and-forget: publishes the call; failures of its turn are logged on the host. A
+   * tell that no host serves right now (a shard between owners) is sent again within its deadline,
+   * like a call; one that still finds no host is dropped with a warning, never silently.
+   */
   tell(type: string, id: string, method: string, args: unknown[], options: CallOptions): void {
     const timeoutMs = this.timeoutFor(options);
     const subject = this.subjectFor(type, id);
     const hop = startTellSpan(type, method, id, subject);
     try {
-      const data = encodeCall({ actorId: id, method, timeoutMs, args });
-      const local = this.localHostFor(type, id);
-      if (local) local.deliverLocally(type, id, subject, data, undefined, hop?.headers);
-      else this.transport.publish(subject, data, hop?.headers);
+      const data = encodeCall({ actorId: id, method, timeoutMs, args, oneWay: true });
+      this.sendTell(type, id, subject, data, hop?.headers);
       endHop(hop);
     } catch (err) {
       endHop(hop, err);
       throw err;
     }
+  }
+
+  private sendTell(
+    type: string,
+    id: string,
+    subject: string,
+    data: Uint8Array,
+    headers: Record<string, string> | undefined,
+  ): void {
+    const local = this.localHostFor(type, id);
+    if (local) local.deliverLocally(type, id, subject, data, undefined, headers);
+    else this.transport.publishOneWay(subject, data, headers);
+  }
+
+  /** The broker found no host for a tell, or the host that got it no longer serves its shard. */
+  private tellAnswered(sent: RetainedMessage | undefined, outcome: RequestOutcome): void {
+    if (outcome.kind === "reply") {
+      const reply = decodeReply(outcome.data);
+      if (reply.ok) return; // a host that does not know tells answered one: nothing was lost
+      if (!(reply.error instanceof HostShuttingDownError)) {
+        this.tellDropped(sent, reply.error);
+        return;
+      }
+    }
+    if (!sent?.data) {
+      this.tellDropped(
+        sent,
+        new ActorUnavailableError("no host served it, and it was not retained for a resend"),
+      );
+      return;
+    }
+    void this.resendTell(sent, sent.data).catch((err: unknown) => this.tellDropped(sent, err));
+  }
+
+  private async resendTell(sent: RetainedMessage, data: Uint8Array): Promise<void> {
+    const call: CallEnvelope = decodeCall(data);
+    const type = this.subjects.rpcType(sent.subject);
+    if (!type) throw new ActorUnavailableError(`not a call subject: ${sent.subject}`);
+    await this.assertTypeKnown(type);
+    const elapsed = performance.now() - sent.sentAt;
+    // The same backoff as a call's retries, from how long this attempt has been under way.
+    const pause = backoffMs(Math.max(0, Math.floor(Math.log2(Math.max(1, elapsed / 20)))));
+    const remaining = call.timeoutMs - elapsed - pause;
+    if (remaining <= 0) {
+      throw new ActorUnavailableError(`no host served ${type}/${call.actorId} within its deadline`, {
+        details: { actorType: type, actorId: call.actorId, method: call.method },
+      });
+    }
+    await new Promise((r) => setTimeout(r, pause));
+    if (this.closed || this.transport.isClosed) return;
+    const again = encodeCall({ ...call, timeoutMs: remaining, oneWay: true });
+    this.sendTell(type, call.actorId, sent.subject, again, sent.headers);
+  }
+
+  private tellDropped(sent: RetainedMessage | undefined, err: unknown): void {
+    const now = performance.now();
+    const d = this.droppedTells;
+    if (now - d.loggedAt < 1000) {
+      d.since++;
+      return;
+    }
+    this.logger.warn("tell dropped", {
+      subject: sent?.subject,
+      err,
+      ...(d.since > 0 ? { alsoDroppedSinceLastWarning: d.since } : {}),
+    });
+    d.loggedAt = now;
+    d.since = 0;
   }
 
   /** Drains every host started by this mesh, then closes the connection. Idempotent. */

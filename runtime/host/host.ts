@@ -487,7 +487,8 @@ export class Host {
     queue: string,
     msg: InboundMessage,
   ): void {
-    const reply = msg.reply;
+    // The reply subject is read only where it is used: nats.js decodes it on first access, and a
+    // tell's (there for the broker's "no responders") is needed only to refuse it.
     let call: CallEnvelope;
     try {
       call = decodeCall(msg.data, this.limits);
@@ -505,21 +506,43 @@ export class Host {
         code: err instanceof TroupeError ? err.code : undefined,
         err: err instanceof TroupeError ? err.message : err,
       });
+      const reply = msg.reply;
       if (reply) this.deps.transport.reply(reply, encodeError(err));
       return;
     }
     const now = performance.now();
     if (ownership && !ownership.serves(shard, now)) {
-      // The lease lapsed on our clock (e.g. this process was paused): serve nothing from it.
+      // The lease lapsed on our clock (e.g. this process was paused): serve nothing from it. A
+      // tell's sender learns it too (on the status subject it sent), and sends it again.
+      const reply = msg.reply;
       if (reply) this.deps.transport.reply(reply, encodeError(notServedHere(type.name, shard)));
       return;
     }
     const method = call.method;
     const actorId = call.actorId;
+    // A tell is never answered, whatever reply subject it came with.
+    const answerTo = call.oneWay ? undefined : msg.reply;
     // Undefined (and free) unless an OpenTelemetry SDK is registered; ends exactly once, in settle.
-    const trace = startTurnSpan(msg.headers, reply ? "call" : "tell", type.name, method, actorId, msg, queue);
-    const turn = new InboundTurn(this, type, actorId, method, call.args, now + call.timeoutMs, trace, reply);
-    if (reply) this.keepalives.add(turn, now);
+    const trace = startTurnSpan(
+      msg.headers,
+      answerTo ? "call" : "tell",
+      type.name,
+      method,
+      actorId,
+      msg,
+      queue,
+    );
+    const turn = new InboundTurn(
+      this,
+      type,
+      actorId,
+      method,
+      call.args,
+      now + call.timeoutMs,
+      trace,
+      answerTo,
+    );
+    if (answerTo) this.keepalives.add(turn, now);
     catalog.dispatch(actorId, turn, { now });
   }
 

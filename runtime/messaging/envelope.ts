@@ -2,7 +2,9 @@
  * The versioned envelopes of a call and of its reply, encoded as one msgpack array each so a
  * message costs one encode and one decode.
  *
- * - request: `[version, actorId, method, timeoutMs, args]`
+ * - request: `[version, actorId, method, timeoutMs, args]`, or for a tell (one-way: the host never
+ *   answers it, though it may carry a reply subject for the broker's "no responders")
+ *   `[version, actorId, method, timeoutMs, args, ONE_WAY]`
  * - reply:   `[version, REPLY_OK, result]` or `[version, REPLY_ERROR, { code, message, details }]`
  * - keepalive: `[version, REPLY_KEEPALIVE, everyMs]`, sent by a host on the reply subject of a call it
  *   is still working on (queued or running), every `everyMs`; not a reply: the call goes on.
@@ -23,6 +25,8 @@ export const ENVELOPE_VERSION = 1;
 export const REPLY_OK = 0;
 export const REPLY_ERROR = 1;
 export const REPLY_KEEPALIVE = 2;
+/** Sixth element of a tell's envelope. */
+export const ONE_WAY = 1;
 
 /** Longest actor id accepted, in UTF-16 code units. */
 export const MAX_ACTOR_ID_LENGTH = 1024;
@@ -35,18 +39,22 @@ export interface CallEnvelope {
   /** Remaining time budget in ms when the caller sent it. */
   timeoutMs: number;
   args: unknown[];
+  /** A tell: the host runs it and never answers, whatever reply subject the message has. */
+  oneWay?: boolean;
 }
 
 export function encodeCall(call: CallEnvelope): Uint8Array {
-  return encode([ENVELOPE_VERSION, call.actorId, call.method, call.timeoutMs, call.args]);
+  return call.oneWay
+    ? encode([ENVELOPE_VERSION, call.actorId, call.method, call.timeoutMs, call.args, ONE_WAY])
+    : encode([ENVELOPE_VERSION, call.actorId, call.method, call.timeoutMs, call.args]);
 }
 
 export function decodeCall(bytes: Uint8Array, limits?: Partial<DecodeLimits>): CallEnvelope {
   const raw = decode(bytes, limits);
-  if (!Array.isArray(raw) || raw.length !== 5) {
-    throw new MalformedMessageError("call envelope must be a 5-element array");
+  if (!Array.isArray(raw) || (raw.length !== 5 && raw.length !== 6)) {
+    throw new MalformedMessageError("call envelope must be an array of 5 elements (6 for a tell)");
   }
-  const [version, actorId, method, timeoutMs, args] = raw as unknown[];
+  const [version, actorId, method, timeoutMs, args, oneWay] = raw as unknown[];
   if (version !== ENVELOPE_VERSION) {
     throw new MalformedMessageError(`unsupported call envelope version ${String(version)}`, {
       details: { supported: ENVELOPE_VERSION },
@@ -62,6 +70,11 @@ export function decodeCall(bytes: Uint8Array, limits?: Partial<DecodeLimits>): C
     throw new MalformedMessageError("timeout must be a non-negative number of milliseconds");
   }
   if (!Array.isArray(args)) throw new MalformedMessageError("call arguments must be an array");
+  if (raw.length === 6) {
+    if (oneWay !== ONE_WAY)
+      throw new MalformedMessageError("the sixth element of a call envelope must be 1 (a tell)");
+    return { actorId, method, timeoutMs, args, oneWay: true };
+  }
   return { actorId, method, timeoutMs, args };
 }
 

@@ -36,6 +36,14 @@ export class Subjects {
     return `${this.prefix}.rpc.${type}.${shard}`;
   }
 
+  /** Inverse of {@link rpc}: the actor type of a call subject of this prefix; undefined otherwise. */
+  rpcType(subject: string): string | undefined {
+    const head = `${this.prefix}.rpc.`;
+    const dot = subject.lastIndexOf(".");
+    if (!subject.startsWith(head) || dot <= head.length) return undefined;
+    return subject.slice(head.length, dot);
+  }
+
   rpcQueueGroup(type: string): string {
     return `${this.prefix}.rpc.${type}`;
   }

@@ -25,6 +25,7 @@ import {
   type JetStreamSetupOptions,
   withJetStreamSetupRetry,
 } from "./jetstream-setup.js";
+import { OneWayRing } from "./one-way-ring.js";
 import { DEFAULT_PUBACK_TIMEOUT_MS, JetStreamPublishError, pubAckOf } from "./pub-ack.js";
 import {
   type BucketOptions,
@@ -33,6 +34,7 @@ import {
   type KvChange,
   type KvRecord,
   type KvWatch,
+  type OneWayAnswerHandler,
   type RequestOutcome,
   RevisionMismatchError,
   type SubscribeOptions,
@@ -71,6 +73,10 @@ export class NatsTransport implements Transport {
   private seq = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepAt = Number.POSITIVE_INFINITY;
+  /** One-way messages: their status subjects are `<inbox>.t<seq>`. */
+  private readonly oneWay = new OneWayRing();
+  private oneWaySeq = 0;
+  private oneWayHandler: OneWayAnswerHandler | undefined;
   private kvm: Kvm | undefined;
   private closing = false;
 
@@ -121,10 +127,23 @@ export class NatsTransport implements Transport {
     else this.nc.publish(subject, data);
   }
 
+  publishOneWay(subject: string, data: Uint8Array, headers?: Record<string, string>): void {
+    this.assertOpen();
+    this.assertFits("a message", data);
+    const seq = ++this.oneWaySeq;
+    this.oneWay.put(seq, subject, data, headers);
+    const reply = `${this.inbox}.t${seq}`;
+    this.nc.publish(subject, data, headers ? { reply, headers: toNatsHeaders(headers) } : { reply });
+  }
+
+  onOneWayAnswer(handler: OneWayAnswerHandler): void {
+    this.oneWayHandler = handler;
+  }
+
   reply(replyTo: string, data: Uint8Array, headers?: Record<string, string>): void {
     if (replyTo.startsWith(this.inboxDot)) {
       // A reply to a request of this very connection (local delivery): no need for the broker.
-      this.settleReply(Number(replyTo.slice(this.inboxLength)), data, undefined);
+      this.answered(replyTo.slice(this.inboxLength), data, undefined);
       return;
     }
     if (this.nc.isClosed()) {
@@ -264,7 +283,28 @@ export class NatsTransport implements Transport {
       this.logger.error("reply subscription failed", { err });
       return;
     }
-    this.settleReply(Number(msg.subject.slice(this.inboxLength)), msg.data, msg.headers);
+    this.answered(msg.subject.slice(this.inboxLength), msg.data, msg.headers);
+  }
+
+  /** A message on this connection's inbox: `<seq>` answers a request, `t<seq>` a one-way message. */
+  private answered(token: string, data: Uint8Array, h: MsgHdrs | undefined): void {
+    if (token.charCodeAt(0) !== 116 /* t */) {
+      this.settleReply(Number(token), data, h);
+      return;
+    }
+    const sent = this.oneWay.take(Number(token.slice(1)));
+    const handler = this.oneWayHandler;
+    if (!handler) return;
+    try {
+      handler(
+        sent,
+        h && data.length === 0 && h.code === 503
+          ? { kind: "no-responders" }
+          : { kind: "reply", data, headers: h },
+      );
+    } catch (err) {
+      this.logger.error("handling the answer to a one-way message failed", { err });
+    }
   }
 
   private settleReply(id: number, data: Uint8Array, h: MsgHdrs | undefined): void {

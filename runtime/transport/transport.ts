@@ -3,6 +3,8 @@
  * it on nats.js; nothing outside `runtime/transport/` sees nats.js types.
  */
 
+import type { RetainedMessage } from "./one-way-ring.js";
+
 /** A message handed to a subscriber. Headers are only present when the sender set some. */
 export interface InboundMessage {
   readonly subject: string;
@@ -27,6 +29,15 @@ export type RequestOutcome =
   | { readonly kind: "no-responders" }
   | { readonly kind: "settled"; readonly ok: boolean; readonly value: unknown };
 
+/**
+ * What became of a one-way message: `sent` is the message (undefined when no longer retained),
+ * `outcome` the broker's "no responders" or the receiver's answer.
+ */
+export type OneWayAnswerHandler = (
+  sent: RetainedMessage | undefined,
+  outcome: Exclude<RequestOutcome, { kind: "settled" }>,
+) => void;
+
 export interface SubscriptionHandle {
   /** Stops new deliveries, lets already delivered messages finish their callbacks. */
   drain(): Promise<void>;
@@ -41,6 +52,15 @@ export interface SubscribeOptions {
 export interface Transport {
   /** Fire-and-forget publish. */
   publish(subject: string, data: Uint8Array, headers?: Record<string, string>): void;
+  /**
+   * A one-way publish that is not silent when it goes nowhere: it carries a status subject of this
+   * connection, so when the broker finds nobody listening on `subject`, or the receiver answers
+   * (a refusal), the handler set with {@link onOneWayAnswer} is told, with the message itself while
+   * the transport still retains it (the last ~1,000, up to 64 KiB each) so it can be sent again.
+   */
+  publishOneWay(subject: string, data: Uint8Array, headers?: Record<string, string>): void;
+  /** Sets the one handler of answers to {@link publishOneWay} messages. */
+  onOneWayAnswer(handler: OneWayAnswerHandler): void;
   /** Publishes a reply to `replyTo`. */
   reply(replyTo: string, data: Uint8Array, headers?: Record<string, string>): void;
   /**

@@ -5,12 +5,13 @@
 import test from "ava";
 import { listHosts } from "../../runtime/cli/ls.js";
 import { startCluster, startServer } from "../helpers/nats.js";
-import { Echo } from "./fixtures/actors.js";
+import { Echo, Tally } from "./fixtures/actors.js";
 import {
   byHolder,
   client,
   FAST,
   Load,
+  sleep,
   spawnHost,
   tallyShards,
   uniquePrefix,
@@ -21,7 +22,7 @@ import {
 
 const ids = Array.from({ length: 24 }, (_, i) => `c${i}`);
 
-test.serial("placement - a graceful drain during load loses no call", async (t) => {
+test.serial("placement - a graceful drain during load loses no call and no tell", async (t) => {
   const server = await startServer(t);
   const prefix = uniquePrefix();
   const hosts = ["a", "b", "c"].map((name) => spawnHost(t, { servers: server.url, prefix, name }));
@@ -32,12 +33,33 @@ test.serial("placement - a graceful drain during load loses no call", async (t) 
   // No retries: with the default deadline every single call must succeed.
   const load = new Load(t, mesh, { ids, workers: 6, timeoutMs: 10_000, retry: false });
   await waitFor("answers from all three hosts", () => load.hostsSeen.size === 3);
+  // Tells through the drain too, to their own counters: a tell that lands while its shard is
+  // between owners must be sent again, not lost. Each names its operation, so each counts once.
+  const tellIds = Array.from({ length: 24 }, (_, i) => `tell-c${i}`);
+  const told = new Map<string, number>();
+  let telling = true;
+  const teller = (async () => {
+    for (let n = 0; telling; n++) {
+      const id = tellIds[n % tellIds.length] as string;
+      mesh.ref(Tally, id).tell.add(`t${n}`);
+      told.set(id, (told.get(id) ?? 0) + 1);
+      await sleep(2);
+    }
+  })();
   const code = await hosts[1]?.drain();
   t.is(code, 0);
   const ackedAtDrain = load.totalAcked;
   await waitForShards(mesh, ["a", "c"]);
   await waitFor("more answers after the drain", () => load.totalAcked > ackedAtDrain + 200);
+  telling = false;
+  await teller;
   await load.stop();
+  for (const [id, sent] of told) {
+    await waitFor(
+      `the ${sent} tells to ${id} ran`,
+      async () => (await mesh.ref(Tally, id).get()).value === sent,
+    );
+  }
 
   t.deepEqual(load.failures, [], "no call failed");
   t.deepEqual(await verifyCounters(mesh, load), []);

@@ -1,0 +1,78 @@
+/**
+ * Tells are at-most-once, but never silently lost: a tell that reaches no host (a shard between
+ * owners, no host up) is sent again within its deadline, and one that still finds no host is
+ * dropped with a warning. Hosts never answer a tell.
+ */
+import { connect as natsConnect } from "@nats-io/transport-node";
+import test from "ava";
+import { Actor } from "troupe";
+import { actorTypeOf } from "../../runtime/actor/actor-type.js";
+import { shardOf } from "../../runtime/placement/shard.js";
+import { recordingLogger } from "../helpers/logger.js";
+import { eventually, startMesh } from "../helpers/mesh.js";
+import { Counter, sleep } from "./fixtures.js";
+
+test("tell delivery - a tell sent while no host serves its actor runs once a host does", async (t) => {
+  const { mesh, connectAnother } = await startMesh(t);
+  // A host registers the type, then leaves: the type is known, nobody serves it.
+  const first = await connectAnother();
+  await (await first.host([Counter])).drain();
+  const log = recordingLogger();
+  const client = await connectAnother({ logger: log.logger });
+  client.ref(Counter, "late", { timeoutMs: 15_000 }).tell.increment(5);
+  await sleep(300);
+  await mesh.host([Counter]);
+  await eventually(async () => (await mesh.ref(Counter, "late").get()) === 5, 15_000, "the tell ran");
+  await sleep(200);
+  t.is(await mesh.ref(Counter, "late").get(), 5, "it ran once");
+  t.deepEqual(log.at("warn", "error"), []);
+});
+
+test("tell delivery - a tell that finds no host within its deadline is dropped with a warning", async (t) => {
+  const { connectAnother } = await startMesh(t);
+  const first = await connectAnother();
+  await (await first.host([Counter])).drain();
+  const log = recordingLogger();
+  const client = await connectAnother({ logger: log.logger });
+  client.ref(Counter, "nobody", { timeoutMs: 400 }).tell.increment(1);
+  await eventually(() => log.at("warn").length > 0, 10_000, "a warning");
+  const [warning] = log.at("warn");
+  t.is(warning?.msg, "tell dropped");
+  t.is(
+    warning?.fields?.subject,
+    client.subjects.rpc("Counter", shardOf("nobody", actorTypeOf(Counter).shards)),
+  );
+  t.is((warning?.fields?.err as { code?: string } | undefined)?.code, "TROUPE_ACTOR_UNAVAILABLE");
+});
+
+class NeverHosted extends Actor {
+  ping(): void {}
+}
+
+test("tell delivery - a tell to a type no host ever served is dropped with a warning saying so", async (t) => {
+  const log = recordingLogger();
+  const { mesh } = await startMesh(t, { logger: log.logger });
+  mesh.ref(NeverHosted, "x").tell.ping();
+  await eventually(() => log.at("warn").length > 0, 10_000, "a warning");
+  t.is((log.at("warn")[0]?.fields?.err as { code?: string } | undefined)?.code, "TROUPE_UNKNOWN_ACTOR_TYPE");
+});
+
+test("tell delivery - hosts never answer tells, and only unserved ones hear from the broker", async (t) => {
+  const { url, mesh, connectAnother } = await startMesh(t);
+  await mesh.host([Counter]);
+  const client = await connectAnother();
+  const observer = await natsConnect({ servers: url });
+  t.teardown(() => observer.close());
+  let answers = 0;
+  observer.subscribe("_INBOX.*.>", {
+    callback: (_err, msg) => {
+      if (/\.t\d+$/.test(msg.subject)) answers++;
+    },
+  });
+  await observer.flush();
+  const counter = client.ref(Counter, "quiet");
+  for (let i = 0; i < 50; i++) counter.tell.increment(1);
+  await eventually(async () => (await counter.get()) === 50, 10_000, "fifty tells");
+  await observer.flush();
+  t.is(answers, 0);
+});
