@@ -26,6 +26,7 @@ import {
   ConfigurationError,
   DeadlineExceededError,
   HostShuttingDownError,
+  OverloadedError,
   TroupeError,
   UnknownActorTypeError,
 } from "./errors.js";
@@ -59,6 +60,12 @@ import type { RequestOutcome, Transport } from "./transport/transport.js";
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 15_000;
+/**
+ * Tells waiting to be sent again at most (each waits for a host within its deadline). Past it a
+ * flood of tells to a type without a host is dropped with warnings instead of piling up timers and
+ * resending each some twenty times.
+ */
+export const MAX_PENDING_TELL_RESENDS = 1024;
 
 export interface ConnectOptions extends NatsOptions {
   /** Subject and bucket prefix; meshes with different prefixes on one NATS do not see each other. Default `troupe`. */
@@ -97,6 +104,7 @@ export class Mesh implements CallSender {
   private readonly keepaliveTimeoutMs: number;
   /** Dropped tells are logged at most once a second; this counts the ones in between. */
   private droppedTells = { loggedAt: Number.NEGATIVE_INFINITY, since: 0 };
+  private tellResends = 0;
 
   /** @internal Use {@link connect}. */
   constructor(
@@ -473,7 +481,22 @@ export class Mesh implements CallSender {
       );
       return;
     }
-    void this.resendTell(sent, sent.data).catch((err: unknown) => this.tellDropped(sent, err));
+    if (this.tellResends >= MAX_PENDING_TELL_RESENDS) {
+      this.tellDropped(
+        sent,
+        new OverloadedError(`no host served it, and ${MAX_PENDING_TELL_RESENDS} tells already wait for one`),
+      );
+      return;
+    }
+    this.tellResends++;
+    void this.resendTell(sent, sent.data)
+      .catch((err: unknown) => this.tellDropped(sent, err))
+      .finally(() => this.tellResends--);
+  }
+
+  /** @internal Tells waiting to be sent again (at most {@link MAX_PENDING_TELL_RESENDS}). */
+  get pendingTellResends(): number {
+    return this.tellResends;
   }
 
   private async resendTell(sent: RetainedMessage, data: Uint8Array): Promise<void> {

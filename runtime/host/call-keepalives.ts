@@ -27,6 +27,8 @@ export interface AwaitedCall {
   spokeAt: number;
   /** Where its reply (and its keepalives) go. */
   readonly replyTo: string | undefined;
+  /** `performance.now()` after which its caller no longer waits: no keepalive is sent after it. */
+  readonly deadline: number;
 }
 
 export class CallKeepalives {
@@ -75,12 +77,19 @@ export class CallKeepalives {
     this.count--;
   }
 
-  /** Sends a keepalive to every call that got no word from this host for `everyMs`. */
+  /**
+   * Sends a keepalive to every call that got no word from this host for `everyMs`. A call whose
+   * deadline passed leaves the list: its caller gave up (a handler may run on regardless).
+   */
   tick(now: number): void {
     const due = now - this.everyMs;
     let failed = 0;
     let unsent: unknown;
     for (let call = this.head; call !== undefined && call.spokeAt <= due; call = this.head) {
+      if (call.deadline < now) {
+        this.remove(call);
+        continue;
+      }
       this.unlink(call);
       call.spokeAt = now;
       this.append(call);

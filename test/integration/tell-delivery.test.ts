@@ -7,6 +7,7 @@ import { connect as natsConnect } from "@nats-io/transport-node";
 import test from "ava";
 import { Actor } from "troupe";
 import { actorTypeOf } from "../../runtime/actor/actor-type.js";
+import { MAX_PENDING_TELL_RESENDS } from "../../runtime/mesh.js";
 import { shardOf } from "../../runtime/placement/shard.js";
 import { recordingLogger } from "../helpers/logger.js";
 import { eventually, startMesh } from "../helpers/mesh.js";
@@ -43,6 +44,31 @@ test("tell delivery - a tell that finds no host within its deadline is dropped w
     client.subjects.rpc("Counter", shardOf("nobody", actorTypeOf(Counter).shards)),
   );
   t.is((warning?.fields?.err as { code?: string } | undefined)?.code, "TROUPE_ACTOR_UNAVAILABLE");
+});
+
+test("tell delivery - a flood of tells to a type without a host keeps a bounded number waiting, and warns", async (t) => {
+  const { connectAnother } = await startMesh(t);
+  const first = await connectAnother();
+  await (await first.host([Counter])).drain();
+  const log = recordingLogger();
+  const client = await connectAnother({ logger: log.logger });
+  let most = 0;
+  const sampler = setInterval(() => {
+    most = Math.max(most, client.pendingTellResends);
+  }, 5);
+  t.teardown(() => clearInterval(sampler));
+  // Past the resend ring (1,024) and the resend cap (1,024), in bursts the broker answers between.
+  for (let burst = 0; burst < 6; burst++) {
+    for (let i = 0; i < 1000; i++)
+      client.ref(Counter, `flood-${burst}-${i}`, { timeoutMs: 1500 }).tell.increment(1);
+    await sleep(20);
+  }
+  await eventually(() => client.pendingTellResends === 0, 20_000, "every tell resent or dropped");
+  t.true(most > 0, "tells waited for a host");
+  t.true(most <= MAX_PENDING_TELL_RESENDS, `at most ${MAX_PENDING_TELL_RESENDS} waited (saw ${most})`);
+  const warnings = log.at("warn");
+  t.true(warnings.length >= 1 && warnings.every((w) => w.msg === "tell dropped"));
+  t.true(warnings.length < 20, "rate-limited");
 });
 
 class NeverHosted extends Actor {

@@ -17,7 +17,10 @@ class Call implements AwaitedCall {
   prevAwaited: AwaitedCall | undefined = undefined;
   nextAwaited: AwaitedCall | undefined = undefined;
   spokeAt = -1;
-  constructor(readonly replyTo: string | undefined) {}
+  constructor(
+    readonly replyTo: string | undefined,
+    readonly deadline = Number.POSITIVE_INFINITY,
+  ) {}
 }
 
 function list(send: (replyTo: string) => boolean = () => true) {
@@ -95,6 +98,17 @@ test("call keepalives - a failed send is logged once per tick and the others sti
   closed = true;
   keepalives.tick(2000);
   t.deepEqual(sent, ["r.a", "r.bad", "r.b", "r.a"], "the first send said closed: nothing more");
+});
+
+test("call keepalives - a call past its deadline gets none and leaves the list", (t) => {
+  const { keepalives, sent } = list();
+  keepalives.add(new Call("r.short", 1500), 0);
+  keepalives.add(new Call("r.long", 10_000), 0);
+  keepalives.tick(1000);
+  t.deepEqual(sent, ["r.short", "r.long"]);
+  keepalives.tick(2000);
+  t.deepEqual(sent, ["r.short", "r.long", "r.long"], "r.short's caller stopped waiting at 1500");
+  t.is(keepalives.size, 1);
 });
 
 test("keepalive envelope - told apart from replies by its first bytes; anything else is not one", (t) => {
