@@ -4,7 +4,7 @@
  * dropped with a warning. Hosts never answer a tell.
  */
 import { connect as natsConnect } from "@nats-io/transport-node";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { Actor } from "troupe";
 import { actorTypeOf } from "../../runtime/actor/actor-type.js";
 import { MAX_PENDING_TELL_RESENDS } from "../../runtime/mesh.js";
@@ -13,13 +13,20 @@ import { recordingLogger } from "../helpers/logger.js";
 import { eventually, startMesh } from "../helpers/mesh.js";
 import { Counter, sleep } from "./fixtures.js";
 
-test("tell delivery - a tell sent while no host serves its actor runs once a host does", async (t) => {
+/**
+ * A mesh where a host registered Counter and left: the type is known, nobody serves it. `client`
+ * sends the tells and records what it logs.
+ */
+async function counterWithoutHost(t: ExecutionContext) {
   const { mesh, connectAnother } = await startMesh(t);
-  // A host registers the type, then leaves: the type is known, nobody serves it.
-  const first = await connectAnother();
-  await (await first.host([Counter])).drain();
+  await (await (await connectAnother()).host([Counter])).drain();
   const log = recordingLogger();
   const client = await connectAnother({ logger: log.logger });
+  return { mesh, client, log };
+}
+
+test("tell delivery - a tell sent while no host serves its actor runs once a host does", async (t) => {
+  const { mesh, client, log } = await counterWithoutHost(t);
   client.ref(Counter, "late", { timeoutMs: 15_000 }).tell.increment(5);
   await sleep(300);
   await mesh.host([Counter]);
@@ -30,11 +37,7 @@ test("tell delivery - a tell sent while no host serves its actor runs once a hos
 });
 
 test("tell delivery - a tell that finds no host within its deadline is dropped with a warning", async (t) => {
-  const { connectAnother } = await startMesh(t);
-  const first = await connectAnother();
-  await (await first.host([Counter])).drain();
-  const log = recordingLogger();
-  const client = await connectAnother({ logger: log.logger });
+  const { client, log } = await counterWithoutHost(t);
   client.ref(Counter, "nobody", { timeoutMs: 400 }).tell.increment(1);
   await eventually(() => log.at("warn").length > 0, 10_000, "a warning");
   const [warning] = log.at("warn");
@@ -47,11 +50,7 @@ test("tell delivery - a tell that finds no host within its deadline is dropped w
 });
 
 test("tell delivery - a flood of tells to a type without a host keeps a bounded number waiting, and warns", async (t) => {
-  const { connectAnother } = await startMesh(t);
-  const first = await connectAnother();
-  await (await first.host([Counter])).drain();
-  const log = recordingLogger();
-  const client = await connectAnother({ logger: log.logger });
+  const { client, log } = await counterWithoutHost(t);
   let most = 0;
   const sampler = setInterval(() => {
     most = Math.max(most, client.pendingTellResends);
