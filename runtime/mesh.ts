@@ -458,17 +458,18 @@ export class Mesh implements CallSender {
     subject: string,
     data: Uint8Array,
     headers: Record<string, string> | undefined,
+    attempt = 0,
   ): void {
     const local = this.localHostFor(type, id);
     if (local) local.deliverLocally(type, id, subject, data, undefined, headers);
-    else this.transport.publishOneWay(subject, data, headers);
+    else this.transport.publishOneWay(subject, data, headers, attempt);
   }
 
   /** The broker found no host for a tell, or the host that got it no longer serves its shard. */
   private tellAnswered(sent: RetainedMessage | undefined, outcome: RequestOutcome): void {
     if (outcome.kind === "reply") {
       const reply = decodeReply(outcome.data);
-      if (reply.ok) return; // a host that does not know tells answered one: nothing was lost
+      if (reply.ok) return; // hosts do not answer tells; had one, nothing was lost
       if (!(reply.error instanceof HostShuttingDownError)) {
         this.tellDropped(sent, reply.error);
         return;
@@ -505,8 +506,8 @@ export class Mesh implements CallSender {
     if (!type) throw new ActorUnavailableError(`not a call subject: ${sent.subject}`);
     await this.assertTypeKnown(type);
     const elapsed = performance.now() - sent.sentAt;
-    // The same backoff as a call's retries, from how long this attempt has been under way.
-    const pause = backoffMs(Math.max(0, Math.floor(Math.log2(Math.max(1, elapsed / 20)))));
+    // The same backoff as a call's retries: 20, 40, 80... capped at 500 ms, with jitter.
+    const pause = backoffMs(sent.attempt);
     const remaining = call.timeoutMs - elapsed - pause;
     if (remaining <= 0) {
       throw new ActorUnavailableError(`no host served ${type}/${call.actorId} within its deadline`, {
@@ -516,7 +517,7 @@ export class Mesh implements CallSender {
     await new Promise((r) => setTimeout(r, pause));
     if (this.closed || this.transport.isClosed) return;
     const again = encodeCall({ ...call, timeoutMs: remaining, oneWay: true });
-    this.sendTell(type, call.actorId, sent.subject, again, sent.headers);
+    this.sendTell(type, call.actorId, sent.subject, again, sent.headers, sent.attempt + 1);
   }
 
   private tellDropped(sent: RetainedMessage | undefined, err: unknown): void {

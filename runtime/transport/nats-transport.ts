@@ -127,11 +127,11 @@ export class NatsTransport implements Transport {
     else this.nc.publish(subject, data);
   }
 
-  publishOneWay(subject: string, data: Uint8Array, headers?: Record<string, string>): void {
+  publishOneWay(subject: string, data: Uint8Array, headers?: Record<string, string>, attempt = 0): void {
     this.assertOpen();
     this.assertFits("a message", data);
     const seq = ++this.oneWaySeq;
-    this.oneWay.put(seq, subject, data, headers);
+    this.oneWay.put(seq, subject, data, headers, attempt);
     const reply = `${this.inbox}.t${seq}`;
     this.nc.publish(subject, data, headers ? { reply, headers: toNatsHeaders(headers) } : { reply });
   }

@@ -19,11 +19,14 @@ export interface RetainedMessage {
   readonly headers: Record<string, string> | undefined;
   /** `performance.now()` when it was published. */
   readonly sentAt: number;
+  /** How many times it was sent before this time (0 for a first send), as the sender numbered it. */
+  readonly attempt: number;
 }
 
 export class OneWayRing {
   private readonly seqs: Float64Array;
   private readonly sentAt: Float64Array;
+  private readonly attempts: Uint8Array;
   private readonly subjects: (string | undefined)[];
   private readonly datas: (Uint8Array | undefined)[];
   private readonly headers: (Record<string, string> | undefined)[];
@@ -36,15 +39,23 @@ export class OneWayRing {
     this.mask = size - 1;
     this.seqs = new Float64Array(size).fill(-1);
     this.sentAt = new Float64Array(size);
+    this.attempts = new Uint8Array(size);
     this.subjects = new Array(size).fill(undefined);
     this.datas = new Array(size).fill(undefined);
     this.headers = new Array(size).fill(undefined);
   }
 
-  put(seq: number, subject: string, data: Uint8Array, headers: Record<string, string> | undefined): void {
+  put(
+    seq: number,
+    subject: string,
+    data: Uint8Array,
+    headers: Record<string, string> | undefined,
+    attempt: number,
+  ): void {
     const i = seq & this.mask;
     this.seqs[i] = seq;
     this.sentAt[i] = performance.now();
+    this.attempts[i] = Math.min(255, attempt);
     this.subjects[i] = subject;
     this.datas[i] = data.length <= MAX_RETAINED_BYTES ? data : undefined;
     this.headers[i] = headers;
@@ -59,6 +70,7 @@ export class OneWayRing {
       data: this.datas[i],
       headers: this.headers[i],
       sentAt: this.sentAt[i] as number,
+      attempt: this.attempts[i] as number,
     };
     this.seqs[i] = -1;
     this.subjects[i] = undefined;

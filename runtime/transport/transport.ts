@@ -58,7 +58,13 @@ export interface Transport {
    * (a refusal), the handler set with {@link onOneWayAnswer} is told, with the message itself while
    * the transport still retains it (the last ~1,000, up to 64 KiB each) so it can be sent again.
    */
-  publishOneWay(subject: string, data: Uint8Array, headers?: Record<string, string>): void;
+  publishOneWay(
+    subject: string,
+    data: Uint8Array,
+    headers?: Record<string, string>,
+    /** Sends before this one (0 for a first send), handed back with an answer. */
+    attempt?: number,
+  ): void;
   /** Sets the one handler of answers to {@link publishOneWay} messages. */
   onOneWayAnswer(handler: OneWayAnswerHandler): void;
   /** Publishes a reply to `replyTo`. */

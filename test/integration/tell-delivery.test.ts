@@ -49,6 +49,21 @@ test("tell delivery - a tell that finds no host within its deadline is dropped w
   t.is((warning?.fields?.err as { code?: string } | undefined)?.code, "TROUPE_ACTOR_UNAVAILABLE");
 });
 
+test("tell delivery - a tell waiting for a host is sent again with a call's backoff, not in a tight loop", async (t) => {
+  const { client, log } = await counterWithoutHost(t);
+  const transport = client.transport;
+  const publishOneWay = transport.publishOneWay.bind(transport);
+  let sends = 0;
+  transport.publishOneWay = (...args) => {
+    sends++;
+    publishOneWay(...args);
+  };
+  client.ref(Counter, "patient", { timeoutMs: 3000 }).tell.increment(1);
+  await eventually(() => log.at("warn").length > 0, 10_000, "the tell dropped at its deadline");
+  // 20, 40, 80, 160, 320, 500, 500... ms between sends: about ten in 3 s.
+  t.true(sends >= 4 && sends <= 15, `${sends} sends`);
+});
+
 test("tell delivery - a flood of tells to a type without a host keeps a bounded number waiting, and warns", async (t) => {
   const { client, log } = await counterWithoutHost(t);
   let most = 0;

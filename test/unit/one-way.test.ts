@@ -24,8 +24,8 @@ test("one-way ring - returns a message once, forgets it when overwritten, keeps 
   const ring = new OneWayRing(3); // rounded up to 4 slots
   const small = new Uint8Array([1, 2, 3]);
   const large = new Uint8Array(MAX_RETAINED_BYTES + 1);
-  ring.put(1, "s.1", small, { h: "v" });
-  ring.put(2, "s.2", large, undefined);
+  ring.put(1, "s.1", small, { h: "v" }, 0);
+  ring.put(2, "s.2", large, undefined, 300);
   const one = ring.take(1);
   t.is(one?.subject, "s.1");
   t.is(one?.data, small);
@@ -35,7 +35,9 @@ test("one-way ring - returns a message once, forgets it when overwritten, keeps 
   const two = ring.take(2);
   t.is(two?.subject, "s.2");
   t.is(two?.data, undefined, "too large to retain: reported, not resent");
-  for (let seq = 3; seq <= 7; seq++) ring.put(seq, `s.${seq}`, small, undefined);
+  t.is(one?.attempt, 0);
+  t.is(two?.attempt, 255, "attempts are counted up to 255");
+  for (let seq = 3; seq <= 7; seq++) ring.put(seq, `s.${seq}`, small, undefined, 1);
   t.is(ring.take(3), undefined, "overwritten by 7");
   t.is(ring.take(7)?.subject, "s.7");
   t.is(ring.take(99), undefined);
