@@ -253,7 +253,8 @@ export class NatsTransport implements Transport {
       if (!p) continue;
       const quietUntil = p.heardAt + p.silenceMs;
       if (quietUntil > now + 1) {
-        if (quietUntil < this.sweepAt) this.armSweep(quietUntil);
+        const checkAt = Math.min(quietUntil, p.deadline);
+        if (checkAt < this.sweepAt) this.armSweep(checkAt);
         continue;
       }
       this.forget(id);
