@@ -54,15 +54,15 @@ test("call keepalive - a silent responder fails the request with HostUnresponsiv
 
 test("call keepalive - keepalives keep a request alive past the silence limit until its reply", async (t) => {
   const transport = await transportWithResponder(t);
-  // Four silence limits long, a keepalive every 100 ms.
-  const outcome = await transport.request("ka.beat.100.1600", nothing, 100_000, undefined, 400);
+  // Three silence limits long, a keepalive every 100 ms.
+  const outcome = await transport.request("ka.beat.100.3000", nothing, 100_000, undefined, 1000);
   t.deepEqual(replyValue(outcome), [1, 0, "done"]);
 });
 
 test("call keepalive - a keepalive announcing a longer interval stretches the limit to three of them", async (t) => {
   const transport = await transportWithResponder(t);
-  // One keepalive announcing 1 s, then the reply 1.2 s later: silent for 3× the caller's 400 ms.
-  const outcome = await transport.request("ka.announce.1000.1200", nothing, 100_000, undefined, 400);
+  // One keepalive announcing 2 s, then the reply 2.5 s later: silent for 2.5× the caller's 1 s.
+  const outcome = await transport.request("ka.announce.2000.2500", nothing, 100_000, undefined, 1000);
   t.deepEqual(replyValue(outcome), [1, 0, "done"]);
 });
 
@@ -98,14 +98,14 @@ class Slow extends Actor {
 }
 
 test("call keepalive - a Troupe host keeps its running and queued calls alive past the caller's limit", async (t) => {
-  const fx = await startMesh(t, { keepaliveTimeoutMs: 600 });
+  const fx = await startMesh(t, { keepaliveTimeoutMs: 1000 });
   // The host on its own connection, so every call crosses NATS.
   const hostMesh = await fx.connectAnother();
   const host = await hostMesh.host([Slow], { keepaliveEveryMs: 100, jobs: false });
   const ref = fx.mesh.ref(Slow, "s1", { timeoutMs: 60_000 });
   // The second call waits in the actor's mailbox while the first runs: both need keepalives.
-  const replies = await Promise.all([ref.nap(1500), ref.nap(1500)]);
-  t.deepEqual(replies, ["slept 1500", "slept 1500"]);
+  const replies = await Promise.all([ref.nap(2500), ref.nap(2500)]);
+  t.deepEqual(replies, ["slept 2500", "slept 2500"]);
   t.is(host.keepalives.size, 0, "answered calls get no more keepalives");
 });
 

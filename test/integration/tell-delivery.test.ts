@@ -60,8 +60,9 @@ test("tell delivery - a tell waiting for a host is sent again with a call's back
   };
   client.ref(Counter, "patient", { timeoutMs: 3000 }).tell.increment(1);
   await eventually(() => log.at("warn").length > 0, 10_000, "the tell dropped at its deadline");
-  // 20, 40, 80, 160, 320, 500, 500... ms between sends: about ten in 3 s.
-  t.true(sends >= 4 && sends <= 15, `${sends} sends`);
+  // 10-20, 20-40, 40-80, 80-160, 160-320, then 250-500 ms between sends: 10 to 18 in 3 s
+  // (resending as soon as the broker answers made ~190).
+  t.true(sends >= 4 && sends <= 25, `${sends} sends`);
 });
 
 test("tell delivery - a flood of tells to a type without a host keeps a bounded number waiting, and warns", async (t) => {
