@@ -50,6 +50,7 @@ import {
   errorType,
   metricsEnabled,
   recordCall,
+  recordTellDropped,
   startCallSpan,
   startTellSpan,
 } from "./telemetry/index.js";
@@ -521,6 +522,7 @@ export class Mesh implements CallSender {
   }
 
   private tellDropped(sent: RetainedMessage | undefined, err: unknown): void {
+    recordTellDropped(sent ? this.subjects.rpcType(sent.subject) : undefined, errorType(err));
     const now = performance.now();
     const d = this.droppedTells;
     if (now - d.loggedAt < 1000) {

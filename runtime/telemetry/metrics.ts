@@ -35,6 +35,8 @@ export const METRIC_JOBS_IN_FLIGHT = "troupe.jobs.in_flight";
 export const METRIC_DLQ_SIZE = "troupe.dlq.size";
 /** Job redeliveries and retries (counter, per queue). */
 export const METRIC_JOB_RETRIES = "troupe.job.retries";
+/** Tells dropped by their sender: no host served them in time (counter; `troupe.actor.type`, `error.type`). */
+export const METRIC_TELLS_DROPPED = "troupe.tells.dropped";
 /** Attribute naming the job queue of the job metrics. */
 export const ATTR_TROUPE_QUEUE = "troupe.queue";
 
@@ -43,6 +45,7 @@ interface Instruments {
   readonly calls: Counter;
   readonly callDuration: Histogram;
   readonly jobRetries: Counter;
+  readonly tellsDropped: Counter;
 }
 
 const NOOP_METER = createNoopMeter();
@@ -69,6 +72,9 @@ function create(meter: Meter): Instruments {
       advice: { explicitBucketBoundaries: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
     }),
     jobRetries: meter.createCounter(METRIC_JOB_RETRIES, { description: "Job redeliveries and retries" }),
+    tellsDropped: meter.createCounter(METRIC_TELLS_DROPPED, {
+      description: "Tells this process dropped because no host served them in time",
+    }),
   };
 }
 
@@ -93,6 +99,15 @@ export function recordCall(actorType: string, method: string, durationMs: number
 /** A job of `queue` is delivered again. */
 export function recordJobRetry(queue: string): void {
   instruments()?.jobRetries.add(1, { [ATTR_TROUPE_QUEUE]: queue });
+}
+
+/** A tell to `actorType` (undefined when unknown) was dropped with `errorType`. */
+export function recordTellDropped(actorType: string | undefined, errorType: string): void {
+  const i = instruments();
+  if (!i) return;
+  const attributes: Record<string, string> = { [ATTR_ERROR_TYPE]: errorType };
+  if (actorType) attributes[ATTR_TROUPE_ACTOR_TYPE] = actorType;
+  i.tellsDropped.add(1, attributes);
 }
 
 /**

@@ -4,6 +4,10 @@ import { reservePorts, TestMesh } from "troupe/testing";
 import { metricsEnabled, recordCall } from "../../runtime/telemetry/index.js";
 import { startTelemetry } from "../../runtime/telemetry/sdk.js";
 
+class NeverHosted extends Actor {
+  ping(): void {}
+}
+
 class Counter extends Actor<{ n: number }> {
   static initialState = () => ({ n: 0 });
   async add(by: number): Promise<number> {
@@ -29,7 +33,15 @@ test("metrics - calls, errors, activations and mailbox depth show up on the Prom
   await tm.ref(Counter, "b").add(2);
   await t.throwsAsync(tm.ref(Counter, "a").add(-1));
 
-  const body = await (await fetch(telemetry.metricsUrl as string)).text();
+  tm.ref(NeverHosted, "x").tell.ping(); // no host ever served the type: dropped, and counted
+  let body = "";
+  for (let i = 0; i < 200 && !/troupe_tells_dropped_total/.test(body); i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    body = await (await fetch(telemetry.metricsUrl as string)).text();
+  }
+  const dropped = /troupe_tells_dropped_total\{([^}]*)\} 1/.exec(body)?.[1] ?? "";
+  t.regex(dropped, /error_type="TROUPE_UNKNOWN_ACTOR_TYPE"/);
+  t.regex(dropped, /troupe_actor_type="NeverHosted"/);
   t.regex(body, /troupe_calls_total\{[^}]*troupe_actor_type="Counter"[^}]*troupe_method="add"[^}]*\} 2/);
   t.regex(body, /troupe_calls_total\{[^}]*error_type="TROUPE_ACTOR_METHOD_FAILED"[^}]*\} 1/);
   t.regex(body, /troupe_call_duration_count\{/);
