@@ -22,14 +22,13 @@ export interface LeaseHolder {
   readonly hostName: string;
 }
 
-interface Held {
-  holder: LeaseHolder | undefined;
-  /** `performance.now()` when it was last written (estimated from its age); undefined once deleted. */
-  writtenAt: number | undefined;
-}
-
 export class LeaseStore {
-  private readonly view = new Map<string, Held>();
+  /**
+   * Per key, `performance.now()` when it was last written (estimated from its age), or undefined
+   * once deleted. Only when, not who: the holder is never decoded here, since every renewal of
+   * every host passes through this watch.
+   */
+  private readonly view = new Map<string, number | undefined>();
   private readonly watch: RestartingWatch;
   private readonly listeners = new Set<(key: string, freed: boolean) => void>();
 
@@ -53,7 +52,7 @@ export class LeaseStore {
       return await this.bucket.compareAndSet(key, encode(holder), 0);
     } catch (err) {
       if (!(err instanceof RevisionMismatchError)) throw err;
-      this.view.set(key, { holder: undefined, writtenAt: performance.now() });
+      this.view.set(key, performance.now());
       return null;
     }
   }
@@ -74,8 +73,8 @@ export class LeaseStore {
 
   /** Whether `key` may be free (never seen held, deleted, or not renewed for a TTL). */
   maybeFree(key: string): boolean {
-    const h = this.view.get(key);
-    return !h || h.writtenAt === undefined || performance.now() - h.writtenAt > this.ttlMs;
+    const writtenAt = this.view.get(key);
+    return writtenAt === undefined || performance.now() - writtenAt > this.ttlMs;
   }
 
   /** Called with every change of the view; `freed` when a lease was released. */
@@ -94,10 +93,10 @@ export class LeaseStore {
 
   private apply(c: KvChange): void {
     if (c.operation === "delete") {
-      this.view.set(c.key, { holder: undefined, writtenAt: undefined });
+      this.view.set(c.key, undefined);
     } else {
       const age = Math.min(Math.max(0, Date.now() - c.createdMs), this.ttlMs);
-      this.view.set(c.key, { holder: parseHolder(c.value) ?? undefined, writtenAt: performance.now() - age });
+      this.view.set(c.key, performance.now() - age);
     }
     for (const l of this.listeners) l(c.key, c.operation === "delete");
   }
