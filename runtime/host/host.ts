@@ -153,13 +153,15 @@ class InboundTurn implements Turn, AwaitedCall {
     readonly replyTo: string | undefined,
     /** The reply is settled in-process (`Transport.settleLocally`), not encoded. */
     private readonly local = false,
+    /** A tell's message: its status subject gets a refusal, so its sender sends it again. */
+    private readonly tell: InboundMessage | undefined = undefined,
   ) {}
 
   settle(outcome: TurnOutcome): void {
     endHopWith(this.trace, outcome);
     const reply = this.replyTo;
     // A tell has no reply subject (nats.js gives an empty string, local delivery undefined).
-    if (!reply) this.host.logTellFailure(outcome, this.type, this.actorId, this.method);
+    if (!reply) this.host.tellEnded(outcome, this.type, this.actorId, this.method, this.tell);
     else if (this.local) this.host.settleLocally(reply, outcome, this.type, this.actorId, this.method);
     else {
       this.host.keepalives.remove(this);
@@ -541,6 +543,8 @@ export class Host {
       now + call.timeoutMs,
       trace,
       answerTo,
+      false,
+      call.oneWay ? msg : undefined,
     );
     if (answerTo) this.keepalives.add(turn, now);
     catalog.dispatch(actorId, turn, { now });
@@ -587,9 +591,33 @@ export class Host {
     }
   }
 
-  /** @internal */
-  logTellFailure(outcome: TurnOutcome, type: ActorType, actorId: string, method: string): void {
-    if (!outcome.ok) this.logFailure(outcome.error, type, actorId, method, true);
+  /**
+   * @internal A tell's turn ended. A tell refused unrun because this host no longer serves its
+   * actor (the shard moved or lapsed while it waited in the mailbox) goes back to its sender on the
+   * status subject it came with, and the sender sends it again; any other failure is logged here.
+   */
+  tellEnded(
+    outcome: TurnOutcome,
+    type: ActorType,
+    actorId: string,
+    method: string,
+    tell: InboundMessage | undefined,
+  ): void {
+    if (outcome.ok) return;
+    const status = outcome.error instanceof HostShuttingDownError ? tell?.reply : undefined;
+    if (status) {
+      try {
+        this.deps.transport.reply(status, encodeError(outcome.error));
+        return;
+      } catch (err) {
+        this.deps.logger.warn("a refused tell could not be handed back to its sender", {
+          actorType: type.name,
+          actorId,
+          err,
+        });
+      }
+    }
+    this.logFailure(outcome.error, type, actorId, method, true);
   }
 
   /**

@@ -226,3 +226,58 @@ test.serial(
     t.is(result.value, 1, "applied once: the interrupted attempt saved nothing");
   },
 );
+
+test.serial(
+  "placement - tells queued on a host that loses its shard while paused go back to their sender and run on the new holder",
+  async (t) => {
+    const server = await startServer(t);
+    const prefix = uniquePrefix();
+    const a = spawnHost(t, { servers: server.url, prefix, name: "a" });
+    const b = spawnHost(t, { servers: server.url, prefix, name: "b" });
+    await Promise.all([a.ready, b.ready]);
+    const mesh = await client(t, server.url, prefix, { keepaliveTimeoutMs: 600_000 });
+    const rows = await waitForShards(mesh, ["a", "b"]);
+    const aShards = new Set(byHolder(rows).get("a"));
+    const id = Array.from({ length: 200 }, (_, i) => `q${i}`).find((x) => aShards.has(shardOf(x, 16)));
+    if (!id) throw new Error("no id on host a");
+
+    // A slow turn holds the actor on a; tells queue behind it in its mailbox.
+    const slow = mesh.ref(Tally, id, { timeoutMs: 60_000 }).slowAdd("slow", 3000);
+    slow.catch(() => undefined);
+    await waitFor("the slow turn started on a", () =>
+      a.logs.some((l) => l.msg === "slowAdd started" && l.actorId === id),
+    );
+    const ops = Array.from({ length: 10 }, (_, i) => `told-${i}`);
+    for (const op of ops) mesh.ref(Tally, id, { timeoutMs: 60_000 }).tell.add(op);
+    await mesh.transport.flush();
+    await sleep(300);
+    a.signal("SIGSTOP");
+
+    // b takes the shard over while a is paused; then a wakes, stands the shard down and refuses
+    // the tells still queued: they must come back to this sender and run on b.
+    const p = mesh.ref(Tally, id, { timeoutMs: 1000 });
+    await waitFor(
+      "b answers for the paused host's actor",
+      async () => {
+        try {
+          return (await p.get()).host === "b";
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+    );
+    a.signal("SIGCONT");
+    await waitFor(
+      "every queued tell ran",
+      async () => {
+        const state = await p.get();
+        return ops.every((op) => state.ops.includes(op));
+      },
+      60_000,
+    );
+    const final = await mesh.ref(Tally, id, { timeoutMs: 10_000 }).get();
+    t.is(final.ops.filter((op) => op.startsWith("told-")).length, ops.length, "each tell ran once");
+    t.false(final.ops.includes("slow"), "the paused turn's write was fenced off");
+  },
+);
