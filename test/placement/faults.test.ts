@@ -6,16 +6,15 @@ import test from "ava";
 import { HostUnresponsiveError, StaleActivationError } from "troupe";
 import { startJobRunner } from "../../runtime/jobs/index.js";
 import { shardOf } from "../../runtime/placement/shard.js";
-import { startServer } from "../helpers/nats.js";
 import { Tally, type TallyReply } from "./fixtures/actors.js";
 import {
   byHolder,
-  client,
   FAST,
   Load,
   sleep,
-  spawnHost,
-  uniquePrefix,
+  slowTurnStarted,
+  startHosts,
+  tallyIdOn,
   verifyCounters,
   waitFor,
   waitForShards,
@@ -26,12 +25,7 @@ const ids = Array.from({ length: 24 }, (_, i) => `c${i}`);
 test.serial(
   "placement - calls spread over 3 hosts; a killed host's actors answer again from the others, and no acknowledged increment is lost",
   async (t) => {
-    const server = await startServer(t);
-    const prefix = uniquePrefix();
-    const hosts = ["a", "b", "c"].map((name) => spawnHost(t, { servers: server.url, prefix, name }));
-    await Promise.all(hosts.map((h) => h.ready));
-    const mesh = await client(t, server.url, prefix);
-    const rows = await waitForShards(mesh, ["a", "b", "c"]);
+    const { host, mesh, rows } = await startHosts(t, ["a", "b", "c"]);
 
     const load = new Load(t, mesh, { ids, workers: 6, timeoutMs: 2000 });
     await waitFor("answers from all three hosts", () => load.hostsSeen.size === 3);
@@ -39,8 +33,7 @@ test.serial(
     const victimShards = new Set(byHolder(rows).get("b"));
     const victimIds = ids.filter((id) => victimShards.has(shardOf(id, 16)));
     t.true(victimIds.length > 0);
-    const victim = hosts[1];
-    if (!victim) throw new Error("no victim");
+    const victim = host("b");
     victim.signal("SIGKILL");
     await victim.exited;
     const ackedAtKill = load.totalAcked;
@@ -68,25 +61,18 @@ test.serial(
 test.serial(
   "placement - a host paused past its lease stands down when it wakes: its stale write is rejected and it serves nothing it lost",
   async (t) => {
-    const server = await startServer(t);
-    const prefix = uniquePrefix();
-    const a = spawnHost(t, { servers: server.url, prefix, name: "a" });
-    const b = spawnHost(t, { servers: server.url, prefix, name: "b" });
-    await Promise.all([a.ready, b.ready]);
     // The caller keeps waiting on the paused host (no keepalive limit within the test): this test
     // is about what the paused turn may write when it wakes (the next one: what the caller sees).
-    const mesh = await client(t, server.url, prefix, { keepaliveTimeoutMs: 600_000 });
-    const rows = await waitForShards(mesh, ["a", "b"]);
-    const aShards = new Set(byHolder(rows).get("a"));
-    const id = Array.from({ length: 200 }, (_, i) => `p${i}`).find((x) => aShards.has(shardOf(x, 16)));
-    if (!id) throw new Error("no id on host a");
+    const { host, mesh, rows } = await startHosts(t, ["a", "b"], { client: { keepaliveTimeoutMs: 600_000 } });
+    const a = host("a");
+    const id = tallyIdOn(rows, "a", "p");
     const p = mesh.ref(Tally, id, { timeoutMs: 1000 });
     t.is((await p.add("first")).host, "a");
 
     // A turn is in flight on a when a is paused.
     const slow = mesh.ref(Tally, id, { timeoutMs: 60_000 }).slowAdd("slow", 1500);
     slow.catch(() => undefined);
-    await waitFor("the slow turn started on a", () => a.logs.some((l) => l.msg === "slowAdd started"));
+    await slowTurnStarted(a);
     a.signal("SIGSTOP");
 
     // Meanwhile b takes the shard over and writes the actor.
@@ -138,25 +124,12 @@ test.serial(
 test.serial(
   "placement - a call whose host is killed or paused mid-turn fails with HostUnresponsiveError long before its deadline",
   async (t) => {
-    const server = await startServer(t);
-    const prefix = uniquePrefix();
-    const spawn = (name: string) =>
-      spawnHost(t, { servers: server.url, prefix, name, keepaliveEveryMs: 300 });
-    const [a, b, c] = [spawn("a"), spawn("b"), spawn("c")];
-    await Promise.all([a.ready, b.ready, c.ready]);
-    const mesh = await client(t, server.url, prefix, { keepaliveTimeoutMs: 2000 });
-    const rows = await waitForShards(mesh, ["a", "b", "c"]);
-    const candidates = Array.from({ length: 300 }, (_, i) => `k${i}`);
-    const idOn = (host: string) => {
-      const shards = new Set(byHolder(rows).get(host));
-      const id = candidates.find((x) => shards.has(shardOf(x, 16)));
-      if (!id) throw new Error(`no id on host ${host}`);
-      return id;
-    };
-    const started = (host: typeof a, id: string) =>
-      waitFor(`the slow turn of ${id} started on ${host.name}`, () =>
-        host.logs.some((l) => l.msg === "slowAdd started" && l.actorId === id),
-      );
+    const { host, mesh, rows } = await startHosts(t, ["a", "b", "c"], {
+      host: { keepaliveEveryMs: 300 },
+      client: { keepaliveTimeoutMs: 2000 },
+    });
+    const [a, b] = [host("a"), host("b")];
+    const idOn = (name: string) => tallyIdOn(rows, name, "k", 300);
     // Deadlines far beyond the test's own timeout: only the keepalive limit can end these calls.
     const slowly = (id: string) => mesh.ref(Tally, id, { timeoutMs: 600_000 }).slowAdd("slow", 600_000);
 
@@ -166,7 +139,7 @@ test.serial(
 
     // Killed mid-turn.
     const killed = slowly(idA);
-    await started(a, idA);
+    await slowTurnStarted(a, idA);
     a.signal("SIGKILL");
     const lost = await t.throwsAsync(killed, { instanceOf: HostUnresponsiveError });
     t.is(lost?.details.timeoutMs, 600_000);
@@ -175,7 +148,7 @@ test.serial(
     // finish: the caller was told it may or may not have run).
     const idB = idOn("b");
     const paused = mesh.ref(Tally, idB, { timeoutMs: 600_000 }).slowAdd("paused", 8000);
-    await started(b, idB);
+    await slowTurnStarted(b, idB);
     b.signal("SIGSTOP");
     await t.throwsAsync(paused, { instanceOf: HostUnresponsiveError });
     b.signal("SIGCONT");
@@ -200,26 +173,19 @@ test.serial(
 test.serial(
   "placement - a durable job whose actor's host is killed mid-turn is retried on the new holder long before its timeout",
   async (t) => {
-    const server = await startServer(t);
-    const prefix = uniquePrefix();
     // The hosts run no jobs: the runner is this process's, so its turn runs on another process.
-    const spawn = (name: string) =>
-      spawnHost(t, { servers: server.url, prefix, name, keepaliveEveryMs: 300, jobs: false });
-    const [a, b] = [spawn("a"), spawn("b")];
-    await Promise.all([a.ready, b.ready]);
-    const mesh = await client(t, server.url, prefix, { keepaliveTimeoutMs: 2000 });
+    const { host, mesh, rows } = await startHosts(t, ["a", "b"], {
+      host: { keepaliveEveryMs: 300, jobs: false },
+      client: { keepaliveTimeoutMs: 2000 },
+    });
     const runner = await startJobRunner(mesh, [Tally], { initialDelayMs: 100, maxDelayMs: 1000 });
     t.teardown(() => runner.stop());
-    const rows = await waitForShards(mesh, ["a", "b"]);
-    const aShards = new Set(byHolder(rows).get("a"));
-    const id = Array.from({ length: 200 }, (_, i) => `j${i}`).find((x) => aShards.has(shardOf(x, 16)));
-    if (!id) throw new Error("no id on host a");
+    const a = host("a");
+    const id = tallyIdOn(rows, "a", "j");
 
     // The job's timeout stays the default (15 minutes), far beyond this test's.
     const job = await mesh.enqueue(Tally, id).slowAdd("job-op", 1500);
-    await waitFor("the job's turn started on a", () =>
-      a.logs.some((l) => l.msg === "slowAdd started" && l.actorId === id),
-    );
+    await slowTurnStarted(a, id);
     a.signal("SIGKILL");
     const result: TallyReply = await job.result({ timeoutMs: 90_000 });
     t.is(result.host, "b", "the retried attempt ran on the shard's new holder");
@@ -230,23 +196,14 @@ test.serial(
 test.serial(
   "placement - tells queued on a host that loses its shard while paused go back to their sender and run on the new holder",
   async (t) => {
-    const server = await startServer(t);
-    const prefix = uniquePrefix();
-    const a = spawnHost(t, { servers: server.url, prefix, name: "a" });
-    const b = spawnHost(t, { servers: server.url, prefix, name: "b" });
-    await Promise.all([a.ready, b.ready]);
-    const mesh = await client(t, server.url, prefix, { keepaliveTimeoutMs: 600_000 });
-    const rows = await waitForShards(mesh, ["a", "b"]);
-    const aShards = new Set(byHolder(rows).get("a"));
-    const id = Array.from({ length: 200 }, (_, i) => `q${i}`).find((x) => aShards.has(shardOf(x, 16)));
-    if (!id) throw new Error("no id on host a");
+    const { host, mesh, rows } = await startHosts(t, ["a", "b"], { client: { keepaliveTimeoutMs: 600_000 } });
+    const a = host("a");
+    const id = tallyIdOn(rows, "a", "q");
 
     // A slow turn holds the actor on a; tells queue behind it in its mailbox.
     const slow = mesh.ref(Tally, id, { timeoutMs: 60_000 }).slowAdd("slow", 3000);
     slow.catch(() => undefined);
-    await waitFor("the slow turn started on a", () =>
-      a.logs.some((l) => l.msg === "slowAdd started" && l.actorId === id),
-    );
+    await slowTurnStarted(a, id);
     const ops = Array.from({ length: 10 }, (_, i) => `told-${i}`);
     for (const op of ops) mesh.ref(Tally, id, { timeoutMs: 60_000 }).tell.add(op);
     await mesh.transport.flush();

@@ -8,6 +8,8 @@ import type { ExecutionContext } from "ava";
 import { type ConnectOptions, connect, consoleLogger, type Mesh } from "troupe";
 import { listShards, type ShardRow } from "../../runtime/cli/ls.js";
 import type { PlacementOptions } from "../../runtime/placement/options.js";
+import { shardOf } from "../../runtime/placement/shard.js";
+import { startServer } from "../helpers/nats.js";
 import { Tally, type TallyReply } from "./fixtures/actors.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -38,20 +40,19 @@ export interface HostProcess {
 let seq = 0;
 export const uniquePrefix = () => `pl${process.pid}x${++seq}`;
 
-export function spawnHost(
-  t: ExecutionContext,
-  opts: {
-    servers: string;
-    prefix: string;
-    name: string;
-    placement?: PlacementOptions;
-    replicas?: number;
-    /** The host's `keepaliveEveryMs` (default: the runtime's). */
-    keepaliveEveryMs?: number;
-    /** Whether the host runs a job runner for its types (default true). */
-    jobs?: boolean;
-  },
-): HostProcess {
+export interface SpawnOptions {
+  servers: string;
+  prefix: string;
+  name: string;
+  placement?: PlacementOptions;
+  replicas?: number;
+  /** The host's `keepaliveEveryMs` (default: the runtime's). */
+  keepaliveEveryMs?: number;
+  /** Whether the host runs a job runner for its types (default true). */
+  jobs?: boolean;
+}
+
+export function spawnHost(t: ExecutionContext, opts: SpawnOptions): HostProcess {
   const child = spawn(process.execPath, ["--conditions=troupe-source", "--import", "tsx", FIXTURE], {
     cwd: root,
     env: {
@@ -197,6 +198,51 @@ export function byHolder(rows: ShardRow[]): Map<string, number[]> {
   const m = new Map<string, number[]>();
   for (const r of rows) m.set(r.hostName, [...(m.get(r.hostName) ?? []), r.shard]);
   return m;
+}
+
+/**
+ * The start of most placement tests: a nats-server, host processes `names` (all with `host`
+ * options), a client mesh of the test process (`client` options), and the Tally shards held by
+ * exactly those hosts.
+ */
+export async function startHosts(
+  t: ExecutionContext,
+  names: string[],
+  options: { host?: Omit<SpawnOptions, "servers" | "prefix" | "name">; client?: ConnectOptions } = {},
+): Promise<{
+  servers: string;
+  prefix: string;
+  /** The host process named `name`. */
+  host(name: string): HostProcess;
+  mesh: Mesh;
+  rows: ShardRow[];
+}> {
+  const servers = (await startServer(t)).url;
+  const prefix = uniquePrefix();
+  const hosts = names.map((name) => spawnHost(t, { servers, prefix, name, ...options.host }));
+  await Promise.all(hosts.map((h) => h.ready));
+  const mesh = await client(t, servers, prefix, options.client);
+  const rows = await waitForShards(mesh, names);
+  const host = (name: string) => {
+    const h = hosts[names.indexOf(name)];
+    if (!h) throw new Error(`no host named ${name}`);
+    return h;
+  };
+  return { servers, prefix, host, mesh, rows };
+}
+
+/** The first of `<prefix>0`, `<prefix>1`... (up to `candidates`) whose Tally shard `host` holds in `rows`. */
+export function tallyIdOn(rows: ShardRow[], host: string, prefix: string, candidates = 200): string {
+  const shards = new Set(byHolder(rows).get(host));
+  for (let i = 0; i < candidates; i++) if (shards.has(shardOf(`${prefix}${i}`, 16))) return `${prefix}${i}`;
+  throw new Error(`no id on host ${host}`);
+}
+
+/** Waits until `host` logged that a `slowAdd` turn started (of actor `id`, when given). */
+export function slowTurnStarted(host: HostProcess, id?: string): Promise<void> {
+  return waitFor(`the slow turn${id ? ` of ${id}` : ""} started on ${host.name}`, () =>
+    host.logs.some((l) => l.msg === "slowAdd started" && (id === undefined || l.actorId === id)),
+  );
 }
 
 /** Waits until all 16 Tally shards are held, by exactly `hosts` (names). */

@@ -4,7 +4,7 @@
  */
 import test from "ava";
 import { listHosts } from "../../runtime/cli/ls.js";
-import { startCluster, startServer } from "../helpers/nats.js";
+import { startCluster } from "../helpers/nats.js";
 import { Echo, Tally } from "./fixtures/actors.js";
 import {
   byHolder,
@@ -13,6 +13,7 @@ import {
   Load,
   sleep,
   spawnHost,
+  startHosts,
   tallyShards,
   uniquePrefix,
   verifyCounters,
@@ -23,12 +24,7 @@ import {
 const ids = Array.from({ length: 24 }, (_, i) => `c${i}`);
 
 test.serial("placement - a graceful drain during load loses no call and no tell", async (t) => {
-  const server = await startServer(t);
-  const prefix = uniquePrefix();
-  const hosts = ["a", "b", "c"].map((name) => spawnHost(t, { servers: server.url, prefix, name }));
-  await Promise.all(hosts.map((h) => h.ready));
-  const mesh = await client(t, server.url, prefix);
-  await waitForShards(mesh, ["a", "b", "c"]);
+  const { host, mesh } = await startHosts(t, ["a", "b", "c"]);
 
   // No retries: with the default deadline every single call must succeed.
   const load = new Load(t, mesh, { ids, workers: 6, timeoutMs: 10_000, retry: false });
@@ -46,7 +42,7 @@ test.serial("placement - a graceful drain during load loses no call and no tell"
       await sleep(2);
     }
   })();
-  const code = await hosts[1]?.drain();
+  const code = await host("b").drain();
   t.is(code, 0);
   const ackedAtDrain = load.totalAcked;
   await waitForShards(mesh, ["a", "c"]);
@@ -69,16 +65,10 @@ test.serial("placement - a graceful drain during load loses no call and no tell"
 test.serial(
   "placement - a joining host takes a fair share of shards, and stateless workers answer from every host",
   async (t) => {
-    const server = await startServer(t);
-    const prefix = uniquePrefix();
-    const a = spawnHost(t, { servers: server.url, prefix, name: "a" });
-    const b = spawnHost(t, { servers: server.url, prefix, name: "b" });
-    await Promise.all([a.ready, b.ready]);
-    const mesh = await client(t, server.url, prefix);
-    const before = await waitForShards(mesh, ["a", "b"]);
+    const { servers, prefix, mesh, rows: before } = await startHosts(t, ["a", "b"]);
 
     const load = new Load(t, mesh, { ids, workers: 4, timeoutMs: 10_000, retry: false });
-    const c = spawnHost(t, { servers: server.url, prefix, name: "c" });
+    const c = spawnHost(t, { servers, prefix, name: "c" });
     await c.ready;
     const after = await waitForShards(mesh, ["a", "b", "c"]);
     for (const [host, shards] of byHolder(after)) {
