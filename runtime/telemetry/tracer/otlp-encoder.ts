@@ -6,7 +6,7 @@
  * names, scope names) are UTF-8 encoded once and copied afterwards; values are not cached, since
  * many (actor ids, message ids) never repeat.
  */
-import { type Attributes, type Link, SpanKind } from "@opentelemetry/api";
+import { type Attributes, type Link, type SpanContext, SpanKind } from "@opentelemetry/api";
 import type { InstrumentationScope, RecordedEvent, RecordedSpan } from "./span.js";
 
 // Wire types.
@@ -292,18 +292,23 @@ function writeEvent(w: ProtoWriter, event: RecordedEvent): void {
   w.end(at);
 }
 
-function writeLink(w: ProtoWriter, link: Link): void {
-  w.tag(13, LEN);
-  const at = w.begin();
+/** trace_id, span_id and trace_state of a span context: fields 1 to 3 of both Span and Span.Link. */
+function writeContextIds(w: ProtoWriter, ctx: SpanContext): void {
   w.tag(1, LEN);
-  w.hexId(link.context.traceId);
+  w.hexId(ctx.traceId);
   w.tag(2, LEN);
-  w.hexId(link.context.spanId);
-  const state = link.context.traceState?.serialize();
+  w.hexId(ctx.spanId);
+  const state = ctx.traceState?.serialize();
   if (state) {
     w.tag(3, LEN);
     w.string(state);
   }
+}
+
+function writeLink(w: ProtoWriter, link: Link): void {
+  w.tag(13, LEN);
+  const at = w.begin();
+  writeContextIds(w, link.context);
   if (link.attributes) writeAttributes(w, 4, link.attributes);
   w.count(5, link.droppedAttributesCount);
   w.tag(6, FIXED32);
@@ -317,15 +322,7 @@ function writeSpan(w: ProtoWriter, span: RecordedSpan): void {
   const ctx = span.spanContext();
   w.tag(2, LEN); // ScopeSpans.spans
   const at = w.begin(2); // a span is almost always 128 to 16,383 bytes long
-  w.tag(1, LEN);
-  w.hexId(ctx.traceId);
-  w.tag(2, LEN);
-  w.hexId(ctx.spanId);
-  const state = ctx.traceState?.serialize();
-  if (state) {
-    w.tag(3, LEN);
-    w.string(state);
-  }
+  writeContextIds(w, ctx);
   const parent = span.parent;
   if (parent) {
     w.tag(4, LEN);
