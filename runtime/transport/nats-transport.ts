@@ -297,12 +297,7 @@ export class NatsTransport implements Transport {
     const handler = this.oneWayHandler;
     if (!handler) return;
     try {
-      handler(
-        sent,
-        h && data.length === 0 && h.code === 503
-          ? { kind: "no-responders" }
-          : { kind: "reply", data, headers: h },
-      );
+      handler(sent, outcomeOf(data, h));
     } catch (err) {
       this.logger.error("handling the answer to a one-way message failed", { err });
     }
@@ -320,11 +315,7 @@ export class NatsTransport implements Transport {
       return;
     }
     this.forget(id);
-    if (h && data.length === 0 && h.code === 503) {
-      waiting.resolve({ kind: "no-responders" });
-      return;
-    }
-    waiting.resolve({ kind: "reply", data, headers: h });
+    waiting.resolve(outcomeOf(data, h));
   }
 
   requestLocally(timeoutMs: number, deliver: (replyTo: string) => void): Promise<RequestOutcome> {
@@ -459,6 +450,13 @@ export class NatsTransport implements Transport {
     if (this.isClosed) throw new ConnectionClosedError("the mesh connection is closed");
   }
 }
+
+/** A message on the inbox: the broker's "no responders" status (503, no body), or a reply. */
+function outcomeOf(data: Uint8Array, h: MsgHdrs | undefined): Exclude<RequestOutcome, { kind: "settled" }> {
+  return h && data.length === 0 && h.code === 503 ? NO_RESPONDERS : { kind: "reply", data, headers: h };
+}
+
+const NO_RESPONDERS = { kind: "no-responders" } as const;
 
 /**
  * nats.js headers for an outbound message. `headers().set()` compiles and runs a regular
