@@ -66,24 +66,29 @@ test("call keepalive - a keepalive announcing a longer interval stretches the li
   t.deepEqual(replyValue(outcome), [1, 0, "done"]);
 });
 
-test("call keepalive - a caller whose own event loop was blocked reads waiting keepalives before judging", async (t) => {
-  const transport = await transportWithResponder(t);
-  const pending = transport.request("ka.beat.50.1800", nothing, 100_000, undefined, 400);
-  await sleep(100);
-  // The responder (another thread) keeps sending; its keepalives wait in the socket while this
-  // thread spins. Spinning in the check phase is the worst case: the event loop runs the overdue
-  // timers next, before it polls the socket again.
-  await new Promise<void>((resolve) =>
-    setImmediate(() => {
-      const until = performance.now() + 1000;
-      while (performance.now() < until) {
-        // busy: no timers, no I/O
-      }
-      resolve();
-    }),
-  );
-  t.deepEqual(replyValue(await pending), [1, 0, "done"]);
-});
+// Serial: ava runs serial tests before the concurrent ones, so the second this test spins
+// blocks no other test's host (a host in this process sends no keepalive while it spins).
+test.serial(
+  "call keepalive - a caller whose own event loop was blocked reads waiting keepalives before judging",
+  async (t) => {
+    const transport = await transportWithResponder(t);
+    const pending = transport.request("ka.beat.50.1800", nothing, 100_000, undefined, 400);
+    await sleep(100);
+    // The responder (another thread) keeps sending; its keepalives wait in the socket while this
+    // thread spins. Spinning in the check phase is the worst case: the event loop runs the overdue
+    // timers next, before it polls the socket again.
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        const until = performance.now() + 1000;
+        while (performance.now() < until) {
+          // busy: no timers, no I/O
+        }
+        resolve();
+      }),
+    );
+    t.deepEqual(replyValue(await pending), [1, 0, "done"]);
+  },
+);
 
 test("call keepalive - without a silence limit a silent responder still ends at the deadline", async (t) => {
   const transport = await transportWithResponder(t);
