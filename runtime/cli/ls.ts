@@ -1,7 +1,8 @@
 /**
  * `troupe ls hosts|shards|actors [-o json]`: what the mesh looks like right now.
  *
- * - hosts: the membership bucket (a host that died shows until its record expires, hostTtl);
+ * - hosts: the membership bucket. A host that died stays in it until its record expires (hostTtl);
+ *   one whose record is older than {@link SILENT_AFTER_BEATS} heartbeats is shown as `silent`;
  * - shards: the lease bucket, one row per held shard lease;
  * - actors: asks every host in the membership for its live activations (up to 1000 per host).
  */
@@ -12,17 +13,30 @@ import { decode } from "../messaging/codec.js";
 import type { Subjects } from "../messaging/subjects.js";
 import { parseHolder } from "../placement/leases.js";
 import { type HostRecord, parseHostRecord } from "../placement/membership.js";
-import type { KeyValueBucket, Transport } from "../transport/transport.js";
+import { DEFAULT_HEARTBEAT_EVERY_MS } from "../placement/options.js";
+import type { KeyValueBucket, KvRecord, Transport } from "../transport/transport.js";
 import { resolveTarget } from "./call.js";
 
 export interface HostRow {
   readonly id: string;
   readonly name: string;
+  /** `serving` or `draining` as the host last wrote it, or `silent` (see {@link SILENT_AFTER_BEATS}). */
   readonly status: string;
   readonly types: string[];
   readonly shards: number;
   readonly activations: number;
+  /**
+   * Milliseconds since the host last wrote its record: the server's write time against this
+   * machine's clock (so clock skew shows here); null if the server gave no time.
+   */
+  readonly lastSeenMsAgo: number | null;
 }
+
+/**
+ * A host whose record is older than this many of its heartbeat intervals is listed as `silent`:
+ * it died, was paused or is cut off from NATS. Others drop it once the record expires (hostTtl).
+ */
+export const SILENT_AFTER_BEATS = 3;
 
 export interface ShardRow {
   readonly type: string;
@@ -42,11 +56,9 @@ export interface ActorRow {
   readonly hostName: string;
 }
 
-async function entries(
-  kv: KeyValueBucket | null,
-): Promise<{ key: string; value: Uint8Array; revision: number }[]> {
+async function entries(kv: KeyValueBucket | null): Promise<({ key: string } & KvRecord)[]> {
   if (!kv) return [];
-  const out: { key: string; value: Uint8Array; revision: number }[] = [];
+  const out: ({ key: string } & KvRecord)[] = [];
   for (const key of await kv.keys()) {
     const rec = await kv.get(key);
     if (rec) out.push({ key, ...rec });
@@ -54,9 +66,19 @@ async function entries(
   return out;
 }
 
-async function hostRecords(transport: Transport, subjects: Subjects): Promise<HostRecord[]> {
+interface ListedHost {
+  readonly record: HostRecord;
+  readonly createdMs: number | undefined;
+}
+
+async function hostRecords(transport: Transport, subjects: Subjects): Promise<ListedHost[]> {
   const rows = await entries(await transport.existingKeyValue(subjects.hostsBucket()));
-  return rows.flatMap((e) => parseHostRecord(e.value) ?? []).sort((a, b) => a.name.localeCompare(b.name));
+  return rows
+    .flatMap((e) => {
+      const record = parseHostRecord(e.value);
+      return record ? [{ record, createdMs: e.createdMs }] : [];
+    })
+    .sort((a, b) => a.record.name.localeCompare(b.record.name));
 }
 
 /** Held shard leases, sorted by type and shard. */
@@ -77,14 +99,21 @@ export async function listHosts(transport: Transport, subjects: Subjects): Promi
     hostRecords(transport, subjects),
     listShards(transport, subjects),
   ]);
-  return hosts.map((h) => ({
-    id: h.id,
-    name: h.name,
-    status: h.status,
-    types: [...h.types],
-    shards: shards.filter((s) => s.hostId === h.id).length,
-    activations: Object.values(h.activations).reduce((a, b) => a + (typeof b === "number" ? b : 0), 0),
-  }));
+  const now = Date.now();
+  return hosts.map(({ record: h, createdMs }) => {
+    const lastSeenMsAgo = createdMs === undefined ? null : Math.max(0, now - createdMs);
+    const beat = h.heartbeatEveryMs ?? DEFAULT_HEARTBEAT_EVERY_MS;
+    const silent = lastSeenMsAgo !== null && lastSeenMsAgo > SILENT_AFTER_BEATS * beat;
+    return {
+      id: h.id,
+      name: h.name,
+      status: silent ? "silent" : h.status,
+      types: [...h.types],
+      shards: shards.filter((s) => s.hostId === h.id).length,
+      activations: Object.values(h.activations).reduce((a, b) => a + (typeof b === "number" ? b : 0), 0),
+      lastSeenMsAgo,
+    };
+  });
 }
 
 /** Live activations, asked from every host in the membership (hosts that do not answer are skipped). */
@@ -95,7 +124,7 @@ export async function listActors(
 ): Promise<ActorRow[]> {
   const hosts = await hostRecords(transport, subjects);
   const answers = await Promise.all(
-    hosts.map(async (h) => {
+    hosts.map(async ({ record: h }) => {
       try {
         const out = await transport.request(subjects.hostActors(h.id), new Uint8Array(0), timeoutMs);
         if (out.kind !== "reply") return [];
@@ -118,6 +147,12 @@ export async function listActors(
   return answers.flat().sort((a, b) => a.type.localeCompare(b.type) || a.id.localeCompare(b.id));
 }
 
+/** "0.4s ago", "12s ago"; "?" when unknown. */
+export function ago(ms: number | null): string {
+  if (ms === null) return "?";
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s ago` : `${Math.round(ms / 1000)}s ago`;
+}
+
 /** Renders rows as an aligned text table. */
 export function table(rows: Record<string, unknown>[], columns: string[]): string {
   const cell = (v: unknown) => (Array.isArray(v) ? v.join(",") : String(v ?? ""));
@@ -134,7 +169,7 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
 }
 
 const COLUMNS = {
-  hosts: ["name", "id", "status", "types", "shards", "activations"],
+  hosts: ["name", "id", "status", "seen", "types", "shards", "activations"],
   shards: ["type", "shard", "hostName", "hostId", "revision"],
   actors: ["type", "id", "shard", "status", "queued", "hostName"],
 } as const;
@@ -156,7 +191,9 @@ export async function ls(what: string, output: "table" | "json" = "table"): Prom
           ? await listShards(mesh.transport, mesh.subjects)
           : await listActors(mesh.transport, mesh.subjects);
     if (output === "json") return JSON.stringify(rows, null, 2);
-    return table(rows as Record<string, unknown>[], [...COLUMNS[what as LsWhat]]);
+    const shown =
+      what === "hosts" ? (rows as HostRow[]).map((r) => ({ ...r, seen: ago(r.lastSeenMsAgo) })) : rows;
+    return table(shown as Record<string, unknown>[], [...COLUMNS[what as LsWhat]]);
   } finally {
     await mesh.close();
   }

@@ -259,6 +259,7 @@ export class Host {
       status: "serving",
       startedAtMs: Date.now(),
       activations: {},
+      heartbeatEveryMs: p.heartbeatEveryMs,
     };
     this.membership = new Membership(hosts, self, p, logger, () => {
       const out: Record<string, number> = {};

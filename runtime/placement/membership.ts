@@ -29,6 +29,8 @@ export interface HostRecord {
   readonly startedAtMs: number;
   /** Activations per served type at the last heartbeat, informational. */
   readonly activations: Readonly<Record<string, number>>;
+  /** How often the host rewrites its record; absent in records of hosts from before it was added. */
+  readonly heartbeatEveryMs?: number;
 }
 
 export type MembershipChange =
@@ -239,6 +241,9 @@ export function parseHostRecord(bytes: Uint8Array): HostRecord | null {
       startedAtMs: typeof r.startedAtMs === "number" ? r.startedAtMs : 0,
       activations:
         r.activations && typeof r.activations === "object" ? (r.activations as Record<string, number>) : {},
+      ...(typeof r.heartbeatEveryMs === "number" && r.heartbeatEveryMs > 0
+        ? { heartbeatEveryMs: r.heartbeatEveryMs }
+        : {}),
     };
   } catch {
     return null;

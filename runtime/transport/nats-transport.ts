@@ -503,7 +503,7 @@ class NatsKeyValueBucket implements KeyValueBucket {
     if (!this.directGets) {
       const entry = await this.kv.get(key);
       if (entry?.operation !== "PUT") return null;
-      return { value: entry.value, revision: entry.revision };
+      return { value: entry.value, revision: entry.revision, createdMs: entry.created.getTime() };
     }
     // A direct get of the key's last entry through the multiplexed inbox (kv.get() is
     // nc.request() underneath, with an Error built per call). Every activation with state reads
@@ -534,7 +534,9 @@ class NatsKeyValueBucket implements KeyValueBucket {
     if (!Number.isSafeInteger(revision) || revision <= 0) {
       throw new Error(`direct get of ${subject} returned no sequence`);
     }
-    return { value: outcome.data, revision };
+    // RFC 3339 with nanoseconds; Date.parse keeps the milliseconds.
+    const createdMs = Date.parse(h.get("Nats-Time-Stamp"));
+    return { value: outcome.data, revision, ...(Number.isFinite(createdMs) ? { createdMs } : {}) };
   }
 
   private assertKey(key: string): void {

@@ -124,6 +124,8 @@ export interface BucketOptions {
 export interface KvRecord {
   readonly value: Uint8Array;
   readonly revision: number;
+  /** Server time the entry was written (ms since the epoch); undefined if the server did not say. */
+  readonly createdMs?: number;
 }
 
 /** Compare-and-set key-value storage (JetStream KV). */

@@ -38,6 +38,8 @@ test("kv - get, compare-and-set and delete agree on entries and revisions", asyn
   const viaNatsJs = await kv.get("a.b");
   t.is(viaNatsJs?.revision, r2);
   t.is(dec.decode(viaNatsJs?.value), "two");
+  // The server's write time comes along, to the millisecond nats.js reads.
+  t.is((await bucket.get("a.b"))?.createdMs, viaNatsJs?.created.getTime());
   // Another key with a common prefix is its own entry.
   t.is(await bucket.get("a"), null);
   await bucket.delete("a.b");

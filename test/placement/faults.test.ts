@@ -4,6 +4,7 @@
  */
 import test from "ava";
 import { HostUnresponsiveError, StaleActivationError } from "troupe";
+import { type HostRow, listHosts, SILENT_AFTER_BEATS } from "../../runtime/cli/ls.js";
 import { startJobRunner } from "../../runtime/jobs/index.js";
 import { shardOf } from "../../runtime/placement/shard.js";
 import { Tally, type TallyReply } from "./fixtures/actors.js";
@@ -238,3 +239,31 @@ test.serial(
     t.false(final.ops.includes("slow"), "the paused turn's write was fenced off");
   },
 );
+
+test.serial("placement - `ls hosts` shows a killed host as silent while its record lingers", async (t) => {
+  // A long hostTtl keeps the dead host's record in the bucket for the whole test.
+  const placement = { ...FAST, hostTtlMs: 60_000 };
+  const { host, mesh } = await startHosts(t, ["a", "b"], { host: { placement } });
+  const statuses = (rows: HostRow[]) => rows.map((h) => `${h.name}:${h.status}`).join(" ");
+  let rows = await listHosts(mesh.transport, mesh.subjects);
+  await waitFor("both hosts listed as serving", async () => {
+    rows = await listHosts(mesh.transport, mesh.subjects);
+    return statuses(rows) === "a:serving b:serving";
+  });
+  for (const row of rows) t.true(row.lastSeenMsAgo !== null && row.lastSeenMsAgo >= 0, row.name);
+
+  const b = host("b");
+  b.signal("SIGKILL");
+  await b.exited;
+  // Without the record's age, b would be listed as serving until the record expires.
+  await waitFor(
+    "b listed as silent, a still serving",
+    async () => {
+      rows = await listHosts(mesh.transport, mesh.subjects);
+      return statuses(rows) === "a:serving b:silent";
+    },
+    30_000,
+  );
+  const silent = rows.find((h) => h.name === "b");
+  t.true((silent?.lastSeenMsAgo ?? 0) > SILENT_AFTER_BEATS * (FAST.heartbeatEveryMs ?? 0));
+});
