@@ -36,7 +36,8 @@ export interface PullLoopOptions {
   readonly pullExpiresMs: number;
   /**
    * The consumer's AckWait: a message held for a third of it gets an in-progress ack (and again
-   * after as long), so the server never redelivers what is still being handled.
+   * after as long; checked every sixth, so the gap never exceeds half of it), so the server does
+   * not redeliver what is still being handled.
    */
   readonly ackWaitMs: number;
   /** Settles one message (ack, nak or term). Must not throw. */
@@ -65,6 +66,8 @@ export class PullLoop {
   private drained: (() => void) | undefined;
   /** Held messages, with when they last showed progress (`performance.now()`). */
   private readonly inFlight = new Map<QueueMessage, number>();
+  /** The stream sequences of the held messages (a redelivery of one of them is not handled twice). */
+  private readonly inFlightSeqs = new Set<number>();
   private readonly refillAt: number;
   private readonly inProgressEveryMs: number;
 
@@ -104,7 +107,9 @@ export class PullLoop {
       message: (m) => this.onMessage(m),
       ended: (err) => this.onPullEnded(err),
     });
-    this.progressTimer = setInterval(() => this.sendProgress(), this.inProgressEveryMs);
+    // Ticks at half the interval: no held message waits more than 1.5 intervals (AckWait / 2) for
+    // its next in-progress ack, leaving half of AckWait for a busy event loop.
+    this.progressTimer = setInterval(() => this.sendProgress(), this.inProgressEveryMs / 2);
     this.progressTimer.unref();
     this.maybePull();
   }
@@ -149,9 +154,24 @@ export class PullLoop {
       m.nak(0);
       return;
     }
+    if (this.inFlightSeqs.has(m.streamSeq)) {
+      // The server redelivered a message whose first delivery is still being handled here (its
+      // in-progress acks came late: an event loop blocked for most of AckWait). Running it again
+      // would run it twice at once; the first delivery's ack or nak settles it (the server goes
+      // by stream sequence), and this in-progress ack restarts its AckWait meanwhile.
+      m.working();
+      this.logger.warn("a message was redelivered while still being handled here; not handled twice", {
+        ...this.o.logFields,
+        seq: m.streamSeq,
+        deliveryCount: m.deliveryCount,
+        ackWaitMs: this.o.ackWaitMs,
+      });
+      return;
+    }
     this.heldNow++;
     if (this.heldNow > this.maxHeldEver) this.maxHeldEver = this.heldNow;
     this.inFlight.set(m, performance.now());
+    this.inFlightSeqs.add(m.streamSeq);
     this.o.handle(m).then(
       () => this.settled(m),
       (err: unknown) => {
@@ -167,6 +187,7 @@ export class PullLoop {
 
   private settled(m: QueueMessage): void {
     this.inFlight.delete(m);
+    this.inFlightSeqs.delete(m.streamSeq);
     this.heldNow--;
     if (this.running) this.maybePull();
     else if (this.heldNow === 0) this.drained?.();
