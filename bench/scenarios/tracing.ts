@@ -12,6 +12,10 @@
  *   use, `parentbased_traceidratio` at 10%: every call still creates its spans' context and
  *   propagates it, only one call in ten is recorded and exported. No issue-7 target; it shows
  *   what tracing costs as usually deployed.
+ * - `tracing.c1`: the same two meshes (100% sampled and no SDK) with one call in flight: what
+ *   tracing adds to a call's latency when the machine is not saturated. No issue-7 target (its
+ *   tracing target is read at c=64, where throughput is CPU-bound); it shows the other half of the
+ *   picture, for the many services that do not run their hosts at full CPU.
  * - `tracing.off`: the hooks are always compiled in, so "off" cannot be compared with a runtime
  *   without them in the same run. It is measured in-process instead: the telemetry hooks one Echo
  *   call goes through with no SDK registered (caller: `startCallSpan`, `metricsEnabled`; host:
@@ -47,6 +51,10 @@ const OFF: RowSpec = {
 const RATIO: RowSpec = {
   id: "tracing.ratio",
   title: "tracing 10% sampled (parent-based ratio), batch OTLP export (Echo c=64)",
+};
+const LATENCY: RowSpec = {
+  id: "tracing.c1",
+  title: "tracing 100% sampled, batch OTLP export (Echo c=1, latency)",
 };
 const SAMPLED: RowSpec = {
   id: "tracing.sampled",
@@ -94,7 +102,7 @@ async function run(ctx: BenchContext): Promise<void> {
     await Promise.all([hostOff, hostOn, hostRatio].map((h) => h.call("host", { types: ["Echo"] })));
 
     type Mode = "off" | "all" | "ratio";
-    const side = (mode: Mode): SideRunner => {
+    const side = (mode: Mode, concurrency = CONCURRENCY): SideRunner => {
       const traced = mode !== "off";
       const label =
         mode === "all"
@@ -104,7 +112,7 @@ async function run(ctx: BenchContext): Promise<void> {
             : "Troupe, no SDK (baseline)";
       const caller = mode === "all" ? callerOn : mode === "ratio" ? callerRatio : callerOff;
       const host = mode === "all" ? hostOn : mode === "ratio" ? hostRatio : hostOff;
-      const row = mode === "ratio" ? RATIO : SAMPLED;
+      const row = concurrency === 1 ? LATENCY : mode === "ratio" ? RATIO : SAMPLED;
       return {
         run: async (round): Promise<Side> => {
           ctx.log(`${row.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
@@ -116,7 +124,7 @@ async function run(ctx: BenchContext): Promise<void> {
               caller.call<LoopResult>("rr.call", {
                 impl: "troupe",
                 target: "echo",
-                concurrency: CONCURRENCY,
+                concurrency,
                 warmupMs,
                 durationMs,
                 idPrefix: mode === "off" ? "plain" : mode,
@@ -151,6 +159,15 @@ async function run(ctx: BenchContext): Promise<void> {
     if (!traced || !sampled || !plain) throw new Error("tracing: a side is missing");
     if (ctx.wants(SAMPLED.id)) ctx.record(finishRow(SAMPLED, [traced, plain]));
     if (ctx.wants(RATIO.id)) ctx.record(finishRow(RATIO, [sampled, { ...plain }]));
+
+    if (ctx.wants(LATENCY.id)) {
+      const [tracedC1, plainC1] = await interleavedRounds(
+        [side("all", 1), side("off", 1)],
+        ctx.settings.rounds,
+      );
+      if (!tracedC1 || !plainC1) throw new Error("tracing: a c=1 side is missing");
+      ctx.record(finishRow(LATENCY, [tracedC1, plainC1]));
+    }
 
     if (ctx.wants(OFF.id)) {
       ctx.log(`${OFF.id}: hooks in-process (${ctx.settings.hookIterations.toLocaleString("en-US")} calls)`);
@@ -239,7 +256,7 @@ function hooks(a: { iterations: number }): { nsPerCall: number; calls: number } 
 
 export const tracing: Scenario = {
   name: "tracing",
-  rows: [OFF, SAMPLED, RATIO],
+  rows: [OFF, SAMPLED, RATIO, LATENCY],
   run,
   commands: {
     "tracing.receiver": receiver,

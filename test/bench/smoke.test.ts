@@ -28,12 +28,13 @@ const EXPECTED_ROWS = [
   "tracing.off",
   "tracing.sampled",
   "tracing.ratio",
+  "tracing.c1",
 ];
 
 /** Throughput rows measured at the receiver: no per-operation latency. */
 const NO_LATENCY = new Set(["tell", "jobs", "jobs.result", "pubsub.fanout3"]);
 /** Rows whose baseline is Troupe itself (tracing off / on), not raw nats.js. */
-const TROUPE_BASELINE = new Set(["tracing.off", "tracing.sampled", "tracing.ratio"]);
+const TROUPE_BASELINE = new Set(["tracing.off", "tracing.sampled", "tracing.ratio", "tracing.c1"]);
 
 function runSmoke(jsonFile: string, more: string[] = []): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
