@@ -64,10 +64,11 @@ export class PullLoop {
   private waitTimer: NodeJS.Timeout | undefined;
   private progressTimer: NodeJS.Timeout | undefined;
   private drained: (() => void) | undefined;
-  /** Held messages, with when they last showed progress (`performance.now()`). */
-  private readonly inFlight = new Map<QueueMessage, number>();
-  /** The stream sequences of the held messages (a redelivery of one of them is not handled twice). */
-  private readonly inFlightSeqs = new Set<number>();
+  /**
+   * Held messages by stream sequence (so a redelivery of one is recognised), with when each last
+   * showed progress (`performance.now()`).
+   */
+  private readonly inFlight = new Map<number, { readonly m: QueueMessage; since: number }>();
   private readonly refillAt: number;
   private readonly inProgressEveryMs: number;
 
@@ -141,7 +142,7 @@ export class PullLoop {
           ...this.o.logFields,
           messages: this.inFlight.size,
         });
-        for (const m of this.inFlight.keys()) m.nak(0);
+        for (const { m } of this.inFlight.values()) m.nak(0);
       }
     }
     clearInterval(this.progressTimer);
@@ -154,7 +155,7 @@ export class PullLoop {
       m.nak(0);
       return;
     }
-    if (this.inFlightSeqs.has(m.streamSeq)) {
+    if (this.inFlight.has(m.streamSeq)) {
       // The server redelivered a message whose first delivery is still being handled here (its
       // in-progress acks came late: an event loop blocked for most of AckWait). Running it again
       // would run it twice at once; the first delivery's ack or nak settles it (the server goes
@@ -170,8 +171,7 @@ export class PullLoop {
     }
     this.heldNow++;
     if (this.heldNow > this.maxHeldEver) this.maxHeldEver = this.heldNow;
-    this.inFlight.set(m, performance.now());
-    this.inFlightSeqs.add(m.streamSeq);
+    this.inFlight.set(m.streamSeq, { m, since: performance.now() });
     this.o.handle(m).then(
       () => this.settled(m),
       (err: unknown) => {
@@ -186,8 +186,7 @@ export class PullLoop {
   }
 
   private settled(m: QueueMessage): void {
-    this.inFlight.delete(m);
-    this.inFlightSeqs.delete(m.streamSeq);
+    this.inFlight.delete(m.streamSeq);
     this.heldNow--;
     if (this.running) this.maybePull();
     else if (this.heldNow === 0) this.drained?.();
@@ -239,10 +238,10 @@ export class PullLoop {
   /** In-progress acks for messages held longer than `inProgressEveryMs` since their last sign of life. */
   private sendProgress(): void {
     const now = performance.now();
-    for (const [m, since] of this.inFlight) {
-      if (now - since >= this.inProgressEveryMs) {
-        m.working();
-        this.inFlight.set(m, now);
+    for (const held of this.inFlight.values()) {
+      if (now - held.since >= this.inProgressEveryMs) {
+        held.m.working();
+        held.since = now;
       }
     }
   }
