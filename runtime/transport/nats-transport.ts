@@ -195,10 +195,14 @@ export class NatsTransport implements Transport {
     reject: (err: Error) => void,
   ): void {
     const now = performance.now();
-    const deadline = now + timeoutMs;
-    this.pending.set(id, { resolve, reject, deadline, subject, timeoutMs, heardAt: now, silenceMs });
-    const checkAt = silenceMs < timeoutMs ? now + silenceMs : deadline;
-    if (checkAt < this.sweepAt) this.armSweep(checkAt);
+    const p = { resolve, reject, deadline: now + timeoutMs, subject, timeoutMs, heardAt: now, silenceMs };
+    this.pending.set(id, p);
+    this.armSweepBy(checkAtOf(p));
+  }
+
+  /** Arms the sweep for `at` unless it is already armed for earlier. */
+  private armSweepBy(at: number): void {
+    if (at < this.sweepAt) this.armSweep(at);
   }
 
   /**
@@ -229,11 +233,10 @@ export class NatsTransport implements Transport {
         );
         continue;
       }
-      const quietUntil = p.heardAt + p.silenceMs;
-      if (quietUntil <= now + 1) {
+      if (p.heardAt + p.silenceMs <= now + 1) {
         silent ??= [];
         silent.push(id);
-      } else next = Math.min(next, p.deadline, quietUntil);
+      } else next = Math.min(next, checkAtOf(p));
     }
     if (silent) {
       // This process may itself have been busy (a long callback): keepalives can be waiting in
@@ -251,10 +254,8 @@ export class NatsTransport implements Transport {
     for (const id of ids) {
       const p = this.pending.get(id);
       if (!p) continue;
-      const quietUntil = p.heardAt + p.silenceMs;
-      if (quietUntil > now + 1) {
-        const checkAt = Math.min(quietUntil, p.deadline);
-        if (checkAt < this.sweepAt) this.armSweep(checkAt);
+      if (p.heardAt + p.silenceMs > now + 1) {
+        this.armSweepBy(checkAtOf(p));
         continue;
       }
       this.forget(id);
@@ -449,6 +450,11 @@ export class NatsTransport implements Transport {
   private assertOpen(): void {
     if (this.isClosed) throw new ConnectionClosedError("the mesh connection is closed");
   }
+}
+
+/** The earliest moment a pending request can fail: its deadline, or the end of its allowed silence. */
+function checkAtOf(p: PendingRequest): number {
+  return Math.min(p.heardAt + p.silenceMs, p.deadline);
 }
 
 /** A message on the inbox: the broker's "no responders" status (503, no body), or a reply. */
