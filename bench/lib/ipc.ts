@@ -74,11 +74,10 @@ export class WorkerProc {
   /** Spawns `bench/worker.ts <role>` (or its build) and waits until it says it is ready for commands. */
   static async spawn(role: string, options: SpawnOptions = {}): Promise<WorkerProc> {
     const build = options.build;
-    const launch = build
-      ? ["--import", BUILT_REGISTER, path.join(build, "bench", "worker.js")]
-      : [...SOURCE_NODE_ARGS, WORKER_PATH];
-    const script = launch.pop() as string;
-    const child = spawn(process.execPath, [...launch, ...(options.nodeArgs ?? []), script, role], {
+    const [loader, script] = build
+      ? [["--import", BUILT_REGISTER], path.join(build, "bench", "worker.js")]
+      : [SOURCE_NODE_ARGS, WORKER_PATH];
+    const child = spawn(process.execPath, [...loader, ...(options.nodeArgs ?? []), script, role], {
       cwd: REPO_ROOT,
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       env: { ...process.env, ...options.env, ...(build ? { TROUPE_BENCH_BUILT: build } : {}) },
