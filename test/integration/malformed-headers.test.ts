@@ -9,13 +9,13 @@
 import { connect as natsConnect } from "@nats-io/transport-node";
 import test, { type ExecutionContext } from "ava";
 import { Actor, MalformedMessageError, type Mesh } from "troupe";
-import { deadLetters, enqueue, startJobRunner } from "../../runtime/jobs/index.js";
 import { encodeJob } from "../../runtime/jobs/envelope.js";
+import { deadLetters, enqueue, startJobRunner } from "../../runtime/jobs/index.js";
 import { JobNames } from "../../runtime/jobs/names.js";
-import { encodeCall, decodeReply } from "../../runtime/messaging/envelope.js";
+import { decodeReply, encodeCall } from "../../runtime/messaging/envelope.js";
 import { shardOf } from "../../runtime/placement/shard.js";
-import { type EventInfo, publish, startSubscribers, subscribe } from "../../runtime/pubsub/index.js";
 import { encodeEvent } from "../../runtime/pubsub/event.js";
+import { type EventInfo, publish, startSubscribers, subscribe } from "../../runtime/pubsub/index.js";
 import { eventually, startMesh } from "../helpers/mesh.js";
 import { BAD_HEADER_BLOCKS, publishRaw } from "../helpers/raw-nats.js";
 
@@ -88,7 +88,11 @@ test("malformed headers - a call with a bad header block gets MalformedMessageEr
     const reply = `reply.call${++i}`;
     await publishRaw(url, subject, { header, payload, reply });
     assertRefusal(t, await observer.replyTo(reply), what);
-    t.is(await client.ref(Tally, "a", { timeoutMs: PROMPT_MS }).add(1), i, `${what}: the next call is served`);
+    t.is(
+      await client.ref(Tally, "a", { timeoutMs: PROMPT_MS }).add(1),
+      i,
+      `${what}: the next call is served`,
+    );
   }
 });
 
@@ -141,71 +145,95 @@ test("malformed headers - a bad message on a client's reply inbox neither deafen
     // Nothing waits on these: a request id never used, and a one-way message's status subject.
     await publishRaw(url, `${inbox}.99999${i}`, { header, payload: new Uint8Array([0x90]) });
     await publishRaw(url, `${inbox}.t${i + 1}`, { header, payload: new Uint8Array([0x90]) });
-    t.is(await client.ref(Tally, "c", { timeoutMs: PROMPT_MS }).add(1), ++i, `${kind}: the client still hears replies`);
+    t.is(
+      await client.ref(Tally, "c", { timeoutMs: PROMPT_MS }).add(1),
+      ++i,
+      `${kind}: the client still hears replies`,
+    );
   }
 });
 
-test.serial("malformed headers - a stored job with a bad header block is dead-lettered with the reason, and the runner keeps running", async (t) => {
-  const fx = await startMesh(t);
-  await fx.mesh.host([Tally], { jobs: false, subscriptions: false });
-  const runner = await startJobRunner(fx.mesh, [Tally], { initialDelayMs: 100, maxDelayMs: 1000, ackWaitMs: 5000 });
-  t.teardown(() => runner.stop());
-  const names = new JobNames(fx.mesh.subjects.prefix);
-  const sent: string[] = [];
-  for (const [what, header] of Object.entries(BAD_HEADER_BLOCKS)) {
-    const jobId = `bad${sent.length}`;
-    sent.push(jobId);
-    const payload = encodeJob({ jobId, actorId: "j", method: "add", args: [100], timeoutMs: 5000, maxAttempts: 0 });
-    await publishRaw(fx.url, names.jobSubject("Tally", jobId), { header, payload });
-    t.log(what);
-  }
-  const good = await enqueue(fx.mesh, Tally, "j").add(1);
-  t.is(await good.result({ timeoutMs: PROMPT_MS }), 1, "the next job runs; the bad ones did not");
-  const dead = async () => {
-    const out = [];
-    for await (const d of deadLetters(fx.mesh, { type: "Tally" })) out.push(d);
-    return out;
-  };
-  await eventually(async () => (await dead()).length === sent.length, PROMPT_MS, "a dead letter per bad job");
-  for (const d of await dead()) {
-    t.is(d.reason, "malformed");
-    t.is(d.error.code, "TROUPE_MALFORMED_MESSAGE");
-    t.regex(d.error.message, /header/i);
-    t.true(sent.includes(d.jobId ?? ""), "the dead letter names its job");
-    t.true(d.data.length > 0, "the original bytes are kept");
-  }
-  t.is(await fx.mesh.ref(Tally, "j").get(), 1);
-});
+test.serial(
+  "malformed headers - a stored job with a bad header block is dead-lettered with the reason, and the runner keeps running",
+  async (t) => {
+    const fx = await startMesh(t);
+    await fx.mesh.host([Tally], { jobs: false, subscriptions: false });
+    const runner = await startJobRunner(fx.mesh, [Tally], {
+      initialDelayMs: 100,
+      maxDelayMs: 1000,
+      ackWaitMs: 5000,
+    });
+    t.teardown(() => runner.stop());
+    const names = new JobNames(fx.mesh.subjects.prefix);
+    const sent: string[] = [];
+    for (const header of Object.values(BAD_HEADER_BLOCKS)) {
+      const jobId = `bad${sent.length}`;
+      sent.push(jobId);
+      const payload = encodeJob({
+        jobId,
+        actorId: "j",
+        method: "add",
+        args: [100],
+        timeoutMs: 5000,
+        maxAttempts: 0,
+      });
+      await publishRaw(fx.url, names.jobSubject("Tally", jobId), { header, payload });
+    }
+    const good = await enqueue(fx.mesh, Tally, "j").add(1);
+    t.is(await good.result({ timeoutMs: PROMPT_MS }), 1, "the next job runs; the bad ones did not");
+    const dead = async () => {
+      const out = [];
+      for await (const d of deadLetters(fx.mesh, { type: "Tally" })) out.push(d);
+      return out;
+    };
+    await eventually(
+      async () => (await dead()).length === sent.length,
+      PROMPT_MS,
+      "a dead letter per bad job",
+    );
+    for (const d of await dead()) {
+      t.is(d.reason, "malformed");
+      t.is(d.error.code, "TROUPE_MALFORMED_MESSAGE");
+      t.regex(d.error.message, /header/i);
+      t.true(sent.includes(d.jobId ?? ""), "the dead letter names its job");
+      t.true(d.data.length > 0, "the original bytes are kept");
+    }
+    t.is(await fx.mesh.ref(Tally, "j").get(), 1);
+  },
+);
 
-test.serial("malformed headers - a stored event with a bad header block is dead-lettered with the reason, and the subscriber keeps running", async (t) => {
-  const fx = await startMesh(t);
-  heard.length = 0;
-  const host: Mesh = fx.mesh;
-  await host.host([Listener], { jobs: false, subscriptions: false });
-  const subs = await startSubscribers(host, [Listener], {
-    initialDelayMs: 50,
-    maxDelayMs: 300,
-    ackWaitMs: 5000,
-    pullExpiresMs: 1000,
-  });
-  t.teardown(() => subs.stop());
-  const subject = `${host.subjects.prefix}.evt.hdr.bad`;
-  let i = 0;
-  for (const [, header] of Object.entries(BAD_HEADER_BLOCKS)) {
-    await publishRaw(fx.url, subject, { header, payload: encodeEvent({ id: `bad${i++}` }) });
-  }
-  await publish(host, "hdr.good", { id: "good" });
-  await eventually(() => heard.includes("good"), PROMPT_MS, "the next event is handled");
-  const dead = async () => {
-    const out = [];
-    for await (const d of deadLetters(host, { type: "Listener" })) out.push(d);
-    return out;
-  };
-  await eventually(async () => (await dead()).length === 3, PROMPT_MS, "a dead letter per bad event");
-  for (const d of await dead()) {
-    t.is(d.source, "event");
-    t.is(d.reason, "malformed");
-    t.regex(d.error.message, /header/i);
-  }
-  t.deepEqual(heard, ["good"], "no bad event reached the handler");
-});
+test.serial(
+  "malformed headers - a stored event with a bad header block is dead-lettered with the reason, and the subscriber keeps running",
+  async (t) => {
+    const fx = await startMesh(t);
+    heard.length = 0;
+    const host: Mesh = fx.mesh;
+    await host.host([Listener], { jobs: false, subscriptions: false });
+    const subs = await startSubscribers(host, [Listener], {
+      initialDelayMs: 50,
+      maxDelayMs: 300,
+      ackWaitMs: 5000,
+      pullExpiresMs: 1000,
+    });
+    t.teardown(() => subs.stop());
+    const subject = `${host.subjects.prefix}.evt.hdr.bad`;
+    let i = 0;
+    for (const [, header] of Object.entries(BAD_HEADER_BLOCKS)) {
+      await publishRaw(fx.url, subject, { header, payload: encodeEvent({ id: `bad${i++}` }) });
+    }
+    await publish(host, "hdr.good", { id: "good" });
+    await eventually(() => heard.includes("good"), PROMPT_MS, "the next event is handled");
+    const dead = async () => {
+      const out = [];
+      for await (const d of deadLetters(host, { type: "Listener" })) out.push(d);
+      return out;
+    };
+    await eventually(async () => (await dead()).length === 3, PROMPT_MS, "a dead letter per bad event");
+    for (const d of await dead()) {
+      t.is(d.source, "event");
+      t.is(d.reason, "malformed");
+      t.regex(d.error.message, /header/i);
+    }
+    t.deepEqual(heard, ["good"], "no bad event reached the handler");
+  },
+);
