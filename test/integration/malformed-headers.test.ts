@@ -16,6 +16,7 @@ import { decodeReply, encodeCall } from "../../runtime/messaging/envelope.js";
 import { shardOf } from "../../runtime/placement/shard.js";
 import { encodeEvent } from "../../runtime/pubsub/event.js";
 import { type EventInfo, publish, startSubscribers, subscribe } from "../../runtime/pubsub/index.js";
+import type { NatsTransport } from "../../runtime/transport/nats-transport.js";
 import { eventually, startMesh } from "../helpers/mesh.js";
 import { BAD_HEADER_BLOCKS, MALFORMED_HEADER_BLOCKS, publishRaw } from "../helpers/raw-nats.js";
 
@@ -61,6 +62,11 @@ async function replyObserver(t: ExecutionContext, url: string) {
   return { nc, replies, replyTo };
 }
 
+/** Reconnects forced by the reader watchdog of `mesh`'s connection. */
+function readerRestarts(mesh: Mesh): number {
+  return (mesh.transport as NatsTransport).readerWatchdog.restarts;
+}
+
 /** A host on one connection and a client on another, so that every call crosses NATS. */
 async function hostAndClient(t: ExecutionContext) {
   const fx = await startMesh(t);
@@ -94,6 +100,7 @@ test("malformed headers - a call with a bad header block gets MalformedMessageEr
       `${what}: the next call is served`,
     );
   }
+  t.is(readerRestarts(mesh), 0, "served by the same reader all along, not rescued by the watchdog");
 });
 
 test("malformed headers - a tell with a bad header block is refused on its status subject, not run, and the host keeps serving", async (t) => {
@@ -198,6 +205,7 @@ test.serial(
       t.true(sent.includes(d.jobId ?? ""), "the dead letter names its job");
       t.true(d.data.length > 0, "the original bytes are kept");
     }
+    t.is(readerRestarts(fx.mesh), 0, "the runner's reader never stopped");
     t.is(await fx.mesh.ref(Tally, "j").get(), 1);
   },
 );
