@@ -16,9 +16,12 @@ import { decodeReply, encodeCall } from "../../runtime/messaging/envelope.js";
 import { shardOf } from "../../runtime/placement/shard.js";
 import { encodeEvent } from "../../runtime/pubsub/event.js";
 import { type EventInfo, publish, startSubscribers, subscribe } from "../../runtime/pubsub/index.js";
+import { ReminderNames } from "../../runtime/reminders/index.js";
+import { encodeJson } from "../../runtime/reminders/store.js";
 import type { NatsTransport } from "../../runtime/transport/nats-transport.js";
 import { eventually, startMesh } from "../helpers/mesh.js";
 import { BAD_HEADER_BLOCKS, MALFORMED_HEADER_BLOCKS, publishRaw } from "../helpers/raw-nats.js";
+import { Napper, seen } from "../reminders/fixtures/actors.js";
 
 /** Generous: a deaf process never answers, a healthy one answers in milliseconds. */
 const PROMPT_MS = 10_000;
@@ -41,6 +44,15 @@ class Listener extends Actor {
   @subscribe("hdr.>", { key: (e: { id: string }) => e.id })
   async onEvent(e: { id: string }, _info: EventInfo) {
     heard.push(e.id);
+  }
+}
+
+const fleeting: string[] = [];
+
+class Fleeting extends Actor {
+  @subscribe("hdr.fleeting", { durable: false, key: (e: { id: string }) => e.id })
+  async onEvent(e: { id: string }) {
+    fleeting.push(e.id);
   }
 }
 
@@ -247,5 +259,59 @@ test.serial(
       t.regex(d.error.message, /header/i);
     }
     t.deepEqual(heard, ["good"], "no bad event reached the handler");
+  },
+);
+
+test.serial(
+  "malformed headers - a reminder message with a bad header block is dropped, and reminders keep firing",
+  async (t) => {
+    const fx = await startMesh(t);
+    await fx.mesh.host([Napper], { jobs: false, subscriptions: false, reminders: { ackWaitMs: 3000 } });
+    const names = new ReminderNames(fx.mesh.subjects.prefix);
+    for (const header of Object.values(MALFORMED_HEADER_BLOCKS)) {
+      const payload = encodeJson({
+        id: "bad",
+        name: "wake",
+        dueAtMs: Date.now(),
+        generation: 1,
+        n: 0,
+        attempt: 1,
+      });
+      await publishRaw(fx.url, names.subject("Napper"), { header, payload });
+    }
+    await fx.mesh.ref(Napper, "good").arm("wake", Date.now());
+    await eventually(() => seen.of("good").length === 1, PROMPT_MS, "the next reminder fires");
+    t.is(seen.of("bad").length, 0, "no bad reminder reached the actor");
+    t.is(readerRestarts(fx.mesh), 0, "the reminder runner's reader never stopped");
+  },
+);
+
+test.serial(
+  "malformed headers - an ephemeral event with a bad header block is dropped as failed, and the next is handled",
+  async (t) => {
+    const fx = await startMesh(t);
+    fleeting.length = 0;
+    await fx.mesh.host([Fleeting], { jobs: false, subscriptions: false });
+    const failed: unknown[] = [];
+    const subs = await startSubscribers(fx.mesh, [Fleeting], {
+      onEvent: (e) => {
+        if (e.kind === "failed") failed.push(e.error);
+      },
+    });
+    t.teardown(() => subs.stop());
+    await fx.mesh.transport.flush();
+    const subject = `${fx.mesh.subjects.prefix}.evt.hdr.fleeting`;
+    for (const header of Object.values(BAD_HEADER_BLOCKS)) {
+      await publishRaw(fx.url, subject, { header, payload: encodeEvent({ id: "bad" }) });
+    }
+    await publish(fx.mesh, "hdr.fleeting", { id: "good" });
+    await eventually(() => fleeting.includes("good"), PROMPT_MS, "the next event is handled");
+    await eventually(
+      () => failed.length === Object.keys(BAD_HEADER_BLOCKS).length,
+      PROMPT_MS,
+      "each bad event failed",
+    );
+    t.true(failed.every((e) => e instanceof MalformedMessageError));
+    t.deepEqual(fleeting, ["good"]);
   },
 );
