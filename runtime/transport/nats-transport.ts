@@ -584,6 +584,15 @@ function toNatsHeaders(h: Record<string, string>): MsgHdrs {
   return out;
 }
 
+/** Runs a read of headers nats.js decodes itself (stored entries): the value, or why it failed. */
+function guardedHeaderRead<T>(read: () => T): T | { readonly reason: string } {
+  try {
+    return read();
+  } catch (err) {
+    return { reason: `malformed header block: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
 function hasLineBreak(s: string): boolean {
   return s.includes("\r") || s.includes("\n");
 }
@@ -607,7 +616,11 @@ class NatsKeyValueBucket implements KeyValueBucket {
   async get(key: string): Promise<KvRecord | null> {
     if (!this.directGets) {
       const entry = await this.kv.get(key);
-      if (entry?.operation !== "PUT") return null;
+      if (!entry) return null;
+      // nats.js decodes the entry's stored header block here, and throws on a malformed one.
+      const operation = guardedHeaderRead(() => entry.operation);
+      if (typeof operation !== "string") throw malformedHeadersError(operation.reason);
+      if (operation !== "PUT") return null;
       return { value: entry.value, revision: entry.revision, createdMs: entry.created.getTime() };
     }
     // A direct get of the key's last entry through the multiplexed inbox (kv.get() is
@@ -700,13 +713,28 @@ class NatsKeyValueBucket implements KeyValueBucket {
 
   async watch(options: { key?: string } = {}): Promise<KvWatch> {
     const iter = await this.kv.watch(options.key ? { key: options.key } : {});
+    const transport = this.transport;
     return {
       stop: () => iter.stop(),
       async *[Symbol.asyncIterator](): AsyncIterator<KvChange> {
         for await (const e of iter) {
+          // The reader guard removes a malformed block before nats.js sees it; should it not be
+          // installed, nats.js throws here: skip the entry rather than end the watch.
+          const operation = guardedHeaderRead(() => e.operation);
+          if (typeof operation !== "string") {
+            transport.warnReceived(
+              "kv-watch-malformed-headers",
+              "skipped a key-value entry with a malformed header block",
+              {
+                key: e.key,
+                reason: operation.reason,
+              },
+            );
+            continue;
+          }
           yield {
             key: e.key,
-            operation: e.operation === "PUT" ? "put" : "delete",
+            operation: operation === "PUT" ? "put" : "delete",
             value: e.value,
             revision: e.revision,
             createdMs: e.created.getTime(),
