@@ -5,7 +5,7 @@
  * block it finds malformed (a space or a non-ASCII character in a header name, a lone LF in a
  * value). Inside a subscription callback that exception ends nats.js's read loop while the socket
  * stays open: the process hears nothing more. Its decoder is also quadratic in the number of
- * distinct header names (a 190 KB block of 20,000 names blocks the event loop for about 20 s).
+ * distinct header names (figures in docs/benchmarks.md).
  * So Troupe never lets nats.js decode a received header block: {@link headerBlockOf} reads the raw
  * bytes and {@link decodeHeaderBlock} parses them in one linear pass, with limits, into a typed
  * result.
