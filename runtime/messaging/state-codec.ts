@@ -36,15 +36,29 @@
  * encodeState({ seen: new Set() }); // throws StateNotStorableError (details.path "state.seen")
  * ```
  */
-import { Unpackr } from "msgpackr";
+import { Packr, Unpackr } from "msgpackr";
 import { MalformedMessageError, PayloadTooLargeError, StateNotStorableError } from "../errors.js";
-import { encode, MAX_PAYLOAD_BYTES, STATE_KEYS, scan } from "./codec.js";
+import { MAX_PAYLOAD_BYTES, STATE_KEYS, scan } from "./codec.js";
 
 /** Deepest nesting of arrays and objects in stored state (the top-level container is depth 1). */
 export const STATE_MAX_DEPTH = 512;
 
 const MIN_INT64 = -(2n ** 63n);
 const MAX_UINT64 = 2n ** 64n - 1n;
+
+/**
+ * The state encoder: the wire's plain msgpack, but with `variableMapSize` (the wire's encoder
+ * writes every object as map16 and cannot encode one of more than 65,535 keys).
+ */
+const statePackr = new Packr({
+  useRecords: false,
+  structuredClone: false,
+  bundleStrings: false,
+  moreTypes: false,
+  useTimestamp32: false,
+  encodeUndefinedAsNil: false,
+  variableMapSize: true,
+});
 
 /**
  * The state decoder: like the wire's, but 64-bit integers decode as BigInt (JavaScript numbers are
@@ -79,15 +93,18 @@ export function encodeStateIfChanged(
   previous: Uint8Array | undefined,
 ): Uint8Array | undefined {
   let bytes: Uint8Array | undefined;
+  let failure: unknown;
   try {
-    bytes = encode(value);
-  } catch {
+    bytes = statePackr.pack(value);
+  } catch (err) {
     // A cycle, a BigInt beyond 64 bits, a symbol...: the walk below names it.
+    failure = err;
   }
   if (bytes && previous && Buffer.compare(bytes, previous) === 0) return undefined;
   checkStorable(value);
   if (!bytes) {
-    throw new StateNotStorableError("state cannot be encoded", {
+    throw new StateNotStorableError(`state cannot be encoded: ${(failure as Error)?.message}`, {
+      cause: failure,
       details: { path: "state", reason: "encoder" },
     });
   }

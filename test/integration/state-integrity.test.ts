@@ -159,6 +159,21 @@ test("state integrity - stored bytes the state decoder refuses give StateNotLoad
   t.regex(err?.message ?? "", /troupe state get/);
 });
 
+test("state integrity - a state larger than the server accepts is refused, rolled back, and the actor still loads", async (t) => {
+  const { mesh, connectAnother } = await startMesh(t);
+  await mesh.host([Ledger]);
+  const big = mesh.ref(Ledger, "l7");
+  // The first save of an actor creates its key, later ones update it: both paths must refuse.
+  const first = await t.throwsAsync(big.remember("huge", 0, 150_000), { instanceOf: StateNotStorableError });
+  t.is(first?.details.reason, "too-large");
+  await big.setX(3);
+  const later = await t.throwsAsync(big.remember("huge", 0, 150_000), { instanceOf: StateNotStorableError });
+  t.is(later?.details.reason, "too-large");
+  t.deepEqual(await big.counts(), {});
+  const other = await reloadedOn(mesh, connectAnother, "l7");
+  t.is(await other.ref(Ledger, "l7").getX(), 3);
+});
+
 /** Its initial state can be made to fail once, so a roll-back to it fails. */
 class Fragile extends Actor<{ n: number }> {
   static failNextInitialState = false;
