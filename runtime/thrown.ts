@@ -12,7 +12,7 @@
  * | `"boom"`, `42`, `undefined`     | `string`, ...  | `boom`, `42`, `undefined`                 |
  * | `Symbol("s")`                   | `symbol`       | `Symbol(s)`                               |
  * | `Object.create(null)`           | `object`       | `an object without a prototype`           |
- * | an Error whose message throws   | `TypeError`... | `a TypeError whose message cannot be read` |
+ * | an Error whose message throws   | `Error`...     | `an Error whose message cannot be read`   |
  */
 
 /** Longest message or detail string kept; longer ones are cut (a reply must stay small). */
@@ -36,7 +36,8 @@ export function describeThrown(thrown: unknown): ThrownDescription {
     const name = readString(thrown, "name") ?? constructorName(thrown) ?? "object";
     const message = readString(thrown, "message");
     if (message !== undefined) return { name, message: clip(message) };
-    if (thrown instanceof Error) return { name, message: `a ${name} whose message cannot be read` };
+    if (thrown instanceof Error)
+      return { name, message: `${article(name)} ${name} whose message cannot be read` };
     return { name, message: objectText(thrown) };
   } catch {
     return { name: "object", message: "a thrown value that cannot be described" };
@@ -79,6 +80,10 @@ function objectText(obj: object): string {
     return "a thrown object that cannot be described";
   }
   return proto === null ? "an object without a prototype" : `a thrown ${constructorName(obj) ?? "object"}`;
+}
+
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? "an" : "a";
 }
 
 function readString(obj: object, key: "name" | "message"): string | undefined {

@@ -10,8 +10,9 @@
  *   troupe state rm <Type> <id> [--revision N]  delete it: the next activation starts from
  *                                               initialState()
  *
- * Values beyond JSON are shown and accepted as `{"$bigint": "123"}`, `{"$bytes": "<base64>"}` and
- * `{"$date": "<ISO time>"}`; `undefined` as `{"$undefined": true}`. Writes are fenced by the KV
+ * Values beyond JSON are shown and accepted as `{"$bigint": "123"}`, `{"$bytes": "<base64>"}`,
+ * `{"$date": "<ISO time>"}`, `{"$number": "NaN"}` (or `"Infinity"`, `"-Infinity"`) and
+ * `{"$undefined": true}`. Writes are fenced by the KV
  * revision like an activation's saves: a live activation of the actor fails its next save with
  * `StaleActivationError`, stands down and loads the new state.
  */
@@ -31,8 +32,8 @@ export const STATE_USAGE = `Usage: troupe state <command>
   put <Type> <id> <json> [--revision N]      Replace it (refused if it would not load again).
   rm <Type> <id> [--revision N]              Delete it: the next activation starts from initialState().
 
-  BigInt, binary, Date and undefined are written {"$bigint":"1"}, {"$bytes":"<base64>"},
-  {"$date":"<ISO>"}, {"$undefined":true}.`;
+  BigInt, binary, Date, NaN/Infinity and undefined are written {"$bigint":"1"},
+  {"$bytes":"<base64>"}, {"$date":"<ISO>"}, {"$number":"NaN"}, {"$undefined":true}.`;
 
 export interface StateIo {
   out: (line: string) => void;
@@ -228,8 +229,8 @@ export function hexDump(bytes: Uint8Array): string {
 export function toJson(v: unknown): unknown {
   if (v === undefined) return { $undefined: true };
   if (typeof v === "bigint") return { $bigint: v.toString() };
-  if (typeof v !== "object" || v === null)
-    return typeof v === "number" && !Number.isFinite(v) ? String(v) : v;
+  if (typeof v === "number" && !Number.isFinite(v)) return { $number: String(v) };
+  if (typeof v !== "object" || v === null) return v;
   if (v instanceof Date) return { $date: v.toISOString() };
   if (v instanceof Uint8Array) return { $bytes: Buffer.from(v).toString("base64") };
   if (Array.isArray(v)) return v.map(toJson);
@@ -258,6 +259,7 @@ export function fromJson(v: unknown): unknown {
     if (tag === "$bytes" && typeof x === "string") return Buffer.from(x, "base64");
     if (tag === "$date" && typeof x === "string") return new Date(x);
     if (tag === "$undefined" && x === true) return undefined;
+    if (tag === "$number" && (x === "NaN" || x === "Infinity" || x === "-Infinity")) return Number(x);
   }
   const out: Record<string, unknown> = {};
   for (const k of keys) {

@@ -124,7 +124,7 @@ test("odd throws - descriptions are safe and say what was thrown", async (t) => 
   const { mesh } = await hosted(t);
   const described = async (kind: string) => (await t.throwsAsync(call(mesh, "c2", kind)))?.message;
   t.is(await described("null-prototype object"), "an object without a prototype");
-  t.is(await described("Error whose message getter throws"), "a Error whose message cannot be read");
+  t.is(await described("Error whose message getter throws"), "an Error whose message cannot be read");
   t.is(await described("undefined"), "undefined");
   t.is(await described("Symbol"), "Symbol(odd)");
   t.regex((await described("huge BigInt")) ?? "", /^a BigInt of about \d+ bits$/);

@@ -2,7 +2,7 @@
 import test from "ava";
 import { Actor, type Mesh, StateNotLoadableError } from "troupe";
 import { main } from "../../runtime/cli/main.js";
-import { STATE_USAGE, state } from "../../runtime/cli/state.js";
+import { fromJson, STATE_USAGE, state, toJson } from "../../runtime/cli/state.js";
 import { kvKeyForId } from "../../runtime/messaging/subjects.js";
 import { startMesh } from "../helpers/mesh.js";
 
@@ -137,4 +137,17 @@ test.serial("state cli - troupe state is a command of the troupe CLI", async (t)
     process.stderr.write = write;
   }
   t.regex(written.join(""), /troupe state: get needs <Type> and <id>/);
+});
+
+test("state cli - values JSON lacks survive get then put as tagged objects", (t) => {
+  const value = {
+    big: 2n ** 63n,
+    bytes: Buffer.from([0, 1, 255]),
+    at: new Date("2026-01-02T03:04:05.678Z"),
+    nothing: undefined,
+    odd: [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY],
+    constructor: { prototype: 1 },
+  };
+  const json = JSON.parse(JSON.stringify(toJson(value)));
+  t.deepEqual(fromJson(json), value);
 });
