@@ -93,6 +93,9 @@ export class Activation implements ActorContext {
   /** `performance.now()` deadline of the turn in progress (Infinity between turns and in hooks). */
   private turnDeadline = Number.POSITIVE_INFINITY;
   private running = false;
+  /** Numbers the turns, so a handler's thenable that reports twice is heard once (`takeOutcome`). */
+  private turnSeq = 0;
+  private takenSeq = 0;
   private instance: Actor<unknown> | undefined;
   private revision = 0;
   private savedBytes: Uint8Array | undefined;
@@ -253,6 +256,7 @@ export class Activation implements ActorContext {
     }
     let result: unknown;
     let thenable = false;
+    const seq = ++this.turnSeq;
     // Turns never overlap, so the deadline of the turn in progress is simply a field: calls made
     // with this.ref() read it (no AsyncLocalStorage, whose promise hook taxes every promise). It
     // stays set until the handler's promise settles.
@@ -262,22 +266,33 @@ export class Activation implements ActorContext {
       result = turn.trace ? callInHop(turn.trace, this.invoke, this, turn) : this.invoke(turn);
       thenable = isThenable(result);
       if (thenable) {
+        // A hand-made thenable may call back twice, or call back and then throw.
         (result as PromiseLike<unknown>).then(
           (value) => {
+            if (!this.takeOutcome(seq)) return;
             if (this.handlerReturned(turn, value)) this.next();
           },
           (err: unknown) => {
+            if (!this.takeOutcome(seq)) return;
             this.handlerFailed(turn, err);
             this.next();
           },
         );
       }
     } catch (err) {
-      // The handler threw, or returned a thenable whose `then` threw before taking the callbacks.
+      // The handler threw, or returned a thenable whose `then` threw.
+      if (thenable && !this.takeOutcome(seq)) return false;
       this.handlerFailed(turn, err);
       return true;
     }
     return thenable ? false : this.handlerReturned(turn, result);
+  }
+
+  /** True the first time the outcome of turn `seq` is reported, false for any later report. */
+  private takeOutcome(seq: number): boolean {
+    if (this.takenSeq === seq) return false;
+    this.takenSeq = seq;
+    return true;
   }
 
   private handlerFailed(turn: Turn, thrown: unknown): void {

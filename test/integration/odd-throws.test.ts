@@ -10,6 +10,9 @@ import { JobDeadLetteredError } from "../../runtime/jobs/index.js";
 import { recordingLogger } from "../helpers/logger.js";
 import { eventually, startMesh } from "../helpers/mesh.js";
 
+/** Deadline of every call here: a busy machine must not turn a slow turn into a failure (no timing is asserted). */
+const BUSY_MACHINE_TIMEOUT_MS = 60_000;
+
 const LONG = 10 * 60_000;
 
 function cyclic(): ErrorDetails {
@@ -93,6 +96,18 @@ class Thrower extends Actor<{ turns: number }> {
       },
     };
   }
+  /** A thenable that reports its outcome three times, then throws. */
+  chatty(): PromiseLike<number> {
+    return {
+      // biome-ignore lint/suspicious/noThenProperty: a broken thenable is the point of this test
+      then(ok?: ((v: number) => unknown) | null, fail?: ((e: unknown) => unknown) | null) {
+        ok?.(1);
+        ok?.(2);
+        fail?.(new Error("late"));
+        throw new Error("and then threw");
+      },
+    } as PromiseLike<number>;
+  }
   async turns(): Promise<number> {
     return this.state.turns;
   }
@@ -100,7 +115,7 @@ class Thrower extends Actor<{ turns: number }> {
 
 async function hosted(t: Parameters<typeof startMesh>[0]) {
   const log = recordingLogger();
-  const { mesh } = await startMesh(t, { logger: log.logger });
+  const { mesh } = await startMesh(t, { logger: log.logger, defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Thrower]);
   return { mesh, log };
 }
@@ -181,4 +196,17 @@ test("odd throws - a job whose handler throws an odd value fails promptly, not a
     );
     t.true((err as JobDeadLetteredError | undefined)?.remote instanceof ActorMethodError, kind);
   }
+});
+
+test("odd throws - a thenable that reports twice and then throws settles its turn once", async (t) => {
+  const { mesh, log } = await hosted(t);
+  const ref = mesh.ref(Thrower, "c5", { timeoutMs: LONG });
+  t.is(await ref.chatty(), 1);
+  t.is(await ref.chatty(), 1);
+  t.is(await ref.turns(), 0);
+  // A second settle of a turn would reply (and log "call failed") for the late failure reports.
+  t.deepEqual(
+    log.entries.filter((e) => e.fields?.actorId === "c5" && e.level !== "debug").map((e) => e.msg),
+    [],
+  );
 });

@@ -6,6 +6,9 @@ import { fromJson, STATE_USAGE, state, toJson } from "../../runtime/cli/state.js
 import { kvKeyForId } from "../../runtime/messaging/subjects.js";
 import { startMesh } from "../helpers/mesh.js";
 
+/** Deadline of every call here: a busy machine must not turn a slow turn into a failure (no timing is asserted). */
+const BUSY_MACHINE_TIMEOUT_MS = 60_000;
+
 class Wallet extends Actor<{ owner: string; cents: bigint; tags: Record<string, boolean> }> {
   static initialState = () => ({ owner: "", cents: 0n, tags: {} as Record<string, boolean> });
   async open(owner: string): Promise<void> {
@@ -37,7 +40,7 @@ async function corrupt(mesh: Mesh, id: string): Promise<void> {
 }
 
 test("state cli - get shows the stored value as JSON, BigInts and odd keys included", async (t) => {
-  const { mesh } = await startMesh(t);
+  const { mesh } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Wallet]);
   await mesh.ref(Wallet, "w1").open("ada");
   const json = await run(mesh, "get", "Wallet", "w1", "-o", "json");
@@ -51,7 +54,7 @@ test("state cli - get shows the stored value as JSON, BigInts and odd keys inclu
 });
 
 test("state cli - an unloadable state is shown with its decode error and a hex dump, then repaired with put", async (t) => {
-  const { mesh } = await startMesh(t);
+  const { mesh } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Wallet]);
   await corrupt(mesh, "w2");
   await t.throwsAsync(mesh.ref(Wallet, "w2").read(), { instanceOf: StateNotLoadableError });
@@ -78,7 +81,7 @@ test("state cli - an unloadable state is shown with its decode error and a hex d
 });
 
 test("state cli - put refuses a value that would not load, and a stale --revision", async (t) => {
-  const { mesh } = await startMesh(t);
+  const { mesh } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Wallet]);
   await mesh.ref(Wallet, "w3").open("cy");
   const proto = await run(mesh, "put", "Wallet", "w3", '{"__proto__":{"polluted":true}}');
@@ -90,7 +93,7 @@ test("state cli - put refuses a value that would not load, and a stale --revisio
 });
 
 test("state cli - rm deletes the state and the actor starts again from its initial state", async (t) => {
-  const { mesh } = await startMesh(t);
+  const { mesh } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Wallet]);
   await corrupt(mesh, "w4");
   const rm = await run(mesh, "rm", "Wallet", "w4");
@@ -106,7 +109,7 @@ test("state cli - rm deletes the state and the actor starts again from its initi
 });
 
 test("state cli - bad arguments give one line of what is wrong, the usage, and exit code 2", async (t) => {
-  const { mesh } = await startMesh(t);
+  const { mesh } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   const cases: [string[], RegExp][] = [
     [[], /name a command/],
     [["show", "Wallet", "w"], /unknown command "show"/],

@@ -9,6 +9,9 @@ import { kvKeyForId } from "../../runtime/messaging/subjects.js";
 import { recordingLogger } from "../helpers/logger.js";
 import { eventually, startMesh } from "../helpers/mesh.js";
 
+/** Deadline of every call here: a busy machine must not turn a slow turn into a failure (no timing is asserted). */
+const BUSY_MACHINE_TIMEOUT_MS = 60_000;
+
 interface LedgerState {
   x: number;
   tags: Record<string, boolean>;
@@ -78,7 +81,7 @@ async function reloadedOn(mesh: Mesh, connectAnother: () => Promise<Mesh>, id: s
 }
 
 test("state integrity - a failed turn is rolled back even when the saved state holds a key named constructor", async (t) => {
-  const { mesh, connectAnother } = await startMesh(t);
+  const { mesh, connectAnother } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Ledger]);
   const ledger = mesh.ref(Ledger, "l1");
   await ledger.setX(5);
@@ -93,7 +96,7 @@ test("state integrity - a failed turn is rolled back even when the saved state h
 });
 
 test("state integrity - keys constructor and prototype from user input are stored, loaded, and pollute nothing", async (t) => {
-  const { mesh, connectAnother } = await startMesh(t);
+  const { mesh, connectAnother } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Ledger]);
   for (const name of ["constructor", "prototype", "toString", "hasOwnProperty"]) {
     await mesh.ref(Ledger, "l2").tag(name);
@@ -109,7 +112,7 @@ test("state integrity - keys constructor and prototype from user input are store
 });
 
 test("state integrity - two maps of 50,001 processed ids are acknowledged and load again", async (t) => {
-  const { mesh, connectAnother } = await startMesh(t);
+  const { mesh, connectAnother } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Ledger]);
   const ledger = mesh.ref(Ledger, "l3");
   t.is(await ledger.remember("orders", 0, 50_001), 50_001);
@@ -119,7 +122,7 @@ test("state integrity - two maps of 50,001 processed ids are acknowledged and lo
 });
 
 test("state integrity - nesting deeper than 64 loads again; deeper than the state limit is refused at save", async (t) => {
-  const { mesh, connectAnother } = await startMesh(t);
+  const { mesh, connectAnother } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Ledger]);
   const ledger = mesh.ref(Ledger, "l4");
   await ledger.setX(1);
@@ -132,7 +135,7 @@ test("state integrity - nesting deeper than 64 loads again; deeper than the stat
 });
 
 test("state integrity - a Map with a float key is refused at save, the turn rolled back, the actor still loads", async (t) => {
-  const { mesh, connectAnother } = await startMesh(t);
+  const { mesh, connectAnother } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Ledger]);
   const ledger = mesh.ref(Ledger, "l5");
   await ledger.setX(7);
@@ -146,11 +149,11 @@ test("state integrity - a Map with a float key is refused at save, the turn roll
 });
 
 test("state integrity - stored bytes the state decoder refuses give StateNotLoadableError, not a hang", async (t) => {
-  const { mesh } = await startMesh(t);
+  const { mesh } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Ledger]);
   await mesh.ref(Ledger, "l6").setX(1);
   await mesh.close();
-  const { mesh: fresh } = await startMesh(t);
+  const { mesh: fresh } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await fresh.host([Ledger]);
   const bucket = await fresh.transport.keyValue(fresh.subjects.stateBucket("Ledger"));
   await bucket.put(kvKeyForId("broken"), Uint8Array.of(0x93, 0x01)); // an array of 3 with 1 element
@@ -160,7 +163,7 @@ test("state integrity - stored bytes the state decoder refuses give StateNotLoad
 });
 
 test("state integrity - a state larger than the server accepts is refused, rolled back, and the actor still loads", async (t) => {
-  const { mesh, connectAnother } = await startMesh(t);
+  const { mesh, connectAnother } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Ledger]);
   const big = mesh.ref(Ledger, "l7");
   // The first save of an actor creates its key, later ones update it: both paths must refuse.
@@ -199,7 +202,7 @@ class Fragile extends Actor<{ n: number }> {
 
 test("state integrity - a turn whose roll-back fails discards the activation instead of serving unknown state", async (t) => {
   const log = recordingLogger();
-  const { mesh } = await startMesh(t, { logger: log.logger });
+  const { mesh } = await startMesh(t, { logger: log.logger, defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Fragile]);
   const ref = mesh.ref(Fragile, "f1");
   // The first turn: nothing is saved yet, so its roll-back calls initialState(), which throws.
