@@ -9,9 +9,10 @@
  * | --------------------- | ------------------------------------- | ------------------------------------- |
  * | size                  | 1 MiB by default                      | up to the server's `max_payload` (the |
  * |                       |                                       | KV write refuses more)                |
- * | nesting               | 64                                    | {@link STATE_MAX_DEPTH} (512): msgpackr |
- * |                       |                                       | encodes ~1300 and decodes ~4400 levels |
- * |                       |                                       | on Node's default stack               |
+ * | nesting               | 64                                    | {@link STATE_MAX_DEPTH} (512), well    |
+ * |                       |                                       | within what msgpackr's recursive      |
+ * |                       |                                       | encoder and decoder handle on Node's  |
+ * |                       |                                       | default stack (docs/actors.md)        |
  * | elements in total     | 100 000                               | no limit beyond the size (each element |
  * |                       |                                       | takes at least one byte)              |
  * | keys `constructor`,   | refused                               | ordinary own properties               |
