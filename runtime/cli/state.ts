@@ -5,16 +5,16 @@
  *   troupe state get <Type> <id> [-o json]      the decoded value as JSON, or the decode error with
  *                                               the size and a hex dump of the stored bytes
  *   troupe state put <Type> <id> <json>         replace it (checked like a save: what would not load
- *                  [--revision N]               is refused); compare-and-set on the revision read
+ *                  [--revision N] [-o json]     is refused); compare-and-set on the revision read
  *                                               just before, or on N
  *   troupe state rm <Type> <id> [--revision N]  delete it: the next activation starts from
- *                                               initialState()
+ *                  [-o json]                    initialState()
  *
  * Values beyond JSON are shown and accepted as `{"$bigint": "123"}`, `{"$bytes": "<base64>"}`,
  * `{"$date": "<ISO time>"}`, `{"$number": "NaN"}` (or `"Infinity"`, `"-Infinity"`) and
- * `{"$undefined": true}`. Writes are fenced by the KV
- * revision like an activation's saves: a live activation of the actor fails its next save with
- * `StaleActivationError`, stands down and loads the new state.
+ * `{"$undefined": true}`. Writes are fenced by the KV revision like an activation's saves: a live
+ * activation of the actor fails its next save with `StaleActivationError`, stands down, and the
+ * next call loads the new state.
  */
 import { parseArgs } from "node:util";
 import { ConfigurationError, TroupeError } from "../errors.js";
@@ -30,7 +30,8 @@ export const STATE_USAGE = `Usage: troupe state <command>
   get <Type> <id> [-o json]                  The actor's stored state as JSON, or why it cannot be
                                              decoded (with its size and a hex dump).
   put <Type> <id> <json> [--revision N]      Replace it (refused if it would not load again).
-  rm <Type> <id> [--revision N]              Delete it: the next activation starts from initialState().
+      [-o json]
+  rm <Type> <id> [--revision N] [-o json]    Delete it: the next activation starts from initialState().
 
   BigInt, binary, Date, NaN/Infinity and undefined are written {"$bigint":"1"},
   {"$bytes":"<base64>"}, {"$date":"<ISO>"}, {"$number":"NaN"}, {"$undefined":true}.`;
@@ -114,7 +115,6 @@ function parse(argv: string[]): Parsed {
   if (values.output !== undefined && values.output !== "json") {
     throw new UsageError(`-o takes "json", got "${values.output}"`);
   }
-  if (values.output !== undefined && sub !== "get") throw new UsageError("-o is for get");
   if (values.revision !== undefined && sub === "get") throw new UsageError("--revision is for put and rm");
   const parsed: Parsed = { sub, type, id, json: values.output === "json" };
   if (values.revision !== undefined) {
@@ -192,7 +192,8 @@ async function put(bucket: KeyValueBucket, cmd: Parsed, io: StateIo): Promise<nu
   const key = kvKeyForId(cmd.id);
   const expected = cmd.revision ?? (await bucket.get(key))?.revision ?? 0;
   const revision = await bucket.compareAndSet(key, bytes, expected);
-  io.out(`stored ${cmd.type}/${cmd.id} at revision ${revision} (${bytes.length} bytes)`);
+  if (cmd.json) io.out(JSON.stringify({ type: cmd.type, id: cmd.id, revision, bytes: bytes.length }));
+  else io.out(`stored ${cmd.type}/${cmd.id} at revision ${revision} (${bytes.length} bytes)`);
   return 0;
 }
 
@@ -204,7 +205,8 @@ async function rm(bucket: KeyValueBucket, cmd: Parsed, io: StateIo): Promise<num
     return 1;
   }
   await bucket.delete(key, cmd.revision ?? current.revision);
-  io.out(`deleted the state of ${cmd.type}/${cmd.id} (was revision ${current.revision})`);
+  if (cmd.json) io.out(JSON.stringify({ type: cmd.type, id: cmd.id, deletedRevision: current.revision }));
+  else io.out(`deleted the state of ${cmd.type}/${cmd.id} (was revision ${current.revision})`);
   return 0;
 }
 

@@ -96,8 +96,9 @@ test("state cli - rm deletes the state and the actor starts again from its initi
   const { mesh } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Wallet]);
   await corrupt(mesh, "w4");
-  const rm = await run(mesh, "rm", "Wallet", "w4");
+  const rm = await run(mesh, "rm", "Wallet", "w4", "-o", "json");
   t.is(rm.code, 0, rm.err);
+  t.is((JSON.parse(rm.out) as { deletedRevision: number }).deletedRevision > 0, true);
   t.deepEqual(await mesh.ref(Wallet, "w4").read(), { owner: "", cents: "0" });
   const missing = await run(mesh, "rm", "Wallet", "nobody");
   t.is(missing.code, 1);
