@@ -15,6 +15,8 @@
  * ```
  */
 
+import { describeThrown, wireSafeDetails } from "./thrown.js";
+
 /** Extra, JSON-like facts attached to an error (e.g. the actor type, the limit that was exceeded). */
 export type ErrorDetails = Record<string, string | number | boolean | null | undefined>;
 
@@ -101,6 +103,26 @@ export class StaleActivationError extends TroupeError {
 export class StateStoreError extends TroupeError {
   readonly code = "TROUPE_STATE_STORE_FAILED";
   readonly retryable = true;
+}
+
+/**
+ * A turn left `this.state` holding a value that stored state cannot hold (a Map, a class instance,
+ * a key named `__proto__`, nesting deeper than the state limit, a BigInt outside 64 bits...; see
+ * docs/actors.md, "State"). Nothing was saved: the turn was rolled back and its caller gets this
+ * error. `details.path` names the offending value (e.g. `state.seen`), `details.reason` says why.
+ */
+export class StateNotStorableError extends TroupeError {
+  readonly code = "TROUPE_STATE_NOT_STORABLE";
+  readonly retryable = false;
+}
+
+/**
+ * The actor's stored state could not be decoded (written by an older Troupe, or by hand), so the
+ * actor cannot be activated. Inspect and repair it with `troupe state get|put|rm <Type> <id>`.
+ */
+export class StateNotLoadableError extends TroupeError {
+  readonly code = "TROUPE_STATE_NOT_LOADABLE";
+  readonly retryable = false;
 }
 
 /** The host is draining or stopped and no longer accepts new calls. */
@@ -218,6 +240,8 @@ for (const cls of [
   ActorUnavailableError,
   StaleActivationError,
   StateStoreError,
+  StateNotStorableError,
+  StateNotLoadableError,
   HostShuttingDownError,
   HostUnresponsiveError,
   ConnectionClosedError,
@@ -241,21 +265,34 @@ export interface WireError {
 }
 
 /**
- * Turns anything thrown into its wire form. A TroupeError keeps its code; anything else becomes
- * `TROUPE_ACTOR_METHOD_FAILED` with the thrown error's class name in `details.remoteName`.
- * Stacks never cross the wire (they leak internals); they are logged on the callee instead.
+ * Turns anything thrown into its wire form, and never throws doing it (see thrown.ts: a
+ * null-prototype object, a throwing getter or `toString`, a cyclic or BigInt detail all get a safe
+ * description). A TroupeError keeps its code and message, its details reduced to wire-safe
+ * primitives; anything else becomes `TROUPE_ACTOR_METHOD_FAILED` with the thrown value's class name
+ * (or `typeof`) in `details.remoteName`. Stacks never cross the wire (they leak internals); they are
+ * logged on the callee instead.
  */
 export function toWireError(err: unknown): WireError {
-  if (err instanceof TroupeError) {
-    return { code: err.code, message: err.message, details: err.details };
+  try {
+    if (err instanceof TroupeError) {
+      const code: unknown = err.code;
+      const { message } = describeThrown(err);
+      if (typeof code === "string") return { code, message, details: wireSafeDetails(err.details) };
+    }
+    const { name, message } = describeThrown(err);
+    const details: ErrorDetails = { remoteName: name };
+    if (err instanceof Error) {
+      const code: unknown = (err as { code?: unknown }).code;
+      if (typeof code === "string" || typeof code === "number") details.remoteCode = code;
+    }
+    return { code: "TROUPE_ACTOR_METHOD_FAILED", message, details };
+  } catch {
+    return {
+      code: "TROUPE_ACTOR_METHOD_FAILED",
+      message: "the actor method threw a value that cannot be described",
+      details: { remoteName: "unknown" },
+    };
   }
-  if (err instanceof Error) {
-    const details: ErrorDetails = { remoteName: err.name };
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === "string" || typeof code === "number") details.remoteCode = code;
-    return { code: "TROUPE_ACTOR_METHOD_FAILED", message: err.message, details };
-  }
-  return { code: "TROUPE_ACTOR_METHOD_FAILED", message: String(err), details: { remoteName: typeof err } };
 }
 
 /** Rebuilds the typed error a callee sent. Input is untrusted: anything odd is normalised. */

@@ -5,20 +5,27 @@
  *   created -> activating -> active -> deactivating -> deactivated
  *                  |            |
  *                  +-> failed   +-> stood-down (a save lost the revision race, or its shard
- *                                                moved away: `abandon()`)
+ *                               |                moved away: `abandon()`)
+ *                               +-> failed (a failed turn's state could not be restored)
  *
  * Turns run one at a time. A turn's state change is saved before its reply is sent; a turn that
- * throws leaves the state as it was before the turn.
+ * throws, or whose state cannot be stored, leaves the state as it was before the turn: it is
+ * decoded again from the bytes last saved or loaded (bytes the state decoder accepted, see
+ * messaging/state-codec.ts). Should even that fail, the activation is discarded unsaved and its
+ * waiting turns go to a fresh one, which loads the stored state: a turn never runs on a state
+ * that is neither the stored one nor the result of the turns since.
  */
 import {
   DeadlineExceededError,
   HostShuttingDownError,
   OverloadedError,
+  StateNotLoadableError,
+  StateNotStorableError,
   type TroupeError,
 } from "../errors.js";
 import type { EnqueueOptions, EnqueueRef } from "../jobs/enqueue.js";
 import type { Logger } from "../log.js";
-import { decode, encode } from "../messaging/codec.js";
+import { decodeState, encodeStateIfChanged } from "../messaging/state-codec.js";
 import type { PublishOptions, PublishReceipt } from "../pubsub/publish.js";
 import type { ReminderSchedule } from "../reminders/schedule.js";
 import { callInHop, type Hop } from "../telemetry/index.js";
@@ -29,6 +36,7 @@ import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
 import type { ActorType } from "./actor-type.js";
 import { Mailbox } from "./mailbox.js";
 import type { StateStore } from "./state-store.js";
+import { turnError } from "./turn-error.js";
 
 export type ActivationStatus =
   | "created"
@@ -62,7 +70,11 @@ export interface ActivationHost {
   readonly store: StateStore | undefined;
   readonly logger: Logger;
   readonly contextServices: ContextServices;
-  /** Called when an activation stood down: it hands back the turns it did not run. */
+  /**
+   * Called when an activation ended without saving and must be replaced by a fresh one that loads
+   * the stored state (its revision was stale, or a failed turn's state could not be restored): it
+   * hands back the turns it did not run.
+   */
   onStoodDown(activation: Activation, unrun: Turn[]): void;
   /** Called when activation failed (the waiting turns were already failed with the cause). */
   onFailed(activation: Activation): void;
@@ -81,6 +93,9 @@ export class Activation implements ActorContext {
   /** `performance.now()` deadline of the turn in progress (Infinity between turns and in hooks). */
   private turnDeadline = Number.POSITIVE_INFINITY;
   private running = false;
+  /** Numbers the turns, so a handler's thenable that reports twice is heard once (`takeOutcome`). */
+  private turnSeq = 0;
+  private takenSeq = 0;
   private instance: Actor<unknown> | undefined;
   private revision = 0;
   private savedBytes: Uint8Array | undefined;
@@ -166,7 +181,7 @@ export class Activation implements ActorContext {
       if (type.initialState && this.host.store) {
         const stored = await this.host.store.load(this.id);
         if (stored) {
-          this.instance.state = decode(stored.bytes);
+          this.instance.state = this.decodeStored(stored.bytes, stored.revision);
           this.revision = stored.revision;
           this.savedBytes = stored.bytes;
         } else {
@@ -181,11 +196,34 @@ export class Activation implements ActorContext {
         await this.saveIfChanged();
       }
       this.status = "active";
-    } catch (err) {
+    } catch (thrown) {
+      const err = turnError(thrown);
       this.status = "failed";
       this.host.logger.error("activation failed", { actorType: type.name, actorId: this.id, err });
-      for (const turn of this.mailbox.takeAll()) turn.settle({ ok: false, error: err });
+      for (const turn of this.mailbox.takeAll()) this.settleSafely(turn, { ok: false, error: err });
       this.host.onFailed(this);
+    }
+  }
+
+  /** Stored bytes as state; bytes the state decoder refuses make the actor unloadable (a typed error). */
+  private decodeStored(bytes: Uint8Array, revision: number): unknown {
+    try {
+      return decodeState(bytes);
+    } catch (err) {
+      const type = this.host.type.name;
+      throw new StateNotLoadableError(
+        `stored state of ${type}/${this.id} (revision ${revision}, ${bytes.length} bytes) cannot be decoded: ${(err as Error).message}; inspect or repair it with \`troupe state get|put|rm ${type} <id>\``,
+        {
+          cause: err,
+          details: {
+            actorType: type,
+            actorId: this.id,
+            revision,
+            bytes: bytes.length,
+            reason: (err as TroupeError).details?.reason as string | undefined,
+          },
+        },
+      );
     }
   }
 
@@ -217,6 +255,8 @@ export class Activation implements ActorContext {
       return true;
     }
     let result: unknown;
+    let thenable = false;
+    const seq = ++this.turnSeq;
     // Turns never overlap, so the deadline of the turn in progress is simply a field: calls made
     // with this.ref() read it (no AsyncLocalStorage, whose promise hook taxes every promise). It
     // stays set until the handler's promise settles.
@@ -224,27 +264,41 @@ export class Activation implements ActorContext {
     try {
       // Untraced turns call the handler directly; traced ones make the turn's span the active one.
       result = turn.trace ? callInHop(turn.trace, this.invoke, this, turn) : this.invoke(turn);
+      thenable = isThenable(result);
+      if (thenable) {
+        // A hand-made thenable may call back twice, or call back and then throw.
+        (result as PromiseLike<unknown>).then(
+          (value) => {
+            if (!this.takeOutcome(seq)) return;
+            if (this.handlerReturned(turn, value)) this.next();
+          },
+          (err: unknown) => {
+            if (!this.takeOutcome(seq)) return;
+            this.handlerFailed(turn, err);
+            this.next();
+          },
+        );
+      }
     } catch (err) {
+      // The handler threw, or returned a thenable whose `then` threw.
+      if (thenable && !this.takeOutcome(seq)) return false;
       this.handlerFailed(turn, err);
       return true;
     }
-    if (!isThenable(result)) return this.handlerReturned(turn, result);
-    result.then(
-      (value) => {
-        if (this.handlerReturned(turn, value)) this.next();
-      },
-      (err: unknown) => {
-        this.handlerFailed(turn, err);
-        this.next();
-      },
-    );
-    return false;
+    return thenable ? false : this.handlerReturned(turn, result);
   }
 
-  private handlerFailed(turn: Turn, err: unknown): void {
+  /** True the first time the outcome of turn `seq` is reported, false for any later report. */
+  private takeOutcome(seq: number): boolean {
+    if (this.takenSeq === seq) return false;
+    this.takenSeq = seq;
+    return true;
+  }
+
+  private handlerFailed(turn: Turn, thrown: unknown): void {
     this.turnDeadline = Number.POSITIVE_INFINITY;
     this.rollBackSafely();
-    this.settleSafely(turn, { ok: false, error: err });
+    this.settleSafely(turn, { ok: false, error: turnError(thrown) });
   }
 
   /** After the handler: saves the state if it changed, then replies. True if that finished synchronously. */
@@ -285,16 +339,22 @@ export class Activation implements ActorContext {
     }
   }
 
-  /** Restores the state after a failed turn; `initialState()` is user code and may throw. */
+  /**
+   * Restores the state after a failed turn. Should that fail (`initialState()` is user code and may
+   * throw), the activation is discarded unsaved: its waiting turns go to a fresh activation, which
+   * loads the stored state.
+   */
   private rollBackSafely(): void {
     try {
       this.rollBack();
     } catch (err) {
-      this.host.logger.error("the state could not be restored after a failed turn", {
-        actorType: this.host.type.name,
-        actorId: this.id,
-        err,
-      });
+      this.status = "failed";
+      this.clearTimers();
+      this.host.logger.error(
+        "the state could not be restored after a failed turn; the activation was discarded unsaved and the next turn loads the stored state",
+        { actorType: this.host.type.name, actorId: this.id, err: turnError(err) },
+      );
+      this.host.onStoodDown(this, this.mailbox.takeAll());
     }
   }
 
@@ -305,20 +365,38 @@ export class Activation implements ActorContext {
     return (instance[turn.method as string] as (...a: unknown[]) => unknown).apply(instance, turn.args);
   }
 
-  /** Saves the state if its encoding differs from what was last saved or loaded. */
+  /**
+   * Saves the state if its encoding differs from what was last saved or loaded. A state the state
+   * decoder would not load again is refused here (`StateNotStorableError`), before anything is
+   * written: an acknowledged turn always loads.
+   */
   private async saveIfChanged(): Promise<void> {
     const store = this.host.store;
     if (!store || !this.host.type.initialState || !this.instance) return;
-    const bytes = encode(this.instance.state);
-    if (this.savedBytes && Buffer.compare(bytes, this.savedBytes) === 0) return;
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = encodeStateIfChanged(this.instance.state, this.savedBytes);
+    } catch (err) {
+      const type = this.host.type.name;
+      const details = err instanceof StateNotStorableError ? err.details : {};
+      throw new StateNotStorableError(
+        `state of ${type}/${this.id} not saved, the turn was rolled back: ${(err as Error).message}`,
+        { cause: err, details: { ...details, actorType: type, actorId: this.id } },
+      );
+    }
+    if (!bytes) return;
     this.revision = await store.save(this.id, bytes, this.revision);
     this.savedBytes = bytes;
   }
 
-  /** Restores the last saved (or initial) state after a turn that failed. */
+  /**
+   * Restores the last saved (or initial) state after a turn that failed. `savedBytes` passed the
+   * state decoder when they were loaded, or its checks when they were saved, so decoding them again
+   * does not depend on anything the turn did.
+   */
   private rollBack(): void {
     if (!this.host.type.initialState || !this.instance) return;
-    this.instance.state = this.savedBytes ? decode(this.savedBytes) : this.host.type.initialState();
+    this.instance.state = this.savedBytes ? decodeState(this.savedBytes) : this.host.type.initialState();
   }
 
   /**
@@ -363,7 +441,7 @@ export class Activation implements ActorContext {
       this.host.logger.error("deactivation failed; the last saved state stands", {
         actorType: this.host.type.name,
         actorId: this.id,
-        err,
+        err: turnError(err),
       });
     } finally {
       this.status = "deactivated";

@@ -2,7 +2,12 @@
  * Where actor state lives. The revision is the fencing token: a save names the revision it read,
  * and fails with `StaleActivationError` if anyone wrote since.
  */
-import { StaleActivationError, StateStoreError } from "../errors.js";
+import {
+  PayloadTooLargeError,
+  StaleActivationError,
+  StateNotStorableError,
+  StateStoreError,
+} from "../errors.js";
 import { kvKeyForId } from "../messaging/subjects.js";
 import { type KeyValueBucket, RevisionMismatchError } from "../transport/transport.js";
 
@@ -45,6 +50,22 @@ export class KvStateStore implements StateStore {
         throw new StaleActivationError(
           `state of ${this.typeName}/${id} was written by another activation since revision ${expectedRevision}; this activation stood down`,
           { cause: err, details: { actorType: this.typeName, actorId: id, expectedRevision } },
+        );
+      }
+      if (err instanceof PayloadTooLargeError) {
+        // Retrying cannot help: the state is larger than the server accepts (max_payload).
+        throw new StateNotStorableError(
+          `state of ${this.typeName}/${id} (${bytes.length} bytes) is larger than the server accepts: ${err.message}`,
+          {
+            cause: err,
+            details: {
+              ...err.details,
+              actorType: this.typeName,
+              actorId: id,
+              path: "state",
+              reason: "too-large",
+            },
+          },
         );
       }
       throw new StateStoreError(`saving state of ${this.typeName}/${id} failed`, {

@@ -6,6 +6,7 @@
  *   troupe call <Type> <id> <method> [json]     call an actor, print the result as JSON
  *   troupe dlq ls|show|replay|purge             dead-lettered jobs
  *   troupe ls hosts|shards|actors [-o json]     hosts, shard leases, live activations
+ *   troupe state get|put|rm <Type> <id>         inspect or repair an actor's stored state
  */
 import { readFileSync } from "node:fs";
 import { parseArgs as parseCli } from "node:util";
@@ -16,6 +17,7 @@ import { dlq } from "./dlq.js";
 import { hostCommand } from "./host.js";
 import { ls } from "./ls.js";
 import { publishCommand, subsCommand } from "./pubsub.js";
+import { state } from "./state.js";
 
 const USAGE = `Usage: troupe <command>
 
@@ -33,6 +35,8 @@ Commands:
                                       table (default) or JSON.
   dlq ls|show|replay|purge            Dead-lettered jobs: list, inspect, replay, purge
                                       (troupe dlq help).
+  state get|put|rm <Type> <id>        An actor's stored state: show it as JSON (or why it cannot
+                                      be decoded), replace it, delete it (troupe state help).
   publish <topic> <json>              Publish an event (--msg-id ID for dedup, --ephemeral).
   subs ls [-o json]                   Subscriptions (durable consumers) and their backlog;
   subs tail <pattern>                 or watch events (--filter EXPR, --count N).
@@ -96,6 +100,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "dlq":
         return await dlq(rest);
+      case "state":
+        return await state(rest);
       case "publish":
         return await publishCommand(rest);
       case "subs":

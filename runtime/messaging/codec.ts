@@ -32,7 +32,7 @@ import { Packr, Unpackr } from "msgpackr";
 import { MalformedMessageError, PayloadTooLargeError } from "../errors.js";
 
 /** Hard ceiling on `maxBytes` (2^31 - 1): the pre-scan keeps its counters in int32. */
-const MAX_PAYLOAD_BYTES = 0x7fffffff;
+export const MAX_PAYLOAD_BYTES = 0x7fffffff;
 
 /**
  * Limits applied by {@link decode} to untrusted bytes. Pass any subset; the rest default to
@@ -161,6 +161,7 @@ export function decode(bytes: Uint8Array, limits?: Partial<DecodeLimits>): unkno
     bytes,
     limits?.maxDepth ?? DEFAULT_DECODE_LIMITS.maxDepth,
     limits?.maxKeys ?? DEFAULT_DECODE_LIMITS.maxKeys,
+    WIRE_KEYS,
   );
   try {
     return unpackr.unpack(bytes);
@@ -186,11 +187,19 @@ function malformed(reason: string, offset: number, what: string): MalformedMessa
 let pendingStack = new Int32Array(65);
 let mapStack = new Uint8Array(65);
 
+/** @internal Which map keys the pre-scan refuses: the wire all three names, stored state only `__proto__`. */
+export const WIRE_KEYS = 0;
+/** @internal See {@link WIRE_KEYS}; used by state-codec.ts. */
+export const STATE_KEYS = 1;
+export type KeyPolicy = typeof WIRE_KEYS | typeof STATE_KEYS;
+
 /**
  * Structural pre-scan over raw msgpack: one pass, no decoded values, no allocation (besides the
- * error it throws). Validates exactly one top-level value and every rule listed on {@link decode}.
+ * error it throws). Validates exactly one top-level value and every rule listed on {@link decode}
+ * (with `STATE_KEYS`, the keys `constructor` and `prototype` are allowed).
+ * @internal Used by state-codec.ts; everything else decodes through {@link decode}.
  */
-function scan(b: Uint8Array, maxDepth: number, maxKeys: number): void {
+export function scan(b: Uint8Array, maxDepth: number, maxKeys: number, keys: KeyPolicy): void {
   const end = b.length;
   // Depth can never exceed the byte count (each container takes >= 1 byte), so this bounds growth
   // even for maxDepth = Infinity.
@@ -226,7 +235,7 @@ function scan(b: Uint8Array, maxDepth: number, maxKeys: number): void {
     }
     // fixstr
     if (t >= 0xa0 && t < 0xc0) {
-      pos = skipStr(b, pos, 1, t & 0x1f, isKey);
+      pos = skipStr(b, pos, 1, t & 0x1f, isKey, keys);
       continue;
     }
     if (isKey && !(t >= 0xcc && t <= 0xd3) && !(t >= 0xd9 && t <= 0xdb)) {
@@ -320,15 +329,15 @@ function scan(b: Uint8Array, maxDepth: number, maxKeys: number): void {
           continue;
         case 0xd9: // str 8
           need(b, pos, 2);
-          pos = skipStr(b, pos, 2, b[pos + 1] as number, isKey);
+          pos = skipStr(b, pos, 2, b[pos + 1] as number, isKey, keys);
           continue;
         case 0xda: // str 16
           need(b, pos, 3);
-          pos = skipStr(b, pos, 3, u16(b, pos + 1), isKey);
+          pos = skipStr(b, pos, 3, u16(b, pos + 1), isKey, keys);
           continue;
         case 0xdb: // str 32
           need(b, pos, 5);
-          pos = skipStr(b, pos, 5, u32(b, pos + 1), isKey);
+          pos = skipStr(b, pos, 5, u32(b, pos + 1), isKey, keys);
           continue;
         case 0xdc: // array 16
           need(b, pos, 3);
@@ -424,13 +433,34 @@ function skipPayload(b: Uint8Array, pos: number, hdr: number, len: number, kind:
   return pos + hdr + len;
 }
 
-/** A string; as a map key it must not spell `__proto__`, `constructor` or `prototype`. */
-function skipStr(b: Uint8Array, pos: number, hdr: number, len: number, isKey: boolean): number {
+/**
+ * A string; as a map key it must not spell `__proto__`, `constructor` or `prototype` (with
+ * `STATE_KEYS`: `__proto__`, the one key msgpackr does not decode as an ordinary own property).
+ */
+function skipStr(
+  b: Uint8Array,
+  pos: number,
+  hdr: number,
+  len: number,
+  isKey: boolean,
+  keys: KeyPolicy,
+): number {
   const next = skipPayload(b, pos, hdr, len, "str");
-  if (isKey && (len === 9 || len === 11) && isForbiddenKey(b, pos + hdr, len)) {
-    throw malformed("forbidden-key", pos, "forbidden map key (__proto__, constructor or prototype)");
+  if (!isKey || (len !== 9 && len !== 11)) return next;
+  if (keys === WIRE_KEYS ? isForbiddenKey(b, pos + hdr, len) : isProtoKey(b, pos + hdr, len)) {
+    throw malformed(
+      "forbidden-key",
+      pos,
+      keys === WIRE_KEYS
+        ? "forbidden map key (__proto__, constructor or prototype)"
+        : "forbidden map key __proto__",
+    );
   }
   return next;
+}
+
+function isProtoKey(b: Uint8Array, p: number, len: number): boolean {
+  return len === 9 && b[p] === 0x5f && isForbiddenKey(b, p, len);
 }
 
 const PROTO = ascii("__proto__");

@@ -509,8 +509,11 @@ export class NatsTransport implements Transport {
     }
   }
 
-  /** Refuses, as a typed error, a message the server would reject for exceeding its max_payload. */
-  private assertFits(what: string, data: Uint8Array): void {
+  /**
+   * Refuses, as a typed error, a message the server would reject for exceeding its max_payload.
+   * @internal Also used by the key-value buckets of this transport.
+   */
+  assertFits(what: string, data: Uint8Array): void {
     const limit = this.nc.info?.max_payload;
     if (limit !== undefined && data.length > limit) {
       throw new PayloadTooLargeError(
@@ -669,6 +672,7 @@ class NatsKeyValueBucket implements KeyValueBucket {
     // nc.request() with an Error built per call. Creation stays with nats.js: it also handles a
     // key whose last entry is a delete marker.
     if (expectedRevision > 0) return this.update(key, value, expectedRevision);
+    this.transport.assertFits("a key-value entry", value);
     try {
       return await this.kv.create(key, value);
     } catch (err) {
