@@ -2,7 +2,7 @@
  * Troupe's gRPC definitions, loaded from protos/troupe/v1/, and their generated TypeScript types.
  */
 
-export type { ControlMessage__Output } from "./generated/troupe/v1/ControlMessage.js";
+export type { ControlMessage, ControlMessage__Output } from "./generated/troupe/v1/ControlMessage.js";
 export type {
   GetStatusResponse,
   GetStatusResponse__Output,
