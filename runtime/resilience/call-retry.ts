@@ -9,7 +9,15 @@
  * await cart.add(item);      // retried on deadline/unavailable/overloaded, within the retry budget
  * ```
  */
-import { ExponentialBackoff, fullJitterGenerator, handleWhen, retry } from "cockatiel";
+import {
+  ExponentialBackoff,
+  fullJitterGenerator,
+  handleWhen,
+  type IBackoff,
+  type IBackoffFactory,
+  type IRetryBackoffContext,
+  retry,
+} from "cockatiel";
 import type { AnyActor } from "../actor/actor.js";
 import type { ActorClass, ActorRef, CallOptions } from "../actor/actor-ref.js";
 import { isNonHandlerName } from "../actor/actor-ref.js";
@@ -17,7 +25,7 @@ import { typeNameOf } from "../actor/actor-type.js";
 import type { Mesh } from "../mesh.js";
 import { type BackoffOptions, DEFAULT_INITIAL_DELAY_MS, DEFAULT_MAX_DELAY_MS } from "./backoff.js";
 import { type Resilience, resilienceOf } from "./breakers.js";
-import { retryDecision } from "./classify.js";
+import { retryAfterMsOf, retryDecision, retryDelayMs } from "./classify.js";
 
 export interface CallRetryOptions extends BackoffOptions {
   /** Attempts in total, the first included. Default 3. */
@@ -46,19 +54,43 @@ export function callWithRetry<T>(
   const policy = retry(
     handleWhen((err) => {
       if (retryDecision(err, options.retryUserErrors ? "retry" : "terminal") !== "retry") return false;
-      if (performance.now() - started >= maxElapsed) return false;
+      // A server that says "not before X" is believed: no retry that could not start in time.
+      if (performance.now() - started + retryAfterMsOf(err) >= maxElapsed) return false;
       return budget.tryRetry();
     }),
     {
       maxAttempts: Math.max(0, (options.maxAttempts ?? 3) - 1),
-      backoff: new ExponentialBackoff({
-        generator: fullJitterGenerator,
-        initialDelay: options.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS,
-        maxDelay: options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS,
-      }),
+      backoff: honouringRetryAfter(
+        new ExponentialBackoff({
+          generator: fullJitterGenerator,
+          initialDelay: options.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS,
+          maxDelay: options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS,
+        }),
+        options,
+      ),
     },
   );
   return policy.execute(() => resilience.execute(type, attempt));
+}
+
+type RetryContext = IRetryBackoffContext<unknown>;
+
+/**
+ * Waits what an error's `retryAfterMs` asks (plus jitter, see classify.ts) instead of the
+ * exponential backoff's delay; errors without one keep the backoff.
+ */
+function honouringRetryAfter(
+  inner: IBackoffFactory<RetryContext>,
+  options: BackoffOptions,
+): IBackoffFactory<RetryContext> {
+  const wrap = (step: IBackoff<RetryContext>, context: RetryContext): IBackoff<RetryContext> => {
+    const err = "error" in context.result ? context.result.error : undefined;
+    return {
+      duration: retryAfterMsOf(err) > 0 ? retryDelayMs(err, context.attempt, options) : step.duration,
+      next: (next) => wrap(step.next(next), next),
+    };
+  };
+  return { next: (context) => wrap(inner.next(context), context) };
 }
 
 /** Like `mesh.ref(type, id)`, with every method call retried by `options.retry`. */
