@@ -15,6 +15,7 @@ export {
 export { CONCURRENCY_RETRY_AFTER_MS, type Decision, LocalEnforcer, MAX_KEYS_PER_POLICY } from "./enforcer.js";
 export { InvalidPolicyError } from "./errors.js";
 export { compileGlobs, type Matcher } from "./glob.js";
+export { grpcStatusOf, RETRY_PUSHBACK_HEADER } from "./grpc-status.js";
 export {
   HostChannelClient,
   type HostChannelClientOptions,

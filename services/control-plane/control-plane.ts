@@ -20,6 +20,7 @@ import { troupePackageDefinition, troupeProto } from "../../runtime/protos/index
 import type { NatsOptions } from "../../runtime/transport/connection.js";
 import { NatsTransport } from "../../runtime/transport/nats-transport.js";
 import type { Transport } from "../../runtime/transport/transport.js";
+import { type ApiLimit, apiLimitInterceptor, DEFAULT_API_LIMIT } from "./api-limit.js";
 import { TokenVerifier, tokenInterceptor } from "./auth.js";
 import { resolveSecurity, type SecurityOptions } from "./credentials.js";
 import { DemandBoard } from "./demand-board.js";
@@ -44,6 +45,8 @@ export interface ControlPlaneOptions extends SecurityOptions {
   replicaId?: string;
   /** Replicas of the KV buckets' streams (3 in a 3-node NATS cluster). */
   kvReplicas?: number;
+  /** Calls per client to this API (token bucket); false: unlimited. Default 50/s, burst 100. */
+  apiLimit?: ApiLimit | false;
   logger?: Logger;
 }
 
@@ -191,10 +194,14 @@ async function serve(
     return { hosts, policies };
   };
 
-  const server = new Server({
-    interceptors:
-      security.tokens.length > 0 ? [tokenInterceptor(new TokenVerifier(security.tokens), logger)] : [],
-  });
+  // Authentication first: an unauthenticated caller does not even spend API tokens.
+  const interceptors = [
+    ...(security.tokens.length > 0 ? [tokenInterceptor(new TokenVerifier(security.tokens), logger)] : []),
+    ...(options.apiLimit === false
+      ? []
+      : [apiLimitInterceptor(options.apiLimit ?? DEFAULT_API_LIMIT, logger)]),
+  ];
+  const server = new Server({ interceptors });
   const proto = troupeProto();
   server.addService(
     proto.troupe.v1.ThrottleService.service,

@@ -3,6 +3,7 @@
  * channel that gives every host its share of each cluster-wide limit. See docs/control-plane.md.
  */
 export { type Demand, type LimitShare, splitLimit, splitRate, splitWhole } from "./allocate.js";
+export { type ApiLimit, DEFAULT_API_LIMIT } from "./api-limit.js";
 export { loadTokens, MIN_TOKEN_LENGTH, TokenVerifier } from "./auth.js";
 export {
   type ControlPlane,

@@ -243,3 +243,33 @@ test("control plane - health answers without a token; reflection lists the servi
   t.true(names.includes("troupe.v1.HostChannel"), names.join(", "));
   t.is(status.OK, 0);
 });
+
+test("control plane - its own API refuses a client over its limit with RESOURCE_EXHAUSTED and a pushback", async (t) => {
+  const { plane } = await startPlane(t, { apiLimit: { ratePerSecond: 1, burst: 3 } });
+  const api = client(plane.address);
+  t.teardown(() => api.connection.close());
+  const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => api.list()));
+  const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
+  t.true(
+    outcomes.filter((o) => o.status === "fulfilled").length <= 4,
+    "at most the burst (plus a refill) got through",
+  );
+  t.true(refused.length >= 2);
+  const err = refused[0]?.reason as { code: number; details: string; metadata: Metadata };
+  t.is(statusName(err.code), "RESOURCE_EXHAUSTED");
+  t.regex(err.details, /too many control-plane calls/);
+  const pushback = Number(err.metadata.get("grpc-retry-pushback-ms")[0]);
+  t.true(pushback > 0 && pushback <= 1000, `pushback ${pushback} ms`);
+  // Health is never limited.
+  const Health = makeGenericClientConstructor(healthService, "Health");
+  const health = new Health(plane.address, credentials.createInsecure()) as unknown as {
+    Check(req: { service: string }, cb: (err: Error | null) => void): void;
+    close(): void;
+  };
+  t.teardown(() => health.close());
+  for (let i = 0; i < 5; i++) {
+    await new Promise<void>((resolve, reject) =>
+      health.Check({ service: "" }, (e) => (e ? reject(e) : resolve())),
+    );
+  }
+});
