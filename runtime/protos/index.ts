@@ -7,7 +7,10 @@ export type {
   GetStatusResponse,
   GetStatusResponse__Output,
 } from "./generated/troupe/v1/GetStatusResponse.js";
-export type { HostChannelClient, HostChannelHandlers } from "./generated/troupe/v1/HostChannel.js";
+export type {
+  HostChannelClient as HostChannelGrpcClient,
+  HostChannelHandlers,
+} from "./generated/troupe/v1/HostChannel.js";
 export type { HostMessage, HostMessage__Output } from "./generated/troupe/v1/HostMessage.js";
 export type { KeyBy__Output as KeyBy } from "./generated/troupe/v1/KeyBy.js";
 export type { KeyUsage, KeyUsage__Output } from "./generated/troupe/v1/KeyUsage.js";

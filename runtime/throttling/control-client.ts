@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { type ChannelCredentials, type ChannelOptions, credentials, Metadata } from "@grpc/grpc-js";
 import { ConfigurationError } from "../errors.js";
-import { type HostChannelClient, type ThrottleServiceClient, troupeProto } from "../protos/index.js";
+import { type HostChannelGrpcClient, type ThrottleServiceClient, troupeProto } from "../protos/index.js";
 
 export interface ControlPlaneClientOptions {
   /** `host:port`. Default TROUPE_CONTROL_PLANE, then 127.0.0.1:7233. */
@@ -33,7 +33,7 @@ export interface ControlPlaneClientOptions {
 export interface ControlPlaneConnection {
   readonly address: string;
   readonly throttle: ThrottleServiceClient;
-  readonly hostChannel: HostChannelClient;
+  readonly hostChannel: HostChannelGrpcClient;
   /** Metadata for a call (carries the token, if any). */
   metadata(): Metadata;
   close(): void;

@@ -20,7 +20,7 @@
 import { type ClientDuplexStream, type ServiceError, status } from "@grpc/grpc-js";
 import type { Logger } from "../log.js";
 import type { ControlMessage__Output, HostMessage, Shares__Output } from "../protos/index.js";
-import { fullJitterDelayMs } from "../resilience/backoff.js";
+import { fullJitterDelayMs } from "../resilience/index.js";
 import {
   type ControlPlaneClientOptions,
   type ControlPlaneConnection,

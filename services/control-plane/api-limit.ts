@@ -11,9 +11,9 @@ import {
   type ServerInterceptor,
   ServerListenerBuilder,
 } from "@grpc/grpc-js";
-import { ThrottledError } from "../../runtime/errors.js";
-import type { Logger } from "../../runtime/log.js";
-import { grpcStatusOf, TokenBucket } from "../../runtime/throttling/index.js";
+import type { Logger } from "troupe";
+import { ThrottledError } from "troupe";
+import { grpcStatusOf, TokenBucket } from "troupe/internal";
 
 export interface ApiLimit {
   ratePerSecond: number;

@@ -18,8 +18,8 @@ import {
   ServerListenerBuilder,
   status,
 } from "@grpc/grpc-js";
-import { ConfigurationError } from "../../runtime/errors.js";
-import type { Logger } from "../../runtime/log.js";
+import type { Logger } from "troupe";
+import { ConfigurationError } from "troupe";
 
 /** Tokens shorter than this are refused at start-up: they can be guessed. */
 export const MIN_TOKEN_LENGTH = 16;

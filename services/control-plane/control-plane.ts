@@ -13,13 +13,16 @@ import { hostname } from "node:os";
 import { Server } from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
-import { consoleLogger, type Logger } from "../../runtime/log.js";
-import { DEFAULT_PREFIX, Subjects } from "../../runtime/messaging/subjects.js";
-import type { GetStatusResponse, PolicyShare } from "../../runtime/protos/index.js";
-import { troupePackageDefinition, troupeProto } from "../../runtime/protos/index.js";
-import type { NatsOptions } from "../../runtime/transport/connection.js";
-import { NatsTransport } from "../../runtime/transport/nats-transport.js";
-import type { Transport } from "../../runtime/transport/transport.js";
+import type { NatsOptions } from "troupe";
+import { consoleLogger, type Logger } from "troupe";
+import type { GetStatusResponse, PolicyShare, Transport } from "troupe/internal";
+import {
+  DEFAULT_PREFIX,
+  NatsTransport,
+  Subjects,
+  troupePackageDefinition,
+  troupeProto,
+} from "troupe/internal";
 import { type ApiLimit, apiLimitInterceptor, DEFAULT_API_LIMIT } from "./api-limit.js";
 import { TokenVerifier, tokenInterceptor } from "./auth.js";
 import { resolveSecurity, type SecurityOptions } from "./credentials.js";

@@ -8,8 +8,8 @@
  */
 import { readFileSync } from "node:fs";
 import { ServerCredentials } from "@grpc/grpc-js";
-import { ConfigurationError } from "../../runtime/errors.js";
-import type { Logger } from "../../runtime/log.js";
+import type { Logger } from "troupe";
+import { ConfigurationError } from "troupe";
 
 /** PEM contents or paths (paths are read at start-up). */
 export interface TlsOptions {

@@ -6,10 +6,9 @@
  * (local monotonic time of arrival, so no clocks are compared) is ignored; the bucket's TTL removes
  * the records of replicas that are gone.
  */
-import type { Logger } from "../../runtime/log.js";
-import type { Subjects } from "../../runtime/messaging/subjects.js";
-import { RestartingWatch } from "../../runtime/placement/restarting-watch.js";
-import type { KeyValueBucket, KvChange, Transport } from "../../runtime/transport/transport.js";
+import type { Logger } from "troupe";
+import type { KeyValueBucket, KvChange, Subjects, Transport } from "troupe/internal";
+import { RestartingWatch } from "troupe/internal";
 import type { Demand } from "./allocate.js";
 import { demandKey } from "./demand.js";
 import type { ConnectedHost } from "./host-channel.js";

@@ -11,8 +11,8 @@
  * a HostMessage are refused by gRPC's deserializer (INTERNAL) before they reach this code.
  */
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
-import type { Logger } from "../../runtime/log.js";
-import type { ControlMessage, HostMessage__Output, PolicyShare } from "../../runtime/protos/index.js";
+import type { Logger } from "troupe";
+import type { ControlMessage, HostMessage__Output, PolicyShare } from "troupe/internal";
 import type { Demand } from "./allocate.js";
 import { HostDemand, type UsageEntry } from "./demand.js";
 import type { HostView } from "./share-planner.js";

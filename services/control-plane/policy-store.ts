@@ -7,16 +7,15 @@
  * Reads for the API (`get`, `list`) go to the bucket, so a policy set on one replica is visible
  * at once on every other; the share planner uses the watched copy ({@link PolicyStore.current}).
  */
-import type { Logger } from "../../runtime/log.js";
-import type { Subjects } from "../../runtime/messaging/subjects.js";
-import { RestartingWatch } from "../../runtime/placement/restarting-watch.js";
+import type { Logger } from "troupe";
+import type { KeyValueBucket, KvChange, Subjects, Transport } from "troupe/internal";
 import {
   InvalidPolicyError,
   type Policy,
+  RestartingWatch,
   validatePolicy,
   validatePolicyName,
-} from "../../runtime/throttling/index.js";
-import type { KeyValueBucket, KvChange, Transport } from "../../runtime/transport/transport.js";
+} from "troupe/internal";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

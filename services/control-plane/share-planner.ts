@@ -3,8 +3,7 @@
  * one share per key that some host reported (the busiest `maxKeys` keys), split by
  * {@link splitLimit}, plus a default share (an equal split) for keys no host reported yet. Pure.
  */
-import type { PolicyShare } from "../../runtime/protos/index.js";
-import type { Policy } from "../../runtime/throttling/index.js";
+import type { Policy, PolicyShare } from "troupe/internal";
 import { type Demand, type LimitShare, splitLimit } from "./allocate.js";
 
 /** What the planner needs to know about one host. */

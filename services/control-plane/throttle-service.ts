@@ -5,14 +5,10 @@
  * that cannot be reached UNAVAILABLE, anything else INTERNAL (and logged).
  */
 import { type ServerUnaryCall, type sendUnaryData, status } from "@grpc/grpc-js";
-import { TroupeError } from "../../runtime/errors.js";
-import type { Logger } from "../../runtime/log.js";
-import type {
-  GetStatusResponse,
-  ThrottlePolicy,
-  ThrottleServiceHandlers,
-} from "../../runtime/protos/index.js";
-import { InvalidPolicyError } from "../../runtime/throttling/index.js";
+import type { Logger } from "troupe";
+import { TroupeError } from "troupe";
+import type { GetStatusResponse, ThrottlePolicy, ThrottleServiceHandlers } from "troupe/internal";
+import { InvalidPolicyError } from "troupe/internal";
 import type { PolicyStore } from "./policy-store.js";
 
 export interface StatusSource {

@@ -13,10 +13,9 @@ import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import type { ServiceError } from "@grpc/grpc-js";
 import { consoleLogger, type ThrottledError } from "troupe";
+import type { ThrottlePolicy } from "troupe/internal";
+import { AdaptiveRateLimiter, connectControlPlane, HostChannelClient, LocalEnforcer } from "troupe/internal";
 import { startNatsServer } from "troupe/testing";
-import type { ThrottlePolicy } from "../../../runtime/protos/index.js";
-import { AdaptiveRateLimiter } from "../../../runtime/resilience/index.js";
-import { connectControlPlane, HostChannelClient, LocalEnforcer } from "../../../runtime/throttling/index.js";
 import { startControlPlane } from "../../control-plane/index.js";
 
 export async function throttlingExample(natsUrl: string, log: (line: string) => void): Promise<void> {
