@@ -9,15 +9,7 @@
  * await cart.add(item);      // retried on deadline/unavailable/overloaded, within the retry budget
  * ```
  */
-import {
-  ExponentialBackoff,
-  fullJitterGenerator,
-  handleWhen,
-  type IBackoff,
-  type IBackoffFactory,
-  type IRetryBackoffContext,
-  retry,
-} from "cockatiel";
+import { ExponentialBackoff, fullJitterGenerator, handleWhen, retry } from "cockatiel";
 import type { AnyActor } from "../actor/actor.js";
 import type { ActorClass, ActorRef, CallOptions } from "../actor/actor-ref.js";
 import { isNonHandlerName } from "../actor/actor-ref.js";
@@ -25,7 +17,8 @@ import { typeNameOf } from "../actor/actor-type.js";
 import type { Mesh } from "../mesh.js";
 import { type BackoffOptions, DEFAULT_INITIAL_DELAY_MS, DEFAULT_MAX_DELAY_MS } from "./backoff.js";
 import { type Resilience, resilienceOf } from "./breakers.js";
-import { retryAfterMsOf, retryDecision, retryDelayMs } from "./classify.js";
+import { retryAfterMsOf, retryDecision } from "./classify.js";
+import { honouringRetryAfter } from "./retry-after-backoff.js";
 
 export interface CallRetryOptions extends BackoffOptions {
   /** Attempts in total, the first included. Default 3. */
@@ -71,26 +64,6 @@ export function callWithRetry<T>(
     },
   );
   return policy.execute(() => resilience.execute(type, attempt));
-}
-
-type RetryContext = IRetryBackoffContext<unknown>;
-
-/**
- * Waits what an error's `retryAfterMs` asks (plus jitter, see classify.ts) instead of the
- * exponential backoff's delay; errors without one keep the backoff.
- */
-function honouringRetryAfter(
-  inner: IBackoffFactory<RetryContext>,
-  options: BackoffOptions,
-): IBackoffFactory<RetryContext> {
-  const wrap = (step: IBackoff<RetryContext>, context: RetryContext): IBackoff<RetryContext> => {
-    const err = "error" in context.result ? context.result.error : undefined;
-    return {
-      duration: retryAfterMsOf(err) > 0 ? retryDelayMs(err, context.attempt, options) : step.duration,
-      next: (next) => wrap(step.next(next), next),
-    };
-  };
-  return { next: (context) => wrap(inner.next(context), context) };
 }
 
 /** Like `mesh.ref(type, id)`, with every method call retried by `options.retry`. */
