@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import test, { type ExecutionContext } from "ava";
+import { startDevControlPlane } from "../../runtime/cli/dev-control-plane.js";
 import { throttle } from "../../runtime/cli/throttle.js";
 import { startServer } from "../helpers/nats.js";
 import { startPlane, TOKEN } from "./helpers.js";
@@ -136,4 +137,17 @@ test("cli - troupe control-plane serves with a token file and stops on SIGTERM",
   t.regex(ls.out, /no throttle policies/);
   cli.child.kill("SIGTERM");
   t.is(await cli.exited, 0, cli.err());
+});
+
+test("cli - the dev mesh's control plane is insecure, local, and reachable without a token", async (t) => {
+  const server = await startServer(t, { jetstream: true });
+  const lines: string[] = [];
+  const plane = await startDevControlPlane(server.url, "devtest", (l) => lines.push(l), 0);
+  t.truthy(plane);
+  t.teardown(() => plane?.stop());
+  t.is(plane?.securityMode, "insecure");
+  t.regex(lines.join("\n"), /INSECURE/);
+  const ls = await run(["ls", "--address", plane?.address ?? ""]);
+  t.is(ls.code, 0, ls.err);
+  t.regex(ls.out, /no throttle policies/);
 });
