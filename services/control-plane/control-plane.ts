@@ -147,7 +147,7 @@ async function serve(
       ...board.remoteHosts(new Set(local.map((h) => h.hostId))).map((h) => ({
         hostId: h.hostId,
         actorTypes: [...h.actorTypes],
-        lastReportAgeMs: 0,
+        lastReportAgeMs: h.ageMs,
       })),
     ];
     const views = allHosts();

@@ -29,6 +29,8 @@ export interface RemoteHost extends HostView {
   readonly actorTypes: readonly string[];
   readonly replica: string;
   readonly rows: readonly Row[];
+  /** How long ago this replica's record arrived (its hosts reported at most an interval before). */
+  readonly ageMs: number;
 }
 
 export class DemandBoard {
@@ -108,6 +110,7 @@ export class DemandBoard {
           actorTypes: h.actorTypes,
           replica,
           rows: h.rows,
+          ageMs: Math.round(now - seenAt),
           demand: (policy, key): Demand | undefined => {
             const r = byKey.get(demandKey(policy, key));
             return r ? { rate: r[2], concurrency: r[3] } : undefined;

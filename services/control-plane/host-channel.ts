@@ -7,7 +7,8 @@
  * as soon as the policies change. A second stream registering the same host id replaces the first.
  *
  * Bad input ends that stream with a status, never the server: usage before register or a second
- * register: FAILED_PRECONDITION; an invalid host id or report: INVALID_ARGUMENT; bytes that are not
+ * register: FAILED_PRECONDITION; an invalid host id or report: INVALID_ARGUMENT; more than 10 reports
+ * within one interval: RESOURCE_EXHAUSTED; bytes that are not
  * a HostMessage are refused by gRPC's deserializer (INTERNAL) before they reach this code.
  */
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
@@ -24,12 +25,16 @@ const HOST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_ACTOR_TYPES = 1000;
 const MAX_USAGE_ENTRIES = 100_000;
 const MAX_FIELD_LENGTH = 1024;
+/** Usage reports accepted within one report interval (a host sends one; slack for bursts after a stall). */
+export const MAX_REPORTS_PER_INTERVAL = 10;
 
 export class ConnectedHost implements HostView {
   readonly demand: (policy: string, key: string) => Demand | undefined;
   readonly usage: HostDemand;
   lastReportAt: number;
   private generation = 0;
+  private windowStart: number;
+  private reportsInWindow = 0;
 
   constructor(
     readonly hostId: string,
@@ -41,10 +46,24 @@ export class ConnectedHost implements HostView {
     this.usage = new HostDemand(reportIntervalMs);
     this.demand = (policy, key) => this.usage.get(policy, key);
     this.lastReportAt = now;
+    this.windowStart = now;
   }
 
   entries() {
     return this.usage.entries();
+  }
+
+  /**
+   * Counts a report; true when this host sent more than {@link MAX_REPORTS_PER_INTERVAL} within one
+   * report interval (a broken or hostile host: each report costs the control plane work).
+   */
+  tooFrequent(now: number, intervalMs: number): boolean {
+    if (now - this.windowStart >= intervalMs) {
+      this.windowStart = now;
+      this.reportsInWindow = 0;
+    }
+    this.reportsInWindow += 1;
+    return this.reportsInWindow > MAX_REPORTS_PER_INTERVAL;
   }
 
   sendShares(policies: PolicyShare[]): void {
@@ -127,6 +146,12 @@ export class HostChannelService {
             });
           }
           const now = this.now();
+          if (host.tooFrequent(now, this.reportIntervalMs)) {
+            return fail(
+              status.RESOURCE_EXHAUSTED,
+              `usage reports far more often than every ${this.reportIntervalMs} ms`,
+            );
+          }
           host.usage.record(clean, now);
           host.lastReportAt = now;
           return;

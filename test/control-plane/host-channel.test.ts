@@ -228,6 +228,13 @@ test("host channel - garbage on the stream ends that stream with a status; the s
   unauthenticated.write({ register: { hostId: "h2" } });
   t.is(statusName((await unauthenticatedEnd).code), "UNAUTHENTICATED");
 
+  const flood = typed.hostChannel.Connect(typed.metadata());
+  const floodEnd = ended(flood);
+  flood.write({ register: { hostId: "flooder" } });
+  for (let i = 0; i < 30; i++) flood.write({ usage: { keys: [{ policy: "p", key: "k", allowed: 1 }] } });
+  const err4 = await floodEnd;
+  t.is(statusName(err4.code), "RESOURCE_EXHAUSTED", err4.details);
+
   // The server is still up: a well-behaved host registers and gets shares.
   const h = host(plane.address, "host-after-garbage");
   t.teardown(() => h.channel.stop());

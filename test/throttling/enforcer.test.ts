@@ -1,5 +1,5 @@
 import test from "ava";
-import { ThrottledError } from "../../runtime/errors.js";
+import { fromWireError, ThrottledError, toWireError } from "../../runtime/errors.js";
 import type { Shares__Output } from "../../runtime/protos/index.js";
 import { LocalEnforcer, type Policy, TokenBucket, validatePolicy } from "../../runtime/throttling/index.js";
 import { recordingLogger } from "../helpers/logger.js";
@@ -154,4 +154,21 @@ test("enforcer - new shares keep bucket levels; an invalid share is skipped and 
   t.deepEqual(e.policies(), ["p"]);
   t.is(e.sharesGeneration, 2);
   t.is(at("error").length, 1);
+});
+
+test("throttled error - crosses the wire as the same class with its retry-after and policy", (t) => {
+  const sent = new ThrottledError("over the limit", {
+    details: { policy: "free-tier", scope: "rate", limit: 10, remaining: 0, retryAfterMs: 250 },
+  });
+  const received = fromWireError(JSON.parse(JSON.stringify(toWireError(sent))));
+  t.true(received instanceof ThrottledError);
+  t.is(received.code, "THROTTLED");
+  t.true(received.retryable);
+  t.is((received as ThrottledError).retryAfterMs, 250);
+  t.deepEqual(received.details, sent.details);
+  t.is(
+    new ThrottledError("", { details: { retryAfterMs: "soon" } }).retryAfterMs,
+    0,
+    "nonsense reads as unknown",
+  );
 });
