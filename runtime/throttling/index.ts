@@ -21,6 +21,7 @@ export {
   type HostChannelClientOptions,
   type HostChannelState,
 } from "./host-channel-client.js";
+export { DEFAULT_TENANT_HEADER, type ThrottledTurn, throttlingInterceptor } from "./interceptor.js";
 export { type CompiledMatch, compileMatch, type ThrottleInput } from "./match.js";
 export {
   DEFAULT_HOPS,

@@ -1,7 +1,13 @@
 import test from "ava";
 import { fromWireError, ThrottledError, toWireError } from "../../runtime/errors.js";
 import type { Shares__Output } from "../../runtime/protos/index.js";
-import { LocalEnforcer, type Policy, TokenBucket, validatePolicy } from "../../runtime/throttling/index.js";
+import {
+  LocalEnforcer,
+  type Policy,
+  TokenBucket,
+  throttlingInterceptor,
+  validatePolicy,
+} from "../../runtime/throttling/index.js";
 import { recordingLogger } from "../helpers/logger.js";
 
 function clock() {
@@ -171,4 +177,58 @@ test("throttled error - crosses the wire as the same class with its retry-after 
     0,
     "nonsense reads as unknown",
   );
+});
+
+test("interceptor - refuses a turn over the limit before it runs, frees the slot when it ends", async (t) => {
+  const e = new LocalEnforcer();
+  const policy = validatePolicy({
+    name: "acme-slots",
+    match: { tenants: ["acme"] },
+    limit: { maxConcurrency: 1 },
+  });
+  e.applyShares(shares([{ policy, concurrency: 1 }]));
+  const intercept = throttlingInterceptor(e);
+  const headers = (tenant: string) => ({ get: (name: string) => (name === "x-tenant" ? tenant : undefined) });
+  const turn = {
+    kind: "call" as const,
+    actorType: "Cart",
+    method: "add",
+    caller: "web",
+    headers: headers("acme"),
+  };
+  let finish: () => void = () => {};
+  let ran = 0;
+  const first = intercept(turn, () => {
+    ran += 1;
+    return new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+  });
+  await t.throwsAsync(
+    intercept(turn, async () => {
+      ran += 1;
+    }),
+    { instanceOf: ThrottledError },
+  );
+  t.is(ran, 1, "the refused turn did not run");
+  await intercept({ ...turn, headers: headers("globex") }, async () => {
+    ran += 1;
+  });
+  t.is(ran, 2, "another tenant is not limited");
+  finish();
+  await first;
+  await intercept(turn, async () => {
+    ran += 1;
+  });
+  t.is(ran, 3, "the slot was freed when the first turn ended");
+  await t.throwsAsync(
+    intercept(turn, async () => {
+      throw new Error("handler failed");
+    }),
+    { message: "handler failed" },
+  );
+  await intercept(turn, async () => {
+    ran += 1;
+  });
+  t.is(ran, 4, "a failed turn frees its slot too");
 });
