@@ -42,7 +42,14 @@ const OVERFLOW_KEY = "\u0000overflow";
 const NOOP = (): void => {};
 const ALLOWED: Decision = { allowed: true, release: NOOP };
 
+/** Turns allowed and refused by one policy since the enforcer started (monotonic, for metrics). */
+export interface PolicyCounters {
+  allowed: number;
+  refused: number;
+}
+
 interface KeyState {
+  totals: PolicyCounters;
   share: PolicyLimit;
   bucket: TokenBucket | undefined;
   inFlight: number;
@@ -61,6 +68,7 @@ interface PolicyState {
 export class LocalEnforcer {
   private states: PolicyState[] = [];
   private generation = -1;
+  private readonly totals = new Map<string, PolicyCounters>();
 
   constructor(
     private readonly logger?: Logger,
@@ -102,6 +110,7 @@ export class LocalEnforcer {
       const refused = this.refusal(state, key);
       if (refused) {
         key.refused += 1;
+        key.totals.refused += 1;
         if (!refusal || refused.retryAfterMs > refusal.retryAfterMs) refusal = refused;
       } else {
         matched ??= [];
@@ -114,6 +123,7 @@ export class LocalEnforcer {
     for (const key of matched) {
       key.bucket?.take();
       key.allowed += 1;
+      key.totals.allowed += 1;
       if (key.share.maxConcurrency > 0 || key.inFlight > 0) {
         key.inFlight += 1;
         holdsSlots = true;
@@ -130,6 +140,14 @@ export class LocalEnforcer {
         for (const key of slots) key.inFlight = Math.max(0, key.inFlight - 1);
       },
     };
+  }
+
+  /**
+   * Turns allowed and refused per policy name since this enforcer started: monotonic counters for a
+   * metrics exporter (e.g. an observable counter `troupe.throttle.decisions` by policy and outcome).
+   */
+  counters(): Map<string, Readonly<PolicyCounters>> {
+    return new Map(this.totals);
   }
 
   /** Counts since the previous call (keys with nothing to say are left out and forgotten when idle). */
@@ -184,9 +202,25 @@ export class LocalEnforcer {
     if (ks) return ks;
     if (state.keys.size >= MAX_KEYS_PER_POLICY) return this.keyState(state, OVERFLOW_KEY);
     const share = state.keyShares.get(key) ?? state.defaultShare;
-    ks = { share, bucket: bucketFor(share, this.now), inFlight: 0, allowed: 0, refused: 0 };
+    ks = {
+      totals: this.countersOf(state.policy.name),
+      share,
+      bucket: bucketFor(share, this.now),
+      inFlight: 0,
+      allowed: 0,
+      refused: 0,
+    };
     state.keys.set(key, ks);
     return ks;
+  }
+
+  private countersOf(policy: string): PolicyCounters {
+    let counters = this.totals.get(policy);
+    if (!counters) {
+      counters = { allowed: 0, refused: 0 };
+      this.totals.set(policy, counters);
+    }
+    return counters;
   }
 
   private stateFor(entry: PolicyShare__Output, previous: Map<string, PolicyState>): PolicyState | undefined {

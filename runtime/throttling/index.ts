@@ -12,7 +12,13 @@ export {
   DEFAULT_CONTROL_PLANE_ADDRESS,
   resolveToken,
 } from "./control-client.js";
-export { CONCURRENCY_RETRY_AFTER_MS, type Decision, LocalEnforcer, MAX_KEYS_PER_POLICY } from "./enforcer.js";
+export {
+  CONCURRENCY_RETRY_AFTER_MS,
+  type Decision,
+  LocalEnforcer,
+  MAX_KEYS_PER_POLICY,
+  type PolicyCounters,
+} from "./enforcer.js";
 export { InvalidPolicyError } from "./errors.js";
 export { compileGlobs, type Matcher } from "./glob.js";
 export { grpcStatusOf, RETRY_PUSHBACK_HEADER } from "./grpc-status.js";

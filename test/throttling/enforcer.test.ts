@@ -88,6 +88,7 @@ test("enforcer - refuses past the rate share with a ThrottledError saying when t
   t.true(e.decide(call).allowed);
   t.deepEqual(e.takeUsage(), [{ policy: "carts", key: "", allowed: 3, refused: 1, inFlight: 0 }]);
   t.deepEqual(e.takeUsage(), [], "counts reset after a report");
+  t.deepEqual(e.counters().get("carts"), { allowed: 3, refused: 1 }, "metrics counters do not reset");
 });
 
 test("enforcer - per-key shares: each caller has its own bucket", (t) => {
