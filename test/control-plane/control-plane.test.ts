@@ -1,11 +1,5 @@
 import { createRequire } from "node:module";
-import {
-  credentials,
-  loadPackageDefinition,
-  Metadata,
-  makeGenericClientConstructor,
-  status,
-} from "@grpc/grpc-js";
+import { credentials, loadPackageDefinition, Metadata, makeGenericClientConstructor } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import test from "ava";
 import { service as healthService } from "grpc-health-check";
@@ -241,7 +235,6 @@ test("control plane - health answers without a token; reflection lists the servi
   call.end();
   t.true(names.includes("troupe.v1.ThrottleService"), names.join(", "));
   t.true(names.includes("troupe.v1.HostChannel"), names.join(", "));
-  t.is(status.OK, 0);
 });
 
 test("control plane - its own API refuses a client over its limit with RESOURCE_EXHAUSTED and a pushback", async (t) => {
