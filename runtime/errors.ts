@@ -204,6 +204,21 @@ export class JetStreamUnavailableError extends TroupeError {
   readonly retryable = true;
 }
 
+/**
+ * A throttle policy refused this turn: the caller is over its limit. Retry after `retryAfterMs`
+ * (with jitter); `details` says which policy and limit (`policy`, `limit`: turns per second or
+ * concurrent turns, `remaining`: what is left now, `retryAfterMs`).
+ */
+export class ThrottledError extends TroupeError {
+  readonly code = "TROUPE_THROTTLED";
+  readonly retryable = true;
+  /** How long to wait before the next attempt can be admitted (0 if unknown). */
+  get retryAfterMs(): number {
+    const value = this.details.retryAfterMs;
+    return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : 0;
+  }
+}
+
 /** Invalid use of the API (bad actor type name, reserved method name, bad option). */
 export class ConfigurationError extends TroupeError {
   readonly code = "TROUPE_CONFIGURATION";
@@ -253,6 +268,7 @@ for (const cls of [
   JobResultUnavailableError,
   CircuitOpenError,
   JetStreamUnavailableError,
+  ThrottledError,
 ] as const) {
   byCode.set(new cls("").code, cls);
 }

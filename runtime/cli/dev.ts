@@ -1,7 +1,8 @@
 /**
  * `troupe dev [entry]`: a local mesh in one command. Without `NATS_URL` it starts its own
  * nats-server with JetStream (data under `.troupe/nats`), hosts every actor class the entry module
- * exports, prints how to call them, and on Ctrl-C drains and stops cleanly.
+ * exports, starts an insecure local control plane (throttle policies), prints how to call them, and
+ * on Ctrl-C drains and stops cleanly.
  */
 import { join, resolve } from "node:path";
 import type { ActorClass } from "../actor/actor-ref.js";
@@ -10,6 +11,7 @@ import { ConfigurationError } from "../errors.js";
 import { consoleLogger } from "../log.js";
 import { DEFAULT_PREFIX } from "../messaging/subjects.js";
 import { type NatsServer, startNatsServer } from "../testing/nats-server.js";
+import { startDevControlPlane } from "./dev-control-plane.js";
 import { clearDevState, devDir, readDevState, writeDevState } from "./dev-state.js";
 import { serveEntry, untilSignal } from "./serve.js";
 
@@ -44,6 +46,7 @@ export async function dev(options: DevOptions = {}): Promise<void> {
     url = server.url;
   }
   const servers = url;
+  const controlPlane = await startDevControlPlane(servers, prefix, out);
   try {
     await serveEntry({
       entry,
@@ -59,6 +62,7 @@ export async function dev(options: DevOptions = {}): Promise<void> {
     });
   } finally {
     await clearDevState(dir);
+    await controlPlane?.stop();
     if (server) await server.stop();
     out("troupe: stopped.");
   }

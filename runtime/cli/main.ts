@@ -7,17 +7,21 @@
  *   troupe dlq ls|show|replay|purge             dead-lettered jobs
  *   troupe ls hosts|shards|actors [-o json]     hosts, shard leases, live activations
  *   troupe state get|put|rm <Type> <id>         inspect or repair an actor's stored state
+ *   troupe control-plane [options]              the gRPC control plane (throttle policies)
+ *   troupe throttle set|ls|rm|status            throttle policies on the control plane
  */
 import { readFileSync } from "node:fs";
 import { parseArgs as parseCli } from "node:util";
 import { TroupeError } from "../errors.js";
 import { call, parseArgs } from "./call.js";
+import { controlPlaneCommand } from "./control-plane.js";
 import { dev } from "./dev.js";
 import { dlq } from "./dlq.js";
 import { hostCommand } from "./host.js";
 import { ls } from "./ls.js";
 import { publishCommand, subsCommand } from "./pubsub.js";
 import { state } from "./state.js";
+import { throttle } from "./throttle.js";
 
 const USAGE = `Usage: troupe <command>
 
@@ -40,9 +44,14 @@ Commands:
   publish <topic> <json>              Publish an event (--msg-id ID for dedup, --ephemeral).
   subs ls [-o json]                   Subscriptions (durable consumers) and their backlog;
   subs tail <pattern>                 or watch events (--filter EXPR, --count N).
+  control-plane [options]             Run the gRPC control plane (throttle policies, host shares);
+                                      needs --token-file / TROUPE_CONTROL_TOKEN or mTLS
+                                      (troupe control-plane --help).
+  throttle set|ls|rm|status           Throttle policies on the control plane (troupe throttle help).
   help                                This text.
 
-Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_CA/NATS_CERT/NATS_KEY, TROUPE_PREFIX, TROUPE_LOG_LEVEL.`;
+Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_CA/NATS_CERT/NATS_KEY, TROUPE_PREFIX, TROUPE_LOG_LEVEL,
+TROUPE_CONTROL_PLANE, TROUPE_CONTROL_TOKEN, TROUPE_CONTROL_TOKEN_FILE.`;
 
 /** The version in package.json: two folders up from the sources, three from dist/. */
 function packageVersion(): string {
@@ -106,6 +115,10 @@ export async function main(argv: string[]): Promise<number> {
         return await publishCommand(rest);
       case "subs":
         return await subsCommand(rest);
+      case "control-plane":
+        return await controlPlaneCommand(rest);
+      case "throttle":
+        return await throttle(rest);
       case "call": {
         const { positionals, values } = parseCli({
           args: rest,

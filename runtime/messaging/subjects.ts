@@ -9,6 +9,9 @@
  * - KV bucket `<prefix>_hosts`: membership, key = host id, value = the host's heartbeat record.
  * - KV bucket `<prefix>_leases`: shard leases, key = `<type>.<shard>`, value = the holder.
  * - `<prefix>.host.<hostId>.actors`: a host answers with the activations it holds (`troupe ls actors`).
+ * - KV bucket `<prefix>_throttle_policies`: throttle policies of the control plane, key = policy name.
+ * - KV bucket `<prefix>_throttle_demand`: each control-plane replica's view of its hosts' demand,
+ *   key = replica id (bucket-wide TTL), so replicas size shares from every host's demand.
  */
 import { ConfigurationError } from "../errors.js";
 
@@ -79,6 +82,14 @@ export class Subjects {
 
   hostActors(hostId: string): string {
     return `${this.prefix}.host.${hostId}.actors`;
+  }
+
+  throttlePoliciesBucket(): string {
+    return `${this.prefix}_throttle_policies`;
+  }
+
+  throttleDemandBucket(): string {
+    return `${this.prefix}_throttle_demand`;
   }
 }
 

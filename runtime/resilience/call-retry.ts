@@ -17,7 +17,8 @@ import { typeNameOf } from "../actor/actor-type.js";
 import type { Mesh } from "../mesh.js";
 import { type BackoffOptions, DEFAULT_INITIAL_DELAY_MS, DEFAULT_MAX_DELAY_MS } from "./backoff.js";
 import { type Resilience, resilienceOf } from "./breakers.js";
-import { retryDecision } from "./classify.js";
+import { retryAfterMsOf, retryDecision } from "./classify.js";
+import { honouringRetryAfter } from "./retry-after-backoff.js";
 
 export interface CallRetryOptions extends BackoffOptions {
   /** Attempts in total, the first included. Default 3. */
@@ -46,16 +47,20 @@ export function callWithRetry<T>(
   const policy = retry(
     handleWhen((err) => {
       if (retryDecision(err, options.retryUserErrors ? "retry" : "terminal") !== "retry") return false;
-      if (performance.now() - started >= maxElapsed) return false;
+      // A server that says "not before X" is believed: no retry that could not start in time.
+      if (performance.now() - started + retryAfterMsOf(err) >= maxElapsed) return false;
       return budget.tryRetry();
     }),
     {
       maxAttempts: Math.max(0, (options.maxAttempts ?? 3) - 1),
-      backoff: new ExponentialBackoff({
-        generator: fullJitterGenerator,
-        initialDelay: options.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS,
-        maxDelay: options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS,
-      }),
+      backoff: honouringRetryAfter(
+        new ExponentialBackoff({
+          generator: fullJitterGenerator,
+          initialDelay: options.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS,
+          maxDelay: options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS,
+        }),
+        options,
+      ),
     },
   );
   return policy.execute(() => resilience.execute(type, attempt));

@@ -2,6 +2,7 @@
  * Resilience policies shared by calls and jobs: the retry decision (by error type), exponential
  * backoff with full jitter, a retry budget, and a circuit breaker per target actor type.
  */
+export { AdaptiveRateLimiter, type AdaptiveRateOptions } from "./adaptive-rate.js";
 export { type BackoffOptions, fullJitterDelayMs } from "./backoff.js";
 export {
   type BreakerOptions,
@@ -16,5 +17,13 @@ export {
   type ResilientRefOptions,
   resilientRef,
 } from "./call-retry.js";
-export { type RetryDecision, retryDecision, TERMINAL_CODE } from "./classify.js";
+export {
+  RETRY_AFTER_JITTER,
+  RETRY_AFTER_MIN_JITTER_MS,
+  type RetryDecision,
+  retryAfterMsOf,
+  retryDecision,
+  retryDelayMs,
+  TERMINAL_CODE,
+} from "./classify.js";
 export { RetryBudget, type RetryBudgetOptions } from "./retry-budget.js";

@@ -1,0 +1,91 @@
+/**
+ * `troupe control-plane`: runs the control plane (services/control-plane) until SIGINT/SIGTERM.
+ *
+ *   troupe control-plane [--port 7233] [--bind 0.0.0.0] [--nats URL] [--prefix P]
+ *                        [--token-file F] [--tls-cert F --tls-key F [--tls-ca F]] [--insecure]
+ *                        [--report-interval-ms N] [--kv-replicas N]
+ *
+ * Tokens also come from TROUPE_CONTROL_TOKEN (comma-separated). Without tokens or mutual TLS it
+ * refuses to start; `--insecure` is for local development and logged as such.
+ */
+import { parseArgs } from "node:util";
+import { loadTokens, startControlPlane } from "../../services/control-plane/index.js";
+import { ConfigurationError } from "../errors.js";
+import { consoleLogger } from "../log.js";
+
+export const CONTROL_PLANE_USAGE = `Usage: troupe control-plane [options]
+
+  --port N                 gRPC port (default 7233; 0 = any free port)
+  --bind ADDR              address to listen on (default 0.0.0.0)
+  --nats URL               NATS server(s) (default NATS_URL)
+  --prefix P               subject/bucket prefix (default TROUPE_PREFIX or troupe)
+  --token-file F           bearer tokens, one per line (also TROUPE_CONTROL_TOKEN)
+  --tls-cert F --tls-key F serve TLS; with --tls-ca F, require client certificates (mTLS)
+  --insecure               no authentication, no TLS: local development only
+  --report-interval-ms N   how often hosts report usage and shares are re-planned (default 1000)
+  --kv-replicas N          replicas of the policy and demand buckets (3 in a 3-node NATS cluster)`;
+
+/** Starts the control plane and resolves when it has stopped after a signal. */
+export async function controlPlaneCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: "string" },
+      bind: { type: "string" },
+      nats: { type: "string" },
+      prefix: { type: "string" },
+      "token-file": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "tls-ca": { type: "string" },
+      insecure: { type: "boolean" },
+      "report-interval-ms": { type: "string" },
+      "kv-replicas": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${CONTROL_PLANE_USAGE}\n`);
+    return 0;
+  }
+  const logger = consoleLogger();
+  const number = (flag: string, value: string | undefined) => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0)
+      throw new ConfigurationError(`--${flag} must be a whole number (got "${value}")`);
+    return n;
+  };
+  const port = number("port", values.port);
+  const reportIntervalMs = number("report-interval-ms", values["report-interval-ms"]);
+  const kvReplicas = number("kv-replicas", values["kv-replicas"]);
+  const prefix = values.prefix ?? process.env.TROUPE_PREFIX;
+  const plane = await startControlPlane({
+    ...(port !== undefined ? { port } : {}),
+    ...(values.bind ? { bind: values.bind } : {}),
+    ...(values.nats ? { nats: { servers: values.nats } } : {}),
+    ...(prefix ? { prefix } : {}),
+    ...(reportIntervalMs ? { reportIntervalMs } : {}),
+    ...(kvReplicas ? { kvReplicas } : {}),
+    tokens: values.insecure ? [] : loadTokens(values["token-file"], process.env.TROUPE_CONTROL_TOKEN),
+    tls: {
+      ...(values["tls-cert"] ? { certFile: values["tls-cert"] } : {}),
+      ...(values["tls-key"] ? { keyFile: values["tls-key"] } : {}),
+      ...(values["tls-ca"] ? { caFile: values["tls-ca"] } : {}),
+    },
+    insecure: values.insecure === true,
+    logger,
+  });
+  // Tests and scripts read the port from this line when --port 0.
+  process.stdout.write(`control plane listening on ${plane.address} (${plane.securityMode})\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info("control plane: stopping", { signal });
+      resolve();
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+  await plane.stop();
+  return 0;
+}

@@ -1,0 +1,35 @@
+/**
+ * The control plane of `troupe dev`: insecure (no TLS, no token) because it serves one developer's
+ * machine, bound to 127.0.0.1 only, and said loudly. Port TROUPE_CONTROL_PLANE_PORT or 7233; when
+ * that is taken (a second dev mesh), any free port. If it cannot start at all, the dev mesh runs
+ * without it (and says why): throttling is optional for local work.
+ */
+import { type ControlPlane, startControlPlane } from "../../services/control-plane/index.js";
+import { consoleLogger } from "../log.js";
+
+export async function startDevControlPlane(
+  natsUrl: string,
+  prefix: string,
+  out: (line: string) => void,
+  port = Number(process.env.TROUPE_CONTROL_PLANE_PORT ?? 7233),
+): Promise<ControlPlane | undefined> {
+  const options = {
+    bind: "127.0.0.1",
+    nats: { servers: natsUrl },
+    prefix,
+    insecure: true,
+    logger: consoleLogger("warn"),
+  };
+  let plane: ControlPlane;
+  try {
+    plane = await startControlPlane({ ...options, port }).catch(() =>
+      startControlPlane({ ...options, port: 0 }),
+    );
+  } catch (err) {
+    out(`troupe: no control plane (throttling) in this dev mesh: ${(err as Error).message}`);
+    return undefined;
+  }
+  out(`troupe: control plane on ${plane.address} (INSECURE: no TLS, no token; for local development only)`);
+  out(`  npm run troupe -- throttle ls --address ${plane.address}`);
+  return plane;
+}

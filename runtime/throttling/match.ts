@@ -1,0 +1,65 @@
+/**
+ * Which turns a policy applies to, and the key it counts them under.
+ *
+ * A turn matches when its hop is in `match.hops` (empty: call and tell) and each non-empty glob
+ * list has an entry matching the turn's caller, tenant, actor type and method. A turn without a
+ * caller (or tenant) matches a caller (tenant) list only through a `*` entry. The key is the value
+ * named by `key_by` ("" for KEY_BY_NONE; a missing caller or tenant counts as "").
+ */
+import { compileGlobs, type Matcher } from "./glob.js";
+import { DEFAULT_HOPS, type Hop, type Policy } from "./policy.js";
+
+/** What the enforcer knows about a turn (the inbound interceptor's context has all of it). */
+export interface ThrottleInput {
+  caller?: string | undefined;
+  tenant?: string | undefined;
+  actorType: string;
+  method: string;
+  hop: Hop;
+}
+
+export interface CompiledMatch {
+  matches(input: ThrottleInput): boolean;
+  keyOf(input: ThrottleInput): string;
+}
+
+export function compileMatch(policy: Policy): CompiledMatch {
+  const match = policy.match ?? { callers: [], tenants: [], actorTypes: [], methods: [], hops: [] };
+  const hops = new Set<string>(match.hops.length > 0 ? match.hops : DEFAULT_HOPS);
+  const callers = optionalMatcher(match.callers);
+  const tenants = optionalMatcher(match.tenants);
+  const actorTypes = compileGlobs(match.actorTypes);
+  const methods = compileGlobs(match.methods);
+  const keyOf = keyFunction(policy.keyBy);
+  return {
+    matches: (input) =>
+      hops.has(input.hop) &&
+      actorTypes(input.actorType) &&
+      methods(input.method) &&
+      callers(input.caller) &&
+      tenants(input.tenant),
+    keyOf,
+  };
+}
+
+function optionalMatcher(globs: readonly string[]): (value: string | undefined) => boolean {
+  if (globs.length === 0) return () => true;
+  const m: Matcher = compileGlobs(globs);
+  const wildcard = globs.includes("*");
+  return (value) => (value === undefined ? wildcard : m(value));
+}
+
+function keyFunction(keyBy: Policy["keyBy"]): (input: ThrottleInput) => string {
+  switch (keyBy) {
+    case "KEY_BY_CALLER":
+      return (input) => input.caller ?? "";
+    case "KEY_BY_TENANT":
+      return (input) => input.tenant ?? "";
+    case "KEY_BY_ACTOR_TYPE":
+      return (input) => input.actorType;
+    case "KEY_BY_METHOD":
+      return (input) => input.method;
+    default:
+      return () => "";
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * The control plane process: a gRPC server (ThrottleService, HostChannel, grpc.health.v1, server
+ * reflection) over the policy store and the host channel, and a tick that re-plans every host's
+ * shares about once per report interval, and at once when policies change or a host registers.
+ *
+ * Design: stateless replicas. Policies live in JetStream KV (PolicyStore), each replica's hosts'
+ * demand too (DemandBoard); any number of replicas can run behind one Service, hosts may connect to
+ * any, and a restarted replica picks everything up from the buckets. No leader is needed because
+ * nothing is decided that two replicas could disagree on for long: a share is recomputed every tick
+ * from the same buckets. See docs/control-plane.md.
+ */
+import { hostname } from "node:os";
+import { Server } from "@grpc/grpc-js";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation } from "grpc-health-check";
+import type { NatsOptions } from "troupe";
+import { consoleLogger, type Logger } from "troupe";
+import type { GetStatusResponse, PolicyShare, Transport } from "troupe/internal";
+import {
+  DEFAULT_PREFIX,
+  NatsTransport,
+  Subjects,
+  troupePackageDefinition,
+  troupeProto,
+} from "troupe/internal";
+import { type ApiLimit, apiLimitInterceptor, DEFAULT_API_LIMIT } from "./api-limit.js";
+import { TokenVerifier, tokenInterceptor } from "./auth.js";
+import { resolveSecurity, type SecurityOptions } from "./credentials.js";
+import { DemandBoard } from "./demand-board.js";
+import { HostChannelService } from "./host-channel.js";
+import { PolicyStore } from "./policy-store.js";
+import { type HostView, planShares } from "./share-planner.js";
+import { throttleServiceHandlers } from "./throttle-service.js";
+
+export interface ControlPlaneOptions extends SecurityOptions {
+  /** Port to listen on (0: any free port; read it back from `port`). Default 7233. */
+  port?: number;
+  /** Address to bind. Default "0.0.0.0". */
+  bind?: string;
+  /** NATS connection (default NATS_URL); ignored when `transport` is given. */
+  nats?: NatsOptions;
+  /** An open transport to use (not closed by `stop()`). */
+  transport?: Transport;
+  prefix?: string;
+  /** How often hosts report usage and shares are re-planned. Default 1000 ms. */
+  reportIntervalMs?: number;
+  /** This replica's id in the demand bucket. Default `<hostname>-<pid>`. */
+  replicaId?: string;
+  /** Replicas of the KV buckets' streams (3 in a 3-node NATS cluster). */
+  kvReplicas?: number;
+  /** Calls per client to this API (token bucket); false: unlimited. Default 50/s, burst 100. */
+  apiLimit?: ApiLimit | false;
+  logger?: Logger;
+}
+
+export interface ControlPlane {
+  readonly port: number;
+  /** `host:port` clients can dial on this machine. */
+  readonly address: string;
+  /** "mtls", "tls", "plaintext" or "insecure". */
+  readonly securityMode: string;
+  /** Stops serving: hosts' streams end (they keep their shares), the server shuts down. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_CONTROL_PLANE_PORT = 7233;
+export const DEFAULT_REPORT_INTERVAL_MS = 1000;
+const SERVICES = ["troupe.v1.ThrottleService", "troupe.v1.HostChannel"];
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const logger = options.logger ?? consoleLogger();
+  const security = resolveSecurity(options, logger);
+  const reportIntervalMs = options.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS;
+  const subjects = new Subjects(options.prefix ?? DEFAULT_PREFIX);
+  const ownTransport = options.transport === undefined;
+  const transport =
+    options.transport ??
+    (await NatsTransport.connect({ name: "troupe-control-plane", ...options.nats }, logger));
+  const replicaId = sanitize(options.replicaId ?? `${hostname()}-${process.pid}`);
+  let store: PolicyStore | undefined;
+  let board: DemandBoard | undefined;
+  try {
+    const kv = options.kvReplicas ? { replicas: options.kvReplicas } : {};
+    store = await PolicyStore.open(transport, subjects, logger, kv);
+    board = await DemandBoard.open(transport, subjects, replicaId, reportIntervalMs, logger, kv);
+    return await serve(options, logger, security, reportIntervalMs, store, board, async () => {
+      if (ownTransport) await transport.close();
+    });
+  } catch (err) {
+    store?.close();
+    board?.close();
+    if (ownTransport) await transport.close().catch(() => {});
+    throw err;
+  }
+}
+
+async function serve(
+  options: ControlPlaneOptions,
+  logger: Logger,
+  security: ReturnType<typeof resolveSecurity>,
+  reportIntervalMs: number,
+  store: PolicyStore,
+  board: DemandBoard,
+  closeTransport: () => Promise<void>,
+): Promise<ControlPlane> {
+  let lastPlan = new Map<string, PolicyShare[]>();
+  let planScheduled = false;
+  const hostChannel = new HostChannelService(logger, reportIntervalMs, {
+    onRegistered: () => schedulePlan(),
+  });
+
+  const allHosts = (): HostView[] => {
+    const local = hostChannel.connected();
+    return [...local, ...board.remoteHosts(new Set(local.map((h) => h.hostId)))];
+  };
+  const plan = () => {
+    planScheduled = false;
+    lastPlan = planShares(store.current(), allHosts());
+    for (const host of hostChannel.connected()) {
+      try {
+        host.sendShares(lastPlan.get(host.hostId) ?? []);
+      } catch (err) {
+        logger.warn("control plane: could not send shares to a host", { host: host.hostId, err });
+      }
+    }
+  };
+  const schedulePlan = () => {
+    if (planScheduled) return;
+    planScheduled = true;
+    setImmediate(plan);
+  };
+  const unsubscribe = store.onChange(schedulePlan);
+  const tick = setInterval(() => {
+    void board.publish(hostChannel.connected());
+    plan();
+  }, reportIntervalMs);
+
+  const status = (policyName: string | undefined): GetStatusResponse => {
+    const local = hostChannel.connected();
+    const now = performance.now();
+    const hosts = [
+      ...local.map((h) => ({
+        hostId: h.hostId,
+        actorTypes: [...h.actorTypes],
+        lastReportAgeMs: Math.round(now - h.lastReportAt),
+      })),
+      ...board.remoteHosts(new Set(local.map((h) => h.hostId))).map((h) => ({
+        hostId: h.hostId,
+        actorTypes: [...h.actorTypes],
+        lastReportAgeMs: h.ageMs,
+      })),
+    ];
+    const views = allHosts();
+    const policies = store
+      .current()
+      .filter((p) => policyName === undefined || p.name === policyName)
+      .map((policy) => {
+        const keys = new Map<string, { allowed: number; refused: number }>();
+        for (const h of local) {
+          for (const d of h.usage.entries()) {
+            if (d.policy !== policy.name) continue;
+            const k = keys.get(d.key) ?? { allowed: 0, refused: 0 };
+            k.allowed += d.allowedPerSecond;
+            k.refused += d.refusedPerSecond;
+            keys.set(d.key, k);
+          }
+        }
+        for (const h of board.remoteHosts(new Set(local.map((x) => x.hostId)))) {
+          for (const r of h.rows) {
+            if (r[0] !== policy.name) continue;
+            const k = keys.get(r[1]) ?? { allowed: 0, refused: 0 };
+            k.allowed += r[4];
+            k.refused += r[5];
+            keys.set(r[1], k);
+          }
+        }
+        if (keys.size === 0) keys.set("", { allowed: 0, refused: 0 });
+        return {
+          policy: policy.name,
+          keys: [...keys].map(([key, rates]) => ({
+            key,
+            allowedPerSecond: rates.allowed,
+            refusedPerSecond: rates.refused,
+            shares: views.map((h) => {
+              const entry = lastPlan.get(h.hostId)?.find((s) => s.policy?.name === policy.name);
+              const share = entry?.keys?.find((k) => k.key === key)?.share ?? entry?.defaultShare;
+              return {
+                hostId: h.hostId,
+                ratePerSecond: share?.ratePerSecond ?? 0,
+                burst: share?.burst ?? 0,
+                maxConcurrency: share?.maxConcurrency ?? 0,
+              };
+            }),
+          })),
+        };
+      });
+    return { hosts, policies };
+  };
+
+  // Authentication first: an unauthenticated caller does not even spend API tokens.
+  const interceptors = [
+    ...(security.tokens.length > 0 ? [tokenInterceptor(new TokenVerifier(security.tokens), logger)] : []),
+    ...(options.apiLimit === false
+      ? []
+      : [apiLimitInterceptor(options.apiLimit ?? DEFAULT_API_LIMIT, logger)]),
+  ];
+  const server = new Server({ interceptors });
+  const proto = troupeProto();
+  server.addService(
+    proto.troupe.v1.ThrottleService.service,
+    throttleServiceHandlers(store, { status }, logger),
+  );
+  server.addService(proto.troupe.v1.HostChannel.service, { Connect: hostChannel.connect });
+  const health = new HealthImplementation({
+    "": "SERVING",
+    ...Object.fromEntries(SERVICES.map((s) => [s, "SERVING"])),
+  });
+  health.addToServer(server);
+  new ReflectionService(troupePackageDefinition()).addToServer(server);
+
+  const bind = options.bind ?? "0.0.0.0";
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(
+      `${bind}:${options.port ?? DEFAULT_CONTROL_PLANE_PORT}`,
+      security.credentials,
+      (err, bound) => (err ? reject(err) : resolve(bound)),
+    );
+  }).catch(async (err: unknown) => {
+    clearInterval(tick);
+    unsubscribe();
+    store.close();
+    board.close();
+    await closeTransport();
+    throw err;
+  });
+  const dialHost = bind === "0.0.0.0" || bind === "::" ? "127.0.0.1" : bind;
+  logger.info("control plane: serving", { port, security: security.mode, reportIntervalMs });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    port,
+    address: `${dialHost}:${port}`,
+    securityMode: security.mode,
+    stop: () => {
+      stopped ??= (async () => {
+        clearInterval(tick);
+        unsubscribe();
+        for (const s of ["", ...SERVICES]) health.setStatus(s, "NOT_SERVING");
+        hostChannel.closeAll();
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            server.forceShutdown();
+            resolve();
+          }, 2000);
+          server.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        });
+        store.close();
+        board.close();
+        await closeTransport();
+        logger.info("control plane: stopped", { port });
+      })();
+      return stopped;
+    },
+  };
+}
+
+function sanitize(id: string): string {
+  return id.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64) || "replica";
+}

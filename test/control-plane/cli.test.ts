@@ -1,0 +1,153 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import test, { type ExecutionContext } from "ava";
+import { startDevControlPlane } from "../../runtime/cli/dev-control-plane.js";
+import { throttle } from "../../runtime/cli/throttle.js";
+import { startServer } from "../helpers/nats.js";
+import { startPlane, TOKEN } from "./helpers.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+function tokenFile(t: ExecutionContext, content = `# control-plane tokens\n${TOKEN}\n`): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "troupe-token-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "token");
+  writeFileSync(file, content, { mode: 0o600 });
+  return file;
+}
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await throttle(argv, { out: (s) => (out += `${s}\n`), err: (s) => (err += `${s}\n`) });
+  return { code, out, err };
+}
+
+test("cli - troupe throttle set, ls, status and rm against a control plane", async (t) => {
+  const { plane } = await startPlane(t);
+  const auth = ["--address", plane.address, "--token-file", tokenFile(t)];
+
+  const set = await run([
+    "set",
+    "free-tier",
+    "--rate",
+    "10",
+    "--callers",
+    "free-*",
+    "--key-by",
+    "caller",
+    ...auth,
+  ]);
+  t.is(set.code, 0, set.err);
+  t.regex(set.out, /policy "free-tier" set/);
+  const fromFile = path.join(mkdtempSync(path.join(tmpdir(), "troupe-policy-")), "p.json");
+  writeFileSync(
+    fromFile,
+    JSON.stringify({ name: "carts", match: { actorTypes: ["Cart"] }, limit: { maxConcurrency: 8 } }),
+  );
+  t.is((await run(["set", "-f", fromFile, ...auth])).code, 0);
+
+  const ls = await run(["ls", ...auth]);
+  t.is(ls.code, 0);
+  t.regex(ls.out, /free-tier\s+10\/s burst 10\s+caller\s+callers=free-\*/);
+  t.regex(ls.out, /carts\s+8 at once/);
+  const lsJson = JSON.parse((await run(["ls", "-o", "json", ...auth])).out) as { name: string }[];
+  t.deepEqual(
+    lsJson.map((p) => p.name),
+    ["carts", "free-tier"],
+  );
+
+  const status = await run(["status", "-o", "json", ...auth]);
+  t.is(status.code, 0);
+  const parsed = JSON.parse(status.out) as { hosts: unknown[]; policies: { policy: string }[] };
+  t.deepEqual(
+    parsed.policies.map((p) => p.policy),
+    ["carts", "free-tier"],
+  );
+  t.regex((await run(["status", ...auth])).out, /no hosts connected/);
+
+  const invalid = await run(["set", "neg", "--rate=-1", ...auth]);
+  t.is(invalid.code, 1);
+  t.regex(invalid.err, /INVALID_ARGUMENT: .*limit\.rate_per_second/);
+
+  t.is((await run(["rm", "carts", ...auth])).code, 0);
+  const gone = await run(["rm", "carts", ...auth]);
+  t.is(gone.code, 1);
+  t.regex(gone.err, /NOT_FOUND/);
+
+  const noToken = await run(["ls", "--address", plane.address]);
+  t.is(noToken.code, 1);
+  t.regex(noToken.err, /UNAUTHENTICATED/);
+});
+
+function startCli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(
+    process.execPath,
+    ["--conditions=troupe-source", "--import", "tsx", path.join(root, "bin/troupe.js"), ...args],
+    {
+      cwd: root,
+      env: { ...process.env, TROUPE_CONTROL_TOKEN: "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (c) => (out += c));
+  child.stderr.on("data", (c) => (err += c));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, exited, out: () => out, err: () => err };
+}
+
+test("cli - troupe control-plane refuses to start without authentication", async (t) => {
+  const server = await startServer(t, { jetstream: true });
+  const cli = startCli(["control-plane", "--port", "0", "--bind", "127.0.0.1", "--nats", server.url]);
+  t.teardown(() => cli.child.kill("SIGKILL"));
+  t.is(await cli.exited, 1);
+  t.regex(cli.err(), /refuses to start without authentication/);
+});
+
+test("cli - troupe control-plane serves with a token file and stops on SIGTERM", async (t) => {
+  const server = await startServer(t, { jetstream: true });
+  const file = tokenFile(t);
+  const cli = startCli([
+    "control-plane",
+    "--port",
+    "0",
+    "--bind",
+    "127.0.0.1",
+    "--nats",
+    server.url,
+    "--token-file",
+    file,
+  ]);
+  t.teardown(() => cli.child.kill("SIGKILL"));
+  const address = await new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const m = /listening on (\S+)/.exec(cli.out());
+      if (m?.[1]) resolve(m[1]);
+    };
+    cli.child.stdout.on("data", check);
+    void cli.exited.then((code) => reject(new Error(`control plane exited with ${code}: ${cli.err()}`)));
+  });
+  const ls = await run(["ls", "--address", address, "--token-file", file]);
+  t.is(ls.code, 0, ls.err);
+  t.regex(ls.out, /no throttle policies/);
+  cli.child.kill("SIGTERM");
+  t.is(await cli.exited, 0, cli.err());
+});
+
+test("cli - the dev mesh's control plane is insecure, local, and reachable without a token", async (t) => {
+  const server = await startServer(t, { jetstream: true });
+  const lines: string[] = [];
+  const plane = await startDevControlPlane(server.url, "devtest", (l) => lines.push(l), 0);
+  t.truthy(plane);
+  t.teardown(() => plane?.stop());
+  t.is(plane?.securityMode, "insecure");
+  t.regex(lines.join("\n"), /INSECURE/);
+  const ls = await run(["ls", "--address", plane?.address ?? ""]);
+  t.is(ls.code, 0, ls.err);
+  t.regex(ls.out, /no throttle policies/);
+});
