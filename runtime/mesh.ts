@@ -35,7 +35,7 @@ import { type TypeRecord, TypeRegistry } from "./host/type-registry.js";
 import { type EnqueueOptions, type EnqueueRef, enqueue as enqueueJob } from "./jobs/enqueue.js";
 import { type Job, jobHandle } from "./jobs/job.js";
 import { startJobRunner } from "./jobs/runner.js";
-import { consoleLogger, type Logger } from "./log.js";
+import { consoleLogger, failureKind, type Logger, repeatsOf } from "./log.js";
 import { type CallEnvelope, decodeCall, decodeReply, encodeCall } from "./messaging/envelope.js";
 import { Subjects } from "./messaging/subjects.js";
 import { shardOf } from "./placement/shard.js";
@@ -103,8 +103,6 @@ export class Mesh implements CallSender {
   private closed = false;
   private readonly localDelivery: boolean;
   private readonly keepaliveTimeoutMs: number;
-  /** Dropped tells are logged at most once a second; this counts the ones in between. */
-  private droppedTells = { loggedAt: Number.NEGATIVE_INFINITY, since: 0 };
   private tellResends = 0;
 
   /** @internal Use {@link connect}. */
@@ -522,20 +520,13 @@ export class Mesh implements CallSender {
   }
 
   private tellDropped(sent: RetainedMessage | undefined, err: unknown): void {
-    recordTellDropped(sent ? this.subjects.rpcType(sent.subject) : undefined, errorType(err));
-    const now = performance.now();
-    const d = this.droppedTells;
-    if (now - d.loggedAt < 1000) {
-      d.since++;
-      return;
-    }
-    this.logger.warn("tell dropped", {
+    const type = sent ? this.subjects.rpcType(sent.subject) : undefined;
+    recordTellDropped(type, errorType(err));
+    // A flood of dropped tells writes one line per interval, with the count (see RepeatLimiter).
+    repeatsOf(this.logger).warn(`tell dropped:${type}:${failureKind(err)}`, "tell dropped", {
       subject: sent?.subject,
       err,
-      ...(d.since > 0 ? { alsoDroppedSinceLastWarning: d.since } : {}),
     });
-    d.loggedAt = now;
-    d.since = 0;
   }
 
   /** Drains every host started by this mesh, then closes the connection. Idempotent. */
