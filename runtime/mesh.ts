@@ -22,6 +22,13 @@ import {
 } from "./actor/actor-ref.js";
 import { actorTypeOf } from "./actor/actor-type.js";
 import {
+  checkActorId,
+  checkCallOptions,
+  checkConnectOptions,
+  checkTimeoutMs,
+  checkTypeName,
+} from "./client-options.js";
+import {
   ActorUnavailableError,
   ConfigurationError,
   DeadlineExceededError,
@@ -110,15 +117,13 @@ export class Mesh implements CallSender {
     readonly transport: Transport,
     options: ConnectOptions = {},
   ) {
+    checkConnectOptions(options);
     this.subjects = new Subjects(options.prefix);
     this.logger = options.logger ?? consoleLogger();
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.replicas = options.replicas ?? 1;
     this.localDelivery = options.localDelivery ?? true;
     this.keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
-    if (!(this.keepaliveTimeoutMs > 0)) {
-      throw new ConfigurationError(`keepaliveTimeoutMs must be positive, got ${this.keepaliveTimeoutMs}`);
-    }
     this.registry = new TypeRegistry(transport, this.subjects, this.replicas);
     transport.onOneWayAnswer((sent, outcome) => this.tellAnswered(sent, outcome));
   }
@@ -209,6 +214,8 @@ export class Mesh implements CallSender {
 
   /** A typed reference to the actor `id` of `type`. Cheap: nothing is sent until a method is called. */
   ref<A extends AnyActor>(type: ActorClass<A>, id: string, options: CallOptions = {}): ActorRef<A> {
+    checkActorId(id);
+    checkCallOptions(options);
     const { name, opts } = this.typeForCalls(type, options);
     return createActorRef<A>(this, name, id, opts);
   }
@@ -250,6 +257,9 @@ export class Mesh implements CallSender {
     args: unknown[],
     options: CallOptions = {},
   ): Promise<unknown> {
+    checkTypeName(type);
+    checkActorId(id);
+    checkCallOptions(options);
     if (!this.shardCounts.has(type)) {
       const rec = await this.registry.lookup(type);
       if (!rec)
@@ -283,8 +293,8 @@ export class Mesh implements CallSender {
   }
 
   private timeoutFor(options: CallOptions): number {
-    const wanted = options.timeoutMs ?? this.defaultTimeoutMs;
-    if (!(wanted > 0)) throw new ConfigurationError(`timeoutMs must be positive, got ${wanted}`);
+    const wanted = options.timeoutMs === undefined ? this.defaultTimeoutMs : options.timeoutMs;
+    checkTimeoutMs("timeoutMs", wanted);
     if (!options.turnDeadline) return wanted;
     // A call made with this.ref() during a turn never outlives the turn's own deadline.
     const left = options.turnDeadline() - performance.now();
@@ -311,6 +321,11 @@ export class Mesh implements CallSender {
     argsOwned = false,
   ): Promise<unknown> {
     if (options.retry) {
+      try {
+        checkCallOptions(options); // ref.with() may have added them
+      } catch (err) {
+        return Promise.reject(err);
+      }
       const { retry: policy, ...once } = options;
       return callWithRetry(resilienceOf(this), type, () => this.call(type, id, method, args, once), policy);
     }
@@ -553,6 +568,7 @@ function backoffMs(attempt: number): number {
  * ```
  */
 export async function connect(options: ConnectOptions = {}): Promise<Mesh> {
+  checkConnectOptions(options);
   const logger = options.logger ?? consoleLogger();
   const transport = await NatsTransport.connect(options, logger);
   try {
