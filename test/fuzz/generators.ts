@@ -9,8 +9,9 @@ import type { Rng } from "./harness.js";
 const ASCII = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-. ";
 const UNICODE = ["é", "ö", "✓", "日本", "🎭", "\u0000", "\n", '"', "\\", "\u2028", "ß"];
 
-export function text(rng: Rng, max = 12): string {
-  const n = rng.chance(0.02) ? 40 + rng.int(300) : rng.int(max + 1);
+/** Mostly up to `max` characters, sometimes (with `long`) up to 340; well-formed UTF-16. */
+export function text(rng: Rng, max = 12, long = true): string {
+  const n = long && rng.chance(0.02) ? 40 + rng.int(300) : rng.int(max + 1);
   let s = "";
   for (let i = 0; i < n; i++) s += rng.chance(0.1) ? rng.pick(UNICODE) : ASCII.charAt(rng.int(ASCII.length));
   return s;
