@@ -5,8 +5,6 @@
  */
 import test from "ava";
 import { MalformedMessageError } from "../../runtime/errors.js";
-import { encode } from "../../runtime/messaging/codec.js";
-import { MAX_ACTOR_ID_LENGTH, MAX_METHOD_LENGTH } from "../../runtime/messaging/envelope.js";
 import {
   type DeadLetter,
   decodeDeadLetter,
@@ -18,6 +16,8 @@ import {
   type JobEnvelope,
 } from "../../runtime/jobs/envelope.js";
 import { isJobId, newJobId } from "../../runtime/jobs/names.js";
+import { encode } from "../../runtime/messaging/codec.js";
+import { MAX_ACTOR_ID_LENGTH, MAX_METHOD_LENGTH } from "../../runtime/messaging/envelope.js";
 import {
   CONTENT_TYPE_HEADER,
   decodeEvent,
