@@ -161,10 +161,17 @@ test("request-reply - a call past its deadline fails with DeadlineExceededError"
 
 test("request-reply - a call whose deadline passed before its turn started is not executed", async (t) => {
   const { mesh } = await startMesh(t);
+  // The blocking turn holds the actor until the late call has failed: no race with the clock.
+  let started = false;
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
   class Ledger extends Actor<{ entries: string[] }> {
     static initialState = () => ({ entries: [] as string[] });
-    async block(ms: number): Promise<void> {
-      await sleep(ms);
+    async block(): Promise<void> {
+      started = true;
+      await released;
     }
     async record(entry: string): Promise<void> {
       this.state.entries.push(entry);
@@ -175,9 +182,10 @@ test("request-reply - a call whose deadline passed before its turn started is no
   }
   await mesh.host([Ledger]);
   const ledger = mesh.ref(Ledger, "l");
-  const blocking = ledger.block(600);
-  await sleep(50); // the blocking turn is running
+  const blocking = ledger.with({ timeoutMs: 60_000 }).block();
+  await eventually(() => started, 10_000, "the blocking turn running");
   await t.throwsAsync(ledger.with({ timeoutMs: 100 }).record("late"), { instanceOf: DeadlineExceededError });
+  release();
   await blocking;
   await ledger.record("on time");
   t.deepEqual(await ledger.entries(), ["on time"]);

@@ -28,10 +28,12 @@ async function counterWithoutHost(t: ExecutionContext) {
 test("tell delivery - a tell sent while no host serves its actor runs once a host does", async (t) => {
   const { mesh, client, log } = await counterWithoutHost(t);
   client.ref(Counter, "late", { timeoutMs: 15_000 }).tell.increment(5);
-  await sleep(300);
+  // The broker found no host: the tell waits to be sent again.
+  await eventually(() => client.pendingTellResends > 0, 10_000, "the tell waiting for a host");
   await mesh.host([Counter]);
   await eventually(async () => (await mesh.ref(Counter, "late").get()) === 5, 15_000, "the tell ran");
-  await sleep(200);
+  // Nothing is left to resend that could run it a second time.
+  await eventually(() => client.pendingTellResends === 0, 15_000, "no resend pending");
   t.is(await mesh.ref(Counter, "late").get(), 5, "it ran once");
   t.deepEqual(log.at("warn", "error"), []);
 });
