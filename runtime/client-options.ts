@@ -8,6 +8,8 @@
  * | ----------------------------------------- | ----------------------------------------------------- |
  * | `timeoutMs`, `defaultTimeoutMs`, `jetStreamApiTimeoutMs` | a finite number in (0, {@link MAX_TIMEOUT_MS}] |
  * | `keepaliveTimeoutMs`                       | a number > 0 (`Infinity`: never give up on silence)   |
+ * | `job.result({ timeoutMs })`                | a number >= 0 (0: look once; `Infinity`: no limit)     |
+ * | `retry.maxElapsedMs`                       | a number >= 0 (`Infinity`: no limit)                   |
  * | `replicas`, `queue.replicas`               | an integer in 1..5 (JetStream's limit)                |
  * | counts (`maxAttempts`, `maxJobs`, ...)     | a positive integer                                    |
  * | other durations                            | a finite number in [0, {@link MAX_TIMEOUT_MS}]        |
@@ -51,6 +53,13 @@ function describe(value: unknown): string {
 export function checkTimeoutMs(name: string, value: unknown): void {
   if (typeof value !== "number" || !(value > 0 && value <= MAX_TIMEOUT_MS)) {
     throw refuse(name, value, `a number of milliseconds in (0, ${MAX_TIMEOUT_MS}]`);
+  }
+}
+
+/** How long to wait for something (e.g. `job.result()`): ms >= 0 (0: look once); `Infinity` waits for ever. */
+export function checkWaitMs(name: string, value: unknown): void {
+  if (typeof value !== "number" || !(value >= 0)) {
+    throw refuse(name, value, "a number of milliseconds >= 0 (0: look once; Infinity: no limit)");
   }
 }
 

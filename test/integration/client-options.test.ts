@@ -60,8 +60,15 @@ test("client options - a job whose arguments hold a forbidden key is refused at 
   await t.throwsAsync((enqueueRef[longName] as () => Promise<unknown>)(), {
     instanceOf: MalformedMessageError,
   });
-  // What is fine still goes through.
+  // What is fine still goes through; waiting for its result takes a usable timeout too.
   const ok = await mesh.enqueue(Echo, "e").echo({ fine: true });
+  for (const timeoutMs of [Number.NaN, -1, "60s"]) {
+    await t.throwsAsync(
+      ok.result({ timeoutMs: timeoutMs as number }),
+      { instanceOf: ConfigurationError },
+      String(timeoutMs),
+    );
+  }
   t.deepEqual(await ok.result({ timeoutMs: 30_000 }), { fine: true });
 });
 

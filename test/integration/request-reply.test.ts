@@ -99,7 +99,9 @@ test("request-reply - 1,000 concurrent increments give exactly 1,000 and turns n
   await mesh.host([Counter]);
   const client = await connectAnother();
   Counter.overlaps = 0;
-  const counter = client.ref(Counter, "hot");
+  // 1,000 turns run one after another, each saved to KV before its reply: on a busy machine that
+  // takes longer than the default 10 s deadline. The point here is the count, not the speed.
+  const counter = client.ref(Counter, "hot", { timeoutMs: 120_000 });
   const results = await Promise.all(Array.from({ length: 1000 }, () => counter.increment()));
   t.is(await counter.get(), 1000);
   t.is(Counter.overlaps, 0);
@@ -161,7 +163,8 @@ test("request-reply - a call past its deadline fails with DeadlineExceededError"
 
 test("request-reply - a call whose deadline passed before its turn started is not executed", async (t) => {
   const { mesh } = await startMesh(t);
-  // The blocking turn holds the actor until the late call has failed: no race with the clock.
+  // The blocking turn holds the actor until the late call's deadline has passed on the host too:
+  // no race with the clock.
   let started = false;
   let release = () => {};
   const released = new Promise<void>((resolve) => {
@@ -180,11 +183,17 @@ test("request-reply - a call whose deadline passed before its turn started is no
       return this.state.entries;
     }
   }
-  await mesh.host([Ledger]);
+  const host = await mesh.host([Ledger]);
   const ledger = mesh.ref(Ledger, "l");
   const blocking = ledger.with({ timeoutMs: 60_000 }).block();
   await eventually(() => started, 10_000, "the blocking turn running");
-  await t.throwsAsync(ledger.with({ timeoutMs: 100 }).record("late"), { instanceOf: DeadlineExceededError });
+  const LATE_MS = 100;
+  const late = ledger.with({ timeoutMs: LATE_MS }).record("late");
+  // The host counts the budget from when the call reached it (it travels as a relative time), so
+  // its deadline passes at most LATE_MS after the call is seen waiting in the mailbox.
+  await eventually(() => (host.stats().Ledger?.queued ?? 0) >= 1, 10_000, "the late call queued");
+  await t.throwsAsync(late, { instanceOf: DeadlineExceededError });
+  await sleep(LATE_MS);
   release();
   await blocking;
   await ledger.record("on time");
