@@ -158,7 +158,7 @@ test("request-reply - a call past its deadline fails with DeadlineExceededError"
     instanceOf: DeadlineExceededError,
   });
   t.true(err?.retryable);
-  t.is(await slow.with({ timeoutMs: 5000 }).nap(1), "awake");
+  t.is(await slow.with({ timeoutMs: 30_000 }).nap(1), "awake");
 });
 
 test("request-reply - a call whose deadline passed before its turn started is not executed", async (t) => {
@@ -233,14 +233,16 @@ test("request-reply - calls made inside a turn inherit its deadline", async (t) 
   }
   class Outer extends Actor {
     async delegate(): Promise<number> {
-      // Asks for 60 s, but the caller gave this turn only 2 s: the inner call gets at most that.
+      // Asks for 60 s, but the caller gave this turn only OUTER_MS: the inner call gets at most that.
       return this.ref(Inner, "i", { timeoutMs: 60_000 }).budget();
     }
   }
+  // Long enough for two activations and a nested call on a busy machine, well under the 60 s asked.
+  const OUTER_MS = 20_000;
   await mesh.host([Inner, Outer]);
-  const innerBudget = await mesh.ref(Outer, "o").with({ timeoutMs: 2000 }).delegate();
-  t.true(innerBudget > 0 && innerBudget <= 2000, `inner budget ${innerBudget}`);
-  t.true((await mesh.ref(Inner, "i").with({ timeoutMs: 60_000 }).budget()) > 2000);
+  const innerBudget = await mesh.ref(Outer, "o").with({ timeoutMs: OUTER_MS }).delegate();
+  t.true(innerBudget > 0 && innerBudget <= OUTER_MS, `inner budget ${innerBudget}`);
+  t.true((await mesh.ref(Inner, "i").with({ timeoutMs: 60_000 }).budget()) > OUTER_MS);
 });
 
 test("request-reply - a short deadline expires while a longer call to another actor is still running", async (t) => {
