@@ -188,8 +188,8 @@ test("fuzz envelopes - the error reply of anything thrown is encodable and decod
   fuzz(
     t,
     "envelope.error.thrown",
-    // Few: a cyclic value costs a stack overflow (about a millisecond) each.
-    2_000,
+    // Few: a cyclic value costs a stack overflow (milliseconds on a busy machine) each.
+    1_000,
     (rng) => thrown(rng),
     (err) => {
       const r = decodeReply(encodeError(err));
