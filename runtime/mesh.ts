@@ -22,6 +22,13 @@ import {
 } from "./actor/actor-ref.js";
 import { actorTypeOf } from "./actor/actor-type.js";
 import {
+  checkActorId,
+  checkCallOptions,
+  checkConnectOptions,
+  checkTimeoutMs,
+  checkTypeName,
+} from "./client-options.js";
+import {
   ActorUnavailableError,
   ConfigurationError,
   DeadlineExceededError,
@@ -35,7 +42,7 @@ import { type TypeRecord, TypeRegistry } from "./host/type-registry.js";
 import { type EnqueueOptions, type EnqueueRef, enqueue as enqueueJob } from "./jobs/enqueue.js";
 import { type Job, jobHandle } from "./jobs/job.js";
 import { startJobRunner } from "./jobs/runner.js";
-import { consoleLogger, type Logger } from "./log.js";
+import { consoleLogger, failureKind, type Logger, repeatsOf } from "./log.js";
 import { type CallEnvelope, decodeCall, decodeReply, encodeCall } from "./messaging/envelope.js";
 import { Subjects } from "./messaging/subjects.js";
 import { shardOf } from "./placement/shard.js";
@@ -103,8 +110,6 @@ export class Mesh implements CallSender {
   private closed = false;
   private readonly localDelivery: boolean;
   private readonly keepaliveTimeoutMs: number;
-  /** Dropped tells are logged at most once a second; this counts the ones in between. */
-  private droppedTells = { loggedAt: Number.NEGATIVE_INFINITY, since: 0 };
   private tellResends = 0;
 
   /** @internal Use {@link connect}. */
@@ -112,15 +117,13 @@ export class Mesh implements CallSender {
     readonly transport: Transport,
     options: ConnectOptions = {},
   ) {
+    checkConnectOptions(options);
     this.subjects = new Subjects(options.prefix);
     this.logger = options.logger ?? consoleLogger();
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.replicas = options.replicas ?? 1;
     this.localDelivery = options.localDelivery ?? true;
     this.keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
-    if (!(this.keepaliveTimeoutMs > 0)) {
-      throw new ConfigurationError(`keepaliveTimeoutMs must be positive, got ${this.keepaliveTimeoutMs}`);
-    }
     this.registry = new TypeRegistry(transport, this.subjects, this.replicas);
     transport.onOneWayAnswer((sent, outcome) => this.tellAnswered(sent, outcome));
   }
@@ -211,6 +214,8 @@ export class Mesh implements CallSender {
 
   /** A typed reference to the actor `id` of `type`. Cheap: nothing is sent until a method is called. */
   ref<A extends AnyActor>(type: ActorClass<A>, id: string, options: CallOptions = {}): ActorRef<A> {
+    checkActorId(id);
+    checkCallOptions(options);
     const { name, opts } = this.typeForCalls(type, options);
     return createActorRef<A>(this, name, id, opts);
   }
@@ -252,6 +257,9 @@ export class Mesh implements CallSender {
     args: unknown[],
     options: CallOptions = {},
   ): Promise<unknown> {
+    checkTypeName(type);
+    checkActorId(id);
+    checkCallOptions(options);
     if (!this.shardCounts.has(type)) {
       const rec = await this.registry.lookup(type);
       if (!rec)
@@ -285,8 +293,8 @@ export class Mesh implements CallSender {
   }
 
   private timeoutFor(options: CallOptions): number {
-    const wanted = options.timeoutMs ?? this.defaultTimeoutMs;
-    if (!(wanted > 0)) throw new ConfigurationError(`timeoutMs must be positive, got ${wanted}`);
+    const wanted = options.timeoutMs === undefined ? this.defaultTimeoutMs : options.timeoutMs;
+    checkTimeoutMs("timeoutMs", wanted);
     if (!options.turnDeadline) return wanted;
     // A call made with this.ref() during a turn never outlives the turn's own deadline.
     const left = options.turnDeadline() - performance.now();
@@ -313,6 +321,11 @@ export class Mesh implements CallSender {
     argsOwned = false,
   ): Promise<unknown> {
     if (options.retry) {
+      try {
+        checkCallOptions(options); // ref.with() may have added them
+      } catch (err) {
+        return Promise.reject(err);
+      }
       const { retry: policy, ...once } = options;
       return callWithRetry(resilienceOf(this), type, () => this.call(type, id, method, args, once), policy);
     }
@@ -522,20 +535,13 @@ export class Mesh implements CallSender {
   }
 
   private tellDropped(sent: RetainedMessage | undefined, err: unknown): void {
-    recordTellDropped(sent ? this.subjects.rpcType(sent.subject) : undefined, errorType(err));
-    const now = performance.now();
-    const d = this.droppedTells;
-    if (now - d.loggedAt < 1000) {
-      d.since++;
-      return;
-    }
-    this.logger.warn("tell dropped", {
+    const type = sent ? this.subjects.rpcType(sent.subject) : undefined;
+    recordTellDropped(type, errorType(err));
+    // A flood of dropped tells writes one line per interval, with the count (see RepeatLimiter).
+    repeatsOf(this.logger).warn(`tell dropped:${type}:${failureKind(err)}`, "tell dropped", {
       subject: sent?.subject,
       err,
-      ...(d.since > 0 ? { alsoDroppedSinceLastWarning: d.since } : {}),
     });
-    d.loggedAt = now;
-    d.since = 0;
   }
 
   /** Drains every host started by this mesh, then closes the connection. Idempotent. */
@@ -562,6 +568,7 @@ function backoffMs(attempt: number): number {
  * ```
  */
 export async function connect(options: ConnectOptions = {}): Promise<Mesh> {
+  checkConnectOptions(options);
   const logger = options.logger ?? consoleLogger();
   const transport = await NatsTransport.connect(options, logger);
   try {

@@ -26,7 +26,7 @@ import {
   UnknownMethodError,
 } from "../errors.js";
 import type { JobRunnerOptions } from "../jobs/runner.js";
-import type { Logger } from "../log.js";
+import { failureKind, type Logger, repeatsOf } from "../log.js";
 import { type DecodeLimits, encode } from "../messaging/codec.js";
 import { type CallEnvelope, decodeCall, encodeError, encodeResult } from "../messaging/envelope.js";
 import type { Subjects } from "../messaging/subjects.js";
@@ -504,7 +504,7 @@ export class Host {
       }
       if (!type.handlers.has(call.method)) throw unknownMethod(type.name, call.method);
     } catch (err) {
-      this.deps.logger.warn("refused a call", {
+      repeatsOf(this.deps.logger).warn(`refused a call:${type.name}:${failureKind(err)}`, "refused a call", {
         actorType: type.name,
         subject: msg.subject,
         bytes: msg.data.length,
@@ -560,7 +560,11 @@ export class Host {
       try {
         data = encodeResult(outcome.value);
       } catch (err) {
-        this.deps.logger.error("result could not be encoded", { actorType: type.name, actorId, method, err });
+        repeatsOf(this.deps.logger).error(
+          `result not encoded:${type.name}:${method}`,
+          "result could not be encoded",
+          { actorType: type.name, actorId, method, err },
+        );
         data = encodeError(new MalformedMessageError(`result of ${type.name}.${method} cannot be encoded`));
       }
       this.replySafely(reply, data, type, actorId, method);
@@ -581,15 +585,23 @@ export class Host {
     try {
       this.deps.transport.reply(reply, data);
     } catch (err) {
-      this.deps.logger.error("reply could not be sent", { actorType: type.name, actorId, method, err });
+      repeatsOf(this.deps.logger).error(
+        `reply not sent:${type.name}:${failureKind(err)}`,
+        "reply could not be sent",
+        { actorType: type.name, actorId, method, err },
+      );
       try {
         this.deps.transport.reply(reply, encodeError(err));
       } catch (again) {
-        this.deps.logger.error("error reply could not be sent either", {
-          actorType: type.name,
-          actorId,
-          err: again,
-        });
+        repeatsOf(this.deps.logger).error(
+          `error reply not sent:${type.name}`,
+          "error reply could not be sent either",
+          {
+            actorType: type.name,
+            actorId,
+            err: again,
+          },
+        );
       }
     }
   }
@@ -613,11 +625,15 @@ export class Host {
         this.deps.transport.reply(status, encodeError(outcome.error));
         return;
       } catch (err) {
-        this.deps.logger.warn("a refused tell could not be handed back to its sender", {
-          actorType: type.name,
-          actorId,
-          err,
-        });
+        repeatsOf(this.deps.logger).warn(
+          `tell not handed back:${type.name}`,
+          "a refused tell could not be handed back to its sender",
+          {
+            actorType: type.name,
+            actorId,
+            err,
+          },
+        );
       }
     }
     this.logFailure(outcome.error, type, actorId, method, true);
@@ -631,7 +647,8 @@ export class Host {
   private logFailure(err: unknown, type: ActorType, actorId: string, method: string, tell = false): void {
     const level =
       err instanceof TroupeError && !err.retryable && !(err instanceof ActorMethodError) ? "error" : "warn";
-    this.deps.logger[level](tell ? "tell failed" : "call failed", {
+    const msg = tell ? "tell failed" : "call failed";
+    repeatsOf(this.deps.logger)[level](`${msg}:${type.name}:${method}:${failureKind(err)}`, msg, {
       actorType: type.name,
       actorId,
       method,

@@ -8,6 +8,7 @@
  * ```
  */
 import { ConfigurationError } from "../errors.js";
+import { repeatsOf } from "../log.js";
 import type { Mesh } from "../mesh.js";
 import { jetStreamQueues, type StoredMessage } from "../transport/jetstream-queue.js";
 import { type DeadLetter, decodeDeadLetter } from "./envelope.js";
@@ -41,7 +42,10 @@ export async function* deadLetters(
     try {
       yield entryOf(m);
     } catch (err) {
-      mesh.logger.warn("unreadable dead letter skipped", { seq: m.seq, err });
+      repeatsOf(mesh.logger).warn("unreadable dead letter", "unreadable dead letter skipped", {
+        seq: m.seq,
+        err,
+      });
     }
   }
 }

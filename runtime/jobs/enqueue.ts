@@ -12,11 +12,11 @@ import type { AnyActor } from "../actor/actor.js";
 import type { ActorClass, HandlerName } from "../actor/actor-ref.js";
 import { isNonHandlerName } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
-import { ConfigurationError } from "../errors.js";
+import { checkActorId, checkEnqueueOptions, checkTypeName } from "../client-options.js";
 import type { Mesh } from "../mesh.js";
 import { endHop, startEnqueueSpan } from "../telemetry/index.js";
 import { jetStreamQueues, StreamLimitError } from "../transport/jetstream-queue.js";
-import { encodeJob } from "./envelope.js";
+import { decodeJob, encodeJob } from "./envelope.js";
 import { QueueFullError } from "./errors.js";
 import { Job } from "./job.js";
 import { jobIdForKey, newJobId } from "./names.js";
@@ -62,15 +62,10 @@ export function enqueue<A extends AnyActor>(
   options: EnqueueOptions = {},
 ): EnqueueRef<A> {
   const typeName = typeNameOf(type);
-  if (
-    options.maxAttempts !== undefined &&
-    !(Number.isInteger(options.maxAttempts) && options.maxAttempts >= 1)
-  ) {
-    throw new ConfigurationError(`maxAttempts must be a positive integer, got ${options.maxAttempts}`);
-  }
-  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
-    throw new ConfigurationError(`timeoutMs must be positive, got ${options.timeoutMs}`);
-  }
+  // Refused here, at the caller, rather than by JetStream (a bad stream name) or by the runner.
+  checkTypeName(typeName);
+  checkActorId(actorId);
+  checkEnqueueOptions(options);
   return new Proxy(Object.create(null) as object, {
     get(_target, prop) {
       if (isNonHandlerName(prop)) return undefined;
@@ -80,7 +75,13 @@ export function enqueue<A extends AnyActor>(
   }) as EnqueueRef<A>;
 }
 
-/** Enqueues by type name (CLI, gateway). Resolves once the job is stored. */
+/**
+ * Enqueues by type name (CLI, gateway). Resolves once the job is stored. What a runner would refuse
+ * is refused here instead (a job that cannot be decoded is dead-lettered without its id, so its
+ * `result()` could only time out): bad names and options with `ConfigurationError`, arguments the
+ * codec refuses (a `constructor` key, too deep, too many elements, too large) with the error a
+ * host gives a call carrying them (`MalformedMessageError`, `PayloadTooLargeError`).
+ */
 export async function enqueueByName(
   mesh: Mesh,
   type: string,
@@ -89,6 +90,9 @@ export async function enqueueByName(
   args: unknown[],
   options: EnqueueOptions = {},
 ): Promise<Job<unknown>> {
+  checkTypeName(type);
+  checkActorId(actorId);
+  checkEnqueueOptions(options);
   const names = namesOf(mesh);
   const jobId = options.key === undefined ? newJobId() : jobIdForKey(type, options.key);
   const data = encodeJob({
@@ -100,6 +104,7 @@ export async function enqueueByName(
     maxAttempts: options.maxAttempts ?? 0,
     keepResult: options.keepResult !== false,
   });
+  decodeJob(data); // exactly the runner's check (codec limits, envelope fields), before storing it
   await Promise.all([ensureJobStream(mesh, type, options.queue), ensureResultsStream(mesh, options.queue)]);
   const subject = names.jobSubject(type, jobId);
   const hop = startEnqueueSpan(names.queueName(type), subject, jobId);

@@ -11,6 +11,7 @@
  * const again = await jobHandle(mesh, job.id).result();
  * ```
  */
+import { checkWaitMs } from "../client-options.js";
 import { fromWireError } from "../errors.js";
 import type { Mesh } from "../mesh.js";
 import { jetStreamQueues } from "../transport/jetstream-queue.js";
@@ -50,6 +51,8 @@ export class Job<T = unknown> {
    */
   async result(options: ResultOptions = {}): Promise<T> {
     const timeoutMs = options.timeoutMs ?? 30_000;
+    // NaN would poll the results stream every millisecond for ever.
+    checkWaitMs("timeoutMs", timeoutMs);
     if (!this.keepsResult) {
       throw new JobResultUnavailableError(`job ${this.id} was enqueued with keepResult: false`, {
         details: jobDetails(this.id, {}),

@@ -18,7 +18,7 @@
  * await loop.stop(30_000);
  * ```
  */
-import type { LogFields, Logger } from "../log.js";
+import { failureKind, type LogFields, type Logger, repeatsOf } from "../log.js";
 import { fullJitterDelayMs } from "../resilience/backoff.js";
 import type {
   JetStreamPuller,
@@ -161,12 +161,16 @@ export class PullLoop {
       // would run it twice at once; the first delivery's ack or nak settles it (the server goes
       // by stream sequence), and this in-progress ack restarts its AckWait meanwhile.
       m.working();
-      this.logger.warn("a message was redelivered while still being handled here; not handled twice", {
-        ...this.o.logFields,
-        seq: m.streamSeq,
-        deliveryCount: m.deliveryCount,
-        ackWaitMs: this.o.ackWaitMs,
-      });
+      repeatsOf(this.logger).warn(
+        "redelivered while handled",
+        "a message was redelivered while still being handled here; not handled twice",
+        {
+          ...this.o.logFields,
+          seq: m.streamSeq,
+          deliveryCount: m.deliveryCount,
+          ackWaitMs: this.o.ackWaitMs,
+        },
+      );
       return;
     }
     this.heldNow++;
@@ -175,11 +179,15 @@ export class PullLoop {
     this.o.handle(m).then(
       () => this.settled(m),
       (err: unknown) => {
-        this.logger.error("a pulled message's handler threw; it will be redelivered after AckWait", {
-          ...this.o.logFields,
-          seq: m.streamSeq,
-          err,
-        });
+        repeatsOf(this.logger).error(
+          `handler threw:${failureKind(err)}`,
+          "a pulled message's handler threw; it will be redelivered after AckWait",
+          {
+            ...this.o.logFields,
+            seq: m.streamSeq,
+            err,
+          },
+        );
         this.settled(m);
       },
     );
@@ -200,7 +208,7 @@ export class PullLoop {
     }
     if (!this.running) return;
     this.failures++;
-    this.logger.warn("pulling messages failed; retrying", {
+    repeatsOf(this.logger).warn(`pulling failed:${failureKind(err)}`, "pulling messages failed; retrying", {
       ...this.o.logFields,
       err,
       failures: this.failures,

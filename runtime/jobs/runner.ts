@@ -20,7 +20,7 @@ import os from "node:os";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
 import { ConfigurationError, MalformedMessageError, type TroupeError } from "../errors.js";
-import type { Logger } from "../log.js";
+import { failureKind, type Logger, repeatsOf } from "../log.js";
 import type { Mesh } from "../mesh.js";
 import { DEFAULT_MAX_DELAY_MS, fullJitterDelayMs } from "../resilience/backoff.js";
 import { CircuitOpenError, type Resilience, resilienceOf } from "../resilience/breakers.js";
@@ -414,10 +414,14 @@ class TypeLoop {
     const stored = data === undefined || (await this.publishResult(job.jobId, data));
     if (!stored) {
       const delayMs = fullJitterDelayMs(attempt, this.backoff());
-      this.logger.error("job result could not be stored; the job will run again", {
-        actorType: this.type,
-        jobId: job.jobId,
-      });
+      repeatsOf(this.logger).error(
+        `result not stored:${this.type}`,
+        "job result could not be stored; the job will run again",
+        {
+          actorType: this.type,
+          jobId: job.jobId,
+        },
+      );
       m.nak(delayMs);
       return;
     }
@@ -478,7 +482,14 @@ class TypeLoop {
         return true;
       } catch (err) {
         if (i >= 5) {
-          this.logger.warn("storing a job result failed", { jobId, err });
+          repeatsOf(this.logger).warn(
+            `storing a result failed:${failureKind(err)}`,
+            "storing a job result failed",
+            {
+              jobId,
+              err,
+            },
+          );
           return false;
         }
         await sleep(fullJitterDelayMs(i, { initialDelayMs: 500, maxDelayMs: 5000 }) + 100);
@@ -519,7 +530,8 @@ class TypeLoop {
       }
     } catch (publishErr) {
       const again = redeliveryAfterFailedDeadLetter(publishErr, this.s);
-      this.logger.error(
+      repeatsOf(this.logger).error(
+        `dead-lettering failed:${this.type}:${again.tooLarge}`,
         again.tooLarge
           ? "a job too large to dead-letter stays in the queue; raise the server's max_payload or remove it"
           : "dead-lettering a job failed; it will be retried",
@@ -530,14 +542,18 @@ class TypeLoop {
     }
     m.ack();
     this.deadLettered++;
-    this.logger.warn("job dead-lettered", {
-      actorType: this.type,
-      jobId: job?.jobId,
-      reason,
-      attempts,
-      code: wire.code,
-      error: wire.message,
-    });
+    repeatsOf(this.logger).warn(
+      `job dead-lettered:${this.type}:${reason}:${wire.code}`,
+      "job dead-lettered",
+      {
+        actorType: this.type,
+        jobId: job?.jobId,
+        reason,
+        attempts,
+        code: wire.code,
+        error: wire.message,
+      },
+    );
     this.emit({
       kind: "dead-lettered",
       type: this.type,

@@ -37,7 +37,7 @@ import { jobIdForKey } from "../jobs/names.js";
 import { PullLoop } from "../jobs/pull-loop.js";
 import { type RedeliveryPolicy, verdictAfterFailure, verdictBeforeAttempt } from "../jobs/redelivery.js";
 import { ensureDlqStream, namesOf as jobNamesOf } from "../jobs/streams.js";
-import type { Logger } from "../log.js";
+import { failureKind, type Logger, repeatsOf } from "../log.js";
 import type { Mesh } from "../mesh.js";
 import { MAX_ACTOR_ID_LENGTH } from "../messaging/envelope.js";
 import { DEFAULT_MAX_DELAY_MS } from "../resilience/backoff.js";
@@ -481,7 +481,8 @@ class Subscription {
       );
     } catch (publishErr) {
       const again = redeliveryAfterFailedDeadLetter(publishErr, this.s);
-      this.logger.error(
+      repeatsOf(this.logger).error(
+        `dead-lettering failed:${this.name}:${again.tooLarge}`,
         again.tooLarge
           ? "an event too large to dead-letter stays pending for this subscriber; raise the server's max_payload"
           : "dead-lettering an event failed; it will be retried",
@@ -492,15 +493,19 @@ class Subscription {
     }
     m.ack();
     this.n.deadLettered++;
-    this.logger.warn("event dead-lettered for one subscriber", {
-      subscription: this.name,
-      topic,
-      seq: m.streamSeq,
-      reason,
-      attempts,
-      code: record.error.code,
-      error: record.error.message,
-    });
+    repeatsOf(this.logger).warn(
+      `event dead-lettered:${this.name}:${reason}:${record.error.code}`,
+      "event dead-lettered for one subscriber",
+      {
+        subscription: this.name,
+        topic,
+        seq: m.streamSeq,
+        reason,
+        attempts,
+        code: record.error.code,
+        error: record.error.message,
+      },
+    );
     this.emit({
       kind: "dead-lettered",
       subscription: this.name,
@@ -542,11 +547,15 @@ class Subscription {
         this.emit({ kind: "handled", ...base });
       } catch (err) {
         this.n.failed++;
-        this.logger.warn("ephemeral event handler failed; the event is dropped (at-most-once)", {
-          subscription: this.name,
-          topic,
-          err,
-        });
+        repeatsOf(this.logger).warn(
+          `ephemeral event failed:${this.name}:${failureKind(err)}`,
+          "ephemeral event handler failed; the event is dropped (at-most-once)",
+          {
+            subscription: this.name,
+            topic,
+            err,
+          },
+        );
         this.emit({ kind: "failed", ...base, error: err });
       }
     })();

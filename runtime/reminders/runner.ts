@@ -21,7 +21,7 @@
 import type { ActorClass } from "../actor/actor-ref.js";
 import { actorTypeOf } from "../actor/actor-type.js";
 import { PullLoop } from "../jobs/pull-loop.js";
-import type { Logger } from "../log.js";
+import { failureKind, type Logger, repeatsOf } from "../log.js";
 import type { Mesh } from "../mesh.js";
 import { fullJitterDelayMs } from "../resilience/backoff.js";
 import { endHop, runInHop, startJobSpan } from "../telemetry/index.js";
@@ -157,7 +157,11 @@ class TypeLoop {
       await this.handleOrThrow(m);
     } catch (err) {
       if (this.pull.abandoned) return;
-      this.logger.warn("reminder handling failed; it will be retried", { actorType: this.type, err });
+      repeatsOf(this.logger).warn(
+        `reminder failed:${this.type}:${failureKind(err)}`,
+        "reminder handling failed; it will be retried",
+        { actorType: this.type, err },
+      );
       m.nak(fullJitterDelayMs(Math.min(m.deliveryCount, 8), this.s));
     }
   }
@@ -171,7 +175,10 @@ class TypeLoop {
         throw new TypeError("not a reminder message");
       }
     } catch (err) {
-      this.logger.error("malformed reminder message dropped", { actorType: this.type, err });
+      repeatsOf(this.logger).error(`malformed reminder:${this.type}`, "malformed reminder message dropped", {
+        actorType: this.type,
+        err,
+      });
       m.term();
       return;
     }
@@ -188,11 +195,15 @@ class TypeLoop {
       return;
     }
     if (!this.hasHandler) {
-      this.logger.error(`reminder dropped: ${this.type} has no ${RECEIVE_REMINDER}(name, info) handler`, {
-        actorType: this.type,
-        actorId: r.id,
-        reminder: r.name,
-      });
+      repeatsOf(this.logger).error(
+        `reminder without handler:${this.type}`,
+        `reminder dropped: ${this.type} has no ${RECEIVE_REMINDER}(name, info) handler`,
+        {
+          actorType: this.type,
+          actorId: r.id,
+          reminder: r.name,
+        },
+      );
       await this.deleteDefinition(key, rec);
       m.ack();
       return;

@@ -15,6 +15,13 @@ export interface MeshFixture {
 
 let counter = 0;
 
+/**
+ * The deadline of calls that set none, in test meshes: 3x the library's default. Tests of
+ * deadlines set their own; the rest check outcomes, and a call must not fail on a machine so busy
+ * that a turn waits seconds for a core.
+ */
+export const TEST_CALL_TIMEOUT_MS = 30_000;
+
 /** Starts a nats-server with JetStream and connects a mesh to it; both are closed in teardown. */
 export async function startMesh(t: ExecutionContext, options: ConnectOptions = {}): Promise<MeshFixture> {
   const server = await startServer(t);
@@ -24,7 +31,15 @@ export async function startMesh(t: ExecutionContext, options: ConnectOptions = {
   // (test/integration/request-reply-over-nats.test.ts reruns the request-reply suite that way).
   const localDelivery = process.env.TROUPE_TEST_LOCAL_DELIVERY !== "0";
   const open = async (more: ConnectOptions = {}) => {
-    const m = await connect({ servers: server.url, prefix, logger, localDelivery, ...options, ...more });
+    const m = await connect({
+      servers: server.url,
+      prefix,
+      logger,
+      localDelivery,
+      defaultTimeoutMs: TEST_CALL_TIMEOUT_MS,
+      ...options,
+      ...more,
+    });
     t.teardown(() => m.close());
     return m;
   };

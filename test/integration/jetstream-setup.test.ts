@@ -12,6 +12,7 @@ import { openNatsConnection } from "../../runtime/transport/connection.js";
 import { jetStreamQueues } from "../../runtime/transport/jetstream-queue.js";
 import { NatsTransport } from "../../runtime/transport/nats-transport.js";
 import { recordingLogger } from "../helpers/logger.js";
+import { eventually } from "../helpers/mesh.js";
 import { startServer } from "../helpers/nats.js";
 
 async function connectTo(t: ExecutionContext, server: NatsServer, setupDeadlineMs: number) {
@@ -52,8 +53,14 @@ test("jetstream setup - a stream, consumer and bucket asked for while the server
     ),
     transport.keyValue("frozen_kv"),
   ]);
-  // Several API timeouts pass while the server sleeps.
-  await new Promise((r) => setTimeout(r, 1_500));
+  // Several API timeouts pass while the server sleeps: both the stream and the bucket were retried.
+  const retriedFor = (what: string) =>
+    log.at("warn").filter((w) => w.msg === "JetStream not ready, retrying" && w.fields?.what === what).length;
+  await eventually(
+    () => retriedFor("stream frozen") >= 1 && retriedFor("bucket frozen_kv") >= 1,
+    25_000,
+    "retries of the stream and the bucket",
+  );
   await server.kill("SIGCONT");
   const [, bucket] = await created;
 

@@ -86,17 +86,18 @@ test("lifecycle - a stale activation's save is rejected and it stands down", asy
 
 test("lifecycle - timers run as turns of the activation", async (t) => {
   const { mesh } = await startMesh(t);
+  const EVERY_MS = 10;
   class Ticker extends Actor<{ ticks: number }> {
     static initialState = () => ({ ticks: 0 });
     async start(): Promise<void> {
       this.setTimer(
         "tick",
-        10,
+        EVERY_MS,
         () => {
           this.state.ticks++;
           if (this.state.ticks === 5) this.clearTimer("tick");
         },
-        { everyMs: 10 },
+        { everyMs: EVERY_MS },
       );
     }
     async ticks(): Promise<number> {
@@ -107,7 +108,9 @@ test("lifecycle - timers run as turns of the activation", async (t) => {
   const ticker = mesh.ref(Ticker, "t");
   await ticker.start();
   await eventually(async () => (await ticker.ticks()) === 5, 10_000, "five ticks");
-  await sleep(100);
+  // A negative check, so a busy machine can only make it pass: ten intervals in which a timer
+  // still armed would have ticked.
+  await sleep(10 * EVERY_MS);
   t.is(await ticker.ticks(), 5, "the timer stopped when cleared");
 });
 

@@ -99,7 +99,9 @@ test("request-reply - 1,000 concurrent increments give exactly 1,000 and turns n
   await mesh.host([Counter]);
   const client = await connectAnother();
   Counter.overlaps = 0;
-  const counter = client.ref(Counter, "hot");
+  // 1,000 turns run one after another, each saved to KV before its reply: on a busy machine that
+  // takes longer than the default 10 s deadline. The point here is the count, not the speed.
+  const counter = client.ref(Counter, "hot", { timeoutMs: 120_000 });
   const results = await Promise.all(Array.from({ length: 1000 }, () => counter.increment()));
   t.is(await counter.get(), 1000);
   t.is(Counter.overlaps, 0);
@@ -156,15 +158,23 @@ test("request-reply - a call past its deadline fails with DeadlineExceededError"
     instanceOf: DeadlineExceededError,
   });
   t.true(err?.retryable);
-  t.is(await slow.with({ timeoutMs: 5000 }).nap(1), "awake");
+  t.is(await slow.with({ timeoutMs: 30_000 }).nap(1), "awake");
 });
 
 test("request-reply - a call whose deadline passed before its turn started is not executed", async (t) => {
   const { mesh } = await startMesh(t);
+  // The blocking turn holds the actor until the late call's deadline has passed on the host too:
+  // no race with the clock.
+  let started = false;
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
   class Ledger extends Actor<{ entries: string[] }> {
     static initialState = () => ({ entries: [] as string[] });
-    async block(ms: number): Promise<void> {
-      await sleep(ms);
+    async block(): Promise<void> {
+      started = true;
+      await released;
     }
     async record(entry: string): Promise<void> {
       this.state.entries.push(entry);
@@ -173,11 +183,18 @@ test("request-reply - a call whose deadline passed before its turn started is no
       return this.state.entries;
     }
   }
-  await mesh.host([Ledger]);
+  const host = await mesh.host([Ledger]);
   const ledger = mesh.ref(Ledger, "l");
-  const blocking = ledger.block(600);
-  await sleep(50); // the blocking turn is running
-  await t.throwsAsync(ledger.with({ timeoutMs: 100 }).record("late"), { instanceOf: DeadlineExceededError });
+  const blocking = ledger.with({ timeoutMs: 60_000 }).block();
+  await eventually(() => started, 10_000, "the blocking turn running");
+  const LATE_MS = 100;
+  const late = ledger.with({ timeoutMs: LATE_MS }).record("late");
+  // The host counts the budget from when the call reached it (it travels as a relative time), so
+  // its deadline passes at most LATE_MS after the call is seen waiting in the mailbox.
+  await eventually(() => (host.stats().Ledger?.queued ?? 0) >= 1, 10_000, "the late call queued");
+  await t.throwsAsync(late, { instanceOf: DeadlineExceededError });
+  await sleep(LATE_MS);
+  release();
   await blocking;
   await ledger.record("on time");
   t.deepEqual(await ledger.entries(), ["on time"]);
@@ -216,14 +233,16 @@ test("request-reply - calls made inside a turn inherit its deadline", async (t) 
   }
   class Outer extends Actor {
     async delegate(): Promise<number> {
-      // Asks for 60 s, but the caller gave this turn only 2 s: the inner call gets at most that.
+      // Asks for 60 s, but the caller gave this turn only OUTER_MS: the inner call gets at most that.
       return this.ref(Inner, "i", { timeoutMs: 60_000 }).budget();
     }
   }
+  // Long enough for two activations and a nested call on a busy machine, well under the 60 s asked.
+  const OUTER_MS = 20_000;
   await mesh.host([Inner, Outer]);
-  const innerBudget = await mesh.ref(Outer, "o").with({ timeoutMs: 2000 }).delegate();
-  t.true(innerBudget > 0 && innerBudget <= 2000, `inner budget ${innerBudget}`);
-  t.true((await mesh.ref(Inner, "i").with({ timeoutMs: 60_000 }).budget()) > 2000);
+  const innerBudget = await mesh.ref(Outer, "o").with({ timeoutMs: OUTER_MS }).delegate();
+  t.true(innerBudget > 0 && innerBudget <= OUTER_MS, `inner budget ${innerBudget}`);
+  t.true((await mesh.ref(Inner, "i").with({ timeoutMs: 60_000 }).budget()) > OUTER_MS);
 });
 
 test("request-reply - a short deadline expires while a longer call to another actor is still running", async (t) => {

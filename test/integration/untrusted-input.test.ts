@@ -124,7 +124,7 @@ test("untrusted input - a result larger than the server accepts gives PayloadToo
   await mesh.host([Hoarder, Echo]);
   const hoarder = mesh.ref(Hoarder, "h");
   // nats-server's default max_payload is 1 MiB.
-  await t.throwsAsync(hoarder.with({ timeoutMs: 5000 }).dump(2 * 1024 * 1024), {
+  await t.throwsAsync(hoarder.with({ timeoutMs: 30_000 }).dump(2 * 1024 * 1024), {
     instanceOf: PayloadTooLargeError,
   });
   t.is((await hoarder.dump(3)).length, 3);

@@ -4,7 +4,7 @@
  */
 import test from "ava";
 import { HostUnresponsiveError, StaleActivationError } from "troupe";
-import { type HostRow, listHosts, SILENT_AFTER_BEATS } from "../../runtime/cli/ls.js";
+import { type HostRow, listActors, listHosts, SILENT_AFTER_BEATS } from "../../runtime/cli/ls.js";
 import { startJobRunner } from "../../runtime/jobs/index.js";
 import { shardOf } from "../../runtime/placement/shard.js";
 import { Tally, type TallyReply } from "./fixtures/actors.js";
@@ -208,7 +208,12 @@ test.serial(
     const ops = Array.from({ length: 10 }, (_, i) => `told-${i}`);
     for (const op of ops) mesh.ref(Tally, id, { timeoutMs: 60_000 }).tell.add(op);
     await mesh.transport.flush();
-    await sleep(300);
+    // Every tell is in a's mailbox (not still on its way) before a is paused.
+    await waitFor("the tells queued on a", async () =>
+      (await listActors(mesh.transport, mesh.subjects)).some(
+        (r) => r.id === id && r.hostName === "a" && r.queued >= ops.length,
+      ),
+    );
     a.signal("SIGSTOP");
 
     // b takes the shard over while a is paused; then a wakes, stands the shard down and refuses

@@ -64,15 +64,15 @@ test("reminders - unremind stops a periodic reminder", async (t) => {
   const { mesh } = await startMesh(t);
   await mesh.host([Ticker], HOST);
   const ref = mesh.ref(Ticker, "t2");
-  await ref.start("tick", 300);
+  const P = 300;
+  await ref.start("tick", P);
   await eventually(() => seen.of("t2").length >= 2, 20_000, "two firings");
   await ref.stop("tick");
   const atStop = seen.of("t2").length;
-  await sleep(700); // a firing already past its check may still land
-  const settled = seen.of("t2").length;
-  t.true(settled <= atStop + 1);
-  await sleep(1500);
-  t.is(seen.of("t2").length, settled, "no firing after unremind");
+  // Over several periods, at most the one firing already past its check when unremind ran may
+  // land (whenever a busy machine lets it): the count is judged once, at the end.
+  await sleep(7 * P);
+  t.true(seen.of("t2").length <= atStop + 1, "no firing after unremind (but one already under way)");
 });
 
 test("reminders - a reminder of a type without receiveReminder is logged and dropped", async (t) => {

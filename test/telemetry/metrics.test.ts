@@ -34,11 +34,17 @@ test("metrics - calls, errors, activations and mailbox depth show up on the Prom
   await t.throwsAsync(tm.ref(Counter, "a").add(-1));
 
   tm.ref(NeverHosted, "x").tell.ping(); // no host ever served the type: dropped, and counted
-  let body = "";
-  for (let i = 0; i < 200 && !/troupe_tells_dropped_total/.test(body); i++) {
-    await new Promise((r) => setTimeout(r, 25));
-    body = await (await fetch(telemetry.metricsUrl as string)).text();
-  }
+  // Waits are bounded by time, not by a count of polls (a poll takes longer on a busy machine).
+  const scrapeUntil = async (wanted: RegExp, withinMs: number): Promise<string> => {
+    const end = performance.now() + withinMs;
+    let text = "";
+    while (!wanted.test(text) && performance.now() < end) {
+      await new Promise((r) => setTimeout(r, 25));
+      text = await (await fetch(telemetry.metricsUrl as string)).text();
+    }
+    return text;
+  };
+  const body = await scrapeUntil(/troupe_tells_dropped_total/, 30_000);
   const dropped = /troupe_tells_dropped_total\{([^}]*)\} 1/.exec(body)?.[1] ?? "";
   t.regex(dropped, /error_type="TROUPE_UNKNOWN_ACTOR_TYPE"/);
   t.regex(dropped, /troupe_actor_type="NeverHosted"/);
@@ -47,12 +53,9 @@ test("metrics - calls, errors, activations and mailbox depth show up on the Prom
   t.regex(body, /troupe_call_duration_count\{/);
   t.regex(body, /troupe_activations\{[^}]*troupe_actor_type="Counter"[^}]*\} 2/);
   t.regex(body, /troupe_mailbox_depth\{[^}]*troupe_actor_type="Counter"[^}]*\} 0/);
-  // Queue depths are read from JetStream in the background: wait for the first reading.
-  let scraped = body;
-  for (let i = 0; i < 100 && !/troupe_dlq_size\{/.test(scraped); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    scraped = await (await fetch(telemetry.metricsUrl as string)).text();
-  }
+  // Queue depths are read from JetStream in the background, at start and then every 10 s: wait
+  // for a reading over three of those intervals.
+  const scraped = await scrapeUntil(/troupe_dlq_size\{/, 30_000);
   t.regex(scraped, /troupe_jobs_pending\{[^}]*troupe_queue="[^"]*Counter[^"]*"[^}]*\} 0/);
   t.regex(scraped, /troupe_dlq_size\{[^}]*\} 0/);
   t.regex(body, /troupe_jobs_in_flight\{[^}]*troupe_queue="[^"]*Counter[^"]*"[^}]*\} 0/);
