@@ -77,40 +77,13 @@ export function encodeResult(result: unknown): Uint8Array {
 }
 
 /**
- * The error reply for anything thrown. Never throws itself: a thrown value that cannot be described
- * or encoded (a null-prototype object, a `toString` or `message` getter that throws, details that are
- * cyclic or hold a BigInt) still gets a prompt error reply, with what could be read safely, instead
- * of leaving its caller waiting for its deadline.
+ * The error reply for anything thrown. Never throws: `toWireError` describes any thrown value (a
+ * null-prototype object, a throwing getter, cyclic or BigInt details) with wire-safe primitives only
+ * (runtime/thrown.ts), so the caller always gets a prompt error reply instead of waiting for its
+ * deadline.
  */
 export function encodeError(err: unknown): Uint8Array {
-  try {
-    const wire: WireError = toWireError(err);
-    return encode([ENVELOPE_VERSION, REPLY_ERROR, wire]);
-  } catch (failure) {
-    return encode([ENVELOPE_VERSION, REPLY_ERROR, undescribableError(err, failure)]);
-  }
-}
-
-/** The wire form of a thrown value `toWireError` or the encoder choked on: only strings read safely. */
-function undescribableError(err: unknown, failure: unknown): WireError {
-  const read = (f: () => unknown): string | undefined => {
-    try {
-      const v = f();
-      return typeof v === "string" ? v.slice(0, 4096) : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const code = read(() => (err instanceof TroupeError ? err.code : undefined));
-  const message = read(() => (err as { message?: unknown } | null)?.message);
-  const remoteName = read(() => (err instanceof Error ? err.name : typeof err)) ?? "unknown";
-  const why = read(() => (failure instanceof Error ? `${failure.name}: ${failure.message}` : undefined));
-  return {
-    // A TroupeError keeps its code (its details are what failed); anything else is the handler's error.
-    code: code ?? "TROUPE_ACTOR_METHOD_FAILED",
-    message: message ?? `a value that cannot be described was thrown (${remoteName})`,
-    details: { remoteName, undescribable: why ?? "unreadable" },
-  };
+  return encode([ENVELOPE_VERSION, REPLY_ERROR, toWireError(err)]);
 }
 
 export type DecodedReply = { ok: true; value: unknown } | { ok: false; error: TroupeError };

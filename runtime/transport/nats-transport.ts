@@ -23,7 +23,7 @@ import {
   HostUnresponsiveError,
   PayloadTooLargeError,
 } from "../errors.js";
-import type { Logger } from "../log.js";
+import { type Logger, type RepeatLimiter, repeatsOf } from "../log.js";
 import { keepaliveEveryMs } from "../messaging/envelope.js";
 import { type NatsOptions, openNatsConnection } from "./connection.js";
 import { headerBlockOf, malformedHeadersError, type ReceivedHeaders } from "./headers.js";
@@ -51,7 +51,6 @@ import {
   type SubscriptionHandle,
   type Transport,
 } from "./transport.js";
-import { WarnLimiter } from "./warn-limiter.js";
 
 /** JetStream API error code for "wrong last sequence": a compare-and-set lost. */
 const JS_WRONG_LAST_SEQUENCE = 10071;
@@ -90,8 +89,8 @@ export class NatsTransport implements Transport {
   private oneWayHandler: OneWayAnswerHandler | undefined;
   private kvm: Kvm | undefined;
   private closing = false;
-  /** Warnings about what arrives (malformed messages, throwing callbacks): one line a second per kind. */
-  private readonly warnings: WarnLimiter;
+  /** Warnings about what arrives (malformed messages, throwing callbacks): aggregated per kind (RepeatLimiter). */
+  private readonly warnings: RepeatLimiter;
   /** @internal Keeps nats.js's reader alive whatever a message holds (see reader-guard.ts). */
   readonly readerGuard: ReaderGuard;
   /** @internal Reconnects when the reader died anyway (see reader-watchdog.ts). */
@@ -122,7 +121,7 @@ export class NatsTransport implements Transport {
     this.inbox = createInbox();
     this.inboxLength = this.inbox.length + 1;
     this.inboxDot = `${this.inbox}.`;
-    this.warnings = new WarnLimiter(logger);
+    this.warnings = repeatsOf(logger);
     this.readerGuard = new ReaderGuard(nc, logger, this.warnings);
     this.readerWatchdog = new ReaderWatchdog(nc, logger, setup.readerCheck);
     this.readerWatchdog.start();
@@ -433,7 +432,7 @@ export class NatsTransport implements Transport {
     return sub;
   }
 
-  /** @internal A warning about something received, rate-limited per `kind` (one line a second). */
+  /** @internal A warning about something received, rate-limited per `kind` (runtime/log.ts, RepeatLimiter). */
   warnReceived(kind: string, msg: string, fields: Record<string, unknown>): void {
     this.warnings.warn(kind, msg, fields);
   }

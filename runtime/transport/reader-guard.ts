@@ -18,9 +18,8 @@
  * (`reader-watchdog.ts`) remains the safety net. A test pins that it is installed.
  */
 import type { NatsConnection } from "@nats-io/nats-core";
-import type { Logger } from "../log.js";
+import type { Logger, RepeatLimiter } from "../log.js";
 import { decodeHeaderBlock } from "./headers.js";
-import type { WarnLimiter } from "./warn-limiter.js";
 
 /** The parser's description of a received message (`MSG`/`HMSG` arguments). */
 interface MsgArg {
@@ -47,7 +46,7 @@ export class ReaderGuard {
   /** Exceptions thrown by subscription callbacks and caught here. */
   caught = 0;
 
-  constructor(nc: NatsConnection, logger: Logger, warn: WarnLimiter) {
+  constructor(nc: NatsConnection, logger: Logger, warn: RepeatLimiter) {
     const protocol = (nc as unknown as { protocol?: Partial<ProtocolHandlerInternals> }).protocol;
     const original = protocol?.processMsg;
     const subscriptions = protocol?.subscriptions;
