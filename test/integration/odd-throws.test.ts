@@ -12,6 +12,11 @@ import { eventually, startMesh } from "../helpers/mesh.js";
 
 /** Deadline of every call here: a busy machine must not turn a slow turn into a failure (no timing is asserted). */
 const BUSY_MACHINE_TIMEOUT_MS = 60_000;
+/**
+ * Calls retry what is retryable (a state write whose acknowledgement took longer than its timeout
+ * on a loaded machine, StateStoreError): every call here is idempotent.
+ */
+const BUSY = { retry: { maxAttempts: 4 } };
 
 const LONG = 10 * 60_000;
 
@@ -121,7 +126,7 @@ async function hosted(t: Parameters<typeof startMesh>[0]) {
 }
 
 function call(mesh: Mesh, id: string, kind: string) {
-  return mesh.ref(Thrower, id, { timeoutMs: LONG }).fail(kind);
+  return mesh.ref(Thrower, id, { ...BUSY, timeoutMs: LONG }).fail(kind);
 }
 
 test("odd throws - every odd thrown value is a prompt ActorMethodError for a call", async (t) => {
@@ -132,7 +137,7 @@ test("odd throws - every odd thrown value is a prompt ActorMethodError for a cal
     t.is(typeof err?.remoteName, "string", kind);
   }
   // Failed turns were rolled back; the actor still serves.
-  t.is(await mesh.ref(Thrower, "c1").turns(), 0);
+  t.is(await mesh.ref(Thrower, "c1", BUSY).turns(), 0);
 });
 
 test("odd throws - descriptions are safe and say what was thrown", async (t) => {
@@ -162,16 +167,16 @@ test("odd throws - a TroupeError whose details cannot be encoded keeps its class
 test("odd throws - a thenable whose then throws an odd value fails the call promptly", async (t) => {
   const { mesh } = await hosted(t);
   throwing = () => Object.create(null);
-  await t.throwsAsync(mesh.ref(Thrower, "c4", { timeoutMs: LONG }).failThen(), {
+  await t.throwsAsync(mesh.ref(Thrower, "c4", { ...BUSY, timeoutMs: LONG }).failThen(), {
     instanceOf: ActorMethodError,
   });
-  t.is(await mesh.ref(Thrower, "c4").turns(), 0);
+  t.is(await mesh.ref(Thrower, "c4", BUSY).turns(), 0);
 });
 
 test("odd throws - a tell that throws an odd value is logged as a typed error and the actor goes on", async (t) => {
   const { mesh, log } = await hosted(t);
   const kinds = Object.keys(THROWN);
-  for (const kind of kinds) mesh.ref(Thrower, "t1").tell.fail(kind);
+  for (const kind of kinds) mesh.ref(Thrower, "t1", BUSY).tell.fail(kind);
   await eventually(
     () => log.entries.filter((e) => e.msg === "tell failed").length === kinds.length,
     60_000,
@@ -182,7 +187,7 @@ test("odd throws - a tell that throws an odd value is logged as a typed error an
     t.true(err instanceof TroupeError);
     t.is(typeof (err as Error | undefined)?.message, "string");
   }
-  t.is(await mesh.ref(Thrower, "t1").turns(), 0);
+  t.is(await mesh.ref(Thrower, "t1", BUSY).turns(), 0);
 });
 
 test("odd throws - a job whose handler throws an odd value fails promptly, not at its timeout", async (t) => {
@@ -200,7 +205,7 @@ test("odd throws - a job whose handler throws an odd value fails promptly, not a
 
 test("odd throws - a thenable that reports twice and then throws settles its turn once", async (t) => {
   const { mesh, log } = await hosted(t);
-  const ref = mesh.ref(Thrower, "c5", { timeoutMs: LONG });
+  const ref = mesh.ref(Thrower, "c5", { ...BUSY, timeoutMs: LONG });
   t.is(await ref.chatty(), 1);
   t.is(await ref.chatty(), 1);
   t.is(await ref.turns(), 0);

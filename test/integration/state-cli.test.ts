@@ -8,6 +8,11 @@ import { startMesh } from "../helpers/mesh.js";
 
 /** Deadline of every call here: a busy machine must not turn a slow turn into a failure (no timing is asserted). */
 const BUSY_MACHINE_TIMEOUT_MS = 60_000;
+/**
+ * Calls retry what is retryable (a state write whose acknowledgement took longer than its timeout
+ * on a loaded machine, StateStoreError): every call here is idempotent.
+ */
+const BUSY = { retry: { maxAttempts: 4 } };
 
 class Wallet extends Actor<{ owner: string; cents: bigint; tags: Record<string, boolean> }> {
   static initialState = () => ({ owner: "", cents: 0n, tags: {} as Record<string, boolean> });
@@ -42,7 +47,7 @@ async function corrupt(mesh: Mesh, id: string): Promise<void> {
 test("state cli - get shows the stored value as JSON, BigInts and odd keys included", async (t) => {
   const { mesh } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Wallet]);
-  await mesh.ref(Wallet, "w1").open("ada");
+  await mesh.ref(Wallet, "w1", BUSY).open("ada");
   const json = await run(mesh, "get", "Wallet", "w1", "-o", "json");
   t.is(json.code, 0, json.err);
   const shown = JSON.parse(json.out) as { revision: number; value: unknown };
@@ -57,7 +62,7 @@ test("state cli - an unloadable state is shown with its decode error and a hex d
   const { mesh } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Wallet]);
   await corrupt(mesh, "w2");
-  await t.throwsAsync(mesh.ref(Wallet, "w2").read(), { instanceOf: StateNotLoadableError });
+  await t.throwsAsync(mesh.ref(Wallet, "w2", BUSY).read(), { instanceOf: StateNotLoadableError });
 
   const json = await run(mesh, "get", "Wallet", "w2", "-o", "json");
   t.is(json.code, 1);
@@ -77,19 +82,19 @@ test("state cli - an unloadable state is shown with its decode error and a hex d
   const put = await run(mesh, "put", "Wallet", "w2", '{"owner":"bob","cents":{"$bigint":"42"},"tags":{}}');
   t.is(put.code, 0, put.err);
   t.regex(put.out, /^stored Wallet\/w2 at revision \d+/);
-  t.deepEqual(await mesh.ref(Wallet, "w2").read(), { owner: "bob", cents: "42" });
+  t.deepEqual(await mesh.ref(Wallet, "w2", BUSY).read(), { owner: "bob", cents: "42" });
 });
 
 test("state cli - put refuses a value that would not load, and a stale --revision", async (t) => {
   const { mesh } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Wallet]);
-  await mesh.ref(Wallet, "w3").open("cy");
+  await mesh.ref(Wallet, "w3", BUSY).open("cy");
   const proto = await run(mesh, "put", "Wallet", "w3", '{"__proto__":{"polluted":true}}');
   t.is(proto.code, 1);
   t.regex(proto.err, /TROUPE_STATE_NOT_STORABLE/);
   t.is(({} as Record<string, unknown>).polluted, undefined);
   await t.throwsAsync(run(mesh, "put", "Wallet", "w3", '{"owner":"x"}', "--revision", "999"));
-  t.deepEqual(await mesh.ref(Wallet, "w3").read(), { owner: "cy", cents: "10" });
+  t.deepEqual(await mesh.ref(Wallet, "w3", BUSY).read(), { owner: "cy", cents: "10" });
 });
 
 test("state cli - rm deletes the state and the actor starts again from its initial state", async (t) => {
@@ -99,7 +104,7 @@ test("state cli - rm deletes the state and the actor starts again from its initi
   const rm = await run(mesh, "rm", "Wallet", "w4", "-o", "json");
   t.is(rm.code, 0, rm.err);
   t.is((JSON.parse(rm.out) as { deletedRevision: number }).deletedRevision > 0, true);
-  t.deepEqual(await mesh.ref(Wallet, "w4").read(), { owner: "", cents: "0" });
+  t.deepEqual(await mesh.ref(Wallet, "w4", BUSY).read(), { owner: "", cents: "0" });
   const missing = await run(mesh, "rm", "Wallet", "nobody");
   t.is(missing.code, 1);
   t.regex(missing.err, /no state stored for Wallet\/nobody/);

@@ -11,6 +11,11 @@ import { eventually, startMesh } from "../helpers/mesh.js";
 
 /** Deadline of every call here: a busy machine must not turn a slow turn into a failure (no timing is asserted). */
 const BUSY_MACHINE_TIMEOUT_MS = 60_000;
+/**
+ * Calls retry what is retryable (a state write whose acknowledgement took longer than its timeout
+ * on a loaded machine, StateStoreError): every call here is idempotent.
+ */
+const BUSY = { retry: { maxAttempts: 4 } };
 
 interface LedgerState {
   x: number;
@@ -76,14 +81,14 @@ async function reloadedOn(mesh: Mesh, connectAnother: () => Promise<Mesh>, id: s
   await mesh.close();
   const other = await connectAnother();
   await other.host([Ledger]);
-  await other.ref(Ledger, id).getX();
+  await other.ref(Ledger, id, BUSY).getX();
   return other;
 }
 
 test("state integrity - a failed turn is rolled back even when the saved state holds a key named constructor", async (t) => {
   const { mesh, connectAnother } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Ledger]);
-  const ledger = mesh.ref(Ledger, "l1");
+  const ledger = mesh.ref(Ledger, "l1", BUSY);
   await ledger.setX(5);
   await ledger.tag("constructor");
   await t.throwsAsync(ledger.failAfterSettingX(99), { instanceOf: ActorMethodError });
@@ -91,18 +96,18 @@ test("state integrity - a failed turn is rolled back even when the saved state h
   await ledger.tag("other");
   t.is((await storedState(mesh, "l1"))?.x, 5, "the next successful turn saved the rolled-back state");
   const other = await reloadedOn(mesh, connectAnother, "l1");
-  t.is(await other.ref(Ledger, "l1").getX(), 5);
-  t.deepEqual(await other.ref(Ledger, "l1").tags(), ["constructor", "other"]);
+  t.is(await other.ref(Ledger, "l1", BUSY).getX(), 5);
+  t.deepEqual(await other.ref(Ledger, "l1", BUSY).tags(), ["constructor", "other"]);
 });
 
 test("state integrity - keys constructor and prototype from user input are stored, loaded, and pollute nothing", async (t) => {
   const { mesh, connectAnother } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Ledger]);
   for (const name of ["constructor", "prototype", "toString", "hasOwnProperty"]) {
-    await mesh.ref(Ledger, "l2").tag(name);
+    await mesh.ref(Ledger, "l2", BUSY).tag(name);
   }
   const other = await reloadedOn(mesh, connectAnother, "l2");
-  t.deepEqual(await other.ref(Ledger, "l2").tags(), [
+  t.deepEqual(await other.ref(Ledger, "l2", BUSY).tags(), [
     "constructor",
     "prototype",
     "toString",
@@ -114,30 +119,30 @@ test("state integrity - keys constructor and prototype from user input are store
 test("state integrity - two maps of 50,001 processed ids are acknowledged and load again", async (t) => {
   const { mesh, connectAnother } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Ledger]);
-  const ledger = mesh.ref(Ledger, "l3");
+  const ledger = mesh.ref(Ledger, "l3", BUSY);
   t.is(await ledger.remember("orders", 0, 50_001), 50_001);
   t.is(await ledger.remember("mails", 0, 50_001), 50_001);
   const other = await reloadedOn(mesh, connectAnother, "l3");
-  t.deepEqual(await other.ref(Ledger, "l3").counts(), { orders: 50_001, mails: 50_001 });
+  t.deepEqual(await other.ref(Ledger, "l3", BUSY).counts(), { orders: 50_001, mails: 50_001 });
 });
 
 test("state integrity - nesting deeper than 64 loads again; deeper than the state limit is refused at save", async (t) => {
   const { mesh, connectAnother } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Ledger]);
-  const ledger = mesh.ref(Ledger, "l4");
+  const ledger = mesh.ref(Ledger, "l4", BUSY);
   await ledger.setX(1);
   await ledger.nest(100);
   const err = await t.throwsAsync(ledger.nest(5000), { instanceOf: StateNotStorableError });
   t.is(err?.details.reason, "too-deep");
   t.is(await ledger.depth(), 100, "the refused turn was rolled back");
   const other = await reloadedOn(mesh, connectAnother, "l4");
-  t.is(await other.ref(Ledger, "l4").depth(), 100);
+  t.is(await other.ref(Ledger, "l4", BUSY).depth(), 100);
 });
 
 test("state integrity - a Map with a float key is refused at save, the turn rolled back, the actor still loads", async (t) => {
   const { mesh, connectAnother } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Ledger]);
-  const ledger = mesh.ref(Ledger, "l5");
+  const ledger = mesh.ref(Ledger, "l5", BUSY);
   await ledger.setX(7);
   const err = await t.throwsAsync(ledger.setFloatMap(), { instanceOf: StateNotStorableError });
   t.is(err?.details.path, "state.extra");
@@ -145,19 +150,21 @@ test("state integrity - a Map with a float key is refused at save, the turn roll
   t.is((await storedState(mesh, "l5"))?.extra, undefined);
   await ledger.setX(8);
   const other = await reloadedOn(mesh, connectAnother, "l5");
-  t.is(await other.ref(Ledger, "l5").getX(), 8);
+  t.is(await other.ref(Ledger, "l5", BUSY).getX(), 8);
 });
 
 test("state integrity - stored bytes the state decoder refuses give StateNotLoadableError, not a hang", async (t) => {
   const { mesh } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Ledger]);
-  await mesh.ref(Ledger, "l6").setX(1);
+  await mesh.ref(Ledger, "l6", BUSY).setX(1);
   await mesh.close();
   const { mesh: fresh } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await fresh.host([Ledger]);
   const bucket = await fresh.transport.keyValue(fresh.subjects.stateBucket("Ledger"));
   await bucket.put(kvKeyForId("broken"), Uint8Array.of(0x93, 0x01)); // an array of 3 with 1 element
-  const err = await t.throwsAsync(fresh.ref(Ledger, "broken").getX(), { instanceOf: StateNotLoadableError });
+  const err = await t.throwsAsync(fresh.ref(Ledger, "broken", BUSY).getX(), {
+    instanceOf: StateNotLoadableError,
+  });
   t.is(err?.details.reason, "length-exceeds-input");
   t.regex(err?.message ?? "", /troupe state get/);
 });
@@ -165,7 +172,7 @@ test("state integrity - stored bytes the state decoder refuses give StateNotLoad
 test("state integrity - a state larger than the server accepts is refused, rolled back, and the actor still loads", async (t) => {
   const { mesh, connectAnother } = await startMesh(t, { defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Ledger]);
-  const big = mesh.ref(Ledger, "l7");
+  const big = mesh.ref(Ledger, "l7", BUSY);
   // The first save of an actor creates its key, later ones update it: both paths must refuse.
   const first = await t.throwsAsync(big.remember("huge", 0, 150_000), { instanceOf: StateNotStorableError });
   t.is(first?.details.reason, "too-large");
@@ -174,7 +181,7 @@ test("state integrity - a state larger than the server accepts is refused, rolle
   t.is(later?.details.reason, "too-large");
   t.deepEqual(await big.counts(), {});
   const other = await reloadedOn(mesh, connectAnother, "l7");
-  t.is(await other.ref(Ledger, "l7").getX(), 3);
+  t.is(await other.ref(Ledger, "l7", BUSY).getX(), 3);
 });
 
 /** Its initial state can be made to fail once, so a roll-back to it fails. */
@@ -204,7 +211,7 @@ test("state integrity - a turn whose roll-back fails discards the activation ins
   const log = recordingLogger();
   const { mesh } = await startMesh(t, { logger: log.logger, defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Fragile]);
-  const ref = mesh.ref(Fragile, "f1");
+  const ref = mesh.ref(Fragile, "f1", BUSY);
   // The first turn: nothing is saved yet, so its roll-back calls initialState(), which throws.
   const failed = ref.bumpAndFail();
   const queued = ref.get(); // waits in the mailbox behind the failing turn
