@@ -9,8 +9,10 @@
  * socket (or the server is gone): the connection is dropped and re-established at once (nats.js
  * re-subscribes everything on reconnect).
  *
- * A busy process may run this check late, with the PONG already waiting in the socket: an overdue
- * round trip is judged only in the next check phase of the event loop, after the socket was read.
+ * A reader that is merely behind (a process resumed after a pause, a backlog of messages ahead of
+ * the PONG) is not dead: any message it processed restarts the wait. And a busy process may run
+ * this check late, with the PONG already waiting in the socket: an overdue round trip is judged
+ * only in the next check phase of the event loop, after the socket was read.
  *
  * @example
  * ```ts
@@ -38,6 +40,8 @@ export class ReaderWatchdog {
   private probeSince: number | undefined;
   private probeId = 0;
   private connected = true;
+  /** Messages the reader had processed at the last look (`nc.stats().inMsgs`). */
+  private lastSeen = 0;
   private readonly everyMs: number;
   private readonly timeoutMs: number;
   /** Reconnects this watchdog forced. */
@@ -86,6 +90,7 @@ export class ReaderWatchdog {
     }
     if (!this.connected) return;
     const now = performance.now();
+    if (this.readerMoved() && this.probeSince !== undefined) this.probeSince = now;
     if (this.probeSince === undefined) {
       this.probe(now);
       return;
@@ -93,8 +98,18 @@ export class ReaderWatchdog {
     if (now - this.probeSince < this.timeoutMs) return;
     const id = this.probeId;
     setImmediate(() => {
-      if (this.probeId === id && this.probeSince !== undefined && this.connected) this.restart();
+      if (this.probeId !== id || this.probeSince === undefined || !this.connected) return;
+      if (this.readerMoved()) this.probeSince = performance.now();
+      else this.restart();
     });
+  }
+
+  /** True if the reader processed messages since the last look: it is alive, perhaps behind. */
+  private readerMoved(): boolean {
+    const seen = this.nc.stats().inMsgs;
+    if (seen === this.lastSeen) return false;
+    this.lastSeen = seen;
+    return true;
   }
 
   private probe(now: number): void {

@@ -159,3 +159,38 @@ function headersOf(record: Record<string, string>) {
     return h;
   }, natsHeaders());
 }
+
+test("reader watchdog - a reader that keeps processing messages is behind, not dead: no reconnect until it stops", async (t) => {
+  const server = await startServer(t);
+  const check = { everyMs: 100, timeoutMs: 2000 };
+  const transport = await open(t, server.url, check);
+  let received = 0;
+  transport.nc.subscribe("flow.>", {
+    callback: () => {
+      received++;
+    },
+  });
+  await transport.nc.flush();
+  // From now on round trips go unanswered (PONGs dropped), as for a reader far behind.
+  const protocol = (transport.nc as unknown as { protocol: { processPong(): void } }).protocol;
+  const processPong = protocol.processPong.bind(protocol);
+  protocol.processPong = () => undefined;
+  const sender = await natsConnect({ servers: server.url });
+  t.teardown(() => sender.close());
+  // Messages 40 times as often as the watchdog's timeout: the reader visibly moves the whole time.
+  const flow = setInterval(() => sender.publish("flow.x"), check.timeoutMs / 40);
+  t.teardown(() => clearInterval(flow));
+  const enough = received + Math.ceil((3 * check.timeoutMs) / (check.timeoutMs / 40));
+  await eventually(() => received >= enough, 60_000, "three timeouts' worth of messages");
+  t.is(transport.readerWatchdog.restarts, 0, "a moving reader is left alone");
+  // Nothing moves any more and the round trip stays unanswered: now it counts as dead. (PONGs are
+  // processed again so that the reconnect's own handshake can complete.)
+  clearInterval(flow);
+  protocol.processPong = processPong;
+  await eventually(
+    () => transport.readerWatchdog.restarts >= 1,
+    20 * (check.everyMs + check.timeoutMs),
+    "the reconnect once nothing moves",
+  );
+  t.pass();
+});
