@@ -6,6 +6,7 @@
  *   troupe call <Type> <id> <method> [json]     call an actor, print the result as JSON
  *   troupe dlq ls|show|replay|purge             dead-lettered jobs
  *   troupe ls hosts|shards|actors [-o json]     hosts, shard leases, live activations
+ *   troupe gateway [options]                    the HTTP gateway (services/gateway)
  */
 import { readFileSync } from "node:fs";
 import { parseArgs as parseCli } from "node:util";
@@ -13,6 +14,7 @@ import { TroupeError } from "../errors.js";
 import { call, parseArgs } from "./call.js";
 import { dev } from "./dev.js";
 import { dlq } from "./dlq.js";
+import { GATEWAY_USAGE, gatewayCommand } from "./gateway.js";
 import { hostCommand } from "./host.js";
 import { ls } from "./ls.js";
 import { publishCommand, subsCommand } from "./pubsub.js";
@@ -36,6 +38,7 @@ Commands:
   publish <topic> <json>              Publish an event (--msg-id ID for dedup, --ephemeral).
   subs ls [-o json]                   Subscriptions (durable consumers) and their backlog;
   subs tail <pattern>                 or watch events (--filter EXPR, --count N).
+  gateway [options]                   The HTTP gateway in front of the mesh (troupe gateway --help).
   help                                This text.
 
 Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_CA/NATS_CERT/NATS_KEY, TROUPE_PREFIX, TROUPE_LOG_LEVEL.`;
@@ -96,6 +99,12 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "dlq":
         return await dlq(rest);
+      case "gateway":
+        if (rest.includes("--help")) {
+          process.stdout.write(`${GATEWAY_USAGE}\n`);
+          return 0;
+        }
+        return await gatewayCommand({ argv: rest });
       case "publish":
         return await publishCommand(rest);
       case "subs":
