@@ -23,6 +23,8 @@ export interface GatewayFixture extends MeshFixture {
   url: string;
   mesh: Mesh;
   gatewayUrl: string;
+  /** The gateway's own mesh connection. */
+  gatewayMesh: Mesh;
 }
 
 export interface FixtureOptions {
@@ -53,7 +55,7 @@ export async function startGatewayFixture(
     ...(options.limits ? { limits: options.limits } : {}),
   });
   t.teardown(() => gateway.close());
-  return { ...fixture, gatewayUrl: gateway.url };
+  return { ...fixture, gatewayUrl: gateway.url, gatewayMesh };
 }
 
 export interface HttpReply {
