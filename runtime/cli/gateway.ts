@@ -9,12 +9,13 @@ import {
   ApiKeys,
   type Authenticator,
   credentials,
+  type Gateway,
   JwtVerifier,
   startGateway,
 } from "../../services/gateway/index.js";
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger, type Logger } from "../log.js";
-import { connect } from "../mesh.js";
+import { connect, type Mesh } from "../mesh.js";
 import { startTelemetry } from "../telemetry/sdk.js";
 import { resolveTarget } from "./call.js";
 import { untilSignal } from "./serve.js";
@@ -135,4 +136,25 @@ function numberOption(raw: string | undefined, name: string): number | undefined
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new ConfigurationError(`${name} must be a non-negative integer`);
   return n;
+}
+
+/**
+ * The gateway of `troupe dev`: no authentication (a local mesh), on `port`, or on any free port
+ * when that one is taken. Says loudly that it is insecure.
+ */
+export async function startDevGateway(
+  mesh: Mesh,
+  port: number,
+  logger: Logger,
+  out: (line: string) => void,
+): Promise<Gateway> {
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway({ mesh, auth: "insecure-dev", port, host: "127.0.0.1", logger });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== "EADDRINUSE") throw err;
+    gateway = await startGateway({ mesh, auth: "insecure-dev", port: 0, host: "127.0.0.1", logger });
+  }
+  out(`troupe: HTTP gateway on ${gateway.url} -- INSECURE: no authentication (dev only)`);
+  return gateway;
 }

@@ -24,7 +24,8 @@ const USAGE = `Usage: troupe <command>
 Commands:
   dev [entry]                         Start a local mesh hosting the actors exported by entry
                                       (default services/examples/index.ts). Without NATS_URL it
-                                      starts its own nats-server with JetStream.
+                                      starts its own nats-server with JetStream, and an HTTP
+                                      gateway without authentication on --gateway-port (8080).
   host [entry]                        Host the entry's actors on the mesh at NATS_URL (production).
                                       Options: --health-port <port> (/healthz, /readyz),
                                       --metrics-port <port> (Prometheus /metrics),
@@ -67,11 +68,12 @@ export async function main(argv: string[]): Promise<number> {
         const { positionals, values } = parseCli({
           args: rest,
           allowPositionals: true,
-          options: { prefix: { type: "string" } },
+          options: { prefix: { type: "string" }, "gateway-port": { type: "string" } },
         });
         await dev({
           ...(positionals[0] ? { entry: positionals[0] } : {}),
           ...(values.prefix ? { prefix: values.prefix } : {}),
+          ...(values["gateway-port"] ? { gatewayPort: Number(values["gateway-port"]) } : {}),
         });
         return 0;
       }
