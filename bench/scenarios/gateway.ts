@@ -1,0 +1,143 @@
+/**
+ * The HTTP gateway at 64 connections: autocannon POSTs an Echo call (the rr rows' payload, as JSON)
+ *
+ * - through Troupe's gateway (services/gateway: default middleware, an API key checked per
+ *   request, schema validation, a mesh call to an Echo actor on a host process), against
+ * - a minimal Fastify server doing the same NATS request-reply by hand (JSON in, msgpack over NATS
+ *   with the raw mux requester to the rr raw echo responder, JSON out): the baseline.
+ *
+ * Each side's server is its own process, as is the load generator, so the gateway's CPU is not
+ * shared with autocannon's. Ops/s are completed 2xx responses per second; p50 is autocannon's.
+ */
+import autocannon from "autocannon";
+import Fastify from "fastify";
+import { pack, unpack } from "msgpackr";
+import { consoleLogger } from "troupe";
+import { ApiKeys, credentials, startGateway } from "../../services/gateway/index.js";
+import type { CommandTable } from "../lib/ipc.js";
+import { payloadFor } from "../lib/payload.js";
+import { muxRequester } from "../lib/raw.js";
+import { finishRow, type RowSpec, type Side } from "../lib/report.js";
+import { interleavedRounds, type SideRunner } from "../lib/rounds.js";
+import { type BenchContext, type Scenario, workerOf } from "../lib/scenario.js";
+import { mesh, rawConnection } from "../lib/worker-env.js";
+
+const ROW: RowSpec = {
+  id: "gateway.c64",
+  title: "HTTP gateway c=64, Echo over HTTP (autocannon)",
+  target: { text: "ops ≥ 0.8× raw Fastify", metric: "opsRatio", limit: 0.8, direction: "min" },
+};
+const CONNECTIONS = 64;
+const KEY = "bench-key-0123456789abcdef";
+const ECHO_SUBJECT = "bench.rr.echo";
+
+interface LoadArgs {
+  url: string;
+  warmupMs: number;
+  durationMs: number;
+  headers: Record<string, string>;
+}
+
+interface LoadResult {
+  opsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  count: number;
+  failed: number;
+}
+
+async function run(ctx: BenchContext): Promise<void> {
+  if (!ctx.wants(ROW.id)) return;
+  const { warmupMs, durationMs } = ctx.settings;
+  await ctx.withWorkers({ host: {}, responder: {}, gwTroupe: {}, gwRaw: {}, loader: {} }, async (w) => {
+    await Promise.all([
+      workerOf(w, "host").call("host", { types: ["Echo"] }),
+      workerOf(w, "responder").call("rr.serve"),
+    ]);
+    const troupeUrl = await workerOf(w, "gwTroupe").call<string>("gw.troupe");
+    const rawUrl = await workerOf(w, "gwRaw").call<string>("gw.raw");
+    const sides: [string, string, Record<string, string>, boolean][] = [
+      ["Troupe gateway", troupeUrl, { "x-api-key": KEY }, false],
+      ["raw Fastify + nats.js (baseline)", rawUrl, {}, true],
+    ];
+    const runners: SideRunner[] = sides
+      .filter(([, , , baseline]) => ctx.wantsImpl(baseline ? "raw" : "troupe"))
+      .map(([label, url, headers, baseline]) => ({
+        run: async (round): Promise<Side> => {
+          ctx.log(`${ROW.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
+          const r = await workerOf(w, "loader").call<LoadResult>("gw.load", {
+            url,
+            warmupMs,
+            durationMs,
+            headers,
+          } satisfies LoadArgs);
+          if (r.failed > 0) throw new Error(`${label}: ${r.failed} requests failed`);
+          return {
+            label,
+            impl: baseline ? "raw" : "troupe",
+            ...(baseline ? { baseline } : {}),
+            opsPerSec: r.opsPerSec,
+            p50Ms: r.p50Ms,
+            p99Ms: r.p99Ms,
+            count: r.count,
+          };
+        },
+      }));
+    ctx.record(finishRow(ROW, await interleavedRounds(runners, ctx.settings.rounds)));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker side
+
+/** Troupe's gateway on a free port, with API-key authentication and the default middleware. */
+async function serveTroupe(): Promise<string> {
+  const gateway = await startGateway({
+    mesh: await mesh(),
+    auth: credentials({ apiKeys: ApiKeys.parse(`bench ${KEY}`) }),
+    port: 0,
+    logger: consoleLogger("warn"),
+  });
+  return gateway.url;
+}
+
+/** The baseline: Fastify, one route, the request-reply done by hand with the raw mux requester. */
+async function serveRaw(): Promise<string> {
+  const requester = muxRequester(await rawConnection("fast"));
+  const app = Fastify({ logger: false });
+  app.post<{ Params: { id: string }; Body: unknown[] }>("/v1/actors/Echo/:id/echo", async (req, reply) => {
+    const reply_ = unpack(await requester.request(ECHO_SUBJECT, pack(req.body[0])));
+    return reply.type("application/json").send(JSON.stringify(reply_));
+  });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  const address = app.server.address();
+  return `http://127.0.0.1:${address && typeof address === "object" ? address.port : 0}`;
+}
+
+/** autocannon at 64 connections: a warm-up run, then the measured one. */
+async function load(a: LoadArgs): Promise<LoadResult> {
+  const body = JSON.stringify([payloadFor("order-00000042")]);
+  const options = {
+    url: `${a.url}/v1/actors/Echo/order-00000042/echo`,
+    connections: CONNECTIONS,
+    method: "POST",
+    headers: { "content-type": "application/json", ...a.headers },
+    body,
+  };
+  await autocannon({ ...options, duration: Math.max(0.2, a.warmupMs / 1000) });
+  const r = await autocannon({ ...options, duration: Math.max(0.5, a.durationMs / 1000) });
+  return {
+    opsPerSec: r["2xx"] / (r.duration || 1),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    count: r["2xx"],
+    failed: r.errors + r.timeouts + r.non2xx,
+  };
+}
+
+export const gateway: Scenario = {
+  name: "gw",
+  rows: [ROW],
+  run,
+  commands: { "gw.troupe": serveTroupe, "gw.raw": serveRaw, "gw.load": load } as CommandTable,
+};
