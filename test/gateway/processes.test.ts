@@ -5,6 +5,7 @@
  * gone), and every acknowledged increment is in the actors' state at the end.
  */
 import test from "ava";
+import { reservePorts } from "troupe/testing";
 import { startServer } from "../helpers/nats.js";
 import { FAST, spawnHost, uniquePrefix, waitFor } from "../placement/helpers.js";
 import { keysFile, spawnGateway } from "./processes.js";
@@ -153,4 +154,39 @@ test("gateway processes - --insecure-dev starts, says so loudly, and serves as a
   const res = await fetch(`${url}/v1/actors/Echo/any/whoami`, { method: "POST" });
   t.is(res.status, 200);
   t.is(await res.json(), "h1");
+});
+
+test("gateway processes - Prometheus /metrics on its own port counts requests by route and status", async (t) => {
+  const server = await startServer(t);
+  const prefix = uniquePrefix();
+  const host = spawnHost(t, { servers: server.url, prefix, name: "h1", placement: FAST, jobs: false });
+  await host.ready;
+  const [metricsPort] = await reservePorts(1);
+  const keys = keysFile(t, `metrics ${KEY}\n`);
+  const gw = spawnGateway(t, [
+    ...["--port", "0", "--host", "127.0.0.1", "--nats", server.url, "--prefix", prefix],
+    ...["--api-keys-file", keys, "--metrics-port", String(metricsPort)],
+  ]);
+  const url = await gw.url;
+  const call = await fetch(`${url}/v1/actors/Echo/any/whoami`, {
+    method: "POST",
+    headers: { "x-api-key": KEY },
+  });
+  t.is(call.status, 200);
+  t.is((await fetch(`${url}/v1/actors/Echo/any/whoami`, { method: "POST" })).status, 401);
+  t.is(
+    (await fetch(`${url}/metrics`, { headers: { "x-api-key": KEY } })).status,
+    404,
+    "metrics are not on the API port",
+  );
+  let text = "";
+  await waitFor("request metrics", async () => {
+    text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    return text.includes('http_response_status_code="401"');
+  });
+  t.regex(
+    text,
+    /troupe_gateway_requests_total\{[^}]*http_route="\/v1\/actors\/:type\/:id\/:method"[^}]*http_response_status_code="200"[^}]*\} 1/,
+  );
+  t.regex(text, /troupe_calls_total\{[^}]*troupe_actor_type="Echo"/);
 });
