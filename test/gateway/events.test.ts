@@ -100,3 +100,24 @@ test("events - an event stream needs credentials", async (t) => {
   const res = await http(gatewayUrl, "GET", "/v1/events/orders.*");
   t.is(res.status, 401);
 });
+
+test("events - past maxEventStreams a new stream is a 503 problem, and closing one frees its place", async (t) => {
+  const { gatewayUrl } = await startGatewayFixture(t, { limits: { maxEventStreams: 1 } });
+  const first = await openStream(`${gatewayUrl}/v1/events/orders.*`, AUTH);
+  await first.ready;
+  const second = await http(gatewayUrl, "GET", "/v1/events/orders.*", { headers: AUTH });
+  t.is(second.status, 503);
+  t.is(second.json.code, "GATEWAY_UNAVAILABLE");
+  t.truthy(second.headers.get("retry-after"));
+  await first.close();
+  // The server notices the closed stream asynchronously: try until it has.
+  for (let attempt = 0; ; attempt++) {
+    const next = await openStream(`${gatewayUrl}/v1/events/orders.*`, AUTH);
+    t.teardown(() => next.close());
+    if (next.res.status === 200) break;
+    t.is(next.res.status, 503);
+    if (attempt > 100) t.fail("the closed stream's place was never freed");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  t.pass();
+});

@@ -84,7 +84,8 @@ export function registerJobRoutes(app: FastifyInstance, deps: RouteDeps): void {
       const key = req.headers[IDEMPOTENCY_KEY];
       const job = await runInHop(req.traceHop, () =>
         enqueueByName(mesh, type, actorIdOf(req, id), method, argsOf(req.body), {
-          ...(typeof key === "string" ? { key } : {}),
+          // A tenant's keys are its own: the same key from two tenants names two jobs.
+          ...(typeof key === "string" ? { key: req.tenant ? `${req.tenant}:${key}` : key } : {}),
         }),
       );
       reply.header("location", `/v1/jobs/${job.id}`);
