@@ -7,6 +7,8 @@ declare module "autocannon" {
     method?: string;
     headers?: Record<string, string>;
     body?: string;
+    /** Per-request rewrites, e.g. `setupRequest` to vary the path. */
+    requests?: { setupRequest?: (req: { path?: string }) => { path?: string } }[];
     /** Requests each connection may have in flight (HTTP pipelining). Default 1. */
     pipelining?: number;
   }

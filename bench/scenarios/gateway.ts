@@ -7,19 +7,22 @@
  *   with the raw mux requester to the rr raw echo responder, JSON out): the baseline.
  *
  * Each side's server is its own process, as is the load generator, so the gateway's CPU is not
- * shared with autocannon's. Ops/s are completed 2xx responses per second; p50 is autocannon's.
+ * shared with autocannon's. Requests go to 64 actor ids in turn (Echo is a plain actor: one turn at
+ * a time per id), like the rr.echo.c64 row. Ops/s are completed 2xx responses per second; p50 is
+ * autocannon's.
  */
 import autocannon from "autocannon";
 import Fastify from "fastify";
 import { pack, unpack } from "msgpackr";
 import { consoleLogger } from "troupe";
 import { ApiKeys, credentials, startGateway } from "../../services/gateway/index.js";
+import { measureCpu } from "../lib/cpu.js";
 import type { CommandTable } from "../lib/ipc.js";
 import { payloadFor } from "../lib/payload.js";
 import { muxRequester } from "../lib/raw.js";
 import { finishRow, type RowSpec, type Side } from "../lib/report.js";
 import { interleavedRounds, type SideRunner } from "../lib/rounds.js";
-import { type BenchContext, type Scenario, workerOf } from "../lib/scenario.js";
+import { type BenchContext, idOf, type Scenario, workerOf } from "../lib/scenario.js";
 import { mesh, rawConnection } from "../lib/worker-env.js";
 
 const ROW: RowSpec = {
@@ -43,6 +46,8 @@ interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   count: number;
+  /** Responses of the warm-up and the measured run (CPU per op is over both). */
+  totalOps: number;
   failed: number;
 }
 
@@ -60,17 +65,32 @@ async function run(ctx: BenchContext): Promise<void> {
       ["Troupe gateway", troupeUrl, { "x-api-key": KEY }, false],
       ["raw Fastify + nats.js (baseline)", rawUrl, {}, true],
     ];
+    // CPU per request of the HTTP server process and of the process answering over NATS.
+    const cpuOf = (baseline: boolean) =>
+      baseline
+        ? { gateway: workerOf(w, "gwRaw"), server: workerOf(w, "responder") }
+        : { gateway: workerOf(w, "gwTroupe"), server: workerOf(w, "host") };
     const runners: SideRunner[] = sides
       .filter(([, , , baseline]) => ctx.wantsImpl(baseline ? "raw" : "troupe"))
       .map(([label, url, headers, baseline]) => ({
         run: async (round): Promise<Side> => {
           ctx.log(`${ROW.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
-          const r = await workerOf(w, "loader").call<LoadResult>("gw.load", {
-            url,
-            warmupMs,
-            durationMs,
-            headers,
-          } satisfies LoadArgs);
+          const {
+            result: r,
+            cpuUsPerOp,
+            writesPerOp,
+          } = await measureCpu(
+            cpuOf(baseline),
+            ctx.natsPid,
+            () =>
+              workerOf(w, "loader").call<LoadResult>("gw.load", {
+                url,
+                warmupMs,
+                durationMs,
+                headers,
+              } satisfies LoadArgs),
+            (res) => res.totalOps,
+          );
           if (r.failed > 0) throw new Error(`${label}: ${r.failed} requests failed`);
           return {
             label,
@@ -80,6 +100,8 @@ async function run(ctx: BenchContext): Promise<void> {
             p50Ms: r.p50Ms,
             p99Ms: r.p99Ms,
             count: r.count,
+            cpuUsPerOp,
+            writesPerOp,
           };
         },
       }));
@@ -117,20 +139,30 @@ async function serveRaw(): Promise<string> {
 /** autocannon at 64 connections: a warm-up run, then the measured one. */
 async function load(a: LoadArgs): Promise<LoadResult> {
   const body = JSON.stringify([payloadFor("order-00000042")]);
+  let next = 0;
   const options = {
-    url: `${a.url}/v1/actors/Echo/order-00000042/echo`,
+    url: `${a.url}/v1/actors/Echo/${idOf("gw", 0)}/echo`,
     connections: CONNECTIONS,
     method: "POST",
     headers: { "content-type": "application/json", ...a.headers },
     body,
+    requests: [
+      {
+        setupRequest: (req: { path?: string }) => ({
+          ...req,
+          path: `/v1/actors/Echo/${idOf("gw", next++ % CONNECTIONS)}/echo`,
+        }),
+      },
+    ],
   };
-  await autocannon({ ...options, duration: Math.max(0.2, a.warmupMs / 1000) });
+  const warm = await autocannon({ ...options, duration: Math.max(0.2, a.warmupMs / 1000) });
   const r = await autocannon({ ...options, duration: Math.max(0.5, a.durationMs / 1000) });
   return {
     opsPerSec: r["2xx"] / (r.duration || 1),
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
     count: r["2xx"],
+    totalOps: warm["2xx"] + r["2xx"],
     failed: r.errors + r.timeouts + r.non2xx,
   };
 }
