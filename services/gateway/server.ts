@@ -24,7 +24,12 @@ import { consoleLogger, type Logger } from "../../runtime/log.js";
 import type { Mesh } from "../../runtime/mesh.js";
 import type { Authenticator } from "./auth/principal.js";
 import { registerBodyParsers } from "./body.js";
-import { BadRequestError, RouteNotFoundError, UnsupportedMediaTypeError } from "./errors.js";
+import {
+  BadRequestError,
+  GatewayUnavailableError,
+  RouteNotFoundError,
+  UnsupportedMediaTypeError,
+} from "./errors.js";
 import { DEFAULT_LIMITS, type GatewayLimits } from "./limits.js";
 import {
   AUTHENTICATE,
@@ -94,7 +99,8 @@ export async function buildGateway(
     genReqId: requestIdOf,
     routerOptions: { maxParamLength: 1100 },
     bodyLimit: limits.maxBodyBytes,
-    return503OnClosing: true,
+    // Requests arriving while closing get a 503 problem from the hook below, not Fastify's own body.
+    return503OnClosing: false,
     // Node's own slow-client limits: headers within headersTimeoutMs (else a bare 408 and close).
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
       createServer(
@@ -138,6 +144,11 @@ export async function buildGateway(
     maxBytes: limits.maxBodyBytes,
     maxDepth: limits.maxDepth,
     bodyTimeoutMs: limits.bodyTimeoutMs,
+  });
+  app.addHook("onRequest", async (req) => {
+    if (!serving && req.routeOptions.url !== "/healthz" && req.routeOptions.url !== "/readyz") {
+      throw new GatewayUnavailableError("the gateway is shutting down: use another instance");
+    }
   });
   for (const m of middleware) await m.register(app);
 

@@ -54,4 +54,8 @@ test("readiness - a closing gateway answers /readyz with 503 while in-flight req
   t.is(res.statusCode, 503);
   t.is(res.json().code, "GATEWAY_UNAVAILABLE");
   t.is((await app.inject({ method: "GET", url: "/healthz" })).statusCode, 200);
+  const call = await app.inject({ method: "POST", url: "/v1/actors/Greeter/g1/hello" });
+  t.is(call.statusCode, 503, "new requests are turned away with a problem, before authentication");
+  t.is(call.json().code, "GATEWAY_UNAVAILABLE");
+  t.truthy(call.headers["retry-after"]);
 });
