@@ -145,10 +145,10 @@ export async function buildGateway(
     maxDepth: limits.maxDepth,
     bodyTimeoutMs: limits.bodyTimeoutMs,
   });
-  app.addHook("onRequest", async (req) => {
+  app.addHook("onRequest", (req, _reply, done) => {
     if (!serving && req.routeOptions.url !== "/healthz" && req.routeOptions.url !== "/readyz") {
-      throw new GatewayUnavailableError("the gateway is shutting down: use another instance");
-    }
+      done(new GatewayUnavailableError("the gateway is shutting down: use another instance"));
+    } else done();
   });
   for (const m of middleware) await m.register(app);
 

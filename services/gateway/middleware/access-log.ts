@@ -6,7 +6,7 @@ export function accessLog(logger: Logger): Middleware {
   return {
     name: "accessLog",
     register(app) {
-      app.addHook("onResponse", async (req, reply) => {
+      app.addHook("onResponse", (req, reply, done) => {
         logger.info("http request", {
           requestId: req.id,
           method: req.method,
@@ -15,6 +15,7 @@ export function accessLog(logger: Logger): Middleware {
           ms: Math.round(reply.elapsedTime * 10) / 10,
           principal: req.principal?.id,
         });
+        done();
       });
     },
   };

@@ -10,13 +10,14 @@ export function httpMetrics(): Middleware {
   return {
     name: "httpMetrics",
     register(app) {
-      app.addHook("onResponse", async (req, reply) => {
+      app.addHook("onResponse", (req, reply, done) => {
         recordHttpRequest(
           req.method,
           req.routeOptions.url ?? "unmatched",
           reply.statusCode,
           reply.elapsedTime,
         );
+        done();
       });
     },
   };

@@ -19,8 +19,9 @@ export function requestId(): Middleware {
   return {
     name: "requestId",
     register(app) {
-      app.addHook("onRequest", async (req, reply) => {
+      app.addHook("onRequest", (req, reply, done) => {
         reply.header(REQUEST_ID_HEADER, req.id);
+        done();
       });
     },
   };

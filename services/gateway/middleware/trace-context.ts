@@ -10,14 +10,16 @@ export function traceContext(): Middleware {
   return {
     name: "traceContext",
     register(app) {
-      app.addHook("onRequest", async (req, reply) => {
+      app.addHook("onRequest", (req, reply, done) => {
         const hop = startHttpServerSpan(req.method, req.routeOptions.url ?? "unmatched", req.headers);
         req.traceHop = hop;
         const traceparent = traceparentOf(hop);
         if (traceparent) reply.header("traceparent", traceparent);
+        done();
       });
-      app.addHook("onResponse", async (req, reply) => {
+      app.addHook("onResponse", (req, reply, done) => {
         endHttpServerSpan(req.traceHop, reply.statusCode);
+        done();
       });
     },
   };
