@@ -6,8 +6,8 @@
  * - a minimal Fastify server doing the same NATS request-reply by hand (JSON in, msgpack over NATS
  *   with the raw mux requester to the rr raw echo responder, JSON out): the baseline.
  *
- * Each side's server is its own process, as is the load generator, so the gateway's CPU is not
- * shared with autocannon's. Requests go to 64 actor ids in turn (Echo is a plain actor: one turn at
+ * The HTTP servers run in one worker process, the Troupe host and the raw responder in another,
+ * and autocannon in the bench parent, so the gateway's CPU is not shared with autocannon's. Requests go to 64 actor ids in turn (Echo is a plain actor: one turn at
  * a time per id), like the rr.echo.c64 row. Ops/s are completed 2xx responses per second; p50 is
  * autocannon's.
  */
@@ -54,41 +54,35 @@ interface LoadResult {
 async function run(ctx: BenchContext): Promise<void> {
   if (!ctx.wants(ROW.id)) return;
   const { warmupMs, durationMs } = ctx.settings;
-  await ctx.withWorkers({ host: {}, responder: {}, gwTroupe: {}, gwRaw: {}, loader: {} }, async (w) => {
-    await Promise.all([
-      workerOf(w, "host").call("host", { types: ["Echo"] }),
-      workerOf(w, "responder").call("rr.serve"),
-    ]);
-    const troupeUrl = await workerOf(w, "gwTroupe").call<string>("gw.troupe");
-    const rawUrl = await workerOf(w, "gwRaw").call<string>("gw.raw");
+  // Two worker processes: the NATS side (Troupe host and raw responder) and the HTTP side (both
+  // servers). The sides are measured one after the other, so the idle half of each process costs
+  // nothing, and the gateway's mesh connection is not the host's (its calls cross NATS).
+  // autocannon runs here, in the parent, which is otherwise idle while a side is measured.
+  await ctx.withWorkers({ backend: {}, http: {} }, async (w) => {
+    const backend = workerOf(w, "backend");
+    const http = workerOf(w, "http");
+    await backend.call("host", { types: ["Echo"] });
+    await backend.call("rr.serve");
+    const troupeUrl = await http.call<string>("gw.troupe");
+    const rawUrl = await http.call<string>("gw.raw");
     const sides: [string, string, Record<string, string>, boolean][] = [
       ["Troupe gateway", troupeUrl, { "x-api-key": KEY }, false],
       ["raw Fastify + nats.js (baseline)", rawUrl, {}, true],
     ];
-    // CPU per request of the HTTP server process and of the process answering over NATS.
-    const cpuOf = (baseline: boolean) =>
-      baseline
-        ? { gateway: workerOf(w, "gwRaw"), server: workerOf(w, "responder") }
-        : { gateway: workerOf(w, "gwTroupe"), server: workerOf(w, "host") };
     const runners: SideRunner[] = sides
       .filter(([, , , baseline]) => ctx.wantsImpl(baseline ? "raw" : "troupe"))
       .map(([label, url, headers, baseline]) => ({
         run: async (round): Promise<Side> => {
           ctx.log(`${ROW.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
+          // CPU per request of the HTTP server process and of the process answering over NATS.
           const {
             result: r,
             cpuUsPerOp,
             writesPerOp,
           } = await measureCpu(
-            cpuOf(baseline),
+            { gateway: http, server: backend },
             ctx.natsPid,
-            () =>
-              workerOf(w, "loader").call<LoadResult>("gw.load", {
-                url,
-                warmupMs,
-                durationMs,
-                headers,
-              } satisfies LoadArgs),
+            () => load({ url, warmupMs, durationMs, headers }),
             (res) => res.totalOps,
           );
           if (r.failed > 0) throw new Error(`${label}: ${r.failed} requests failed`);
@@ -136,7 +130,7 @@ async function serveRaw(): Promise<string> {
   return `http://127.0.0.1:${address && typeof address === "object" ? address.port : 0}`;
 }
 
-/** autocannon at 64 connections: a warm-up run, then the measured one. */
+/** autocannon at 64 connections (in the bench parent): a warm-up run, then the measured one. */
 async function load(a: LoadArgs): Promise<LoadResult> {
   const body = JSON.stringify([payloadFor("order-00000042")]);
   let next = 0;
@@ -171,5 +165,5 @@ export const gateway: Scenario = {
   name: "gw",
   rows: [ROW],
   run,
-  commands: { "gw.troupe": serveTroupe, "gw.raw": serveRaw, "gw.load": load } as CommandTable,
+  commands: { "gw.troupe": serveTroupe, "gw.raw": serveRaw } as CommandTable,
 };

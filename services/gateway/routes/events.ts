@@ -15,7 +15,7 @@ import { compileFilter } from "../../../runtime/pubsub/filter.js";
 import { publish } from "../../../runtime/pubsub/publish.js";
 import { eventNamesOf } from "../../../runtime/pubsub/streams.js";
 import { assertPattern } from "../../../runtime/pubsub/topics.js";
-import { runInHop } from "../../../runtime/telemetry/index.js";
+import { endHttpServerSpan, runInHop } from "../../../runtime/telemetry/index.js";
 import { GatewayUnavailableError } from "../errors.js";
 import { sendValue } from "../format.js";
 import { CONSUMES, PROBLEM_RESPONSE, type RouteDeps } from "./shared.js";
@@ -162,6 +162,8 @@ export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps, strea
       res.once("close", () => {
         clearInterval(heartbeat);
         sub.unsubscribe();
+        // A stream the client closed never finishes, so Fastify's onResponse hooks do not run.
+        if (!res.writableFinished) endHttpServerSpan(req.traceHop, 200);
       });
     },
   );
