@@ -154,6 +154,7 @@ test("gateway processes - --insecure-dev starts, says so loudly, and serves as a
   const res = await fetch(`${url}/v1/actors/Echo/any/whoami`, { method: "POST" });
   t.is(res.status, 200);
   t.is(await res.json(), "h1");
+  t.is(await gw.kill("SIGTERM"), 0, "SIGTERM stops it cleanly");
 });
 
 test("gateway processes - Prometheus /metrics on its own port counts requests by route and status", async (t) => {

@@ -131,4 +131,21 @@ test("gateway - health, readiness and a valid OpenAPI 3.1 document need no crede
   ]) {
     t.truthy(doc.json.paths[path], `${path} is documented`);
   }
+  // Structural checks of the document: every operation answers something, and every {param} of a
+  // path template is declared as a required path parameter.
+  interface Operation {
+    responses?: unknown;
+    parameters?: { in: string; name: string; required?: boolean }[];
+  }
+  for (const [path, item] of Object.entries(doc.json.paths as Record<string, Record<string, Operation>>)) {
+    for (const [method, op] of Object.entries(item)) {
+      t.truthy(op.responses, `${method} ${path} has responses`);
+      const declared = new Set(
+        (op.parameters ?? []).filter((p) => p.in === "path" && p.required).map((p) => p.name),
+      );
+      for (const m of path.matchAll(/\{(\w+)\}/g))
+        t.true(declared.has(m[1] ?? ""), `${method} ${path}: ${m[1]}`);
+    }
+  }
+  t.truthy(doc.json.components.securitySchemes.bearer);
 });
