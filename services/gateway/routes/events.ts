@@ -18,7 +18,7 @@ import { assertPattern } from "../../../runtime/pubsub/topics.js";
 import { endHttpServerSpan, runInHop } from "../../../runtime/telemetry/index.js";
 import { GatewayUnavailableError } from "../errors.js";
 import { sendValue } from "../format.js";
-import { CONSUMES, PROBLEM_RESPONSE, type RouteDeps } from "./shared.js";
+import { CONSUMES, callerOf, PROBLEM_RESPONSE, type RouteDeps } from "./shared.js";
 
 interface PublishRoute {
   Params: { topic: string };
@@ -84,8 +84,12 @@ export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps, strea
     },
     async (req, reply) => {
       const key = req.headers[IDEMPOTENCY_KEY];
+      const caller = callerOf(req);
       const receipt = await runInHop(req.traceHop, () =>
-        publish(mesh, req.params.topic, req.body ?? null, typeof key === "string" ? { msgId: key } : {}),
+        publish(mesh, req.params.topic, req.body ?? null, {
+          ...(typeof key === "string" ? { msgId: key } : {}),
+          ...(caller ? { caller } : {}),
+        }),
       );
       return sendValue(req, reply, 202, {
         topic: receipt.topic,

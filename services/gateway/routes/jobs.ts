@@ -19,6 +19,7 @@ import {
   actorIdOf,
   argsOf,
   CONSUMES,
+  callerOf,
   ID_PARAM,
   METHOD_PARAM,
   PROBLEM_RESPONSE,
@@ -82,8 +83,10 @@ export function registerJobRoutes(app: FastifyInstance, deps: RouteDeps): void {
         });
       }
       const key = req.headers[IDEMPOTENCY_KEY];
+      const caller = callerOf(req);
       const job = await runInHop(req.traceHop, () =>
         enqueueByName(mesh, type, actorIdOf(req, id), method, argsOf(req.body), {
+          ...(caller ? { caller } : {}),
           // A tenant's keys are its own: the same key from two tenants names two jobs.
           ...(typeof key === "string" ? { key: req.tenant ? `${req.tenant}:${key}` : key } : {}),
         }),
