@@ -273,6 +273,14 @@ for (const cls of [
   byCode.set(new cls("").code, cls);
 }
 
+/**
+ * The codes of every error class registered above (the ones `fromWireError` rebuilds), e.g. for a
+ * table that must cover them all (the gateway's status mapping).
+ */
+export function registeredErrorCodes(): string[] {
+  return [...byCode.keys()];
+}
+
 /** The shape of an error on the wire. */
 export interface WireError {
   code: string;

@@ -5,6 +5,7 @@
  */
 import type { Scenario } from "../lib/scenario.js";
 import { coldActivation } from "./cold-activation.js";
+import { gateway } from "./gateway.js";
 import { idleMemory } from "./idle-memory.js";
 import { jobs } from "./jobs.js";
 import { pubsub } from "./pubsub.js";
@@ -12,4 +13,13 @@ import { requestReply } from "./request-reply.js";
 import { tell } from "./tell.js";
 import { tracing } from "./tracing.js";
 
-export const SCENARIOS: Scenario[] = [requestReply, tell, jobs, pubsub, coldActivation, idleMemory, tracing];
+export const SCENARIOS: Scenario[] = [
+  requestReply,
+  tell,
+  jobs,
+  pubsub,
+  coldActivation,
+  idleMemory,
+  tracing,
+  gateway,
+];

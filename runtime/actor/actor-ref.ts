@@ -35,6 +35,12 @@ export interface CallOptions {
    */
   retry?: CallRetryOptions;
   /**
+   * Who the call is made for (an authenticated principal, e.g. the gateway's API key owner or JWT
+   * subject). Carried in the options object only for now: the interceptor pipeline puts it in the
+   * call's headers so that the host sees it as `ctx.caller` (and throttling policies key on it).
+   */
+  caller?: string;
+  /**
    * @internal Set by `this.ref()` inside an actor: the `performance.now()` deadline of the calling
    * turn, read at call time. A call never gets more time than its turn has left.
    */

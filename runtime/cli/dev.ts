@@ -13,6 +13,7 @@ import { DEFAULT_PREFIX } from "../messaging/subjects.js";
 import { type NatsServer, startNatsServer } from "../testing/nats-server.js";
 import { startDevControlPlane } from "./dev-control-plane.js";
 import { clearDevState, devDir, readDevState, writeDevState } from "./dev-state.js";
+import { startDevGateway } from "./gateway.js";
 import { serveEntry, untilSignal } from "./serve.js";
 
 export const DEFAULT_DEV_ENTRY = "services/examples/index.ts";
@@ -20,6 +21,8 @@ export const DEFAULT_DEV_ENTRY = "services/examples/index.ts";
 export interface DevOptions {
   entry?: string;
   prefix?: string;
+  /** Port of the HTTP gateway (default TROUPE_GATEWAY_PORT or 8080; taken: any free port). */
+  gatewayPort?: number;
   /** Resolves when the mesh should stop (default: SIGINT or SIGTERM). */
   until?: Promise<unknown>;
   out?: (line: string) => void;
@@ -53,10 +56,22 @@ export async function dev(options: DevOptions = {}): Promise<void> {
       connect: { servers, prefix },
       logger: consoleLogger(),
       serviceName: "troupe-dev",
-      whileServing: async (_mesh, _host, classes) => {
+      whileServing: async (mesh, _host, classes) => {
         await writeDevState({ url: servers, pid: process.pid, prefix }, dir);
         printWelcome(out, servers, server ? join(dir, "nats") : undefined, entry, classes);
-        await (options.until ?? untilSignal());
+        const port = options.gatewayPort ?? Number(process.env.TROUPE_GATEWAY_PORT ?? 8080);
+        const gateway = await startDevGateway(mesh, port, consoleLogger("warn"), out);
+        const sample = classes[0] ? actorTypeOf(classes[0]) : undefined;
+        if (sample) {
+          out(
+            `  curl -X POST ${gateway.url}/v1/actors/${sample.name}/my-id/${[...sample.handlers][0]} -d '[]' -H 'content-type: application/json'`,
+          );
+        }
+        try {
+          await (options.until ?? untilSignal());
+        } finally {
+          await gateway.close();
+        }
         out("troupe: draining...");
       },
     });

@@ -9,6 +9,7 @@
  *   troupe state get|put|rm <Type> <id>         inspect or repair an actor's stored state
  *   troupe control-plane [options]              the gRPC control plane (throttle policies)
  *   troupe throttle set|ls|rm|status            throttle policies on the control plane
+ *   troupe gateway [options]                    the HTTP gateway (services/gateway)
  */
 import { readFileSync } from "node:fs";
 import { parseArgs as parseCli } from "node:util";
@@ -17,6 +18,7 @@ import { call, parseArgs } from "./call.js";
 import { controlPlaneCommand } from "./control-plane.js";
 import { dev } from "./dev.js";
 import { dlq } from "./dlq.js";
+import { GATEWAY_USAGE, gatewayCommand } from "./gateway.js";
 import { hostCommand } from "./host.js";
 import { ls } from "./ls.js";
 import { publishCommand, subsCommand } from "./pubsub.js";
@@ -28,7 +30,8 @@ const USAGE = `Usage: troupe <command>
 Commands:
   dev [entry]                         Start a local mesh hosting the actors exported by entry
                                       (default services/examples/index.ts). Without NATS_URL it
-                                      starts its own nats-server with JetStream.
+                                      starts its own nats-server with JetStream, and an HTTP
+                                      gateway without authentication on --gateway-port (8080).
   host [entry]                        Host the entry's actors on the mesh at NATS_URL (production).
                                       Options: --health-port <port> (/healthz, /readyz),
                                       --metrics-port <port> (Prometheus /metrics),
@@ -48,6 +51,7 @@ Commands:
                                       needs --token-file / TROUPE_CONTROL_TOKEN or mTLS
                                       (troupe control-plane --help).
   throttle set|ls|rm|status           Throttle policies on the control plane (troupe throttle help).
+  gateway [options]                   The HTTP gateway in front of the mesh (troupe gateway --help).
   help                                This text.
 
 Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_CA/NATS_CERT/NATS_KEY, TROUPE_PREFIX, TROUPE_LOG_LEVEL,
@@ -77,11 +81,12 @@ export async function main(argv: string[]): Promise<number> {
         const { positionals, values } = parseCli({
           args: rest,
           allowPositionals: true,
-          options: { prefix: { type: "string" } },
+          options: { prefix: { type: "string" }, "gateway-port": { type: "string" } },
         });
         await dev({
           ...(positionals[0] ? { entry: positionals[0] } : {}),
           ...(values.prefix ? { prefix: values.prefix } : {}),
+          ...(values["gateway-port"] ? { gatewayPort: Number(values["gateway-port"]) } : {}),
         });
         return 0;
       }
@@ -111,6 +116,12 @@ export async function main(argv: string[]): Promise<number> {
         return await dlq(rest);
       case "state":
         return await state(rest);
+      case "gateway":
+        if (rest.includes("--help")) {
+          process.stdout.write(`${GATEWAY_USAGE}\n`);
+          return 0;
+        }
+        return await gatewayCommand({ argv: rest });
       case "publish":
         return await publishCommand(rest);
       case "subs":

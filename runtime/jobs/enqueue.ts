@@ -46,6 +46,11 @@ export interface EnqueueOptions {
   keepResult?: boolean;
   /** Stream settings used if this enqueue creates the queue. */
   queue?: JobQueueOptions;
+  /**
+   * Who the job is enqueued for (like `CallOptions.caller`). Carried in the options object only
+   * for now: the interceptor pipeline puts it in the job's headers.
+   */
+  caller?: string;
 }
 
 type EnqueueHandler<F> = F extends (...args: infer P) => infer R

@@ -34,6 +34,11 @@ export interface PublishOptions {
   json?: boolean;
   /** Stream settings used if this publish creates the events stream. */
   stream?: EventStreamOptions;
+  /**
+   * Who publishes (like `CallOptions.caller`). Carried in the options object only for now: the
+   * interceptor pipeline puts it in the event's headers.
+   */
+  caller?: string;
 }
 
 export interface PublishReceipt {

@@ -33,6 +33,12 @@ export {
   startTellSpan,
   startTurnSpan,
 } from "./hops.js";
+export {
+  endHttpServerSpan,
+  type HttpHeaders,
+  startHttpServerSpan,
+  traceparentOf,
+} from "./http.js";
 export * from "./metrics.js";
 export {
   extractContext,

@@ -37,6 +37,11 @@ export const METRIC_DLQ_SIZE = "troupe.dlq.size";
 export const METRIC_JOB_RETRIES = "troupe.job.retries";
 /** Tells dropped by their sender: no host served them in time (counter; `troupe.actor.type`, `error.type`). */
 export const METRIC_TELLS_DROPPED = "troupe.tells.dropped";
+/** HTTP requests a gateway answered (by method, route template and status). */
+export const METRIC_HTTP_REQUESTS = "troupe.gateway.requests";
+/** HTTP request duration at a gateway, in seconds. */
+export const METRIC_HTTP_DURATION = "troupe.gateway.request.duration";
+
 /** Attribute naming the job queue of the job metrics. */
 export const ATTR_TROUPE_QUEUE = "troupe.queue";
 
@@ -46,6 +51,8 @@ interface Instruments {
   readonly callDuration: Histogram;
   readonly jobRetries: Counter;
   readonly tellsDropped: Counter;
+  readonly httpRequests: Counter;
+  readonly httpDuration: Histogram;
 }
 
 const NOOP_METER = createNoopMeter();
@@ -75,6 +82,14 @@ function create(meter: Meter): Instruments {
     tellsDropped: meter.createCounter(METRIC_TELLS_DROPPED, {
       description: "Tells this process dropped because no host served them in time",
     }),
+    httpRequests: meter.createCounter(METRIC_HTTP_REQUESTS, {
+      description: "HTTP requests a gateway answered",
+    }),
+    httpDuration: meter.createHistogram(METRIC_HTTP_DURATION, {
+      description: "HTTP request duration at the gateway",
+      unit: "s",
+      advice: { explicitBucketBoundaries: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+    }),
   };
 }
 
@@ -94,6 +109,19 @@ export function recordCall(actorType: string, method: string, durationMs: number
   if (errorType) attributes[ATTR_ERROR_TYPE] = errorType;
   i.calls.add(1, attributes);
   i.callDuration.record(durationMs / 1000, attributes);
+}
+
+/** One HTTP request answered by a gateway; `route` is the template, never the raw path. */
+export function recordHttpRequest(method: string, route: string, status: number, durationMs: number): void {
+  const i = instruments();
+  if (!i) return;
+  const attributes = {
+    "http.request.method": method,
+    "http.route": route,
+    "http.response.status_code": status,
+  };
+  i.httpRequests.add(1, attributes);
+  i.httpDuration.record(durationMs / 1000, attributes);
 }
 
 /** A job of `queue` is delivered again. */

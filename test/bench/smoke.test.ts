@@ -29,6 +29,7 @@ const EXPECTED_ROWS = [
   "tracing.sampled",
   "tracing.ratio",
   "tracing.c1",
+  "gateway.c64",
 ];
 
 /** Throughput rows measured at the receiver: no per-operation latency. */

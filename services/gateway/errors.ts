@@ -1,0 +1,59 @@
+/**
+ * Errors the gateway itself raises (the HTTP request was refused before any mesh call). Like every
+ * Troupe error: one class per failure, a stable `code`, the retry decision in `retryable`. Their
+ * HTTP status is in `./problems.ts`, with every other code's.
+ */
+import { TroupeError } from "../../runtime/errors.js";
+
+/** No credentials, or credentials that do not verify (bad key, bad signature, expired token). */
+export class UnauthenticatedError extends TroupeError {
+  readonly code = "GATEWAY_UNAUTHENTICATED";
+  readonly retryable = false;
+}
+
+/** The principal is known but may not do this (e.g. a tenant it does not belong to). */
+export class ForbiddenError extends TroupeError {
+  readonly code = "GATEWAY_FORBIDDEN";
+  readonly retryable = false;
+}
+
+/** The HTTP request is malformed: bad JSON, a parameter that fails its schema, a bad header. */
+export class BadRequestError extends TroupeError {
+  readonly code = "GATEWAY_BAD_REQUEST";
+  readonly retryable = false;
+}
+
+/** No route for this method and path. */
+export class RouteNotFoundError extends TroupeError {
+  readonly code = "GATEWAY_NOT_FOUND";
+  readonly retryable = false;
+}
+
+/** A request body in a format the gateway does not read (only JSON and msgpack). */
+export class UnsupportedMediaTypeError extends TroupeError {
+  readonly code = "GATEWAY_UNSUPPORTED_MEDIA_TYPE";
+  readonly retryable = false;
+}
+
+/** The client sent its body too slowly (slower than the body timeout). */
+export class RequestTimeoutError extends TroupeError {
+  readonly code = "GATEWAY_REQUEST_TIMEOUT";
+  readonly retryable = true;
+}
+
+/** The gateway is shutting down (or not connected yet): try another instance. */
+export class GatewayUnavailableError extends TroupeError {
+  readonly code = "GATEWAY_UNAVAILABLE";
+  readonly retryable = true;
+}
+
+/** The gateway's own error classes, for the status table's completeness check. */
+export const GATEWAY_ERRORS = [
+  UnauthenticatedError,
+  ForbiddenError,
+  BadRequestError,
+  RouteNotFoundError,
+  UnsupportedMediaTypeError,
+  RequestTimeoutError,
+  GatewayUnavailableError,
+] as const;
