@@ -7,6 +7,7 @@
 import test from "ava";
 import { Actor, ActorMethodError, type ErrorDetails, type Mesh, TerminalError, TroupeError } from "troupe";
 import { JobDeadLetteredError } from "../../runtime/jobs/index.js";
+import { limitRepeats } from "../../runtime/log.js";
 import { recordingLogger } from "../helpers/logger.js";
 import { eventually, startMesh } from "../helpers/mesh.js";
 
@@ -120,6 +121,9 @@ class Thrower extends Actor<{ turns: number }> {
 
 async function hosted(t: Parameters<typeof startMesh>[0]) {
   const log = recordingLogger();
+  // Every failure line written as it happens: these tests read each one's description, not how a
+  // flood of them is aggregated (test/integration/warning-flood.test.ts covers that).
+  limitRepeats(log.logger, { everyMs: 0 });
   const { mesh } = await startMesh(t, { logger: log.logger, defaultTimeoutMs: BUSY_MACHINE_TIMEOUT_MS });
   await mesh.host([Thrower]);
   return { mesh, log };
