@@ -194,6 +194,15 @@ export class NatsServerUnavailableError extends TroupeError {
   readonly retryable = false;
 }
 
+/**
+ * An interceptor threw something that is not a `TroupeError` (or called `next()` twice). The hop
+ * did not complete as sent; `details.interceptor` names the interceptor, `cause` holds what it threw.
+ */
+export class InterceptorError extends TroupeError {
+  readonly code = "TROUPE_INTERCEPTOR_FAILED";
+  readonly retryable = false;
+}
+
 /** A code we do not know (e.g. sent by a newer Troupe). Keeps the code and message it came with. */
 export class UnknownRemoteError extends TroupeError {
   readonly retryable = false;
@@ -229,6 +238,7 @@ for (const cls of [
   JobResultUnavailableError,
   CircuitOpenError,
   JetStreamUnavailableError,
+  InterceptorError,
 ] as const) {
   byCode.set(new cls("").code, cls);
 }
