@@ -20,6 +20,18 @@ export type { ActorClass, ActorRef, CallOptions, HandlerName } from "./actor/act
 export * from "./errors.js";
 export type { Host, HostOptions, HostStatus } from "./host/host.js";
 export type { TypeRecord } from "./host/type-registry.js";
+export type {
+  InboundContext,
+  InboundInterceptor,
+  InboundKind,
+  Interceptor,
+  OutboundActorContext,
+  OutboundContext,
+  OutboundInterceptor,
+  OutboundKind,
+  OutboundPublishContext,
+  ReadonlyHeaders,
+} from "./interceptors/index.js";
 export {
   type DeadLetter,
   type DeadLetterEntry,

@@ -35,6 +35,11 @@ export interface CallOptions {
    */
   retry?: CallRetryOptions;
   /**
+   * Who is calling, for this call only: overrides `connect({ clientId })` (the HTTP gateway passes
+   * its authenticated principal here). Hosts read it as `ctx.caller` in inbound interceptors.
+   */
+  caller?: string;
+  /**
    * @internal Set by `this.ref()` inside an actor: the `performance.now()` deadline of the calling
    * turn, read at call time. A call never gets more time than its turn has left.
    */

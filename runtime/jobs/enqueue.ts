@@ -14,6 +14,7 @@ import { isNonHandlerName } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
 import { ConfigurationError } from "../errors.js";
 import type { Mesh } from "../mesh.js";
+import { CALLER_HEADER } from "../messaging/caller.js";
 import { endHop, startEnqueueSpan } from "../telemetry/index.js";
 import { jetStreamQueues, StreamLimitError } from "../transport/jetstream-queue.js";
 import { encodeJob } from "./envelope.js";
@@ -46,6 +47,8 @@ export interface EnqueueOptions {
   keepResult?: boolean;
   /** Stream settings used if this enqueue creates the queue. */
   queue?: JobQueueOptions;
+  /** Who enqueues (overrides `connect({ clientId })`); the runner's interceptors read it as `ctx.caller`. */
+  caller?: string;
 }
 
 type EnqueueHandler<F> = F extends (...args: infer P) => infer R
@@ -90,6 +93,7 @@ export async function enqueueByName(
   options: EnqueueOptions = {},
 ): Promise<Job<unknown>> {
   const names = namesOf(mesh);
+  const caller = mesh.callerFor(options.caller);
   const jobId = options.key === undefined ? newJobId() : jobIdForKey(type, options.key);
   const data = encodeJob({
     jobId,
@@ -102,11 +106,44 @@ export async function enqueueByName(
   });
   await Promise.all([ensureJobStream(mesh, type, options.queue), ensureResultsStream(mesh, options.queue)]);
   const subject = names.jobSubject(type, jobId);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
+  if (mesh.outbound.length === 0) return store(mesh, type, jobId, subject, data, options, caller, undefined);
+  const ctx = {
+    kind: "enqueue" as const,
+    actorType: type,
+    actorId,
+    method,
+    headers: {},
+    deadline: performance.now() + timeoutMs,
+    caller,
+  };
+  return (await mesh.intercept(ctx, () =>
+    store(mesh, type, jobId, subject, data, options, caller, ctx.headers),
+  )) as Job<unknown>;
+}
+
+/** Stores the job (after the outbound interceptors) and returns its handle. */
+async function store(
+  mesh: Mesh,
+  type: string,
+  jobId: string,
+  subject: string,
+  data: Uint8Array,
+  options: EnqueueOptions,
+  caller: string | undefined,
+  added: Record<string, string> | undefined,
+): Promise<Job<unknown>> {
+  const names = namesOf(mesh);
   const hop = startEnqueueSpan(names.queueName(type), subject, jobId);
+  let headers: Record<string, string> | undefined = hop?.headers;
+  if (added !== undefined || caller !== undefined) {
+    headers = { ...headers, ...added };
+    if (caller !== undefined) headers[CALLER_HEADER] = caller;
+  }
   try {
     const ack = await jetStreamQueues(mesh.transport).publish(subject, data, {
       msgId: jobId,
-      ...(hop ? { headers: hop.headers } : {}),
+      ...(headers ? { headers } : {}),
     });
     endHop(hop);
     return new Job<unknown>(mesh, jobId, ack.seq, ack.duplicate, options.keepResult !== false);

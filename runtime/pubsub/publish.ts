@@ -16,6 +16,7 @@
  */
 import { ConfigurationError } from "../errors.js";
 import type { Mesh } from "../mesh.js";
+import { CALLER_HEADER } from "../messaging/caller.js";
 import { endHop, startPublishSpan } from "../telemetry/index.js";
 import { jetStreamQueues } from "../transport/jetstream-queue.js";
 import { PublishFailedError } from "./errors.js";
@@ -34,6 +35,8 @@ export interface PublishOptions {
   json?: boolean;
   /** Stream settings used if this publish creates the events stream. */
   stream?: EventStreamOptions;
+  /** Who publishes (overrides `connect({ clientId })`); subscribers' interceptors read it as `ctx.caller`. */
+  caller?: string;
 }
 
 export interface PublishReceipt {
@@ -62,9 +65,35 @@ export async function publish(
   const data = options.json
     ? new Uint8Array(Buffer.from(JSON.stringify(event) ?? "null", "utf8"))
     : encodeEvent(event);
+  const caller = mesh.callerFor(options.caller);
+  if (mesh.outbound.length === 0) return send(mesh, topic, subject, data, options, caller, undefined);
+  const ctx = {
+    kind: "publish" as const,
+    topic,
+    headers: {},
+    deadline: performance.now() + (options.timeoutMs ?? 5000),
+    caller,
+  };
+  return (await mesh.intercept(ctx, () =>
+    send(mesh, topic, subject, data, options, caller, ctx.headers),
+  )) as PublishReceipt;
+}
+
+/** Sends the event (after the outbound interceptors). */
+async function send(
+  mesh: Mesh,
+  topic: string,
+  subject: string,
+  data: Uint8Array,
+  options: PublishOptions,
+  caller: string | undefined,
+  added: Record<string, string> | undefined,
+): Promise<PublishReceipt> {
+  const { msgId } = options;
   const durable = options.durable !== false;
   const hop = startPublishSpan(topic, subject, msgId);
-  const headers: Record<string, string> = { ...hop?.headers };
+  const headers: Record<string, string> = { ...hop?.headers, ...added };
+  if (caller !== undefined) headers[CALLER_HEADER] = caller;
   if (options.json) headers[CONTENT_TYPE_HEADER] = JSON_CONTENT_TYPE;
   try {
     if (!durable) {

@@ -26,6 +26,7 @@ import type { AnyActor } from "../actor/actor.js";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { type ActorType, actorTypeOf } from "../actor/actor-type.js";
 import { ConfigurationError, TerminalError } from "../errors.js";
+import { type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
 import {
   deadLetterOf,
   publishDeadLetter,
@@ -139,6 +140,8 @@ interface Settings extends RedeliveryPolicy {
   hostName: string;
   ephemeralMaxInFlight: number;
   onEvent: ((event: SubscriberEvent) => void) | undefined;
+  /** The host's inbound interceptors, around every delivery. */
+  inbound: readonly InboundInterceptor[];
 }
 
 /** The running subscriptions of one host. */
@@ -169,6 +172,8 @@ export async function startSubscribers(
   mesh: Mesh,
   classes: ActorClass[],
   options: SubscribersOptions = {},
+  /** The host's inbound interceptors (kind "event"). */
+  inbound: readonly InboundInterceptor[] = [],
 ): Promise<Subscribers> {
   const s: Settings = {
     maxAttempts: options.maxAttempts ?? DEFAULT_EVENT_MAX_ATTEMPTS,
@@ -182,6 +187,7 @@ export async function startSubscribers(
     hostName: options.hostName ?? `${os.hostname()}-${process.pid}`,
     ephemeralMaxInFlight: options.ephemeralMaxInFlight ?? 1000,
     onEvent: options.onEvent,
+    inbound,
   };
   const names = eventNamesOf(mesh);
   const planned: { cls: ActorClass; type: ActorType; spec: SubscriptionSpec }[] = [];
@@ -333,8 +339,25 @@ class Subscription {
   private async invoke(id: string, event: unknown, info: EventInfo, headers: InboundMessage["headers"]) {
     const opts = this.spec.timeoutMs ? { timeoutMs: this.spec.timeoutMs } : {};
     const args = [event, info];
-    const call = () =>
+    const deliver = () =>
       this.mesh.callActor(this.cls as ActorClass<AnyActor>, id, this.spec.method, args, opts);
+    const inbound = this.s.inbound;
+    const call =
+      inbound.length === 0
+        ? deliver
+        : () =>
+            interceptTurn(
+              inbound,
+              {
+                kind: "event",
+                actorType: this.type.name,
+                actorId: id,
+                method: this.spec.method,
+                headers,
+                timeoutMs: this.spec.timeoutMs ?? this.type.defaultTimeoutMs ?? this.mesh.defaultTimeoutMs,
+              },
+              deliver,
+            );
     for (;;) {
       const hop = startEventSpan(
         headers,
