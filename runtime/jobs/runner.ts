@@ -23,6 +23,7 @@ import { ConfigurationError, MalformedMessageError, type TroupeError } from "../
 import { type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
 import type { Logger } from "../log.js";
 import type { Mesh } from "../mesh.js";
+import { callerToForward } from "../messaging/caller.js";
 import { DEFAULT_MAX_DELAY_MS, fullJitterDelayMs } from "../resilience/backoff.js";
 import { CircuitOpenError, type Resilience, resilienceOf } from "../resilience/breakers.js";
 import {
@@ -367,7 +368,9 @@ class TypeLoop {
 
   /** One attempt: waits while the type's circuit is open (not counted as an attempt), then calls. */
   private async attempt(m: QueueMessage, job: JobEnvelope, attempt: number): Promise<unknown> {
-    const options = { timeoutMs: job.timeoutMs };
+    const caller = callerToForward(m.headers);
+    const options =
+      caller === undefined ? { timeoutMs: job.timeoutMs } : { timeoutMs: job.timeoutMs, caller };
     const deliver = () => this.mesh.callActor(this.cls, job.actorId, job.method, job.args, options);
     const inbound = this.s.inbound;
     const call =

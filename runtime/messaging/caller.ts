@@ -40,3 +40,18 @@ export function callerOf(headers: { has(k: string): boolean; get(k: string): str
   }
   return value;
 }
+
+/**
+ * The caller to pass on when a runner delivers a job or event to an actor on another host:
+ * the message's own caller, or none if it named an unfit one (the runner's interceptors, if any,
+ * refuse such a message before delivery).
+ */
+export function callerToForward(
+  headers: { has(k: string): boolean; get(k: string): string } | undefined,
+): string | undefined {
+  try {
+    return callerOf(headers);
+  } catch {
+    return undefined;
+  }
+}

@@ -40,6 +40,7 @@ import { type RedeliveryPolicy, verdictAfterFailure, verdictBeforeAttempt } from
 import { ensureDlqStream, namesOf as jobNamesOf } from "../jobs/streams.js";
 import type { Logger } from "../log.js";
 import type { Mesh } from "../mesh.js";
+import { callerToForward } from "../messaging/caller.js";
 import { MAX_ACTOR_ID_LENGTH } from "../messaging/envelope.js";
 import { DEFAULT_MAX_DELAY_MS } from "../resilience/backoff.js";
 import { CircuitOpenError, type Resilience, resilienceOf } from "../resilience/breakers.js";
@@ -337,7 +338,11 @@ class Subscription {
 
   /** Runs the handler as a turn of actor `id` (request-reply through the mesh). */
   private async invoke(id: string, event: unknown, info: EventInfo, headers: InboundMessage["headers"]) {
-    const opts = this.spec.timeoutMs ? { timeoutMs: this.spec.timeoutMs } : {};
+    const caller = callerToForward(headers);
+    const opts = {
+      ...(this.spec.timeoutMs ? { timeoutMs: this.spec.timeoutMs } : {}),
+      ...(caller === undefined ? {} : { caller }),
+    };
     const args = [event, info];
     const deliver = () =>
       this.mesh.callActor(this.cls as ActorClass<AnyActor>, id, this.spec.method, args, opts);
