@@ -19,6 +19,7 @@
 import os from "node:os";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
+import { PullLoop, verdictAfterFailure, verdictBeforeAttempt } from "../durable/index.js";
 import { ConfigurationError, MalformedMessageError, type TroupeError } from "../errors.js";
 import { type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
 import type { Logger } from "../log.js";
@@ -42,8 +43,6 @@ import { type JetStreamQueues, jetStreamQueues, type QueueMessage } from "../tra
 import { deadLetterOf, publishDeadLetter, redeliveryAfterFailedDeadLetter } from "./dead-letter-writer.js";
 import { type DeadLetterReason, decodeJob, encodeOutcome, type JobEnvelope } from "./envelope.js";
 import { type JobNames, RUNNER_CONSUMER } from "./names.js";
-import { PullLoop } from "./pull-loop.js";
-import { verdictAfterFailure, verdictBeforeAttempt } from "./redelivery.js";
 import {
   ensureDlqStream,
   ensureJobStream,

@@ -25,23 +25,9 @@ export interface JobQueueOptions {
 export const DEFAULT_RESULTS_MAX_AGE_MS = 24 * 3600_000;
 export const DEFAULT_DLQ_MAX_AGE_MS = 30 * 24 * 3600_000;
 
-const ensured = new WeakMap<object, Map<string, Promise<void>>>();
+import { once } from "../durable/index.js";
 
-/** Runs `create` once per mesh and key (again after a failure). Shared with runtime/pubsub. */
-export function once(mesh: Mesh, key: string, create: () => Promise<void>): Promise<void> {
-  let m = ensured.get(mesh);
-  if (!m) {
-    m = new Map();
-    ensured.set(mesh, m);
-  }
-  let p = m.get(key);
-  if (!p) {
-    p = create();
-    m.set(key, p);
-    p.catch(() => m.delete(key));
-  }
-  return p;
-}
+export { once };
 
 /**
  * The mesh's replica count. `Mesh` keeps it private today; read it until it gets an accessor

@@ -6,7 +6,7 @@
  * Once it exists it stores every event on `<prefix>.evt.>`, also those published with
  * `durable: false` (the publisher just does not wait for, or learn about, the store).
  */
-import { once } from "../jobs/streams.js";
+import { once } from "../durable/index.js";
 import type { Mesh } from "../mesh.js";
 import { jetStreamQueues } from "../transport/jetstream-queue.js";
 import { EventNames } from "./topics.js";

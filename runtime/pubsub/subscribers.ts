@@ -7,7 +7,7 @@
  * consumer, so one of them handles each event. Per event: decode, content filter (rejected events
  * are acked and skipped), `key` → actor id, then the handler runs as a turn of that actor through
  * the mesh's request-reply path (on the host that owns the actor), with in-progress acks while it
- * runs. Failures follow the retry and dead-letter rules of durable jobs (jobs/redelivery.ts), per
+ * runs. Failures follow the retry and dead-letter rules of durable jobs (durable/redelivery.ts), per
  * subscriber: a poison event is dead-lettered (to `<prefix>.dlq.<Type>`, recording the
  * subscription) for the subscriber it fails for, the others are unaffected.
  *
@@ -25,6 +25,12 @@ import os from "node:os";
 import type { AnyActor } from "../actor/actor.js";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { type ActorType, actorTypeOf } from "../actor/actor-type.js";
+import {
+  PullLoop,
+  type RedeliveryPolicy,
+  verdictAfterFailure,
+  verdictBeforeAttempt,
+} from "../durable/index.js";
 import { ConfigurationError, TerminalError } from "../errors.js";
 import { type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
 import {
@@ -35,8 +41,6 @@ import {
 import { DEFAULT_JOB_TIMEOUT_MS } from "../jobs/enqueue.js";
 import { encodeJob } from "../jobs/envelope.js";
 import { jobIdForKey } from "../jobs/names.js";
-import { PullLoop } from "../jobs/pull-loop.js";
-import { type RedeliveryPolicy, verdictAfterFailure, verdictBeforeAttempt } from "../jobs/redelivery.js";
 import { ensureDlqStream, namesOf as jobNamesOf } from "../jobs/streams.js";
 import type { Logger } from "../log.js";
 import type { Mesh } from "../mesh.js";

@@ -20,8 +20,8 @@
  */
 import type { ActorClass } from "../actor/actor-ref.js";
 import { actorTypeOf } from "../actor/actor-type.js";
+import { PullLoop } from "../durable/index.js";
 import { type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
-import { PullLoop } from "../jobs/pull-loop.js";
 import type { Logger } from "../log.js";
 import type { Mesh } from "../mesh.js";
 import { fullJitterDelayMs } from "../resilience/backoff.js";
