@@ -53,7 +53,7 @@ export {
   replayDeadLetter,
 } from "./jobs/index.js";
 export { consoleLogger, type Logger, type LogLevel } from "./log.js";
-export { type ConnectOptions, connect, Mesh } from "./mesh.js";
+export { type ConnectOptions, connect, Mesh, type ResilientRefOptions, resilientRef } from "./mesh.js";
 export type { HostRecord, MembershipChange } from "./placement/membership.js";
 export type { PlacementOptions } from "./placement/options.js";
 export {
@@ -72,8 +72,6 @@ export {
 } from "./pubsub/index.js";
 export {
   type CallRetryOptions,
-  type ResilientRefOptions,
   RetryBudget,
-  resilientRef,
 } from "./resilience/index.js";
 export type { NatsOptions } from "./transport/connection.js";

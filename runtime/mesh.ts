@@ -46,7 +46,7 @@ import { startSubscribers } from "./pubsub/subscribers.js";
 import { startReminderRunner } from "./reminders/runner.js";
 import { remind, unremind } from "./reminders/store.js";
 import { resilienceOf } from "./resilience/breakers.js";
-import { callWithRetry } from "./resilience/call-retry.js";
+import { type CallRetryOptions, callWithRetry } from "./resilience/call-retry.js";
 import {
   endHop,
   errorType,
@@ -682,6 +682,24 @@ function deadlinePassed(type: string, method: string, timeoutMs: number): Deadli
 function backoffMs(attempt: number): number {
   const base = Math.min(500, 20 * 2 ** attempt);
   return base / 2 + Math.random() * (base / 2);
+}
+
+/** Options of {@link resilientRef}: call options with a retry policy. */
+export interface ResilientRefOptions extends CallOptions {
+  retry?: CallRetryOptions;
+}
+
+/**
+ * @deprecated The same as `mesh.ref(type, id, { retry, ... })`, the one spelling of a retrying
+ * reference; kept so existing code keeps working.
+ */
+export function resilientRef<A extends AnyActor>(
+  mesh: Mesh,
+  type: ActorClass<A>,
+  id: string,
+  options: ResilientRefOptions = {},
+): ActorRef<A> {
+  return mesh.ref(type, id, options);
 }
 
 /**

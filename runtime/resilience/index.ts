@@ -10,11 +10,6 @@ export {
   type ResilienceOptions,
   resilienceOf,
 } from "./breakers.js";
-export {
-  type CallRetryOptions,
-  callWithRetry,
-  type ResilientRefOptions,
-  resilientRef,
-} from "./call-retry.js";
+export { type CallRetryOptions, callWithRetry } from "./call-retry.js";
 export { type RetryDecision, retryDecision, TERMINAL_CODE } from "./classify.js";
 export { RetryBudget, type RetryBudgetOptions } from "./retry-budget.js";
