@@ -16,11 +16,8 @@ import {
   OverloadedError,
   type TroupeError,
 } from "../errors.js";
-import type { EnqueueOptions, EnqueueRef } from "../jobs/enqueue.js";
 import type { Logger } from "../log.js";
 import { decode, encode } from "../messaging/codec.js";
-import type { PublishOptions, PublishReceipt } from "../pubsub/publish.js";
-import type { ReminderSchedule } from "../reminders/schedule.js";
 import { callInHop, type Hop } from "../telemetry/index.js";
 import type { AnyActor } from "./actor.js";
 import { type Actor, constructWithContext } from "./actor.js";
@@ -28,6 +25,13 @@ import type { ActorContext, ContextServices } from "./actor-context.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
 import type { ActorType } from "./actor-type.js";
 import { Mailbox } from "./mailbox.js";
+import type {
+  EnqueueOptions,
+  EnqueueRef,
+  PublishOptions,
+  PublishReceipt,
+  ReminderSchedule,
+} from "./services.js";
 import type { StateStore } from "./state-store.js";
 
 export type ActivationStatus =

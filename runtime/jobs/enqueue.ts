@@ -12,6 +12,7 @@ import type { AnyActor } from "../actor/actor.js";
 import type { ActorClass, HandlerName } from "../actor/actor-ref.js";
 import { isNonHandlerName } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
+import type { EnqueueOptions } from "../actor/index.js";
 import { ConfigurationError } from "../errors.js";
 import type { Mesh } from "../mesh.js";
 import { CALLER_HEADER } from "../messaging/caller.js";
@@ -23,33 +24,10 @@ import { Job } from "./job.js";
 import { jobIdForKey, newJobId } from "./names.js";
 import { ensureJobStream, ensureResultsStream, type JobQueueOptions, namesOf } from "./streams.js";
 
+export type { EnqueueOptions };
+
 /** Deadline of one attempt when the enqueue sets none: long jobs are the point. */
 export const DEFAULT_JOB_TIMEOUT_MS = 15 * 60_000;
-
-export interface EnqueueOptions {
-  /**
-   * Idempotency key: the job id is derived from (type, key), so enqueueing the same key again
-   * within the dedup window stores nothing new and returns a handle on the same job.
-   */
-  key?: string;
-  /** Attempts allowed (first included). Default: the runner's `maxAttempts` (5). */
-  maxAttempts?: number;
-  /**
-   * Deadline of one attempt. Also how long a runner waits on an actor whose host died mid-turn
-   * before retrying: set it to the longest the job may take. Default 15 minutes.
-   */
-  timeoutMs?: number;
-  /**
-   * Store the job's outcome in the results stream for `job.result()` (default true). With false
-   * the job is durable work whose outcome nobody reads back (failures still go to the DLQ): one
-   * JetStream write less per job, and `result()` on its handle throws at once.
-   */
-  keepResult?: boolean;
-  /** Stream settings used if this enqueue creates the queue. */
-  queue?: JobQueueOptions;
-  /** Who enqueues (overrides `connect({ clientId })`); the runner's interceptors read it as `ctx.caller`. */
-  caller?: string;
-}
 
 type EnqueueHandler<F> = F extends (...args: infer P) => infer R
   ? (...args: P) => Promise<Job<Awaited<R>>>

@@ -14,6 +14,8 @@
  * await publish(mesh, "prices.tick", { sku: "tea", price: 3 }, { durable: false });
  * ```
  */
+
+import type { PublishOptions, PublishReceipt } from "../actor/index.js";
 import { ConfigurationError } from "../errors.js";
 import type { Mesh } from "../mesh.js";
 import { CALLER_HEADER } from "../messaging/caller.js";
@@ -24,30 +26,7 @@ import { CONTENT_TYPE_HEADER, encodeEvent, JSON_CONTENT_TYPE } from "./event.js"
 import { type EventStreamOptions, ensureEventsStream, eventNamesOf } from "./streams.js";
 import { assertTopic } from "./topics.js";
 
-export interface PublishOptions {
-  /** Wait for JetStream to store the event (default true). */
-  durable?: boolean;
-  /** Deduplication id (`Nats-Msg-Id`), 1-256 characters. */
-  msgId?: string;
-  /** How long a durable publish waits for its PubAck. Default 5 s. */
-  timeoutMs?: number;
-  /** Send the event as JSON instead of msgpack (for non-Troupe subscribers). */
-  json?: boolean;
-  /** Stream settings used if this publish creates the events stream. */
-  stream?: EventStreamOptions;
-  /** Who publishes (overrides `connect({ clientId })`); subscribers' interceptors read it as `ctx.caller`. */
-  caller?: string;
-}
-
-export interface PublishReceipt {
-  readonly topic: string;
-  readonly subject: string;
-  readonly durable: boolean;
-  /** Durable: the event's sequence in the events stream. */
-  readonly seq?: number;
-  /** Durable: true when the `msgId` was already stored (nothing new was stored). */
-  readonly duplicate?: boolean;
-}
+export type { PublishOptions, PublishReceipt };
 
 export async function publish(
   mesh: Mesh,
