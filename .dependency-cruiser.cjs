@@ -19,7 +19,7 @@ const LAYERS = [
   ["runtime/durable/"],
   ["runtime/jobs/", "runtime/pubsub/", "runtime/reminders/"],
   ["runtime/host/"],
-  ["runtime/mesh\\.ts$", "runtime/index\\.ts$"],
+  ["runtime/mesh\\.ts$", "runtime/index\\.ts$", "runtime/internal\\.ts$"],
   ["runtime/testing/"],
   ["runtime/cli/"],
 ];
@@ -86,7 +86,7 @@ module.exports = {
       comment: "services/ import the published entries (troupe, troupe/testing), never runtime internals.",
       severity: "error",
       from: { path: "^services/" },
-      to: { path: "^runtime/", pathNot: "^runtime/(index\\.ts|testing/index\\.ts)$" },
+      to: { path: "^runtime/", pathNot: "^runtime/(index\\.ts|internal\\.ts|testing/index\\.ts)$" },
     },
     {
       name: "through-the-index",

@@ -251,6 +251,7 @@ export interface WireError {
 }
 
 /**
+ * @internal
  * Turns anything thrown into its wire form. A TroupeError keeps its code; anything else becomes
  * `TROUPE_ACTOR_METHOD_FAILED` with the thrown error's class name in `details.remoteName`.
  * Stacks never cross the wire (they leak internals); they are logged on the callee instead.
@@ -268,7 +269,10 @@ export function toWireError(err: unknown): WireError {
   return { code: "TROUPE_ACTOR_METHOD_FAILED", message: String(err), details: { remoteName: typeof err } };
 }
 
-/** Rebuilds the typed error a callee sent. Input is untrusted: anything odd is normalised. */
+/**
+ * @internal
+ * Rebuilds the typed error a callee sent. Input is untrusted: anything odd is normalised.
+ */
 export function fromWireError(wire: unknown): TroupeError {
   if (typeof wire !== "object" || wire === null) {
     return new MalformedMessageError("error reply without an error object");

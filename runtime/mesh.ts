@@ -104,7 +104,7 @@ export interface ConnectOptions extends NatsOptions {
   interceptors?: OutboundInterceptor[];
 }
 
-export class Mesh implements CallSender {
+export class Mesh {
   readonly subjects: Subjects;
   readonly logger: Logger;
   /** @internal */
@@ -127,6 +127,7 @@ export class Mesh implements CallSender {
 
   /** @internal Use {@link connect}. */
   constructor(
+    /** @internal The broker connection (services of this repo reach it through `troupe/internal`). */
     readonly transport: Transport,
     options: ConnectOptions = {},
   ) {

@@ -394,6 +394,7 @@ export class Host {
   }
 
   /**
+   * @internal
    * Whether a call to `typeName`/`actorId` can be delivered to this host without the broker: it
    * serves the type and (for placed types) holds the actor's shard right now.
    */
@@ -405,6 +406,7 @@ export class Host {
   }
 
   /**
+   * @internal
    * Delivers an encoded call (or tell, without `replyTo`) that a caller on this same connection
    * made, exactly as if it had arrived from NATS: same decoding, checks, turn and reply bytes.
    */
@@ -434,6 +436,7 @@ export class Host {
   }
 
   /**
+   * @internal
    * Runs a call whose arguments the caller just decoded from a message of its own (a job, an
    * event, a reminder) and does not keep: no encoding either way. Same checks as a call from NATS
    * (method, shard ownership, deadline); the outcome is settled on the caller's `replyTo` with
