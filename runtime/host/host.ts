@@ -49,6 +49,7 @@ import {
   observeGauge,
   startTurnSpan,
 } from "../telemetry/index.js";
+import { assertWellFormedHeaders } from "../transport/headers.js";
 import type {
   InboundMessage,
   MessageHeaders,
@@ -509,6 +510,7 @@ export class Host {
     // tell's (there for the broker's "no responders") is needed only to refuse it.
     let call: CallEnvelope;
     try {
+      assertWellFormedHeaders(msg);
       call = decodeCall(msg.data, this.limits);
       if (shardOf(call.actorId, type.shards) !== shard) {
         throw new MalformedMessageError(`actor id routed to the wrong shard of ${type.name}`, {

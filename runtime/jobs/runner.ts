@@ -39,6 +39,7 @@ import {
   runInHop,
   startJobSpan,
 } from "../telemetry/index.js";
+import { malformedHeadersError } from "../transport/headers.js";
 import { type JetStreamQueues, jetStreamQueues, type QueueMessage } from "../transport/jetstream-queue.js";
 import { deadLetterOf, publishDeadLetter, redeliveryAfterFailedDeadLetter } from "./dead-letter-writer.js";
 import { type DeadLetterReason, decodeJob, encodeOutcome, type JobEnvelope } from "./envelope.js";
@@ -342,6 +343,10 @@ class TypeLoop {
       job = decodeJob(m.data);
     } catch (err) {
       await this.deadLetter(m, undefined, attempt, "malformed", err);
+      return;
+    }
+    if (m.malformedHeaders !== undefined) {
+      await this.deadLetter(m, job, attempt, "malformed", malformedHeadersError(m.malformedHeaders));
       return;
     }
     const maxAttempts = job.maxAttempts || this.s.maxAttempts;

@@ -49,6 +49,7 @@ import { MAX_ACTOR_ID_LENGTH } from "../messaging/envelope.js";
 import { DEFAULT_MAX_DELAY_MS } from "../resilience/backoff.js";
 import { CircuitOpenError, type Resilience, resilienceOf } from "../resilience/breakers.js";
 import { endHop, runInHop, startEventSpan } from "../telemetry/index.js";
+import { assertWellFormedHeaders } from "../transport/headers.js";
 import { ensureDurableConsumer } from "../transport/jetstream-consumers.js";
 import { jetStreamQueues, type QueueMessage } from "../transport/jetstream-queue.js";
 import type { InboundMessage, SubscriptionHandle } from "../transport/transport.js";
@@ -393,6 +394,7 @@ class Subscription {
     const base = { subscription: this.name, topic, attempt, seq: m.streamSeq };
     let event: unknown;
     try {
+      assertWellFormedHeaders(m);
       event = decodeEvent(m.data, m.headers);
     } catch (err) {
       await this.deadLetter(m, topic, attempt, "malformed", err, undefined);
@@ -552,6 +554,7 @@ class Subscription {
     }
     const run = (async () => {
       try {
+        assertWellFormedHeaders(msg);
         const event = decodeEvent(msg.data, msg.headers);
         if (this.spec.filter && !this.spec.filter(event)) {
           this.n.filtered++;

@@ -26,6 +26,7 @@ import type { Logger } from "../log.js";
 import type { Mesh } from "../mesh.js";
 import { fullJitterDelayMs } from "../resilience/backoff.js";
 import { endHop, runInHop, startJobSpan } from "../telemetry/index.js";
+import { assertWellFormedHeaders } from "../transport/headers.js";
 import { jetStreamQueues, type QueueMessage } from "../transport/jetstream-queue.js";
 import { type KeyValueBucket, type KvRecord, RevisionMismatchError } from "../transport/transport.js";
 import type { ReminderNames } from "./names.js";
@@ -170,6 +171,7 @@ class TypeLoop {
   private async handleOrThrow(m: QueueMessage): Promise<void> {
     let r: ReminderMessage;
     try {
+      assertWellFormedHeaders(m);
       r = decodeJson<ReminderMessage>(m.data);
       if (typeof r.id !== "string" || typeof r.name !== "string" || typeof r.dueAtMs !== "number") {
         throw new TypeError("not a reminder message");

@@ -6,6 +6,7 @@
  */
 import {
   type Context,
+  diag,
   propagation,
   ROOT_CONTEXT,
   type TextMapGetter,
@@ -44,7 +45,16 @@ export function injectContext(ctx: Context, carrier: Record<string, string>): Re
  */
 export function extractContext(headers: MessageHeaders | undefined): Context {
   if (!headers) return ROOT_CONTEXT;
-  return propagation.extract(ROOT_CONTEXT, headers, getter);
+  try {
+    return propagation.extract(ROOT_CONTEXT, headers, getter);
+  } catch (err) {
+    // Headers come from strangers: a registered propagator that throws on them must not fail the
+    // message. Its span simply starts a new trace.
+    diag.warn(
+      `trace context not extracted from message headers: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    return ROOT_CONTEXT;
+  }
 }
 
 /** Ids of a context's span as lower-case hex, e.g. for log correlation; undefined when it has none. */

@@ -11,6 +11,7 @@ import {
 } from "@nats-io/nats-core";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import { ConnectionFailedError } from "../errors.js";
+import type { ReaderCheckOptions } from "./reader-watchdog.js";
 
 /** How to reach and authenticate to NATS. Every field is optional; `servers` defaults to `NATS_URL`. */
 export interface NatsOptions {
@@ -39,6 +40,12 @@ export interface NatsOptions {
    * (no meta leader) for this long, then fails with `JetStreamUnavailableError`. Default 60 000 ms.
    */
   jetStreamSetupDeadlineMs?: number;
+  /**
+   * The check that reconnects at once when this connection's reader stopped with the socket still
+   * open (a round trip to the server every `everyMs`, default 5000; none answered within
+   * `timeoutMs`, default 10 000, forces a reconnect). `{ everyMs: 0 }` turns it off.
+   */
+  readerCheck?: ReaderCheckOptions;
   /** Extra nats.js options, applied last (escape hatch). */
   extra?: Partial<ConnectionOptions>;
 }

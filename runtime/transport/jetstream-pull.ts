@@ -19,8 +19,10 @@
  * puller.pull(16, 5000);
  * ```
  */
-import { createInbox, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
+import { createInbox, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "../log.js";
+import { headerBlockOf, type ReceivedHeaders } from "./headers.js";
+import type { NatsTransport } from "./nats-transport.js";
 import type { MessageHeaders } from "./transport.js";
 
 /** A message handed out by a pull; settle it exactly once with ack, nak or term. */
@@ -28,6 +30,11 @@ export interface QueueMessage {
   readonly subject: string;
   readonly data: Uint8Array;
   readonly headers: MessageHeaders | undefined;
+  /**
+   * Set when the stored message's header block is malformed (then `headers` is undefined): why.
+   * Such a message must not be run: dead-letter it with this reason and settle it.
+   */
+  readonly malformedHeaders?: string | undefined;
   /** 1 on the first delivery. */
   readonly deliveryCount: number;
   readonly streamSeq: number;
@@ -88,28 +95,24 @@ export class JetStreamPuller {
   private readonly inboxDot = `${this.inbox}.`;
   private readonly requestSubject: string;
   private readonly sub;
+  private readonly nc: NatsConnection;
+  private readonly logger: Logger;
   private seq = 0;
   private current: OutstandingPull | undefined;
   private closed = false;
 
   constructor(
-    private readonly nc: NatsConnection,
+    private readonly transport: NatsTransport,
     stream: string,
     durable: string,
     private readonly listener: PullListener,
-    private readonly logger: Logger,
     apiPrefix = "$JS.API",
   ) {
+    this.nc = transport.nc;
+    this.logger = transport.log;
     this.requestSubject = `${apiPrefix}.CONSUMER.MSG.NEXT.${stream}.${durable}`;
-    this.sub = nc.subscribe(`${this.inbox}.*`, {
-      callback: (err, msg) => {
-        if (err) {
-          this.end(new PullError(0, `pull subscription failed: ${err.message}`));
-          return;
-        }
-        this.onMessage(msg);
-      },
-    });
+    // Guarded: header blocks are read here with headerBlockOf, and nothing thrown reaches nats.js.
+    this.sub = transport.subscribeGuarded(`${this.inbox}.*`, {}, (msg) => this.onMessage(msg));
   }
 
   /** True while a pull is outstanding. */
@@ -162,7 +165,20 @@ export class JetStreamPuller {
     if (msg.subject.startsWith(this.inboxDot)) {
       // A status for one of our pulls (data messages keep their stream subject).
       if (!cur || msg.subject !== cur.subject) return; // about a pull already ended
-      const h = msg.headers;
+      const block = headerBlockOf(msg);
+      if (!block.ok) {
+        // Not from the server (it writes well-formed statuses): someone else published to our inbox.
+        this.transport.warnReceived(
+          "pull-status-malformed-headers",
+          "ignored a pull status with a malformed header block",
+          {
+            subject: msg.subject,
+            reason: block.reason,
+          },
+        );
+        return;
+      }
+      const h = block.headers;
       const code = h?.code ?? 0;
       if (code === 100) return; // idle heartbeat
       if (code === 408 || code === 404 || (code === 409 && /leadership change/i.test(h?.description ?? ""))) {
@@ -200,12 +216,14 @@ function parseDelivered(nc: NatsConnection, logger: Logger, msg: Msg): QueueMess
   const t = reply.split(".");
   const at = t.length === 9 ? 4 : t.length >= 11 ? 6 : -1;
   if (at < 0) return null;
+  const block = headerBlockOf(msg);
   return new DeliveredMessage(
     nc,
     logger,
     msg.subject,
     msg.data,
-    msg.headers,
+    block.ok ? block.headers : undefined,
+    block.ok ? undefined : block.reason,
     reply,
     Number(t[at]),
     Number(t[at + 1]),
@@ -219,7 +237,8 @@ class DeliveredMessage implements QueueMessage {
     private readonly logger: Logger,
     readonly subject: string,
     readonly data: Uint8Array,
-    readonly headers: MsgHdrs | undefined,
+    readonly headers: ReceivedHeaders | undefined,
+    readonly malformedHeaders: string | undefined,
     private readonly reply: string,
     readonly deliveryCount: number,
     readonly streamSeq: number,

@@ -79,6 +79,8 @@ export interface StoredMessage {
   readonly data: Uint8Array;
   readonly headers: Record<string, string>;
   readonly storedAtMs: number;
+  /** Set (and `headers` empty) when the stored header block is malformed: why. */
+  readonly malformedHeaders?: string;
 }
 
 export interface StreamCounts {
@@ -210,7 +212,7 @@ export class JetStreamQueues {
    * jetstream-pull.ts). `close()` it when done.
    */
   puller(stream: string, durable: string, listener: PullListener): JetStreamPuller {
-    return new JetStreamPuller(this.transport.nc, stream, durable, listener, this.transport.log);
+    return new JetStreamPuller(this.transport, stream, durable, listener);
   }
 
   /** The last message stored on `subject`, or null. Served by any replica when the stream allows direct gets. */
@@ -308,6 +310,12 @@ export class JetStreamQueues {
 
 function stored(m: StoredMsg): StoredMessage {
   const headers: Record<string, string> = {};
-  if (m.header) for (const k of m.header.keys()) headers[k] = m.header.get(k);
-  return { subject: m.subject, seq: m.seq, data: m.data, headers, storedAtMs: m.time.getTime() };
+  const base = { subject: m.subject, seq: m.seq, data: m.data, headers, storedAtMs: m.time.getTime() };
+  try {
+    // nats.js decodes a stored message's header block on this first read, and throws on a bad one.
+    if (m.header) for (const k of m.header.keys()) headers[k] = m.header.get(k);
+  } catch (err) {
+    return { ...base, malformedHeaders: err instanceof Error ? err.message : String(err) };
+  }
+  return base;
 }

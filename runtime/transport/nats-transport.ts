@@ -8,7 +8,14 @@
  */
 import { JetStreamApiError, jetstream } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
-import { createInbox, type Msg, type MsgHdrs, MsgHdrsImpl, type NatsConnection } from "@nats-io/nats-core";
+import {
+  createInbox,
+  type Msg,
+  type MsgHdrs,
+  MsgHdrsImpl,
+  type NatsConnection,
+  type Subscription,
+} from "@nats-io/nats-core";
 import {
   ConfigurationError,
   ConnectionClosedError,
@@ -19,6 +26,7 @@ import {
 import type { Logger } from "../log.js";
 import { keepaliveEveryMs } from "../messaging/envelope.js";
 import { type NatsOptions, openNatsConnection } from "./connection.js";
+import { headerBlockOf, malformedHeadersError, type ReceivedHeaders } from "./headers.js";
 import {
   DEFAULT_JETSTREAM_API_TIMEOUT_MS,
   DEFAULT_JETSTREAM_SETUP_DEADLINE_MS,
@@ -27,6 +35,8 @@ import {
 } from "./jetstream-setup.js";
 import { OneWayRing } from "./one-way-ring.js";
 import { DEFAULT_PUBACK_TIMEOUT_MS, JetStreamPublishError, pubAckOf } from "./pub-ack.js";
+import { ReaderGuard } from "./reader-guard.js";
+import { type ReaderCheckOptions, ReaderWatchdog } from "./reader-watchdog.js";
 import {
   type BucketOptions,
   type InboundMessage,
@@ -41,6 +51,7 @@ import {
   type SubscriptionHandle,
   type Transport,
 } from "./transport.js";
+import { WarnLimiter } from "./warn-limiter.js";
 
 /** JetStream API error code for "wrong last sequence": a compare-and-set lost. */
 const JS_WRONG_LAST_SEQUENCE = 10071;
@@ -79,6 +90,12 @@ export class NatsTransport implements Transport {
   private oneWayHandler: OneWayAnswerHandler | undefined;
   private kvm: Kvm | undefined;
   private closing = false;
+  /** Warnings about what arrives (malformed messages, throwing callbacks): one line a second per kind. */
+  private readonly warnings: WarnLimiter;
+  /** @internal Keeps nats.js's reader alive whatever a message holds (see reader-guard.ts). */
+  readonly readerGuard: ReaderGuard;
+  /** @internal Reconnects when the reader died anyway (see reader-watchdog.ts). */
+  readonly readerWatchdog: ReaderWatchdog;
 
   static async connect(options: NatsOptions, logger: Logger): Promise<NatsTransport> {
     return new NatsTransport(await openNatsConnection(options), logger, {
@@ -86,6 +103,7 @@ export class NatsTransport implements Transport {
       ...(options.jetStreamSetupDeadlineMs !== undefined
         ? { setupDeadlineMs: options.jetStreamSetupDeadlineMs }
         : {}),
+      ...(options.readerCheck ? { readerCheck: options.readerCheck } : {}),
     });
   }
 
@@ -95,7 +113,7 @@ export class NatsTransport implements Transport {
   constructor(
     readonly nc: NatsConnection,
     private readonly logger: Logger,
-    setup: JetStreamSetupOptions = {},
+    setup: JetStreamSetupOptions & { readerCheck?: ReaderCheckOptions } = {},
   ) {
     this.jetStreamSetup = {
       apiTimeoutMs: setup.apiTimeoutMs ?? DEFAULT_JETSTREAM_API_TIMEOUT_MS,
@@ -104,8 +122,13 @@ export class NatsTransport implements Transport {
     this.inbox = createInbox();
     this.inboxLength = this.inbox.length + 1;
     this.inboxDot = `${this.inbox}.`;
-    nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => this.onReply(err, msg) });
+    this.warnings = new WarnLimiter(logger);
+    this.readerGuard = new ReaderGuard(nc, logger, this.warnings);
+    this.readerWatchdog = new ReaderWatchdog(nc, logger, setup.readerCheck);
+    this.readerWatchdog.start();
+    this.subscribeGuarded(`${this.inbox}.*`, {}, (msg) => this.onReply(msg));
     void nc.closed().then((err) => {
+      this.readerWatchdog.stop();
       if (err) this.logger.error("NATS connection closed with an error", { err });
       this.failAllPending();
     });
@@ -280,16 +303,39 @@ export class NatsTransport implements Transport {
     }
   }
 
-  private onReply(err: Error | null, msg: Msg): void {
-    if (err) {
-      this.logger.error("reply subscription failed", { err });
+  private onReply(msg: Msg): void {
+    const token = msg.subject.slice(this.inboxLength);
+    const block = headerBlockOf(msg);
+    if (block.ok) this.answered(token, msg.data, block.headers);
+    else this.refuseOnInbox(token, block.reason);
+  }
+
+  /**
+   * A message with a malformed header block on this connection's inbox: the request waiting for it
+   * fails at once with MalformedMessageError (nothing in it can be trusted as its reply); one that
+   * nothing waits for is dropped with a warning.
+   */
+  private refuseOnInbox(token: string, reason: string): void {
+    const id = Number(token);
+    const waiting = Number.isSafeInteger(id) ? this.pending.get(id) : undefined;
+    if (waiting) {
+      this.forget(id);
+      waiting.reject(malformedHeadersError(reason));
       return;
     }
-    this.answered(msg.subject.slice(this.inboxLength), msg.data, msg.headers);
+    this.warnings.warn(
+      "inbox-malformed-headers",
+      "dropped a message with a malformed header block on the reply inbox",
+      {
+        inbox: this.inbox,
+        token,
+        reason,
+      },
+    );
   }
 
   /** A message on this connection's inbox: `<seq>` answers a request, `t<seq>` a one-way message. */
-  private answered(token: string, data: Uint8Array, h: MsgHdrs | undefined): void {
+  private answered(token: string, data: Uint8Array, h: ReceivedHeaders | undefined): void {
     if (token.charCodeAt(0) !== 116 /* t */) {
       this.settleReply(Number(token), data, h);
       return;
@@ -304,7 +350,7 @@ export class NatsTransport implements Transport {
     }
   }
 
-  private settleReply(id: number, data: Uint8Array, h: MsgHdrs | undefined): void {
+  private settleReply(id: number, data: Uint8Array, h: ReceivedHeaders | undefined): void {
     const waiting = this.pending.get(id);
     if (!waiting) return; // the caller gave up (deadline) before the reply came
     const everyMs = keepaliveEveryMs(data);
@@ -348,6 +394,24 @@ export class NatsTransport implements Transport {
     handler: (msg: InboundMessage) => void,
   ): SubscriptionHandle {
     this.assertOpen();
+    const sub = this.subscribeGuarded(subject, options, (msg) => {
+      const block = headerBlockOf(msg);
+      if (!block.ok) handler(new Inbound(msg, undefined, block.reason));
+      // Without a header block nats.js's message is safe to hand out as it is (no allocation).
+      else handler(block.headers ? new Inbound(msg, block.headers) : msg);
+    });
+    return {
+      drain: () => (sub.isClosed() ? Promise.resolve() : sub.drain()),
+      unsubscribe: () => sub.unsubscribe(),
+    };
+  }
+
+  /**
+   * @internal A subscription whose callback reads header blocks itself (with `headerBlockOf`, never
+   * `msg.headers`): the reader guard passes it malformed blocks as they are. A callback that throws
+   * is logged (rate-limited), never allowed into nats.js's read loop.
+   */
+  subscribeGuarded(subject: string, options: SubscribeOptions, callback: (msg: Msg) => void): Subscription {
     const sub = this.nc.subscribe(subject, {
       ...(options.queue ? { queue: options.queue } : {}),
       callback: (err, msg) => {
@@ -355,13 +419,23 @@ export class NatsTransport implements Transport {
           this.logger.error("subscription failed", { subject, err });
           return;
         }
-        handler(msg);
+        try {
+          callback(msg);
+        } catch (thrown) {
+          this.warnings.warn("handler-threw", "a message handler threw; the message is dropped", {
+            subject,
+            err: thrown,
+          });
+        }
       },
     });
-    return {
-      drain: () => (sub.isClosed() ? Promise.resolve() : sub.drain()),
-      unsubscribe: () => sub.unsubscribe(),
-    };
+    this.readerGuard.own(sub);
+    return sub;
+  }
+
+  /** @internal A warning about something received, rate-limited per `kind` (one line a second). */
+  warnReceived(kind: string, msg: string, fields: Record<string, unknown>): void {
+    this.warnings.warn(kind, msg, fields);
   }
 
   async keyValue(bucket: string, options: BucketOptions = {}): Promise<KeyValueBucket> {
@@ -417,6 +491,7 @@ export class NatsTransport implements Transport {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.readerWatchdog.stop();
     try {
       if (!this.nc.isClosed()) await this.nc.drain();
     } finally {
@@ -458,11 +533,35 @@ function checkAtOf(p: PendingRequest): number {
 }
 
 /** A message on the inbox: the broker's "no responders" status (503, no body), or a reply. */
-function outcomeOf(data: Uint8Array, h: MsgHdrs | undefined): Exclude<RequestOutcome, { kind: "settled" }> {
+function outcomeOf(
+  data: Uint8Array,
+  h: ReceivedHeaders | undefined,
+): Exclude<RequestOutcome, { kind: "settled" }> {
   return h && data.length === 0 && h.code === 503 ? NO_RESPONDERS : { kind: "reply", data, headers: h };
 }
 
 const NO_RESPONDERS = { kind: "no-responders" } as const;
+
+/**
+ * A received message whose header block was decoded by `headerBlockOf` (or found malformed):
+ * subject and reply stay nats.js's lazily decoded ones.
+ */
+class Inbound implements InboundMessage {
+  constructor(
+    private readonly msg: Msg,
+    readonly headers: ReceivedHeaders | undefined,
+    readonly malformedHeaders?: string,
+  ) {}
+  get subject(): string {
+    return this.msg.subject;
+  }
+  get reply(): string | undefined {
+    return this.msg.reply;
+  }
+  get data(): Uint8Array {
+    return this.msg.data;
+  }
+}
 
 /**
  * nats.js headers for an outbound message. `headers().set()` compiles and runs a regular
@@ -483,6 +582,15 @@ function toNatsHeaders(h: Record<string, string>): MsgHdrs {
     out.headers.set(k, [v.trim()]);
   }
   return out;
+}
+
+/** Runs a read of headers nats.js decodes itself (stored entries): the value, or why it failed. */
+function guardedHeaderRead<T>(read: () => T): T | { readonly reason: string } {
+  try {
+    return read();
+  } catch (err) {
+    return { reason: `malformed header block: ${err instanceof Error ? err.message : String(err)}` };
+  }
 }
 
 function hasLineBreak(s: string): boolean {
@@ -508,7 +616,11 @@ class NatsKeyValueBucket implements KeyValueBucket {
   async get(key: string): Promise<KvRecord | null> {
     if (!this.directGets) {
       const entry = await this.kv.get(key);
-      if (entry?.operation !== "PUT") return null;
+      if (!entry) return null;
+      // nats.js decodes the entry's stored header block here, and throws on a malformed one.
+      const operation = guardedHeaderRead(() => entry.operation);
+      if (typeof operation !== "string") throw malformedHeadersError(operation.reason);
+      if (operation !== "PUT") return null;
       return { value: entry.value, revision: entry.revision, createdMs: entry.created.getTime() };
     }
     // A direct get of the key's last entry through the multiplexed inbox (kv.get() is
@@ -527,7 +639,7 @@ class NatsKeyValueBucket implements KeyValueBucket {
       return this.get(key);
     }
     if (outcome.kind !== "reply") throw new Error(`unexpected answer to a direct get of ${subject}`);
-    const h = outcome.headers as MsgHdrs | undefined;
+    const h = outcome.headers as ReceivedHeaders | undefined;
     const status = h?.code ?? 0;
     if (status === 404) return null; // no entry for the key
     if (status !== 0 && status !== 200) {
@@ -601,13 +713,28 @@ class NatsKeyValueBucket implements KeyValueBucket {
 
   async watch(options: { key?: string } = {}): Promise<KvWatch> {
     const iter = await this.kv.watch(options.key ? { key: options.key } : {});
+    const transport = this.transport;
     return {
       stop: () => iter.stop(),
       async *[Symbol.asyncIterator](): AsyncIterator<KvChange> {
         for await (const e of iter) {
+          // The reader guard removes a malformed block before nats.js sees it; should it not be
+          // installed, nats.js throws here: skip the entry rather than end the watch.
+          const operation = guardedHeaderRead(() => e.operation);
+          if (typeof operation !== "string") {
+            transport.warnReceived(
+              "kv-watch-malformed-headers",
+              "skipped a key-value entry with a malformed header block",
+              {
+                key: e.key,
+                reason: operation.reason,
+              },
+            );
+            continue;
+          }
           yield {
             key: e.key,
-            operation: e.operation === "PUT" ? "put" : "delete",
+            operation: operation === "PUT" ? "put" : "delete",
             value: e.value,
             revision: e.revision,
             createdMs: e.created.getTime(),

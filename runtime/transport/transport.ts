@@ -11,6 +11,12 @@ export interface InboundMessage {
   readonly data: Uint8Array;
   readonly reply?: string | undefined;
   readonly headers?: MessageHeaders | undefined;
+  /**
+   * Set when the message's header block was malformed (a bad character in a header name, a line
+   * break in a value, too large): why, for the refusal. `headers` is then undefined. A receiver
+   * refuses such a message (`assertWellFormedHeaders` throws the typed error) instead of serving it.
+   */
+  readonly malformedHeaders?: string | undefined;
 }
 
 /** Read access to message headers (keys are matched exactly: Troupe writes lower-case keys). */
