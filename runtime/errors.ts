@@ -231,6 +231,15 @@ export class NatsServerUnavailableError extends TroupeError {
   readonly retryable = false;
 }
 
+/**
+ * An interceptor threw something that is not a `TroupeError` (or called `next()` twice). The hop
+ * did not complete as sent; `details.interceptor` names the interceptor, `cause` holds what it threw.
+ */
+export class InterceptorError extends TroupeError {
+  readonly code = "TROUPE_INTERCEPTOR_FAILED";
+  readonly retryable = false;
+}
+
 /** A code we do not know (e.g. sent by a newer Troupe). Keeps the code and message it came with. */
 export class UnknownRemoteError extends TroupeError {
   readonly retryable = false;
@@ -269,6 +278,7 @@ for (const cls of [
   CircuitOpenError,
   JetStreamUnavailableError,
   ThrottledError,
+  InterceptorError,
 ] as const) {
   byCode.set(new cls("").code, cls);
 }
@@ -289,6 +299,7 @@ export interface WireError {
 }
 
 /**
+ * @internal
  * Turns anything thrown into its wire form, and never throws doing it (see thrown.ts: a
  * null-prototype object, a throwing getter or `toString`, a cyclic or BigInt detail all get a safe
  * description). A TroupeError keeps its code and message, its details reduced to wire-safe
@@ -319,7 +330,10 @@ export function toWireError(err: unknown): WireError {
   }
 }
 
-/** Rebuilds the typed error a callee sent. Input is untrusted: anything odd is normalised. */
+/**
+ * @internal
+ * Rebuilds the typed error a callee sent. Input is untrusted: anything odd is normalised.
+ */
 export function fromWireError(wire: unknown): TroupeError {
   if (typeof wire !== "object" || wire === null) {
     return new MalformedMessageError("error reply without an error object");

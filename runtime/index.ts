@@ -20,6 +20,18 @@ export type { ActorClass, ActorRef, CallOptions, HandlerName } from "./actor/act
 export * from "./errors.js";
 export type { Host, HostOptions, HostStatus } from "./host/host.js";
 export type { TypeRecord } from "./host/type-registry.js";
+export type {
+  InboundContext,
+  InboundInterceptor,
+  InboundKind,
+  Interceptor,
+  OutboundActorContext,
+  OutboundContext,
+  OutboundInterceptor,
+  OutboundKind,
+  OutboundPublishContext,
+  ReadonlyHeaders,
+} from "./interceptors/index.js";
 export {
   type DeadLetter,
   type DeadLetterEntry,
@@ -41,7 +53,7 @@ export {
   replayDeadLetter,
 } from "./jobs/index.js";
 export { consoleLogger, type Logger, type LogLevel } from "./log.js";
-export { type ConnectOptions, connect, Mesh } from "./mesh.js";
+export { type ConnectOptions, connect, Mesh, type ResilientRefOptions, resilientRef } from "./mesh.js";
 export type { HostRecord, MembershipChange } from "./placement/membership.js";
 export type { PlacementOptions } from "./placement/options.js";
 export {
@@ -60,8 +72,6 @@ export {
 } from "./pubsub/index.js";
 export {
   type CallRetryOptions,
-  type ResilientRefOptions,
   RetryBudget,
-  resilientRef,
 } from "./resilience/index.js";
 export type { NatsOptions } from "./transport/connection.js";

@@ -39,10 +39,12 @@ import {
 } from "./errors.js";
 import { Host, type HostOptions } from "./host/host.js";
 import { type TypeRecord, TypeRegistry } from "./host/type-registry.js";
+import { type OutboundContext, type OutboundInterceptor, runChain } from "./interceptors/index.js";
 import { type EnqueueOptions, type EnqueueRef, enqueue as enqueueJob } from "./jobs/enqueue.js";
 import { type Job, jobHandle } from "./jobs/job.js";
 import { startJobRunner } from "./jobs/runner.js";
 import { consoleLogger, failureKind, type Logger, repeatsOf } from "./log.js";
+import { assertCaller, CALLER_HEADER } from "./messaging/caller.js";
 import { type CallEnvelope, decodeCall, decodeReply, encodeCall } from "./messaging/envelope.js";
 import { Subjects } from "./messaging/subjects.js";
 import { shardOf } from "./placement/shard.js";
@@ -51,7 +53,7 @@ import { startSubscribers } from "./pubsub/subscribers.js";
 import { startReminderRunner } from "./reminders/runner.js";
 import { remind, unremind } from "./reminders/store.js";
 import { resilienceOf } from "./resilience/breakers.js";
-import { callWithRetry } from "./resilience/call-retry.js";
+import { type CallRetryOptions, callWithRetry } from "./resilience/call-retry.js";
 import {
   endHop,
   errorType,
@@ -96,24 +98,41 @@ export interface ConnectOptions extends NatsOptions {
    * Only calls with a longer timeout are affected. Default 15 000 ms.
    */
   keepaliveTimeoutMs?: number;
+  /**
+   * Who this client is: sent with every call, tell, enqueue and publish (unless a call names
+   * another `caller`) and read by hosts as `ctx.caller` in their interceptors. Default: none (no
+   * header is sent). 1-256 printable ASCII characters.
+   */
+  clientId?: string;
+  /**
+   * Outbound interceptors, outermost first, around every call, tell, enqueue and publish this
+   * client makes (see docs/interceptors.md). Default none: the send path skips the chain.
+   */
+  interceptors?: OutboundInterceptor[];
 }
 
-export class Mesh implements CallSender {
+export class Mesh {
   readonly subjects: Subjects;
   readonly logger: Logger;
   /** @internal */
   readonly registry: TypeRegistry;
   private readonly hosts = new Set<Host>();
-  private readonly defaultTimeoutMs: number;
+  /** @internal Deadline of calls that set none. */
+  readonly defaultTimeoutMs: number;
   /** Replicas of the buckets and streams this mesh creates. */
   readonly replicas: number;
   private closed = false;
   private readonly localDelivery: boolean;
   private readonly keepaliveTimeoutMs: number;
   private tellResends = 0;
+  /** The caller identity sent when a call names none (`connect({ clientId })`). */
+  readonly clientId: string | undefined;
+  /** @internal The outbound interceptors, outermost first (empty: no chain runs). */
+  readonly outbound: readonly OutboundInterceptor[];
 
   /** @internal Use {@link connect}. */
   constructor(
+    /** @internal The broker connection (services of this repo reach it through `troupe/internal`). */
     readonly transport: Transport,
     options: ConnectOptions = {},
   ) {
@@ -124,6 +143,11 @@ export class Mesh implements CallSender {
     this.replicas = options.replicas ?? 1;
     this.localDelivery = options.localDelivery ?? true;
     this.keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
+    this.clientId = assertCaller(options.clientId, "clientId");
+    this.outbound = [...(options.interceptors ?? [])];
+    for (const i of this.outbound) {
+      if (typeof i !== "function") throw new ConfigurationError("every interceptor must be a function");
+    }
     this.registry = new TypeRegistry(transport, this.subjects, this.replicas);
     transport.onOneWayAnswer((sent, outcome) => this.tellAnswered(sent, outcome));
   }
@@ -155,7 +179,12 @@ export class Mesh implements CallSender {
     this.hosts.add(host);
     if (options.jobs !== false) {
       try {
-        const runner = await startJobRunner(this, types, { hostName: host.name, ...(options.jobs ?? {}) });
+        const runner = await startJobRunner(
+          this,
+          types,
+          { hostName: host.name, ...(options.jobs ?? {}) },
+          host.inbound,
+        );
         // The runner stops pulling and finishes its jobs while the host can still run their turns.
         host.beforeDrain(() => runner.stop());
       } catch (err) {
@@ -166,7 +195,7 @@ export class Mesh implements CallSender {
     }
     if (options.reminders !== false) {
       try {
-        const reminders = await startReminderRunner(this, types, options.reminders ?? {});
+        const reminders = await startReminderRunner(this, types, options.reminders ?? {}, host.inbound);
         host.beforeDrain(() => reminders.stop());
       } catch (err) {
         await host.drain();
@@ -176,10 +205,12 @@ export class Mesh implements CallSender {
     }
     if (options.subscriptions !== false) {
       try {
-        const subs = await startSubscribers(this, types, {
-          hostName: host.name,
-          ...(options.subscriptions ?? {}),
-        });
+        const subs = await startSubscribers(
+          this,
+          types,
+          { hostName: host.name, ...(options.subscriptions ?? {}) },
+          host.inbound,
+        );
         host.beforeDrain(() => subs.stop());
       } catch (err) {
         await host.drain();
@@ -205,6 +236,19 @@ export class Mesh implements CallSender {
    */
   enqueue<A extends AnyActor>(type: ActorClass<A>, id: string, options: EnqueueOptions = {}): EnqueueRef<A> {
     return enqueueJob(this, type, id, options);
+  }
+
+  /**
+   * @internal Runs an outbound hop of `ctx.kind` "enqueue" or "publish" through the interceptors
+   * (directly when there are none).
+   */
+  intercept(ctx: OutboundContext, send: () => Promise<unknown>): Promise<unknown> {
+    return this.outbound.length === 0 ? send() : runChain(this.outbound, ctx, send);
+  }
+
+  /** @internal The caller identity a hop carries: its own `caller` option, else the client's. */
+  callerFor(caller: string | undefined): string | undefined {
+    return caller === undefined ? this.clientId : assertCaller(caller, "caller");
   }
 
   /** A handle on a job by id (e.g. after a restart), to fetch its result. */
@@ -331,15 +375,49 @@ export class Mesh implements CallSender {
     }
     let subject: string;
     let timeoutMs: number;
+    let caller: string | undefined;
     try {
       subject = this.subjectFor(type, id);
       timeoutMs = this.timeoutFor(options);
+      caller = options.caller === undefined ? this.clientId : assertCaller(options.caller, "caller");
     } catch (err) {
       return Promise.reject(err);
     }
+    // Runners' deliveries (argsOwned) are the host's own work, not a client's call: no chain.
+    if (this.outbound.length === 0 || argsOwned) {
+      return this.send(type, id, method, args, subject, timeoutMs, caller, undefined, argsOwned);
+    }
+    const ctx: OutboundContext = {
+      kind: "call",
+      actorType: type,
+      actorId: id,
+      method,
+      headers: {},
+      deadline: performance.now() + timeoutMs,
+      caller,
+    };
+    return runChain(this.outbound, ctx, () => {
+      const left = ctx.deadline - performance.now();
+      if (left <= 0) return Promise.reject(deadlinePassed(type, method, timeoutMs));
+      return this.send(type, id, method, args, subject, left, caller, ctx.headers, false);
+    });
+  }
+
+  /** One call, after the outbound interceptors: local or remote delivery, then the reply. */
+  private send(
+    type: string,
+    id: string,
+    method: string,
+    args: unknown[],
+    subject: string,
+    timeoutMs: number,
+    caller: string | undefined,
+    extraHeaders: Record<string, string> | undefined,
+    argsOwned: boolean,
+  ): Promise<unknown> {
     const hop = startCallSpan(type, method, id, subject);
     const deadline = performance.now() + timeoutMs;
-    const headers = hop?.headers;
+    const headers = headersFor(hop?.headers, extraHeaders, caller);
     const started = metricsEnabled() ? performance.now() : -1;
     const local = this.localHostFor(type, id);
     let sent: Promise<RequestOutcome>;
@@ -418,11 +496,7 @@ export class Mesh implements CallSender {
       }
       await new Promise((r) => setTimeout(r, pause));
       remaining = deadline - performance.now();
-      if (remaining <= 0) {
-        throw new DeadlineExceededError(`deadline of ${timeoutMs} ms passed calling ${type}.${method}`, {
-          details: { actorType: type, method, timeoutMs },
-        });
-      }
+      if (remaining <= 0) throw deadlinePassed(type, method, timeoutMs);
       const data = encodeCall({ actorId: id, method, timeoutMs: remaining, args });
       outcome = await this.transport.request(subject, data, remaining, headers, this.keepaliveTimeoutMs);
       if (outcome.kind === "reply") {
@@ -455,10 +529,46 @@ export class Mesh implements CallSender {
   tell(type: string, id: string, method: string, args: unknown[], options: CallOptions): void {
     const timeoutMs = this.timeoutFor(options);
     const subject = this.subjectFor(type, id);
+    const caller = options.caller === undefined ? this.clientId : assertCaller(options.caller, "caller");
+    if (this.outbound.length === 0) {
+      this.tellOnce(type, id, method, args, subject, timeoutMs, caller, undefined);
+      return;
+    }
+    const ctx: OutboundContext = {
+      kind: "tell",
+      actorType: type,
+      actorId: id,
+      method,
+      headers: {},
+      deadline: performance.now() + timeoutMs,
+      caller,
+    };
+    // A tell has nobody to reject: what an interceptor refuses is logged, never silently lost.
+    runChain(this.outbound, ctx, () => {
+      const left = ctx.deadline - performance.now();
+      if (left <= 0) return Promise.reject(deadlinePassed(type, method, timeoutMs));
+      this.tellOnce(type, id, method, args, subject, left, caller, ctx.headers);
+      return Promise.resolve(undefined);
+    }).catch((err: unknown) => {
+      recordTellDropped(type, errorType(err));
+      this.logger.warn("tell not sent", { actorType: type, actorId: id, method, err });
+    });
+  }
+
+  private tellOnce(
+    type: string,
+    id: string,
+    method: string,
+    args: unknown[],
+    subject: string,
+    timeoutMs: number,
+    caller: string | undefined,
+    extraHeaders: Record<string, string> | undefined,
+  ): void {
     const hop = startTellSpan(type, method, id, subject);
     try {
       const data = encodeCall({ actorId: id, method, timeoutMs, args, oneWay: true });
-      this.sendTell(type, id, subject, data, hop?.headers);
+      this.sendTell(type, id, subject, data, headersFor(hop?.headers, extraHeaders, caller));
       endHop(hop);
     } catch (err) {
       endHop(hop, err);
@@ -553,10 +663,50 @@ export class Mesh implements CallSender {
   }
 }
 
+/**
+ * The headers of an outbound message: the trace context, what interceptors added, the caller.
+ * Undefined (no header block on the wire) when there is none of them: the common, cheapest case.
+ */
+function headersFor(
+  trace: Record<string, string> | undefined,
+  added: Record<string, string> | undefined,
+  caller: string | undefined,
+): Record<string, string> | undefined {
+  if (added === undefined && caller === undefined) return trace;
+  const out: Record<string, string> = { ...trace, ...added };
+  if (caller !== undefined) out[CALLER_HEADER] = caller;
+  for (const _ in out) return out;
+  return undefined;
+}
+
+function deadlinePassed(type: string, method: string, timeoutMs: number): DeadlineExceededError {
+  return new DeadlineExceededError(`deadline of ${timeoutMs} ms passed calling ${type}.${method}`, {
+    details: { actorType: type, method, timeoutMs },
+  });
+}
+
 /** Backoff between "no responders" retries while a shard changes owner: 20, 40, 80... capped at 500 ms, with jitter. */
 function backoffMs(attempt: number): number {
   const base = Math.min(500, 20 * 2 ** attempt);
   return base / 2 + Math.random() * (base / 2);
+}
+
+/** Options of {@link resilientRef}: call options with a retry policy. */
+export interface ResilientRefOptions extends CallOptions {
+  retry?: CallRetryOptions;
+}
+
+/**
+ * @deprecated The same as `mesh.ref(type, id, { retry, ... })`, the one spelling of a retrying
+ * reference; kept so existing code keeps working.
+ */
+export function resilientRef<A extends AnyActor>(
+  mesh: Mesh,
+  type: ActorClass<A>,
+  id: string,
+  options: ResilientRefOptions = {},
+): ActorRef<A> {
+  return mesh.ref(type, id, options);
 }
 
 /**

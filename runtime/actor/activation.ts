@@ -23,11 +23,8 @@ import {
   StateNotStorableError,
   type TroupeError,
 } from "../errors.js";
-import type { EnqueueOptions, EnqueueRef } from "../jobs/enqueue.js";
 import type { Logger } from "../log.js";
 import { decodeState, encodeStateIfChanged } from "../messaging/state-codec.js";
-import type { PublishOptions, PublishReceipt } from "../pubsub/publish.js";
-import type { ReminderSchedule } from "../reminders/schedule.js";
 import { callInHop, type Hop } from "../telemetry/index.js";
 import type { AnyActor } from "./actor.js";
 import { type Actor, constructWithContext } from "./actor.js";
@@ -35,6 +32,13 @@ import type { ActorContext, ContextServices } from "./actor-context.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
 import type { ActorType } from "./actor-type.js";
 import { Mailbox } from "./mailbox.js";
+import type {
+  EnqueueOptions,
+  EnqueueRef,
+  PublishOptions,
+  PublishReceipt,
+  ReminderSchedule,
+} from "./services.js";
 import type { StateStore } from "./state-store.js";
 import { turnError } from "./turn-error.js";
 

@@ -1,8 +1,12 @@
-import type { EnqueueOptions, EnqueueRef } from "../jobs/enqueue.js";
-import type { PublishOptions, PublishReceipt } from "../pubsub/publish.js";
-import type { ReminderSchedule } from "../reminders/schedule.js";
 import type { AnyActor } from "./actor.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
+import type {
+  EnqueueOptions,
+  EnqueueRef,
+  PublishOptions,
+  PublishReceipt,
+  ReminderSchedule,
+} from "./services.js";
 
 /** What the runtime gives an actor instance: its identity and the services of its activation. */
 export interface ActorContext {

@@ -35,9 +35,8 @@ export interface CallOptions {
    */
   retry?: CallRetryOptions;
   /**
-   * Who the call is made for (an authenticated principal, e.g. the gateway's API key owner or JWT
-   * subject). Carried in the options object only for now: the interceptor pipeline puts it in the
-   * call's headers so that the host sees it as `ctx.caller` (and throttling policies key on it).
+   * Who is calling, for this call only: overrides `connect({ clientId })` (the HTTP gateway passes
+   * its authenticated principal here). Hosts read it as `ctx.caller` in inbound interceptors.
    */
   caller?: string;
   /**

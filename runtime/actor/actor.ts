@@ -18,11 +18,16 @@
  * `#methods` and the members of this base class are not). TypeScript's `private` keyword does not
  * exist at run time: use `#method()` or a leading `_` for helpers that must not be callable remotely.
  */
-import type { EnqueueOptions, EnqueueRef } from "../jobs/enqueue.js";
-import type { PublishOptions, PublishReceipt } from "../pubsub/publish.js";
-import type { ReminderSchedule } from "../reminders/schedule.js";
+
 import type { ActorContext } from "./actor-context.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
+import type {
+  EnqueueOptions,
+  EnqueueRef,
+  PublishOptions,
+  PublishReceipt,
+  ReminderSchedule,
+} from "./services.js";
 
 let constructing: ActorContext | undefined;
 

@@ -25,6 +25,7 @@ import {
   toWireError,
   UnknownMethodError,
 } from "../errors.js";
+import { type InboundInterceptor, type InboundKind, interceptTurn } from "../interceptors/index.js";
 import type { JobRunnerOptions } from "../jobs/runner.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import { type DecodeLimits, encode } from "../messaging/codec.js";
@@ -88,6 +89,11 @@ export interface HostOptions {
    * or `false` for a host that fires no reminders. Default: on.
    */
   reminders?: ReminderRunnerOptions | false;
+  /**
+   * Inbound interceptors, outermost first, around every turn this host runs: calls, tells, jobs,
+   * events and reminders (see docs/interceptors.md). Default none: turns skip the chain.
+   */
+  interceptors?: InboundInterceptor[];
 }
 
 export type HostStatus = "starting" | "serving" | "draining" | "stopped";
@@ -188,6 +194,8 @@ export class Host {
   private readonly unobserve: (() => void)[] = [];
   /** @internal The calls this host owes a reply, and their keepalives. */
   readonly keepalives: CallKeepalives;
+  /** @internal The inbound interceptors, outermost first (empty: no chain runs). */
+  readonly inbound: readonly InboundInterceptor[];
 
   private constructor(
     private readonly deps: HostDeps,
@@ -197,6 +205,10 @@ export class Host {
     this.placement = resolvePlacementOptions(options.placement);
     this.name = options.name ?? `${os.hostname()}-${process.pid}`;
     this.id = `h${randomBytes(6).toString("hex")}`;
+    this.inbound = [...(options.interceptors ?? [])];
+    for (const i of this.inbound) {
+      if (typeof i !== "function") throw new ConfigurationError("every interceptor must be a function");
+    }
     const keepaliveEveryMs = options.keepaliveEveryMs ?? DEFAULT_KEEPALIVE_EVERY_MS;
     if (!(keepaliveEveryMs > 0 && Number.isFinite(keepaliveEveryMs))) {
       throw new ConfigurationError(`keepaliveEveryMs must be a positive number, got ${keepaliveEveryMs}`);
@@ -383,6 +395,7 @@ export class Host {
   }
 
   /**
+   * @internal
    * Whether a call to `typeName`/`actorId` can be delivered to this host without the broker: it
    * serves the type and (for placed types) holds the actor's shard right now.
    */
@@ -394,6 +407,7 @@ export class Host {
   }
 
   /**
+   * @internal
    * Delivers an encoded call (or tell, without `replyTo`) that a caller on this same connection
    * made, exactly as if it had arrived from NATS: same decoding, checks, turn and reply bytes.
    */
@@ -423,6 +437,7 @@ export class Host {
   }
 
   /**
+   * @internal
    * Runs a call whose arguments the caller just decoded from a message of its own (a job, an
    * event, a reminder) and does not keep: no encoding either way. Same checks as a call from NATS
    * (method, shard ownership, deadline); the outcome is settled on the caller's `replyTo` with
@@ -550,7 +565,55 @@ export class Host {
       call.oneWay ? msg : undefined,
     );
     if (answerTo) this.keepalives.add(turn, now);
-    catalog.dispatch(actorId, turn, { now });
+    if (this.inbound.length === 0) catalog.dispatch(actorId, turn, { now });
+    else this.dispatchIntercepted(answerTo ? "call" : "tell", type, catalog, actorId, msg, turn);
+  }
+
+  /**
+   * Runs a call or tell through the inbound interceptors: the chain's `next()` queues the turn and
+   * resolves with its outcome; what the chain ends with (the turn's outcome, or an interceptor's
+   * refusal) settles the turn (reply or log). The host never throws here.
+   */
+  private dispatchIntercepted(
+    kind: InboundKind,
+    type: ActorType,
+    catalog: Catalog,
+    actorId: string,
+    msg: InboundMessage,
+    turn: InboundTurn,
+  ): void {
+    let ran: TurnOutcome | undefined;
+    const run = () =>
+      new Promise<unknown>((resolve, reject) => {
+        const inner: Turn = {
+          method: turn.method,
+          args: turn.args,
+          deadline: turn.deadline,
+          trace: turn.trace,
+          settle(outcome) {
+            ran = outcome;
+            if (outcome.ok) resolve(outcome.value);
+            else reject(outcome.error);
+          },
+        };
+        catalog.dispatch(actorId, inner, { now: performance.now() });
+      });
+    interceptTurn(
+      this.inbound,
+      {
+        kind,
+        actorType: type.name,
+        actorId,
+        method: turn.method,
+        headers: msg.headers,
+        timeoutMs: turn.deadline - performance.now(),
+      },
+      run,
+    ).then(
+      (value) => turn.settle({ ok: true, value }),
+      // The turn's own failure keeps its outcome (e.g. `expired`); a refusal is a new failure.
+      (error: unknown) => turn.settle(ran && !ran.ok && ran.error === error ? ran : { ok: false, error }),
+    );
   }
 
   /** @internal The reply of a turn that came in as a call (see {@link InboundTurn}). */

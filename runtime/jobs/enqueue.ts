@@ -12,8 +12,11 @@ import type { AnyActor } from "../actor/actor.js";
 import type { ActorClass, HandlerName } from "../actor/actor-ref.js";
 import { isNonHandlerName } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
+import type { EnqueueOptions } from "../actor/index.js";
 import { checkActorId, checkEnqueueOptions, checkTypeName } from "../client-options.js";
+import { ConfigurationError } from "../errors.js";
 import type { Mesh } from "../mesh.js";
+import { CALLER_HEADER } from "../messaging/caller.js";
 import { endHop, startEnqueueSpan } from "../telemetry/index.js";
 import { jetStreamQueues, StreamLimitError } from "../transport/jetstream-queue.js";
 import { decodeJob, encodeJob } from "./envelope.js";
@@ -22,36 +25,10 @@ import { Job } from "./job.js";
 import { jobIdForKey, newJobId } from "./names.js";
 import { ensureJobStream, ensureResultsStream, type JobQueueOptions, namesOf } from "./streams.js";
 
+export type { EnqueueOptions };
+
 /** Deadline of one attempt when the enqueue sets none: long jobs are the point. */
 export const DEFAULT_JOB_TIMEOUT_MS = 15 * 60_000;
-
-export interface EnqueueOptions {
-  /**
-   * Idempotency key: the job id is derived from (type, key), so enqueueing the same key again
-   * within the dedup window stores nothing new and returns a handle on the same job.
-   */
-  key?: string;
-  /** Attempts allowed (first included). Default: the runner's `maxAttempts` (5). */
-  maxAttempts?: number;
-  /**
-   * Deadline of one attempt. Also how long a runner waits on an actor whose host died mid-turn
-   * before retrying: set it to the longest the job may take. Default 15 minutes.
-   */
-  timeoutMs?: number;
-  /**
-   * Store the job's outcome in the results stream for `job.result()` (default true). With false
-   * the job is durable work whose outcome nobody reads back (failures still go to the DLQ): one
-   * JetStream write less per job, and `result()` on its handle throws at once.
-   */
-  keepResult?: boolean;
-  /** Stream settings used if this enqueue creates the queue. */
-  queue?: JobQueueOptions;
-  /**
-   * Who the job is enqueued for (like `CallOptions.caller`). Carried in the options object only
-   * for now: the interceptor pipeline puts it in the job's headers.
-   */
-  caller?: string;
-}
 
 type EnqueueHandler<F> = F extends (...args: infer P) => infer R
   ? (...args: P) => Promise<Job<Awaited<R>>>
@@ -99,6 +76,7 @@ export async function enqueueByName(
   checkActorId(actorId);
   checkEnqueueOptions(options);
   const names = namesOf(mesh);
+  const caller = mesh.callerFor(options.caller);
   const jobId = options.key === undefined ? newJobId() : jobIdForKey(type, options.key);
   const data = encodeJob({
     jobId,
@@ -112,11 +90,44 @@ export async function enqueueByName(
   decodeJob(data); // exactly the runner's check (codec limits, envelope fields), before storing it
   await Promise.all([ensureJobStream(mesh, type, options.queue), ensureResultsStream(mesh, options.queue)]);
   const subject = names.jobSubject(type, jobId);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
+  if (mesh.outbound.length === 0) return store(mesh, type, jobId, subject, data, options, caller, undefined);
+  const ctx = {
+    kind: "enqueue" as const,
+    actorType: type,
+    actorId,
+    method,
+    headers: {},
+    deadline: performance.now() + timeoutMs,
+    caller,
+  };
+  return (await mesh.intercept(ctx, () =>
+    store(mesh, type, jobId, subject, data, options, caller, ctx.headers),
+  )) as Job<unknown>;
+}
+
+/** Stores the job (after the outbound interceptors) and returns its handle. */
+async function store(
+  mesh: Mesh,
+  type: string,
+  jobId: string,
+  subject: string,
+  data: Uint8Array,
+  options: EnqueueOptions,
+  caller: string | undefined,
+  added: Record<string, string> | undefined,
+): Promise<Job<unknown>> {
+  const names = namesOf(mesh);
   const hop = startEnqueueSpan(names.queueName(type), subject, jobId);
+  let headers: Record<string, string> | undefined = hop?.headers;
+  if (added !== undefined || caller !== undefined) {
+    headers = { ...headers, ...added };
+    if (caller !== undefined) headers[CALLER_HEADER] = caller;
+  }
   try {
     const ack = await jetStreamQueues(mesh.transport).publish(subject, data, {
       msgId: jobId,
-      ...(hop ? { headers: hop.headers } : {}),
+      ...(headers ? { headers } : {}),
     });
     endHop(hop);
     return new Job<unknown>(mesh, jobId, ack.seq, ack.duplicate, options.keepResult !== false);

@@ -95,16 +95,9 @@ export function decodeOutcome(bytes: Uint8Array, limits?: Partial<DecodeLimits>)
   throw new MalformedMessageError(`unknown job result status ${String(status)}`);
 }
 
-/** Why a job was dead-lettered. */
-export type DeadLetterReason =
-  /** The last allowed attempt failed. */
-  | "attempts-exhausted"
-  /** The handler threw a non-retryable error (e.g. `TerminalError`, unknown method). */
-  | "terminal"
-  /** `maxElapsedMs` since the job was stored passed before it succeeded. */
-  | "expired"
-  /** The job's bytes are not a valid job envelope. */
-  | "malformed";
+import type { DeadLetterReason } from "../durable/index.js";
+
+export type { DeadLetterReason };
 
 /** The durable event subscription a dead-lettered event belongs to (see runtime/pubsub). */
 export interface DeadLetterSubscription {

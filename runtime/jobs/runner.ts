@@ -19,9 +19,12 @@
 import os from "node:os";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
+import { PullLoop, verdictAfterFailure, verdictBeforeAttempt } from "../durable/index.js";
 import { ConfigurationError, MalformedMessageError, type TroupeError } from "../errors.js";
+import { type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import type { Mesh } from "../mesh.js";
+import { callerToForward } from "../messaging/caller.js";
 import { DEFAULT_MAX_DELAY_MS, fullJitterDelayMs } from "../resilience/backoff.js";
 import { CircuitOpenError, type Resilience, resilienceOf } from "../resilience/breakers.js";
 import {
@@ -41,8 +44,6 @@ import { type JetStreamQueues, jetStreamQueues, type QueueMessage } from "../tra
 import { deadLetterOf, publishDeadLetter, redeliveryAfterFailedDeadLetter } from "./dead-letter-writer.js";
 import { type DeadLetterReason, decodeJob, encodeOutcome, type JobEnvelope } from "./envelope.js";
 import { type JobNames, RUNNER_CONSUMER } from "./names.js";
-import { PullLoop } from "./pull-loop.js";
-import { verdictAfterFailure, verdictBeforeAttempt } from "./redelivery.js";
 import {
   ensureDlqStream,
   ensureJobStream,
@@ -127,6 +128,8 @@ interface Settings {
   pullExpiresMs: number;
   hostName: string;
   onEvent: ((event: JobEvent) => void) | undefined;
+  /** The host's inbound interceptors, around every attempt. */
+  inbound: readonly InboundInterceptor[];
 }
 
 export class JobRunner {
@@ -219,6 +222,8 @@ export async function startJobRunner(
   mesh: Mesh,
   types: ActorClass[],
   options: JobRunnerOptions = {},
+  /** The host's inbound interceptors (kind "job"). */
+  inbound: readonly InboundInterceptor[] = [],
 ): Promise<JobRunner> {
   const settings: Settings = {
     maxAttempts: positiveInt("maxAttempts", options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
@@ -229,6 +234,7 @@ export async function startJobRunner(
     pullExpiresMs: Math.max(1000, options.pullExpiresMs ?? 5000),
     hostName: options.hostName ?? `${os.hostname()}-${process.pid}`,
     onEvent: options.onEvent,
+    inbound,
   };
   const names = namesOf(mesh);
   const q = jetStreamQueues(mesh.transport);
@@ -366,8 +372,27 @@ class TypeLoop {
 
   /** One attempt: waits while the type's circuit is open (not counted as an attempt), then calls. */
   private async attempt(m: QueueMessage, job: JobEnvelope, attempt: number): Promise<unknown> {
-    const options = { timeoutMs: job.timeoutMs };
-    const call = () => this.mesh.callActor(this.cls, job.actorId, job.method, job.args, options);
+    const caller = callerToForward(m.headers);
+    const options =
+      caller === undefined ? { timeoutMs: job.timeoutMs } : { timeoutMs: job.timeoutMs, caller };
+    const deliver = () => this.mesh.callActor(this.cls, job.actorId, job.method, job.args, options);
+    const inbound = this.s.inbound;
+    const call =
+      inbound.length === 0
+        ? deliver
+        : () =>
+            interceptTurn(
+              inbound,
+              {
+                kind: "job",
+                actorType: this.type,
+                actorId: job.actorId,
+                method: job.method,
+                headers: m.headers,
+                timeoutMs: job.timeoutMs,
+              },
+              deliver,
+            );
     for (;;) {
       const hop = startJobSpan(
         m.headers,

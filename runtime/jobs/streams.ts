@@ -7,41 +7,15 @@ import type { Mesh } from "../mesh.js";
 import { jetStreamQueues } from "../transport/jetstream-queue.js";
 import { JobNames } from "./names.js";
 
-export interface JobQueueOptions {
-  /** Replicas of the job, result and DLQ streams. Default: the mesh's `replicas` (1). */
-  replicas?: number;
-  /** Jobs a type's queue may hold; beyond it `enqueue` fails with `QueueFullError`. Default: no limit. */
-  maxJobs?: number;
-  /** Bytes a type's queue may hold; beyond it `enqueue` fails with `QueueFullError`. Default: no limit. */
-  maxBytes?: number;
-  /** Window in which a second job with the same id/key is dropped. Default 2 minutes. */
-  duplicateWindowMs?: number;
-  /** How long results stay readable by job id. Default 24 h. */
-  resultsMaxAgeMs?: number;
-  /** How long dead letters are kept. Default 30 days. */
-  dlqMaxAgeMs?: number;
-}
-
 export const DEFAULT_RESULTS_MAX_AGE_MS = 24 * 3600_000;
 export const DEFAULT_DLQ_MAX_AGE_MS = 30 * 24 * 3600_000;
 
-const ensured = new WeakMap<object, Map<string, Promise<void>>>();
+import type { JobQueueOptions } from "../actor/index.js";
+import { once } from "../durable/index.js";
 
-/** Runs `create` once per mesh and key (again after a failure). Shared with runtime/pubsub. */
-export function once(mesh: Mesh, key: string, create: () => Promise<void>): Promise<void> {
-  let m = ensured.get(mesh);
-  if (!m) {
-    m = new Map();
-    ensured.set(mesh, m);
-  }
-  let p = m.get(key);
-  if (!p) {
-    p = create();
-    m.set(key, p);
-    p.catch(() => m.delete(key));
-  }
-  return p;
-}
+export type { JobQueueOptions };
+
+export { once };
 
 /**
  * The mesh's replica count. `Mesh` keeps it private today; read it until it gets an accessor

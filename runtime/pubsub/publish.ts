@@ -14,8 +14,11 @@
  * await publish(mesh, "prices.tick", { sku: "tea", price: 3 }, { durable: false });
  * ```
  */
+
+import type { PublishOptions, PublishReceipt } from "../actor/index.js";
 import { ConfigurationError } from "../errors.js";
 import type { Mesh } from "../mesh.js";
+import { CALLER_HEADER } from "../messaging/caller.js";
 import { endHop, startPublishSpan } from "../telemetry/index.js";
 import { jetStreamQueues } from "../transport/jetstream-queue.js";
 import { PublishFailedError } from "./errors.js";
@@ -23,33 +26,7 @@ import { CONTENT_TYPE_HEADER, encodeEvent, JSON_CONTENT_TYPE } from "./event.js"
 import { type EventStreamOptions, ensureEventsStream, eventNamesOf } from "./streams.js";
 import { assertTopic } from "./topics.js";
 
-export interface PublishOptions {
-  /** Wait for JetStream to store the event (default true). */
-  durable?: boolean;
-  /** Deduplication id (`Nats-Msg-Id`), 1-256 characters. */
-  msgId?: string;
-  /** How long a durable publish waits for its PubAck. Default 5 s. */
-  timeoutMs?: number;
-  /** Send the event as JSON instead of msgpack (for non-Troupe subscribers). */
-  json?: boolean;
-  /** Stream settings used if this publish creates the events stream. */
-  stream?: EventStreamOptions;
-  /**
-   * Who publishes (like `CallOptions.caller`). Carried in the options object only for now: the
-   * interceptor pipeline puts it in the event's headers.
-   */
-  caller?: string;
-}
-
-export interface PublishReceipt {
-  readonly topic: string;
-  readonly subject: string;
-  readonly durable: boolean;
-  /** Durable: the event's sequence in the events stream. */
-  readonly seq?: number;
-  /** Durable: true when the `msgId` was already stored (nothing new was stored). */
-  readonly duplicate?: boolean;
-}
+export type { PublishOptions, PublishReceipt };
 
 export async function publish(
   mesh: Mesh,
@@ -67,9 +44,35 @@ export async function publish(
   const data = options.json
     ? new Uint8Array(Buffer.from(JSON.stringify(event) ?? "null", "utf8"))
     : encodeEvent(event);
+  const caller = mesh.callerFor(options.caller);
+  if (mesh.outbound.length === 0) return send(mesh, topic, subject, data, options, caller, undefined);
+  const ctx = {
+    kind: "publish" as const,
+    topic,
+    headers: {},
+    deadline: performance.now() + (options.timeoutMs ?? 5000),
+    caller,
+  };
+  return (await mesh.intercept(ctx, () =>
+    send(mesh, topic, subject, data, options, caller, ctx.headers),
+  )) as PublishReceipt;
+}
+
+/** Sends the event (after the outbound interceptors). */
+async function send(
+  mesh: Mesh,
+  topic: string,
+  subject: string,
+  data: Uint8Array,
+  options: PublishOptions,
+  caller: string | undefined,
+  added: Record<string, string> | undefined,
+): Promise<PublishReceipt> {
+  const { msgId } = options;
   const durable = options.durable !== false;
   const hop = startPublishSpan(topic, subject, msgId);
-  const headers: Record<string, string> = { ...hop?.headers };
+  const headers: Record<string, string> = { ...hop?.headers, ...added };
+  if (caller !== undefined) headers[CALLER_HEADER] = caller;
   if (options.json) headers[CONTENT_TYPE_HEADER] = JSON_CONTENT_TYPE;
   try {
     if (!durable) {

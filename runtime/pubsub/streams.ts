@@ -6,21 +6,14 @@
  * Once it exists it stores every event on `<prefix>.evt.>`, also those published with
  * `durable: false` (the publisher just does not wait for, or learn about, the store).
  */
-import { once } from "../jobs/streams.js";
+
+import type { EventStreamOptions } from "../actor/index.js";
+import { once } from "../durable/index.js";
 import type { Mesh } from "../mesh.js";
 import { jetStreamQueues } from "../transport/jetstream-queue.js";
 import { EventNames } from "./topics.js";
 
-export interface EventStreamOptions {
-  /** Replicas of the events stream. Default: the mesh's `replicas` (1). */
-  replicas?: number;
-  /** How long events are kept (a subscription started with `startAt: "all"` sees them). Default 7 days. */
-  maxAgeMs?: number;
-  /** Bytes the stream keeps (oldest dropped first). Default: no limit. */
-  maxBytes?: number;
-  /** Window in which a second publish with the same `msgId` is dropped. Default 2 minutes. */
-  duplicateWindowMs?: number;
-}
+export type { EventStreamOptions };
 
 export const DEFAULT_EVENTS_MAX_AGE_MS = 7 * 24 * 3600_000;
 

@@ -7,7 +7,7 @@
  * consumer, so one of them handles each event. Per event: decode, content filter (rejected events
  * are acked and skipped), `key` → actor id, then the handler runs as a turn of that actor through
  * the mesh's request-reply path (on the host that owns the actor), with in-progress acks while it
- * runs. Failures follow the retry and dead-letter rules of durable jobs (jobs/redelivery.ts), per
+ * runs. Failures follow the retry and dead-letter rules of durable jobs (durable/redelivery.ts), per
  * subscriber: a poison event is dead-lettered (to `<prefix>.dlq.<Type>`, recording the
  * subscription) for the subscriber it fails for, the others are unaffected.
  *
@@ -25,7 +25,14 @@ import os from "node:os";
 import type { AnyActor } from "../actor/actor.js";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { type ActorType, actorTypeOf } from "../actor/actor-type.js";
+import {
+  PullLoop,
+  type RedeliveryPolicy,
+  verdictAfterFailure,
+  verdictBeforeAttempt,
+} from "../durable/index.js";
 import { ConfigurationError, TerminalError } from "../errors.js";
+import { type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
 import {
   deadLetterOf,
   publishDeadLetter,
@@ -34,11 +41,10 @@ import {
 import { DEFAULT_JOB_TIMEOUT_MS } from "../jobs/enqueue.js";
 import { encodeJob } from "../jobs/envelope.js";
 import { jobIdForKey } from "../jobs/names.js";
-import { PullLoop } from "../jobs/pull-loop.js";
-import { type RedeliveryPolicy, verdictAfterFailure, verdictBeforeAttempt } from "../jobs/redelivery.js";
 import { ensureDlqStream, namesOf as jobNamesOf } from "../jobs/streams.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import type { Mesh } from "../mesh.js";
+import { callerToForward } from "../messaging/caller.js";
 import { MAX_ACTOR_ID_LENGTH } from "../messaging/envelope.js";
 import { DEFAULT_MAX_DELAY_MS } from "../resilience/backoff.js";
 import { CircuitOpenError, type Resilience, resilienceOf } from "../resilience/breakers.js";
@@ -140,6 +146,8 @@ interface Settings extends RedeliveryPolicy {
   hostName: string;
   ephemeralMaxInFlight: number;
   onEvent: ((event: SubscriberEvent) => void) | undefined;
+  /** The host's inbound interceptors, around every delivery. */
+  inbound: readonly InboundInterceptor[];
 }
 
 /** The running subscriptions of one host. */
@@ -170,6 +178,8 @@ export async function startSubscribers(
   mesh: Mesh,
   classes: ActorClass[],
   options: SubscribersOptions = {},
+  /** The host's inbound interceptors (kind "event"). */
+  inbound: readonly InboundInterceptor[] = [],
 ): Promise<Subscribers> {
   const s: Settings = {
     maxAttempts: options.maxAttempts ?? DEFAULT_EVENT_MAX_ATTEMPTS,
@@ -183,6 +193,7 @@ export async function startSubscribers(
     hostName: options.hostName ?? `${os.hostname()}-${process.pid}`,
     ephemeralMaxInFlight: options.ephemeralMaxInFlight ?? 1000,
     onEvent: options.onEvent,
+    inbound,
   };
   const names = eventNamesOf(mesh);
   const planned: { cls: ActorClass; type: ActorType; spec: SubscriptionSpec }[] = [];
@@ -332,10 +343,31 @@ class Subscription {
 
   /** Runs the handler as a turn of actor `id` (request-reply through the mesh). */
   private async invoke(id: string, event: unknown, info: EventInfo, headers: InboundMessage["headers"]) {
-    const opts = this.spec.timeoutMs ? { timeoutMs: this.spec.timeoutMs } : {};
+    const caller = callerToForward(headers);
+    const opts = {
+      ...(this.spec.timeoutMs ? { timeoutMs: this.spec.timeoutMs } : {}),
+      ...(caller === undefined ? {} : { caller }),
+    };
     const args = [event, info];
-    const call = () =>
+    const deliver = () =>
       this.mesh.callActor(this.cls as ActorClass<AnyActor>, id, this.spec.method, args, opts);
+    const inbound = this.s.inbound;
+    const call =
+      inbound.length === 0
+        ? deliver
+        : () =>
+            interceptTurn(
+              inbound,
+              {
+                kind: "event",
+                actorType: this.type.name,
+                actorId: id,
+                method: this.spec.method,
+                headers,
+                timeoutMs: this.spec.timeoutMs ?? this.type.defaultTimeoutMs ?? this.mesh.defaultTimeoutMs,
+              },
+              deliver,
+            );
     for (;;) {
       const hop = startEventSpan(
         headers,

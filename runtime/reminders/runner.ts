@@ -20,7 +20,8 @@
  */
 import type { ActorClass } from "../actor/actor-ref.js";
 import { actorTypeOf } from "../actor/actor-type.js";
-import { PullLoop } from "../jobs/pull-loop.js";
+import { PullLoop } from "../durable/index.js";
+import { type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import type { Mesh } from "../mesh.js";
 import { fullJitterDelayMs } from "../resilience/backoff.js";
@@ -69,6 +70,8 @@ interface Settings {
   initialDelayMs: number;
   maxDelayMs: number;
   timeoutMs: number | undefined;
+  /** The host's inbound interceptors, around every firing. */
+  inbound: readonly InboundInterceptor[];
 }
 
 export class ReminderRunner {
@@ -89,6 +92,8 @@ export async function startReminderRunner(
   mesh: Mesh,
   types: ActorClass[],
   options: ReminderRunnerOptions = {},
+  /** The host's inbound interceptors (kind "reminder"). */
+  inbound: readonly InboundInterceptor[] = [],
 ): Promise<ReminderRunner> {
   const s: Settings = {
     ackWaitMs: options.ackWaitMs ?? 30_000,
@@ -97,6 +102,7 @@ export async function startReminderRunner(
     initialDelayMs: options.initialDelayMs ?? 1000,
     maxDelayMs: options.maxDelayMs ?? 30_000,
     timeoutMs: options.timeoutMs,
+    inbound,
   };
   const names = namesOfReminders(mesh);
   const q = jetStreamQueues(mesh.transport);
@@ -237,7 +243,25 @@ class TypeLoop {
   /** Runs `receiveReminder` as a turn of the actor; false if it failed. */
   private async fire(m: QueueMessage, r: ReminderMessage, key: string, info: ReminderInfo): Promise<boolean> {
     const options = this.s.timeoutMs ? { timeoutMs: this.s.timeoutMs } : {};
-    const call = () => this.mesh.callActor(this.cls, r.id, RECEIVE_REMINDER, [r.name, info], options);
+    const deliver = () => this.mesh.callActor(this.cls, r.id, RECEIVE_REMINDER, [r.name, info], options);
+    const inbound = this.s.inbound;
+    const call =
+      inbound.length === 0
+        ? deliver
+        : () =>
+            interceptTurn(
+              inbound,
+              {
+                kind: "reminder",
+                actorType: this.type,
+                actorId: r.id,
+                method: RECEIVE_REMINDER,
+                headers: m.headers,
+                timeoutMs:
+                  this.s.timeoutMs ?? actorTypeOf(this.cls).defaultTimeoutMs ?? this.mesh.defaultTimeoutMs,
+              },
+              deliver,
+            );
     const hop = startJobSpan(
       r.n === 0 || r.attempt > 1 ? m.headers : undefined,
       this.names.queueName(this.type),

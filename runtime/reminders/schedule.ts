@@ -10,16 +10,15 @@
  * }
  * ```
  */
+
+import type { ReminderSchedule } from "../actor/index.js";
 import { ConfigurationError } from "../errors.js";
 import { assertToken } from "../messaging/subjects.js";
 
+export type { ReminderSchedule };
+
 /** The handler a reminder calls: `receiveReminder(name: string, info: ReminderInfo)`. */
 export const RECEIVE_REMINDER = "receiveReminder";
-
-/** When a reminder fires: once `at` a time, or every `everyMs` (first at `firstAt`, default now + everyMs). */
-export type ReminderSchedule =
-  | { readonly at: Date | number }
-  | { readonly everyMs: number; readonly firstAt?: Date | number };
 
 /** What `receiveReminder` gets with the reminder's name. */
 export interface ReminderInfo {

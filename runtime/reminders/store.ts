@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
-import { once } from "../jobs/streams.js";
+import { once } from "../durable/index.js";
 import type { Mesh } from "../mesh.js";
 import { endHop, startEnqueueSpan } from "../telemetry/index.js";
 import { jetStreamQueues, type PublishResult } from "../transport/jetstream-queue.js";

@@ -5,18 +5,13 @@
  *
  * @example
  * ```ts
- * const cart = resilientRef(mesh, Cart, "cart-42", { retry: { maxAttempts: 4, maxElapsedMs: 5000 } });
+ * const cart = mesh.ref(Cart, "cart-42", { retry: { maxAttempts: 4, maxElapsedMs: 5000 } });
  * await cart.add(item);      // retried on deadline/unavailable/overloaded, within the retry budget
  * ```
  */
 import { ExponentialBackoff, fullJitterGenerator, handleWhen, retry } from "cockatiel";
-import type { AnyActor } from "../actor/actor.js";
-import type { ActorClass, ActorRef, CallOptions } from "../actor/actor-ref.js";
-import { isNonHandlerName } from "../actor/actor-ref.js";
-import { typeNameOf } from "../actor/actor-type.js";
-import type { Mesh } from "../mesh.js";
 import { type BackoffOptions, DEFAULT_INITIAL_DELAY_MS, DEFAULT_MAX_DELAY_MS } from "./backoff.js";
-import { type Resilience, resilienceOf } from "./breakers.js";
+import type { Resilience } from "./breakers.js";
 import { retryAfterMsOf, retryDecision } from "./classify.js";
 import { honouringRetryAfter } from "./retry-after-backoff.js";
 
@@ -27,10 +22,6 @@ export interface CallRetryOptions extends BackoffOptions {
   maxElapsedMs?: number;
   /** Also retry the handler's own errors (`ActorMethodError`). Default false. */
   retryUserErrors?: boolean;
-}
-
-export interface ResilientRefOptions extends CallOptions {
-  retry?: CallRetryOptions;
 }
 
 /** Runs `attempt` with retries, under the type's breaker and retry budget. */
@@ -64,35 +55,4 @@ export function callWithRetry<T>(
     },
   );
   return policy.execute(() => resilience.execute(type, attempt));
-}
-
-/** Like `mesh.ref(type, id)`, with every method call retried by `options.retry`. */
-export function resilientRef<A extends AnyActor>(
-  mesh: Mesh,
-  type: ActorClass<A>,
-  id: string,
-  options: ResilientRefOptions = {},
-): ActorRef<A> {
-  const { retry: retryOptions, ...callOptions } = options;
-  const ref = mesh.ref(type, id, callOptions);
-  const typeName = typeNameOf(type);
-  const resilience = resilienceOf(mesh);
-  const calls = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  return new Proxy(Object.create(null) as object, {
-    get(_target, prop) {
-      if (prop === "tell") return ref.tell;
-      if (prop === "with")
-        return (more: ResilientRefOptions) => resilientRef(mesh, type, id, { ...options, ...more });
-      if (isNonHandlerName(prop)) return undefined;
-      const method = prop as string;
-      let fn = calls.get(method);
-      if (!fn) {
-        const target = (ref as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[method];
-        if (!target) return undefined;
-        fn = (...args: unknown[]) => callWithRetry(resilience, typeName, () => target(...args), retryOptions);
-        calls.set(method, fn);
-      }
-      return fn;
-    },
-  }) as ActorRef<A>;
 }

@@ -11,12 +11,7 @@ export {
   type ResilienceOptions,
   resilienceOf,
 } from "./breakers.js";
-export {
-  type CallRetryOptions,
-  callWithRetry,
-  type ResilientRefOptions,
-  resilientRef,
-} from "./call-retry.js";
+export { type CallRetryOptions, callWithRetry } from "./call-retry.js";
 export {
   RETRY_AFTER_JITTER,
   RETRY_AFTER_MIN_JITTER_MS,

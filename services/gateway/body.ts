@@ -7,8 +7,8 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { FastifyInstance } from "fastify";
-import { PayloadTooLargeError, TroupeError } from "../../runtime/errors.js";
-import { decode } from "../../runtime/messaging/codec.js";
+import { PayloadTooLargeError, TroupeError } from "troupe";
+import { decode } from "troupe/internal";
 import { BadRequestError, RequestTimeoutError } from "./errors.js";
 
 export const MSGPACK = "application/msgpack";

@@ -1,9 +1,9 @@
+import { TroupeError } from "troupe";
 /**
  * Errors the gateway itself raises (the HTTP request was refused before any mesh call). Like every
  * Troupe error: one class per failure, a stable `code`, the retry decision in `retryable`. Their
  * HTTP status is in `./problems.ts`, with every other code's.
  */
-import { TroupeError } from "../../runtime/errors.js";
 
 /** No credentials, or credentials that do not verify (bad key, bad signature, expired token). */
 export class UnauthenticatedError extends TroupeError {

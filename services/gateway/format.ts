@@ -4,7 +4,7 @@
  * (`application/problem+json`, RFC 9457).
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { encode } from "../../runtime/messaging/codec.js";
+import { encode } from "troupe/internal";
 import { JSON_TYPE, MSGPACK } from "./body.js";
 
 export type Format = "json" | "msgpack";

@@ -1,3 +1,4 @@
+import { TerminalError, TroupeError } from "troupe";
 /**
  * From a Troupe error code to an HTTP status and an RFC 9457 problem body. The table is the code:
  *
@@ -29,7 +30,6 @@
  * `application/problem+json`. A stack trace never goes into it; errors that are not Troupe errors
  * become a 500 whose detail says only "internal error" (the gateway logs the real one).
  */
-import { TerminalError, TroupeError } from "../../runtime/errors.js";
 
 export interface StatusMapping {
   readonly status: number;

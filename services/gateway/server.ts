@@ -19,9 +19,14 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
-import { ConfigurationError, PayloadTooLargeError, TroupeError } from "../../runtime/errors.js";
-import { consoleLogger, type Logger } from "../../runtime/log.js";
-import type { Mesh } from "../../runtime/mesh.js";
+import {
+  ConfigurationError,
+  consoleLogger,
+  type Logger,
+  type Mesh,
+  PayloadTooLargeError,
+  TroupeError,
+} from "troupe";
 import type { Authenticator } from "./auth/principal.js";
 import { registerBodyParsers } from "./body.js";
 import {

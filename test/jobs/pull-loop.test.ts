@@ -6,7 +6,7 @@
  */
 import test from "ava";
 import { consoleLogger } from "troupe";
-import { PullLoop } from "../../runtime/jobs/pull-loop.js";
+import { PullLoop } from "../../runtime/durable/index.js";
 import { jetStreamQueues } from "../../runtime/transport/jetstream-queue.js";
 import { NatsTransport } from "../../runtime/transport/nats-transport.js";
 import { recordingLogger } from "../helpers/logger.js";

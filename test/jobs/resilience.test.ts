@@ -1,13 +1,18 @@
 /** Retry decision, backoff, retry budget, per-type breaker and call retries (`resilientRef`). */
 import test from "ava";
-import { ActorMethodError, DeadlineExceededError, OverloadedError, UnknownMethodError } from "troupe";
+import {
+  ActorMethodError,
+  DeadlineExceededError,
+  OverloadedError,
+  resilientRef,
+  UnknownMethodError,
+} from "troupe";
 import { TerminalError } from "../../runtime/jobs/index.js";
 import {
   CircuitOpenError,
   fullJitterDelayMs,
   Resilience,
   RetryBudget,
-  resilientRef,
   retryDecision,
 } from "../../runtime/resilience/index.js";
 import { startMesh } from "../helpers/mesh.js";

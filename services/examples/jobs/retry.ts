@@ -1,13 +1,12 @@
 /**
  * Retry: a payment provider that fails twice, then works. The job is retried with exponential
- * backoff and full jitter; a call is retried only when the caller opts in (`resilientRef`), and
+ * backoff and full jitter; a call is retried only when the caller opts in (`mesh.ref(type, id, { retry })`), and
  * only for retryable errors.
  *
  *   node --conditions=troupe-source --import tsx services/examples/jobs/retry.ts
  */
 import { Actor, OverloadedError } from "troupe";
 import { enqueue, startJobRunner, TerminalError } from "../../../runtime/jobs/index.js";
-import { resilientRef } from "../../../runtime/resilience/index.js";
 import { type Example, runIfMain } from "./setup.js";
 
 const failures = new Map<string, number>();
@@ -39,7 +38,7 @@ export const retryExample: Example = async (mesh, log) => {
   try {
     const job = await enqueue(mesh, Payment, "order-7").charge(1250);
     log(await job.result({ timeoutMs: 30_000 }).catch(String));
-    const payment = resilientRef(mesh, Payment, "order-7", { retry: { maxAttempts: 3, initialDelayMs: 50 } });
+    const payment = mesh.ref(Payment, "order-7", { retry: { maxAttempts: 3, initialDelayMs: 50 } });
     log(`status: ${await payment.status()}`);
   } finally {
     await runner.stop();

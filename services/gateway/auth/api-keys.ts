@@ -12,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { ConfigurationError } from "../../../runtime/errors.js";
+import { ConfigurationError } from "troupe";
 import type { Principal } from "./principal.js";
 
 export const MIN_API_KEY_LENGTH = 16;

@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
-import { ConfigurationError } from "../../../runtime/errors.js";
+import { ConfigurationError } from "troupe";
 import { UnauthenticatedError } from "../errors.js";
 import type { Principal } from "./principal.js";
 

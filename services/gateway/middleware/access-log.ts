@@ -1,5 +1,6 @@
 /** One log line per finished request: method, route, status, duration, principal, request id. */
-import type { Logger } from "../../../runtime/log.js";
+
+import type { Logger } from "troupe";
 import type { Middleware } from "./types.js";
 
 export function accessLog(logger: Logger): Middleware {

@@ -3,7 +3,8 @@
  * `troupe.gateway.request.duration`), exported with the runtime's metrics on the Prometheus port.
  * Costs one check per request when no meter provider is registered.
  */
-import { recordHttpRequest } from "../../../runtime/telemetry/index.js";
+
+import { recordHttpRequest } from "troupe/internal";
 import type { Middleware } from "./types.js";
 
 export function httpMetrics(): Middleware {

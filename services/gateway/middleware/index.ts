@@ -1,5 +1,6 @@
 /** The gateway's middleware: the interface, the built-ins, and the default order. */
-import type { Logger } from "../../../runtime/log.js";
+
+import type { Logger } from "troupe";
 import type { Authenticator } from "../auth/principal.js";
 import { accessLog } from "./access-log.js";
 import { authenticate, insecureDev } from "./authenticate.js";

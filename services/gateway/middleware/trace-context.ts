@@ -3,7 +3,8 @@
  * (runtime/telemetry does the OpenTelemetry part); the request's mesh calls run inside it, and the
  * response carries the span's `traceparent`. Does nothing when tracing is off.
  */
-import { endHttpServerSpan, startHttpServerSpan, traceparentOf } from "../../../runtime/telemetry/index.js";
+
+import { endHttpServerSpan, startHttpServerSpan, traceparentOf } from "troupe/internal";
 import type { Middleware } from "./types.js";
 
 export function traceContext(): Middleware {

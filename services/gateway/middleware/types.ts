@@ -14,7 +14,7 @@
  * ```
  */
 import type { FastifyInstance } from "fastify";
-import type { Hop } from "../../../runtime/telemetry/index.js";
+import type { Hop } from "troupe/internal";
 import type { Principal } from "../auth/principal.js";
 
 export interface Middleware {

@@ -1,6 +1,6 @@
 /** `POST /v1/actors/{type}/{id}/{method}`: a request-reply call; the body holds the arguments. */
 import type { FastifyInstance } from "fastify";
-import { runInHop } from "../../../runtime/telemetry/index.js";
+import { runInHop } from "troupe/internal";
 import { deadlineOf, REQUEST_TIMEOUT_HEADER } from "../deadline.js";
 import { sendValue } from "../format.js";
 import {

@@ -10,12 +10,8 @@
  */
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
-import { decodeEvent } from "../../../runtime/pubsub/event.js";
-import { compileFilter } from "../../../runtime/pubsub/filter.js";
-import { publish } from "../../../runtime/pubsub/publish.js";
-import { eventNamesOf } from "../../../runtime/pubsub/streams.js";
-import { assertPattern } from "../../../runtime/pubsub/topics.js";
-import { endHttpServerSpan, runInHop } from "../../../runtime/telemetry/index.js";
+import { compileFilter, publish } from "troupe";
+import { assertPattern, decodeEvent, endHttpServerSpan, eventNamesOf, runInHop } from "troupe/internal";
 import { GatewayUnavailableError } from "../errors.js";
 import { sendValue } from "../format.js";
 import { CONSUMES, callerOf, PROBLEM_RESPONSE, type RouteDeps } from "./shared.js";

@@ -8,11 +8,13 @@
  *   to `waitMs` (capped) for it to finish: a long poll.
  */
 import type { FastifyInstance } from "fastify";
-import { UnknownActorTypeError, UnknownMethodError } from "../../../runtime/errors.js";
-import { enqueueByName } from "../../../runtime/jobs/enqueue.js";
-import { JobDeadLetteredError, JobResultUnavailableError } from "../../../runtime/jobs/errors.js";
-import { isJobId } from "../../../runtime/jobs/names.js";
-import { runInHop } from "../../../runtime/telemetry/index.js";
+import {
+  JobDeadLetteredError,
+  JobResultUnavailableError,
+  UnknownActorTypeError,
+  UnknownMethodError,
+} from "troupe";
+import { enqueueByName, isJobId, runInHop } from "troupe/internal";
 import { BadRequestError, RouteNotFoundError } from "../errors.js";
 import { sendValue } from "../format.js";
 import {

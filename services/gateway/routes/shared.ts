@@ -1,7 +1,6 @@
 /** What every route needs: the mesh, the limits, the logger; and the path-parameter schemas. */
 import type { FastifyRequest } from "fastify";
-import type { Logger } from "../../../runtime/log.js";
-import type { Mesh } from "../../../runtime/mesh.js";
+import type { Logger, Mesh } from "troupe";
 import type { GatewayLimits } from "../limits.js";
 
 export interface RouteDeps {

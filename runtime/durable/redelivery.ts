@@ -15,7 +15,7 @@
 import { fullJitterDelayMs } from "../resilience/backoff.js";
 import { retryDecision } from "../resilience/classify.js";
 import type { RetryBudget } from "../resilience/retry-budget.js";
-import type { DeadLetterReason } from "./envelope.js";
+import type { DeadLetterReason } from "./dead-letter-reason.js";
 
 export interface RedeliveryPolicy {
   /** A delivery is dead-lettered instead of retried once this long has passed since it was stored. */

@@ -1,0 +1,14 @@
+/**
+ * Actors: the base class, typed references, activations and their catalog. Other folders import
+ * actor/ through this file (the older deep imports are being moved here; see docs/architecture.md).
+ */
+export type {
+  EnqueueOptions,
+  EnqueueRef,
+  EventStreamOptions,
+  JobHandle,
+  JobQueueOptions,
+  PublishOptions,
+  PublishReceipt,
+  ReminderSchedule,
+} from "./services.js";
