@@ -1,6 +1,6 @@
 // Module resolve hook for bench workers that run a tsc build in DIR (`npm run bench` makes one with
 // `tsc -p tsconfig.bench.json --outDir DIR`; `bench/hot-path.ts` can use a runtime-only build):
-// makes `troupe` and `troupe/testing` resolve to DIR's runtime instead of the TypeScript sources.
+// makes `troupe`, `troupe/testing` and `troupe/internal` (the gateway's) resolve to DIR's runtime instead of the TypeScript sources.
 // Bare imports made by files in DIR (nats.js, msgpackr...) resolve from the repository's
 // node_modules. Plain JS: it runs without tsx.
 import { pathToFileURL } from "node:url";
@@ -21,6 +21,7 @@ export async function resolve(specifier, context, next) {
   if (specifier === "troupe") return { url: new URL("runtime/index.js", dirUrl).href, ...MODULE };
   if (specifier === "troupe/testing")
     return { url: new URL("runtime/testing/index.js", dirUrl).href, ...MODULE };
+  if (specifier === "troupe/internal") return { url: new URL("runtime/internal.js", dirUrl).href, ...MODULE };
   const fromDir = context.parentURL?.startsWith(dirUrl) ?? false;
   const bare = !specifier.startsWith(".") && !specifier.startsWith("/") && !specifier.includes(":");
   if (bare && fromDir) return next(specifier, { ...context, parentURL: repoPackageUrl });

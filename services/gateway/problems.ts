@@ -20,6 +20,7 @@ import { TerminalError, TroupeError } from "troupe";
  * | TROUPE_THROTTLED                              | 429    | + `Retry-After`, `RateLimit-Policy`, `RateLimit` |
  * | TROUPE_ACTOR_METHOD_FAILED             | 500    | detail hidden: an untyped throw is a bug     |
  * | TROUPE_JOB_FAILED, _JOB_DEAD_LETTERED  | 500    |                                              |
+ * | TROUPE_INTERCEPTOR_FAILED              | 500    | detail hidden: a bug in an interceptor       |
  * | TROUPE_STATE_NOT_STORABLE, _NOT_LOADABLE | 500  | the actor's state, not the request, is at fault |
  * | any code not in this table             | 500    |                                              |
  * | TROUPE_OVERLOADED, _ACTOR_UNAVAILABLE, _HOST_SHUTTING_DOWN, _STALE_ACTIVATION, _STATE_STORE_FAILED, _CIRCUIT_OPEN, _QUEUE_FULL, _PUBLISH_FAILED, _JETSTREAM_UNAVAILABLE, _CONNECTION_CLOSED, _CONNECTION_FAILED, _NATS_SERVER_UNAVAILABLE, GATEWAY_UNAVAILABLE | 503 | + `Retry-After` |
@@ -61,6 +62,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, StatusMapping>> = Object.fr
   TROUPE_ACTOR_METHOD_FAILED: { status: 500, title: "Actor method failed", hideDetail: true },
   TROUPE_JOB_FAILED: { status: 500, title: "Job failed" },
   TROUPE_JOB_DEAD_LETTERED: { status: 500, title: "Job failed" },
+  TROUPE_INTERCEPTOR_FAILED: { status: 500, title: "Interceptor failed", hideDetail: true },
   TROUPE_STATE_NOT_STORABLE: { status: 500, title: "Actor state cannot be stored" },
   TROUPE_STATE_NOT_LOADABLE: { status: 500, title: "Actor state cannot be loaded" },
   TROUPE_OVERLOADED: unavailable("Overloaded"),
