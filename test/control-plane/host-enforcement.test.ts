@@ -1,0 +1,128 @@
+/**
+ * Hosts enforce: `mesh.host(types, { throttling })` registers with a real control plane (gRPC on
+ * loopback, token auth), receives its shares and refuses calls over a cluster-wide limit with
+ * ThrottledError, while a caller under another policy is unaffected.
+ */
+import test from "ava";
+import { Actor, ThrottledError } from "troupe";
+import type { ThrottlePolicy } from "../../runtime/protos/index.js";
+import { connectControlPlane } from "../../runtime/throttling/index.js";
+import { startMesh } from "../helpers/mesh.js";
+import { startPlane, TOKEN, unary, waitFor } from "./helpers.js";
+
+class Echo extends Actor {
+  static options = { stateless: true };
+  async echo(x: unknown) {
+    return x;
+  }
+}
+
+const NOISY: ThrottlePolicy = {
+  name: "noisy-calls",
+  match: { callers: ["noisy"], actorTypes: ["Echo"] },
+  limit: { ratePerSecond: 200, burst: 20 },
+};
+const QUIET: ThrottlePolicy = {
+  name: "quiet-calls",
+  match: { callers: ["quiet"], actorTypes: ["Echo"] },
+  limit: { ratePerSecond: 100, burst: 20 },
+};
+
+async function setPolicies(address: string, policies: ThrottlePolicy[]): Promise<void> {
+  const connection = connectControlPlane({ address, token: TOKEN });
+  try {
+    for (const policy of policies) {
+      const c = connection.throttle;
+      await unary(c.SetPolicy.bind(c), { policy }, connection.metadata());
+    }
+  } finally {
+    connection.close();
+  }
+}
+
+test("host enforcement - a host with the throttling option refuses calls over the cluster-wide limit; another caller's policy is unaffected", async (t) => {
+  const { plane } = await startPlane(t);
+  await setPolicies(plane.address, [NOISY, QUIET]);
+  const { mesh, connectAnother } = await startMesh(t);
+  const host = await mesh.host([Echo], { throttling: { controlPlane: plane.address, token: TOKEN } });
+  t.truthy(host.enforcer, "the option installs an enforcer");
+  // New policies reach a host within 2 s; the margin covers a loaded machine.
+  await waitFor(
+    () => (host.enforcer?.policies().length ?? 0) === 2,
+    20_000,
+    "the host's first shares with both policies",
+  );
+
+  const noisy = await connectAnother({ clientId: "noisy" });
+  const quiet = await connectAnother({ clientId: "quiet" });
+  const { ratePerSecond, burst } = NOISY.limit as { ratePerSecond: number; burst: number };
+  // A window of a few seconds' worth of the limit; the offered load is whatever 64 callers without
+  // pauses reach, asserted below to be well above the limit (else the test could not fail).
+  const windowMs = (3 * 1000 * 200) / ratePerSecond;
+  let accepted = 0;
+  let refused = 0;
+  const unexpected: unknown[] = [];
+  const retryHints: number[] = [];
+  let quietOk = 0;
+  const quietErrors: unknown[] = [];
+  const started = performance.now();
+  const until = started + windowMs;
+  const noisyWorker = async (w: number) => {
+    for (let i = 0; performance.now() < until; i++) {
+      try {
+        await noisy.ref(Echo, `n${w}-${i % 8}`).echo(i);
+        accepted += 1;
+      } catch (err) {
+        if (err instanceof ThrottledError) {
+          refused += 1;
+          retryHints.push(err.retryAfterMs);
+        } else unexpected.push(err);
+      }
+    }
+  };
+  // The quiet caller stays at a quarter of its own limit: one call per 4/limit seconds.
+  const quietGapMs = (4 * 1000) / ((QUIET.limit as { ratePerSecond: number }).ratePerSecond ?? 1);
+  const quietWorker = async () => {
+    let next = performance.now();
+    while (performance.now() < until) {
+      try {
+        await quiet.ref(Echo, "q").echo(1);
+        quietOk += 1;
+      } catch (err) {
+        quietErrors.push(err);
+      }
+      next += quietGapMs;
+      await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+    }
+  };
+  await Promise.all([...Array.from({ length: 64 }, (_, w) => noisyWorker(w)), quietWorker()]);
+  const elapsedS = (performance.now() - started) / 1000;
+
+  t.log(`noisy: ${accepted} accepted, ${refused} refused in ${elapsedS.toFixed(2)} s; quiet: ${quietOk} ok`);
+  t.deepEqual(unexpected, [], "every refusal is a ThrottledError");
+  t.true(
+    refused > accepted,
+    `the noisy caller offered well above its limit (${accepted} ok, ${refused} refused)`,
+  );
+  const bound = ratePerSecond * elapsedS * 1.1 + burst;
+  t.true(accepted <= bound, `accepted ${accepted} calls in ${elapsedS.toFixed(2)} s; the bound is ${bound}`);
+  t.true(
+    retryHints.every((ms) => ms > 0),
+    "every refusal says when to retry",
+  );
+  t.deepEqual(quietErrors, [], "the quiet caller, under its own policy, is never refused");
+  t.true(quietOk > 0);
+});
+
+test("host enforcement - without the throttling option no enforcer and no interceptor are installed", async (t) => {
+  const { mesh } = await startMesh(t);
+  const host = await mesh.host([Echo]);
+  t.is(host.enforcer, undefined);
+  t.is(host.inbound.length, 0);
+});
+
+test("host enforcement - a malformed control-plane address is a ConfigurationError, before anything starts", async (t) => {
+  const { mesh } = await startMesh(t);
+  const err = await t.throwsAsync(mesh.host([Echo], { throttling: { controlPlane: "nowhere" } }));
+  t.is((err as { code?: string }).code, "TROUPE_CONFIGURATION");
+});
