@@ -5,6 +5,7 @@
  */
 import test from "ava";
 import { Actor, ThrottledError } from "troupe";
+import type { JobEvent } from "../../runtime/jobs/index.js";
 import type { ThrottlePolicy } from "../../runtime/protos/index.js";
 import { connectControlPlane } from "../../runtime/throttling/index.js";
 import { startMesh } from "../helpers/mesh.js";
@@ -125,4 +126,42 @@ test("host enforcement - a malformed control-plane address is a ConfigurationErr
   const { mesh } = await startMesh(t);
   const err = await t.throwsAsync(mesh.host([Echo], { throttling: { controlPlane: "nowhere" } }));
   t.is((err as { code?: string }).code, "TROUPE_CONFIGURATION");
+});
+
+test("host enforcement - jobs over a limit are held back in the queue, not failed: all complete, none dead-lettered, no attempt counted", async (t) => {
+  const { plane } = await startPlane(t);
+  const limit = { ratePerSecond: 5, burst: 1 };
+  await setPolicies(plane.address, [
+    { name: "echo-jobs", match: { actorTypes: ["Echo"], hops: ["job"] }, limit },
+  ]);
+  const { mesh } = await startMesh(t);
+  const events: JobEvent[] = [];
+  const host = await mesh.host([Echo], {
+    throttling: { controlPlane: plane.address, token: TOKEN },
+    // One attempt only: a held-back delivery counted as an attempt would dead-letter the job.
+    jobs: { maxAttempts: 1, initialDelayMs: 100, maxDelayMs: 1000, onEvent: (e) => events.push(e) },
+  });
+  await waitFor(() => (host.enforcer?.policies().length ?? 0) === 1, 20_000, "the host's first shares");
+  // Twice what the limit admits in a second, all at once.
+  const n = 2 * limit.ratePerSecond;
+  const jobs = await Promise.all(Array.from({ length: n }, (_, i) => mesh.enqueue(Echo, `j${i}`).echo(i)));
+  // Each job's budget: the whole batch at the limit's rate, ten times over.
+  const results = await Promise.all(
+    jobs.map((j) => j.result({ timeoutMs: (10 * 1000 * n) / limit.ratePerSecond })),
+  );
+  t.deepEqual(
+    results,
+    Array.from({ length: n }, (_, i) => i),
+  );
+  const started = events.filter((e) => e.kind === "started");
+  t.log(`${n} jobs, ${started.length} deliveries`);
+  t.true(started.length > n, "some deliveries were refused and held back");
+  t.true(
+    started.every((e) => e.attempt === 1),
+    "a held-back delivery is not an attempt",
+  );
+  t.deepEqual(
+    events.filter((e) => e.kind === "dead-lettered" || e.kind === "retry"),
+    [],
+  );
 });
