@@ -4,9 +4,10 @@
  * ThrottledError, while a caller under another policy is unaffected.
  */
 import test from "ava";
-import { Actor, ThrottledError } from "troupe";
+import { Actor, subscribe, ThrottledError } from "troupe";
 import type { JobEvent } from "../../runtime/jobs/index.js";
 import type { ThrottlePolicy } from "../../runtime/protos/index.js";
+import type { SubscriberEvent } from "../../runtime/pubsub/index.js";
 import { connectControlPlane } from "../../runtime/throttling/index.js";
 import { startMesh } from "../helpers/mesh.js";
 import { startPlane, TOKEN, unary, waitFor } from "./helpers.js";
@@ -163,5 +164,43 @@ test("host enforcement - jobs over a limit are held back in the queue, not faile
   t.deepEqual(
     events.filter((e) => e.kind === "dead-lettered" || e.kind === "retry"),
     [],
+  );
+});
+
+class Heard extends Actor {
+  static got = new Set<number>();
+  @subscribe("throttled.said", { key: () => "one" })
+  async onSaid(e: { n: number }) {
+    Heard.got.add(e.n);
+  }
+}
+
+test("host enforcement - events over a limit are held back in the stream, not failed: all handled, none dead-lettered", async (t) => {
+  const { plane } = await startPlane(t);
+  const limit = { ratePerSecond: 5, burst: 1 };
+  await setPolicies(plane.address, [
+    { name: "heard-events", match: { actorTypes: ["Heard"], hops: ["event"] }, limit },
+  ]);
+  const { mesh } = await startMesh(t);
+  const events: SubscriberEvent[] = [];
+  const host = await mesh.host([Heard], {
+    throttling: { controlPlane: plane.address, token: TOKEN },
+    // One attempt only: a held-back delivery counted as an attempt would dead-letter the event.
+    subscriptions: { maxAttempts: 1, initialDelayMs: 100, maxDelayMs: 1000, onEvent: (e) => events.push(e) },
+  });
+  await waitFor(() => (host.enforcer?.policies().length ?? 0) === 1, 20_000, "the host's first shares");
+  const n = 2 * limit.ratePerSecond;
+  for (let i = 0; i < n; i++) await mesh.publish("throttled.said", { n: i });
+  // The whole batch at the limit's rate, ten times over.
+  await waitFor(() => Heard.got.size === n, (10 * 1000 * n) / limit.ratePerSecond, "every event handled");
+  t.is(Heard.got.size, n);
+  t.deepEqual(
+    events.filter((e) => e.kind === "dead-lettered" || e.kind === "retry"),
+    [],
+  );
+  const handled = events.filter((e) => e.kind === "handled");
+  t.true(
+    handled.every((e) => e.attempt === 1),
+    "a held-back delivery is not an attempt",
   );
 });
