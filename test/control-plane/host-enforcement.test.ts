@@ -204,3 +204,47 @@ test("host enforcement - events over a limit are held back in the stream, not fa
     "a held-back delivery is not an attempt",
   );
 });
+
+test("host enforcement - the adaptive client gets every call of a caller over its limit in with fewer refused attempts than retries alone", async (t) => {
+  const { plane } = await startPlane(t);
+  const limit = { ratePerSecond: 50, burst: 5 };
+  await setPolicies(plane.address, [
+    { name: "plain", match: { callers: ["plain"], actorTypes: ["Echo"] }, limit },
+    { name: "paced", match: { callers: ["paced"], actorTypes: ["Echo"] }, limit },
+  ]);
+  const { mesh, connectAnother } = await startMesh(t);
+  const host = await mesh.host([Echo], { throttling: { controlPlane: plane.address, token: TOKEN } });
+  await waitFor(() => (host.enforcer?.policies().length ?? 0) === 2, 20_000, "the host's first shares");
+  // Twice what the limit admits in a second, 16 callers at once; each call may take the whole batch's
+  // time at the limit, ten times over.
+  const n = 2 * limit.ratePerSecond;
+  const maxElapsedMs = (10 * 1000 * n) / limit.ratePerSecond;
+  const run = async (clientId: string, adaptive: boolean) => {
+    const client = await connectAnother({ clientId });
+    const retry = { maxAttempts: 1000, maxElapsedMs, initialDelayMs: 10, maxDelayMs: 200, adaptive };
+    let next = 0;
+    let ok = 0;
+    const failures: unknown[] = [];
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let i = next++; i < n; i = next++) {
+          try {
+            await client.ref(Echo, `${clientId}-${i % 8}`, { retry }).echo(i);
+            ok += 1;
+          } catch (err) {
+            failures.push(err);
+          }
+        }
+      }),
+    );
+    return { ok, failures, refused: host.enforcer?.counters().get(clientId)?.refused ?? 0 };
+  };
+  const plain = await run("plain", false);
+  const paced = await run("paced", true);
+  t.log(
+    `retries alone: ${plain.ok}/${n} ok, ${plain.refused} refused; adaptive: ${paced.ok}/${n} ok, ${paced.refused} refused`,
+  );
+  t.deepEqual(paced.failures, [], "every call of the adaptive client gets in");
+  t.is(paced.ok, n);
+  t.true(paced.refused < plain.refused, "the adaptive client is refused less often");
+});
