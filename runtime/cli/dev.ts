@@ -54,6 +54,8 @@ export async function dev(options: DevOptions = {}): Promise<void> {
     await serveEntry({
       entry,
       connect: { servers, prefix },
+      // The dev host enforces the local control plane's policies (`troupe throttle set`).
+      ...(controlPlane ? { host: { throttling: { controlPlane: controlPlane.address } } } : {}),
       logger: consoleLogger(),
       serviceName: "troupe-dev",
       whileServing: async (mesh, _host, classes) => {

@@ -25,6 +25,13 @@ export interface HostCommandOptions {
   metricsPort?: number;
   /** Replicas of the buckets and streams Troupe creates (3 on a 3-node cluster). */
   replicas?: number;
+  /**
+   * `host:port` of the control plane: the host enforces its throttle policies (default
+   * TROUPE_CONTROL_PLANE; none: no throttling). Token: `controlTokenFile`, else TROUPE_CONTROL_TOKEN
+   * or TROUPE_CONTROL_TOKEN_FILE; TLS files: TROUPE_CONTROL_CA / _CERT / _KEY (read by the client).
+   */
+  controlPlane?: string;
+  controlTokenFile?: string;
   until?: Promise<unknown>;
   /** Called with the health server's port once it listens. */
   onHealthListening?: (port: number) => void;
@@ -51,8 +58,19 @@ export async function hostCommand(options: HostCommandOptions = {}): Promise<voi
     const address = server.address();
     if (address && typeof address === "object") options.onHealthListening?.(address.port);
   }
+  const controlPlane = options.controlPlane ?? process.env.TROUPE_CONTROL_PLANE;
   try {
     await serveEntry({
+      ...(controlPlane
+        ? {
+            host: {
+              throttling: {
+                controlPlane,
+                ...(options.controlTokenFile ? { tokenFile: options.controlTokenFile } : {}),
+              },
+            },
+          }
+        : {}),
       entry: resolve(options.entry ?? DEFAULT_DEV_ENTRY),
       connect: {
         servers,

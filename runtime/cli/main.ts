@@ -35,7 +35,9 @@ Commands:
   host [entry]                        Host the entry's actors on the mesh at NATS_URL (production).
                                       Options: --health-port <port> (/healthz, /readyz),
                                       --metrics-port <port> (Prometheus /metrics),
-                                      --replicas <n>, --prefix <p>. Drains on SIGTERM.
+                                      --replicas <n>, --prefix <p>, --control-plane <host:port>
+                                      (enforce its throttle policies; TROUPE_CONTROL_PLANE),
+                                      --control-token-file <file>. Drains on SIGTERM.
   call <Type> <id> <method> [json]    Call an actor and print its result as JSON. json is an array
                                       of arguments or a single value. Options: --timeout <ms>
   ls hosts|shards|actors [-o json]    Live hosts, held shard leases, or live activations, as a
@@ -99,6 +101,8 @@ export async function main(argv: string[]): Promise<number> {
             "health-port": { type: "string" },
             "metrics-port": { type: "string" },
             replicas: { type: "string" },
+            "control-plane": { type: "string" },
+            "control-token-file": { type: "string" },
           },
         });
         const healthPort = values["health-port"] ?? process.env.TROUPE_HEALTH_PORT;
@@ -109,6 +113,8 @@ export async function main(argv: string[]): Promise<number> {
           ...(healthPort !== undefined ? { healthPort: Number(healthPort) } : {}),
           ...(metricsPort !== undefined ? { metricsPort: Number(metricsPort) } : {}),
           ...(values.replicas ? { replicas: Number(values.replicas) } : {}),
+          ...(values["control-plane"] ? { controlPlane: values["control-plane"] } : {}),
+          ...(values["control-token-file"] ? { controlTokenFile: values["control-token-file"] } : {}),
         });
         return 0;
       }

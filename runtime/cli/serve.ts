@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { Actor } from "../actor/actor.js";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { ConfigurationError } from "../errors.js";
-import type { Host } from "../host/host.js";
+import type { Host, HostOptions } from "../host/host.js";
 import type { Logger } from "../log.js";
 import { type ConnectOptions, connect, type Mesh } from "../mesh.js";
 import { startTelemetry } from "../telemetry/sdk.js";
@@ -20,6 +20,8 @@ export interface ServeOptions {
   serviceName: string;
   /** Port of the Prometheus scrape endpoint (`/metrics`); default: only with OTEL_METRICS_EXPORTER=prometheus. */
   metricsPort?: number | undefined;
+  /** Options of the host (e.g. `throttling`). */
+  host?: HostOptions;
   /** Called once the host serves; resolves when it should stop (the caller's signal handling). */
   whileServing(mesh: Mesh, host: Host, classes: ActorClass[]): Promise<unknown>;
 }
@@ -38,7 +40,7 @@ export async function serveEntry(options: ServeOptions): Promise<void> {
       logger: options.logger,
     });
     try {
-      const host = await mesh.host(classes);
+      const host = await mesh.host(classes, options.host ?? {});
       await options.whileServing(mesh, host, classes);
       await host.drain();
     } finally {

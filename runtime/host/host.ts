@@ -49,6 +49,13 @@ import {
   observeGauge,
   startTurnSpan,
 } from "../telemetry/index.js";
+import {
+  type ControlPlaneClientOptions,
+  HostChannelClient,
+  type HostChannelClientOptions,
+  LocalEnforcer,
+  throttlingInterceptor,
+} from "../throttling/index.js";
 import { assertWellFormedHeaders } from "../transport/headers.js";
 import type {
   InboundMessage,
@@ -94,6 +101,23 @@ export interface HostOptions {
    * events and reminders (see docs/interceptors.md). Default none: turns skip the chain.
    */
   interceptors?: InboundInterceptor[];
+  /**
+   * Cluster-wide throttling (docs/patterns/throttling.md): the host registers with the control plane
+   * at `controlPlane` (`host:port`) under its id, receives its shares of every policy's limits and
+   * refuses turns over them with `ThrottledError`, as the outermost inbound interceptor (before any
+   * of `interceptors`). Default none: no enforcer, no interceptor, no control-plane connection.
+   */
+  throttling?: HostThrottlingOptions;
+}
+
+/** Where the host's enforcer gets its shares. Credentials as in `ControlPlaneClientOptions`. */
+export interface HostThrottlingOptions
+  extends Omit<ControlPlaneClientOptions, "address">,
+    Pick<HostChannelClientOptions, "reconnectInitialMs" | "reconnectMaxMs"> {
+  /** `host:port` of the control plane. */
+  controlPlane: string;
+  /** Header naming the tenant of a turn. Default `x-tenant`. */
+  tenantHeader?: string;
 }
 
 export type HostStatus = "starting" | "serving" | "draining" | "stopped";
@@ -196,6 +220,9 @@ export class Host {
   readonly keepalives: CallKeepalives;
   /** @internal The inbound interceptors, outermost first (empty: no chain runs). */
   readonly inbound: readonly InboundInterceptor[];
+  /** The throttling enforcer, when `options.throttling` is set. */
+  readonly enforcer: LocalEnforcer | undefined;
+  private throttleChannel: HostChannelClient | undefined;
 
   private constructor(
     private readonly deps: HostDeps,
@@ -205,10 +232,25 @@ export class Host {
     this.placement = resolvePlacementOptions(options.placement);
     this.name = options.name ?? `${os.hostname()}-${process.pid}`;
     this.id = `h${randomBytes(6).toString("hex")}`;
-    this.inbound = [...(options.interceptors ?? [])];
-    for (const i of this.inbound) {
+    const interceptors = [...(options.interceptors ?? [])];
+    for (const i of interceptors) {
       if (typeof i !== "function") throw new ConfigurationError("every interceptor must be a function");
     }
+    const throttling = options.throttling;
+    if (throttling) {
+      if (typeof throttling.controlPlane !== "string" || !throttling.controlPlane.includes(":")) {
+        throw new ConfigurationError(
+          `throttling.controlPlane must be "host:port", got ${String(throttling.controlPlane)}`,
+        );
+      }
+      this.enforcer = new LocalEnforcer(deps.logger);
+      // Outermost: a refused turn costs no other interceptor any work, and is refused the same way
+      // whatever the application's interceptors do.
+      interceptors.unshift(throttlingInterceptor(this.enforcer, { tenantHeader: throttling.tenantHeader }));
+    } else {
+      this.enforcer = undefined;
+    }
+    this.inbound = interceptors;
     const keepaliveEveryMs = options.keepaliveEveryMs ?? DEFAULT_KEEPALIVE_EVERY_MS;
     if (!(keepaliveEveryMs > 0 && Number.isFinite(keepaliveEveryMs))) {
       throw new ConfigurationError(`keepaliveEveryMs must be a positive number, got ${keepaliveEveryMs}`);
@@ -240,6 +282,19 @@ export class Host {
     host.leases?.onChange((key, freed) => host.onLeaseChange(key, freed));
     await Promise.all([...host.served.values()].map((s) => s.ownership?.start()));
     host.keepalives.start();
+    if (options.throttling && host.enforcer) {
+      const { controlPlane, tenantHeader: _, ...rest } = options.throttling;
+      host.throttleChannel = new HostChannelClient({
+        ...rest,
+        address: controlPlane,
+        hostId: host.id,
+        actorTypes: types.map((t) => t.name),
+        enforcer: host.enforcer,
+        logger: deps.logger,
+      });
+      // Calls never wait for the control plane: until the first shares arrive every turn is allowed.
+      host.throttleChannel.start();
+    }
     host.status = "serving";
     return host;
   }
@@ -794,6 +849,7 @@ export class Host {
       await this.membership?.leave();
       for (const stop of this.unobserve.splice(0)) stop();
       this.keepalives.stop();
+      await this.throttleChannel?.stop();
       this.status = "stopped";
       this.deps.logger.info("host drained", { types: this.types, hostId: this.id });
     })();

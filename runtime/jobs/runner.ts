@@ -20,7 +20,7 @@ import os from "node:os";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
 import { PullLoop, verdictAfterFailure, verdictBeforeAttempt } from "../durable/index.js";
-import { ConfigurationError, MalformedMessageError, type TroupeError } from "../errors.js";
+import { ConfigurationError, MalformedMessageError, ThrottledError, type TroupeError } from "../errors.js";
 import { type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import type { Mesh } from "../mesh.js";
@@ -117,6 +117,8 @@ export interface RunnerTypeStats {
   readonly succeeded: number;
   readonly retried: number;
   readonly deadLettered: number;
+  /** Deliveries the inbound chain refused with ThrottledError, handed back to run later. */
+  readonly throttled: number;
 }
 
 interface Settings {
@@ -268,6 +270,16 @@ function positiveInt(what: string, n: number): number {
   return n;
 }
 
+/** Job ids remembered as held back, per type (beyond it the memory starts over: more attempts counted). */
+const MAX_HELD_BACK_IDS = 10_000;
+
+/** A delivery the inbound chain refused with ThrottledError before the turn ran. */
+class HeldBack extends Error {
+  constructor(readonly throttled: ThrottledError) {
+    super(throttled.message);
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The pull loop and the jobs in flight of one actor type. */
@@ -275,6 +287,14 @@ class TypeLoop {
   private succeeded = 0;
   private retried = 0;
   private deadLettered = 0;
+  private throttled = 0;
+  /**
+   * Deliveries of a job this runner held back for throttling, by job id: they are not attempts, so
+   * `deliveryCount` minus these is the attempt number. In memory: a job held back by one host and
+   * redelivered to another counts those deliveries as attempts there (never fewer attempts, only
+   * possibly more).
+   */
+  private readonly heldBack = new Map<string, number>();
   private readonly pull: PullLoop;
   private readonly logger: Logger;
   private readonly stream: string;
@@ -316,6 +336,7 @@ class TypeLoop {
       succeeded: this.succeeded,
       retried: this.retried,
       deadLettered: this.deadLettered,
+      throttled: this.throttled,
     };
   }
 
@@ -337,14 +358,14 @@ class TypeLoop {
 
   /** Runs one delivery of a job and settles its message (ack, nak with delay, or dead-letter + ack). */
   private async handle(m: QueueMessage): Promise<void> {
-    const attempt = m.deliveryCount;
     let job: JobEnvelope;
     try {
       job = decodeJob(m.data);
     } catch (err) {
-      await this.deadLetter(m, undefined, attempt, "malformed", err);
+      await this.deadLetter(m, undefined, m.deliveryCount, "malformed", err);
       return;
     }
+    const attempt = Math.max(1, m.deliveryCount - (this.heldBack.get(job.jobId) ?? 0));
     if (m.malformedHeaders !== undefined) {
       await this.deadLetter(m, job, attempt, "malformed", malformedHeadersError(m.malformedHeaders));
       return;
@@ -355,7 +376,7 @@ class TypeLoop {
       await this.deadLetter(m, job, early.attempts, early.reason, early.error);
       return;
     }
-    if (attempt === 1) this.resilience.budget(this.type).recordAttempt();
+    if (attempt === 1 && !this.heldBack.has(job.jobId)) this.resilience.budget(this.type).recordAttempt();
     else recordJobRetry(this.names.queueName(this.type));
     this.emit({ kind: "started", type: this.type, jobId: job.jobId, attempt, atMs: Date.now() });
     let value: unknown;
@@ -363,11 +384,31 @@ class TypeLoop {
       value = await this.attempt(m, job, attempt);
     } catch (err) {
       if (this.abandoned) return;
+      if (err instanceof HeldBack) {
+        this.holdBack(m, job, err.throttled);
+        return;
+      }
       await this.failed(m, job, attempt, maxAttempts, err);
       return;
     }
+    this.heldBack.delete(job.jobId);
     if (this.abandoned) return;
     await this.succeededWith(m, job, attempt, maxAttempts, value);
+  }
+
+  /**
+   * The inbound chain refused the job with ThrottledError before its turn ran: the queue is the
+   * inbox, so the job waits in it (Nak with the error's retryAfterMs, plus up to as much again of
+   * jitter so held-back jobs do not all return at once) instead of failing an attempt.
+   */
+  private holdBack(m: QueueMessage, job: JobEnvelope, err: ThrottledError): void {
+    if (this.heldBack.size >= MAX_HELD_BACK_IDS && !this.heldBack.has(job.jobId)) this.heldBack.clear();
+    this.heldBack.set(job.jobId, (this.heldBack.get(job.jobId) ?? 0) + 1);
+    const hint = err.retryAfterMs > 0 ? err.retryAfterMs : this.s.initialDelayMs;
+    const delayMs = Math.ceil(hint + Math.random() * hint);
+    this.throttled++;
+    this.logger.debug("job throttled; holding it back", { actorType: this.type, jobId: job.jobId, delayMs });
+    m.nak(delayMs);
   }
 
   /** One attempt: waits while the type's circuit is open (not counted as an attempt), then calls. */
@@ -375,24 +416,31 @@ class TypeLoop {
     const caller = callerToForward(m.headers);
     const options =
       caller === undefined ? { timeoutMs: job.timeoutMs } : { timeoutMs: job.timeoutMs, caller };
-    const deliver = () => this.mesh.callActor(this.cls, job.actorId, job.method, job.args, options);
+    let delivered = false;
+    const deliver = () => {
+      delivered = true;
+      return this.mesh.callActor(this.cls, job.actorId, job.method, job.args, options);
+    };
     const inbound = this.s.inbound;
-    const call =
-      inbound.length === 0
-        ? deliver
-        : () =>
-            interceptTurn(
-              inbound,
-              {
-                kind: "job",
-                actorType: this.type,
-                actorId: job.actorId,
-                method: job.method,
-                headers: m.headers,
-                timeoutMs: job.timeoutMs,
-              },
-              deliver,
-            );
+    const intercepted = () =>
+      interceptTurn(
+        inbound,
+        {
+          kind: "job",
+          actorType: this.type,
+          actorId: job.actorId,
+          method: job.method,
+          headers: m.headers,
+          timeoutMs: job.timeoutMs,
+        },
+        deliver,
+      ).catch((err: unknown) => {
+        // Refused before the turn ran (a throttle of the host's chain): not a failure, so
+        // not one for the circuit breaker either; handle() holds the job back.
+        if (err instanceof ThrottledError && !delivered) return new HeldBack(err);
+        throw err;
+      });
+    const call = inbound.length === 0 ? deliver : intercepted;
     for (;;) {
       const hop = startJobSpan(
         m.headers,
@@ -405,6 +453,7 @@ class TypeLoop {
       try {
         const value = await this.resilience.execute(this.type, () => runInHop(hop, call));
         endHop(hop);
+        if (value instanceof HeldBack) throw value;
         return value;
       } catch (err) {
         endHop(hop, err);

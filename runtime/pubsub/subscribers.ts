@@ -31,7 +31,7 @@ import {
   verdictAfterFailure,
   verdictBeforeAttempt,
 } from "../durable/index.js";
-import { ConfigurationError, TerminalError } from "../errors.js";
+import { ConfigurationError, TerminalError, ThrottledError } from "../errors.js";
 import { type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
 import {
   deadLetterOf,
@@ -133,6 +133,8 @@ export interface SubscriptionStats {
   readonly failed: number;
   /** Ephemeral: events dropped because `ephemeralMaxInFlight` were running. */
   readonly dropped: number;
+  /** Durable: deliveries the inbound chain refused with ThrottledError, handed back to run later. */
+  readonly throttled: number;
   readonly held: number;
   readonly maxHeld: number;
 }
@@ -224,6 +226,16 @@ export async function startSubscribers(
   return new Subscribers(subs, options.drainTimeoutMs ?? 30_000);
 }
 
+/** Stream sequences remembered as held back (beyond it the memory starts over). */
+const MAX_HELD_BACK = 10_000;
+
+/** A delivery the inbound chain refused with ThrottledError before the turn ran. */
+class HeldBack extends Error {
+  constructor(readonly throttled: ThrottledError) {
+    super(throttled.message);
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Description stored on a durable consumer, read back by `troupe subs ls`. */
@@ -241,7 +253,9 @@ class Subscription {
   private readonly ephemeralRunning = new Set<Promise<void>>();
   private stopped = false;
   private spread = 0;
-  private n = { handled: 0, filtered: 0, retried: 0, deadLettered: 0, failed: 0, dropped: 0 };
+  private n = { handled: 0, filtered: 0, retried: 0, deadLettered: 0, failed: 0, dropped: 0, throttled: 0 };
+  /** Deliveries held back for throttling, by stream sequence (not attempts). */
+  private readonly heldBack = new Map<number, number>();
 
   constructor(
     private readonly mesh: Mesh,
@@ -349,25 +363,31 @@ class Subscription {
       ...(caller === undefined ? {} : { caller }),
     };
     const args = [event, info];
-    const deliver = () =>
-      this.mesh.callActor(this.cls as ActorClass<AnyActor>, id, this.spec.method, args, opts);
+    let delivered = false;
+    const deliver = () => {
+      delivered = true;
+      return this.mesh.callActor(this.cls as ActorClass<AnyActor>, id, this.spec.method, args, opts);
+    };
     const inbound = this.s.inbound;
-    const call =
-      inbound.length === 0
-        ? deliver
-        : () =>
-            interceptTurn(
-              inbound,
-              {
-                kind: "event",
-                actorType: this.type.name,
-                actorId: id,
-                method: this.spec.method,
-                headers,
-                timeoutMs: this.spec.timeoutMs ?? this.type.defaultTimeoutMs ?? this.mesh.defaultTimeoutMs,
-              },
-              deliver,
-            );
+    const intercepted = () =>
+      interceptTurn(
+        inbound,
+        {
+          kind: "event",
+          actorType: this.type.name,
+          actorId: id,
+          method: this.spec.method,
+          headers,
+          timeoutMs: this.spec.timeoutMs ?? this.type.defaultTimeoutMs ?? this.mesh.defaultTimeoutMs,
+        },
+        deliver,
+      ).catch((err: unknown) => {
+        // Refused before the turn ran (a throttle of the host's chain): not a failure, so not
+        // one for the circuit breaker either; a durable event is held back.
+        if (err instanceof ThrottledError && !delivered) return new HeldBack(err);
+        throw err;
+      });
+    const call = inbound.length === 0 ? deliver : intercepted;
     for (;;) {
       const hop = startEventSpan(
         headers,
@@ -377,8 +397,9 @@ class Subscription {
         info.msgId,
       );
       try {
-        await this.resilience.execute(this.type.name, () => runInHop(hop, call));
+        const value = await this.resilience.execute(this.type.name, () => runInHop(hop, call));
         endHop(hop);
+        if (value instanceof HeldBack) throw info.durable ? value : value.throttled;
         return;
       } catch (err) {
         endHop(hop, err);
@@ -389,7 +410,8 @@ class Subscription {
   }
 
   private async handleDurable(m: QueueMessage): Promise<void> {
-    const attempt = m.deliveryCount;
+    // Deliveries held back for throttling are not attempts (see holdBack).
+    const attempt = Math.max(1, m.deliveryCount - (this.heldBack.get(m.streamSeq) ?? 0));
     const topic = this.names.topicOf(m.subject);
     const base = { subscription: this.name, topic, attempt, seq: m.streamSeq };
     let event: unknown;
@@ -433,11 +455,16 @@ class Subscription {
       await this.deadLetter(m, topic, early.attempts, early.reason, early.error, replay);
       return;
     }
-    if (attempt === 1) this.resilience.budget(this.type.name).recordAttempt();
+    if (attempt === 1 && !this.heldBack.has(m.streamSeq))
+      this.resilience.budget(this.type.name).recordAttempt();
     try {
       await this.invoke(id, event, info, m.headers);
     } catch (err) {
       if (this.pull?.abandoned) return;
+      if (err instanceof HeldBack) {
+        this.holdBack(m, err.throttled, base);
+        return;
+      }
       const v = verdictAfterFailure(
         err,
         attempt,
@@ -456,10 +483,27 @@ class Subscription {
       this.emit({ kind: "retry", ...base, delayMs: v.delayMs, error: err });
       return;
     }
+    this.heldBack.delete(m.streamSeq);
     if (this.pull?.abandoned) return;
     m.ack();
     this.n.handled++;
     this.emit({ kind: "handled", ...base });
+  }
+
+  /**
+   * The inbound chain refused the event with ThrottledError before its turn ran: it waits in the
+   * stream (Nak with retryAfterMs plus up to as much again of jitter) instead of failing an attempt.
+   * The deliveries held back are remembered in memory by stream sequence: redelivered to another
+   * host, they count as attempts there (more attempts, never fewer).
+   */
+  private holdBack(m: QueueMessage, err: ThrottledError, base: Record<string, unknown>): void {
+    if (this.heldBack.size >= MAX_HELD_BACK && !this.heldBack.has(m.streamSeq)) this.heldBack.clear();
+    this.heldBack.set(m.streamSeq, (this.heldBack.get(m.streamSeq) ?? 0) + 1);
+    const hint = err.retryAfterMs > 0 ? err.retryAfterMs : this.s.initialDelayMs;
+    const delayMs = Math.ceil(hint + Math.random() * hint);
+    this.n.throttled++;
+    this.logger.debug("event throttled; holding it back", { ...base, delayMs });
+    m.nak(delayMs);
   }
 
   /**

@@ -5,6 +5,7 @@
  * errors) and there were at least `minimumRps` attempts per second; while it is
  * open, calls fail fast with `CircuitOpenError` and job runners stop pulling that type's jobs.
  */
+
 import {
   BrokenCircuitError,
   type CircuitBreakerPolicy,
@@ -15,6 +16,7 @@ import {
   SamplingBreaker,
 } from "cockatiel";
 import { CircuitOpenError, TroupeError } from "../errors.js";
+import { AdaptiveRateLimiter } from "./adaptive-rate.js";
 import { RetryBudget, type RetryBudgetOptions } from "./retry-budget.js";
 
 export interface BreakerOptions {
@@ -39,12 +41,23 @@ export interface ResilienceOptions {
 export class Resilience {
   private readonly breakers = new Map<string, CircuitBreakerPolicy>();
   private readonly budgets = new Map<string, RetryBudget>();
+  private readonly adaptive = new Map<string, AdaptiveRateLimiter>();
 
   constructor(
     private readonly options: ResilienceOptions = {},
     /** Which failures count against the circuit. */
     private readonly countsAsFailure: (err: unknown) => boolean = defaultFailure,
   ) {}
+
+  /** The client-side adaptive rate of calls to `type` (shared by every ref of this mesh). */
+  adaptiveRate(type: string): AdaptiveRateLimiter {
+    let limiter = this.adaptive.get(type);
+    if (!limiter) {
+      limiter = new AdaptiveRateLimiter();
+      this.adaptive.set(type, limiter);
+    }
+    return limiter;
+  }
 
   breaker(type: string): CircuitBreakerPolicy {
     let b = this.breakers.get(type);

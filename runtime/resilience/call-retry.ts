@@ -10,6 +10,7 @@
  * ```
  */
 import { ExponentialBackoff, fullJitterGenerator, handleWhen, retry } from "cockatiel";
+import { ThrottledError } from "../errors.js";
 import { type BackoffOptions, DEFAULT_INITIAL_DELAY_MS, DEFAULT_MAX_DELAY_MS } from "./backoff.js";
 import type { Resilience } from "./breakers.js";
 import { retryAfterMsOf, retryDecision } from "./classify.js";
@@ -22,6 +23,12 @@ export interface CallRetryOptions extends BackoffOptions {
   maxElapsedMs?: number;
   /** Also retry the handler's own errors (`ActorMethodError`). Default false. */
   retryUserErrors?: boolean;
+  /**
+   * Pace attempts with the type's client-side adaptive rate (AdaptiveRateLimiter, shared by the
+   * mesh's refs of the type): out of the way until a ThrottledError, then backing off
+   * multiplicatively and recovering gradually. Default false.
+   */
+  adaptive?: boolean;
 }
 
 /** Runs `attempt` with retries, under the type's breaker and retry budget. */
@@ -54,5 +61,19 @@ export function callWithRetry<T>(
       ),
     },
   );
-  return policy.execute(() => resilience.execute(type, attempt));
+  if (!options.adaptive) return policy.execute(() => resilience.execute(type, attempt));
+  const limiter = resilience.adaptiveRate(type);
+  const paced = async (): Promise<T> => {
+    const delayMs = limiter.acquireDelayMs();
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    try {
+      const value = await attempt();
+      limiter.onSuccess();
+      return value;
+    } catch (err) {
+      if (err instanceof ThrottledError) limiter.onThrottle();
+      throw err;
+    }
+  };
+  return policy.execute(() => resilience.execute(type, paced));
 }

@@ -176,12 +176,14 @@ export class LocalEnforcer {
   private refusal(state: PolicyState, key: KeyState): ThrottledError | undefined {
     const { policy } = state;
     if (key.bucket && !key.bucket.canTake()) {
+      // At least 1 ms: msUntilAvailable refills again, and the microseconds since canTake() can
+      // bring the bucket to a whole token; a refusal must still say to wait.
       const retryAfterMs = key.bucket.msUntilAvailable();
       return throttled(
         policy,
         "rate",
         policy.limit?.ratePerSecond ?? 0,
-        Number.isFinite(retryAfterMs) ? retryAfterMs : 1000,
+        Number.isFinite(retryAfterMs) ? Math.max(1, retryAfterMs) : 1000,
       );
     }
     if (key.share.maxConcurrency > 0 || (policy.limit?.maxConcurrency ?? 0) > 0) {

@@ -50,6 +50,8 @@ export interface SpawnOptions {
   keepaliveEveryMs?: number;
   /** Whether the host runs a job runner for its types (default true). */
   jobs?: boolean;
+  /** The host enforces this control plane's throttle policies (default: no throttling). */
+  throttling?: { controlPlane: string; token: string };
 }
 
 export function spawnHost(t: ExecutionContext, opts: SpawnOptions): HostProcess {
@@ -64,6 +66,8 @@ export function spawnHost(t: ExecutionContext, opts: SpawnOptions): HostProcess 
       REPLICAS: String(opts.replicas ?? 1),
       KEEPALIVE_EVERY_MS: opts.keepaliveEveryMs === undefined ? "" : String(opts.keepaliveEveryMs),
       JOBS: opts.jobs === false ? "0" : "1",
+      CONTROL_PLANE: opts.throttling?.controlPlane ?? "",
+      CONTROL_TOKEN: opts.throttling?.token ?? "",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,0 +1,127 @@
+/**
+ * Cluster-wide throttling with real processes: a control plane (real gRPC on loopback, token auth),
+ * three `mesh.host(..., { throttling })` host processes, and clients in the test process. A caller
+ * at many times its 200/s limit gets no more than the limit through across the three hosts; a caller
+ * under another policy is unaffected.
+ */
+import test from "ava";
+import { ThrottledError } from "troupe";
+import type { ThrottlePolicy } from "../../runtime/protos/index.js";
+import { connectControlPlane } from "../../runtime/throttling/index.js";
+import { startServer } from "../helpers/nats.js";
+import { Echo } from "../placement/fixtures/actors.js";
+import { client, spawnHost, uniquePrefix } from "../placement/helpers.js";
+import { startPlane, TOKEN, unary } from "./helpers.js";
+
+const NOISY = {
+  name: "noisy-calls",
+  match: { callers: ["noisy"], actorTypes: ["Echo"] },
+  limit: { ratePerSecond: 200, burst: 20 },
+} satisfies ThrottlePolicy;
+const QUIET = {
+  name: "quiet-calls",
+  match: { callers: ["quiet"], actorTypes: ["Echo"] },
+  limit: { ratePerSecond: 100, burst: 20 },
+} satisfies ThrottlePolicy;
+
+interface Status {
+  hosts: { hostId: string }[];
+  policies: {
+    policy: string;
+    keys: { key: string; shares: { hostId: string; ratePerSecond: number }[] }[];
+  }[];
+}
+
+test("host processes - three hosts keep a caller at 10x its cluster-wide limit within the limit; another caller's policy is unaffected", async (t) => {
+  const { plane } = await startPlane(t);
+  const api = connectControlPlane({ address: plane.address, token: TOKEN });
+  t.teardown(() => api.close());
+  const c = api.throttle;
+  for (const policy of [NOISY, QUIET]) await unary(c.SetPolicy.bind(c), { policy }, api.metadata());
+
+  const server = await startServer(t, { jetstream: true });
+  const prefix = uniquePrefix();
+  const hosts = ["h1", "h2", "h3"].map((name) =>
+    spawnHost(t, {
+      servers: server.url,
+      prefix,
+      name,
+      jobs: false,
+      throttling: { controlPlane: plane.address, token: TOKEN },
+    }),
+  );
+  const ids = await Promise.all(hosts.map((h) => h.ready));
+  // Every host has its share of both policies (the control plane's view of what it sent).
+  let status: Status | undefined;
+  const shared = (policy: string) => {
+    const p = status?.policies.find((x) => x.policy === policy);
+    const holders = new Set(p?.keys.flatMap((k) => k.shares.map((s) => s.hostId)) ?? []);
+    return ids.every((id) => holders.has(id));
+  };
+  const deadline = performance.now() + 30_000;
+  while (!(shared(NOISY.name) && shared(QUIET.name))) {
+    if (performance.now() > deadline)
+      throw new Error(`no shares on all three hosts: ${JSON.stringify(status)}`);
+    status = await unary<{ policy: string }, Status>(c.GetStatus.bind(c), { policy: "" }, api.metadata());
+    if (!(shared(NOISY.name) && shared(QUIET.name))) await new Promise((r) => setTimeout(r, 200));
+  }
+
+  const noisy = await client(t, server.url, prefix, { clientId: "noisy" });
+  const quiet = await client(t, server.url, prefix, { clientId: "quiet" });
+  const { ratePerSecond, burst } = NOISY.limit;
+  const windowMs = (3 * 1000 * 200) / ratePerSecond;
+  const perHost = new Map<string, number>();
+  let accepted = 0;
+  let refused = 0;
+  const unexpected: unknown[] = [];
+  const zeroHints: number[] = [];
+  let quietOk = 0;
+  const quietErrors: unknown[] = [];
+  const started = performance.now();
+  const until = started + windowMs;
+  const noisyWorker = async (w: number) => {
+    for (let i = 0; performance.now() < until; i++) {
+      try {
+        const on = await noisy.ref(Echo, `n${w}-${i % 8}`).whoami();
+        accepted += 1;
+        perHost.set(on, (perHost.get(on) ?? 0) + 1);
+      } catch (err) {
+        if (err instanceof ThrottledError) {
+          refused += 1;
+          if (!(err.retryAfterMs > 0)) zeroHints.push(err.retryAfterMs);
+        } else unexpected.push(err);
+      }
+    }
+  };
+  const quietGapMs = (4 * 1000) / QUIET.limit.ratePerSecond;
+  const quietWorker = async () => {
+    let next = performance.now();
+    while (performance.now() < until) {
+      try {
+        await quiet.ref(Echo, "q").whoami();
+        quietOk += 1;
+      } catch (err) {
+        quietErrors.push(err);
+      }
+      next += quietGapMs;
+      await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+    }
+  };
+  await Promise.all([...Array.from({ length: 64 }, (_, w) => noisyWorker(w)), quietWorker()]);
+  const elapsedS = (performance.now() - started) / 1000;
+
+  t.log(
+    `noisy: ${accepted} accepted (${[...perHost].map(([h, n]) => `${h} ${n}`).join(", ")}), ${refused} refused in ${elapsedS.toFixed(2)} s; quiet: ${quietOk} ok`,
+  );
+  t.deepEqual(unexpected, [], "every refusal is a ThrottledError");
+  t.true(
+    refused > accepted,
+    `the noisy caller offered well above its limit (${accepted} ok, ${refused} refused)`,
+  );
+  t.true(perHost.size >= 2, "the accepted calls were spread over several hosts");
+  const bound = ratePerSecond * elapsedS * 1.1 + burst;
+  t.true(accepted <= bound, `accepted ${accepted} calls in ${elapsedS.toFixed(2)} s; the bound is ${bound}`);
+  t.deepEqual(zeroHints, [], "every refusal says when to retry");
+  t.deepEqual(quietErrors, [], "the quiet caller, under its own policy, is never refused");
+  t.true(quietOk > 0);
+});
