@@ -23,7 +23,7 @@ import {
   StateNotStorableError,
   type TroupeError,
 } from "../errors.js";
-import type { Logger } from "../log.js";
+import { type Logger, repeatsOf } from "../log.js";
 import { decodeState, encodeStateIfChanged } from "../messaging/state-codec.js";
 import { callInHop, type Hop } from "../telemetry/index.js";
 import type { AnyActor } from "./actor.js";
@@ -103,7 +103,7 @@ export class Activation implements ActorContext {
   private instance: Actor<unknown> | undefined;
   private revision = 0;
   private savedBytes: Uint8Array | undefined;
-  private timers: Map<string, NodeJS.Timeout> | undefined;
+  private timers: Map<string, ArmedTimer> | undefined;
   private idleWaiters: (() => void)[] | undefined;
 
   constructor(
@@ -499,25 +499,40 @@ export class Activation implements ActorContext {
     return Math.max(0, this.turnDeadline - performance.now());
   }
 
+  /**
+   * Arms a timer whose callback runs as a turn. A tick already queued in the mailbox when the timer
+   * is cleared or replaced (the clearing turn ran first) does not run: after `clearTimer` returns,
+   * its callback never runs again, however far behind the mailbox is.
+   */
   setTimer(name: string, delayMs: number, callback: () => unknown, everyMs: number | undefined): void {
     this.clearTimer(name);
+    const armed: ArmedTimer = { handle: undefined };
+    const live = () => this.timers?.get(name) === armed;
     const fire = () => {
-      if (this.status !== "active") return;
-      if (everyMs !== undefined) this.timerMap().set(name, setTimeout(fire, everyMs).unref());
-      else this.timers?.delete(name);
+      if (this.status !== "active" || !live()) return;
+      if (everyMs !== undefined) armed.handle = setTimeout(fire, everyMs).unref();
       if (this.mailbox.size >= this.mailbox.capacity) {
-        this.host.logger.warn("timer tick skipped: mailbox full", {
-          actorType: this.host.type.name,
-          actorId: this.id,
-          timer: name,
-        });
+        if (everyMs === undefined) this.timers?.delete(name);
+        repeatsOf(this.host.logger).warn(
+          `timer tick skipped:${this.host.type.name}`,
+          "timer tick skipped: mailbox full",
+          {
+            actorType: this.host.type.name,
+            actorId: this.id,
+            timer: name,
+          },
+        );
         return;
       }
       this.deliver(
         {
           method: undefined,
           args: [],
-          callback,
+          callback: () => {
+            if (!live()) return undefined; // cleared or replaced while this tick waited
+            if (everyMs === undefined) this.timers?.delete(name);
+            return callback();
+          },
           deadline: Number.POSITIVE_INFINITY,
           settle: (outcome) => {
             if (!outcome.ok) {
@@ -533,27 +548,29 @@ export class Activation implements ActorContext {
         { countsAsActivity: false },
       );
     };
-    this.timerMap().set(name, setTimeout(fire, delayMs).unref());
-  }
-
-  private timerMap(): Map<string, NodeJS.Timeout> {
+    armed.handle = setTimeout(fire, delayMs).unref();
     this.timers ??= new Map();
-    return this.timers;
+    this.timers.set(name, armed);
   }
 
   clearTimer(name: string): void {
-    const t = this.timers?.get(name);
-    if (t) {
-      clearTimeout(t);
+    const armed = this.timers?.get(name);
+    if (armed) {
+      clearTimeout(armed.handle);
       this.timers?.delete(name);
     }
   }
 
   private clearTimers(): void {
     if (!this.timers) return;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const armed of this.timers.values()) clearTimeout(armed.handle);
     this.timers = undefined;
   }
+}
+
+/** A timer of an activation: the pending timeout of its next tick (replaced at each tick). */
+interface ArmedTimer {
+  handle: NodeJS.Timeout | undefined;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

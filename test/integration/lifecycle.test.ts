@@ -114,6 +114,31 @@ test("lifecycle - timers run as turns of the activation", async (t) => {
   t.is(await ticker.ticks(), 5, "the timer stopped when cleared");
 });
 
+test("lifecycle - ticks queued behind a turn that clears their timer never run", async (t) => {
+  const { mesh } = await startMesh(t);
+  class Clearer extends Actor<{ ticks: number }> {
+    static initialState = () => ({ ticks: 0 });
+    async start(): Promise<void> {
+      this.setTimer("tick", 1, () => void this.state.ticks++, { everyMs: 1 });
+    }
+    /** Holds the mailbox while the timer keeps firing (its ticks queue behind), then clears it. */
+    async holdThenClear(holdMs: number): Promise<number> {
+      await new Promise((resolve) => setTimeout(resolve, holdMs));
+      this.clearTimer("tick");
+      return this.state.ticks;
+    }
+    async ticks(): Promise<number> {
+      return this.state.ticks;
+    }
+  }
+  await mesh.host([Clearer]);
+  const ref = mesh.ref(Clearer, "c");
+  await ref.start();
+  const atClear = await ref.holdThenClear(50);
+  // The ticks queued during the hold sit in the mailbox before this call: none of them may run.
+  t.is(await ref.ticks(), atClear);
+});
+
 test("lifecycle - state a failed onActivate could not load is reported, and the next call retries", async (t) => {
   const { mesh } = await startMesh(t);
   class Fragile extends Actor<{ n: number }> {
