@@ -49,8 +49,8 @@ const USAGE = `usage: npm run bench -- [--smoke] [--json FILE] [--only NAMES] [-
                   store per named closure) instead of a tsc build, as during development
   --built DIR     workers use this tsc build instead of making one
                   (npx tsc -p tsconfig.bench.json --outDir DIR)
-  --duration MS   measured window per side and round (default: 3000 full, 150 smoke)
-  --warmup MS     warm-up per side and round (default: 1000 full, 40 smoke)
+  --duration MS   measured window per side and round (default: 3000 full, 600 smoke)
+  --warmup MS     warm-up per side and round (default: 1000 full, 150 smoke)
   --rounds N      rounds per row, sides interleaved, medians reported (default: 3 full, 1 smoke)`;
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
