@@ -4,6 +4,7 @@
  * backoff, or dead-letter) after a failed attempt.
  */
 export type { DeadLetterReason } from "./dead-letter-reason.js";
+export { HeldBack, throughInbound } from "./held-back.js";
 export { once } from "./once.js";
 export * from "./pull-loop.js";
 export * from "./redelivery.js";

@@ -19,9 +19,20 @@
 import os from "node:os";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
-import { PullLoop, verdictAfterFailure, verdictBeforeAttempt } from "../durable/index.js";
-import { ConfigurationError, MalformedMessageError, ThrottledError, type TroupeError } from "../errors.js";
-import { type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
+import {
+  HeldBack,
+  PullLoop,
+  throughInbound,
+  verdictAfterFailure,
+  verdictBeforeAttempt,
+} from "../durable/index.js";
+import {
+  ConfigurationError,
+  MalformedMessageError,
+  type ThrottledError,
+  type TroupeError,
+} from "../errors.js";
+import type { InboundInterceptor } from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import type { Mesh } from "../mesh.js";
 import { callerToForward } from "../messaging/caller.js";
@@ -273,13 +284,6 @@ function positiveInt(what: string, n: number): number {
 /** Job ids remembered as held back, per type (beyond it the memory starts over: more attempts counted). */
 const MAX_HELD_BACK_IDS = 10_000;
 
-/** A delivery the inbound chain refused with ThrottledError before the turn ran. */
-class HeldBack extends Error {
-  constructor(readonly throttled: ThrottledError) {
-    super(throttled.message);
-  }
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The pull loop and the jobs in flight of one actor type. */
@@ -416,31 +420,20 @@ class TypeLoop {
     const caller = callerToForward(m.headers);
     const options =
       caller === undefined ? { timeoutMs: job.timeoutMs } : { timeoutMs: job.timeoutMs, caller };
-    let delivered = false;
-    const deliver = () => {
-      delivered = true;
-      return this.mesh.callActor(this.cls, job.actorId, job.method, job.args, options);
-    };
-    const inbound = this.s.inbound;
-    const intercepted = () =>
-      interceptTurn(
-        inbound,
-        {
-          kind: "job",
-          actorType: this.type,
-          actorId: job.actorId,
-          method: job.method,
-          headers: m.headers,
-          timeoutMs: job.timeoutMs,
-        },
-        deliver,
-      ).catch((err: unknown) => {
-        // Refused before the turn ran (a throttle of the host's chain): not a failure, so
-        // not one for the circuit breaker either; handle() holds the job back.
-        if (err instanceof ThrottledError && !delivered) return new HeldBack(err);
-        throw err;
-      });
-    const call = inbound.length === 0 ? deliver : intercepted;
+    const deliver = () => this.mesh.callActor(this.cls, job.actorId, job.method, job.args, options);
+    // A throttle's refusal before the turn ran resolves as HeldBack: handle() holds the job back.
+    const call = throughInbound(
+      this.s.inbound,
+      {
+        kind: "job",
+        actorType: this.type,
+        actorId: job.actorId,
+        method: job.method,
+        headers: m.headers,
+        timeoutMs: job.timeoutMs,
+      },
+      deliver,
+    );
     for (;;) {
       const hop = startJobSpan(
         m.headers,

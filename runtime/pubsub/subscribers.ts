@@ -26,13 +26,15 @@ import type { AnyActor } from "../actor/actor.js";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { type ActorType, actorTypeOf } from "../actor/actor-type.js";
 import {
+  HeldBack,
   PullLoop,
   type RedeliveryPolicy,
+  throughInbound,
   verdictAfterFailure,
   verdictBeforeAttempt,
 } from "../durable/index.js";
-import { ConfigurationError, TerminalError, ThrottledError } from "../errors.js";
-import { type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
+import { ConfigurationError, TerminalError, type ThrottledError } from "../errors.js";
+import type { InboundInterceptor } from "../interceptors/index.js";
 import {
   deadLetterOf,
   publishDeadLetter,
@@ -229,13 +231,6 @@ export async function startSubscribers(
 /** Stream sequences remembered as held back (beyond it the memory starts over). */
 const MAX_HELD_BACK = 10_000;
 
-/** A delivery the inbound chain refused with ThrottledError before the turn ran. */
-class HeldBack extends Error {
-  constructor(readonly throttled: ThrottledError) {
-    super(throttled.message);
-  }
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Description stored on a durable consumer, read back by `troupe subs ls`. */
@@ -363,31 +358,21 @@ class Subscription {
       ...(caller === undefined ? {} : { caller }),
     };
     const args = [event, info];
-    let delivered = false;
-    const deliver = () => {
-      delivered = true;
-      return this.mesh.callActor(this.cls as ActorClass<AnyActor>, id, this.spec.method, args, opts);
-    };
-    const inbound = this.s.inbound;
-    const intercepted = () =>
-      interceptTurn(
-        inbound,
-        {
-          kind: "event",
-          actorType: this.type.name,
-          actorId: id,
-          method: this.spec.method,
-          headers,
-          timeoutMs: this.spec.timeoutMs ?? this.type.defaultTimeoutMs ?? this.mesh.defaultTimeoutMs,
-        },
-        deliver,
-      ).catch((err: unknown) => {
-        // Refused before the turn ran (a throttle of the host's chain): not a failure, so not
-        // one for the circuit breaker either; a durable event is held back.
-        if (err instanceof ThrottledError && !delivered) return new HeldBack(err);
-        throw err;
-      });
-    const call = inbound.length === 0 ? deliver : intercepted;
+    const deliver = () =>
+      this.mesh.callActor(this.cls as ActorClass<AnyActor>, id, this.spec.method, args, opts);
+    // A throttle's refusal before the turn ran resolves as HeldBack: a durable event is held back.
+    const call = throughInbound(
+      this.s.inbound,
+      {
+        kind: "event",
+        actorType: this.type.name,
+        actorId: id,
+        method: this.spec.method,
+        headers,
+        timeoutMs: this.spec.timeoutMs ?? this.type.defaultTimeoutMs ?? this.mesh.defaultTimeoutMs,
+      },
+      deliver,
+    );
     for (;;) {
       const hop = startEventSpan(
         headers,
