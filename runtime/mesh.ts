@@ -13,13 +13,7 @@
  * ```
  */
 import type { AnyActor } from "./actor/actor.js";
-import {
-  type ActorClass,
-  type ActorRef,
-  type CallOptions,
-  type CallSender,
-  createActorRef,
-} from "./actor/actor-ref.js";
+import { type ActorClass, type ActorRef, type CallOptions, createActorRef } from "./actor/actor-ref.js";
 import { actorTypeOf } from "./actor/actor-type.js";
 import {
   checkActorId,

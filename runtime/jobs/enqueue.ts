@@ -14,7 +14,6 @@ import { isNonHandlerName } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
 import type { EnqueueOptions } from "../actor/index.js";
 import { checkActorId, checkEnqueueOptions, checkTypeName } from "../client-options.js";
-import { ConfigurationError } from "../errors.js";
 import type { Mesh } from "../mesh.js";
 import { CALLER_HEADER } from "../messaging/caller.js";
 import { endHop, startEnqueueSpan } from "../telemetry/index.js";
@@ -23,7 +22,7 @@ import { decodeJob, encodeJob } from "./envelope.js";
 import { QueueFullError } from "./errors.js";
 import { Job } from "./job.js";
 import { jobIdForKey, newJobId } from "./names.js";
-import { ensureJobStream, ensureResultsStream, type JobQueueOptions, namesOf } from "./streams.js";
+import { ensureJobStream, ensureResultsStream, namesOf } from "./streams.js";
 
 export type { EnqueueOptions };
 

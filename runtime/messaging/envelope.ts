@@ -12,13 +12,7 @@
  * The timeout travels as a relative budget (like gRPC's `grpc-timeout`), not an absolute time, so
  * callers and hosts need no synchronised clocks. Everything decoded here is untrusted and validated.
  */
-import {
-  fromWireError,
-  MalformedMessageError,
-  type TroupeError,
-  toWireError,
-  type WireError,
-} from "../errors.js";
+import { fromWireError, MalformedMessageError, type TroupeError, toWireError } from "../errors.js";
 import { type DecodeLimits, decode, encode } from "./codec.js";
 
 export const ENVELOPE_VERSION = 1;

@@ -23,7 +23,7 @@ import { endHop, startPublishSpan } from "../telemetry/index.js";
 import { jetStreamQueues } from "../transport/jetstream-queue.js";
 import { PublishFailedError } from "./errors.js";
 import { CONTENT_TYPE_HEADER, encodeEvent, JSON_CONTENT_TYPE } from "./event.js";
-import { type EventStreamOptions, ensureEventsStream, eventNamesOf } from "./streams.js";
+import { ensureEventsStream, eventNamesOf } from "./streams.js";
 import { assertTopic } from "./topics.js";
 
 export type { PublishOptions, PublishReceipt };
