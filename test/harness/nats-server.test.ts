@@ -12,6 +12,7 @@ import {
   reservePorts,
   startNatsServer,
 } from "troupe/testing";
+import { eventually } from "../helpers/mesh.js";
 import { startCluster, startServer } from "../helpers/nats.js";
 
 /**
@@ -257,6 +258,12 @@ test("harness - a 3-node cluster elects a meta leader, survives losing it and ta
   await leader.restart();
   t.is(leader.clusterPort, routePort);
   const agreed = await cluster.waitForMetaLeader();
+  // The restarted node reports the meta group as it rejoins: wait until it counts all three.
+  await eventually(
+    async () => (await leader.jsz()).meta_cluster?.cluster_size === 3,
+    30_000,
+    "the restarted node to see a meta group of three",
+  );
   t.is((await leader.jsz()).meta_cluster?.leader, agreed.serverName);
   t.is((await leader.jsz()).meta_cluster?.cluster_size, 3);
 });
