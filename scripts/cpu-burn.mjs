@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Artificial CPU load for checking that tests hold on a busy machine: one busy-looping process per
-// core. It stops by itself after --seconds, when the process that started it exits, or, given a
-// command after `--`, when that command ends (and then exits with the command's code).
+// core. Without a command it stops after --seconds (default 600) or when the process that started
+// it exits. Given a command after `--`, it burns until that command ends, however long it takes
+// (--seconds, if given, only ends the burning earlier), and exits with the command's code.
 //
 //   node scripts/cpu-burn.mjs                          burn every core for 10 minutes
 //   node scripts/cpu-burn.mjs --seconds 60 --procs 1   one core for a minute
@@ -29,7 +30,7 @@ function main(args) {
   const dash = args.indexOf("--");
   const command = dash >= 0 ? args.slice(dash + 1) : [];
   const own = dash >= 0 ? args.slice(0, dash) : args;
-  let seconds = 600;
+  let seconds;
   let procs = os.availableParallelism?.() ?? os.cpus().length;
   for (let i = 0; i < own.length; i++) {
     const value = Number(own[i + 1]);
@@ -38,16 +39,18 @@ function main(args) {
     else usage(`unknown argument ${own[i]}`);
     i++;
   }
-  if (!(seconds > 0)) usage("--seconds must be a positive number");
+  if (seconds !== undefined && !(seconds > 0)) usage("--seconds must be a positive number");
   if (!(Number.isInteger(procs) && procs >= 1)) usage("--procs must be a positive integer");
   if (dash >= 0 && command.length === 0) usage("no command after --");
 
-  const until = Date.now() + seconds * 1000;
+  // With a command and no --seconds: no time limit (0); the command's end stops the burners.
+  if (seconds === undefined && dash < 0) seconds = 600;
+  const until = seconds === undefined ? 0 : Date.now() + seconds * 1000;
   const burners = Array.from({ length: procs }, () =>
     fork(fileURLToPath(import.meta.url), ["--burner", String(until)], { stdio: "ignore" }),
   );
   console.error(
-    `cpu-burn: ${procs} busy process(es) for up to ${seconds} s (pids ${burners.map((b) => b.pid).join(" ")})`,
+    `cpu-burn: ${procs} busy process(es) ${seconds === undefined ? "until the command ends" : `for up to ${seconds} s`} (pids ${burners.map((b) => b.pid).join(" ")})`,
   );
 
   let stopped = false;
@@ -59,7 +62,14 @@ function main(args) {
   };
   process.on("SIGINT", () => stop(130));
   process.on("SIGTERM", () => stop(143));
-  setTimeout(() => stop(0), seconds * 1000).unref();
+  // Without a command the time limit ends the run; with one, it only ends the burning: the command
+  // goes on and its exit code is ours (a wrapper that exited first would orphan the command).
+  if (seconds !== undefined) {
+    setTimeout(() => {
+      if (command.length === 0) stop(0);
+      else for (const b of burners) if (b.exitCode === null) b.kill("SIGKILL");
+    }, seconds * 1000).unref();
+  }
 
   // The process that started us went away (we were re-parented): stop too.
   const parent = process.ppid;
@@ -85,7 +95,7 @@ function burn(until) {
   process.on("disconnect", () => process.exit(0));
   let sink = 0;
   const slice = () => {
-    if (Date.now() >= until || process.ppid !== parent) process.exit(0);
+    if ((until > 0 && Date.now() >= until) || process.ppid !== parent) process.exit(0);
     const end = performance.now() + SLICE_MS;
     while (performance.now() < end) sink = (sink + Math.sqrt(sink + 1)) % 1e9;
     setImmediate(slice);
