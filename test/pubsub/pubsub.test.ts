@@ -189,7 +189,11 @@ test.serial("pubsub - an ordered subscriber handles one event at a time, in stre
     [...journal.seqs].sort((a, b) => a - b),
     "handled in stream order",
   );
-  t.deepEqual(exceptPlacementUpkeep(log.at("warn", "error")), [], "no failed pulls or other warnings on the way");
+  t.deepEqual(
+    exceptPlacementUpkeep(log.at("warn", "error")),
+    [],
+    "no failed pulls or other warnings on the way",
+  );
 });
 
 test("pubsub - topics and patterns are validated", async (t) => {
