@@ -26,7 +26,7 @@ import { publishCommand, subsCommand } from "./pubsub.js";
 import { state } from "./state.js";
 import { throttle } from "./throttle.js";
 
-const USAGE = `Usage: troupe <command>
+export const USAGE = `Usage: troupe <command>
 
 Commands:
   dev [entry]                         Start a local mesh hosting the actors exported by entry
