@@ -156,8 +156,15 @@ function secretKeys(o: K8sObject | undefined): string[] {
 /** Secrets, ConfigMaps (and their keys), ServiceAccounts and governing Services that pods name exist. */
 export function referenceProblems(objects: K8sObject[]): string[] {
   const problems: string[] = [];
+  // cert-manager writes the Secret a Certificate names, with these keys.
+  const issued = (name: string): K8sObject | undefined => {
+    const cert = objects.find(
+      (o) => o.kind === "Certificate" && (o.spec as { secretName?: string }).secretName === name,
+    );
+    return cert && { ...cert, kind: "Secret", data: { "tls.crt": "", "tls.key": "", "ca.crt": "" } };
+  };
   const need = (w: K8sObject, kind: string, name: string, key?: string) => {
-    const o = byKind(objects, kind, name);
+    const o = byKind(objects, kind, name) ?? (kind === "Secret" ? issued(name) : undefined);
     if (!o) problems.push(`${id(w)}: ${kind} ${name} does not exist`);
     else if (key !== undefined && !secretKeys(o).includes(key))
       problems.push(`${id(w)}: ${kind} ${name} has no key ${key}`);

@@ -24,7 +24,7 @@ import { networkProblems } from "./network.js";
 import { root } from "./processes.js";
 import { schemaProblems } from "./schema.js";
 
-const OVERLAYS = ["dev", "production"];
+const OVERLAYS = ["dev", "production", "production-tls"];
 const overlayDir = (name: string) => path.join(root, "deploy/overlays", name);
 
 /** Actor types an entry exports (the compiled path in the image maps back to its source). */
@@ -320,6 +320,23 @@ test("manifests - an image tag, a flag, an env var, a NATS user or permissions t
     cm["auth.conf"] = (cm["auth.conf"] ?? "").replace('"troupe.rpc.>"', '"troupe.>"');
   });
   t.true(mentions(auth, "ConfigMap/nats-auth is not what `troupe auth gen` writes"), auth.join("\n"));
+});
+
+test("manifests - with TLS, every Troupe process trusts the CA of the Secret cert-manager writes; without the Certificate the Secret is missing", (t) => {
+  const objects = renderKustomization(overlayDir("production-tls"));
+  for (const name of ["troupe-host-default", "troupe-host-batch", "troupe-control-plane", "troupe-gateway"]) {
+    t.true(
+      container(find(objects, "Deployment", name)).env.some((e) => e.name === "NATS_CA"),
+      name,
+    );
+  }
+  t.regex(
+    (find(objects, "ConfigMap", "nats-config").data as Record<string, string>)["nats.conf"] ?? "",
+    /tls \{/,
+  );
+  objects.splice(objects.indexOf(find(objects, "Certificate", "nats-tls")), 1);
+  const problems = allProblems(objects);
+  t.true(mentions(problems, "Secret nats-tls does not exist"), problems.join("\n"));
 });
 
 test("manifests - the renderer refuses what it does not implement and patches that miss", (t) => {

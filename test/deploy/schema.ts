@@ -1,10 +1,11 @@
 /**
  * Schema validation of rendered objects with kubernetes-models (the Kubernetes OpenAPI schemas
- * compiled to validators) and @kubernetes-models/keda, plus what those do not check: unknown
+ * compiled to validators), @kubernetes-models/keda and /cert-manager, plus what those do not check: unknown
  * fields. The validators read exactly the properties their schema declares (maps are enumerated),
  * so the object is validated through a Proxy that records every property read; a property that was
  * never read is a field the schema does not know, e.g. a typo that the API server would drop.
  */
+import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1";
 import { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
@@ -26,6 +27,7 @@ const MODELS: Record<string, Model> = {
   "networking.k8s.io/v1/Ingress": Ingress,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
   "keda.sh/v1alpha1/ScaledObject": ScaledObject,
+  "cert-manager.io/v1/Certificate": Certificate,
 };
 
 /** The problems of one object: schema errors and unknown fields, each with the object's name. */
