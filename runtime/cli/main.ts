@@ -14,6 +14,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs as parseCli } from "node:util";
 import { TroupeError } from "../errors.js";
+import { authCommand } from "./auth.js";
 import { call, parseArgs } from "./call.js";
 import { controlPlaneCommand } from "./control-plane.js";
 import { dev } from "./dev.js";
@@ -25,7 +26,7 @@ import { publishCommand, subsCommand } from "./pubsub.js";
 import { state } from "./state.js";
 import { throttle } from "./throttle.js";
 
-const USAGE = `Usage: troupe <command>
+export const USAGE = `Usage: troupe <command>
 
 Commands:
   dev [entry]                         Start a local mesh hosting the actors exported by entry
@@ -54,9 +55,11 @@ Commands:
                                       (troupe control-plane --help).
   throttle set|ls|rm|status           Throttle policies on the control plane (troupe throttle help).
   gateway [options]                   The HTTP gateway in front of the mesh (troupe gateway --help).
+  auth gen [--prefix P] [--types A,B]  NATS users with least-privilege permissions per component
+                                      (troupe auth help).
   help                                This text.
 
-Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_CA/NATS_CERT/NATS_KEY, TROUPE_PREFIX, TROUPE_LOG_LEVEL,
+Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_USER/NATS_PASSWORD, NATS_CA/NATS_CERT/NATS_KEY, TROUPE_PREFIX, TROUPE_LOG_LEVEL,
 TROUPE_CONTROL_PLANE, TROUPE_CONTROL_TOKEN, TROUPE_CONTROL_TOKEN_FILE.`;
 
 /** The version in package.json: two folders up from the sources, three from dist/. */
@@ -118,6 +121,8 @@ export async function main(argv: string[]): Promise<number> {
         });
         return 0;
       }
+      case "auth":
+        return await authCommand(rest);
       case "dlq":
         return await dlq(rest);
       case "state":

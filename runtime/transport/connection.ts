@@ -23,6 +23,7 @@ export interface NatsOptions {
   credsFile?: string;
   /** Token auth. Default: `NATS_TOKEN`. */
   token?: string;
+  /** User and password auth. Default: `NATS_USER`, `NATS_PASSWORD` (`troupe auth gen` writes the users). */
   user?: string;
   pass?: string;
   /** TLS: CA to verify the server, client cert and key for mutual TLS. Default: `NATS_CA`, `NATS_CERT`, `NATS_KEY`. */
@@ -74,6 +75,8 @@ export async function openNatsConnection(opts: NatsOptions = {}): Promise<NatsCo
         }
       : undefined;
   const token = opts.token ?? process.env.NATS_TOKEN;
+  const user = opts.user ?? process.env.NATS_USER;
+  const pass = opts.pass ?? process.env.NATS_PASSWORD;
   const options: ConnectionOptions = {
     servers: resolveServers(opts.servers),
     // Async stack traces cost about a third of a request's CPU in nats.js (see docs/benchmarks.md).
@@ -84,7 +87,7 @@ export async function openNatsConnection(opts: NatsOptions = {}): Promise<NatsCo
     ...(opts.name ? { name: opts.name } : {}),
     ...(authenticator ? { authenticator } : {}),
     ...(token ? { token } : {}),
-    ...(opts.user ? { user: opts.user, pass: opts.pass ?? "" } : {}),
+    ...(user ? { user, pass: pass ?? "" } : {}),
     ...(tls ? { tls } : {}),
     ...opts.extra,
   };

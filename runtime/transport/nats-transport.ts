@@ -34,6 +34,7 @@ import {
   withJetStreamSetupRetry,
 } from "./jetstream-setup.js";
 import { OneWayRing } from "./one-way-ring.js";
+import { logPermissionViolations } from "./permission-log.js";
 import { DEFAULT_PUBACK_TIMEOUT_MS, JetStreamPublishError, pubAckOf } from "./pub-ack.js";
 import { ReaderGuard } from "./reader-guard.js";
 import { type ReaderCheckOptions, ReaderWatchdog } from "./reader-watchdog.js";
@@ -125,6 +126,7 @@ export class NatsTransport implements Transport {
     this.readerGuard = new ReaderGuard(nc, logger, this.warnings);
     this.readerWatchdog = new ReaderWatchdog(nc, logger, setup.readerCheck);
     this.readerWatchdog.start();
+    logPermissionViolations(nc, logger);
     this.subscribeGuarded(`${this.inbox}.*`, {}, (msg) => this.onReply(msg));
     void nc.closed().then((err) => {
       this.readerWatchdog.stop();

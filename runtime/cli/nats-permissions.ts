@@ -1,0 +1,204 @@
+/**
+ * The NATS subject permissions each Troupe component needs, derived from the name builders the
+ * runtime itself uses (messaging/subjects.ts, jobs/names.ts, pubsub/topics.ts, reminders/names.ts),
+ * so a renamed subject changes the permissions with it. `troupe auth gen` renders them.
+ *
+ * | component     | subscribes                          | publishes                                          |
+ * |---------------|-------------------------------------|----------------------------------------------------|
+ * | host          | shard subjects, its `actors` query, | calls, replies, jobs/results/dlq, events,          |
+ * |               | ephemeral events, inboxes           | reminders; JetStream API and KV of what it hosts   |
+ * | client        | inboxes, job results                | calls, jobs, events; read results and types        |
+ * | gateway       | a client's, events (SSE tail)       | what a client publishes                            |
+ * | control-plane | inboxes                             | JetStream API and KV of the throttle buckets       |
+ *
+ * JetStream is reached through `$JS.API.<op>.<stream>...`, acks through `$JS.ACK.<stream>.>`, the
+ * flow control of ordered consumers (KV watches) through `$JS.FC.<stream>.>`, KV writes through
+ * `$KV.<bucket>.>`. A stream name is one subject token, so a per-type stream is listed per type
+ * when the actor types are given, and is a `*` token (any stream of that operation) otherwise.
+ * Inboxes are nats.js's default `_INBOX.>`: replies to a caller are published there.
+ */
+import { Subjects } from "../internal.js";
+import { JobNames } from "../jobs/index.js";
+import { EventNames } from "../pubsub/index.js";
+import { ReminderNames } from "../reminders/index.js";
+
+export const COMPONENTS = ["host", "client", "gateway", "control-plane"] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export interface Permissions {
+  publish: string[];
+  subscribe: string[];
+}
+
+export interface PermissionScope {
+  prefix: string;
+  /** The actor types the mesh hosts; undefined: per-type streams become a `*` token. */
+  types?: readonly string[] | undefined;
+}
+
+export const INBOXES = "_INBOX.>";
+const API = "$JS.API";
+
+/** What a connection may do with one stream (or KV bucket's stream). */
+type StreamUse = "setup" | "read" | "consume" | "write-kv" | "watch";
+
+function streamSubjects(stream: string, uses: readonly StreamUse[], bucket?: string): string[] {
+  const out: string[] = [];
+  for (const use of uses) {
+    switch (use) {
+      case "setup":
+        out.push(
+          `${API}.STREAM.INFO.${stream}`,
+          `${API}.STREAM.CREATE.${stream}`,
+          `${API}.STREAM.UPDATE.${stream}`,
+        );
+        break;
+      case "read":
+        out.push(
+          `${API}.STREAM.INFO.${stream}`,
+          `${API}.STREAM.MSG.GET.${stream}`,
+          `${API}.DIRECT.GET.${stream}`,
+        );
+        out.push(`${API}.DIRECT.GET.${stream}.>`);
+        break;
+      case "consume":
+        out.push(
+          `${API}.CONSUMER.CREATE.${stream}.>`,
+          `${API}.CONSUMER.DURABLE.CREATE.${stream}.*`,
+          `${API}.CONSUMER.INFO.${stream}.*`,
+          `${API}.CONSUMER.MSG.NEXT.${stream}.*`,
+          `$JS.ACK.${stream}.>`,
+        );
+        break;
+      case "watch":
+        // Ordered consumers (KV watches, key listings): ephemeral, deleted and re-created on a gap.
+        out.push(
+          `${API}.CONSUMER.CREATE.${stream}`,
+          `${API}.CONSUMER.CREATE.${stream}.>`,
+          `${API}.CONSUMER.INFO.${stream}.*`,
+          `${API}.CONSUMER.DELETE.${stream}.*`,
+          `$JS.FC.${stream}.>`,
+        );
+        break;
+      case "write-kv":
+        if (bucket) out.push(`$KV.${bucket}.>`);
+        break;
+    }
+  }
+  return out;
+}
+
+const kvStream = (bucket: string) => `KV_${bucket}`;
+
+function kv(bucket: string, uses: readonly StreamUse[]): string[] {
+  return streamSubjects(kvStream(bucket), uses, bucket);
+}
+
+/** The per-type values a name takes: each given type, or `*` (a whole-token wildcard). */
+function perType(scope: PermissionScope): string[] {
+  return scope.types && scope.types.length > 0 ? [...scope.types] : ["*"];
+}
+
+/** A per-type stream or bucket name; with `*` the whole token becomes the wildcard. */
+function typed(name: (type: string) => string, type: string): string {
+  return type === "*" ? "*" : name(type);
+}
+
+export function permissionsFor(component: Component, scope: PermissionScope): Permissions {
+  const subjects = new Subjects(scope.prefix);
+  const jobs = new JobNames(scope.prefix);
+  const events = new EventNames(scope.prefix);
+  const reminders = new ReminderNames(scope.prefix);
+  const types = perType(scope);
+  const rpcAll = `${scope.prefix}.rpc.>`;
+  const jobsAll = `${scope.prefix}.jobs.>`;
+  // Checked by the JetStream client when it starts (account info).
+  const common = [`${API}.INFO`];
+
+  const clientPublish = [
+    ...common,
+    rpcAll,
+    jobsAll,
+    events.streamSubjects(),
+    ...types.flatMap((t) =>
+      streamSubjects(
+        typed((x) => jobs.jobsStream(x), t),
+        ["setup"],
+      ),
+    ),
+    ...streamSubjects(jobs.resultsStream(), ["setup", "read"]),
+    ...streamSubjects(events.stream(), ["setup"]),
+    ...kv(subjects.typesBucket(), ["read"]),
+  ];
+
+  // A job's result is awaited on its result subject (core subscription), then read from the stream.
+  const clientSubscribe = [INBOXES, jobs.resultsFilter()];
+
+  switch (component) {
+    case "client":
+      return finish({ publish: clientPublish, subscribe: clientSubscribe });
+    case "gateway":
+      // Live events over Server-Sent Events are a core subscription on the event subjects.
+      return finish({ publish: clientPublish, subscribe: [...clientSubscribe, events.streamSubjects()] });
+    case "control-plane":
+      return finish({
+        publish: [
+          ...common,
+          ...kv(subjects.throttlePoliciesBucket(), ["setup", "read", "write-kv", "watch"]),
+          ...kv(subjects.throttleDemandBucket(), ["setup", "read", "write-kv", "watch"]),
+        ],
+        subscribe: [INBOXES],
+      });
+    case "host":
+      return finish({
+        publish: [
+          ...clientPublish,
+          INBOXES,
+          jobs.resultsFilter(),
+          jobs.dlqFilter(),
+          reminders.streamFilter(),
+          ...types.flatMap((t) => [
+            ...streamSubjects(
+              typed((x) => jobs.jobsStream(x), t),
+              ["setup", "consume"],
+            ),
+            ...kv(
+              typed((x) => subjects.stateBucket(x), t),
+              ["setup", "read", "write-kv"],
+            ),
+          ]),
+          ...streamSubjects(jobs.dlqStream(), ["setup"]),
+          ...streamSubjects(events.stream(), ["setup", "consume"]),
+          ...streamSubjects(reminders.stream(), ["setup", "consume"]),
+          ...kv(reminders.bucket(), ["setup", "read", "write-kv", "watch"]),
+          ...kv(subjects.typesBucket(), ["setup", "read", "write-kv", "watch"]),
+          ...kv(subjects.hostsBucket(), ["setup", "read", "write-kv", "watch"]),
+          ...kv(subjects.leasesBucket(), ["setup", "read", "write-kv", "watch"]),
+        ],
+        subscribe: [...clientSubscribe, rpcAll, subjects.hostActors("*"), events.streamSubjects()],
+      });
+  }
+}
+
+/** Sorted, without duplicates, and without a subject another wildcard of the list already covers. */
+function finish(p: Permissions): Permissions {
+  return { publish: minimal(p.publish), subscribe: minimal(p.subscribe) };
+}
+
+function minimal(list: readonly string[]): string[] {
+  const unique = [...new Set(list)];
+  return unique.filter((s) => !unique.some((other) => other !== s && covers(other, s))).sort();
+}
+
+/** True when NATS subject pattern `pattern` matches every subject `subject` (itself a pattern) can. */
+export function covers(pattern: string, subject: string): boolean {
+  const p = pattern.split(".");
+  const s = subject.split(".");
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === ">") return s.length > i;
+    if (i >= s.length) return false;
+    if (s[i] === ">") return false;
+    if (p[i] !== "*" && p[i] !== s[i]) return false;
+  }
+  return p.length === s.length;
+}

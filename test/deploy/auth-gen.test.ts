@@ -1,0 +1,101 @@
+/** `troupe auth gen` and the permissions it derives (no server: the end-to-end test is nats-permissions.test.ts). */
+import test from "ava";
+import {
+  authCommand,
+  natsUser,
+  passwordVariable,
+  permissionsJson,
+  renderAuthorization,
+} from "../../runtime/cli/auth.js";
+import { covers, permissionsFor } from "../../runtime/cli/nats-permissions.js";
+import { Subjects } from "../../runtime/messaging/subjects.js";
+
+test("auth gen - NATS wildcard coverage follows token rules", (t) => {
+  t.true(covers("a.>", "a.b.c"));
+  t.true(covers("a.*.c", "a.b.c"));
+  t.true(covers("a.>", "a.*"));
+  t.false(covers("a.>", "a"));
+  t.false(covers("a.*", "a.b.c"));
+  t.false(covers("a.*", "a.>"));
+  t.false(covers("a.b", "a.c"));
+});
+
+test("auth gen - permissions follow the prefix and the runtime's own subject builders", (t) => {
+  const host = permissionsFor("host", { prefix: "shop", types: ["Cart"] });
+  const subjects = new Subjects("shop");
+  t.true(host.subscribe.some((s) => covers(s, subjects.rpc("Cart", 7))));
+  t.true(host.subscribe.some((s) => covers(s, subjects.hostActors("h1"))));
+  t.true(host.publish.includes(`$KV.${subjects.stateBucket("Cart")}.>`));
+  t.true(host.publish.includes(`$JS.API.STREAM.CREATE.KV_${subjects.leasesBucket()}`));
+  t.false(
+    host.publish.some((s) => s.includes("troupe")),
+    "nothing of the default prefix leaks in",
+  );
+  // Only the listed types' state buckets.
+  t.false(host.publish.some((s) => covers(s, `$KV.${subjects.stateBucket("Other")}.k`)));
+  // Without types, a per-type stream is a whole-token wildcard.
+  const open = permissionsFor("host", { prefix: "shop" });
+  t.true(open.publish.some((s) => covers(s, `$JS.API.STREAM.INFO.KV_${subjects.stateBucket("Other")}`)));
+});
+
+test("auth gen - a client can call, enqueue and publish but neither serve calls nor touch placement or state", (t) => {
+  const p = permissionsFor("client", { prefix: "shop", types: ["Cart"] });
+  const subjects = new Subjects("shop");
+  t.true(p.publish.some((s) => covers(s, subjects.rpc("Cart", 0))));
+  t.true(p.publish.some((s) => covers(s, "shop.jobs.Cart.j1")));
+  t.true(p.publish.some((s) => covers(s, "shop.evt.orders.placed")));
+  t.false(p.subscribe.some((s) => covers(s, subjects.rpc("Cart", 0))));
+  t.false(p.publish.some((s) => covers(s, `$KV.${subjects.leasesBucket()}.Cart.0`)));
+  t.false(p.publish.some((s) => covers(s, `$KV.${subjects.stateBucket("Cart")}.alice`)));
+  t.false(
+    p.publish.some((s) => covers(s, "_INBOX.x.1")),
+    "clients never reply",
+  );
+});
+
+test("auth gen - the control plane only reaches its own buckets", (t) => {
+  const p = permissionsFor("control-plane", { prefix: "shop" });
+  const subjects = new Subjects("shop");
+  t.true(p.publish.includes(`$KV.${subjects.throttlePoliciesBucket()}.>`));
+  t.false(
+    p.publish.some((s) => s.startsWith("shop.")),
+    JSON.stringify(p.publish),
+  );
+});
+
+test("auth gen - the config block names one user per component with a password variable, never a password", (t) => {
+  const text = renderAuthorization({ prefix: "shop" });
+  for (const c of ["host", "client", "gateway", "control-plane"] as const) {
+    t.true(text.includes(`user: "${natsUser(c)}"`));
+    t.true(text.includes(`password: $${passwordVariable(c)}`));
+  }
+  t.is(passwordVariable("control-plane"), "TROUPE_NATS_CONTROL_PLANE_PASSWORD");
+  t.deepEqual(Object.keys(permissionsJson({ prefix: "shop" })), [
+    "host",
+    "client",
+    "gateway",
+    "control-plane",
+  ]);
+});
+
+test("auth gen - a wrong invocation exits 2 with a one-line reason and the usage", async (t) => {
+  const written: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => {
+    written.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    t.is(await authCommand(["nope"]), 2);
+    t.is(await authCommand(["gen", "--types", "Bad.Type"]), 2);
+    t.is(await authCommand(["gen", "--prefix", "bad prefix"]), 2);
+    t.is(await authCommand(["gen", "--unknown"]), 2);
+  } finally {
+    process.stderr.write = write;
+  }
+  t.regex(written[0] ?? "", /^troupe auth: unknown subcommand "nope"\n\nUsage: troupe auth gen/);
+  t.regex(written[1] ?? "", /^troupe auth: actor type "Bad.Type"/);
+  t.regex(written[2] ?? "", /^troupe auth: subject prefix "bad prefix"/);
+  t.regex(written[3] ?? "", /^troupe auth: Unknown option '--unknown'/);
+  t.false(written.join("").includes("    at "), "no stack trace");
+});
