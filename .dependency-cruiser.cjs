@@ -18,7 +18,7 @@ const LAYERS = [
   ["runtime/placement/"],
   ["runtime/durable/"],
   ["runtime/jobs/", "runtime/pubsub/", "runtime/reminders/"],
-  ["runtime/host/"],
+  ["runtime/host/", "runtime/outbox/"],
   ["runtime/mesh\\.ts$", "runtime/index\\.ts$", "runtime/internal\\.ts$"],
   ["runtime/testing/"],
   ["runtime/cli/"],
