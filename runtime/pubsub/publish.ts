@@ -79,8 +79,8 @@ async function send(
   const headers: Record<string, string> = { ...hop?.headers, ...added };
   if (caller !== undefined) headers[CALLER_HEADER] = caller;
   if (options.json) headers[CONTENT_TYPE_HEADER] = JSON_CONTENT_TYPE;
-  try {
-    if (mesh.outbox) {
+  if (mesh.outbox) {
+    try {
       // Written to the local outbox, forwarded in order while connected (a durable event with
       // the msgId given, or one the outbox assigns, so a resend after a crash is a duplicate).
       const hs = Object.keys(headers).length ? headers : undefined;
@@ -91,7 +91,12 @@ async function send(
       );
       endHop(hop);
       return { topic, subject, durable, queued: true };
+    } catch (err) {
+      endHop(hop, err);
+      throw err; // OutboxFullError, OutboxStoreError: the outbox's own typed errors
     }
+  }
+  try {
     if (!durable) {
       if (msgId) headers["Nats-Msg-Id"] = msgId;
       mesh.transport.publish(subject, data, Object.keys(headers).length ? headers : undefined);

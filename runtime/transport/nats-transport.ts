@@ -534,6 +534,11 @@ export class NatsTransport implements Transport {
     this.readerWatchdog.stop();
     try {
       if (!this.nc.isClosed()) await this.nc.drain();
+    } catch (err) {
+      // nats.js refuses to drain while disconnected (e.g. closing an outbox client offline).
+      if (this.up) throw err;
+      this.logger.info("closing while disconnected: nothing to drain", { err });
+      await this.nc.close();
     } finally {
       this.failAllPending();
     }
