@@ -48,7 +48,7 @@ import { consoleLogger, failureKind, type Logger, repeatsOf } from "./log.js";
 import { assertCaller, CALLER_HEADER } from "./messaging/caller.js";
 import { type CallEnvelope, decodeCall, decodeReply, encodeCall } from "./messaging/envelope.js";
 import { Subjects } from "./messaging/subjects.js";
-import { Outbox, type OutboxLink, type OutboxOptions } from "./outbox/index.js";
+import { Outbox, type OutboxLink, type OutboxOptions, resolveOutboxOptions } from "./outbox/index.js";
 import { shardOf } from "./placement/shard.js";
 import {
   type PublishOptions,
@@ -382,7 +382,7 @@ export class Mesh {
     /** The caller hands `args` over (see {@link callActor}): an in-process delivery need not copy them. */
     argsOwned = false,
   ): Promise<unknown> {
-    if (this.outbox?.offline) return Promise.reject(offline(type, method));
+    if (this.outbox?.offline && !this.localHostFor(type, id)) return Promise.reject(offline(type, method));
     if (options.retry) {
       try {
         checkCallOptions(options); // ref.with() may have added them
@@ -777,6 +777,7 @@ export function resilientRef<A extends AnyActor>(
 export async function connect(options: ConnectOptions = {}): Promise<Mesh> {
   checkConnectOptions(options);
   const logger = options.logger ?? consoleLogger();
+  if (options.outbox) resolveOutboxOptions(options.outbox); // bad options fail before any connecting
   // With an outbox, sends need no server: connect() returns even when NATS cannot be reached yet.
   const transport = options.outbox
     ? await LateTransport.start(options, logger)

@@ -11,6 +11,7 @@ export {
   DEFAULT_OUTBOX_MAX_MESSAGES,
   DEFAULT_OUTBOX_TTL_MS,
   type OutboxOptions,
+  resolveOutboxOptions,
 } from "./options.js";
 export {
   METRIC_OUTBOX_BYTES,

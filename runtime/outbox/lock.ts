@@ -10,8 +10,26 @@ import { OutboxLockedError, OutboxStoreError } from "./errors.js";
 
 export const LOCK_FILE = "lock";
 
+/** Directories this process holds (a second open in the same process is refused too). */
+const held = new Set<string>();
+
 /** Takes the lock of `dir`; returns the function that releases it. */
 export function lockDirectory(dir: string): () => void {
+  const key = path.resolve(dir);
+  if (held.has(key)) {
+    throw new OutboxLockedError(`the outbox at ${dir} is already open in this process`, {
+      details: { path: dir, pid: process.pid },
+    });
+  }
+  const release = takeLock(dir);
+  held.add(key);
+  return () => {
+    held.delete(key);
+    release();
+  };
+}
+
+function takeLock(dir: string): () => void {
   const file = path.join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {

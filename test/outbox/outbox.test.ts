@@ -9,6 +9,7 @@ import path from "node:path";
 import test, { type ExecutionContext } from "ava";
 import {
   Actor,
+  ConfigurationError,
   type ConnectOptions,
   connect,
   consoleLogger,
@@ -190,4 +191,16 @@ test("outbox - connected, every send goes through the outbox: tells to a served 
     await recorder.seen(),
     Array.from({ length: 500 }, (_, i) => i),
   );
+});
+
+test("outbox - bad outbox options fail at connect() with a ConfigurationError naming the option", async (t) => {
+  const err = await t.throwsAsync(
+    connect({
+      servers: "nats://127.0.0.1:1",
+      logger: consoleLogger("silent"),
+      outbox: { path: "x", ttlMs: -1 },
+    }),
+    { instanceOf: ConfigurationError },
+  );
+  t.regex(err?.message ?? "", /^outbox\.ttlMs must be/);
 });

@@ -158,8 +158,13 @@ test("outbox store - one process at a time; a lock left by a dead process is tak
   t.is(err?.details.pid, process.ppid);
   writeFileSync(path.join(dir, "lock"), "999999999"); // no such process
   const again = OutboxStore.open(dir, LIMITS);
+  // A second open within this process is refused as well, and the first keeps its lock.
+  t.throws(() => OutboxStore.open(dir, LIMITS), {
+    instanceOf: OutboxLockedError,
+    message: /already open in this process/,
+  });
+  t.is(readFileSync(path.join(dir, "lock"), "utf8"), String(process.pid));
   again.close();
-  t.pass();
 });
 
 test("outbox store - dead letters keep their reason; replay puts them back with the same msgId", async (t) => {
