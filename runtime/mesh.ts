@@ -29,7 +29,6 @@ import {
   HostShuttingDownError,
   OfflineError,
   OverloadedError,
-  PayloadTooLargeError,
   TroupeError,
   UnknownActorTypeError,
 } from "./errors.js";
@@ -48,7 +47,8 @@ import { consoleLogger, failureKind, type Logger, repeatsOf } from "./log.js";
 import { assertCaller, CALLER_HEADER } from "./messaging/caller.js";
 import { type CallEnvelope, decodeCall, decodeReply, encodeCall } from "./messaging/envelope.js";
 import { Subjects } from "./messaging/subjects.js";
-import { Outbox, type OutboxLink, type OutboxOptions, resolveOutboxOptions } from "./outbox/index.js";
+import { Outbox, type OutboxOptions, resolveOutboxOptions } from "./outbox/index.js";
+import { outboxLink } from "./outbox-link.js";
 import { shardOf } from "./placement/shard.js";
 import {
   type PublishOptions,
@@ -71,7 +71,6 @@ import {
   startTellSpan,
 } from "./telemetry/index.js";
 import type { NatsOptions } from "./transport/connection.js";
-import { JetStreamPublishError, jetStreamQueues } from "./transport/jetstream-queue.js";
 import { LateTransport } from "./transport/late-transport.js";
 import { NatsTransport } from "./transport/nats-transport.js";
 import type { RetainedMessage } from "./transport/one-way-ring.js";
@@ -167,7 +166,17 @@ export class Mesh {
     }
     this.registry = new TypeRegistry(transport, this.subjects, this.replicas);
     transport.onOneWayAnswer((sent, outcome) => this.tellAnswered(sent, outcome));
-    this.outbox = options.outbox ? Outbox.open(options.outbox, outboxLink(this), this.logger) : undefined;
+    this.outbox = options.outbox
+      ? Outbox.open(
+          options.outbox,
+          outboxLink(
+            transport,
+            (type, queue) => prepareJobQueue(this, type, queue),
+            (stream) => prepareEventsStream(this, stream),
+          ),
+          this.logger,
+        )
+      : undefined;
   }
 
   /**
@@ -705,35 +714,6 @@ function offline(type: string, method: string): OfflineError {
   return new OfflineError(`not connected to NATS: ${type}.${method} needs a reply and was not sent`, {
     details: { actorType: type, method },
   });
-}
-
-/** How the outbox forwards over this mesh's connection (see runtime/outbox/link.ts). */
-function outboxLink(mesh: Mesh): OutboxLink {
-  const t = mesh.transport;
-  return {
-    get connected() {
-      return t.connected ?? !t.isClosed;
-    },
-    onConnectionChange: (listener) => t.onConnectionChange?.(listener),
-    prepare: (p) =>
-      p.jobType !== undefined
-        ? prepareJobQueue(mesh, p.jobType, p.queue)
-        : prepareEventsStream(mesh, p.events),
-    publishDurable: (e) =>
-      jetStreamQueues(t)
-        .publish(e.subject, e.data, {
-          ...(e.msgId ? { msgId: e.msgId } : {}),
-          ...(e.headers ? { headers: e.headers } : {}),
-        })
-        .then(() => undefined),
-    publishCore: (e) =>
-      e.kind === "tell"
-        ? t.publishOneWay(e.subject, e.data, e.headers)
-        : t.publish(e.subject, e.data, e.headers),
-    flush: () => t.flush(),
-    isPermanent: (err) =>
-      (err instanceof JetStreamPublishError && err.errCode !== 0) || err instanceof PayloadTooLargeError,
-  };
 }
 
 function deadlinePassed(type: string, method: string, timeoutMs: number): DeadlineExceededError {
