@@ -18,8 +18,8 @@ const LAYERS = [
   ["runtime/placement/"],
   ["runtime/durable/"],
   ["runtime/jobs/", "runtime/pubsub/", "runtime/reminders/"],
-  ["runtime/host/"],
-  ["runtime/mesh\\.ts$", "runtime/index\\.ts$", "runtime/internal\\.ts$"],
+  ["runtime/host/", "runtime/outbox/"],
+  ["runtime/mesh\\.ts$", "runtime/outbox-link\\.ts$", "runtime/index\\.ts$", "runtime/internal\\.ts$"],
   ["runtime/testing/"],
   ["runtime/cli/"],
 ];

@@ -147,6 +147,16 @@ export class ConnectionClosedError extends TroupeError {
   readonly retryable = false;
 }
 
+/**
+ * The connection to NATS is down (or was never up) and this send needs it now: a call that needs a
+ * reply fails at once instead of waiting out its deadline. With `connect({ outbox })`, tells,
+ * enqueues and publishes do not fail this way: the outbox keeps them.
+ */
+export class OfflineError extends TroupeError {
+  readonly code = "TROUPE_OFFLINE";
+  readonly retryable = true;
+}
+
 /** Could not connect to any NATS server (unreachable, refused, TLS or auth failure). */
 export class ConnectionFailedError extends TroupeError {
   readonly code = "TROUPE_CONNECTION_FAILED";

@@ -54,6 +54,18 @@ export {
 } from "./jobs/index.js";
 export { consoleLogger, type Logger, type LogLevel } from "./log.js";
 export { type ConnectOptions, connect, Mesh, type ResilientRefOptions, resilientRef } from "./mesh.js";
+export {
+  type DeadLetter as OutboxDeadLetter,
+  type EntryKind as OutboxEntryKind,
+  Outbox,
+  type OutboxEntry,
+  type OutboxEvents,
+  OutboxFullError,
+  OutboxLockedError,
+  type OutboxOptions,
+  type OutboxStatus,
+  OutboxStoreError,
+} from "./outbox/index.js";
 export type { HostRecord, MembershipChange } from "./placement/membership.js";
 export type { PlacementOptions } from "./placement/options.js";
 export {

@@ -27,6 +27,7 @@ import {
   ConfigurationError,
   DeadlineExceededError,
   HostShuttingDownError,
+  OfflineError,
   OverloadedError,
   TroupeError,
   UnknownActorTypeError,
@@ -34,15 +35,27 @@ import {
 import { Host, type HostOptions } from "./host/host.js";
 import { type TypeRecord, TypeRegistry } from "./host/type-registry.js";
 import { type OutboundContext, type OutboundInterceptor, runChain } from "./interceptors/index.js";
-import { type EnqueueOptions, type EnqueueRef, enqueue as enqueueJob } from "./jobs/enqueue.js";
+import {
+  type EnqueueOptions,
+  type EnqueueRef,
+  enqueue as enqueueJob,
+  prepareJobQueue,
+} from "./jobs/enqueue.js";
 import { type Job, jobHandle } from "./jobs/job.js";
 import { startJobRunner } from "./jobs/runner.js";
 import { consoleLogger, failureKind, type Logger, repeatsOf } from "./log.js";
 import { assertCaller, CALLER_HEADER } from "./messaging/caller.js";
 import { type CallEnvelope, decodeCall, decodeReply, encodeCall } from "./messaging/envelope.js";
 import { Subjects } from "./messaging/subjects.js";
+import { Outbox, type OutboxOptions, resolveOutboxOptions } from "./outbox/index.js";
+import { outboxLink } from "./outbox-link.js";
 import { shardOf } from "./placement/shard.js";
-import { type PublishOptions, type PublishReceipt, publish as publishEvent } from "./pubsub/publish.js";
+import {
+  type PublishOptions,
+  type PublishReceipt,
+  prepareEventsStream,
+  publish as publishEvent,
+} from "./pubsub/publish.js";
 import { startSubscribers } from "./pubsub/subscribers.js";
 import { startReminderRunner } from "./reminders/runner.js";
 import { remind, unremind } from "./reminders/store.js";
@@ -58,6 +71,7 @@ import {
   startTellSpan,
 } from "./telemetry/index.js";
 import type { NatsOptions } from "./transport/connection.js";
+import { LateTransport } from "./transport/late-transport.js";
 import { NatsTransport } from "./transport/nats-transport.js";
 import type { RetainedMessage } from "./transport/one-way-ring.js";
 import type { RequestOutcome, Transport } from "./transport/transport.js";
@@ -103,6 +117,12 @@ export interface ConnectOptions extends NatsOptions {
    * client makes (see docs/interceptors.md). Default none: the send path skips the chain.
    */
   interceptors?: OutboundInterceptor[];
+  /**
+   * A durable local outbox (docs/patterns/sparse-connectivity.md): every tell, enqueue and publish
+   * is written to it before the call returns and forwarded in order while connected; `connect()`
+   * returns even when NATS is unreachable; calls fail at once with `OfflineError` while offline.
+   */
+  outbox?: OutboxOptions;
 }
 
 export class Mesh {
@@ -123,6 +143,8 @@ export class Mesh {
   readonly clientId: string | undefined;
   /** @internal The outbound interceptors, outermost first (empty: no chain runs). */
   readonly outbound: readonly OutboundInterceptor[];
+  /** The durable outbox (`connect({ outbox })`): `status()`, events, dead letters. Undefined without one. */
+  readonly outbox: Outbox | undefined;
 
   /** @internal Use {@link connect}. */
   constructor(
@@ -144,6 +166,17 @@ export class Mesh {
     }
     this.registry = new TypeRegistry(transport, this.subjects, this.replicas);
     transport.onOneWayAnswer((sent, outcome) => this.tellAnswered(sent, outcome));
+    this.outbox = options.outbox
+      ? Outbox.open(
+          options.outbox,
+          outboxLink(
+            transport,
+            (type, queue) => prepareJobQueue(this, type, queue),
+            (stream) => prepareEventsStream(this, stream),
+          ),
+          this.logger,
+        )
+      : undefined;
   }
 
   /**
@@ -358,6 +391,7 @@ export class Mesh {
     /** The caller hands `args` over (see {@link callActor}): an in-process delivery need not copy them. */
     argsOwned = false,
   ): Promise<unknown> {
+    if (this.outbox?.offline && !this.localHostFor(type, id)) return Promise.reject(offline(type, method));
     if (options.retry) {
       try {
         checkCallOptions(options); // ref.with() may have added them
@@ -580,6 +614,8 @@ export class Mesh {
   ): void {
     const local = this.localHostFor(type, id);
     if (local) local.deliverLocally(type, id, subject, data, undefined, headers);
+    // A first send goes through the outbox when there is one; its resends (no host yet) do not.
+    else if (this.outbox && attempt === 0) this.outbox.appendNow({ kind: "tell", subject, data, headers });
     else this.transport.publishOneWay(subject, data, headers, attempt);
   }
 
@@ -653,6 +689,7 @@ export class Mesh {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.hosts].map((h) => h.drain()));
+    await this.outbox?.close();
     await this.transport.close();
   }
 }
@@ -671,6 +708,12 @@ function headersFor(
   if (caller !== undefined) out[CALLER_HEADER] = caller;
   for (const _ in out) return out;
   return undefined;
+}
+
+function offline(type: string, method: string): OfflineError {
+  return new OfflineError(`not connected to NATS: ${type}.${method} needs a reply and was not sent`, {
+    details: { actorType: type, method },
+  });
 }
 
 function deadlinePassed(type: string, method: string, timeoutMs: number): DeadlineExceededError {
@@ -714,7 +757,11 @@ export function resilientRef<A extends AnyActor>(
 export async function connect(options: ConnectOptions = {}): Promise<Mesh> {
   checkConnectOptions(options);
   const logger = options.logger ?? consoleLogger();
-  const transport = await NatsTransport.connect(options, logger);
+  if (options.outbox) resolveOutboxOptions(options.outbox); // bad options fail before any connecting
+  // With an outbox, sends need no server: connect() returns even when NATS cannot be reached yet.
+  const transport = options.outbox
+    ? await LateTransport.start(options, logger)
+    : await NatsTransport.connect(options, logger);
   try {
     return new Mesh(transport, { ...options, logger });
   } catch (err) {

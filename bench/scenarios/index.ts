@@ -8,6 +8,7 @@ import { coldActivation } from "./cold-activation.js";
 import { gateway } from "./gateway.js";
 import { idleMemory } from "./idle-memory.js";
 import { jobs } from "./jobs.js";
+import { outbox } from "./outbox.js";
 import { pubsub } from "./pubsub.js";
 import { requestReply } from "./request-reply.js";
 import { tell } from "./tell.js";
@@ -22,4 +23,5 @@ export const SCENARIOS: Scenario[] = [
   idleMemory,
   tracing,
   gateway,
+  outbox,
 ];

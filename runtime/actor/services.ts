@@ -95,6 +95,11 @@ export interface PublishReceipt {
   readonly seq?: number;
   /** Durable: true when the `msgId` was already stored (nothing new was stored). */
   readonly duplicate?: boolean;
+  /**
+   * True with `connect({ outbox })`: the event is written to the local outbox and forwarded in
+   * order while connected (no `seq` yet).
+   */
+  readonly queued?: boolean;
 }
 
 /** When a reminder fires: once `at` a time, or every `everyMs` (first at `firstAt`, default now + everyMs). */

@@ -22,6 +22,7 @@ import { dlq } from "./dlq.js";
 import { GATEWAY_USAGE, gatewayCommand } from "./gateway.js";
 import { hostCommand } from "./host.js";
 import { ls } from "./ls.js";
+import { outboxCommand } from "./outbox.js";
 import { publishCommand, subsCommand } from "./pubsub.js";
 import { state } from "./state.js";
 import { throttle } from "./throttle.js";
@@ -45,6 +46,7 @@ Commands:
                                       table (default) or JSON.
   dlq ls|show|replay|purge            Dead-lettered jobs: list, inspect, replay, purge
                                       (troupe dlq help).
+  outbox ls|replay|purge --path <dir> A durable client outbox on this machine (troupe outbox help).
   state get|put|rm <Type> <id>        An actor's stored state: show it as JSON (or why it cannot
                                       be decoded), replace it, delete it (troupe state help).
   publish <topic> <json>              Publish an event (--msg-id ID for dedup, --ephemeral).
@@ -125,6 +127,8 @@ export async function main(argv: string[]): Promise<number> {
         return await authCommand(rest);
       case "dlq":
         return await dlq(rest);
+      case "outbox":
+        return await outboxCommand(rest);
       case "state":
         return await state(rest);
       case "gateway":

@@ -22,7 +22,7 @@ import { decodeJob, encodeJob } from "./envelope.js";
 import { QueueFullError } from "./errors.js";
 import { Job } from "./job.js";
 import { jobIdForKey, newJobId } from "./names.js";
-import { ensureJobStream, ensureResultsStream, namesOf } from "./streams.js";
+import { ensureJobStream, ensureResultsStream, type JobQueueOptions, namesOf } from "./streams.js";
 
 export type { EnqueueOptions };
 
@@ -87,7 +87,8 @@ export async function enqueueByName(
     keepResult: options.keepResult !== false,
   });
   decodeJob(data); // exactly the runner's check (codec limits, envelope fields), before storing it
-  await Promise.all([ensureJobStream(mesh, type, options.queue), ensureResultsStream(mesh, options.queue)]);
+  // With an outbox the streams are made when the job is forwarded (the server may be out of reach now).
+  if (!mesh.outbox) await prepareJobQueue(mesh, type, options.queue);
   const subject = names.jobSubject(type, jobId);
   const timeoutMs = options.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
   if (mesh.outbound.length === 0) return store(mesh, type, jobId, subject, data, options, caller, undefined);
@@ -103,6 +104,11 @@ export async function enqueueByName(
   return (await mesh.intercept(ctx, () =>
     store(mesh, type, jobId, subject, data, options, caller, ctx.headers),
   )) as Job<unknown>;
+}
+
+/** Creates the streams a job of `type` needs (its queue, the results), if missing. */
+export async function prepareJobQueue(mesh: Mesh, type: string, queue?: JobQueueOptions): Promise<void> {
+  await Promise.all([ensureJobStream(mesh, type, queue), ensureResultsStream(mesh, queue)]);
 }
 
 /** Stores the job (after the outbound interceptors) and returns its handle. */
@@ -124,6 +130,19 @@ async function store(
     if (caller !== undefined) headers[CALLER_HEADER] = caller;
   }
   try {
+    if (mesh.outbox) {
+      // Written to the local outbox; forwarded with the job id as its Nats-Msg-Id (no seq yet).
+      await mesh.outbox.append({
+        kind: "job",
+        subject,
+        data,
+        headers,
+        msgId: jobId,
+        prepare: { jobType: type, ...(options.queue ? { queue: { ...options.queue } } : {}) },
+      });
+      endHop(hop);
+      return new Job<unknown>(mesh, jobId, 0, false, options.keepResult !== false);
+    }
     const ack = await jetStreamQueues(mesh.transport).publish(subject, data, {
       msgId: jobId,
       ...(headers ? { headers } : {}),

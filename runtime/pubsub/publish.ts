@@ -23,7 +23,7 @@ import { endHop, startPublishSpan } from "../telemetry/index.js";
 import { jetStreamQueues } from "../transport/jetstream-queue.js";
 import { PublishFailedError } from "./errors.js";
 import { CONTENT_TYPE_HEADER, encodeEvent, JSON_CONTENT_TYPE } from "./event.js";
-import { ensureEventsStream, eventNamesOf } from "./streams.js";
+import { type EventStreamOptions, ensureEventsStream, eventNamesOf } from "./streams.js";
 import { assertTopic } from "./topics.js";
 
 export type { PublishOptions, PublishReceipt };
@@ -58,6 +58,11 @@ export async function publish(
   )) as PublishReceipt;
 }
 
+/** Creates the events stream (with `stream` settings if it creates it), if missing. */
+export function prepareEventsStream(mesh: Mesh, stream?: EventStreamOptions): Promise<void> {
+  return ensureEventsStream(mesh, stream);
+}
+
 /** Sends the event (after the outbound interceptors). */
 async function send(
   mesh: Mesh,
@@ -74,6 +79,23 @@ async function send(
   const headers: Record<string, string> = { ...hop?.headers, ...added };
   if (caller !== undefined) headers[CALLER_HEADER] = caller;
   if (options.json) headers[CONTENT_TYPE_HEADER] = JSON_CONTENT_TYPE;
+  if (mesh.outbox) {
+    try {
+      // Written to the local outbox, forwarded in order while connected (a durable event with
+      // the msgId given, or one the outbox assigns, so a resend after a crash is a duplicate).
+      const hs = Object.keys(headers).length ? headers : undefined;
+      await mesh.outbox.append(
+        durable
+          ? { kind: "event", subject, data, headers: hs, msgId, prepare: { events: { ...options.stream } } }
+          : { kind: "core", subject, data, headers: msgId ? { ...hs, "Nats-Msg-Id": msgId } : hs },
+      );
+      endHop(hop);
+      return { topic, subject, durable, queued: true };
+    } catch (err) {
+      endHop(hop, err);
+      throw err; // OutboxFullError, OutboxStoreError: the outbox's own typed errors
+    }
+  }
   try {
     if (!durable) {
       if (msgId) headers["Nats-Msg-Id"] = msgId;

@@ -12,7 +12,8 @@ import {
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import { ConfigurationError } from "../errors.js";
-import { NatsTransport } from "./nats-transport.js";
+import { natsTransportOf } from "./late-transport.js";
+import type { NatsTransport } from "./nats-transport.js";
 import type { Transport } from "./transport.js";
 
 const JS_STREAM_NOT_FOUND = 10059;
@@ -48,14 +49,12 @@ export interface ConsumerListing {
 const managers = new WeakMap<NatsTransport, Promise<JetStreamManager>>();
 
 function jsm(transport: Transport): Promise<JetStreamManager> {
-  if (!(transport instanceof NatsTransport)) {
-    throw new ConfigurationError("durable subscriptions need the NATS transport");
-  }
-  let p = managers.get(transport);
+  const nats = natsTransportOf(transport, "durable subscriptions");
+  let p = managers.get(nats);
   if (!p) {
-    p = jetstreamManager(transport.nc);
-    managers.set(transport, p);
-    p.catch(() => managers.delete(transport));
+    p = jetstreamManager(nats.nc);
+    managers.set(nats, p);
+    p.catch(() => managers.delete(nats));
   }
   return p;
 }

@@ -21,9 +21,9 @@ import {
   type StoredMsg,
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
-import { ConfigurationError } from "../errors.js";
 import { JetStreamPuller, type PullListener } from "./jetstream-pull.js";
-import { NatsTransport } from "./nats-transport.js";
+import { natsTransportOf } from "./late-transport.js";
+import type { NatsTransport } from "./nats-transport.js";
 import { DEFAULT_PUBACK_TIMEOUT_MS, type PublishResult, pubAckOf } from "./pub-ack.js";
 import type { Transport } from "./transport.js";
 
@@ -103,13 +103,11 @@ const cache = new WeakMap<NatsTransport, JetStreamQueues>();
 
 /** The queues of the connection behind `transport` (which must be a {@link NatsTransport}). */
 export function jetStreamQueues(transport: Transport): JetStreamQueues {
-  if (!(transport instanceof NatsTransport)) {
-    throw new ConfigurationError("durable queues need the NATS transport");
-  }
-  let q = cache.get(transport);
+  const nats = natsTransportOf(transport, "durable queues");
+  let q = cache.get(nats);
   if (!q) {
-    q = new JetStreamQueues(transport);
-    cache.set(transport, q);
+    q = new JetStreamQueues(nats);
+    cache.set(nats, q);
   }
   return q;
 }

@@ -144,6 +144,47 @@ export class NatsTransport implements Transport {
     return this.closing || this.nc.isClosed();
   }
 
+  private up = true;
+  private connectionListeners: ((connected: boolean) => void)[] | undefined;
+
+  /** Whether the connection is up now (false from a disconnect until the reconnect). */
+  get connected(): boolean {
+    return this.up && !this.isClosed;
+  }
+
+  onConnectionChange(listener: (connected: boolean) => void): void {
+    if (!this.connectionListeners) {
+      this.connectionListeners = [];
+      void this.followConnection();
+    }
+    this.connectionListeners.push(listener);
+  }
+
+  private async followConnection(): Promise<void> {
+    const tell = (up: boolean) => {
+      if (up === this.up) return;
+      this.up = up;
+      for (const l of this.connectionListeners ?? []) {
+        try {
+          l(up);
+        } catch (err) {
+          this.logger.error("a connection-change listener threw", { err });
+        }
+      }
+    };
+    void this.nc.closed().then(() => tell(false));
+    try {
+      for await (const s of this.nc.status()) {
+        if (s.type === "disconnect" || s.type === "reconnecting") tell(false);
+        else if (s.type === "reconnect") tell(true);
+      }
+    } catch (err) {
+      this.logger.warn("the connection status stream ended; connection changes are no longer followed", {
+        err,
+      });
+    }
+  }
+
   publish(subject: string, data: Uint8Array, headers?: Record<string, string>): void {
     this.assertOpen();
     this.assertFits("a message", data);
@@ -495,6 +536,11 @@ export class NatsTransport implements Transport {
     this.readerWatchdog.stop();
     try {
       if (!this.nc.isClosed()) await this.nc.drain();
+    } catch (err) {
+      // nats.js refuses to drain while disconnected (e.g. closing an outbox client offline).
+      if (this.up) throw err;
+      this.logger.info("closing while disconnected: nothing to drain", { err });
+      await this.nc.close();
     } finally {
       this.failAllPending();
     }

@@ -112,6 +112,15 @@ export interface Transport {
   keyValue(bucket: string, options?: BucketOptions): Promise<KeyValueBucket>;
   /** Opens an existing bucket without creating it; null if there is none. */
   existingKeyValue(bucket: string): Promise<KeyValueBucket | null>;
+  /**
+   * Whether the connection is up now (false while reconnecting). Transports without the notion
+   * leave it undefined.
+   */
+  readonly connected?: boolean;
+  /** Calls `listener` whenever the connection goes down or comes back. */
+  onConnectionChange?(listener: (connected: boolean) => void): void;
+  /** A transport that delegates to another (see late-transport.ts) returns it once it exists. */
+  underlying?(): Transport | undefined;
   /** Flushes pending publishes to the server. */
   flush(): Promise<void>;
   /** Drains subscriptions and closes the connection. */

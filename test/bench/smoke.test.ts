@@ -30,10 +30,19 @@ const EXPECTED_ROWS = [
   "tracing.ratio",
   "tracing.c1",
   "gateway.c64",
+  "outbox.append",
+  "outbox.drain",
 ];
 
 /** Throughput rows measured at the receiver: no per-operation latency. */
-const NO_LATENCY = new Set(["tell", "jobs", "jobs.result", "pubsub.fanout3"]);
+const NO_LATENCY = new Set([
+  "tell",
+  "jobs",
+  "jobs.result",
+  "pubsub.fanout3",
+  "outbox.append",
+  "outbox.drain",
+]);
 /** Rows whose baseline is Troupe itself (tracing off / on), not raw nats.js. */
 const TROUPE_BASELINE = new Set(["tracing.off", "tracing.sampled", "tracing.ratio", "tracing.c1"]);
 
