@@ -31,6 +31,7 @@ const TOKEN = "deploy-test-token-0123456789";
 const password = (c: Component) => `pw-${c}-${process.pid}`;
 
 test("nats permissions - host, client, gateway and control plane work with exactly their generated permissions; anything else is refused and logged", async (t) => {
+  t.timeout(300_000); // four processes and every pattern, on a loaded machine
   const dir = mkdtempSync(path.join(tmpdir(), "troupe-auth-"));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const prefix = `auth${process.pid}`;
