@@ -66,10 +66,13 @@ export class Forwarder {
   /** Moves expired entries to the dead letters (only between batches: never one being sent). */
   expire(now = Date.now()): void {
     if (this.ttlMs <= 0 || this.running || this.stopped) return;
+    let expired = 0;
     for (const entry of this.store.entries()) {
       if (!this.expired(entry, now)) break; // oldest first: the rest are younger
       this.giveUp(entry, this.expiryReason(entry, now));
+      expired++;
     }
+    if (expired > 0 && this.store.pendingCount === 0) this.events.drained();
   }
 
   /** Stops forwarding; resolves once the batch in flight settled. */
@@ -95,18 +98,17 @@ export class Forwarder {
   }
 
   private async loop(): Promise<void> {
-    let sent = false;
+    const hadPending = this.store.pendingCount > 0;
     while (!this.stopped && this.link.connected && this.store.pendingCount > 0) {
       const batch = this.takeBatch();
       if (batch.length === 0) continue;
-      sent = true;
       if (!(await this.forward(batch))) {
         this.retryLater();
         return;
       }
       this.failures = 0;
     }
-    if (sent && !this.stopped && this.store.pendingCount === 0) this.events.drained();
+    if (hadPending && !this.stopped && this.store.pendingCount === 0) this.events.drained();
   }
 
   private takeBatch(): OutboxEntry[] {

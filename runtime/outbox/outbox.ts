@@ -52,7 +52,7 @@ export interface OutboxEvents {
   offline: () => void;
   /** The connection is up: forwarding resumes. */
   online: () => void;
-  /** Every pending entry was forwarded. */
+  /** Nothing is pending any more: every entry was forwarded (or given up as a dead letter). */
   drained: () => void;
   /** An entry was given up, with the reason. */
   deadLetter: (entry: OutboxEntry, reason: string) => void;
