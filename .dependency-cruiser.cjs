@@ -19,7 +19,7 @@ const LAYERS = [
   ["runtime/durable/"],
   ["runtime/jobs/", "runtime/pubsub/", "runtime/reminders/"],
   ["runtime/host/"],
-  ["runtime/mesh\\.ts$", "runtime/index\\.ts$", "runtime/internal\\.ts$"],
+  ["runtime/mesh\\.ts$", "runtime/index\\.ts$", "runtime/internal\\.ts$", "runtime/edge/"],
   ["runtime/testing/"],
   ["runtime/cli/"],
 ];

@@ -28,7 +28,7 @@ export {
   TerminalError,
 } from "./errors.js";
 export { Job, jobHandle, type ResultOptions } from "./job.js";
-export { jobIdForKey } from "./names.js";
+export { JobNames, jobIdForKey } from "./names.js";
 export {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_CAPACITY,
@@ -39,4 +39,4 @@ export {
   type RunnerTypeStats,
   startJobRunner,
 } from "./runner.js";
-export type { JobQueueOptions } from "./streams.js";
+export { ensureJobStream, type JobQueueOptions } from "./streams.js";

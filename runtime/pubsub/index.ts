@@ -17,4 +17,4 @@ export {
   type SubscriptionStats,
   startSubscribers,
 } from "./subscribers.js";
-export { assertPattern, assertTopic, topicMatches } from "./topics.js";
+export { assertPattern, assertTopic, EventNames, topicMatches } from "./topics.js";
