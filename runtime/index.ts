@@ -69,7 +69,10 @@ export type { HostRecord, MembershipChange } from "./placement/membership.js";
 export type { PlacementOptions } from "./placement/options.js";
 export {
   compileFilter,
+  type DeviceMessage,
+  type DevicePayload,
   type EventInfo,
+  ensureDeviceStream,
   listSubscriptions,
   PublishFailedError,
   type PublishOptions,

@@ -21,6 +21,7 @@ import type { Mesh } from "../mesh.js";
 import { CALLER_HEADER } from "../messaging/caller.js";
 import { endHop, startPublishSpan } from "../telemetry/index.js";
 import { jetStreamQueues } from "../transport/jetstream-queue.js";
+import { publishToDevices } from "./device-publish.js";
 import { PublishFailedError } from "./errors.js";
 import { CONTENT_TYPE_HEADER, encodeEvent, JSON_CONTENT_TYPE } from "./event.js";
 import { ensureEventsStream, eventNamesOf } from "./streams.js";
@@ -34,6 +35,7 @@ export async function publish(
   event: unknown,
   options: PublishOptions = {},
 ): Promise<PublishReceipt> {
+  if (options.mqtt) return publishToDevices(mesh, topic, event, options);
   assertTopic(topic);
   const { msgId } = options;
   if (msgId !== undefined && (typeof msgId !== "string" || msgId.length === 0 || msgId.length > 256)) {

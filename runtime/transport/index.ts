@@ -14,3 +14,5 @@ export {
   type StreamDescription,
   type StreamSourceSpec,
 } from "./stream-sources.js";
+export { addStreamSubjects, subjectCovers } from "./stream-subjects.js";
+export type { MessageHeaders } from "./transport.js";
