@@ -4,8 +4,7 @@
  */
 import type { PublishOptions, PublishReceipt } from "../actor/index.js";
 import { ConfigurationError } from "../errors.js";
-import type { Mesh } from "../mesh.js";
-import { jetStreamQueues } from "../transport/index.js";
+import { jetStreamQueues, type Transport } from "../transport/index.js";
 import { mqttTopicToSubject } from "./devices.js";
 import { PublishFailedError } from "./errors.js";
 
@@ -21,9 +20,12 @@ function bytesOf(payload: unknown): Uint8Array {
   return new Uint8Array(Buffer.from(json, "utf8"));
 }
 
-/** Publishes a raw payload (no envelope) to the MQTT topic `topic`. */
+/**
+ * Publishes a raw payload (no envelope) to the MQTT topic `topic`; `publish()` runs the outbound
+ * interceptors around it.
+ */
 export async function publishToDevices(
-  mesh: Mesh,
+  transport: Transport,
   topic: string,
   payload: unknown,
   options: PublishOptions,
@@ -32,32 +34,21 @@ export async function publishToDevices(
   const qos = typeof options.mqtt === "object" ? (options.mqtt.qos ?? 1) : 1;
   if (qos !== 0 && qos !== 1) throw new ConfigurationError(`mqtt qos must be 0 or 1, got ${String(qos)}`);
   const data = bytesOf(payload);
-  const send = async (): Promise<PublishReceipt> => {
-    if (qos === 0) {
-      mesh.transport.publish(subject, data);
-      return { topic, subject, durable: false };
-    }
-    try {
-      const ack = await jetStreamQueues(mesh.transport).publish(`${MQTT_QOS1_PREFIX}${subject}`, data, {
-        timeoutMs: options.timeoutMs ?? 5000,
-      });
-      return { topic, subject, durable: true, seq: ack.seq, duplicate: ack.duplicate };
-    } catch (err) {
-      throw new PublishFailedError(
-        `publishing to MQTT topic ${topic} with QoS 1 was not stored (is the MQTT listener enabled, and has a device connected since it started? nats-server creates its stream $MQTT_msgs then): ${
-          err instanceof Error ? err.message : String(err)
-        }`,
-        { cause: err, details: { topic, qos } },
-      );
-    }
-  };
-  if (mesh.outbound.length === 0) return send();
-  const ctx = {
-    kind: "publish" as const,
-    topic,
-    headers: {},
-    deadline: performance.now() + (options.timeoutMs ?? 5000),
-    caller: mesh.callerFor(options.caller),
-  };
-  return (await mesh.intercept(ctx, send)) as PublishReceipt;
+  if (qos === 0) {
+    transport.publish(subject, data);
+    return { topic, subject, durable: false };
+  }
+  try {
+    const ack = await jetStreamQueues(transport).publish(`${MQTT_QOS1_PREFIX}${subject}`, data, {
+      timeoutMs: options.timeoutMs ?? 5000,
+    });
+    return { topic, subject, durable: true, seq: ack.seq, duplicate: ack.duplicate };
+  } catch (err) {
+    throw new PublishFailedError(
+      `publishing to MQTT topic ${topic} with QoS 1 was not stored (is the MQTT listener enabled, and has a device connected since it started? nats-server creates its stream $MQTT_msgs then): ${
+        err instanceof Error ? err.message : String(err)
+      }`,
+      { cause: err, details: { topic, qos } },
+    );
+  }
 }

@@ -20,13 +20,25 @@
 
 import { once } from "../durable/index.js";
 import { ConfigurationError, MalformedMessageError, PayloadTooLargeError } from "../errors.js";
-import type { Mesh } from "../mesh.js";
-import { addStreamSubjects, jetStreamQueues, type MessageHeaders } from "../transport/index.js";
+import type { Logger } from "../log.js";
+import {
+  addStreamSubjects,
+  jetStreamQueues,
+  type MessageHeaders,
+  type Transport,
+} from "../transport/index.js";
 import { DEFAULT_MAX_EVENT_BYTES } from "./event.js";
 import { EventNames } from "./topics.js";
 
 const LEVEL = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_LEVELS = 16;
+
+/** What the devices stream needs of a mesh (pubsub sits below `mesh.ts`, so not the class itself). */
+export interface DeviceStreamOwner {
+  readonly subjects: { readonly prefix: string };
+  readonly transport: Transport;
+  readonly logger: Logger;
+}
 
 /** How an MQTT subscription decodes device payloads. */
 export type DevicePayload = "json" | "text" | "bytes";
@@ -139,7 +151,7 @@ export function decodeDeviceMessage(
  * await ensureDeviceStream(mesh, ["devices/+/telemetry"]);
  * ```
  */
-export function ensureDeviceStream(mesh: Mesh, filters: string[]): Promise<void> {
+export function ensureDeviceStream(mesh: DeviceStreamOwner, filters: string[]): Promise<void> {
   const names = new DeviceNames(mesh.subjects.prefix);
   const subjects = [...new Set(filters.map(mqttFilterToSubject))].sort();
   return once(mesh, `devices:${subjects.join(",")}`, async () => {

@@ -35,7 +35,18 @@ export async function publish(
   event: unknown,
   options: PublishOptions = {},
 ): Promise<PublishReceipt> {
-  if (options.mqtt) return publishToDevices(mesh, topic, event, options);
+  if (options.mqtt) {
+    const send = () => publishToDevices(mesh.transport, topic, event, options);
+    if (mesh.outbound.length === 0) return send();
+    const ctx = {
+      kind: "publish" as const,
+      topic,
+      headers: {},
+      deadline: performance.now() + (options.timeoutMs ?? 5000),
+      caller: mesh.callerFor(options.caller),
+    };
+    return (await mesh.intercept(ctx, send)) as PublishReceipt;
+  }
   assertTopic(topic);
   const { msgId } = options;
   if (msgId !== undefined && (typeof msgId !== "string" || msgId.length === 0 || msgId.length > 256)) {

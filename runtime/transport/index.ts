@@ -15,4 +15,4 @@ export {
   type StreamSourceSpec,
 } from "./stream-sources.js";
 export { addStreamSubjects, subjectCovers } from "./stream-subjects.js";
-export type { MessageHeaders } from "./transport.js";
+export type { MessageHeaders, Transport } from "./transport.js";
