@@ -188,3 +188,42 @@ test("edge sites - link configuration: deny list, leaf remote block, bad input",
   const fake = {} as Mesh;
   await t.throwsAsync(edgeLink(fake, { domain: "no.dots" }), { instanceOf: ConfigurationError });
 });
+
+test.serial(
+  "edge sites - a hub restart after its work queue was emptied copies only the jobs it had not copied",
+  async (t) => {
+    const site = await startEdgeSite({ domain: "site-c" });
+    t.teardown(() => site.cleanup());
+    const { hub, edge } = await meshes(t, site.hub.url, site.edge.url);
+    await edgeSite(edge, { jobs: ["Archiver"] });
+    await edgeLink(hub, { domain: "site-c", jobs: ["Archiver"], events: false });
+    const hubHost = await hub.host([Archiver]);
+    t.teardown(() => hubHost.drain());
+    const before = ["c-1", "c-2", "c-3"];
+    for (const id of before) await edge.enqueue(Archiver, "archive").archive({ id });
+    await eventually(() => before.every((id) => ran.includes(id)), 60_000, "the first jobs at the hub");
+    const q = jetStreamQueues(hub.transport);
+    await eventually(
+      async () => (await q.streamCounts("troupe_jobs_Archiver"))?.messages === 0,
+      30_000,
+      "an empty hub queue",
+    );
+
+    await site.hub.stop(); // the link goes down with it
+    const during = ["c-4", "c-5"];
+    for (const id of during) await edge.enqueue(Archiver, "archive").archive({ id });
+    await site.hub.restart();
+    await site.waitForLink(true);
+    const all = [...before, ...during];
+    await eventually(
+      async () => {
+        const [s] = await edgeLinkStatus(hub, { domain: "site-c", jobs: ["Archiver"], events: false });
+        return s?.lag === 0 && !s.error && all.every((id) => ran.includes(id));
+      },
+      90_000,
+      "the jobs enqueued while the hub was down",
+    );
+    const ranCounts = counts(ran.filter((id) => all.includes(id)));
+    t.deepEqual([...ranCounts.entries()].sort(), all.map((id) => [id, 1]).sort());
+  },
+);
