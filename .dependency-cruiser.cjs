@@ -19,7 +19,13 @@ const LAYERS = [
   ["runtime/durable/"],
   ["runtime/jobs/", "runtime/pubsub/", "runtime/reminders/"],
   ["runtime/host/", "runtime/outbox/"],
-  ["runtime/mesh\\.ts$", "runtime/outbox-link\\.ts$", "runtime/index\\.ts$", "runtime/internal\\.ts$"],
+  [
+    "runtime/mesh\\.ts$",
+    "runtime/outbox-link\\.ts$",
+    "runtime/index\\.ts$",
+    "runtime/internal\\.ts$",
+    "runtime/edge/",
+  ],
   ["runtime/testing/"],
   ["runtime/cli/"],
 ];

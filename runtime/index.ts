@@ -17,6 +17,17 @@
  */
 export { Actor, type ActorOptions } from "./actor/actor.js";
 export type { ActorClass, ActorRef, CallOptions, HandlerName } from "./actor/actor-ref.js";
+export {
+  DEFAULT_EDGE_RETENTION_MS,
+  type EdgeLinkOptions,
+  type EdgeLinkStream,
+  type EdgeSiteOptions,
+  edgeLink,
+  edgeLinkDenyList,
+  edgeLinkStatus,
+  edgeSite,
+  leafRemoteConfig,
+} from "./edge/index.js";
 export * from "./errors.js";
 export type { Host, HostOptions, HostStatus, HostThrottlingOptions } from "./host/host.js";
 export type { TypeRecord } from "./host/type-registry.js";
@@ -70,7 +81,10 @@ export type { HostRecord, MembershipChange } from "./placement/membership.js";
 export type { PlacementOptions } from "./placement/options.js";
 export {
   compileFilter,
+  type DeviceMessage,
+  type DevicePayload,
   type EventInfo,
+  ensureDeviceStream,
   listSubscriptions,
   PublishFailedError,
   type PublishOptions,

@@ -85,6 +85,14 @@ export interface PublishOptions {
   stream?: EventStreamOptions;
   /** Who publishes (overrides `connect({ clientId })`); subscribers' interceptors read it as `ctx.caller`. */
   caller?: string;
+  /**
+   * Publish to MQTT devices instead: the topic is an MQTT topic (`devices/d-7/commands`) and the
+   * event the raw payload (bytes, a string, or anything else as JSON), without a Troupe envelope.
+   * `true` or `{ qos: 1 }`: delivered with QoS 1 to sessions subscribed with QoS 1, also while
+   * their device is offline (persistent sessions); `{ qos: 0 }`: a core publish, at most once.
+   * See docs/patterns/mqtt-devices.md.
+   */
+  mqtt?: boolean | { qos?: 0 | 1 };
 }
 
 export interface PublishReceipt {

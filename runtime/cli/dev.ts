@@ -7,9 +7,11 @@
 import { join, resolve } from "node:path";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { actorTypeOf } from "../actor/actor-type.js";
+import { edgeLinkDenyList } from "../edge/index.js";
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger } from "../log.js";
 import { DEFAULT_PREFIX } from "../messaging/subjects.js";
+import { reservePorts } from "../testing/index.js";
 import { type NatsServer, startNatsServer } from "../testing/nats-server.js";
 import { startDevControlPlane } from "./dev-control-plane.js";
 import { clearDevState, devDir, readDevState, writeDevState } from "./dev-state.js";
@@ -23,6 +25,15 @@ export interface DevOptions {
   prefix?: string;
   /** Port of the HTTP gateway (default TROUPE_GATEWAY_PORT or 8080; taken: any free port). */
   gatewayPort?: number;
+  /**
+   * Make the local nats-server a leaf node of this hub (its leaf-node URL, e.g.
+   * `nats-leaf://hub:7422`) with its own JetStream domain: an edge site (docs/patterns/edge-sites.md).
+   */
+  leaf?: string;
+  /** JetStream domain of the local server with `leaf` (default `dev`). */
+  domain?: string;
+  /** Port of the local server's MQTT listener (default TROUPE_MQTT_PORT, else a free port: never 1883 by default). */
+  mqttPort?: number;
   /** Resolves when the mesh should stop (default: SIGINT or SIGTERM). */
   until?: Promise<unknown>;
   out?: (line: string) => void;
@@ -43,10 +54,22 @@ export async function dev(options: DevOptions = {}): Promise<void> {
 
   let server: NatsServer | undefined;
   let url = process.env.NATS_URL;
+  if (options.leaf && url) {
+    throw new ConfigurationError("--leaf makes troupe dev's own nats-server a leaf node: unset NATS_URL");
+  }
   if (!url) {
     out("troupe: starting a local nats-server with JetStream (NATS_URL is not set)...");
-    server = await startNatsServer({ dir: join(dir, "nats"), serverName: "troupe-dev" });
+    const local = await localServerOptions(options, prefix);
+    server = await startNatsServer({ dir: join(dir, "nats"), serverName: "troupe-dev", ...local });
     url = server.url;
+    out(
+      `troupe: MQTT listener on mqtt://127.0.0.1:${local.mqttPort} (topic a/b/c = subject a.b.c; docs/patterns/mqtt-devices.md)`,
+    );
+    if (options.leaf) {
+      out(
+        `troupe: leaf node of ${options.leaf}, JetStream domain "${local.jetstreamDomain}" (docs/patterns/edge-sites.md); on the hub run: NATS_URL=<hub> npx troupe edge link ${local.jetstreamDomain}`,
+      );
+    }
   }
   const servers = url;
   const controlPlane = await startDevControlPlane(servers, prefix, out);
@@ -83,6 +106,25 @@ export async function dev(options: DevOptions = {}): Promise<void> {
     if (server) await server.stop();
     out("troupe: stopped.");
   }
+}
+
+/** MQTT on a free port unless one is asked for; with `leaf`, a domain and the link's deny list. */
+async function localServerOptions(options: DevOptions, prefix: string) {
+  const asked =
+    options.mqttPort ?? (process.env.TROUPE_MQTT_PORT ? Number(process.env.TROUPE_MQTT_PORT) : undefined);
+  if (asked !== undefined && !(Number.isInteger(asked) && asked > 0 && asked < 65536)) {
+    throw new ConfigurationError(`MQTT port must be 1-65535, got ${String(asked)}`);
+  }
+  // Never 1883 by default: another broker (or a shared nats-server) often listens there.
+  const mqttPort = asked ?? ((await reservePorts(1))[0] as number);
+  if (!options.leaf) return { mqttPort };
+  const jetstreamDomain = options.domain ?? "dev";
+  const deny = edgeLinkDenyList(prefix);
+  return {
+    mqttPort,
+    jetstreamDomain,
+    leafnodes: { remotes: [{ url: options.leaf, denyImports: deny, denyExports: deny }] },
+  };
 }
 
 function printWelcome(

@@ -19,6 +19,7 @@ import { call, parseArgs } from "./call.js";
 import { controlPlaneCommand } from "./control-plane.js";
 import { dev } from "./dev.js";
 import { dlq } from "./dlq.js";
+import { edgeCommand } from "./edge.js";
 import { GATEWAY_USAGE, gatewayCommand } from "./gateway.js";
 import { hostCommand } from "./host.js";
 import { ls } from "./ls.js";
@@ -34,6 +35,8 @@ Commands:
                                       (default services/examples/index.ts). Without NATS_URL it
                                       starts its own nats-server with JetStream, and an HTTP
                                       gateway without authentication on --gateway-port (8080).
+                                      Its server listens for MQTT on a free port (--mqtt-port);
+                                      --leaf <hub-leaf-url> [--domain d] makes it an edge site.
   host [entry]                        Host the entry's actors on the mesh at NATS_URL (production).
                                       Options: --health-port <port> (/healthz, /readyz),
                                       --metrics-port <port> (Prometheus /metrics),
@@ -59,6 +62,7 @@ Commands:
   gateway [options]                   The HTTP gateway in front of the mesh (troupe gateway --help).
   auth gen [--prefix P] [--types A,B]  NATS users with least-privilege permissions per component
                                       (troupe auth help).
+  edge link|status <domain>           Hub side of an edge site: source its streams (troupe edge help).
   help                                This text.
 
 Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_USER/NATS_PASSWORD, NATS_CA/NATS_CERT/NATS_KEY, TROUPE_PREFIX, TROUPE_LOG_LEVEL,
@@ -88,12 +92,20 @@ export async function main(argv: string[]): Promise<number> {
         const { positionals, values } = parseCli({
           args: rest,
           allowPositionals: true,
-          options: { prefix: { type: "string" }, "gateway-port": { type: "string" } },
+          options: {
+            prefix: { type: "string" },
+            "gateway-port": { type: "string" },
+            leaf: { type: "string" },
+            domain: { type: "string" },
+            "mqtt-port": { type: "string" },
+          },
         });
         await dev({
           ...(positionals[0] ? { entry: positionals[0] } : {}),
           ...(values.prefix ? { prefix: values.prefix } : {}),
           ...(values["gateway-port"] ? { gatewayPort: Number(values["gateway-port"]) } : {}),
+          ...(values.leaf ? { leaf: values.leaf, ...(values.domain ? { domain: values.domain } : {}) } : {}),
+          ...(values["mqtt-port"] ? { mqttPort: Number(values["mqtt-port"]) } : {}),
         });
         return 0;
       }
@@ -139,6 +151,8 @@ export async function main(argv: string[]): Promise<number> {
         return await gatewayCommand({ argv: rest });
       case "publish":
         return await publishCommand(rest);
+      case "edge":
+        return await edgeCommand(rest);
       case "subs":
         return await subsCommand(rest);
       case "control-plane":

@@ -39,4 +39,4 @@ export {
   type RunnerTypeStats,
   startJobRunner,
 } from "./runner.js";
-export type { JobQueueOptions } from "./streams.js";
+export { ensureJobStream, type JobQueueOptions } from "./streams.js";

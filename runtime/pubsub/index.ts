@@ -3,6 +3,14 @@
  * every subscribing actor type (method) gets its copy through its own durable consumer, the hosts
  * of a type compete within it. See docs/patterns/publish-subscribe.md.
  */
+export {
+  type DeviceMessage,
+  type DevicePayload,
+  ensureDeviceStream,
+  mqttFilterToSubject,
+  mqttTopicToSubject,
+  subjectToMqttTopic,
+} from "./devices.js";
 export { PublishFailedError } from "./errors.js";
 export type { EventInfo } from "./event.js";
 export { type CompiledFilter, compileFilter } from "./filter.js";

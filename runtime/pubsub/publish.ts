@@ -21,6 +21,7 @@ import type { Mesh } from "../mesh.js";
 import { CALLER_HEADER } from "../messaging/caller.js";
 import { endHop, startPublishSpan } from "../telemetry/index.js";
 import { jetStreamQueues } from "../transport/jetstream-queue.js";
+import { publishToDevices } from "./device-publish.js";
 import { PublishFailedError } from "./errors.js";
 import { CONTENT_TYPE_HEADER, encodeEvent, JSON_CONTENT_TYPE } from "./event.js";
 import { type EventStreamOptions, ensureEventsStream, eventNamesOf } from "./streams.js";
@@ -34,6 +35,18 @@ export async function publish(
   event: unknown,
   options: PublishOptions = {},
 ): Promise<PublishReceipt> {
+  if (options.mqtt) {
+    const send = () => publishToDevices(mesh.transport, topic, event, options);
+    if (mesh.outbound.length === 0) return send();
+    const ctx = {
+      kind: "publish" as const,
+      topic,
+      headers: {},
+      deadline: performance.now() + (options.timeoutMs ?? 5000),
+      caller: mesh.callerFor(options.caller),
+    };
+    return (await mesh.intercept(ctx, send)) as PublishReceipt;
+  }
   assertTopic(topic);
   const { msgId } = options;
   if (msgId !== undefined && (typeof msgId !== "string" || msgId.length === 0 || msgId.length > 256)) {

@@ -14,6 +14,7 @@
 import type { AnyActor } from "../actor/actor.js";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { ConfigurationError } from "../errors.js";
+import { type DevicePayload, mqttFilterToSubject } from "./devices.js";
 import type { EventInfo } from "./event.js";
 import { type CompiledFilter, compileFilter } from "./filter.js";
 import { assertPattern } from "./topics.js";
@@ -55,6 +56,12 @@ export interface SubscribeOptions<E = unknown> {
   timeoutMs?: number;
   /** Events of this subscription one host handles at once. Default: the subscribers' (16). */
   capacity?: number;
+  /**
+   * Subscribe to MQTT devices instead of Troupe events: the pattern is an MQTT topic filter
+   * (`devices/+/telemetry`) and the handler receives a `DeviceMessage` (topic, payload decoded as
+   * `payload` says: `"json"` by default, `"text"` or `"bytes"`). See docs/patterns/mqtt-devices.md.
+   */
+  mqtt?: true | { payload?: DevicePayload };
 }
 
 /** A subscription as recorded on a class. */
@@ -71,6 +78,8 @@ export interface SubscriptionSpec {
   readonly maxAttempts: number | undefined;
   readonly timeoutMs: number | undefined;
   readonly capacity: number | undefined;
+  /** Set for MQTT subscriptions: how device payloads are decoded. */
+  readonly mqtt?: { readonly payload: DevicePayload } | undefined;
 }
 
 const KEY = Symbol("troupe.subscriptions");
@@ -89,8 +98,10 @@ export function subscriptionSpec(
   pattern: string,
   options: SubscribeOptions<never> = {},
 ): SubscriptionSpec {
-  assertPattern(pattern);
   const o = options as SubscribeOptions<unknown>;
+  const mqtt = mqttOption(o.mqtt);
+  if (mqtt) mqttFilterToSubject(pattern);
+  else assertPattern(pattern);
   let filter: ((event: unknown) => boolean) | undefined;
   let filterSource: string | undefined;
   if (typeof o.filter === "string") {
@@ -124,7 +135,19 @@ export function subscriptionSpec(
     maxAttempts: positive("maxAttempts", o.maxAttempts),
     timeoutMs: o.timeoutMs,
     capacity: positive("capacity", o.capacity),
+    ...(mqtt ? { mqtt } : {}),
   };
+}
+
+function mqttOption(o: SubscribeOptions["mqtt"]): { payload: DevicePayload } | undefined {
+  if (o === undefined) return undefined;
+  const payload = o === true ? "json" : (o?.payload ?? "json");
+  if (payload !== "json" && payload !== "text" && payload !== "bytes") {
+    throw new ConfigurationError(
+      `@subscribe mqtt.payload must be "json", "text" or "bytes", got ${String(payload)}`,
+    );
+  }
+  return { payload };
 }
 
 type Metadata = Record<PropertyKey, unknown>;

@@ -54,7 +54,8 @@ import { endHop, runInHop, startEventSpan } from "../telemetry/index.js";
 import { assertWellFormedHeaders } from "../transport/headers.js";
 import { ensureDurableConsumer } from "../transport/jetstream-consumers.js";
 import { jetStreamQueues, type QueueMessage } from "../transport/jetstream-queue.js";
-import type { InboundMessage, SubscriptionHandle } from "../transport/transport.js";
+import type { InboundMessage, MessageHeaders, SubscriptionHandle } from "../transport/transport.js";
+import { DeviceNames, decodeDeviceMessage, ensureDeviceStream } from "./devices.js";
 import { decodeEvent, type EventInfo } from "./event.js";
 import { compileFilter } from "./filter.js";
 import { type EventStreamOptions, ensureEventsStream, eventNamesOf } from "./streams.js";
@@ -218,9 +219,13 @@ export async function startSubscribers(
   if (planned.some((p) => p.spec.durable)) {
     await Promise.all([ensureEventsStream(mesh, options.stream), ensureDlqStream(mesh)]);
   }
+  // MQTT subscriptions (devices.ts): raw device subjects, stored in the devices stream.
+  const mqttFilters = planned.filter((p) => p.spec.mqtt && p.spec.durable).map((p) => p.spec.pattern);
+  if (mqttFilters.length) await ensureDeviceStream(mesh, mqttFilters);
+  const deviceNames = new DeviceNames(mesh.subjects.prefix);
   const subs: Subscription[] = [];
   for (const { cls, type, spec } of planned) {
-    const sub = new Subscription(mesh, cls, type, spec, s, names);
+    const sub = new Subscription(mesh, cls, type, spec, s, spec.mqtt ? deviceNames : names);
     if (spec.durable) await sub.ensureConsumer();
     subs.push(sub);
   }
@@ -265,6 +270,13 @@ class Subscription {
     this.resilience = resilienceOf(mesh);
     this.capacity = spec.ordered ? 1 : (spec.capacity ?? s.capacity);
     this.maxAttempts = spec.maxAttempts ?? s.maxAttempts;
+  }
+
+  /** A Troupe event, or for MQTT subscriptions a device's raw payload (devices.ts). */
+  private decode(subject: string, data: Uint8Array, headers: MessageHeaders | undefined): unknown {
+    return this.spec.mqtt
+      ? decodeDeviceMessage(subject, data, headers, this.spec.mqtt.payload)
+      : decodeEvent(data, headers);
   }
 
   stats(): SubscriptionStats {
@@ -402,7 +414,7 @@ class Subscription {
     let event: unknown;
     try {
       assertWellFormedHeaders(m);
-      event = decodeEvent(m.data, m.headers);
+      event = this.decode(m.subject, m.data, m.headers);
     } catch (err) {
       await this.deadLetter(m, topic, attempt, "malformed", err, undefined);
       return;
@@ -589,7 +601,7 @@ class Subscription {
     const run = (async () => {
       try {
         assertWellFormedHeaders(msg);
-        const event = decodeEvent(msg.data, msg.headers);
+        const event = this.decode(msg.subject, msg.data, msg.headers);
         if (this.spec.filter && !this.spec.filter(event)) {
           this.n.filtered++;
           this.emit({ kind: "filtered", ...base });

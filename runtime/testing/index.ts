@@ -11,8 +11,10 @@
  */
 export { NatsServerUnavailableError } from "../errors.js";
 export { type NatsCluster, type NatsClusterOptions, startNatsCluster } from "./cluster.js";
+export { type EdgeSiteTest, type EdgeSiteTestOptions, startEdgeSite } from "./edge-site.js";
 export { findNatsServer, NATS_SERVER_INSTALL_HINT } from "./find-nats-server.js";
 export { reservePorts } from "./free-port.js";
+export { type LinkProxy, startLinkProxy } from "./link-proxy.js";
 export {
   type Jsz,
   type JszAccount,
@@ -28,5 +30,5 @@ export {
   type NatsServerState,
   startNatsServer,
 } from "./nats-server.js";
-export type { ClusterConfig } from "./server-config.js";
+export type { ClusterConfig, LeafNodesConfig, LeafRemote } from "./server-config.js";
 export { type TestHost, TestMesh, type TestMeshOptions } from "./test-mesh.js";

@@ -8,7 +8,7 @@ import { findNatsServer, NATS_SERVER_INSTALL_HINT } from "./find-nats-server.js"
 import { LogTail } from "./log-tail.js";
 import { type Jsz, monitorGet, monitorJson } from "./monitoring.js";
 import { removeOnExit, trackChild } from "./orphan-guard.js";
-import { type ClusterConfig, renderConfig } from "./server-config.js";
+import { type ClusterConfig, type LeafNodesConfig, renderConfig } from "./server-config.js";
 
 /** Every listener binds here: the launcher never exposes a server beyond this machine. */
 const HOST = "127.0.0.1";
@@ -33,6 +33,12 @@ export interface NatsServerOptions {
   serverName?: string;
   /** Cluster membership; used by `startNatsCluster`. */
   cluster?: ClusterConfig;
+  /** JetStream domain, e.g. an edge site's (`$JS.<domain>.API`); see `startEdgeSite`. */
+  jetstreamDomain?: string;
+  /** Leaf-node listener (hub) and/or remotes (leaf). Reserve fixed ports with `reservePorts`. */
+  leafnodes?: LeafNodesConfig;
+  /** Enables the MQTT listener on this port (needs JetStream and `serverName`). */
+  mqttPort?: number;
   /** Echo the server's log to this process's stderr, prefixed with the server name. */
   debug?: boolean;
   /** Raw config text appended to the generated file (authorization, tls, accounts...). */
@@ -207,6 +213,9 @@ class LocalNatsServer implements NatsServer {
         serverName: this.opts.serverName,
         maxPayload: this.opts.maxPayload,
         cluster: this.opts.cluster,
+        jetstreamDomain: this.opts.jetstreamDomain,
+        leafnodes: this.opts.leafnodes,
+        mqttPort: this.opts.mqttPort,
         extraConfig: this.opts.extraConfig,
       }),
     );

@@ -8,6 +8,23 @@ export interface ClusterConfig {
   routes: string[];
 }
 
+/** A leaf-node connection to a hub (`leafnodes.remotes`); see docs/patterns/edge-sites.md. */
+export interface LeafRemote {
+  /** The hub's leaf-node URL, e.g. `nats-leaf://127.0.0.1:7422`. */
+  url: string;
+  /** Subjects the hub may not send over this link (`deny_imports`). */
+  denyImports?: string[];
+  /** Subjects this server may not send over this link (`deny_exports`). */
+  denyExports?: string[];
+}
+
+/** The `leafnodes` block: a listener for leaves (a hub) and/or remotes (a leaf). */
+export interface LeafNodesConfig {
+  /** Listen for leaf connections on this port (fixed across restarts; reserve it first). */
+  port?: number;
+  remotes?: LeafRemote[];
+}
+
 /** Everything a config file depends on, with ports already decided (-1 = let the server pick). */
 export interface ConfigInput {
   host: string;
@@ -18,6 +35,11 @@ export interface ConfigInput {
   serverName: string | undefined;
   maxPayload: number | undefined;
   cluster: ClusterConfig | undefined;
+  /** JetStream domain (leaf-node sites: `$JS.<domain>.API`). */
+  jetstreamDomain?: string | undefined;
+  leafnodes?: LeafNodesConfig | undefined;
+  /** Port of the MQTT listener (needs JetStream and `server_name`). */
+  mqttPort?: number | undefined;
   extraConfig: string | undefined;
 }
 
@@ -33,7 +55,14 @@ export function renderConfig(input: ConfigInput): string {
   ];
   if (input.serverName !== undefined) lines.push(`server_name: ${q(input.serverName)}`);
   if (input.maxPayload !== undefined) lines.push(`max_payload: ${Math.trunc(input.maxPayload)}`);
-  if (input.storeDir !== undefined) lines.push("jetstream {", `  store_dir: ${q(input.storeDir)}`, "}");
+  if (input.storeDir !== undefined) {
+    lines.push("jetstream {", `  store_dir: ${q(input.storeDir)}`);
+    if (input.jetstreamDomain !== undefined) lines.push(`  domain: ${q(input.jetstreamDomain)}`);
+    lines.push("}");
+  }
+  if (input.leafnodes) lines.push(...leafNodesBlock(input.host, input.leafnodes, q));
+  if (input.mqttPort !== undefined)
+    lines.push("mqtt {", `  listen: ${q(`${input.host}:${input.mqttPort}`)}`, "}");
   if (input.cluster) {
     lines.push(
       "cluster {",
@@ -47,4 +76,26 @@ export function renderConfig(input: ConfigInput): string {
   }
   if (input.extraConfig) lines.push("", "# extraConfig", input.extraConfig);
   return `${lines.join("\n")}\n`;
+}
+
+function leafNodesBlock(host: string, config: LeafNodesConfig, q: (s: string) => string): string[] {
+  const list = (name: string, subjects: string[] | undefined) =>
+    subjects?.length ? [`      ${name}: [${subjects.map(q).join(", ")}]`] : [];
+  const lines = ["leafnodes {"];
+  if (config.port !== undefined) lines.push(`  listen: ${q(`${host}:${config.port}`)}`);
+  if (config.remotes?.length) {
+    lines.push("  remotes: [");
+    for (const r of config.remotes) {
+      lines.push(
+        "    {",
+        `      url: ${q(r.url)}`,
+        ...list("deny_imports", r.denyImports),
+        ...list("deny_exports", r.denyExports),
+        "    }",
+      );
+    }
+    lines.push("  ]");
+  }
+  lines.push("}");
+  return lines;
 }

@@ -1,0 +1,66 @@
+/**
+ * Edge side of an edge site: the streams the hub sources. Events use the ordinary events stream
+ * (limits retention: every event stays for its max age, edge subscribers may read it too). Jobs of
+ * forwarded types get a stream of the usual name and subjects but with **limits** retention and a
+ * max age instead of a work queue: a work queue would hand each job to the sourcing consumer and
+ * forget it at once, so a job in flight when the link broke would be lost. The hub keeps its own
+ * work queue of the same name; its runners run the jobs.
+ */
+import { ConfigurationError } from "../errors.js";
+import { JobNames } from "../jobs/index.js";
+import type { Mesh } from "../mesh.js";
+import { ensureEventsStream } from "../pubsub/index.js";
+import { describeStream, jetStreamQueues } from "../transport/index.js";
+
+/** How long the edge keeps forwarded jobs by default: the longest outage it rides out. */
+export const DEFAULT_EDGE_RETENTION_MS = 7 * 24 * 3600_000;
+
+export interface EdgeSiteOptions {
+  /** Actor type names whose jobs the hub runs (the same list as the hub's `edgeLink`). */
+  jobs?: string[];
+  /**
+   * How long forwarded jobs stay at the edge, copied or not (default 7 days): a link down for
+   * longer loses the oldest. Events keep the events stream's own max age.
+   */
+  retentionMs?: number;
+  /** Refuse new jobs beyond this many bytes per type at the edge (default: no limit). */
+  maxBytes?: number;
+}
+
+/**
+ * Prepares the streams an edge site's hub sources, on the edge's own JetStream (run it at the edge,
+ * before the first enqueue of a forwarded type; idempotent). Do not host the forwarded types at
+ * the edge: their jobs run on the hub.
+ *
+ * @throws ConfigurationError when a forwarded type's job stream already exists as a work queue
+ *   (an edge host ran it, or enqueued before this ran): remove it first (`nats stream rm`).
+ *
+ * @example
+ * ```ts
+ * const edge = await connect({ servers: "nats://127.0.0.1:4222" }); // the edge's leaf server
+ * await edgeSite(edge, { jobs: ["Invoices"] });
+ * await edge.enqueue(Invoices, "inv-1").issue(order); // stored at the edge, runs on the hub
+ * ```
+ */
+export async function edgeSite(edge: Mesh, options: EdgeSiteOptions = {}): Promise<void> {
+  await ensureEventsStream(edge);
+  const names = new JobNames(edge.subjects.prefix);
+  for (const type of options.jobs ?? []) {
+    const name = names.jobsStream(type);
+    await jetStreamQueues(edge.transport).ensureStream({
+      name,
+      subjects: [names.jobsFilter(type)],
+      retention: "limits",
+      maxAgeMs: options.retentionMs ?? DEFAULT_EDGE_RETENTION_MS,
+      ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
+      description: `Troupe jobs of ${type} enqueued at this edge site, sourced by the hub`,
+    });
+    const described = await describeStream(edge.transport, name);
+    if (described?.retention === "workqueue") {
+      throw new ConfigurationError(
+        `the edge's job stream ${name} is a work queue: a hub sourcing it could lose a job in flight when the link breaks. Remove it (nats stream rm ${name}) and run edgeSite before anything enqueues ${type} at the edge`,
+        { details: { stream: name } },
+      );
+    }
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * The transport layer's entry for folders above it: the only nats.js importer. (Older folders
+ * still import its files directly; those imports are recorded as known layer violations.)
+ */
+export {
+  type JetStreamQueues,
+  jetStreamQueues,
+  type PublishOptions as JetStreamPublishOptions,
+  type StreamSpec,
+} from "./jetstream-queue.js";
+export {
+  addStreamSources,
+  describeStream,
+  type StreamDescription,
+  type StreamSourceSpec,
+} from "./stream-sources.js";
+export { addStreamSubjects, subjectCovers } from "./stream-subjects.js";
+export type { MessageHeaders, Transport } from "./transport.js";

@@ -1,0 +1,130 @@
+/**
+ * Stream sourcing across JetStream domains (leaf-node edge sites, docs/patterns/edge-sites.md):
+ * a stream on this connection's domain copies the messages of a stream of the same or another name
+ * in another domain, reached through that domain's API prefix `$JS.<domain>.API`. The server
+ * tracks the last sourced sequence, so after a broken link it resumes where it stopped.
+ *
+ * @example
+ * ```ts
+ * await addStreamSources(mesh.transport, "troupe_events", [
+ *   { name: "troupe_events", apiPrefix: "$JS.edge-1.API" },
+ * ]);
+ * ```
+ */
+import { JetStreamApiError, jetstreamManager, RetentionPolicy, type StreamSource } from "@nats-io/jetstream";
+import { ConfigurationError } from "../errors.js";
+import { NatsTransport } from "./nats-transport.js";
+import type { Transport } from "./transport.js";
+
+const JS_STREAM_NOT_FOUND = 10059;
+
+/** One source of a stream. */
+export interface StreamSourceSpec {
+  /** The stream to copy from. */
+  name: string;
+  /** The API prefix of the domain it lives in, e.g. `$JS.edge-1.API`. */
+  apiPrefix: string;
+  /** Copy only messages on subjects matching this filter. */
+  filterSubject?: string;
+}
+
+/** What a stream is, as far as sourcing cares. */
+export interface StreamDescription {
+  readonly name: string;
+  readonly retention: "workqueue" | "limits" | "interest";
+  readonly subjects: string[];
+  readonly sources: ReadonlyArray<{
+    name: string;
+    apiPrefix: string | undefined;
+    lag: number;
+    error?: string;
+  }>;
+}
+
+function natsTransport(transport: Transport): NatsTransport {
+  if (!(transport instanceof NatsTransport))
+    throw new ConfigurationError("stream sourcing needs the NATS transport");
+  return transport;
+}
+
+async function manager(t: NatsTransport) {
+  return jetstreamManager(t.nc, { timeout: t.jetStreamSetup.apiTimeoutMs, checkAPI: false });
+}
+
+/** The stream's retention, subjects and sources; `null` when it does not exist. */
+export async function describeStream(transport: Transport, name: string): Promise<StreamDescription | null> {
+  const t = natsTransport(transport);
+  return t.setUpJetStream(`stream ${name} (describe)`, async () => {
+    const jsm = await manager(t);
+    try {
+      const info = await jsm.streams.info(name);
+      const retention =
+        info.config.retention === RetentionPolicy.Workqueue
+          ? "workqueue"
+          : info.config.retention === RetentionPolicy.Interest
+            ? "interest"
+            : "limits";
+      return {
+        name,
+        retention,
+        subjects: info.config.subjects ?? [],
+        sources: (info.config.sources ?? []).map((s) => {
+          // The server reports each source by name (external sources also carry their API prefix).
+          const live = info.sources?.find(
+            (i) =>
+              i.name === s.name && (i as { external?: { api?: string } }).external?.api === s.external?.api,
+          );
+          return {
+            name: s.name,
+            apiPrefix: s.external?.api,
+            lag: live?.lag ?? 0,
+            ...(live?.error ? { error: live.error.description } : {}),
+          };
+        }),
+      };
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JS_STREAM_NOT_FOUND) return null;
+      throw err;
+    }
+  });
+}
+
+/**
+ * Adds the sources the stream `stream` (which must exist) does not have yet, keeping the others.
+ * Resolves with the sources it added. Idempotent.
+ *
+ * @throws ConfigurationError when the stream does not exist.
+ */
+export async function addStreamSources(
+  transport: Transport,
+  stream: string,
+  sources: StreamSourceSpec[],
+): Promise<StreamSourceSpec[]> {
+  const t = natsTransport(transport);
+  return t.setUpJetStream(`stream ${stream} (sources)`, async () => {
+    const jsm = await manager(t);
+    let config: Awaited<ReturnType<typeof jsm.streams.info>>["config"];
+    try {
+      config = (await jsm.streams.info(stream)).config;
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JS_STREAM_NOT_FOUND) {
+        throw new ConfigurationError(`stream ${stream} does not exist: create it before adding sources`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    const existing = config.sources ?? [];
+    const missing = sources.filter(
+      (s) => !existing.some((e) => e.name === s.name && e.external?.api === s.apiPrefix),
+    );
+    if (missing.length === 0) return [];
+    const added: StreamSource[] = missing.map((s) => ({
+      name: s.name,
+      external: { api: s.apiPrefix, deliver: "" },
+      ...(s.filterSubject ? { filter_subject: s.filterSubject } : {}),
+    }));
+    await jsm.streams.update(stream, { ...config, sources: [...existing, ...added] });
+    return missing;
+  });
+}

@@ -1,0 +1,86 @@
+/** `troupe dev --leaf <hub>`: the dev mesh's own nats-server becomes an edge site of a hub, with MQTT on. */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import test from "ava";
+import mqtt from "mqtt";
+import { connect, consoleLogger } from "troupe";
+import { reservePorts, startNatsServer } from "troupe/testing";
+import { dev } from "../../runtime/cli/dev.js";
+import { edgeCommand } from "../../runtime/cli/edge.js";
+import { jetStreamQueues } from "../../runtime/transport/index.js";
+import { eventually } from "../helpers/mesh.js";
+
+test("troupe dev --leaf - a local edge site of the hub, with its MQTT port printed; its events reach the hub", async (t) => {
+  const [leafPort] = await reservePorts(1);
+  const hub = await startNatsServer({ serverName: "hub", leafnodes: { port: leafPort } });
+  t.teardown(() => hub.cleanup());
+  const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-dev-leaf-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  delete process.env.NATS_URL;
+  process.env.TROUPE_DEV_DIR = dir;
+
+  const lines: string[] = [];
+  let stop!: () => void;
+  const until = new Promise<void>((r) => {
+    stop = r;
+  });
+  const running = dev({
+    entry: "test/edge/fixtures/dev-entry.ts",
+    leaf: `nats-leaf://127.0.0.1:${leafPort}`,
+    domain: "devsite",
+    gatewayPort: 0,
+    until,
+    out: (l) => lines.push(l),
+  });
+  t.teardown(async () => {
+    stop();
+    await running.catch(() => undefined);
+  });
+  await eventually(() => lines.some((l) => l.includes("dev mesh ready on")), 120_000, "the dev mesh");
+  const mqttLine = lines.find((l) => l.includes("MQTT listener on")) as string;
+  const mqttPort = Number(/mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(mqttLine)?.[1]);
+  t.not(mqttPort, 1883);
+  t.true(
+    lines.some((l) => l.includes('JetStream domain "devsite"') && l.includes("troupe edge link devsite")),
+    lines.join("\n"),
+  );
+  const devUrl = /dev mesh ready on (\S+)/.exec(
+    lines.find((l) => l.includes("dev mesh ready on")) as string,
+  )?.[1];
+
+  const logger = consoleLogger("silent");
+  const hubMesh = await connect({ servers: hub.url, logger });
+  t.teardown(() => hubMesh.close());
+  const cli: string[] = [];
+  const io = { out: (l: string) => cli.push(l), err: (l: string) => cli.push(l) };
+  t.is(await edgeCommand(["link", "devsite"], hubMesh, io), 0);
+  t.regex(cli.join("\n"), /troupe_events\s+\d+\s+linked now/);
+  const edgeMesh = await connect({ servers: devUrl, logger });
+  t.teardown(() => edgeMesh.close());
+  await edgeMesh.publish("kiosk.opened", { at: 1 }, { msgId: "k1" });
+
+  // A device on the printed MQTT port can connect to the dev server.
+  const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+    clientId: "kiosk-1",
+    reconnectPeriod: 0,
+  });
+  t.teardown(() => device.endAsync(true));
+  t.true(device.connected);
+
+  await eventually(
+    async () =>
+      ((await jetStreamQueues(hubMesh.transport).streamCounts("troupe_events"))?.messages ?? 0) === 1,
+    60_000,
+    "the edge's event at the hub",
+  );
+  cli.length = 0;
+  await eventually(
+    async () =>
+      (await edgeCommand(["status", "devsite"], hubMesh, io)) === 0 &&
+      /troupe_events\s+0\s+linked$/m.test(cli.splice(0).join("\n")),
+    60_000,
+    "troupe edge status to show the link with no lag",
+  );
+  t.is(await edgeCommand(["nonsense"], hubMesh, io), 2);
+});
