@@ -67,6 +67,21 @@ export class Subjects {
     return `${this.prefix}_leases`;
   }
 
+  /** The roster: one record per host, written only when it changes (docs/placement.md). */
+  membersBucket(): string {
+    return `${this.prefix}_members`;
+  }
+
+  /** Shard fences: who owns each shard of a placed type, written only when that changes. */
+  shardsBucket(): string {
+    return `${this.prefix}_shards`;
+  }
+
+  /** Key of a shard's fence in {@link shardsBucket} (the same shape as a lease key). */
+  shardFenceKey(type: string, shard: number): string {
+    return this.leaseKey(type, shard);
+  }
+
   /** Key of a shard's lease in {@link leasesBucket}. */
   leaseKey(type: string, shard: number): string {
     return `${type}.${shard}`;
