@@ -68,6 +68,8 @@ export class ShardOwnership {
   private running: Promise<void> | undefined;
   private again = false;
   private draining = false;
+  /** Whether the last reconcile left work to retry (a take-over, a release). */
+  private pending = true;
   /** The assignment, cached for the host list it was computed from. */
   private assigned: { hosts: string; want: string[] } | undefined;
 
@@ -87,7 +89,9 @@ export class ShardOwnership {
   /** Takes the first shards and starts the retry loop. */
   async start(): Promise<void> {
     await this.reconcile();
-    this.ticker = setInterval(() => this.reconcileSoon(), this.options.renewEveryMs).unref();
+    this.ticker = setInterval(() => {
+      if (this.pending || this.differs()) this.reconcileSoon();
+    }, this.options.renewEveryMs).unref();
   }
 
   /** Whether this host owns `shard` and its lease is valid on this host's clock (`now`: `performance.now()`). */
@@ -162,6 +166,17 @@ export class ShardOwnership {
     return this.assigned.want;
   }
 
+  /** Whether what this host owns differs from what it is assigned (no allocation: runs every tick). */
+  private differs(): boolean {
+    const self = this.holder.hostId;
+    const want = this.wanted();
+    for (let shard = 0; shard < this.type.shards; shard++) {
+      const slot = this.slots.get(shard);
+      if ((want[shard] === self) !== (slot?.state === "serving")) return true;
+    }
+    return false;
+  }
+
   private async reconcileOnce(): Promise<void> {
     const self = this.holder.hostId;
     const lease = this.membership.lease;
@@ -169,10 +184,13 @@ export class ShardOwnership {
     for (const slot of this.slots.values()) {
       if (slot.state === "serving" && want[slot.shard] !== self) this.handOff(slot);
     }
-    if (this.draining || !lease.valid()) return;
+    if (this.draining || !lease.valid()) {
+      this.pending = !this.draining;
+      return;
+    }
     const incarnation = lease.incarnation;
     const inView = new Set(this.membership.live().map((h) => h.id));
-    const takes: Promise<void>[] = [];
+    const takes: (() => Promise<void>)[] = [];
     /** Shards whose owner is not in the roster, by owner: taken once its lease is proved gone. */
     const orphans = new Map<string, number[]>();
     for (let shard = 0; shard < this.type.shards; shard++) {
@@ -182,26 +200,30 @@ export class ShardOwnership {
       const mine = want[shard] === self;
       if (fence?.owner?.hostId === self) {
         // Left from an earlier incarnation: take it back, or let it go so nobody waits for it.
-        takes.push(mine ? this.take(shard, fence.revision, incarnation) : this.release(key, fence.revision));
+        takes.push(() =>
+          mine ? this.take(shard, fence.revision, incarnation) : this.release(key, fence.revision),
+        );
         continue;
       }
       if (!mine) continue;
       if (!fence?.owner) {
-        takes.push(this.take(shard, fence?.revision ?? 0, incarnation));
+        takes.push(() => this.take(shard, fence?.revision ?? 0, incarnation));
       } else if (!inView.has(fence.owner.hostId)) {
         orphans.set(fence.owner.hostId, [...(orphans.get(fence.owner.hostId) ?? []), shard]);
       }
       // Otherwise its owner is in the roster: it hands the shard off when its view agrees.
     }
     for (const [owner, shards] of orphans) {
-      takes.push(
+      takes.push(() =>
         (async () => {
           // Read the fences before the proof: a fence written after it names a live incarnation.
           const read = shards.map((shard) => ({ shard, fence: this.fences.get(this.key(shard)) }));
           if (!(await this.probe(owner))) return;
-          await Promise.all(
-            read.map(({ shard, fence }) =>
-              fence?.owner?.hostId === owner ? this.take(shard, fence.revision, incarnation) : undefined,
+          await inBatches(
+            read.map(
+              ({ shard, fence }) =>
+                () =>
+                  fence?.owner?.hostId === owner ? this.take(shard, fence.revision, incarnation) : Promise.resolve(),
             ),
           );
         })().catch((err: unknown) =>
@@ -209,7 +231,8 @@ export class ShardOwnership {
         ),
       );
     }
-    await Promise.all(takes);
+    this.pending = takes.length > 0;
+    await inBatches(takes);
   }
 
   private key(shard: number): string {
@@ -299,4 +322,16 @@ export class ShardOwnership {
       activations,
     });
   }
+}
+
+/** Fence writes in flight at once per reconcile: a host taking thousands of shards at start must
+ * not crowd out its own lease renewal. */
+const IN_FLIGHT = 32;
+
+async function inBatches(work: (() => Promise<void>)[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < work.length) await (work[next++] as () => Promise<void>)();
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, work.length) }, worker));
 }
