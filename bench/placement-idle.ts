@@ -55,7 +55,8 @@ interface Connz {
 async function streamWrites(monitorUrl: string): Promise<number> {
   const jsz = await monitorJson<Jsz>(`${monitorUrl}/jsz?streams=true`);
   let sum = 0;
-  for (const a of jsz.account_details ?? []) for (const s of a.stream_detail ?? []) sum += s.state?.last_seq ?? 0;
+  for (const a of jsz.account_details ?? [])
+    for (const s of a.stream_detail ?? []) sum += s.state?.last_seq ?? 0;
   return sum;
 }
 

@@ -11,7 +11,7 @@ import { consoleLogger } from "../log.js";
 import { connect } from "../mesh.js";
 import { decode } from "../messaging/codec.js";
 import type { Subjects } from "../messaging/subjects.js";
-import { parseFence } from "../placement/fences.js";
+import { parseFence } from "../placement/index.js";
 import { type HostRecord, parseHostRecord } from "../placement/membership.js";
 import { DEFAULT_HEARTBEAT_EVERY_MS } from "../placement/options.js";
 import type { KeyValueBucket, KvRecord, Transport } from "../transport/transport.js";

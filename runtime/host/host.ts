@@ -33,8 +33,7 @@ import { type DecodeLimits, encode } from "../messaging/codec.js";
 import { type CallEnvelope, decodeCall, encodeError, encodeResult } from "../messaging/envelope.js";
 import type { Subjects } from "../messaging/subjects.js";
 import type { ChangeStream } from "../placement/change-stream.js";
-import { FenceStore } from "../placement/fences.js";
-import { provedGone } from "../placement/host-lease.js";
+import { FenceStore, provedGone } from "../placement/index.js";
 import { type HostRecord, Membership, type MembershipChange } from "../placement/membership.js";
 import { type PlacementOptions, resolvePlacementOptions } from "../placement/options.js";
 import { retryStartup } from "../placement/retry.js";
@@ -59,9 +58,9 @@ import {
   throttlingInterceptor,
 } from "../throttling/index.js";
 import { assertWellFormedHeaders } from "../transport/headers.js";
+import type { KeyValueBucket } from "../transport/index.js";
 import type {
   InboundMessage,
-  KeyValueBucket,
   MessageHeaders,
   SubscriptionHandle,
   Transport,

@@ -12,8 +12,8 @@
  * compare-and-set on the server decides.
  */
 import type { Logger } from "../log.js";
-import { decode, encode } from "../messaging/codec.js";
-import { type KeyValueBucket, type KvChange, RevisionMismatchError } from "../transport/transport.js";
+import { decode, encode } from "../messaging/index.js";
+import { type KeyValueBucket, type KvChange, RevisionMismatchError } from "../transport/index.js";
 import { RestartingWatch } from "./restarting-watch.js";
 
 /** Who a fence names. */
@@ -38,7 +38,13 @@ export class FenceStore {
     logger: Logger,
     pauseMs: number,
   ) {
-    this.watch = new RestartingWatch(bucket, (c) => this.apply(c), logger, "fence watch", () => pauseMs);
+    this.watch = new RestartingWatch(
+      bucket,
+      (c) => this.apply(c),
+      logger,
+      "fence watch",
+      () => pauseMs,
+    );
   }
 
   /** The fence of `key` as last seen; undefined when never written (or deleted). */

@@ -16,8 +16,8 @@
  *   No read can be stale here: a direct get may be served by a lagging replica.
  */
 import type { Logger } from "../log.js";
-import { decode, encode } from "../messaging/codec.js";
-import { type KeyValueBucket, RevisionMismatchError } from "../transport/transport.js";
+import { decode, encode } from "../messaging/index.js";
+import { type KeyValueBucket, RevisionMismatchError } from "../transport/index.js";
 
 export type LeaseEvent = "lost" | "regained";
 

@@ -13,34 +13,21 @@
  * (fences.ts) and the host leases, so two hosts whose views differ for a moment never both serve.
  */
 import type { Logger } from "../log.js";
-import { decode, encode } from "../messaging/codec.js";
+import { encode } from "../messaging/codec.js";
 import type { KeyValueBucket } from "../transport/transport.js";
 import { Broadcaster, type ChangeStream } from "./change-stream.js";
 import { HostLease } from "./host-lease.js";
+import type { HostRecord, HostRecordStatus, MembershipChange } from "./host-record.js";
 import { Monitor } from "./monitor.js";
 import { retryStartup } from "./retry.js";
 import { Roster } from "./roster.js";
-export type HostRecordStatus = "serving" | "draining";
 
-/** What a host announces about itself. */
-export interface HostRecord {
-  readonly id: string;
-  readonly name: string;
-  readonly types: readonly string[];
-  readonly status: HostRecordStatus;
-  /** Wall-clock start time (ms since the epoch), informational. */
-  readonly startedAtMs: number;
-  /** Activations per served type at the last heartbeat, informational. */
-  readonly activations: Readonly<Record<string, number>>;
-  /** How often the host rewrites its record; absent in records of hosts from before it was added. */
-  readonly heartbeatEveryMs?: number;
-}
-
-export type MembershipChange =
-  | { readonly kind: "joined"; readonly host: HostRecord }
-  | { readonly kind: "updated"; readonly host: HostRecord }
-  | { readonly kind: "left"; readonly hostId: string }
-  | { readonly kind: "died"; readonly hostId: string };
+export {
+  type HostRecord,
+  type HostRecordStatus,
+  type MembershipChange,
+  parseHostRecord,
+} from "./host-record.js";
 
 export interface MembershipTimings {
   readonly heartbeatEveryMs: number;
@@ -68,7 +55,7 @@ export class Membership {
   constructor(
     buckets: MembershipBuckets,
     self: HostRecord,
-    private readonly timings: MembershipTimings,
+    timings: MembershipTimings,
     private readonly logger: Logger,
     private readonly activations: () => Record<string, number> = () => ({}),
   ) {
@@ -91,13 +78,7 @@ export class Membership {
       timings.heartbeatEveryMs,
       timings.hostTtlMs,
     );
-    this.monitor = new Monitor(
-      buckets.hosts,
-      self.id,
-      timings,
-      (id) => this.roster.markDied(id),
-      logger,
-    );
+    this.monitor = new Monitor(buckets.hosts, self.id, timings, (id) => this.roster.markDied(id), logger);
     // A host that lost its lease (paused, cut off) may have been marked dead: announce it again.
     this.lease.onChange((e) => {
       if (e === "regained" && !this.stopped) {
@@ -196,27 +177,5 @@ export class Membership {
   /** Resolves when the roster watch has ended (after `stop()` or `leave()`). */
   get watchEnded(): Promise<void> {
     return this.roster.ended;
-  }
-}
-
-/** Decodes a host record; null for anything malformed. */
-export function parseHostRecord(bytes: Uint8Array): HostRecord | null {
-  try {
-    const r = decode(bytes) as Partial<HostRecord> | null;
-    if (!r || typeof r.id !== "string" || typeof r.name !== "string" || !Array.isArray(r.types)) return null;
-    return {
-      id: r.id,
-      name: r.name,
-      types: r.types.filter((t): t is string => typeof t === "string"),
-      status: r.status === "draining" ? "draining" : "serving",
-      startedAtMs: typeof r.startedAtMs === "number" ? r.startedAtMs : 0,
-      activations:
-        r.activations && typeof r.activations === "object" ? (r.activations as Record<string, number>) : {},
-      ...(typeof r.heartbeatEveryMs === "number" && r.heartbeatEveryMs > 0
-        ? { heartbeatEveryMs: r.heartbeatEveryMs }
-        : {}),
-    };
-  } catch {
-    return null;
   }
 }

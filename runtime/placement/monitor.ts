@@ -10,7 +10,7 @@
  * ring closes over them (their own monitors find them dead) and the next host before it watches it.
  */
 import type { Logger } from "../log.js";
-import type { KeyValueBucket, KvChange } from "../transport/transport.js";
+import type { KeyValueBucket, KvChange } from "../transport/index.js";
 import { isTombstone, provedGone } from "./host-lease.js";
 import { RestartingWatch } from "./restarting-watch.js";
 
@@ -124,6 +124,6 @@ export function successors(self: string, ids: readonly string[], k: number): str
   const ring = [...new Set(ids)].filter((id) => id !== self).sort();
   if (ring.length <= k) return ring;
   const start = ring.findIndex((id) => id > self);
-  const from = start < 0 ? 0 : start;
+  const from = Math.max(start, 0);
   return Array.from({ length: k }, (_, i) => ring[(from + i) % ring.length] as string);
 }

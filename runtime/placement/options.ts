@@ -32,7 +32,8 @@ export interface PlacementOptions {
   view?: (actorType: string, hostIds: string[]) => string[];
 }
 
-export type ResolvedPlacementOptions = Required<Omit<PlacementOptions, "view">> & Pick<PlacementOptions, "view">;
+export type ResolvedPlacementOptions = Required<Omit<PlacementOptions, "view">> &
+  Pick<PlacementOptions, "view">;
 
 export const DEFAULT_LEASE_TTL_MS = 10_000;
 export const DEFAULT_RENEW_EVERY_MS = 2_500;

@@ -8,10 +8,9 @@
  * bucket (host-lease.ts), which only a host's monitors watch.
  */
 import type { Logger } from "../log.js";
-import { decode, encode } from "../messaging/codec.js";
-import { type KeyValueBucket, type KvChange, RevisionMismatchError } from "../transport/transport.js";
-import type { HostRecord, MembershipChange } from "./membership.js";
-import { parseHostRecord } from "./membership.js";
+import { decode, encode } from "../messaging/index.js";
+import { type KeyValueBucket, type KvChange, RevisionMismatchError } from "../transport/index.js";
+import { type HostRecord, type MembershipChange, parseHostRecord } from "./host-record.js";
 import { RestartingWatch } from "./restarting-watch.js";
 
 interface Member {
@@ -147,9 +146,7 @@ export class Roster {
     if (c.operation === "delete" || isDiedMark(c.value)) {
       if (!prev) return;
       this.members.delete(c.key);
-      this.emit(
-        c.operation === "delete" ? { kind: "left", hostId: c.key } : { kind: "died", hostId: c.key },
-      );
+      this.emit(c.operation === "delete" ? { kind: "left", hostId: c.key } : { kind: "died", hostId: c.key });
       return;
     }
     const record = parseHostRecord(c.value);

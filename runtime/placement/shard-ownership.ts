@@ -223,11 +223,17 @@ export class ShardOwnership {
             read.map(
               ({ shard, fence }) =>
                 () =>
-                  fence?.owner?.hostId === owner ? this.take(shard, fence.revision, incarnation) : Promise.resolve(),
+                  fence?.owner?.hostId === owner
+                    ? this.take(shard, fence.revision, incarnation)
+                    : Promise.resolve(),
             ),
           );
         })().catch((err: unknown) =>
-          this.logger.warn("taking over a lost host's shards failed", { actorType: this.type.name, owner, err }),
+          this.logger.warn("taking over a lost host's shards failed", {
+            actorType: this.type.name,
+            owner,
+            err,
+          }),
         ),
       );
     }

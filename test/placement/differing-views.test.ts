@@ -140,5 +140,7 @@ test("placement - hosts whose membership views differ never both serve a shard o
   t.deepEqual(doubles, [], "no shard was owned by both hosts at once");
   t.deepEqual(overlaps, [], "no two turns of one actor ran at once");
   t.true(moves > 2, `shards moved ${moves} times`);
-  t.log(`${phases} view changes, ${moves} changes of a's shards, ${[...acked.values()].reduce((x, y) => x + y, 0)} increments`);
+  t.log(
+    `${phases} view changes, ${moves} changes of a's shards, ${[...acked.values()].reduce((x, y) => x + y, 0)} increments`,
+  );
 });
