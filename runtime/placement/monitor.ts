@@ -44,7 +44,8 @@ export class Monitor {
   ) {}
 
   start(): void {
-    this.ticker = setInterval(() => this.check(), this.timings.heartbeatEveryMs).unref();
+    // A few checks per heartbeat: a death is noticed soon after the lease can have expired.
+    this.ticker = setInterval(() => this.check(), this.timings.heartbeatEveryMs / 4).unref();
   }
 
   /** The hosts watched now. */
