@@ -1,7 +1,8 @@
 /**
  * Many host processes joining and leaving in random order under load: every acknowledged increment
  * is counted exactly once. TROUPE_CHURN_HOSTS sets how many host processes the test starts in all
- * (default 20); TROUPE_CHURN_SEED replays an order.
+ * (default 10, to keep the suite's time modest; 20 passed in 11.6 min at load average ~28 on
+ * 2 cores); TROUPE_CHURN_SEED replays an order.
  */
 import test from "ava";
 import {
@@ -15,7 +16,7 @@ import {
   waitForShards,
 } from "./helpers.js";
 
-const TOTAL = Math.max(3, Number(process.env.TROUPE_CHURN_HOSTS ?? 20));
+const TOTAL = Math.max(3, Number(process.env.TROUPE_CHURN_HOSTS ?? 10));
 const SEED = Number(process.env.TROUPE_CHURN_SEED ?? Date.now() % 1_000_000);
 
 /** A small deterministic generator (mulberry32), so a failing order can be replayed. */
@@ -35,6 +36,8 @@ const ids = Array.from({ length: 32 }, (_, i) => `churn${i}`);
 test.serial(
   `placement - ${TOTAL} host processes joining and leaving in random order under load keep every counter exact`,
   async (t) => {
+    // Every host process starts and stops in turn: far beyond ava's default per-test limit.
+    t.timeout(60_000 + TOTAL * 40_000);
     t.log(`seed ${SEED} (TROUPE_CHURN_SEED replays it), ${TOTAL} host processes`);
     const rand = random(SEED);
     const first = ["h0", "h1", "h2"];
