@@ -35,7 +35,10 @@ const heartbeatMs = Number(values["heartbeat-ms"]);
 const renewMs = Number(values["renew-ms"]);
 
 const hostIds = (n: number, from = 0) =>
-  Array.from({ length: n }, (_, i) => `h${(((from + i + 1) * 2654435761) >>> 0).toString(16).padStart(8, "0")}`);
+  Array.from(
+    { length: n },
+    (_, i) => `h${(((from + i + 1) * 2654435761) >>> 0).toString(16).padStart(8, "0")}`,
+  );
 
 function moved(before: string[], after: string[]): number {
   let m = 0;
