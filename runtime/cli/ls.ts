@@ -3,7 +3,7 @@
  *
  * - hosts: the membership bucket. A host that died stays in it until its record expires (hostTtl);
  *   one whose record is older than {@link SILENT_AFTER_BEATS} heartbeats is shown as `silent`;
- * - shards: the lease bucket, one row per held shard lease;
+ * - shards: the shard fences, one row per owned shard (its owner and epoch);
  * - actors: asks every host in the membership for its live activations (up to 1000 per host).
  */
 import { ConfigurationError } from "../errors.js";
@@ -11,7 +11,7 @@ import { consoleLogger } from "../log.js";
 import { connect } from "../mesh.js";
 import { decode } from "../messaging/codec.js";
 import type { Subjects } from "../messaging/subjects.js";
-import { parseHolder } from "../placement/leases.js";
+import { parseFence } from "../placement/index.js";
 import { type HostRecord, parseHostRecord } from "../placement/membership.js";
 import { DEFAULT_HEARTBEAT_EVERY_MS } from "../placement/options.js";
 import type { KeyValueBucket, KvRecord, Transport } from "../transport/transport.js";
@@ -81,19 +81,22 @@ async function hostRecords(transport: Transport, subjects: Subjects): Promise<Li
     .sort((a, b) => a.record.name.localeCompare(b.record.name));
 }
 
-/** Held shard leases, sorted by type and shard. */
+/**
+ * Owned shards (fences naming an owner), sorted by type and shard. The revision is the shard's
+ * epoch. A dead host's shards are listed under it until another host takes them over.
+ */
 export async function listShards(transport: Transport, subjects: Subjects): Promise<ShardRow[]> {
-  const rows = await entries(await transport.existingKeyValue(subjects.leasesBucket()));
+  const rows = await entries(await transport.existingKeyValue(subjects.shardsBucket()));
   return rows
     .flatMap((e) => {
       const k = subjects.parseLeaseKey(e.key);
-      const h = parseHolder(e.value);
+      const h = parseFence(e.value, e.revision).owner;
       return k && h ? [{ ...k, hostId: h.hostId, hostName: h.hostName, revision: e.revision }] : [];
     })
     .sort((a, b) => a.type.localeCompare(b.type) || a.shard - b.shard);
 }
 
-/** Hosts in the membership bucket, with the number of shard leases each holds. */
+/** Hosts in the hosts (lease) bucket, with the number of shards each owns. */
 export async function listHosts(transport: Transport, subjects: Subjects): Promise<HostRow[]> {
   const [hosts, shards] = await Promise.all([
     hostRecords(transport, subjects),

@@ -1,8 +1,9 @@
 /**
  * A host: this process serving actor types. It announces itself in the membership bucket, and for
  * each type:
- * - stateful (and plain) types: holds the leases of the shards placement assigns to it and
- *   subscribes to a shard's subject only while it holds the lease (see placement/shard-ownership.ts);
+ * - stateful (and plain) types: owns the shards placement assigns to it (a fence per shard, written
+ *   when ownership changes, under this host's one lease) and subscribes to a shard's subject only
+ *   while it owns it (see placement/shard-ownership.ts);
  * - stateless worker types: subscribes to every shard subject in the type's queue group, so calls
  *   are load-balanced over every host of the type, with no leases.
  */
@@ -32,7 +33,7 @@ import { type DecodeLimits, encode } from "../messaging/codec.js";
 import { type CallEnvelope, decodeCall, encodeError, encodeResult } from "../messaging/envelope.js";
 import type { Subjects } from "../messaging/subjects.js";
 import type { ChangeStream } from "../placement/change-stream.js";
-import { LeaseStore } from "../placement/leases.js";
+import { FenceStore, provedGone } from "../placement/index.js";
 import { type HostRecord, Membership, type MembershipChange } from "../placement/membership.js";
 import { type PlacementOptions, resolvePlacementOptions } from "../placement/options.js";
 import { retryStartup } from "../placement/retry.js";
@@ -57,6 +58,7 @@ import {
   throttlingInterceptor,
 } from "../throttling/index.js";
 import { assertWellFormedHeaders } from "../transport/headers.js";
+import type { KeyValueBucket } from "../transport/index.js";
 import type {
   InboundMessage,
   MessageHeaders,
@@ -210,7 +212,8 @@ export class Host {
   private readonly limits: Partial<DecodeLimits>;
   private readonly placement;
   private membership: Membership | undefined;
-  private leases: LeaseStore | undefined;
+  private fences: FenceStore | undefined;
+  private hostsBucket: KeyValueBucket | undefined;
   private adminSub: SubscriptionHandle | undefined;
   private drained: Promise<void> = Promise.resolve();
   private readonly drainHooks: (() => Promise<void>)[] = [];
@@ -279,7 +282,8 @@ export class Host {
     await host.join(types);
     for (const type of types) await host.serve(type);
     host.membership?.onChange((c) => host.onMembershipChange(c));
-    host.leases?.onChange((key, freed) => host.onLeaseChange(key, freed));
+    host.fences?.onChange((key) => host.onFenceChange(key));
+    host.membership?.lease.onChange((e) => host.onLeaseChange(e));
     await Promise.all([...host.served.values()].map((s) => s.ownership?.start()));
     host.keepalives.start();
     if (options.throttling && host.enforcer) {
@@ -303,23 +307,27 @@ export class Host {
     const { transport, subjects, logger } = this.deps;
     const p = this.placement;
     // On a fresh JetStream cluster, creating a replicated bucket can time out until it settles.
-    const [hosts, leases] = await retryStartup(
+    const [hosts, members, shards] = await retryStartup(
       "opening the placement buckets",
       () =>
         Promise.all([
           transport.keyValue(subjects.hostsBucket(), {
             replicas: this.deps.replicas,
             ttlMs: p.hostTtlMs,
-            description: "Troupe membership: one heartbeat record per live host",
+            description: "Troupe host leases: one record per live host, renewed every heartbeat",
           }),
-          transport.keyValue(subjects.leasesBucket(), {
+          transport.keyValue(subjects.membersBucket(), {
             replicas: this.deps.replicas,
-            ttlMs: p.leaseTtlMs,
-            description: "Troupe shard leases, key <type>.<shard>",
+            description: "Troupe roster: one record per host, written when it changes",
+          }),
+          transport.keyValue(subjects.shardsBucket(), {
+            replicas: this.deps.replicas,
+            description: "Troupe shard fences, key <type>.<shard>, written when ownership changes",
           }),
         ]),
       logger,
     );
+    this.hostsBucket = hosts;
     const self: HostRecord = {
       id: this.id,
       name: this.name,
@@ -329,14 +337,14 @@ export class Host {
       activations: {},
       heartbeatEveryMs: p.heartbeatEveryMs,
     };
-    this.membership = new Membership(hosts, self, p, logger, () => {
+    this.membership = new Membership({ hosts, members }, self, p, logger, () => {
       const out: Record<string, number> = {};
       for (const [name, s] of this.served) out[name] = s.catalog.stats().activations;
       return out;
     });
     await this.membership.start();
-    this.leases = new LeaseStore(leases, p.leaseTtlMs, logger);
-    this.leases.start();
+    this.fences = new FenceStore(shards, logger, p.heartbeatEveryMs);
+    this.fences.start();
     this.adminSub = transport.subscribe(subjects.hostActors(this.id), {}, (msg) => {
       if (msg.reply)
         transport.reply(msg.reply, encode({ host: this.id, name: this.name, actors: this.actors(1000) }));
@@ -393,10 +401,12 @@ export class Host {
       await transport.flush();
     } else {
       const inShard = (shard: number) => (id: string) => shardOf(id, type.shards) === shard;
+      const hostsBucket = this.hostsBucket;
       ownership = new ShardOwnership(
         type,
         this.membershipOrThrow(),
-        this.leasesOrThrow(),
+        this.fencesOrThrow(),
+        (hostId) => (hostsBucket ? provedGone(hostsBucket, hostId) : Promise.resolve(false)),
         subjects,
         this.placement,
         {
@@ -423,7 +433,7 @@ export class Host {
     logger.info("serving actor type", {
       actorType: type.name,
       shards: type.shards,
-      placement: type.stateless ? "stateless" : "leases",
+      placement: type.stateless ? "stateless" : "fenced",
       hostId: this.id,
     });
   }
@@ -433,9 +443,9 @@ export class Host {
     return this.membership;
   }
 
-  private leasesOrThrow(): LeaseStore {
-    if (!this.leases) throw new ConfigurationError("host has not joined the mesh");
-    return this.leases;
+  private fencesOrThrow(): FenceStore {
+    if (!this.fences) throw new ConfigurationError("host has not joined the mesh");
+    return this.fences;
   }
 
   private onMembershipChange(c: MembershipChange): void {
@@ -443,10 +453,17 @@ export class Host {
     for (const s of this.served.values()) s.ownership?.reconcileSoon();
   }
 
-  private onLeaseChange(key: string, freed: boolean): void {
-    if (!freed) return;
+  private onFenceChange(key: string): void {
     const parsed = this.deps.subjects.parseLeaseKey(key);
     if (parsed) this.served.get(parsed.type)?.ownership?.reconcileSoon();
+  }
+
+  /** The host lease lapsed (every shard stands down at once) or is valid again (take them back). */
+  private onLeaseChange(e: "lost" | "regained"): void {
+    for (const s of this.served.values()) {
+      if (e === "lost") s.ownership?.standDown("host lease not renewed in time");
+      else s.ownership?.reconcileSoon();
+    }
   }
 
   /**
@@ -844,7 +861,7 @@ export class Host {
           await s.catalog.drain();
         }),
       );
-      this.leases?.stop();
+      this.fences?.stop();
       this.adminSub?.unsubscribe();
       await this.membership?.leave();
       for (const stop of this.unobserve.splice(0)) stop();

@@ -6,8 +6,12 @@
  *   hosts subscribe in queue group `<prefix>.rpc.<type>`.
  * - KV bucket `<prefix>_types`: actor types some host serves, with their shard count.
  * - KV bucket `<prefix>_state_<type>`: actor state, key = encoded actor id.
- * - KV bucket `<prefix>_hosts`: membership, key = host id, value = the host's heartbeat record.
- * - KV bucket `<prefix>_leases`: shard leases, key = `<type>.<shard>`, value = the holder.
+ * - KV bucket `<prefix>_hosts`: host leases, key = host id, value = the host's record (renewed
+ *   every heartbeat; bucket-wide TTL).
+ * - KV bucket `<prefix>_members`: the roster, key = host id, written when a host joins, changes
+ *   status, leaves or is found dead.
+ * - KV bucket `<prefix>_shards`: shard fences, key = `<type>.<shard>`, value = the owner; written
+ *   only when ownership changes. (`<prefix>_leases`, per-shard leases, is no longer used.)
  * - `<prefix>.host.<hostId>.actors`: a host answers with the activations it holds (`troupe ls actors`).
  * - KV bucket `<prefix>_throttle_policies`: throttle policies of the control plane, key = policy name.
  * - KV bucket `<prefix>_throttle_demand`: each control-plane replica's view of its hosts' demand,
@@ -65,6 +69,21 @@ export class Subjects {
 
   leasesBucket(): string {
     return `${this.prefix}_leases`;
+  }
+
+  /** The roster: one record per host, written only when it changes (docs/placement.md). */
+  membersBucket(): string {
+    return `${this.prefix}_members`;
+  }
+
+  /** Shard fences: who owns each shard of a placed type, written only when that changes. */
+  shardsBucket(): string {
+    return `${this.prefix}_shards`;
+  }
+
+  /** Key of a shard's fence in {@link shardsBucket} (the same shape as a lease key). */
+  shardFenceKey(type: string, shard: number): string {
+    return this.leaseKey(type, shard);
   }
 
   /** Key of a shard's lease in {@link leasesBucket}. */

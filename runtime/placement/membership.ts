@@ -1,125 +1,128 @@
 /**
- * Membership: which hosts are alive, from heartbeats in the KV bucket `<prefix>_hosts`.
+ * Membership: which hosts are in the mesh, and this host's own lease.
  *
- * Each host writes its record (key = host id) every `heartbeatEveryMs`; the bucket's TTL is
- * `hostTtlMs`, so a silent host's record vanishes. Every host watches the bucket and keeps, for each
- * record, the local monotonic time it was last written; a host not heard from for `hostTtlMs` is
- * dead (expiry by TTL sends no event, so death is decided locally, not by the bucket). A host that
- * stops gracefully deletes its record: it `left`.
+ * Three parts (each in its own file):
+ * - the host lease (host-lease.ts): this host's record in `<prefix>_hosts`, renewed every
+ *   `heartbeatEveryMs`; the only lease a host holds;
+ * - the roster (roster.ts): `<prefix>_members`, one record per host written only on a change
+ *   (join, status, leave, death); every host watches it;
+ * - the monitor (monitor.ts): each host watches the leases of two ring successors and marks one
+ *   dead in the roster once its lease is proved gone.
  *
- * Liveness here only decides who *should* hold a shard; who *does* hold it is decided by the lease
- * (see leases.ts), so two hosts that disagree about membership for a moment never both serve.
+ * The view only decides who *should* hold a shard; who *does* is decided by the shard fences
+ * (fences.ts) and the host leases, so two hosts whose views differ for a moment never both serve.
  */
 import type { Logger } from "../log.js";
-import { decode, encode } from "../messaging/codec.js";
-import type { KeyValueBucket, KvChange } from "../transport/transport.js";
+import { encode } from "../messaging/codec.js";
+import type { KeyValueBucket } from "../transport/transport.js";
 import { Broadcaster, type ChangeStream } from "./change-stream.js";
-import { RestartingWatch } from "./restarting-watch.js";
+import { HostLease } from "./host-lease.js";
+import type { HostRecord, HostRecordStatus, MembershipChange } from "./host-record.js";
+import { Monitor } from "./monitor.js";
 import { retryStartup } from "./retry.js";
+import { Roster } from "./roster.js";
 
-export type HostRecordStatus = "serving" | "draining";
-
-/** What a host announces about itself. */
-export interface HostRecord {
-  readonly id: string;
-  readonly name: string;
-  readonly types: readonly string[];
-  readonly status: HostRecordStatus;
-  /** Wall-clock start time (ms since the epoch), informational. */
-  readonly startedAtMs: number;
-  /** Activations per served type at the last heartbeat, informational. */
-  readonly activations: Readonly<Record<string, number>>;
-  /** How often the host rewrites its record; absent in records of hosts from before it was added. */
-  readonly heartbeatEveryMs?: number;
-}
-
-export type MembershipChange =
-  | { readonly kind: "joined"; readonly host: HostRecord }
-  | { readonly kind: "updated"; readonly host: HostRecord }
-  | { readonly kind: "left"; readonly hostId: string }
-  | { readonly kind: "died"; readonly hostId: string };
+export {
+  type HostRecord,
+  type HostRecordStatus,
+  type MembershipChange,
+  parseHostRecord,
+} from "./host-record.js";
 
 export interface MembershipTimings {
   readonly heartbeatEveryMs: number;
   readonly hostTtlMs: number;
+  readonly safetyMarginMs: number;
 }
 
-interface Seen {
-  record: HostRecord;
-  /** `performance.now()` when the record was written (estimated from its age). */
-  seenAt: number;
+export interface MembershipBuckets {
+  /** `<prefix>_hosts`: host leases (TTL `hostTtlMs`). */
+  readonly hosts: KeyValueBucket;
+  /** `<prefix>_members`: the roster (no TTL). */
+  readonly members: KeyValueBucket;
 }
 
 export class Membership {
-  private readonly members = new Map<string, Seen>();
   private readonly events = new Broadcaster<MembershipChange>();
   private readonly listeners = new Set<(c: MembershipChange) => void>();
-  private heartbeat: NodeJS.Timeout | undefined;
-  private readonly watch: RestartingWatch;
   private stopped = false;
   private selfRecord: HostRecord;
-  private lastSelfSeen = performance.now();
-  private lastPutOk = 0;
-  private selfSeen: (() => void) | undefined;
-  private readonly selfSeenOnce = new Promise<void>((r) => {
-    this.selfSeen = r;
-  });
+  /** This host's lease: shards are served only while it is valid. */
+  readonly lease: HostLease;
+  private readonly roster: Roster;
+  private readonly monitor: Monitor;
 
   constructor(
-    private readonly bucket: KeyValueBucket,
+    buckets: MembershipBuckets,
     self: HostRecord,
-    private readonly timings: MembershipTimings,
+    timings: MembershipTimings,
     private readonly logger: Logger,
     private readonly activations: () => Record<string, number> = () => ({}),
   ) {
     this.selfRecord = self;
-    this.watch = new RestartingWatch(
-      bucket,
-      (c) => this.apply(c),
+    this.lease = new HostLease(
+      buckets.hosts,
+      self.id,
+      () => {
+        this.selfRecord = { ...this.selfRecord, activations: this.activations() };
+        return encode(this.selfRecord);
+      },
+      timings,
       logger,
-      "membership watch",
-      () => this.timings.heartbeatEveryMs,
     );
+    this.roster = new Roster(
+      buckets.members,
+      () => this.selfRecord,
+      (c) => this.emit(c),
+      logger,
+      timings.heartbeatEveryMs,
+      timings.hostTtlMs,
+    );
+    this.monitor = new Monitor(buckets.hosts, self.id, timings, (id) => this.roster.markDied(id), logger);
+    // A host that lost its lease (paused, cut off) may have been marked dead: announce it again.
+    this.lease.onChange((e) => {
+      if (e === "regained" && !this.stopped) {
+        void this.roster.announce().catch((err: unknown) => logger.warn("re-announcing failed", { err }));
+      }
+    });
   }
 
   get self(): HostRecord {
     return this.selfRecord;
   }
 
-  /** Announces this host and starts heartbeating and watching. */
+  /** Takes this host's lease, announces it in the roster, starts watching. */
   async start(): Promise<void> {
-    await retryStartup(
-      "announcing this host",
-      () => this.bucket.put(this.selfRecord.id, encode(this.selfRecord)),
-      this.logger,
-    );
-    this.lastPutOk = performance.now();
-    void this.watch.start();
-    this.heartbeat = setInterval(() => void this.beat(), this.timings.heartbeatEveryMs).unref();
+    await retryStartup("taking the host lease", () => this.lease.start(), this.logger);
+    await retryStartup("announcing this host", () => this.roster.start(), this.logger);
+    this.monitor.start();
+    this.monitor.update(this.roster.others().map((h) => h.id));
   }
 
-  /**
-   * Resolves once the watch delivered this host's own first record (so every record written
-   * before it was seen too), or after `timeoutMs`.
-   */
+  /** Resolves once the roster watch delivered this host's own record, or after `timeoutMs`. */
   async ready(timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.selfSeenOnce,
+      this.roster.ready,
       new Promise<void>((r) => {
         timer = setTimeout(r, timeoutMs);
       }),
     ]);
     clearTimeout(timer);
+    this.monitor.update(this.roster.others().map((h) => h.id));
   }
 
-  /** Live hosts (this one always included until it leaves), sorted by id. */
+  /** Hosts in the roster (this one always included until it leaves), sorted by id. */
   live(): HostRecord[] {
     const out = new Map<string, HostRecord>();
-    const cutoff = performance.now() - this.timings.hostTtlMs;
-    for (const [id, s] of this.members) if (s.seenAt >= cutoff) out.set(id, s.record);
+    for (const r of this.roster.others()) out.set(r.id, r);
     if (!this.stopped) out.set(this.selfRecord.id, this.selfRecord);
     return [...out.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** The hosts whose leases this host watches (its ring successors). */
+  watching(): string[] {
+    return this.monitor.targets;
   }
 
   /** Membership changes seen from now on, as an async iterable (ends when this host leaves). */
@@ -133,85 +136,34 @@ export class Membership {
     return () => this.listeners.delete(listener);
   }
 
-  /** Announces a new status (e.g. draining) at once. */
+  /** Announces a new status (e.g. draining) at once, in the roster and the lease record. */
   async setStatus(status: HostRecordStatus): Promise<void> {
     this.selfRecord = { ...this.selfRecord, status };
-    await this.beat();
+    await Promise.all([this.roster.announce(), this.lease.beat()]);
   }
 
-  /** Graceful leave: stops heartbeating and deletes the record. */
+  /** Graceful leave: deletes the roster record, then the lease. */
   async leave(): Promise<void> {
     if (this.stopped) return;
-    this.stop();
-    try {
-      await this.bucket.delete(this.selfRecord.id);
-    } catch (err) {
-      this.logger.warn("could not delete the membership record; it expires by TTL", { err });
-    }
+    this.stopped = true;
+    this.monitor.stop();
+    this.events.close();
+    await this.roster.leave();
+    await this.lease.release();
   }
 
-  /** Stops heartbeating and watching without deleting the record. */
+  /** Stops renewing and watching without deleting anything (the lease expires by TTL). */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.heartbeat);
-    this.watch.stop();
+    this.monitor.stop();
+    this.lease.stop();
+    this.roster.stop();
     this.events.close();
   }
 
-  private async beat(): Promise<void> {
-    if (this.stopped) return;
-    this.selfRecord = { ...this.selfRecord, activations: this.activations() };
-    try {
-      await this.bucket.put(this.selfRecord.id, encode(this.selfRecord));
-      this.lastPutOk = performance.now();
-    } catch (err) {
-      this.logger.warn("membership heartbeat failed", { err });
-    }
-    this.sweep();
-  }
-
-  private sweep(): void {
-    const now = performance.now();
-    for (const [id, s] of this.members) {
-      if (id === this.selfRecord.id || now - s.seenAt <= this.timings.hostTtlMs) continue;
-      this.members.delete(id);
-      this.emit({ kind: "died", hostId: id });
-    }
-    // Our own heartbeats flow through the watch: if they stopped arriving while writes succeed,
-    // the watch is stuck (e.g. its consumer was lost with a NATS node): start it again.
-    if (this.lastPutOk - this.lastSelfSeen > this.timings.hostTtlMs) {
-      this.logger.warn("membership watch is stale; restarting it");
-      this.lastSelfSeen = now;
-      this.watch.restart();
-    }
-  }
-
-  private apply(c: KvChange): void {
-    if (c.operation === "delete") {
-      if (c.key === this.selfRecord.id) return;
-      if (this.members.delete(c.key)) this.emit({ kind: "left", hostId: c.key });
-      return;
-    }
-    const record = parseHostRecord(c.value);
-    if (!record || record.id !== c.key) return;
-    const age = Math.min(Math.max(0, Date.now() - c.createdMs), this.timings.hostTtlMs);
-    const seenAt = performance.now() - age;
-    if (record.id === this.selfRecord.id) {
-      this.lastSelfSeen = performance.now();
-      this.selfSeen?.();
-      return;
-    }
-    const prev = this.members.get(record.id);
-    if (prev && prev.seenAt > seenAt) return;
-    this.members.set(record.id, { record, seenAt });
-    if (!prev) this.emit({ kind: "joined", host: record });
-    else if (prev.record.status !== record.status || prev.record.types.join() !== record.types.join()) {
-      this.emit({ kind: "updated", host: record });
-    }
-  }
-
   private emit(c: MembershipChange): void {
+    this.monitor.update(this.roster.others().map((h) => h.id));
     this.events.publish(c);
     for (const l of this.listeners) {
       try {
@@ -222,30 +174,8 @@ export class Membership {
     }
   }
 
-  /** Resolves when the watch loop has ended (after `stop()`). */
+  /** Resolves when the roster watch has ended (after `stop()` or `leave()`). */
   get watchEnded(): Promise<void> {
-    return this.watch.ended;
-  }
-}
-
-/** Decodes a host record; null for anything malformed. */
-export function parseHostRecord(bytes: Uint8Array): HostRecord | null {
-  try {
-    const r = decode(bytes) as Partial<HostRecord> | null;
-    if (!r || typeof r.id !== "string" || typeof r.name !== "string" || !Array.isArray(r.types)) return null;
-    return {
-      id: r.id,
-      name: r.name,
-      types: r.types.filter((t): t is string => typeof t === "string"),
-      status: r.status === "draining" ? "draining" : "serving",
-      startedAtMs: typeof r.startedAtMs === "number" ? r.startedAtMs : 0,
-      activations:
-        r.activations && typeof r.activations === "object" ? (r.activations as Record<string, number>) : {},
-      ...(typeof r.heartbeatEveryMs === "number" && r.heartbeatEveryMs > 0
-        ? { heartbeatEveryMs: r.heartbeatEveryMs }
-        : {}),
-    };
-  } catch {
-    return null;
+    return this.roster.ended;
   }
 }

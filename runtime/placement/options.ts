@@ -1,57 +1,68 @@
 /**
- * Placement tunables and their defaults. Every host of a mesh must use the same lease TTL and
- * host TTL (they are bucket-wide TTLs; a host refuses to start when the bucket has another).
+ * Placement tunables and their defaults. Every host of a mesh must use the same host TTL (it is the
+ * hosts bucket's TTL; a host refuses to start when the bucket has another).
  */
 import { ConfigurationError } from "../errors.js";
 
 export interface PlacementOptions {
-  /** A shard lease vanishes this long after its last renewal unless renewed. Default 10 000 ms. */
+  /**
+   * No longer used: shards have no leases of their own since the host record became the only
+   * lease (see `hostTtlMs`). Accepted so that existing configurations keep starting.
+   * @deprecated
+   */
   leaseTtlMs?: number;
-  /** How often a holder renews its leases (and re-checks the assignment). Default `leaseTtlMs / 4`. */
+  /** How often a host retries what is pending (shards to take over, fences to release). Default 2 500 ms. */
   renewEveryMs?: number;
   /**
-   * The holder stops serving a shard at `last renewal sent + leaseTtlMs - safetyMarginMs` on its
-   * own monotonic clock unless a renewal succeeded since. Covers clock-rate differences and
-   * skew between NATS nodes. Default `leaseTtlMs / 5`.
+   * A host stops serving every shard at `last lease renewal sent + hostTtlMs - safetyMarginMs` on
+   * its own monotonic clock unless a renewal succeeded since. Covers clock-rate differences and
+   * skew between NATS nodes. Default `hostTtlMs / 5`.
    */
   safetyMarginMs?: number;
-  /** How often a host writes its membership heartbeat. Default 2 000 ms. */
+  /** How often a host renews its lease (its record in the hosts bucket). Default 2 000 ms. */
   heartbeatEveryMs?: number;
-  /** A host whose heartbeat was not seen for this long is dead (also the hosts bucket TTL). Default 10 000 ms. */
+  /** A host lease vanishes this long after its last renewal (the hosts bucket's TTL). Default 10 000 ms. */
   hostTtlMs?: number;
   /** Longest a graceful hand-off waits for in-flight turns before it abandons them. Default 30 000 ms. */
   handoffTimeoutMs?: number;
+  /**
+   * @internal Test hook: the host ids this host assigns shards over, from the roster's
+   * (e.g. to make two hosts' views differ on purpose). Never needed in production.
+   */
+  view?: (actorType: string, hostIds: string[]) => string[];
 }
 
-export type ResolvedPlacementOptions = Required<PlacementOptions>;
+export type ResolvedPlacementOptions = Required<Omit<PlacementOptions, "view">> &
+  Pick<PlacementOptions, "view">;
 
 export const DEFAULT_LEASE_TTL_MS = 10_000;
+export const DEFAULT_RENEW_EVERY_MS = 2_500;
 export const DEFAULT_HEARTBEAT_EVERY_MS = 2_000;
 export const DEFAULT_HOST_TTL_MS = 10_000;
 export const DEFAULT_HANDOFF_TIMEOUT_MS = 30_000;
 
 export function resolvePlacementOptions(o: PlacementOptions = {}): ResolvedPlacementOptions {
-  const leaseTtlMs = o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
-  const r: ResolvedPlacementOptions = {
-    leaseTtlMs,
-    renewEveryMs: o.renewEveryMs ?? Math.floor(leaseTtlMs / 4),
-    safetyMarginMs: o.safetyMarginMs ?? Math.floor(leaseTtlMs / 5),
+  const hostTtlMs = o.hostTtlMs ?? DEFAULT_HOST_TTL_MS;
+  const r: Required<Omit<PlacementOptions, "view">> = {
+    leaseTtlMs: o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+    renewEveryMs: o.renewEveryMs ?? DEFAULT_RENEW_EVERY_MS,
+    safetyMarginMs: o.safetyMarginMs ?? Math.floor(hostTtlMs / 5),
     heartbeatEveryMs: o.heartbeatEveryMs ?? DEFAULT_HEARTBEAT_EVERY_MS,
-    hostTtlMs: o.hostTtlMs ?? DEFAULT_HOST_TTL_MS,
+    hostTtlMs,
     handoffTimeoutMs: o.handoffTimeoutMs ?? DEFAULT_HANDOFF_TIMEOUT_MS,
   };
   for (const [k, v] of Object.entries(r)) {
     if (!Number.isFinite(v) || v <= 0)
       throw new ConfigurationError(`placement.${k} must be positive, got ${v}`);
   }
-  if (r.leaseTtlMs < 1000) throw new ConfigurationError("placement.leaseTtlMs must be at least 1000 ms");
-  if (r.renewEveryMs * 2 > r.leaseTtlMs - r.safetyMarginMs) {
+  if (r.hostTtlMs < 1000) throw new ConfigurationError("placement.hostTtlMs must be at least 1000 ms");
+  if (r.heartbeatEveryMs * 2 > r.hostTtlMs - r.safetyMarginMs) {
     throw new ConfigurationError(
-      "placement: renewEveryMs must leave room for two renewals before leaseTtlMs - safetyMarginMs",
+      "placement: heartbeatEveryMs must leave room for two renewals before hostTtlMs - safetyMarginMs",
     );
   }
-  if (r.heartbeatEveryMs * 2 > r.hostTtlMs) {
-    throw new ConfigurationError("placement: heartbeatEveryMs must be at most half of hostTtlMs");
+  if (o.view !== undefined && typeof o.view !== "function") {
+    throw new ConfigurationError("placement.view must be a function");
   }
-  return r;
+  return o.view ? { ...r, view: o.view } : r;
 }

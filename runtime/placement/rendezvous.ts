@@ -24,28 +24,46 @@ export function score(type: string, shard: number, host: string): number {
 /** `result[shard]` = the host that should hold the shard; empty when there is no host. */
 export function assignShards(type: string, shards: number, hosts: readonly string[]): string[] {
   const unique = [...new Set(hosts)].sort();
-  if (unique.length === 0) return [];
+  const n = unique.length;
+  if (n === 0) return [];
   // Every host gets floor(S/N) shards and `extra` of them one more: loads differ by at most one.
-  const floor = Math.floor(shards / unique.length);
-  let extra = shards % unique.length;
-  const load = new Map<string, number>(unique.map((h) => [h, 0]));
-  const hasRoom = (h: string) => {
-    const n = load.get(h) ?? 0;
-    return n < floor || (n === floor && extra > 0);
-  };
-  const out: string[] = [];
+  const floor = Math.floor(shards / n);
+  let extra = shards % n;
+  const load = new Int32Array(n);
+  // The FNV state after `<host>\0<type>\0`, per host: a score then only hashes the shard's digits.
+  const prefixes = unique.map((h) => fnv1a32(`${h}\u0000${type}\u0000`));
+  const out: string[] = new Array(shards);
   for (let shard = 0; shard < shards; shard++) {
-    const ranked = unique
-      .map((h) => ({ h, s: score(type, shard, h) }))
-      .sort((a, b) => b.s - a.s || (a.h < b.h ? -1 : 1));
-    const pick = ranked.find((r) => hasRoom(r.h)) ?? ranked[0];
-    if (!pick) break;
-    const n = (load.get(pick.h) ?? 0) + 1;
-    if (n > floor) extra--;
-    load.set(pick.h, n);
-    out.push(pick.h);
+    const digits = String(shard);
+    // The best-scoring host that still has room; on equal scores the smaller id (hosts are sorted).
+    let pick = -1;
+    let best = -1;
+    for (let i = 0; i < n; i++) {
+      const l = load[i] as number;
+      if (l > floor || (l === floor && extra === 0)) continue;
+      const s = scoreAfter(prefixes[i] as number, digits);
+      if (s > best) {
+        best = s;
+        pick = i;
+      }
+    }
+    if (pick < 0) break; // cannot happen: the loads add up to `shards`
+    const l = (load[pick] as number) + 1;
+    if (l > floor) extra--;
+    load[pick] = l;
+    out[shard] = unique[pick] as string;
   }
   return out;
+}
+
+/** {@link score} from the FNV state of its prefix and the shard's (ASCII) digits. */
+function scoreAfter(prefix: number, digits: string): number {
+  let hash = prefix;
+  for (let i = 0; i < digits.length; i++) {
+    hash ^= digits.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return fmix32(hash >>> 0);
 }
 
 /** MurmurHash3's 32-bit finalizer: spreads FNV's weak low bits over the whole word. */

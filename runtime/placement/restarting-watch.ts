@@ -18,6 +18,10 @@ export class RestartingWatch {
     private readonly what: string,
     /** Pause before starting again. */
     private readonly pauseMs: () => number,
+    /** Only this key (NATS wildcards allowed); default every key. */
+    private readonly key?: string,
+    /** Called each time a new watch starts (its first changes replay the current values). */
+    private readonly onStart?: () => void,
   ) {}
 
   start(): Promise<void> {
@@ -43,8 +47,9 @@ export class RestartingWatch {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
-        const w = await this.bucket.watch();
+        const w = await this.bucket.watch(this.key === undefined ? {} : { key: this.key });
         this.current = w;
+        this.onStart?.();
         if (this.stopped) w.stop();
         for await (const c of w) this.apply(c);
       } catch (err) {

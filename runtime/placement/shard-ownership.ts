@@ -1,26 +1,27 @@
 /**
- * The shards of one actor type that this host holds, and the loop that keeps them right.
+ * The shards of one actor type that this host owns, and the loop that keeps them right.
  *
- * Every `renewEveryMs` (and at once on a membership change or a released lease) it:
- * 1. computes the assignment over the live hosts of the type (rendezvous.ts);
- * 2. hands off every held shard assigned elsewhere: unsubscribe, let in-flight turns finish,
- *    deactivate (saving state), release the lease; the new owner takes it when it sees it freed;
- * 3. tries to take every free shard assigned here, and subscribes to it once taken;
- * 4. renews every held lease.
+ * On a membership change, a fence change, the host lease coming back, and every `renewEveryMs`
+ * (only to retry what is pending; nothing is written in a steady state) it:
+ * 1. computes the assignment over the roster's serving hosts of the type (rendezvous.ts);
+ * 2. hands off every owned shard assigned elsewhere: unsubscribe, let in-flight turns finish,
+ *    deactivate (saving state), release the fence; the new owner takes it when it sees it released;
+ * 3. releases fences that still name this host for shards it neither owns nor wants (left from a
+ *    lease it lost), so nobody waits for them;
+ * 4. takes every shard assigned here whose fence is free: never written, released, its own, or
+ *    naming a host whose lease it proved gone (host-lease.ts) after reading the fence;
+ *    then subscribes to it.
  *
- * Safety: a shard is served only while `performance.now() < validUntil`, where validUntil is the
- * send time of the last successful take/renewal + leaseTtl - safetyMargin. The server cannot
- * expire the lease before `send time + leaseTtl` (its TTL clock starts when it stores the write),
- * so the holder stops before anyone else can take over, if the clocks run at about the same rate.
- * A timer at validUntil stands the shard down (unsubscribe, abandon its activations without
- * saving); every call and every turn also checks `serves(shard)`, which covers a process that was
- * paused past validUntil and wakes before that timer runs.
+ * Safety: a shard is served only while this host owns its fence *and* its host lease is valid on
+ * this host's monotonic clock (`HostLease.valid`); owning is tied to the lease's incarnation. When
+ * the lease lapses (timer, or a call or turn that finds it lapsed after a pause) every shard of
+ * every type stands down at once; see docs/placement.md for the whole argument.
  */
 import type { ActorType } from "../actor/actor-type.js";
 import type { Logger } from "../log.js";
 import type { Subjects } from "../messaging/subjects.js";
-import { RevisionMismatchError, type SubscriptionHandle } from "../transport/transport.js";
-import type { LeaseHolder, LeaseStore } from "./leases.js";
+import type { SubscriptionHandle } from "../transport/transport.js";
+import type { FenceHolder, FenceStore } from "./fences.js";
 import type { Membership } from "./membership.js";
 import type { ResolvedPlacementOptions } from "./options.js";
 import { assignShards } from "./rendezvous.js";
@@ -35,43 +36,48 @@ export interface ShardHooks {
   abandon(shard: number): number;
 }
 
+/** Proves a host's lease gone (a compare-and-set on the server, see host-lease.ts). */
+export type LeaseProbe = (hostId: string) => Promise<boolean>;
+
 export type ShardState = "serving" | "handing-off";
 
 interface Slot {
   readonly shard: number;
   readonly key: string;
+  /** The fence revision this host wrote (the shard's epoch). */
   revision: number;
-  validUntil: number;
+  readonly incarnation: number;
   state: ShardState;
   sub: SubscriptionHandle | undefined;
-  timer: NodeJS.Timeout | undefined;
-  /** Serializes renewals and the release of this lease. */
-  chain: Promise<void>;
 }
 
 export interface HeldShard {
   readonly shard: number;
   readonly state: ShardState;
+  /** The fence revision this host wrote when it took the shard (its epoch). */
   readonly revision: number;
-  /** Milliseconds this host may still serve the shard without another renewal. */
+  /** Milliseconds this host may still serve the shard without another lease renewal. */
   readonly validForMs: number;
 }
 
 export class ShardOwnership {
   private readonly slots = new Map<number, Slot>();
-  /** Revisions of leases lost by timeout only: renewing them again proves nobody took over. */
-  private readonly lapsed = new Map<number, number>();
   private readonly handoffs = new Set<Promise<void>>();
-  private readonly holder: LeaseHolder;
+  private readonly holder: FenceHolder;
   private ticker: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private draining = false;
+  /** Whether the last reconcile left work to retry (a take-over, a release). */
+  private pending = true;
+  /** The assignment, cached for the host list it was computed from. */
+  private assigned: { hosts: string; want: string[] } | undefined;
 
   constructor(
     private readonly type: ActorType,
     private readonly membership: Membership,
-    private readonly leases: LeaseStore,
+    private readonly fences: FenceStore,
+    private readonly probe: LeaseProbe,
     private readonly subjects: Subjects,
     private readonly options: ResolvedPlacementOptions,
     private readonly hooks: ShardHooks,
@@ -80,37 +86,36 @@ export class ShardOwnership {
     this.holder = { hostId: membership.self.id, hostName: membership.self.name };
   }
 
-  /** Takes the first shards and starts the renew/rebalance loop. */
+  /** Takes the first shards and starts the retry loop. */
   async start(): Promise<void> {
     await this.reconcile();
     this.ticker = setInterval(() => {
-      this.renewAll();
-      this.reconcileSoon();
+      if (this.pending || this.differs()) this.reconcileSoon();
     }, this.options.renewEveryMs).unref();
   }
 
-  /** Whether this host may serve `shard` right now (its lease is valid on this host's clock). */
-  /** Whether this host holds `shard` and its lease is still valid on this host's clock (`now`: `performance.now()`). */
+  /** Whether this host owns `shard` and its lease is valid on this host's clock (`now`: `performance.now()`). */
   serves(shard: number, now = performance.now()): boolean {
     const s = this.slots.get(shard);
-    return s !== undefined && now < s.validUntil;
+    const lease = this.membership.lease;
+    return s !== undefined && s.incarnation === lease.incarnation && lease.valid(now);
   }
 
   held(): HeldShard[] {
-    const now = performance.now();
+    const validForMs = Math.max(0, Math.round(this.membership.lease.validUntil - performance.now()));
     return [...this.slots.values()]
-      .map((s) => ({
-        shard: s.shard,
-        state: s.state,
-        revision: s.revision,
-        validForMs: Math.max(0, Math.round(s.validUntil - now)),
-      }))
+      .map((s) => ({ shard: s.shard, state: s.state, revision: s.revision, validForMs }))
       .sort((a, b) => a.shard - b.shard);
   }
 
   /** Runs a reconcile soon (coalesced with one already running). */
   reconcileSoon(): void {
     void this.reconcile().catch((err: unknown) => this.logger.error("placement reconcile failed", { err }));
+  }
+
+  /** The host lease lapsed: stand every shard down now, without saving. */
+  standDown(reason: string): void {
+    for (const s of [...this.slots.values()]) this.lose(s, reason);
   }
 
   /** Hands off every shard and stops. */
@@ -122,7 +127,7 @@ export class ShardOwnership {
     for (const s of this.slots.values()) this.lose(s, "host stopped");
   }
 
-  /** Abrupt stop (no hand-off): leases expire by TTL. */
+  /** Abrupt stop (no hand-off): the fences stay until the host lease is gone. */
   stop(): void {
     this.draining = true;
     clearInterval(this.ticker);
@@ -147,106 +152,129 @@ export class ShardOwnership {
     return this.running;
   }
 
+  private wanted(): string[] {
+    if (this.draining) return [];
+    const hosts = this.membership
+      .live()
+      .filter((h) => h.status === "serving" && h.types.includes(this.type.name))
+      .map((h) => h.id);
+    const view = this.options.view ? this.options.view(this.type.name, hosts) : hosts;
+    const id = view.join(",");
+    if (this.assigned?.hosts !== id) {
+      this.assigned = { hosts: id, want: assignShards(this.type.name, this.type.shards, view) };
+    }
+    return this.assigned.want;
+  }
+
+  /** Whether what this host owns differs from what it is assigned (no allocation: runs every tick). */
+  private differs(): boolean {
+    const self = this.holder.hostId;
+    const want = this.wanted();
+    for (let shard = 0; shard < this.type.shards; shard++) {
+      const slot = this.slots.get(shard);
+      if ((want[shard] === self) !== (slot?.state === "serving")) return true;
+    }
+    return false;
+  }
+
   private async reconcileOnce(): Promise<void> {
     const self = this.holder.hostId;
-    const hosts = this.draining
-      ? []
-      : this.membership
-          .live()
-          .filter((h) => h.status === "serving" && h.types.includes(this.type.name))
-          .map((h) => h.id);
-    const want = assignShards(this.type.name, this.type.shards, hosts);
+    const lease = this.membership.lease;
+    const want = this.wanted();
     for (const slot of this.slots.values()) {
       if (slot.state === "serving" && want[slot.shard] !== self) this.handOff(slot);
     }
-    if (this.draining) return;
-    const takes: Promise<void>[] = [];
-    for (let shard = 0; shard < this.type.shards; shard++) {
-      if (want[shard] !== self || this.slots.has(shard)) continue;
-      if (!this.lapsed.has(shard) && !this.leases.maybeFree(this.key(shard))) continue;
-      takes.push(this.take(shard));
+    if (this.draining || !lease.valid()) {
+      this.pending = !this.draining;
+      return;
     }
-    await Promise.all(takes);
+    const incarnation = lease.incarnation;
+    const inView = new Set(this.membership.live().map((h) => h.id));
+    const takes: (() => Promise<void>)[] = [];
+    /** Shards whose owner is not in the roster, by owner: taken once its lease is proved gone. */
+    const orphans = new Map<string, number[]>();
+    for (let shard = 0; shard < this.type.shards; shard++) {
+      if (this.slots.has(shard)) continue;
+      const key = this.key(shard);
+      const fence = this.fences.get(key);
+      const mine = want[shard] === self;
+      if (fence?.owner?.hostId === self) {
+        // Left from an earlier incarnation: take it back, or let it go so nobody waits for it.
+        takes.push(() =>
+          mine ? this.take(shard, fence.revision, incarnation) : this.release(key, fence.revision),
+        );
+        continue;
+      }
+      if (!mine) continue;
+      if (!fence?.owner) {
+        takes.push(() => this.take(shard, fence?.revision ?? 0, incarnation));
+      } else if (!inView.has(fence.owner.hostId)) {
+        orphans.set(fence.owner.hostId, [...(orphans.get(fence.owner.hostId) ?? []), shard]);
+      }
+      // Otherwise its owner is in the roster: it hands the shard off when its view agrees.
+    }
+    for (const [owner, shards] of orphans) {
+      takes.push(() =>
+        (async () => {
+          // Read the fences before the proof: a fence written after it names a live incarnation.
+          const read = shards.map((shard) => ({ shard, fence: this.fences.get(this.key(shard)) }));
+          if (!(await this.probe(owner))) return;
+          await inBatches(
+            read.map(
+              ({ shard, fence }) =>
+                () =>
+                  fence?.owner?.hostId === owner
+                    ? this.take(shard, fence.revision, incarnation)
+                    : Promise.resolve(),
+            ),
+          );
+        })().catch((err: unknown) =>
+          this.logger.warn("taking over a lost host's shards failed", {
+            actorType: this.type.name,
+            owner,
+            err,
+          }),
+        ),
+      );
+    }
+    this.pending = takes.length > 0;
+    await inBatches(takes);
   }
 
   private key(shard: number): string {
-    return this.subjects.leaseKey(this.type.name, shard);
+    return this.subjects.shardFenceKey(this.type.name, shard);
   }
 
-  private async take(shard: number): Promise<void> {
-    const key = this.key(shard);
-    const sentAt = performance.now();
-    let revision: number | null = null;
+  private async release(key: string, revision: number): Promise<void> {
     try {
-      const lapsed = this.lapsed.get(shard);
-      this.lapsed.delete(shard);
-      if (lapsed !== undefined) {
-        revision = await this.leases.renew(key, this.holder, lapsed).catch(() => null);
-      }
-      revision ??= await this.leases.take(key, this.holder);
+      await this.fences.release(key, this.holder, revision);
     } catch (err) {
-      this.logger.warn("taking a shard lease failed", { actorType: this.type.name, shard, err });
+      this.logger.warn("releasing a shard fence failed", { actorType: this.type.name, key, err });
+    }
+  }
+
+  private async take(shard: number, from: number, incarnation: number): Promise<void> {
+    const key = this.key(shard);
+    let revision: number | null;
+    try {
+      revision = await this.fences.acquire(key, this.holder, from);
+    } catch (err) {
+      this.logger.warn("taking a shard failed", { actorType: this.type.name, shard, err });
       return;
     }
     if (revision === null) return;
-    const slot: Slot = {
-      shard,
-      key,
-      revision,
-      validUntil: sentAt + this.options.leaseTtlMs - this.options.safetyMarginMs,
-      state: "serving",
-      sub: undefined,
-      timer: undefined,
-      chain: Promise.resolve(),
-    };
-    if (this.draining || this.slots.has(shard) || performance.now() >= slot.validUntil) {
-      await this.leases.release(key, revision).catch(() => undefined);
+    const lease = this.membership.lease;
+    if (this.draining || this.slots.has(shard)) {
+      await this.release(key, revision);
       return;
     }
+    // The fence is ours either way; serve it only under the lease it was taken with (else the next
+    // reconcile takes it back under the new one).
+    if (lease.incarnation !== incarnation || !lease.valid()) return;
+    const slot: Slot = { shard, key, revision, incarnation, state: "serving", sub: undefined };
     this.slots.set(shard, slot);
-    this.arm(slot);
     slot.sub = this.hooks.subscribe(shard);
     this.logger.debug("took a shard", { actorType: this.type.name, shard, revision });
-  }
-
-  private arm(slot: Slot): void {
-    clearTimeout(slot.timer);
-    const ms = Math.max(0, slot.validUntil - performance.now());
-    slot.timer = setTimeout(() => {
-      if (performance.now() >= slot.validUntil) this.lose(slot, "lease not renewed in time", true);
-      else this.arm(slot);
-    }, ms);
-    slot.timer.unref();
-  }
-
-  private renewAll(): void {
-    for (const slot of this.slots.values()) {
-      slot.chain = slot.chain.then(() => this.renew(slot));
-    }
-  }
-
-  private async renew(slot: Slot): Promise<void> {
-    if (this.slots.get(slot.shard) !== slot) return;
-    const sentAt = performance.now();
-    try {
-      const revision = await this.leases.renew(slot.key, this.holder, slot.revision);
-      if (this.slots.get(slot.shard) !== slot) {
-        // Stood down by the timer while the renewal was under way: we still hold it at this revision.
-        if (!this.slots.has(slot.shard)) this.lapsed.set(slot.shard, revision);
-        return;
-      }
-      slot.revision = revision;
-      slot.validUntil = sentAt + this.options.leaseTtlMs - this.options.safetyMarginMs;
-      this.arm(slot);
-    } catch (err) {
-      if (err instanceof RevisionMismatchError) this.lose(slot, "lease taken by another host");
-      else
-        this.logger.warn("renewing a shard lease failed", {
-          actorType: this.type.name,
-          shard: slot.shard,
-          err,
-        });
-    }
   }
 
   private handOff(slot: Slot): void {
@@ -278,33 +306,19 @@ export class ShardOwnership {
           activations: n,
         });
       }
-      slot.chain = slot.chain.then(async () => {
-        if (this.slots.get(slot.shard) !== slot) return;
-        this.slots.delete(slot.shard);
-        clearTimeout(slot.timer);
-        try {
-          await this.leases.release(slot.key, slot.revision);
-        } catch (err) {
-          this.logger.warn("releasing a shard lease failed; it expires by TTL", {
-            actorType: this.type.name,
-            shard: slot.shard,
-            err,
-          });
-        }
-        this.logger.debug("handed a shard off", { actorType: this.type.name, shard: slot.shard });
-      });
-      await slot.chain;
+      if (this.slots.get(slot.shard) !== slot) return; // stood down meanwhile
+      this.slots.delete(slot.shard);
+      await this.release(slot.key, slot.revision);
+      this.logger.debug("handed a shard off", { actorType: this.type.name, shard: slot.shard });
     })();
     this.handoffs.add(done);
     void done.finally(() => this.handoffs.delete(done));
   }
 
-  private lose(slot: Slot, reason: string, keepRevision = false): void {
+  private lose(slot: Slot, reason: string): void {
     if (this.slots.get(slot.shard) !== slot) return;
     this.slots.delete(slot.shard);
-    clearTimeout(slot.timer);
     slot.sub?.unsubscribe();
-    if (keepRevision) this.lapsed.set(slot.shard, slot.revision);
     const activations = this.hooks.abandon(slot.shard);
     const level = reason === "host stopped" ? "debug" : "warn";
     this.logger[level]("stopped serving a shard", {
@@ -313,6 +327,17 @@ export class ShardOwnership {
       reason,
       activations,
     });
-    if (!this.draining) setTimeout(() => this.reconcileSoon(), 0).unref();
   }
+}
+
+/** Fence writes in flight at once per reconcile: a host taking thousands of shards at start must
+ * not crowd out its own lease renewal. */
+const IN_FLIGHT = 32;
+
+async function inBatches(work: (() => Promise<void>)[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < work.length) await (work[next++] as () => Promise<void>)();
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, work.length) }, worker));
 }

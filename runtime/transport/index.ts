@@ -15,4 +15,11 @@ export {
   type StreamSourceSpec,
 } from "./stream-sources.js";
 export { addStreamSubjects, subjectCovers } from "./stream-subjects.js";
-export type { MessageHeaders, Transport } from "./transport.js";
+export {
+  type KeyValueBucket,
+  type KvChange,
+  type MessageHeaders,
+  RevisionMismatchError,
+  type SubscriptionHandle,
+  type Transport,
+} from "./transport.js";

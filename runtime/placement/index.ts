@@ -1,0 +1,7 @@
+/**
+ * Placement's entry for folders above it: membership, host leases, shard fences, ownership and
+ * the assignment (docs/placement.md). (Older importers still reach files inside; those imports are
+ * recorded as known layer violations.)
+ */
+export { type Fence, type FenceHolder, FenceStore, parseFence } from "./fences.js";
+export { HostLease, isTombstone, provedGone } from "./host-lease.js";
