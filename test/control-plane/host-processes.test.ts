@@ -66,7 +66,8 @@ test("host processes - three hosts keep a caller at 10x its cluster-wide limit w
     if (!(shared(NOISY.name) && shared(QUIET.name))) await new Promise((r) => setTimeout(r, 200));
   }
 
-  const noisy = await client(t, server.url, prefix, { clientId: "noisy" });
+  // Not paced (adaptiveRate false): this caller keeps offering far more than its limit.
+  const noisy = await client(t, server.url, prefix, { clientId: "noisy", adaptiveRate: false });
   const quiet = await client(t, server.url, prefix, { clientId: "quiet" });
   const { ratePerSecond, burst } = NOISY.limit;
   const windowMs = (3 * 1000 * 200) / ratePerSecond;

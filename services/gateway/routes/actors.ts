@@ -64,6 +64,9 @@ export function registerActorRoutes(app: FastifyInstance, deps: RouteDeps): void
       const result = await runInHop(req.traceHop, () =>
         mesh.callByName(type, actorIdOf(req, id), method, argsOf(req.body), {
           timeoutMs,
+          // The gateway calls for many clients: one client's throttle must not pace the others
+          // (each gets its own 429 with Retry-After instead).
+          adaptive: false,
           ...(caller ? { caller } : {}),
         }),
       );
