@@ -54,6 +54,7 @@ import {
   HostChannelClient,
   type HostChannelClientOptions,
   LocalEnforcer,
+  observeThrottleDecisions,
   throttlingInterceptor,
 } from "../throttling/index.js";
 import { assertWellFormedHeaders } from "../transport/headers.js";
@@ -294,6 +295,7 @@ export class Host {
       });
       // Calls never wait for the control plane: until the first shares arrive every turn is allowed.
       host.throttleChannel.start();
+      host.unobserve.push(observeThrottleDecisions(host.enforcer));
     }
     host.status = "serving";
     return host;

@@ -29,6 +29,7 @@ export {
 } from "./host-channel-client.js";
 export { DEFAULT_TENANT_HEADER, type ThrottledTurn, throttlingInterceptor } from "./interceptor.js";
 export { type CompiledMatch, compileMatch, type ThrottleInput } from "./match.js";
+export { observeThrottleDecisions } from "./metrics.js";
 export {
   DEFAULT_HOPS,
   HOPS,
