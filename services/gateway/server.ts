@@ -27,6 +27,7 @@ import {
   PayloadTooLargeError,
   TroupeError,
 } from "troupe";
+import { registerAcceptCheck } from "./accept.js";
 import type { Authenticator } from "./auth/principal.js";
 import { registerBodyParsers } from "./body.js";
 import {
@@ -156,6 +157,7 @@ export async function buildGateway(
     } else done();
   });
   for (const m of middleware) await m.register(app);
+  registerAcceptCheck(app);
 
   app.setErrorHandler((err, req, reply) => sendProblem(req, reply, asTroupeError(err), logger));
   app.setNotFoundHandler((req, reply) =>

@@ -11,6 +11,7 @@ import {
   ID_PARAM,
   METHOD_PARAM,
   PROBLEM_RESPONSE,
+  PRODUCES,
   type RouteDeps,
   TYPE_PARAM,
 } from "./shared.js";
@@ -26,6 +27,7 @@ export function registerActorRoutes(app: FastifyInstance, deps: RouteDeps): void
   app.post<CallRoute>(
     "/v1/actors/:type/:id/:method",
     {
+      config: { produces: PRODUCES },
       schema: {
         summary: "Call an actor method (request-reply)",
         description:
