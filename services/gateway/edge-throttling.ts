@@ -22,8 +22,8 @@ export interface EdgeThrottling {
 }
 
 export function startEdgeThrottling(options: HostThrottlingOptions, logger: Logger): EdgeThrottling {
-  const { controlPlane, tenantHeader, ...credentials } = options;
-  const enforcer = new LocalEnforcer(logger);
+  const { controlPlane, tenantHeader, keyFunctions, ...credentials } = options;
+  const enforcer = new LocalEnforcer(logger, undefined, keyFunctions);
   const channel = new HostChannelClient({
     ...credentials,
     address: controlPlane,

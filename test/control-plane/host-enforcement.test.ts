@@ -297,3 +297,54 @@ test("host enforcement - calls to a type that throttled are paced by default, wi
   t.true(paced.ok > optedOut.ok, "paced by default: more calls get in");
   t.true(paced.throttled * 2 < optedOut.throttled, "paced by default: far fewer refusals");
 });
+
+test("host enforcement - a policy keyed by a user key function counts each key apart (a tier the caller's interceptor sets)", async (t) => {
+  const { plane } = await startPlane(t);
+  const bucket = { ratePerSecond: 2, burst: 3 };
+  await setPolicies(plane.address, [
+    {
+      name: "per-tier",
+      match: { actorTypes: ["Echo"] },
+      limit: bucket,
+      keyBy: "KEY_BY_FUNCTION",
+      keyFunction: "tier",
+    },
+  ]);
+  const { mesh, connectAnother } = await startMesh(t);
+  const host = await mesh.host([Echo], {
+    throttling: {
+      controlPlane: plane.address,
+      token: TOKEN,
+      keyFunctions: { tier: (turn) => turn.headers?.get("x-tier") },
+    },
+  });
+  await waitFor(() => (host.enforcer?.policies().length ?? 0) === 1, 20_000, "the host's first shares");
+  // Two clients whose outbound interceptor stamps their tier on every call.
+  const tiered = (tier: string) =>
+    connectAnother({
+      adaptiveRate: false,
+      interceptors: [
+        (ctx, next) => {
+          ctx.headers["x-tier"] = tier;
+          return next();
+        },
+      ],
+    });
+  const free = await tiered("free");
+  const gold = await tiered("gold");
+  let freeOk = 0;
+  let refusal: unknown;
+  for (let i = 0; i < 50 && !refusal; i++) {
+    try {
+      await free.ref(Echo, `f${i}`).echo(i);
+      freeOk += 1;
+    } catch (err) {
+      refusal = err;
+    }
+  }
+  t.true(refusal instanceof ThrottledError, "the free tier meets its own bucket's limit");
+  t.true(freeOk >= bucket.burst, `the free tier had its burst first (${freeOk} ok)`);
+  // The gold tier has a bucket of its own: its first calls are admitted though free's is empty.
+  for (let i = 0; i < bucket.burst; i++) t.is(await gold.ref(Echo, `g${i}`).echo(i), i);
+  t.is(host.enforcer?.counters().get("per-tier")?.refused, 1);
+});

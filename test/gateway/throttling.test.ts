@@ -66,6 +66,7 @@ test("gateway throttling - the planner splits each limit among gateways apart fr
     match: { callers: [], tenants: [], actorTypes: [], methods: [], hops: [] },
     limit: { ratePerSecond: 100, burst: 100, maxConcurrency: 0 },
     keyBy: "KEY_BY_NONE",
+    keyFunction: "",
     description: "",
     revision: 0,
   } as Policy;

@@ -38,6 +38,12 @@ export function throttle(enforcer: LocalEnforcer, options: { tenantHeader?: stri
           actorType: params.type,
           method: params.method,
           hop: "call",
+          headers: {
+            get: (name) => {
+              const value = req.headers[name.toLowerCase()];
+              return Array.isArray(value) ? value[0] : value;
+            },
+          },
         });
         if (!decision.allowed) return done(decision.error);
         reply.raw.once("close", decision.release);
