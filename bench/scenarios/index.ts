@@ -11,6 +11,7 @@ import { jobs } from "./jobs.js";
 import { pubsub } from "./pubsub.js";
 import { requestReply } from "./request-reply.js";
 import { tell } from "./tell.js";
+import { throttling } from "./throttling.js";
 import { tracing } from "./tracing.js";
 
 export const SCENARIOS: Scenario[] = [
@@ -22,4 +23,5 @@ export const SCENARIOS: Scenario[] = [
   idleMemory,
   tracing,
   gateway,
+  throttling,
 ];
