@@ -19,7 +19,6 @@ export { Actor, type ActorOptions } from "./actor/actor.js";
 export type { ActorClass, ActorRef, CallOptions, HandlerName } from "./actor/actor-ref.js";
 export * from "./errors.js";
 export type { Host, HostOptions, HostStatus, HostThrottlingOptions } from "./host/host.js";
-export type { ThrottleInput, ThrottleKeyFunction } from "./throttling/index.js";
 export type { TypeRecord } from "./host/type-registry.js";
 export type {
   InboundContext,
@@ -75,4 +74,5 @@ export {
   type CallRetryOptions,
   RetryBudget,
 } from "./resilience/index.js";
+export type { ThrottleInput, ThrottleKeyFunction } from "./throttling/index.js";
 export type { NatsOptions } from "./transport/connection.js";
