@@ -16,7 +16,7 @@
  * Exits 1 if any row failed to measure. Speeds are reported, never asserted.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -63,6 +63,8 @@ function buildForBench(dir: string): void {
     encoding: "utf8",
   });
   if (r.status !== 0) throw new Error(`building the bench failed:\n${r.stdout}${r.stderr}`);
+  // The gRPC definitions are read at run time (runtime/protos/load looks two folders up).
+  cpSync(path.join(REPO_ROOT, "protos"), path.join(dir, "protos"), { recursive: true });
 }
 
 function natsJsVersion(): string {

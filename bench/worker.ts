@@ -27,6 +27,8 @@ const common: CommandTable = {
     host = await (await mesh()).host(classes, a.options);
   },
   hostStats: () => host?.stats() ?? {},
+  /** Names of the throttle policies the host's enforcer has shares of (none without throttling). */
+  hostThrottlePolicies: () => host?.enforcer?.policies() ?? [],
   cpu: () => selfUsage(),
   /** Forces full GCs (needs `--expose-gc`), then reads memory usage. */
   heap: async (): Promise<HeapReading> => {

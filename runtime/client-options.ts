@@ -140,6 +140,7 @@ export function checkConnectOptions(options: object | undefined): void {
   }
   optionalReplicas(o, "replicas");
   optionalBoolean(o, "localDelivery");
+  optionalBoolean(o, "adaptiveRate");
   if (o.logger !== undefined) {
     const l = o.logger as Options | null;
     const ok =
@@ -177,6 +178,7 @@ export function checkConnectOptions(options: object | undefined): void {
 export function checkCallOptions(options: object | undefined): void {
   const o = asOptions(options, "call options");
   optionalTimeout(o, "timeoutMs");
+  optionalBoolean(o, "adaptive", "");
   const retry = optionalObject(o, "retry");
   if (retry) checkRetryOptions(retry);
 }
@@ -190,6 +192,7 @@ function checkRetryOptions(r: Options): void {
   optionalDuration(r, "initialDelayMs", "retry.");
   optionalDuration(r, "maxDelayMs", "retry.");
   optionalBoolean(r, "retryUserErrors", "retry.");
+  optionalBoolean(r, "adaptive", "retry.");
 }
 
 /** `mesh.enqueue()` options. */

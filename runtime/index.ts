@@ -100,4 +100,5 @@ export {
   type CallRetryOptions,
   RetryBudget,
 } from "./resilience/index.js";
+export type { ThrottleInput, ThrottleKeyFunction } from "./throttling/index.js";
 export type { NatsOptions } from "./transport/connection.js";

@@ -61,6 +61,7 @@ import { startReminderRunner } from "./reminders/runner.js";
 import { remind, unremind } from "./reminders/store.js";
 import { resilienceOf } from "./resilience/breakers.js";
 import { type CallRetryOptions, callWithRetry } from "./resilience/call-retry.js";
+import { pacedCall } from "./resilience/index.js";
 import {
   endHop,
   errorType,
@@ -123,6 +124,14 @@ export interface ConnectOptions extends NatsOptions {
    * returns even when NATS is unreachable; calls fail at once with `OfflineError` while offline.
    */
   outbox?: OutboxOptions;
+  /**
+   * Pace calls to an actor type once it has refused one with `ThrottledError`: a client-side
+   * adaptive rate per type (docs/patterns/throttling.md) that backs off on throttles and recovers
+   * while calls succeed, so a client over its limit sends little more than its limit. Default true;
+   * false: calls are never paced (a ref may still opt in with `retry: { adaptive: true }`). A
+   * process that calls on behalf of many clients (the HTTP gateway) turns it off.
+   */
+  adaptiveRate?: boolean;
 }
 
 export class Mesh {
@@ -145,6 +154,7 @@ export class Mesh {
   readonly outbound: readonly OutboundInterceptor[];
   /** The durable outbox (`connect({ outbox })`): `status()`, events, dead letters. Undefined without one. */
   readonly outbox: Outbox | undefined;
+  private readonly adaptiveRate: boolean;
 
   /** @internal Use {@link connect}. */
   constructor(
@@ -161,6 +171,7 @@ export class Mesh {
     this.keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
     this.clientId = assertCaller(options.clientId, "clientId");
     this.outbound = [...(options.interceptors ?? [])];
+    this.adaptiveRate = options.adaptiveRate ?? true;
     for (const i of this.outbound) {
       if (typeof i !== "function") throw new ConfigurationError("every interceptor must be a function");
     }
@@ -392,15 +403,36 @@ export class Mesh {
     argsOwned = false,
   ): Promise<unknown> {
     if (this.outbox?.offline && !this.localHostFor(type, id)) return Promise.reject(offline(type, method));
+    const adaptive = options.adaptive ?? this.adaptiveRate;
     if (options.retry) {
       try {
         checkCallOptions(options); // ref.with() may have added them
       } catch (err) {
         return Promise.reject(err);
       }
-      const { retry: policy, ...once } = options;
-      return callWithRetry(resilienceOf(this), type, () => this.call(type, id, method, args, once), policy);
+      const { retry, ...once } = options;
+      const policy = retry.adaptive === undefined ? { ...retry, adaptive } : retry;
+      return callWithRetry(
+        resilienceOf(this),
+        type,
+        () => this.callOnce(type, id, method, args, once),
+        policy,
+      );
     }
+    // Runners' deliveries (argsOwned) are the host's own work, never paced.
+    if (!adaptive || argsOwned) return this.callOnce(type, id, method, args, options, argsOwned);
+    return pacedCall(resilienceOf(this), type, () => this.callOnce(type, id, method, args, options, false));
+  }
+
+  /** One attempt of a call: the outbound interceptors, then {@link send}. */
+  private callOnce(
+    type: string,
+    id: string,
+    method: string,
+    args: unknown[],
+    options: CallOptions,
+    argsOwned = false,
+  ): Promise<unknown> {
     let subject: string;
     let timeoutMs: number;
     let caller: string | undefined;

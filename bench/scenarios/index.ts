@@ -12,6 +12,7 @@ import { outbox } from "./outbox.js";
 import { pubsub } from "./pubsub.js";
 import { requestReply } from "./request-reply.js";
 import { tell } from "./tell.js";
+import { throttling } from "./throttling.js";
 import { tracing } from "./tracing.js";
 
 export const SCENARIOS: Scenario[] = [
@@ -24,4 +25,5 @@ export const SCENARIOS: Scenario[] = [
   tracing,
   gateway,
   outbox,
+  throttling,
 ];

@@ -40,6 +40,11 @@ export interface CallOptions {
    */
   caller?: string;
   /**
+   * Pace this call with the target type's client-side adaptive rate once the type has throttled a
+   * call (docs/patterns/throttling.md). Default: `connect({ adaptiveRate })`, itself default true.
+   */
+  adaptive?: boolean;
+  /**
    * @internal Set by `this.ref()` inside an actor: the `performance.now()` deadline of the calling
    * turn, read at call time. A call never gets more time than its turn has left.
    */

@@ -33,6 +33,9 @@ export const GATEWAY_USAGE = `Usage: troupe gateway [options]
   --cors-origin <origin>   allow this browser origin (repeatable)
   --metrics-port <n>       Prometheus /metrics on this port
   --max-body-bytes <n>     largest request body (default 1048576)
+  --control-plane <addr>   refuse calls over throttle policies at the edge, with shares from this
+                           control plane (default TROUPE_CONTROL_PLANE; none: only hosts enforce)
+  --control-token-file <f> bearer token for the control plane (else TROUPE_CONTROL_TOKEN(_FILE))
   --insecure-dev           no authentication (local development only)`;
 
 export interface GatewayCommandOptions {
@@ -60,6 +63,8 @@ export async function gatewayCommand(options: GatewayCommandOptions): Promise<nu
       "metrics-port": { type: "string" },
       "max-body-bytes": { type: "string" },
       "insecure-dev": { type: "boolean" },
+      "control-plane": { type: "string" },
+      "control-token-file": { type: "string" },
     },
   });
   const logger = options.logger ?? consoleLogger();
@@ -86,7 +91,11 @@ export async function gatewayCommand(options: GatewayCommandOptions): Promise<nu
       prefix: values.prefix ?? target.prefix,
       name: "troupe-gateway",
       logger,
+      // One client's throttle must never pace the calls of the others this gateway makes.
+      adaptiveRate: false,
     });
+    const controlPlane = values["control-plane"] ?? process.env.TROUPE_CONTROL_PLANE;
+    const tokenFile = values["control-token-file"];
     try {
       const gateway = await startGateway({
         mesh,
@@ -96,6 +105,7 @@ export async function gatewayCommand(options: GatewayCommandOptions): Promise<nu
         host: values.host ?? "0.0.0.0",
         ...(values["cors-origin"] ? { cors: { origins: values["cors-origin"] } } : {}),
         ...(maxBodyBytes !== undefined ? { limits: { maxBodyBytes } } : {}),
+        ...(controlPlane ? { throttling: { controlPlane, ...(tokenFile ? { tokenFile } : {}) } } : {}),
       });
       process.stdout.write(`troupe gateway: listening on ${gateway.url}\n`);
       options.onListening?.(gateway.url);

@@ -25,7 +25,8 @@ export const THROTTLE_USAGE = `Usage: troupe throttle <command>
   set <name> [--rate N] [--burst N] [--concurrency N]     Create or replace a policy: limits are
       [--callers G,..] [--tenants G,..] [--types G,..]    cluster-wide (rate per second, burst,
       [--methods G,..] [--hops call,tell,job,event,reminder]  turns at once); globs with * and ?;
-      [--key-by caller|tenant|type|method] [--description T]  --key-by limits each key separately.
+      [--key-by caller|tenant|type|method] [--description T]  --key-by limits each key separately;
+      [--key-by function --key-function NAME]             or by a key function hosts registered.
   set -f policy.json                                      The ThrottlePolicy message as JSON.
   ls [-o json]                                            Policies.
   rm <name>                                               Delete a policy.
@@ -51,6 +52,7 @@ const KEY_BY: Record<string, ThrottlePolicy["keyBy"]> = {
   tenant: "KEY_BY_TENANT",
   type: "KEY_BY_ACTOR_TYPE",
   method: "KEY_BY_METHOD",
+  function: "KEY_BY_FUNCTION",
 };
 
 /** Runs `troupe throttle ...`; returns the exit code. */
@@ -187,6 +189,7 @@ function policyFromFlags(
     },
     limit: { ratePerSecond: num("rate"), burst: num("burst"), maxConcurrency: num("concurrency") },
     keyBy,
+    ...(typeof values["key-function"] === "string" ? { keyFunction: values["key-function"] } : {}),
     description: typeof values.description === "string" ? values.description : "",
   };
 }
@@ -308,6 +311,7 @@ function parseFlags(args: string[]) {
         methods: { type: "string" },
         hops: { type: "string" },
         "key-by": { type: "string" },
+        "key-function": { type: "string" },
         description: { type: "string" },
       },
     });

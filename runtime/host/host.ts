@@ -55,6 +55,8 @@ import {
   HostChannelClient,
   type HostChannelClientOptions,
   LocalEnforcer,
+  observeThrottleDecisions,
+  type ThrottleKeyFunction,
   throttlingInterceptor,
 } from "../throttling/index.js";
 import { assertWellFormedHeaders } from "../transport/headers.js";
@@ -120,6 +122,11 @@ export interface HostThrottlingOptions
   controlPlane: string;
   /** Header naming the tenant of a turn. Default `x-tenant`. */
   tenantHeader?: string;
+  /**
+   * Key functions by name, for policies with `key_by: KEY_BY_FUNCTION` and `key_function: <name>`
+   * (docs/patterns/throttling.md): synchronous, e.g. `{ tier: (t) => t.headers?.get("x-tier") }`.
+   */
+  keyFunctions?: Readonly<Record<string, ThrottleKeyFunction>>;
 }
 
 export type HostStatus = "starting" | "serving" | "draining" | "stopped";
@@ -246,7 +253,7 @@ export class Host {
           `throttling.controlPlane must be "host:port", got ${String(throttling.controlPlane)}`,
         );
       }
-      this.enforcer = new LocalEnforcer(deps.logger);
+      this.enforcer = new LocalEnforcer(deps.logger, undefined, throttling.keyFunctions);
       // Outermost: a refused turn costs no other interceptor any work, and is refused the same way
       // whatever the application's interceptors do.
       interceptors.unshift(throttlingInterceptor(this.enforcer, { tenantHeader: throttling.tenantHeader }));
@@ -287,7 +294,7 @@ export class Host {
     await Promise.all([...host.served.values()].map((s) => s.ownership?.start()));
     host.keepalives.start();
     if (options.throttling && host.enforcer) {
-      const { controlPlane, tenantHeader: _, ...rest } = options.throttling;
+      const { controlPlane, tenantHeader: _, keyFunctions: __, ...rest } = options.throttling;
       host.throttleChannel = new HostChannelClient({
         ...rest,
         address: controlPlane,
@@ -298,6 +305,7 @@ export class Host {
       });
       // Calls never wait for the control plane: until the first shares arrive every turn is allowed.
       host.throttleChannel.start();
+      host.unobserve.push(observeThrottleDecisions(host.enforcer));
     }
     host.status = "serving";
     return host;

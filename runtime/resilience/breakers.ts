@@ -59,6 +59,11 @@ export class Resilience {
     return limiter;
   }
 
+  /** The type's adaptive rate if it has been engaged (created by a throttle or an `adaptive` retry). */
+  engagedRate(type: string): AdaptiveRateLimiter | undefined {
+    return this.adaptive.size === 0 ? undefined : this.adaptive.get(type);
+  }
+
   breaker(type: string): CircuitBreakerPolicy {
     let b = this.breakers.get(type);
     if (!b) {

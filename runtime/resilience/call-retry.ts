@@ -10,10 +10,10 @@
  * ```
  */
 import { ExponentialBackoff, fullJitterGenerator, handleWhen, retry } from "cockatiel";
-import { ThrottledError } from "../errors.js";
 import { type BackoffOptions, DEFAULT_INITIAL_DELAY_MS, DEFAULT_MAX_DELAY_MS } from "./backoff.js";
 import type { Resilience } from "./breakers.js";
 import { retryAfterMsOf, retryDecision } from "./classify.js";
+import { throughLimiter } from "./paced-call.js";
 import { honouringRetryAfter } from "./retry-after-backoff.js";
 
 export interface CallRetryOptions extends BackoffOptions {
@@ -26,7 +26,8 @@ export interface CallRetryOptions extends BackoffOptions {
   /**
    * Pace attempts with the type's client-side adaptive rate (AdaptiveRateLimiter, shared by the
    * mesh's refs of the type): out of the way until a ThrottledError, then backing off
-   * multiplicatively and recovering gradually. Default false.
+   * multiplicatively and recovering gradually. Default true unless the mesh was connected with
+   * `adaptiveRate: false`; false: attempts are never paced.
    */
   adaptive?: boolean;
 }
@@ -63,17 +64,5 @@ export function callWithRetry<T>(
   );
   if (!options.adaptive) return policy.execute(() => resilience.execute(type, attempt));
   const limiter = resilience.adaptiveRate(type);
-  const paced = async (): Promise<T> => {
-    const delayMs = limiter.acquireDelayMs();
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-    try {
-      const value = await attempt();
-      limiter.onSuccess();
-      return value;
-    } catch (err) {
-      if (err instanceof ThrottledError) limiter.onThrottle();
-      throw err;
-    }
-  };
-  return policy.execute(() => resilience.execute(type, paced));
+  return policy.execute(() => resilience.execute(type, () => throughLimiter(limiter, attempt)));
 }

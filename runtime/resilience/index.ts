@@ -21,4 +21,5 @@ export {
   retryDelayMs,
   TERMINAL_CODE,
 } from "./classify.js";
+export { pacedCall, throughLimiter } from "./paced-call.js";
 export { RetryBudget, type RetryBudgetOptions } from "./retry-budget.js";

@@ -42,6 +42,13 @@ export const METRIC_HTTP_REQUESTS = "troupe.gateway.requests";
 /** HTTP request duration at a gateway, in seconds. */
 export const METRIC_HTTP_DURATION = "troupe.gateway.request.duration";
 
+/** Turns a throttling enforcer decided on (observable counter; `troupe.throttle.policy`, `troupe.throttle.outcome` allowed|refused). */
+export const METRIC_THROTTLE_DECISIONS = "troupe.throttle.decisions";
+/** Attribute naming the throttle policy of the throttle metrics. */
+export const ATTR_TROUPE_THROTTLE_POLICY = "troupe.throttle.policy";
+/** Attribute saying whether a throttle decision allowed or refused the turn. */
+export const ATTR_TROUPE_THROTTLE_OUTCOME = "troupe.throttle.outcome";
+
 /** Attribute naming the job queue of the job metrics. */
 export const ATTR_TROUPE_QUEUE = "troupe.queue";
 
@@ -155,4 +162,23 @@ export function observeGauge(
     observe((value, attributes) => result.observe(value, attributes));
   gauge.addCallback(callback);
   return () => gauge.removeCallback(callback);
+}
+
+/**
+ * Registers a monotonic counter whose running totals are read at each collection (e.g. an
+ * enforcer's allowed/refused counts): `observe` reports each attribute set's total so far. Returns
+ * a function that unregisters it; a no-op when no MeterProvider is registered.
+ */
+export function observeCounter(
+  name: string,
+  description: string,
+  observe: (report: (total: number, attributes: Record<string, string>) => void) => void,
+): () => void {
+  const i = instruments();
+  if (!i) return () => {};
+  const counter = i.meter.createObservableCounter(name, { description });
+  const callback = (result: ObservableResult) =>
+    observe((total, attributes) => result.observe(total, attributes));
+  counter.addCallback(callback);
+  return () => counter.removeCallback(callback);
 }

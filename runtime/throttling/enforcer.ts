@@ -21,11 +21,11 @@
  * try { await runTurn(); } finally { d.release(); }
  * ```
  */
-import { ThrottledError } from "../errors.js";
+import { ConfigurationError, ThrottledError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { KeyUsage, PolicyShare__Output, Shares__Output } from "../protos/index.js";
 import { InvalidPolicyError } from "./errors.js";
-import { type CompiledMatch, compileMatch, type ThrottleInput } from "./match.js";
+import { type CompiledMatch, compileMatch, type ThrottleInput, type ThrottleKeyFunction } from "./match.js";
 import { type Policy, type PolicyLimit, validateLimit, validatePolicy } from "./policy.js";
 import { TokenBucket } from "./token-bucket.js";
 
@@ -70,10 +70,20 @@ export class LocalEnforcer {
   private generation = -1;
   private readonly totals = new Map<string, PolicyCounters>();
 
+  private readonly keyFunctions: ReadonlyMap<string, ThrottleKeyFunction>;
+  private readonly missingFunctions = new Set<string>();
+
   constructor(
     private readonly logger?: Logger,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+    /** Key functions KEY_BY_FUNCTION policies name (`key_function`), by name. */
+    keyFunctions: Readonly<Record<string, ThrottleKeyFunction>> = {},
+  ) {
+    for (const [name, fn] of Object.entries(keyFunctions)) {
+      if (typeof fn !== "function") throw new ConfigurationError(`key function ${name} is not a function`);
+    }
+    this.keyFunctions = new Map(Object.entries(keyFunctions));
+  }
 
   /** The generation of the shares in force (-1 before the first). */
   get sharesGeneration(): number {
@@ -240,7 +250,18 @@ export class LocalEnforcer {
           ks.bucket.reshape(ks.share.ratePerSecond, burstOf(ks.share));
         else ks.bucket = bucketFor(ks.share, this.now);
       }
-      return { policy, match: compileMatch(policy), defaultShare, keyShares, keys };
+      if (
+        policy.keyBy === "KEY_BY_FUNCTION" &&
+        !this.keyFunctions.has(policy.keyFunction) &&
+        !this.missingFunctions.has(policy.keyFunction)
+      ) {
+        this.missingFunctions.add(policy.keyFunction);
+        this.logger?.error(
+          'throttling: a policy names a key function this process did not register; its turns share the key ""',
+          { policy: policy.name, keyFunction: policy.keyFunction },
+        );
+      }
+      return { policy, match: compileMatch(policy, this.keyFunctions), defaultShare, keyShares, keys };
     } catch (err) {
       if (!(err instanceof InvalidPolicyError)) throw err;
       this.logger?.error("throttling: skipped an invalid policy share from the control plane", {

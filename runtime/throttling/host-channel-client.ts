@@ -36,6 +36,11 @@ export interface HostChannelClientOptions extends ControlPlaneClientOptions {
   enforcer: LocalEnforcer;
   logger: Logger;
   version?: string;
+  /**
+   * "host" (default) or "gateway": a gateway's shares are split among the gateways only (the hosts
+   * keep enforcing the whole limit among themselves), see host_channel.proto.
+   */
+  role?: "host" | "gateway";
   /** Reconnect backoff: first delay bound and cap. Default 200 ms and 5000 ms. */
   reconnectInitialMs?: number;
   reconnectMaxMs?: number;
@@ -102,6 +107,7 @@ export class HostChannelClient {
         hostId,
         actorTypes: [...(this.options.actorTypes ?? [])],
         version: this.options.version ?? "",
+        role: this.options.role ?? "host",
       },
     });
     logger.debug("host channel: connecting", { address: this.connection.address, host: hostId });

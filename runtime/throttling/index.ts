@@ -28,7 +28,14 @@ export {
   type HostChannelState,
 } from "./host-channel-client.js";
 export { DEFAULT_TENANT_HEADER, type ThrottledTurn, throttlingInterceptor } from "./interceptor.js";
-export { type CompiledMatch, compileMatch, type ThrottleInput } from "./match.js";
+export {
+  type CompiledMatch,
+  compileMatch,
+  MAX_FUNCTION_KEY_LENGTH,
+  type ThrottleInput,
+  type ThrottleKeyFunction,
+} from "./match.js";
+export { observeThrottleDecisions } from "./metrics.js";
 export {
   DEFAULT_HOPS,
   HOPS,

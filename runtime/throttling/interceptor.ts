@@ -41,6 +41,7 @@ export function throttlingInterceptor(
       actorType: ctx.actorType,
       method: ctx.method,
       hop: ctx.kind,
+      headers: ctx.headers,
     });
     if (!decision.allowed) return Promise.reject(decision.error);
     let outcome: Promise<unknown>;

@@ -4,7 +4,9 @@
  * A turn matches when its hop is in `match.hops` (empty: call and tell) and each non-empty glob
  * list has an entry matching the turn's caller, tenant, actor type and method. A turn without a
  * caller (or tenant) matches a caller (tenant) list only through a `*` entry. The key is the value
- * named by `key_by` ("" for KEY_BY_NONE; a missing caller or tenant counts as "").
+ * named by `key_by` ("" for KEY_BY_NONE; a missing caller or tenant counts as ""); for
+ * KEY_BY_FUNCTION, what the registered key function named by `key_function` returns for the turn
+ * (a missing function, a throw or a non-string: "").
  */
 import { compileGlobs, type Matcher } from "./glob.js";
 import { DEFAULT_HOPS, type Hop, type Policy } from "./policy.js";
@@ -16,21 +18,35 @@ export interface ThrottleInput {
   actorType: string;
   method: string;
   hop: Hop;
+  /** The turn's headers (what a key function reads, e.g. a tier the caller's interceptor set). */
+  headers?: { get(name: string): string | undefined } | undefined;
 }
+
+/**
+ * A user key function: the key a KEY_BY_FUNCTION policy counts the turn under (e.g. the caller's
+ * tier from a header). Synchronous, cheap, never I/O: it runs on every matching turn.
+ */
+export type ThrottleKeyFunction = (input: Readonly<ThrottleInput>) => string | undefined;
+
+/** Longest key a key function may return; longer ones are cut (keys are reported to the control plane). */
+export const MAX_FUNCTION_KEY_LENGTH = 256;
 
 export interface CompiledMatch {
   matches(input: ThrottleInput): boolean;
   keyOf(input: ThrottleInput): string;
 }
 
-export function compileMatch(policy: Policy): CompiledMatch {
+export function compileMatch(
+  policy: Policy,
+  keyFunctions: ReadonlyMap<string, ThrottleKeyFunction> = new Map(),
+): CompiledMatch {
   const match = policy.match ?? { callers: [], tenants: [], actorTypes: [], methods: [], hops: [] };
   const hops = new Set<string>(match.hops.length > 0 ? match.hops : DEFAULT_HOPS);
   const callers = optionalMatcher(match.callers);
   const tenants = optionalMatcher(match.tenants);
   const actorTypes = compileGlobs(match.actorTypes);
   const methods = compileGlobs(match.methods);
-  const keyOf = keyFunction(policy.keyBy);
+  const keyOf = keyFunction(policy, keyFunctions);
   return {
     matches: (input) =>
       hops.has(input.hop) &&
@@ -49,8 +65,11 @@ function optionalMatcher(globs: readonly string[]): (value: string | undefined) 
   return (value) => (value === undefined ? wildcard : m(value));
 }
 
-function keyFunction(keyBy: Policy["keyBy"]): (input: ThrottleInput) => string {
-  switch (keyBy) {
+function keyFunction(
+  policy: Policy,
+  keyFunctions: ReadonlyMap<string, ThrottleKeyFunction>,
+): (input: ThrottleInput) => string {
+  switch (policy.keyBy) {
     case "KEY_BY_CALLER":
       return (input) => input.caller ?? "";
     case "KEY_BY_TENANT":
@@ -59,6 +78,18 @@ function keyFunction(keyBy: Policy["keyBy"]): (input: ThrottleInput) => string {
       return (input) => input.actorType;
     case "KEY_BY_METHOD":
       return (input) => input.method;
+    case "KEY_BY_FUNCTION": {
+      const fn = keyFunctions.get(policy.keyFunction);
+      if (!fn) return () => "";
+      return (input) => {
+        try {
+          const key = fn(input);
+          return typeof key === "string" ? key.slice(0, MAX_FUNCTION_KEY_LENGTH) : "";
+        } catch {
+          return "";
+        }
+      };
+    }
     default:
       return () => "";
   }

@@ -10,6 +10,8 @@
  * - `limit`: `rate_per_second` and/or `max_concurrency` above 0; `burst` only with a rate
  *   (0 = the rate rounded up); all finite and at most 1e9.
  * - `key_by`: one of the KeyBy values; `description` at most 1024 characters.
+ * - `key_function`: with KEY_BY_FUNCTION, the name of a registered key function (name rules);
+ *   otherwise empty.
  */
 import type { KeyBy, Limit__Output, ThrottlePolicy__Output } from "../protos/index.js";
 import { InvalidPolicyError } from "./errors.js";
@@ -28,6 +30,7 @@ export const KEY_BYS: readonly KeyBy[] = [
   "KEY_BY_TENANT",
   "KEY_BY_ACTOR_TYPE",
   "KEY_BY_METHOD",
+  "KEY_BY_FUNCTION",
 ];
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -88,6 +91,11 @@ export function validatePolicy(raw: unknown, field = "policy"): Policy {
       `must be one of ${KEY_BYS.join(", ")} (got ${JSON.stringify(keyBy)})`,
     );
   }
+  const keyFunction = p.keyFunction ?? "";
+  if (keyBy === "KEY_BY_FUNCTION") validatePolicyName(keyFunction, "key_function");
+  else if (keyFunction !== "") {
+    throw InvalidPolicyError.of("key_function", "is only for key_by KEY_BY_FUNCTION");
+  }
   const description = p.description ?? "";
   if (typeof description !== "string" || description.length > 1024) {
     throw InvalidPolicyError.of("description", "must be a string of at most 1024 characters");
@@ -104,6 +112,7 @@ export function validatePolicy(raw: unknown, field = "policy"): Policy {
     },
     limit,
     keyBy: keyBy as KeyBy,
+    keyFunction: keyFunction as string,
     description,
     revision: Number.isSafeInteger(revision) && revision >= 0 ? revision : 0,
   };

@@ -12,7 +12,7 @@ import { RestartingWatch } from "troupe/internal";
 import type { Demand } from "./allocate.js";
 import { demandKey } from "./demand.js";
 import type { ConnectedHost } from "./host-channel.js";
-import type { HostView } from "./share-planner.js";
+import type { HostRole, HostView } from "./share-planner.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -22,7 +22,7 @@ type Row = [string, string, number, number, number, number];
 
 interface ReplicaRecord {
   replica: string;
-  hosts: { hostId: string; actorTypes: string[]; rows: Row[] }[];
+  hosts: { hostId: string; actorTypes: string[]; role?: HostRole; rows: Row[] }[];
 }
 
 export interface RemoteHost extends HostView {
@@ -84,6 +84,7 @@ export class DemandBoard {
       hosts: hosts.map((h) => ({
         hostId: h.hostId,
         actorTypes: [...h.actorTypes],
+        role: h.role,
         rows: [...h.usage.entries()].map(
           (d): Row => [d.policy, d.key, d.rate, d.concurrency, d.allowedPerSecond, d.refusedPerSecond],
         ),
@@ -108,6 +109,7 @@ export class DemandBoard {
         out.push({
           hostId: h.hostId,
           actorTypes: h.actorTypes,
+          role: h.role === "gateway" ? "gateway" : "host",
           replica,
           rows: h.rows,
           ageMs: Math.round(now - seenAt),

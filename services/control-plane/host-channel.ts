@@ -16,7 +16,7 @@ import type { Logger } from "troupe";
 import type { ControlMessage, HostMessage__Output, PolicyShare } from "troupe/internal";
 import type { Demand } from "./allocate.js";
 import { HostDemand, type UsageEntry } from "./demand.js";
-import type { HostView } from "./share-planner.js";
+import type { HostRole, HostView } from "./share-planner.js";
 
 /** The stream as the handler sees it (the generated handler type, without the grpc-js internals). */
 export type HostStream = ServerDuplexStream<HostMessage__Output, ControlMessage>;
@@ -42,6 +42,7 @@ export class ConnectedHost implements HostView {
     readonly stream: HostStream,
     reportIntervalMs: number,
     now: number,
+    readonly role: HostRole = "host",
   ) {
     this.usage = new HostDemand(reportIntervalMs);
     this.demand = (policy, key) => this.usage.get(policy, key);
@@ -117,7 +118,11 @@ export class HostChannelService {
           if (actorTypes.length > MAX_ACTOR_TYPES || actorTypes.some((t) => t.length > MAX_FIELD_LENGTH)) {
             return fail(status.INVALID_ARGUMENT, `register.actor_types: too many or too long`);
           }
-          host = new ConnectedHost(hostId, actorTypes, stream, this.reportIntervalMs, this.now());
+          const role = register?.role || "host";
+          if (role !== "host" && role !== "gateway") {
+            return fail(status.INVALID_ARGUMENT, `register.role must be "host" or "gateway"`);
+          }
+          host = new ConnectedHost(hostId, actorTypes, stream, this.reportIntervalMs, this.now(), role);
           this.add(host);
           stream.write({ registered: { hostId, reportIntervalMs: this.reportIntervalMs } });
           this.events.onRegistered(host);

@@ -2,13 +2,22 @@
  * Turns the policies in force and every host's demand into each host's Shares: for every policy,
  * one share per key that some host reported (the busiest `maxKeys` keys), split by
  * {@link splitLimit}, plus a default share (an equal split) for keys no host reported yet. Pure.
+ *
+ * Hosts and gateways are planned apart: each group's shares sum to the whole limit. A call through
+ * a gateway is counted at the gateway (refused at the edge when over) and again on its host; were
+ * they one group, the same traffic would be counted twice against one limit.
  */
 import type { Policy, PolicyShare } from "troupe/internal";
 import { type Demand, type LimitShare, splitLimit } from "./allocate.js";
 
+/** "host": enforces turns; "gateway": enforces at the HTTP edge. */
+export type HostRole = "host" | "gateway";
+
 /** What the planner needs to know about one host. */
 export interface HostView {
   readonly hostId: string;
+  /** Default "host". */
+  readonly role?: HostRole;
   demand(policy: string, key: string): Demand | undefined;
   /** Every (policy, key) this host reported demand for. */
   entries(): Iterable<{ policy: string; key: string; rate: number; concurrency: number }>;
@@ -21,6 +30,22 @@ export function planShares(
   policies: readonly Policy[],
   hosts: readonly HostView[],
   maxKeys = DEFAULT_MAX_KEYS,
+): Map<string, PolicyShare[]> {
+  const gateways = hosts.filter((h) => h.role === "gateway");
+  if (gateways.length === 0) return planGroup(policies, hosts, maxKeys);
+  const out = planGroup(
+    policies,
+    hosts.filter((h) => h.role !== "gateway"),
+    maxKeys,
+  );
+  for (const [id, shares] of planGroup(policies, gateways, maxKeys)) out.set(id, shares);
+  return out;
+}
+
+function planGroup(
+  policies: readonly Policy[],
+  hosts: readonly HostView[],
+  maxKeys: number,
 ): Map<string, PolicyShare[]> {
   const ordered = [...hosts].sort((a, b) => a.hostId.localeCompare(b.hostId));
   const out = new Map<string, PolicyShare[]>(ordered.map((h) => [h.hostId, []]));

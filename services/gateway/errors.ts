@@ -35,6 +35,12 @@ export class UnsupportedMediaTypeError extends TroupeError {
   readonly retryable = false;
 }
 
+/** The client's `Accept` admits none of the media types the route answers with. */
+export class NotAcceptableError extends TroupeError {
+  readonly code = "GATEWAY_NOT_ACCEPTABLE";
+  readonly retryable = false;
+}
+
 /** The client sent its body too slowly (slower than the body timeout). */
 export class RequestTimeoutError extends TroupeError {
   readonly code = "GATEWAY_REQUEST_TIMEOUT";
@@ -54,6 +60,7 @@ export const GATEWAY_ERRORS = [
   BadRequestError,
   RouteNotFoundError,
   UnsupportedMediaTypeError,
+  NotAcceptableError,
   RequestTimeoutError,
   GatewayUnavailableError,
 ] as const;

@@ -13,6 +13,7 @@ import { TerminalError, TroupeError } from "troupe";
  * | TROUPE_UNKNOWN_ACTOR_TYPE              | 404    |                                              |
  * | TROUPE_UNKNOWN_METHOD                  | 404    |                                              |
  * | TROUPE_JOB_RESULT_UNAVAILABLE          | 404    | (the job route answers "pending" itself)     |
+ * | GATEWAY_NOT_ACCEPTABLE                 | 406    | `Accept` admits nothing the route produces   |
  * | GATEWAY_REQUEST_TIMEOUT                | 408    | body sent too slowly                         |
  * | TROUPE_PAYLOAD_TOO_LARGE               | 413    |                                              |
  * | GATEWAY_UNSUPPORTED_MEDIA_TYPE         | 415    |                                              |
@@ -54,6 +55,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, StatusMapping>> = Object.fr
   TROUPE_UNKNOWN_ACTOR_TYPE: { status: 404, title: "Unknown actor type" },
   TROUPE_UNKNOWN_METHOD: { status: 404, title: "Unknown method" },
   TROUPE_JOB_RESULT_UNAVAILABLE: { status: 404, title: "Job result unavailable" },
+  GATEWAY_NOT_ACCEPTABLE: { status: 406, title: "Not acceptable" },
   GATEWAY_REQUEST_TIMEOUT: { status: 408, title: "Request timeout" },
   TROUPE_PAYLOAD_TOO_LARGE: { status: 413, title: "Payload too large" },
   GATEWAY_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },

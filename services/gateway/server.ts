@@ -22,13 +22,17 @@ import Fastify, {
 import {
   ConfigurationError,
   consoleLogger,
+  type HostThrottlingOptions,
   type Logger,
   type Mesh,
   PayloadTooLargeError,
   TroupeError,
 } from "troupe";
+import type { LocalEnforcer } from "troupe/internal";
+import { registerAcceptCheck } from "./accept.js";
 import type { Authenticator } from "./auth/principal.js";
 import { registerBodyParsers } from "./body.js";
+import { startEdgeThrottling } from "./edge-throttling.js";
 import {
   BadRequestError,
   GatewayUnavailableError,
@@ -66,6 +70,12 @@ export interface GatewayOptions {
   port?: number;
   /** Address to listen on. Default 127.0.0.1 (use 0.0.0.0 in a container). */
   host?: string;
+  /**
+   * Refuse actor calls over a throttle policy at the edge, before NATS (429 + Retry-After +
+   * RateLimit headers), with shares from this control plane (see docs/gateway.md). Default none:
+   * only the hosts enforce (their 429s are mapped all the same).
+   */
+  throttling?: HostThrottlingOptions;
 }
 
 export interface Gateway {
@@ -73,6 +83,8 @@ export interface Gateway {
   /** `http://host:port` it listens on. */
   readonly url: string;
   readonly port: number;
+  /** The edge enforcer, when `throttling` is set (its counters, the policies in force). */
+  readonly enforcer: LocalEnforcer | undefined;
   /** Stops taking requests (readiness turns 503), ends event streams, waits for in-flight requests. */
   close(): Promise<void>;
 }
@@ -80,17 +92,19 @@ export interface Gateway {
 /** Builds the Fastify app without listening (tests use `app.inject`). */
 export async function buildGateway(
   options: GatewayOptions,
-): Promise<{ app: FastifyInstance; stop: () => void }> {
+): Promise<{ app: FastifyInstance; stop: () => void; enforcer: LocalEnforcer | undefined }> {
   const logger = options.logger ?? consoleLogger();
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const middleware =
+  const chosen =
     options.middleware ??
     defaultMiddleware({ logger, auth: options.auth, ...(options.cors ? { cors: options.cors } : {}) });
-  if (!middleware.some((m) => m.name === AUTHENTICATE)) {
+  if (!chosen.some((m) => m.name === AUTHENTICATE)) {
     throw new ConfigurationError(
       "the gateway middleware has no authentication step: add authenticate(...) (or insecureDev() for local development)",
     );
   }
+  const edge = options.throttling ? startEdgeThrottling(options.throttling, logger) : undefined;
+  const middleware = edge ? edge.middleware(chosen) : chosen;
   if (options.auth === "insecure-dev") {
     logger.warn(
       "!!! INSECURE: the gateway runs WITHOUT AUTHENTICATION (--insecure-dev); anyone who reaches it can call every actor. Local development only. !!!",
@@ -156,6 +170,7 @@ export async function buildGateway(
     } else done();
   });
   for (const m of middleware) await m.register(app);
+  registerAcceptCheck(app);
 
   app.setErrorHandler((err, req, reply) => sendProblem(req, reply, asTroupeError(err), logger));
   app.setNotFoundHandler((req, reply) =>
@@ -171,9 +186,13 @@ export async function buildGateway(
     serving = false;
     streams.endAll();
   });
+  app.addHook("onClose", async () => {
+    await edge?.stop();
+  });
   await app.ready();
   return {
     app,
+    enforcer: edge?.enforcer,
     stop: () => {
       serving = false;
     },
@@ -182,13 +201,14 @@ export async function buildGateway(
 
 /** Builds the gateway and listens. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const { app, stop } = await buildGateway(options);
+  const { app, stop, enforcer } = await buildGateway(options);
   await app.listen({ port: options.port ?? 8080, host: options.host ?? "127.0.0.1" });
   const address = app.server.address();
   const port = address && typeof address === "object" ? address.port : (options.port ?? 8080);
   const host = options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1";
   return {
     app,
+    enforcer,
     port,
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     close: async () => {

@@ -55,7 +55,8 @@ test("host enforcement - a host with the throttling option refuses calls over th
     "the host's first shares with both policies",
   );
 
-  const noisy = await connectAnother({ clientId: "noisy" });
+  // Not paced: this caller keeps offering far more than its limit, to measure enforcement.
+  const noisy = await connectAnother({ clientId: "noisy", adaptiveRate: false });
   const quiet = await connectAnother({ clientId: "quiet" });
   const { ratePerSecond, burst } = NOISY.limit as { ratePerSecond: number; burst: number };
   // A window of a few seconds' worth of the limit; the offered load is whatever 64 callers without
@@ -247,4 +248,103 @@ test("host enforcement - the adaptive client gets every call of a caller over it
   t.deepEqual(paced.failures, [], "every call of the adaptive client gets in");
   t.is(paced.ok, n);
   t.true(paced.refused < plain.refused, "the adaptive client is refused less often");
+});
+
+test("host enforcement - calls to a type that throttled are paced by default, without opt-in; adaptiveRate: false opts out", async (t) => {
+  const { plane } = await startPlane(t);
+  const limit = { ratePerSecond: 50, burst: 5 };
+  await setPolicies(plane.address, [
+    { name: "default", match: { callers: ["default"], actorTypes: ["Echo"] }, limit },
+    { name: "opted-out", match: { callers: ["opted-out"], actorTypes: ["Echo"] }, limit },
+  ]);
+  const { mesh, connectAnother } = await startMesh(t);
+  const host = await mesh.host([Echo], { throttling: { controlPlane: plane.address, token: TOKEN } });
+  await waitFor(() => (host.enforcer?.policies().length ?? 0) === 2, 20_000, "the host's first shares");
+  // Plain calls (no retry option) from 8 callers, a refused call simply counted: without pacing the
+  // callers come straight back after each refusal; with it they wait for their type's slots.
+  const n = 2 * limit.ratePerSecond;
+  const run = async (clientId: string, adaptiveRate?: boolean) => {
+    const client = await connectAnother({
+      clientId,
+      ...(adaptiveRate === undefined ? {} : { adaptiveRate }),
+    });
+    let next = 0;
+    let ok = 0;
+    let throttled = 0;
+    const other: unknown[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = next++; i < n; i = next++) {
+          try {
+            await client.ref(Echo, `${clientId}-${i % 8}`).echo(i);
+            ok += 1;
+          } catch (err) {
+            if (err instanceof ThrottledError) throttled += 1;
+            else other.push(err);
+          }
+        }
+      }),
+    );
+    return { ok, throttled, other };
+  };
+  const optedOut = await run("opted-out", false);
+  const paced = await run("default");
+  t.log(
+    `${n} plain calls at twice the limit: adaptiveRate false ${optedOut.ok} ok / ${optedOut.throttled} throttled; default ${paced.ok} ok / ${paced.throttled} throttled`,
+  );
+  t.deepEqual([...optedOut.other, ...paced.other], []);
+  t.true(optedOut.throttled > n / 4, "without pacing, calls at twice the limit are refused often");
+  t.true(paced.ok > optedOut.ok, "paced by default: more calls get in");
+  t.true(paced.throttled * 2 < optedOut.throttled, "paced by default: far fewer refusals");
+});
+
+test("host enforcement - a policy keyed by a user key function counts each key apart (a tier the caller's interceptor sets)", async (t) => {
+  const { plane } = await startPlane(t);
+  const bucket = { ratePerSecond: 2, burst: 3 };
+  await setPolicies(plane.address, [
+    {
+      name: "per-tier",
+      match: { actorTypes: ["Echo"] },
+      limit: bucket,
+      keyBy: "KEY_BY_FUNCTION",
+      keyFunction: "tier",
+    },
+  ]);
+  const { mesh, connectAnother } = await startMesh(t);
+  const host = await mesh.host([Echo], {
+    throttling: {
+      controlPlane: plane.address,
+      token: TOKEN,
+      keyFunctions: { tier: (turn) => turn.headers?.get("x-tier") },
+    },
+  });
+  await waitFor(() => (host.enforcer?.policies().length ?? 0) === 1, 20_000, "the host's first shares");
+  // Two clients whose outbound interceptor stamps their tier on every call.
+  const tiered = (tier: string) =>
+    connectAnother({
+      adaptiveRate: false,
+      interceptors: [
+        (ctx, next) => {
+          ctx.headers["x-tier"] = tier;
+          return next();
+        },
+      ],
+    });
+  const free = await tiered("free");
+  const gold = await tiered("gold");
+  let freeOk = 0;
+  let refusal: unknown;
+  for (let i = 0; i < 50 && !refusal; i++) {
+    try {
+      await free.ref(Echo, `f${i}`).echo(i);
+      freeOk += 1;
+    } catch (err) {
+      refusal = err;
+    }
+  }
+  t.true(refusal instanceof ThrottledError, "the free tier meets its own bucket's limit");
+  t.true(freeOk >= bucket.burst, `the free tier had its burst first (${freeOk} ok)`);
+  // The gold tier has a bucket of its own: its first calls are admitted though free's is empty.
+  for (let i = 0; i < bucket.burst; i++) t.is(await gold.ref(Echo, `g${i}`).echo(i), i);
+  t.is(host.enforcer?.counters().get("per-tier")?.refused, 1);
 });

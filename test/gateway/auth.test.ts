@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import test from "ava";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { consoleLogger } from "troupe";
+import { Actor, consoleLogger, subscribe } from "troupe";
 import { ConfigurationError } from "../../runtime/errors.js";
 import {
   ApiKeys,
@@ -13,7 +13,7 @@ import {
   startGateway,
   tenantRouter,
 } from "../../services/gateway/index.js";
-import { startMesh } from "../helpers/mesh.js";
+import { eventually, startMesh } from "../helpers/mesh.js";
 import { Greeter } from "./fixtures/actors.js";
 import { AUTH, http, KEY, OTHER_KEY, startGatewayFixture } from "./helpers.js";
 
@@ -205,4 +205,52 @@ test("auth - the principal is the caller of the request's mesh calls", async (t)
     headers: { "x-api-key": OTHER_KEY },
   });
   t.deepEqual(callers, ["alice", "bob"]);
+});
+
+class Inbox extends Actor {
+  static options = { shards: 2 };
+  async note(_text: string): Promise<string> {
+    return "noted";
+  }
+  @subscribe("gw-caller.*")
+  async onEvent(_event: unknown): Promise<void> {}
+}
+
+test("auth - the principal reaches job handlers and event subscribers as their caller, not only calls", async (t) => {
+  const fixture = await startGatewayFixture(t, { host: false });
+  const seen: { kind: string; method: string; caller: string | undefined }[] = [];
+  const host = await fixture.mesh.host([Inbox], {
+    interceptors: [
+      (ctx, next) => {
+        seen.push({ kind: ctx.kind, method: ctx.method, caller: ctx.caller });
+        return next();
+      },
+    ],
+  });
+  t.teardown(() => host.drain());
+  const job = await http(fixture.gatewayUrl, "POST", "/v1/jobs/Inbox/i1/note", {
+    body: ["hi"],
+    headers: AUTH,
+  });
+  t.is(job.status, 202, job.text);
+  const published = await http(fixture.gatewayUrl, "POST", "/v1/events/gw-caller.created", {
+    body: { n: 1 },
+    headers: { "x-api-key": OTHER_KEY },
+  });
+  t.is(published.status, 202, published.text);
+  await eventually(
+    () => seen.some((s) => s.kind === "job") && seen.some((s) => s.kind === "event"),
+    30_000,
+    "the job's and the event's turns",
+  );
+  t.deepEqual(
+    seen.filter((s) => s.kind === "job").map((s) => s.caller),
+    ["alice"],
+    "the job handler sees the API key's principal",
+  );
+  t.deepEqual(
+    seen.filter((s) => s.kind === "event").map((s) => s.caller),
+    ["bob"],
+    "the event subscriber sees the publisher's principal",
+  );
 });

@@ -7,7 +7,9 @@ import { consoleLogger, type Mesh } from "troupe";
 import {
   ApiKeys,
   credentials,
+  type Gateway,
   type GatewayLimits,
+  type GatewayOptions,
   type Middleware,
   startGateway,
 } from "../../services/gateway/index.js";
@@ -25,6 +27,7 @@ export interface GatewayFixture extends MeshFixture {
   gatewayUrl: string;
   /** The gateway's own mesh connection. */
   gatewayMesh: Mesh;
+  gateway: Gateway;
 }
 
 export interface FixtureOptions {
@@ -32,6 +35,8 @@ export interface FixtureOptions {
   limits?: Partial<GatewayLimits>;
   /** Host the fixture actors (default true). */
   host?: boolean;
+  /** Edge throttling (the gateway's own enforcer and control-plane channel). */
+  throttling?: GatewayOptions["throttling"];
 }
 
 export async function startGatewayFixture(
@@ -53,9 +58,10 @@ export async function startGatewayFixture(
     logger: consoleLogger("silent"),
     ...(options.middleware ? { middleware: options.middleware({ auth }) } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.throttling ? { throttling: options.throttling } : {}),
   });
   t.teardown(() => gateway.close());
-  return { ...fixture, gatewayUrl: gateway.url, gatewayMesh };
+  return { ...fixture, gatewayUrl: gateway.url, gatewayMesh, gateway };
 }
 
 export interface HttpReply {

@@ -1,3 +1,4 @@
+import { Validator } from "@seriousme/openapi-schema-validator";
 import test from "ava";
 import { decode, encode } from "../../runtime/messaging/codec.js";
 import { AUTH, http, startGatewayFixture } from "./helpers.js";
@@ -148,4 +149,29 @@ test("gateway - health, readiness and a valid OpenAPI 3.1 document need no crede
     }
   }
   t.truthy(doc.json.components.securitySchemes.bearer);
+  // And a real OpenAPI 3.1 validator (its JSON Schema of the specification) accepts it.
+  const validator = new Validator();
+  const result = await validator.validate(doc.json);
+  t.deepEqual(result.errors ?? [], [], "openapi.json validates against the OpenAPI 3.1 schema");
+  t.true(result.valid);
+  t.is(validator.version, "3.1");
+});
+
+test("gateway - an Accept that admits nothing a route produces is a 406 problem; */*, wildcards and q-values are honoured", async (t) => {
+  const { gatewayUrl } = await startGatewayFixture(t);
+  const call = (accept: string) =>
+    http(gatewayUrl, "POST", "/v1/actors/Greeter/g1/hello", { body: ["ada"], headers: { ...AUTH, accept } });
+  const refused = await call("text/html");
+  t.is(refused.status, 406, refused.text);
+  t.regex(refused.headers.get("content-type") ?? "", /^application\/problem\+json/);
+  t.is(refused.json.code, "GATEWAY_NOT_ACCEPTABLE");
+  t.regex(refused.json.detail, /application\/json or application\/msgpack/);
+  t.is((await call("application/json;q=0, text/plain")).status, 406, "q=0 excludes");
+  for (const accept of ["*/*", "application/*", "text/html, application/json;q=0.5", "application/msgpack"]) {
+    t.is((await call(accept)).status, 200, accept);
+  }
+  const stream = await http(gatewayUrl, "GET", "/v1/events/orders.*", {
+    headers: { ...AUTH, accept: "application/json" },
+  });
+  t.is(stream.status, 406, "the event stream answers only text/event-stream");
 });

@@ -60,3 +60,20 @@ test("policies - a match needs every non-empty list and the hop; key_by picks th
   );
   t.true(any.matches({ ...input, caller: undefined }));
 });
+
+test("policy - KEY_BY_FUNCTION needs a key_function name; a key_function needs KEY_BY_FUNCTION", (t) => {
+  const base = { name: "tiers", limit: { ratePerSecond: 5 } };
+  const missing = t.throws(() => validatePolicy({ ...base, keyBy: "KEY_BY_FUNCTION" }), {
+    instanceOf: InvalidPolicyError,
+  });
+  t.is(missing?.field, "key_function");
+  const stray = t.throws(() => validatePolicy({ ...base, keyFunction: "tier" }), {
+    instanceOf: InvalidPolicyError,
+  });
+  t.is(stray?.field, "key_function");
+  const bad = t.throws(() => validatePolicy({ ...base, keyBy: "KEY_BY_FUNCTION", keyFunction: "Tier!" }), {
+    instanceOf: InvalidPolicyError,
+  });
+  t.is(bad?.field, "key_function");
+  t.is(validatePolicy({ ...base, keyBy: "KEY_BY_FUNCTION", keyFunction: "tier" }).keyFunction, "tier");
+});

@@ -16,6 +16,7 @@ export { type CorsOptions, cors } from "./cors.js";
 export { httpMetrics } from "./http-metrics.js";
 export { REQUEST_ID_HEADER, requestId, requestIdOf } from "./request-id.js";
 export { type TenantRouterOptions, tenantRouter } from "./tenant-router.js";
+export { THROTTLE, throttle } from "./throttle.js";
 export { traceContext } from "./trace-context.js";
 export type { Middleware } from "./types.js";
 

@@ -11,6 +11,7 @@ import {
   ID_PARAM,
   METHOD_PARAM,
   PROBLEM_RESPONSE,
+  PRODUCES,
   type RouteDeps,
   TYPE_PARAM,
 } from "./shared.js";
@@ -26,6 +27,7 @@ export function registerActorRoutes(app: FastifyInstance, deps: RouteDeps): void
   app.post<CallRoute>(
     "/v1/actors/:type/:id/:method",
     {
+      config: { produces: PRODUCES },
       schema: {
         summary: "Call an actor method (request-reply)",
         description:
@@ -64,6 +66,9 @@ export function registerActorRoutes(app: FastifyInstance, deps: RouteDeps): void
       const result = await runInHop(req.traceHop, () =>
         mesh.callByName(type, actorIdOf(req, id), method, argsOf(req.body), {
           timeoutMs,
+          // The gateway calls for many clients: one client's throttle must not pace the others
+          // (each gets its own 429 with Retry-After instead).
+          adaptive: false,
           ...(caller ? { caller } : {}),
         }),
       );

@@ -14,7 +14,7 @@ import { compileFilter, publish } from "troupe";
 import { assertPattern, decodeEvent, endHttpServerSpan, eventNamesOf, runInHop } from "troupe/internal";
 import { GatewayUnavailableError } from "../errors.js";
 import { sendValue } from "../format.js";
-import { CONSUMES, callerOf, PROBLEM_RESPONSE, type RouteDeps } from "./shared.js";
+import { CONSUMES, callerOf, PROBLEM_RESPONSE, PRODUCES, type RouteDeps } from "./shared.js";
 
 interface PublishRoute {
   Params: { topic: string };
@@ -50,6 +50,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps, strea
   app.post<PublishRoute>(
     "/v1/events/:topic",
     {
+      config: { produces: PRODUCES },
       schema: {
         summary: "Publish an event (durable)",
         tags: ["events"],
@@ -98,6 +99,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps, strea
   app.get<StreamRoute>(
     "/v1/events/:pattern",
     {
+      config: { produces: ["text/event-stream"] },
       schema: {
         summary: "Live events matching a pattern, as Server-Sent Events",
         tags: ["events"],

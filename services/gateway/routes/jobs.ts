@@ -25,6 +25,7 @@ import {
   ID_PARAM,
   METHOD_PARAM,
   PROBLEM_RESPONSE,
+  PRODUCES,
   type RouteDeps,
   TYPE_PARAM,
 } from "./shared.js";
@@ -46,6 +47,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.post<EnqueueRoute>(
     "/v1/jobs/:type/:id/:method",
     {
+      config: { produces: PRODUCES },
       schema: {
         summary: "Enqueue a durable job (at-least-once)",
         tags: ["jobs"],
@@ -101,6 +103,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<JobRoute>(
     "/v1/jobs/:jobId",
     {
+      config: { produces: PRODUCES },
       schema: {
         summary: "A job's status and result; ?waitMs= waits for it to finish",
         tags: ["jobs"],

@@ -22,6 +22,8 @@ export const ID_PARAM = {
 export const METHOD_PARAM = { type: "string", pattern: "^[A-Za-z_$][A-Za-z0-9_$]{0,255}$" } as const;
 
 export const CONSUMES = ["application/json", "application/msgpack"];
+/** What routes answering with a value produce (`Accept` decides which; see accept.ts). */
+export const PRODUCES = ["application/json", "application/msgpack"] as const;
 
 export const PROBLEM_RESPONSE = {
   description: "RFC 9457 problem (application/problem+json)",

@@ -6,6 +6,7 @@ export const KeyBy = {
   KEY_BY_TENANT: 'KEY_BY_TENANT',
   KEY_BY_ACTOR_TYPE: 'KEY_BY_ACTOR_TYPE',
   KEY_BY_METHOD: 'KEY_BY_METHOD',
+  KEY_BY_FUNCTION: 'KEY_BY_FUNCTION',
 } as const;
 
 export type KeyBy =
@@ -19,5 +20,7 @@ export type KeyBy =
   | 3
   | 'KEY_BY_METHOD'
   | 4
+  | 'KEY_BY_FUNCTION'
+  | 5
 
 export type KeyBy__Output = typeof KeyBy[keyof typeof KeyBy]

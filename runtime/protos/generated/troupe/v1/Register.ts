@@ -5,10 +5,12 @@ export interface Register {
   'hostId'?: (string);
   'actorTypes'?: (string)[];
   'version'?: (string);
+  'role'?: (string);
 }
 
 export interface Register__Output {
   'hostId': (string);
   'actorTypes': (string)[];
   'version': (string);
+  'role': (string);
 }

@@ -12,6 +12,7 @@ export interface ThrottlePolicy {
   'keyBy'?: (_troupe_v1_KeyBy);
   'description'?: (string);
   'revision'?: (number | string | Long);
+  'keyFunction'?: (string);
 }
 
 export interface ThrottlePolicy__Output {
@@ -21,4 +22,5 @@ export interface ThrottlePolicy__Output {
   'keyBy': (_troupe_v1_KeyBy__Output);
   'description': (string);
   'revision': (number);
+  'keyFunction': (string);
 }
