@@ -28,6 +28,7 @@ const EXPECTED_ROWS = [
   "tracing.off",
   "tracing.sampled",
   "tracing.ratio",
+  "tracing.ratio1",
   "tracing.c1",
   "gateway.c64",
 ];
@@ -35,7 +36,13 @@ const EXPECTED_ROWS = [
 /** Throughput rows measured at the receiver: no per-operation latency. */
 const NO_LATENCY = new Set(["tell", "jobs", "jobs.result", "pubsub.fanout3"]);
 /** Rows whose baseline is Troupe itself (tracing off / on), not raw nats.js. */
-const TROUPE_BASELINE = new Set(["tracing.off", "tracing.sampled", "tracing.ratio", "tracing.c1"]);
+const TROUPE_BASELINE = new Set([
+  "tracing.off",
+  "tracing.sampled",
+  "tracing.ratio",
+  "tracing.ratio1",
+  "tracing.c1",
+]);
 
 function runSmoke(jsonFile: string, more: string[] = []): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
