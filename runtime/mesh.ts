@@ -38,9 +38,15 @@ import { type EnqueueOptions, type EnqueueRef, enqueue as enqueueJob } from "./j
 import { type Job, jobHandle } from "./jobs/job.js";
 import { startJobRunner } from "./jobs/runner.js";
 import { consoleLogger, failureKind, type Logger, repeatsOf } from "./log.js";
-import { assertCaller, CALLER_HEADER } from "./messaging/caller.js";
-import { type CallEnvelope, decodeCall, decodeReply, encodeCall } from "./messaging/envelope.js";
-import { Subjects } from "./messaging/subjects.js";
+import {
+  assertCaller,
+  CALLER_HEADER,
+  type CallEnvelope,
+  decodeCall,
+  decodeReply,
+  encodeCall,
+  Subjects,
+} from "./messaging/index.js";
 import { shardOf } from "./placement/shard.js";
 import { type PublishOptions, type PublishReceipt, publish as publishEvent } from "./pubsub/publish.js";
 import { startSubscribers } from "./pubsub/subscribers.js";

@@ -9,7 +9,7 @@ import type { ActorClass } from "../actor/actor-ref.js";
 import { actorTypeOf } from "../actor/actor-type.js";
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger } from "../log.js";
-import { DEFAULT_PREFIX } from "../messaging/subjects.js";
+import { DEFAULT_PREFIX } from "../messaging/index.js";
 import { type NatsServer, startNatsServer } from "../testing/nats-server.js";
 import { startDevControlPlane } from "./dev-control-plane.js";
 import { clearDevState, devDir, readDevState, writeDevState } from "./dev-state.js";

@@ -12,7 +12,7 @@
  * compare-and-set on the server decides.
  */
 import type { Logger } from "../log.js";
-import { decode, encode } from "../messaging/codec.js";
+import { decode, encode } from "../messaging/index.js";
 import { type KeyValueBucket, type KvChange, RevisionMismatchError } from "../transport/transport.js";
 import { RestartingWatch } from "./restarting-watch.js";
 

@@ -11,7 +11,7 @@
  * (see leases.ts), so two hosts that disagree about membership for a moment never both serve.
  */
 import type { Logger } from "../log.js";
-import { decode, encode } from "../messaging/codec.js";
+import { decode, encode } from "../messaging/index.js";
 import type { KeyValueBucket, KvChange } from "../transport/transport.js";
 import { Broadcaster, type ChangeStream } from "./change-stream.js";
 import { RestartingWatch } from "./restarting-watch.js";

@@ -18,7 +18,7 @@
  */
 import type { ActorType } from "../actor/actor-type.js";
 import type { Logger } from "../log.js";
-import type { Subjects } from "../messaging/subjects.js";
+import type { Subjects } from "../messaging/index.js";
 import { RevisionMismatchError, type SubscriptionHandle } from "../transport/transport.js";
 import type { LeaseHolder, LeaseStore } from "./leases.js";
 import type { Membership } from "./membership.js";
