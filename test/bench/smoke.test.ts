@@ -75,7 +75,7 @@ function runSmoke(jsonFile: string, more: string[] = []): Promise<{ code: number
 const positive = (n: number | undefined) => typeof n === "number" && Number.isFinite(n) && n > 0;
 
 test("bench - smoke mode measures every row", async (t) => {
-  t.timeout(300_000); // a guard, not a measure: the run is slow when the machine is busy
+  t.timeout(600_000); // a guard, not a measure: the run is slow when the machine is busy
   const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-bench-smoke-"));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const jsonFile = path.join(dir, "bench.json");
@@ -132,7 +132,7 @@ test("bench - smoke mode measures every row", async (t) => {
 });
 
 test("bench - smoke mode also runs the TypeScript sources through tsx (--source)", async (t) => {
-  t.timeout(300_000); // a guard, not a measure: the run is slow when the machine is busy
+  t.timeout(600_000); // a guard, not a measure: the run is slow when the machine is busy
   const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-bench-smoke-"));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const jsonFile = path.join(dir, "bench.json");
