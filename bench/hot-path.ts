@@ -29,6 +29,7 @@
  * it is a diagnostic, not an API user. Works with `--import bench/lib/built-register.mjs` and
  * TROUPE_BENCH_BUILT=DIR too (see run.ts --built).
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { parseArgs } from "node:util";
 import type { Msg } from "@nats-io/nats-core";
 import { pack, unpack } from "msgpackr";
@@ -71,6 +72,17 @@ async function measure(
   return { usPerCall: (u.user + u.system) / done, calls: done };
 }
 
+/** Read-only headers carrying a W3C `traceparent` (as the transport hands them to a host). */
+function traceHeaders(i: number, sampled: boolean) {
+  const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
+  const map = new Map([["traceparent", `00-${hex(i + 1, 32)}-${hex(i + 1, 16)}-${sampled ? "01" : "00"}`]]);
+  return {
+    get: (k: string) => map.get(k) ?? "",
+    has: (k: string) => map.has(k),
+    keys: () => [...map.keys()],
+  };
+}
+
 type Publish = (subject: string, data: Uint8Array, opts?: { reply?: string }) => void;
 
 /** Replaces `nc.publish` with a loopback delivering `reply` to `onReply` one microtask later. */
@@ -88,10 +100,10 @@ async function callerSide(mesh: Mesh, calls: number, concurrency: number) {
   // Troupe: the mesh's transport, with its connection's publish looped back.
   const transport = mesh.transport as unknown as {
     nc: { publish: Publish };
-    onReply(err: Error | null, msg: Msg): void;
+    onReply(msg: Msg): void;
   };
   const realPublish = transport.nc.publish;
-  loopback(transport.nc, encodeResult(payloads[0]), (msg) => transport.onReply(null, msg));
+  loopback(transport.nc, encodeResult(payloads[0]), (msg) => transport.onReply(msg));
   const refs = ids.map((id) => mesh.ref(Echo, id));
   const troupe = await measure(calls, concurrency, async () => {
     await Promise.all(refs.map((r, i) => r.echo(payloads[i] as Payload)));
@@ -115,7 +127,11 @@ async function callerSide(mesh: Mesh, calls: number, concurrency: number) {
   return { troupe, raw };
 }
 
-async function hostSide(url: string, calls: number, concurrency: number) {
+/**
+ * With `sampledShare` > 0 every call carries a `traceparent` as a traced caller sends it: that share
+ * of them with the sampled flag, the rest without (a parent-based sampler follows the flag).
+ */
+async function hostSide(url: string, calls: number, concurrency: number, sampledShare: number) {
   const host = await connect({ servers: url, prefix: "hp", logger: consoleLogger("warn") });
   const transport = host.transport as unknown as {
     subscribe(subject: string, opts: unknown, handler: (msg: unknown) => void): unknown;
@@ -138,6 +154,9 @@ async function hostSide(url: string, calls: number, concurrency: number) {
     encodeCall({ actorId: id, method: "echo", timeoutMs: 10_000, args: [payloadFor(id)] }),
   );
   const replyTos = ids.map((_, i) => `_INBOX.bench.${i}`);
+  const parents = Array.from({ length: 1000 }, (_, i) =>
+    sampledShare > 0 ? traceHeaders(i, (i * sampledShare) % 1 < sampledShare) : undefined,
+  );
   let pending = 0;
   let wake: (() => void) | undefined;
   let failed: Uint8Array | undefined;
@@ -152,12 +171,14 @@ async function hostSide(url: string, calls: number, concurrency: number) {
       wake = resolve;
       for (let i = 0; i < ids.length; i++) deliver(i);
     });
+  let sent = 0;
   const troupe = await measure(calls, concurrency, () =>
     feed((i) =>
       (handlers.get(subjects[i] as string) as (msg: unknown) => void)({
         subject: subjects[i],
         data: calls64[i],
         reply: replyTos[i],
+        headers: parents[sent++ % parents.length],
       }),
     ),
   );
@@ -183,14 +204,20 @@ async function main(): Promise<void> {
       side: { type: "string", default: "both" },
       tracing: { type: "string", default: "off" },
       tracer: { type: "string", default: "troupe" },
+      ratio: { type: "string", default: "1" },
     },
   });
   const tracing = values.tracing;
-  if (tracing !== "off" && tracing !== "spans" && tracing !== "otlp")
-    throw new Error("--tracing is off, spans or otlp");
+  if (tracing !== "off" && tracing !== "spans" && tracing !== "otlp" && tracing !== "als")
+    throw new Error("--tracing is off, spans, otlp or als");
   const tracer = values.tracer;
+  const ratio = Number(values.ratio);
+  if (!(ratio > 0 && ratio <= 1)) throw new Error("--ratio is in (0, 1]");
   if (tracer !== "troupe" && tracer !== "sdk") throw new Error("--tracer is troupe or sdk");
-  const sdk = tracing === "off" ? undefined : await startSdk(tracing === "otlp", tracer);
+  // `als`: no tracing, only an AsyncLocalStorage switched on (its promise hooks tax every promise).
+  if (tracing === "als") new AsyncLocalStorage().enterWith({});
+  const sdk =
+    tracing === "off" || tracing === "als" ? undefined : await startSdk(tracing === "otlp", tracer, ratio);
   const side = values.side;
   if (side !== "both" && side !== "caller" && side !== "host")
     throw new Error("--side is caller, host or both");
@@ -205,7 +232,8 @@ async function main(): Promise<void> {
       c = await callerSide(caller, calls, concurrency);
       await caller.close();
     }
-    if (side !== "caller") h = await hostSide(server.url, calls, concurrency);
+    if (side !== "caller")
+      h = await hostSide(server.url, calls, concurrency, tracing === "off" || tracing === "als" ? 0 : ratio);
     const row = (name: string, r: { troupe: Result; raw: Result }) =>
       `${name.padEnd(8)} Troupe ${r.troupe.usPerCall.toFixed(2).padStart(6)} µs/call   raw ${r.raw.usPerCall
         .toFixed(2)

@@ -26,8 +26,7 @@
  * ```
  */
 import { ConfigurationError } from "./errors.js";
-import { MAX_ACTOR_ID_LENGTH } from "./messaging/envelope.js";
-import { assertToken } from "./messaging/subjects.js";
+import { assertToken, MAX_ACTOR_ID_LENGTH } from "./messaging/index.js";
 
 /** The longest delay a Node.js timer honours; a longer one fires after 1 ms. */
 export const MAX_TIMEOUT_MS = 2_147_483_647;

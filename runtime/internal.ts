@@ -7,9 +7,16 @@ export { fromWireError, toWireError, type WireError } from "./errors.js";
 export { interceptTurn, readonlyHeaders, recordHeaders, runChain } from "./interceptors/index.js";
 export { enqueueByName } from "./jobs/enqueue.js";
 export { isJobId } from "./jobs/names.js";
-export { assertCaller, CALLER_HEADER, callerOf, MAX_CALLER_LENGTH } from "./messaging/caller.js";
-export { decode, encode } from "./messaging/codec.js";
-export { DEFAULT_PREFIX, Subjects } from "./messaging/subjects.js";
+export {
+  assertCaller,
+  CALLER_HEADER,
+  callerOf,
+  DEFAULT_PREFIX,
+  decode,
+  encode,
+  MAX_CALLER_LENGTH,
+  Subjects,
+} from "./messaging/index.js";
 export { RestartingWatch } from "./placement/restarting-watch.js";
 export * from "./protos/index.js";
 export { decodeEvent } from "./pubsub/event.js";

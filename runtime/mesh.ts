@@ -44,9 +44,15 @@ import {
 import { type Job, jobHandle } from "./jobs/job.js";
 import { startJobRunner } from "./jobs/runner.js";
 import { consoleLogger, failureKind, type Logger, repeatsOf } from "./log.js";
-import { assertCaller, CALLER_HEADER } from "./messaging/caller.js";
-import { type CallEnvelope, decodeCall, decodeReply, encodeCall } from "./messaging/envelope.js";
-import { Subjects } from "./messaging/subjects.js";
+import {
+  assertCaller,
+  CALLER_HEADER,
+  type CallEnvelope,
+  decodeCall,
+  decodeReply,
+  encodeCall,
+  Subjects,
+} from "./messaging/index.js";
 import { Outbox, type OutboxOptions, resolveOutboxOptions } from "./outbox/index.js";
 import { outboxLink } from "./outbox-link.js";
 import { shardOf } from "./placement/shard.js";

@@ -13,8 +13,11 @@ import {
   AlwaysOnSampler,
   BatchSpanProcessor,
   NodeTracerProvider,
+  ParentBasedSampler,
   type ReadableSpan,
+  type Sampler,
   type SpanExporter,
+  TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-node";
 import { registerGlobally } from "../../runtime/telemetry/sdk.js";
 import { OtlpTraceEncoder } from "../../runtime/telemetry/tracer/otlp-encoder.js";
@@ -33,9 +36,21 @@ class DroppingExporter implements SpanExporter {
 
 export type Tracer = "troupe" | "sdk";
 
-export async function startSdk(serialize: boolean, tracer: Tracer): Promise<{ shutdown(): Promise<void> }> {
+/** `ratio` 1: always on; below 1: parent-based trace-id ratio (what deployments use). */
+function samplerFor(ratio: number): Sampler {
+  return ratio >= 1
+    ? new AlwaysOnSampler()
+    : new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+}
+
+export async function startSdk(
+  serialize: boolean,
+  tracer: Tracer,
+  ratio = 1,
+): Promise<{ shutdown(): Promise<void> }> {
   if (tracer === "sdk") {
     const provider = new NodeTracerProvider({
+      sampler: samplerFor(ratio),
       spanProcessors: [
         new BatchSpanProcessor(
           new DroppingExporter(
@@ -54,7 +69,9 @@ export async function startSdk(serialize: boolean, tracer: Tracer): Promise<{ sh
     new DroppingExporter(serialize ? (spans) => encoder.encode(spans as RecordedSpan[]) : undefined),
   );
   const provider = new TroupeTracerProvider({
-    sampler: new AlwaysOnSampler(),
+    sampler: samplerFor(ratio),
+    samplerIgnoresAttributes: true,
+    samplerFollowsParent: ratio < 1,
     processor: processor as never,
   });
   await registerGlobally(provider);

@@ -24,7 +24,7 @@ import {
   type TroupeError,
 } from "../errors.js";
 import { type Logger, repeatsOf } from "../log.js";
-import { decodeState, encodeStateIfChanged } from "../messaging/state-codec.js";
+import { decodeState, encodeStateIfChanged } from "../messaging/index.js";
 import { callInHop, type Hop } from "../telemetry/index.js";
 import type { AnyActor } from "./actor.js";
 import { type Actor, constructWithContext } from "./actor.js";

@@ -3,7 +3,7 @@
  * from the class and cached.
  */
 import { ConfigurationError } from "../errors.js";
-import { assertToken } from "../messaging/subjects.js";
+import { assertToken } from "../messaging/index.js";
 import { Actor, type ActorOptions } from "./actor.js";
 import { type ActorClass, RESERVED_HANDLER_NAMES } from "./actor-ref.js";
 

@@ -8,7 +8,7 @@ import {
   StateNotStorableError,
   StateStoreError,
 } from "../errors.js";
-import { kvKeyForId } from "../messaging/subjects.js";
+import { kvKeyForId } from "../messaging/index.js";
 import { type KeyValueBucket, RevisionMismatchError } from "../transport/transport.js";
 
 export interface StoredState {

@@ -5,7 +5,7 @@
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger } from "../log.js";
 import { connect } from "../mesh.js";
-import { DEFAULT_PREFIX } from "../messaging/subjects.js";
+import { DEFAULT_PREFIX } from "../messaging/index.js";
 import { readDevState } from "./dev-state.js";
 
 export interface CallCommand {

@@ -10,7 +10,7 @@ import { actorTypeOf } from "../actor/actor-type.js";
 import { edgeLinkDenyList } from "../edge/index.js";
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger } from "../log.js";
-import { DEFAULT_PREFIX } from "../messaging/subjects.js";
+import { DEFAULT_PREFIX } from "../messaging/index.js";
 import { reservePorts } from "../testing/index.js";
 import { type NatsServer, startNatsServer } from "../testing/nats-server.js";
 import { startDevControlPlane } from "./dev-control-plane.js";

@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import { ConfigurationError } from "../errors.js";
 import type { Host } from "../host/host.js";
 import { consoleLogger } from "../log.js";
-import { DEFAULT_PREFIX } from "../messaging/subjects.js";
+import { DEFAULT_PREFIX } from "../messaging/index.js";
 import { DEFAULT_DEV_ENTRY } from "./dev.js";
 import { serveEntry, untilSignal } from "./serve.js";
 

@@ -9,8 +9,8 @@
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger } from "../log.js";
 import { connect } from "../mesh.js";
-import { decode } from "../messaging/codec.js";
-import type { Subjects } from "../messaging/subjects.js";
+import type { Subjects } from "../messaging/index.js";
+import { decode } from "../messaging/index.js";
 import { parseFence } from "../placement/index.js";
 import { type HostRecord, parseHostRecord } from "../placement/membership.js";
 import { DEFAULT_HEARTBEAT_EVERY_MS } from "../placement/options.js";

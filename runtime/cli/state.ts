@@ -20,8 +20,7 @@ import { parseArgs } from "node:util";
 import { ConfigurationError, TroupeError } from "../errors.js";
 import { consoleLogger } from "../log.js";
 import { connect, type Mesh } from "../mesh.js";
-import { decodeState, encodeState } from "../messaging/state-codec.js";
-import { assertToken, kvKeyForId } from "../messaging/subjects.js";
+import { assertToken, decodeState, encodeState, kvKeyForId } from "../messaging/index.js";
 import type { KeyValueBucket } from "../transport/transport.js";
 import { resolveTarget } from "./call.js";
 

@@ -12,7 +12,7 @@
  * visits the calls that are due: it sends, moves them to the tail, and stops at the first that is not.
  */
 import type { Logger } from "../log.js";
-import { encodeKeepalive } from "../messaging/envelope.js";
+import { encodeKeepalive } from "../messaging/index.js";
 
 export const DEFAULT_KEEPALIVE_EVERY_MS = 2_000;
 

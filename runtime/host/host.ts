@@ -29,9 +29,15 @@ import {
 import { type InboundInterceptor, type InboundKind, interceptTurn } from "../interceptors/index.js";
 import type { JobRunnerOptions } from "../jobs/runner.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
-import { type DecodeLimits, encode } from "../messaging/codec.js";
-import { type CallEnvelope, decodeCall, encodeError, encodeResult } from "../messaging/envelope.js";
-import type { Subjects } from "../messaging/subjects.js";
+import type { Subjects } from "../messaging/index.js";
+import {
+  type CallEnvelope,
+  type DecodeLimits,
+  decodeCall,
+  encode,
+  encodeError,
+  encodeResult,
+} from "../messaging/index.js";
 import type { ChangeStream } from "../placement/change-stream.js";
 import { FenceStore, provedGone } from "../placement/index.js";
 import { type HostRecord, Membership, type MembershipChange } from "../placement/membership.js";

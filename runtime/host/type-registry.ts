@@ -4,8 +4,8 @@
  * shard counts from it to call a type by name.
  */
 import { ConfigurationError } from "../errors.js";
-import { decode, encode } from "../messaging/codec.js";
-import type { Subjects } from "../messaging/subjects.js";
+import type { Subjects } from "../messaging/index.js";
+import { decode, encode } from "../messaging/index.js";
 import type { KeyValueBucket, Transport } from "../transport/transport.js";
 import { RevisionMismatchError } from "../transport/transport.js";
 

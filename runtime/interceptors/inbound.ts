@@ -3,7 +3,7 @@
  * reminder): the same interceptors as the host's calls and tells, with the message's headers and
  * caller. Skipped entirely when the chain is empty.
  */
-import { callerOf } from "../messaging/caller.js";
+import { callerOf } from "../messaging/index.js";
 import type { MessageHeaders } from "../transport/transport.js";
 import { runChain } from "./chain.js";
 import { readonlyHeaders } from "./headers.js";

@@ -5,11 +5,11 @@
  * (and done again on the next delivery) stores one record.
  */
 import { PayloadTooLargeError, toWireError } from "../errors.js";
-import { encode } from "../messaging/codec.js";
+import type { JobNames } from "../messaging/index.js";
+import { encode } from "../messaging/index.js";
 import type { JetStreamQueues, QueueMessage } from "../transport/jetstream-queue.js";
 import type { DeadLetter, DeadLetterReason, DeadLetterSubscription } from "./envelope.js";
 import { encodeDeadLetter } from "./envelope.js";
-import type { JobNames } from "./names.js";
 
 export interface DeadLetterFields {
   source?: "job" | "event";

@@ -15,7 +15,7 @@ import { typeNameOf } from "../actor/actor-type.js";
 import type { EnqueueOptions } from "../actor/index.js";
 import { checkActorId, checkEnqueueOptions, checkTypeName } from "../client-options.js";
 import type { Mesh } from "../mesh.js";
-import { CALLER_HEADER } from "../messaging/caller.js";
+import { CALLER_HEADER } from "../messaging/index.js";
 import { endHop, startEnqueueSpan } from "../telemetry/index.js";
 import { jetStreamQueues, StreamLimitError } from "../transport/jetstream-queue.js";
 import { decodeJob, encodeJob } from "./envelope.js";

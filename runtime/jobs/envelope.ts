@@ -9,8 +9,13 @@
  * Everything decoded here is untrusted and validated.
  */
 import { MalformedMessageError, type WireError } from "../errors.js";
-import { type DecodeLimits, decode, encode } from "../messaging/codec.js";
-import { MAX_ACTOR_ID_LENGTH, MAX_METHOD_LENGTH } from "../messaging/envelope.js";
+import {
+  type DecodeLimits,
+  decode,
+  encode,
+  MAX_ACTOR_ID_LENGTH,
+  MAX_METHOD_LENGTH,
+} from "../messaging/index.js";
 import { isJobId } from "./names.js";
 
 export const JOB_VERSION = 1;

@@ -28,7 +28,8 @@ export {
   TerminalError,
 } from "./errors.js";
 export { Job, jobHandle, type ResultOptions } from "./job.js";
-export { JobNames, jobIdForKey } from "./names.js";
+export { JobNames } from "../messaging/index.js";
+export { jobIdForKey } from "./names.js";
 export {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_CAPACITY,

@@ -35,7 +35,7 @@ import {
 import type { InboundInterceptor } from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import type { Mesh } from "../mesh.js";
-import { callerToForward } from "../messaging/caller.js";
+import { callerToForward, type JobNames, RUNNER_CONSUMER } from "../messaging/index.js";
 import { DEFAULT_MAX_DELAY_MS, fullJitterDelayMs } from "../resilience/backoff.js";
 import { CircuitOpenError, type Resilience, resilienceOf } from "../resilience/breakers.js";
 import {
@@ -54,7 +54,6 @@ import { malformedHeadersError } from "../transport/headers.js";
 import { type JetStreamQueues, jetStreamQueues, type QueueMessage } from "../transport/jetstream-queue.js";
 import { deadLetterOf, publishDeadLetter, redeliveryAfterFailedDeadLetter } from "./dead-letter-writer.js";
 import { type DeadLetterReason, decodeJob, encodeOutcome, type JobEnvelope } from "./envelope.js";
-import { type JobNames, RUNNER_CONSUMER } from "./names.js";
 import {
   ensureDlqStream,
   ensureJobStream,

@@ -4,8 +4,8 @@
  * `nats stream edit`, not by passing other options.
  */
 import type { Mesh } from "../mesh.js";
+import { JobNames } from "../messaging/index.js";
 import { jetStreamQueues } from "../transport/jetstream-queue.js";
-import { JobNames } from "./names.js";
 
 export const DEFAULT_RESULTS_MAX_AGE_MS = 24 * 3600_000;
 export const DEFAULT_DLQ_MAX_AGE_MS = 30 * 24 * 3600_000;

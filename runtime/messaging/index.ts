@@ -1,5 +1,10 @@
 /**
- * The messaging layer's entry for folders above it (older folders still import its files
- * directly; those imports are recorded as known layer violations).
+ * Wire formats, and every name on the wire: the codec (msgpackr behind a structural pre-scan),
+ * call/reply/tell envelopes, the state codec, the caller header, and all subject, stream, bucket
+ * and consumer names (`subjects.ts`). Other folders import this index, not the files.
  */
-export { decode, encode } from "./codec.js";
+export * from "./caller.js";
+export * from "./codec.js";
+export * from "./envelope.js";
+export * from "./state-codec.js";
+export * from "./subjects.js";

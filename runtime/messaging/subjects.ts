@@ -16,6 +16,19 @@
  * - KV bucket `<prefix>_throttle_policies`: throttle policies of the control plane, key = policy name.
  * - KV bucket `<prefix>_throttle_demand`: each control-plane replica's view of its hosts' demand,
  *   key = replica id (bucket-wide TTL), so replicas size shares from every host's demand.
+ * - Durable jobs ({@link JobNames}): stream `<prefix>_jobs_<Type>` (work queue), subjects
+ *   `<prefix>.jobs.<Type>.<jobId>`, durable pull consumer `runner`; stream `<prefix>_results`,
+ *   subject `<prefix>.results.<jobId>` (last message per subject kept); stream `<prefix>_dlq`,
+ *   subject `<prefix>.dlq.<Type>`.
+ * - Reminders ({@link ReminderNames}): KV bucket `<prefix>_reminders`, key
+ *   `<Type>.<kvKeyForId(id)>.<name>`; stream `<prefix>_reminders` (work queue), subject
+ *   `<prefix>.reminders.<Type>`, one durable pull consumer `runner_<Type>` per type.
+ * - Events ({@link EventNames}): `<prefix>.evt.<topic>`, stream `<prefix>_events` on
+ *   `<prefix>.evt.>`; durable consumer `<Type>_<method>` per subscribing method; an ephemeral
+ *   subscription is the core NATS queue group `<prefix>.evt.<Type>.<method>`.
+ *
+ * Besides these, only the transport names subjects: its reply inbox and the JetStream/KV API
+ * subjects nats.js defines (`$JS.API.>`, `$KV.<bucket>.>`).
  */
 import { ConfigurationError } from "../errors.js";
 
@@ -109,6 +122,131 @@ export class Subjects {
 
   throttleDemandBucket(): string {
     return `${this.prefix}_throttle_demand`;
+  }
+
+  /** Names of durable jobs under this prefix. */
+  get jobs(): JobNames {
+    this.jobNames ??= new JobNames(this.prefix);
+    return this.jobNames;
+  }
+
+  /** Names of durable reminders under this prefix. */
+  get reminders(): ReminderNames {
+    this.reminderNames ??= new ReminderNames(this.prefix);
+    return this.reminderNames;
+  }
+
+  /** Names of publish-subscribe under this prefix. */
+  get events(): EventNames {
+    this.eventNames ??= new EventNames(this.prefix);
+    return this.eventNames;
+  }
+
+  private jobNames: JobNames | undefined;
+  private reminderNames: ReminderNames | undefined;
+  private eventNames: EventNames | undefined;
+}
+
+/** The durable pull consumer of a job queue. */
+export const RUNNER_CONSUMER = "runner";
+
+/** Stream, subject and consumer names of durable jobs. */
+export class JobNames {
+  constructor(readonly prefix: string) {}
+
+  jobsStream(type: string): string {
+    return `${this.prefix}_jobs_${type}`;
+  }
+  jobsStreamPrefix(): string {
+    return `${this.prefix}_jobs_`;
+  }
+  jobsFilter(type: string): string {
+    return `${this.prefix}.jobs.${type}.>`;
+  }
+  jobSubject(type: string, jobId: string): string {
+    return `${this.prefix}.jobs.${type}.${jobId}`;
+  }
+  /** Human name of a type's queue, for spans and logs (low cardinality). */
+  queueName(type: string): string {
+    return `jobs.${type}`;
+  }
+  resultsStream(): string {
+    return `${this.prefix}_results`;
+  }
+  resultsFilter(): string {
+    return `${this.prefix}.results.>`;
+  }
+  resultSubject(jobId: string): string {
+    return `${this.prefix}.results.${jobId}`;
+  }
+  dlqStream(): string {
+    return `${this.prefix}_dlq`;
+  }
+  dlqFilter(): string {
+    return `${this.prefix}.dlq.>`;
+  }
+  dlqSubject(type: string): string {
+    return `${this.prefix}.dlq.${type}`;
+  }
+  /** The actor type of a DLQ subject. */
+  typeOfDlqSubject(subject: string): string {
+    return subject.slice(this.prefix.length + ".dlq.".length);
+  }
+}
+
+/** Stream, subject, consumer, bucket and key names of durable reminders. */
+export class ReminderNames {
+  constructor(readonly prefix: string) {}
+
+  bucket(): string {
+    return `${this.prefix}_reminders`;
+  }
+  stream(): string {
+    return `${this.prefix}_reminders`;
+  }
+  streamFilter(): string {
+    return `${this.prefix}.reminders.>`;
+  }
+  subject(type: string): string {
+    return `${this.prefix}.reminders.${type}`;
+  }
+  consumer(type: string): string {
+    return `runner_${type}`;
+  }
+  /** The reminder's KV key (its name is one token without dots, so the key is unambiguous). */
+  key(type: string, id: string, name: string): string {
+    return `${type}.${kvKeyForId(id)}.${name}`;
+  }
+  /** Human name of the queue, for spans and logs. */
+  queueName(type: string): string {
+    return `reminders.${type}`;
+  }
+}
+
+/** Stream, subject, consumer and queue-group names of publish-subscribe. */
+export class EventNames {
+  constructor(readonly prefix: string) {}
+
+  stream(): string {
+    return `${this.prefix}_events`;
+  }
+  streamSubjects(): string {
+    return `${this.prefix}.evt.>`;
+  }
+  /** Subject of a topic, or of a pattern (wildcards carry over). */
+  subject(topicOrPattern: string): string {
+    return `${this.prefix}.evt.${topicOrPattern}`;
+  }
+  topicOf(subject: string): string {
+    return subject.slice(this.prefix.length + ".evt.".length);
+  }
+  /** Durable consumer of one subscribing method. */
+  consumer(type: string, method: string): string {
+    return `${type}_${method.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  }
+  /** Core NATS queue group of an ephemeral subscription. */
+  queueGroup(type: string, method: string): string {
+    return `${this.prefix}.evt.${type}.${method.replace(/[^A-Za-z0-9_-]/g, "_")}`;
   }
 }
 

@@ -13,7 +13,7 @@
  * (fences.ts) and the host leases, so two hosts whose views differ for a moment never both serve.
  */
 import type { Logger } from "../log.js";
-import { encode } from "../messaging/codec.js";
+import { encode } from "../messaging/index.js";
 import type { KeyValueBucket } from "../transport/transport.js";
 import { Broadcaster, type ChangeStream } from "./change-stream.js";
 import { HostLease } from "./host-lease.js";

@@ -19,7 +19,7 @@
  */
 import type { ActorType } from "../actor/actor-type.js";
 import type { Logger } from "../log.js";
-import type { Subjects } from "../messaging/subjects.js";
+import type { Subjects } from "../messaging/index.js";
 import type { SubscriptionHandle } from "../transport/transport.js";
 import type { FenceHolder, FenceStore } from "./fences.js";
 import type { Membership } from "./membership.js";

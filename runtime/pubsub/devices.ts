@@ -28,7 +28,7 @@ import {
   type Transport,
 } from "../transport/index.js";
 import { DEFAULT_MAX_EVENT_BYTES } from "./event.js";
-import { EventNames } from "./topics.js";
+import { EventNames } from "../messaging/index.js";
 
 const LEVEL = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_LEVELS = 16;

@@ -5,7 +5,7 @@
  * codec's structural checks).
  */
 import { MalformedMessageError, PayloadTooLargeError } from "../errors.js";
-import { decode, encode } from "../messaging/codec.js";
+import { decode, encode } from "../messaging/index.js";
 import type { MessageHeaders } from "../transport/transport.js";
 
 export const CONTENT_TYPE_HEADER = "content-type";

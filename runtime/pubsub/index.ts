@@ -25,4 +25,5 @@ export {
   type SubscriptionStats,
   startSubscribers,
 } from "./subscribers.js";
-export { assertPattern, assertTopic, EventNames, topicMatches } from "./topics.js";
+export { EventNames } from "../messaging/index.js";
+export { assertPattern, assertTopic, topicMatches } from "./topics.js";

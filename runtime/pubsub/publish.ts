@@ -18,7 +18,7 @@
 import type { PublishOptions, PublishReceipt } from "../actor/index.js";
 import { ConfigurationError } from "../errors.js";
 import type { Mesh } from "../mesh.js";
-import { CALLER_HEADER } from "../messaging/caller.js";
+import { CALLER_HEADER } from "../messaging/index.js";
 import { endHop, startPublishSpan } from "../telemetry/index.js";
 import { jetStreamQueues } from "../transport/jetstream-queue.js";
 import { publishToDevices } from "./device-publish.js";

@@ -10,8 +10,8 @@
 import type { EventStreamOptions } from "../actor/index.js";
 import { once } from "../durable/index.js";
 import type { Mesh } from "../mesh.js";
+import { EventNames } from "../messaging/index.js";
 import { jetStreamQueues } from "../transport/jetstream-queue.js";
-import { EventNames } from "./topics.js";
 
 export type { EventStreamOptions };
 

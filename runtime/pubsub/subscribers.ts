@@ -46,8 +46,8 @@ import { jobIdForKey } from "../jobs/names.js";
 import { ensureDlqStream, namesOf as jobNamesOf } from "../jobs/streams.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import type { Mesh } from "../mesh.js";
-import { callerToForward } from "../messaging/caller.js";
-import { MAX_ACTOR_ID_LENGTH } from "../messaging/envelope.js";
+import type { EventNames } from "../messaging/index.js";
+import { callerToForward, MAX_ACTOR_ID_LENGTH } from "../messaging/index.js";
 import { DEFAULT_MAX_DELAY_MS } from "../resilience/backoff.js";
 import { CircuitOpenError, type Resilience, resilienceOf } from "../resilience/breakers.js";
 import { endHop, runInHop, startEventSpan } from "../telemetry/index.js";
@@ -60,7 +60,6 @@ import { decodeEvent, type EventInfo } from "./event.js";
 import { compileFilter } from "./filter.js";
 import { type EventStreamOptions, ensureEventsStream, eventNamesOf } from "./streams.js";
 import { type SubscriptionSpec, subscriptionsOf } from "./subscribe.js";
-import type { EventNames } from "./topics.js";
 
 export const DEFAULT_SUBSCRIPTION_CAPACITY = 16;
 export const DEFAULT_EVENT_MAX_ATTEMPTS = 5;

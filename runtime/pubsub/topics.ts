@@ -1,5 +1,6 @@
 /**
- * Names of publish-subscribe (DESIGN §4), in one place:
+ * Topics and subscription patterns of publish-subscribe (DESIGN §4); the subjects, stream,
+ * consumer and queue-group names they become are built in `messaging/subjects.ts` (EventNames):
  *
  * - events travel on `<prefix>.evt.<topic>`; a topic is 1-16 dot-separated tokens of letters,
  *   digits, `_` and `-` (no wildcards when publishing);
@@ -60,30 +61,4 @@ export function topicMatches(pattern: string, topic: string): boolean {
     if (p[i] !== "*" && p[i] !== t[i]) return false;
   }
   return p.length === t.length;
-}
-
-export class EventNames {
-  constructor(readonly prefix: string) {}
-
-  stream(): string {
-    return `${this.prefix}_events`;
-  }
-  streamSubjects(): string {
-    return `${this.prefix}.evt.>`;
-  }
-  /** Subject of a topic, or of a pattern (wildcards carry over). */
-  subject(topicOrPattern: string): string {
-    return `${this.prefix}.evt.${topicOrPattern}`;
-  }
-  topicOf(subject: string): string {
-    return subject.slice(this.prefix.length + ".evt.".length);
-  }
-  /** Durable consumer of one subscribing method. */
-  consumer(type: string, method: string): string {
-    return `${type}_${method.replace(/[^A-Za-z0-9_-]/g, "_")}`;
-  }
-  /** Core NATS queue group of an ephemeral subscription. */
-  queueGroup(type: string, method: string): string {
-    return `${this.prefix}.evt.${type}.${method.replace(/[^A-Za-z0-9_-]/g, "_")}`;
-  }
 }

@@ -1,5 +1,5 @@
 /** Durable reminders: `this.remind(name, schedule)` on an actor, fired by the host's reminder runner. */
-export { ReminderNames } from "./names.js";
+export { ReminderNames } from "../messaging/index.js";
 export { type ReminderRunner, type ReminderRunnerOptions, startReminderRunner } from "./runner.js";
 export {
   missedOccurrences,

@@ -24,12 +24,12 @@ import { PullLoop } from "../durable/index.js";
 import { type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import type { Mesh } from "../mesh.js";
+import type { ReminderNames } from "../messaging/index.js";
 import { fullJitterDelayMs } from "../resilience/backoff.js";
 import { endHop, runInHop, startJobSpan } from "../telemetry/index.js";
 import { assertWellFormedHeaders } from "../transport/headers.js";
 import { jetStreamQueues, type QueueMessage } from "../transport/jetstream-queue.js";
 import { type KeyValueBucket, type KvRecord, RevisionMismatchError } from "../transport/transport.js";
-import type { ReminderNames } from "./names.js";
 import { missedOccurrences, nextDueAtMs, RECEIVE_REMINDER, type ReminderInfo } from "./schedule.js";
 import {
   decodeJson,

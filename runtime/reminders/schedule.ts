@@ -13,7 +13,7 @@
 
 import type { ReminderSchedule } from "../actor/index.js";
 import { ConfigurationError } from "../errors.js";
-import { assertToken } from "../messaging/subjects.js";
+import { assertToken } from "../messaging/index.js";
 
 export type { ReminderSchedule };
 

@@ -10,10 +10,10 @@ import type { ActorClass } from "../actor/actor-ref.js";
 import { typeNameOf } from "../actor/actor-type.js";
 import { once } from "../durable/index.js";
 import type { Mesh } from "../mesh.js";
+import { ReminderNames } from "../messaging/index.js";
 import { endHop, startEnqueueSpan } from "../telemetry/index.js";
 import { jetStreamQueues, type PublishResult } from "../transport/jetstream-queue.js";
 import type { KeyValueBucket } from "../transport/transport.js";
-import { ReminderNames } from "./names.js";
 import { assertReminderName, type ReminderSchedule, resolveSchedule } from "./schedule.js";
 
 /** Stored in the bucket: what the reminder is. */

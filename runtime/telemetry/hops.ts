@@ -19,6 +19,12 @@
  * Every function returns `undefined` when no SDK is registered, before building any attribute or
  * header object. Outbound hops carry `headers` (the trace context) for the transport. Arguments
  * are positional so that a disabled call allocates nothing.
+ *
+ * A hop that is not sampled costs little more than propagation needs: with Troupe's tracer (a
+ * {@link HopTracer}) the sampling decision comes first, and an unsampled hop gets no span, no name,
+ * no attributes and no context of its own: outbound, the `traceparent` with the sampled flag off
+ * (so downstream hops agree); inbound, the extracted context as the turn's context (user spans in
+ * it are non-recording, calls made from it stay in the trace, unsampled).
  */
 import {
   type Attributes,
@@ -26,13 +32,15 @@ import {
   context,
   type Link,
   ROOT_CONTEXT,
-  type Span,
+  type SpanContext,
   SpanKind,
+  TraceFlags,
+  type Tracer,
   trace,
 } from "@opentelemetry/api";
 import type { MessageHeaders } from "../transport/transport.js";
-import { activeTracer, Hop, OutboundHop } from "./hop.js";
-import { extractContext, injectContext } from "./propagation.js";
+import { activeHopTracer, activeTracer, Hop, type HopTracer, OutboundHop } from "./hop.js";
+import { extractContext, headersFor, injectContext } from "./propagation.js";
 import {
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
   ATTR_MESSAGING_DESTINATION_NAME,
@@ -58,9 +66,16 @@ export function startCallSpan(
 ): OutboundHop | undefined {
   const tracer = activeTracer();
   if (!tracer) return undefined;
+  const hops = activeHopTracer();
+  const ctx = context.active();
+  let sc: SpanContext | undefined;
+  if (hops) {
+    sc = hops.decideHop(ctx, SpanKind.CLIENT);
+    if (!isSampled(sc)) return unsampledOutbound(ctx, sc);
+  }
   const attributes = messagingAttributes("call", "send", subject);
   actorAttributes(attributes, actorType, method, actorId);
-  return outbound(tracer.startSpan(`call ${actorType}.${method}`, { kind: SpanKind.CLIENT, attributes }));
+  return outbound(tracer, hops, sc, ctx, `call ${actorType}.${method}`, SpanKind.CLIENT, attributes);
 }
 
 /** Tell (fire-and-forget), caller side: PRODUCER span `send <Type>.<method>`. */
@@ -72,9 +87,16 @@ export function startTellSpan(
 ): OutboundHop | undefined {
   const tracer = activeTracer();
   if (!tracer) return undefined;
+  const hops = activeHopTracer();
+  const ctx = context.active();
+  let sc: SpanContext | undefined;
+  if (hops) {
+    sc = hops.decideHop(ctx, SpanKind.PRODUCER);
+    if (!isSampled(sc)) return unsampledOutbound(ctx, sc);
+  }
   const attributes = messagingAttributes("send", "send", subject);
   actorAttributes(attributes, actorType, method, actorId);
-  return outbound(tracer.startSpan(`send ${actorType}.${method}`, { kind: SpanKind.PRODUCER, attributes }));
+  return outbound(tracer, hops, sc, ctx, `send ${actorType}.${method}`, SpanKind.PRODUCER, attributes);
 }
 
 /**
@@ -97,6 +119,14 @@ export function startTurnSpan(
 ): Hop | undefined {
   const tracer = activeTracer();
   if (!tracer) return undefined;
+  const parent = extractContext(headers);
+  const kind = mode === "call" ? SpanKind.SERVER : SpanKind.CONSUMER;
+  const hops = activeHopTracer();
+  let sc: SpanContext | undefined;
+  if (hops) {
+    sc = hops.decideHop(parent, kind);
+    if (!isSampled(sc)) return unsampledInbound(parent, sc);
+  }
   const attributes = messagingAttributes(
     "process",
     "process",
@@ -104,9 +134,7 @@ export function startTurnSpan(
   );
   actorAttributes(attributes, actorType, method, actorId);
   if (queueGroup) attributes[ATTR_MESSAGING_CONSUMER_GROUP_NAME] = queueGroup;
-  const parent = extractContext(headers);
-  const kind = mode === "call" ? SpanKind.SERVER : SpanKind.CONSUMER;
-  return inbound(tracer.startSpan(`process ${actorType}.${method}`, { kind, attributes }, parent), parent);
+  return inbound(tracer, hops, sc, parent, `process ${actorType}.${method}`, kind, attributes);
 }
 
 /** Job enqueue: PRODUCER span `enqueue <queue>`. `queue` must be low-cardinality. */
@@ -117,9 +145,16 @@ export function startEnqueueSpan(
 ): OutboundHop | undefined {
   const tracer = activeTracer();
   if (!tracer) return undefined;
+  const hops = activeHopTracer();
+  const ctx = context.active();
+  let sc: SpanContext | undefined;
+  if (hops) {
+    sc = hops.decideHop(ctx, SpanKind.PRODUCER);
+    if (!isSampled(sc)) return unsampledOutbound(ctx, sc);
+  }
   const attributes = messagingAttributes("enqueue", "send", subject);
   if (messageId) attributes[ATTR_MESSAGING_MESSAGE_ID] = messageId;
-  return outbound(tracer.startSpan(`enqueue ${queue}`, { kind: SpanKind.PRODUCER, attributes }));
+  return outbound(tracer, hops, sc, ctx, `enqueue ${queue}`, SpanKind.PRODUCER, attributes);
 }
 
 /**
@@ -138,23 +173,24 @@ export function startJobSpan(
 ): Hop | undefined {
   const tracer = activeTracer();
   if (!tracer) return undefined;
+  const carried = extractContext(headers);
+  // A redelivery starts a new trace (linked to the first delivery's parent).
+  const parent = attempt <= 1 ? carried : ROOT_CONTEXT;
+  const hops = activeHopTracer();
+  let sc: SpanContext | undefined;
+  if (hops) {
+    sc = hops.decideHop(parent, SpanKind.CONSUMER);
+    if (!isSampled(sc)) return unsampledInbound(parent, sc);
+  }
   const attributes = messagingAttributes("process", "process", subject);
   attributes[ATTR_MESSAGING_DESTINATION_SUBSCRIPTION_NAME] = consumer;
   attributes[ATTR_TROUPE_DELIVERY_ATTEMPT] = attempt;
   if (messageId) attributes[ATTR_MESSAGING_MESSAGE_ID] = messageId;
-  const carried = extractContext(headers);
   const name = `process ${queue}`;
-  if (attempt <= 1) {
-    return inbound(tracer.startSpan(name, { kind: SpanKind.CONSUMER, attributes }, carried), carried);
-  }
+  if (attempt <= 1) return inbound(tracer, hops, sc, carried, name, SpanKind.CONSUMER, attributes);
   const carriedSpan = trace.getSpanContext(carried);
   const links: Link[] = carriedSpan ? [{ context: carriedSpan }] : [];
-  const span = tracer.startSpan(
-    name,
-    { kind: SpanKind.CONSUMER, attributes, links, root: true },
-    ROOT_CONTEXT,
-  );
-  return inbound(span, ROOT_CONTEXT);
+  return inbound(tracer, hops, sc, ROOT_CONTEXT, name, SpanKind.CONSUMER, attributes, links);
 }
 
 /** Pub-sub publish: PRODUCER span `publish <topic>`. `topic` must be low-cardinality. */
@@ -165,9 +201,16 @@ export function startPublishSpan(
 ): OutboundHop | undefined {
   const tracer = activeTracer();
   if (!tracer) return undefined;
+  const hops = activeHopTracer();
+  const ctx = context.active();
+  let sc: SpanContext | undefined;
+  if (hops) {
+    sc = hops.decideHop(ctx, SpanKind.PRODUCER);
+    if (!isSampled(sc)) return unsampledOutbound(ctx, sc);
+  }
   const attributes = messagingAttributes("publish", "send", subject);
   if (messageId) attributes[ATTR_MESSAGING_MESSAGE_ID] = messageId;
-  return outbound(tracer.startSpan(`publish ${topic}`, { kind: SpanKind.PRODUCER, attributes }));
+  return outbound(tracer, hops, sc, ctx, `publish ${topic}`, SpanKind.PRODUCER, attributes);
 }
 
 /** Pub-sub delivery to one subscriber: CONSUMER span `process <topic>`, child of the publisher. */
@@ -180,14 +223,17 @@ export function startEventSpan(
 ): Hop | undefined {
   const tracer = activeTracer();
   if (!tracer) return undefined;
+  const parent = extractContext(headers);
+  const hops = activeHopTracer();
+  let sc: SpanContext | undefined;
+  if (hops) {
+    sc = hops.decideHop(parent, SpanKind.CONSUMER);
+    if (!isSampled(sc)) return unsampledInbound(parent, sc);
+  }
   const attributes = messagingAttributes("process", "process", subject);
   attributes[ATTR_MESSAGING_DESTINATION_SUBSCRIPTION_NAME] = subscription;
   if (messageId) attributes[ATTR_MESSAGING_MESSAGE_ID] = messageId;
-  const parent = extractContext(headers);
-  return inbound(
-    tracer.startSpan(`process ${topic}`, { kind: SpanKind.CONSUMER, attributes }, parent),
-    parent,
-  );
+  return inbound(tracer, hops, sc, parent, `process ${topic}`, SpanKind.CONSUMER, attributes);
 }
 
 function messagingAttributes(
@@ -209,11 +255,57 @@ function actorAttributes(attributes: Attributes, actorType: string, method: stri
   attributes[ATTR_TROUPE_ACTOR_ID] = actorId;
 }
 
-function outbound(span: Span): OutboundHop {
-  const ctx = trace.setSpan(context.active(), span);
+/** Whether a decided span context is sampled (undefined: suppressed, nothing to record). */
+function isSampled(sc: SpanContext | undefined): sc is SpanContext {
+  return sc !== undefined && (sc.traceFlags & TraceFlags.SAMPLED) !== 0;
+}
+
+/** An outbound hop that records nothing: only the trace context, unsampled, for the message. */
+function unsampledOutbound(ctx: Context, sc: SpanContext | undefined): OutboundHop | undefined {
+  return sc === undefined ? undefined : new OutboundHop(undefined, ctx, headersFor(ctx, sc));
+}
+
+/**
+ * An inbound hop that records nothing. Its context is the extracted one when the sender's span is
+ * the unsampled parent (no context built), else one holding the fresh unsampled span context.
+ */
+function unsampledInbound(parent: Context, sc: SpanContext | undefined): Hop | undefined {
+  if (sc === undefined) return undefined;
+  return new Hop(undefined, sc === trace.getSpanContext(parent) ? parent : trace.setSpanContext(parent, sc));
+}
+
+/** A sampled outbound hop (`sc` from `hops.decideHop`), or through the tracer's API without one. */
+function outbound(
+  tracer: Tracer,
+  hops: HopTracer | undefined,
+  sc: SpanContext | undefined,
+  parent: Context,
+  name: string,
+  kind: SpanKind,
+  attributes: Attributes,
+): OutboundHop {
+  if (hops && sc) {
+    const span = hops.startDecided(sc, parent, name, kind, attributes);
+    return new OutboundHop(span, trace.setSpan(parent, span), headersFor(parent, sc));
+  }
+  const span = tracer.startSpan(name, { kind, attributes }, parent);
+  const ctx = trace.setSpan(parent, span);
   return new OutboundHop(span, ctx, injectContext(ctx, {}));
 }
 
-function inbound(span: Span, parent: Context): Hop {
+function inbound(
+  tracer: Tracer,
+  hops: HopTracer | undefined,
+  sc: SpanContext | undefined,
+  parent: Context,
+  name: string,
+  kind: SpanKind,
+  attributes: Attributes,
+  links?: Link[],
+): Hop {
+  const span =
+    hops && sc
+      ? hops.startDecided(sc, parent, name, kind, attributes, links)
+      : tracer.startSpan(name, { kind, attributes, ...(links ? { links, root: true } : {}) }, parent);
   return new Hop(span, trace.setSpan(parent, span));
 }

@@ -58,11 +58,12 @@ export function traceparentOf(hop: Hop | undefined): string | undefined {
 
 /** Ends the request's span with its status; 5xx responses mark it as an error (4xx are the client's). */
 export function endHttpServerSpan(hop: Hop | undefined, status: number, errorCode?: string): void {
-  if (!hop) return;
-  hop.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+  const span = hop?.span;
+  if (!span) return;
+  span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
   if (status >= 500) {
-    hop.span.setAttribute(ATTR_ERROR_TYPE, errorCode ?? String(status));
-    hop.span.setStatus({ code: SpanStatusCode.ERROR });
+    span.setAttribute(ATTR_ERROR_TYPE, errorCode ?? String(status));
+    span.setStatus({ code: SpanStatusCode.ERROR });
   }
-  hop.span.end();
+  span.end();
 }

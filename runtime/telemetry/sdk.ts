@@ -39,6 +39,7 @@ import {
 import type { Resource } from "@opentelemetry/resources";
 import type { MetricReader } from "@opentelemetry/sdk-metrics";
 import { activeTracer } from "./hop.js";
+import { useStandardPropagation } from "./propagation.js";
 
 export interface TelemetryOptions {
   /** `service.name` when `OTEL_SERVICE_NAME` is not set. Default `troupe`. */
@@ -103,6 +104,7 @@ export async function startTelemetry(options: TelemetryOptions = {}): Promise<Te
         await provider.shutdown().catch((err) => warn(`spans not flushed at shutdown: ${String(err)}`));
         trace.disable();
         propagation.disable();
+        useStandardPropagation(false);
         context.disable();
       });
     }
@@ -182,7 +184,8 @@ async function registerSdkTracer(resource: Resource, protocol: Protocol | undefi
   );
   const exporter = protocol ? await otlpExporter(protocol) : new ConsoleSpanExporter();
   const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
-  provider.register();
+  // What provider.register() installs, through the one place that records it for propagation.ts.
+  await registerGlobally(provider);
   return provider;
 }
 
@@ -194,7 +197,7 @@ async function registerSdkTracer(resource: Resource, protocol: Protocol | undefi
 async function registerTroupeTracer(resource: Resource, env: NodeJS.ProcessEnv, warn: (m: string) => void) {
   const { BatchSpanProcessor } = await import("@opentelemetry/sdk-trace-node");
   const { OtlpHttpSpanExporter } = await import("./tracer/otlp-exporter.js");
-  const { samplerFromEnv } = await import("./tracer/sampler.js");
+  const { samplerFollowsParent, samplerFromEnv } = await import("./tracer/sampler.js");
   const { spanLimitsFromEnv, TroupeTracerProvider } = await import("./tracer/tracer.js");
   await resource.waitForAsyncAttributes?.();
   // The batch processor reads only spanContext() and resource (see RecordedSpan) before handing
@@ -202,6 +205,9 @@ async function registerTroupeTracer(resource: Resource, env: NodeJS.ProcessEnv, 
   const processor = new BatchSpanProcessor(new OtlpHttpSpanExporter(resource.attributes) as never);
   const provider = new TroupeTracerProvider({
     sampler: samplerFromEnv(env, warn),
+    // samplerFromEnv builds only the standard samplers, which decide from the parent and trace id.
+    samplerIgnoresAttributes: true,
+    samplerFollowsParent: samplerFollowsParent(env),
     processor: processor as never,
     limits: spanLimitsFromEnv(env),
   });
@@ -219,11 +225,13 @@ export async function registerGlobally(provider: TracerProvider): Promise<void> 
     import("@opentelemetry/core"),
   ]);
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(
+  const registered = propagation.setGlobalPropagator(
     new core.CompositePropagator({
       propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()],
     }),
   );
+  // Troupe's hops may then read and write the common W3C cases themselves (propagation.ts).
+  useStandardPropagation(registered);
   trace.setGlobalTracerProvider(provider);
 }
 

@@ -24,7 +24,7 @@ import {
   PayloadTooLargeError,
 } from "../errors.js";
 import { type Logger, type RepeatLimiter, repeatsOf } from "../log.js";
-import { keepaliveEveryMs } from "../messaging/envelope.js";
+import { keepaliveEveryMs } from "../messaging/index.js";
 import { type NatsOptions, openNatsConnection } from "./connection.js";
 import { headerBlockOf, malformedHeadersError, type ReceivedHeaders } from "./headers.js";
 import {

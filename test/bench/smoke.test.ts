@@ -28,6 +28,7 @@ const EXPECTED_ROWS = [
   "tracing.off",
   "tracing.sampled",
   "tracing.ratio",
+  "tracing.ratio1",
   "tracing.c1",
   "gateway.c64",
   "outbox.append",
@@ -44,7 +45,13 @@ const NO_LATENCY = new Set([
   "outbox.drain",
 ]);
 /** Rows whose baseline is Troupe itself (tracing off / on), not raw nats.js. */
-const TROUPE_BASELINE = new Set(["tracing.off", "tracing.sampled", "tracing.ratio", "tracing.c1"]);
+const TROUPE_BASELINE = new Set([
+  "tracing.off",
+  "tracing.sampled",
+  "tracing.ratio",
+  "tracing.ratio1",
+  "tracing.c1",
+]);
 
 function runSmoke(jsonFile: string, more: string[] = []): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
@@ -77,7 +84,7 @@ function runSmoke(jsonFile: string, more: string[] = []): Promise<{ code: number
 const positive = (n: number | undefined) => typeof n === "number" && Number.isFinite(n) && n > 0;
 
 test("bench - smoke mode measures every row", async (t) => {
-  t.timeout(300_000); // a guard, not a measure: the run is slow when the machine is busy
+  t.timeout(600_000); // a guard, not a measure: the run is slow when the machine is busy
   const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-bench-smoke-"));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const jsonFile = path.join(dir, "bench.json");
@@ -134,7 +141,7 @@ test("bench - smoke mode measures every row", async (t) => {
 });
 
 test("bench - smoke mode also runs the TypeScript sources through tsx (--source)", async (t) => {
-  t.timeout(300_000); // a guard, not a measure: the run is slow when the machine is busy
+  t.timeout(600_000); // a guard, not a measure: the run is slow when the machine is busy
   const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-bench-smoke-"));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const jsonFile = path.join(dir, "bench.json");

@@ -40,3 +40,26 @@ export function samplerFromEnv(env: NodeJS.ProcessEnv, warn: (message: string) =
       return new ParentBasedSampler({ root: new AlwaysOnSampler() });
   }
 }
+
+/**
+ * Whether the sampler `samplerFromEnv(env)` builds is parent-based with the default delegates, so
+ * that under a valid parent the parent's sampled flag alone decides.
+ */
+export function samplerFollowsParent(env: NodeJS.ProcessEnv): boolean {
+  const name = (env.OTEL_TRACES_SAMPLER ?? "parentbased_always_on").trim().toLowerCase();
+  return (
+    name === "parentbased_always_on" ||
+    name === "parentbased_always_off" ||
+    name === "parentbased_traceidratio" ||
+    !KNOWN.has(name)
+  );
+}
+
+const KNOWN = new Set([
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio",
+]);

@@ -10,6 +10,7 @@
  * `trace.getTracer()` go through this provider too and export the same way.
  */
 import {
+  type Attributes,
   type Context,
   context as contextApi,
   type Link,
@@ -25,6 +26,7 @@ import {
 } from "@opentelemetry/api";
 import { isTracingSuppressed } from "@opentelemetry/core";
 import type { Sampler } from "@opentelemetry/sdk-trace-node";
+import type { HopTracer } from "../hop.js";
 import { newSpanId, newTraceId } from "./ids.js";
 import { type InstrumentationScope, nowMs, RecordedSpan, type SpanLimits, toEpochMs } from "./span.js";
 
@@ -37,6 +39,19 @@ export interface RecordedSpanProcessor {
 
 export interface TroupeTracerProviderOptions {
   sampler: Sampler;
+  /**
+   * The sampler decides from the parent context and the trace id alone, as the standard samplers
+   * (always on/off, trace-id ratio, parent-based over those) do, and adds no attributes or trace
+   * state: Troupe's hops may then decide before building a span's name and attributes, and build
+   * nothing for a span that is not sampled. Default false.
+   */
+  samplerIgnoresAttributes?: boolean;
+  /**
+   * The sampler is parent-based with the default delegates (`parentbased_*`): under a valid parent
+   * the parent's sampled flag is the decision, and Troupe's hops read it without asking the sampler.
+   * Default false.
+   */
+  samplerFollowsParent?: boolean;
   processor: RecordedSpanProcessor;
   limits?: Partial<SpanLimits>;
 }
@@ -84,7 +99,14 @@ export class TroupeTracerProvider implements TracerProvider {
     const key = `${name}@${version ?? ""}`;
     let tracer = this.tracers.get(key);
     if (!tracer) {
-      tracer = new TroupeTracer({ name, version }, this.limits, this.options.sampler, this.options.processor);
+      tracer = new TroupeTracer(
+        { name, version },
+        this.limits,
+        this.options.sampler,
+        this.options.processor,
+        this.options.samplerIgnoresAttributes === true,
+        this.options.samplerFollowsParent === true,
+      );
       this.tracers.set(key, tracer);
     }
     return tracer;
@@ -99,13 +121,54 @@ export class TroupeTracerProvider implements TracerProvider {
   }
 }
 
-class TroupeTracer implements Tracer {
+class TroupeTracer implements HopTracer {
   constructor(
     readonly scope: InstrumentationScope,
     readonly limits: SpanLimits,
     private readonly sampler: Sampler,
     private readonly processor: RecordedSpanProcessor,
+    readonly decidesHops: boolean,
+    private readonly followsParent: boolean,
   ) {}
+
+  /**
+   * The sampling decision of {@link startSpan}, made before the span has a name or attributes (see
+   * `samplerIgnoresAttributes`). Not sampled: nothing is allocated when the parent is an unsampled
+   * span already (its context is passed on as is: no span of an unsampled trace is ever exported,
+   * so which span id it carries does not matter), else a fresh unsampled context.
+   */
+  decideHop(ctx: Context, kind: SpanKind): SpanContext | undefined {
+    if (isTracingSuppressed(ctx)) return undefined;
+    const parentContext = trace.getSpanContext(ctx);
+    const parent = parentContext && trace.isSpanContextValid(parentContext) ? parentContext : undefined;
+    const traceId = parent ? parent.traceId : newTraceId();
+    const sampled =
+      parent && this.followsParent
+        ? (parent.traceFlags & TraceFlags.SAMPLED) !== 0
+        : this.sampler.shouldSample(ctx, traceId, "", kind, NO_ATTRIBUTES, NO_LINKS).decision ===
+          SamplingDecision.RECORD_AND_SAMPLED;
+    if (!sampled && parent && (parent.traceFlags & TraceFlags.SAMPLED) === 0) return parent;
+    const traceState = parent?.traceState;
+    return {
+      traceId,
+      spanId: newSpanId(),
+      traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+      ...(traceState ? { traceState } : {}),
+    };
+  }
+
+  startDecided(
+    sc: SpanContext,
+    ctx: Context,
+    name: string,
+    kind: SpanKind,
+    attributes: Attributes,
+    links?: Link[],
+  ): Span {
+    const parentContext = trace.getSpanContext(ctx);
+    const parent = parentContext && trace.isSpanContextValid(parentContext) ? parentContext : undefined;
+    return new RecordedSpan(this, sc, parent, name, kind, nowMs(), attributes, links);
+  }
 
   /** @internal Called by a span when it ends. */
   onEnd(span: RecordedSpan): void {
@@ -181,6 +244,7 @@ class TroupeTracer implements Tracer {
 }
 
 const NO_LINKS: Link[] = [];
+const NO_ATTRIBUTES: Attributes = Object.freeze({}) as Attributes;
 const INVALID: SpanContext = {
   traceId: "00000000000000000000000000000000",
   spanId: "0000000000000000",
