@@ -3,6 +3,8 @@
  * retries with backoff, a dead-letter queue and a results stream readable by job id.
  * See docs/patterns/long-running-work.md.
  */
+
+export { JobNames } from "../messaging/index.js";
 export {
   type DeadLetterEntry,
   deadLetter,
@@ -28,7 +30,6 @@ export {
   TerminalError,
 } from "./errors.js";
 export { Job, jobHandle, type ResultOptions } from "./job.js";
-export { JobNames } from "../messaging/index.js";
 export { jobIdForKey } from "./names.js";
 export {
   DEFAULT_ACK_WAIT_MS,

@@ -21,6 +21,7 @@
 import { once } from "../durable/index.js";
 import { ConfigurationError, MalformedMessageError, PayloadTooLargeError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { EventNames } from "../messaging/index.js";
 import {
   addStreamSubjects,
   jetStreamQueues,
@@ -28,7 +29,6 @@ import {
   type Transport,
 } from "../transport/index.js";
 import { DEFAULT_MAX_EVENT_BYTES } from "./event.js";
-import { EventNames } from "../messaging/index.js";
 
 const LEVEL = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_LEVELS = 16;

@@ -3,6 +3,8 @@
  * every subscribing actor type (method) gets its copy through its own durable consumer, the hosts
  * of a type compete within it. See docs/patterns/publish-subscribe.md.
  */
+
+export { EventNames } from "../messaging/index.js";
 export {
   type DeviceMessage,
   type DevicePayload,
@@ -25,5 +27,4 @@ export {
   type SubscriptionStats,
   startSubscribers,
 } from "./subscribers.js";
-export { EventNames } from "../messaging/index.js";
 export { assertPattern, assertTopic, topicMatches } from "./topics.js";
