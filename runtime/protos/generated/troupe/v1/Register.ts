@@ -5,10 +5,12 @@ export interface Register {
   'hostId'?: (string);
   'actorTypes'?: (string)[];
   'version'?: (string);
+  'group'?: (string);
 }
 
 export interface Register__Output {
   'hostId': (string);
   'actorTypes': (string)[];
   'version': (string);
+  'group': (string);
 }
