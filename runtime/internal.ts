@@ -7,6 +7,7 @@ export { fromWireError, toWireError, type WireError } from "./errors.js";
 export { interceptTurn, readonlyHeaders, recordHeaders, runChain } from "./interceptors/index.js";
 export { enqueueByName } from "./jobs/enqueue.js";
 export { isJobId } from "./jobs/names.js";
+export { type JobQueueLoad, jobQueueLoad, jobQueueName } from "./jobs/queue-load.js";
 export { assertCaller, CALLER_HEADER, callerOf, MAX_CALLER_LENGTH } from "./messaging/caller.js";
 export { decode, encode } from "./messaging/codec.js";
 export { DEFAULT_PREFIX, Subjects } from "./messaging/subjects.js";
@@ -25,6 +26,7 @@ export {
 export {
   endHttpServerSpan,
   type Hop,
+  observeGauge,
   recordHttpRequest,
   runInHop,
   startHttpServerSpan,

@@ -26,6 +26,7 @@ import {
   UnknownMethodError,
 } from "../errors.js";
 import { type InboundInterceptor, type InboundKind, interceptTurn } from "../interceptors/index.js";
+import { DEFAULT_CAPACITY } from "../jobs/index.js";
 import type { JobRunnerOptions } from "../jobs/runner.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import { type DecodeLimits, encode } from "../messaging/codec.js";
@@ -108,6 +109,12 @@ export interface HostOptions {
    * of `interceptors`). Default none: no enforcer, no interceptor, no control-plane connection.
    */
   throttling?: HostThrottlingOptions;
+  /**
+   * The host group this process belongs to: the deployable unit the control plane's scaling
+   * decisions are made for (docs/patterns/competing-consumers.md). Reported over the host channel
+   * (so only with `throttling.controlPlane`). Default: the sorted type names joined by "-".
+   */
+  group?: string;
 }
 
 /** Where the host's enforcer gets its shares. Credentials as in `ControlPlaneClientOptions`. */
@@ -206,6 +213,8 @@ export class Host {
   /** This host's id in membership and leases (unique per process). */
   readonly id: string;
   readonly name: string;
+  /** The host group (scaling unit) this host reports. */
+  group = "";
   private readonly served = new Map<string, ServedType>();
   private readonly limits: Partial<DecodeLimits>;
   private readonly placement;
@@ -271,6 +280,7 @@ export class Host {
   static async start(deps: HostDeps, classes: ActorClass[], options: HostOptions = {}): Promise<Host> {
     const host = new Host(deps, options);
     const types = classes.map(actorTypeOf);
+    host.group = groupOf(options.group, types);
     const names = new Set<string>();
     for (const t of types) {
       if (names.has(t.name)) throw new ConfigurationError(`actor type ${t.name} is listed twice`);
@@ -289,6 +299,8 @@ export class Host {
         address: controlPlane,
         hostId: host.id,
         actorTypes: types.map((t) => t.name),
+        group: host.group,
+        load: () => host.load(),
         enforcer: host.enforcer,
         logger: deps.logger,
       });
@@ -799,6 +811,22 @@ export class Host {
     return out;
   }
 
+  /** What the host channel reports for scaling: mailbox depth, calls owed a reply, draining. */
+  load(): { mailboxDepth: number; turnsInFlight: number; draining: boolean; jobCapacity: number } {
+    let mailboxDepth = 0;
+    for (const s of this.served.values()) mailboxDepth += s.catalog.stats().queued;
+    const jobs = this.options.jobs;
+    const capacity = jobs === false ? 0 : (jobs?.capacity ?? DEFAULT_CAPACITY);
+    const jobCapacity =
+      typeof capacity === "number" ? capacity : Math.max(0, ...Object.values(capacity).map(Number));
+    return {
+      mailboxDepth,
+      turnsInFlight: this.keepalives.size,
+      draining: this.status === "draining",
+      jobCapacity,
+    };
+  }
+
   /** Live hosts as this host sees them. */
   members(): HostRecord[] {
     return this.membership?.live() ?? [];
@@ -855,6 +883,24 @@ export class Host {
     })();
     return this.drained;
   }
+}
+
+/** A valid group name: the given one, else derived from the type names. */
+function groupOf(group: string | undefined, types: ActorType[]): string {
+  const valid = /^[A-Za-z0-9_-]{1,64}$/;
+  if (group !== undefined) {
+    if (!valid.test(group)) {
+      throw new ConfigurationError(`group must be 1-64 letters, digits, "_" or "-", got "${group}"`);
+    }
+    return group;
+  }
+  const derived = types
+    .map((t) => t.name)
+    .sort()
+    .join("-")
+    .replace(/[^A-Za-z0-9_-]/g, "_")
+    .slice(0, 64);
+  return derived || "default";
 }
 
 /** Read access to a header record, for calls delivered without the broker. */

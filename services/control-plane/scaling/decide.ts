@@ -40,6 +40,8 @@ export interface HostSample {
   /** Process CPU since its previous report (1 = one core). */
   readonly cpu: number;
   readonly draining: boolean;
+  /** Jobs it runs at once per type, as it reported (0 or absent: unknown, the policy's jobsPerHost). */
+  readonly jobCapacity?: number;
 }
 
 export interface GroupSample {
@@ -91,6 +93,13 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const fmtRate = (n: number) => (n >= 10 ? fmt(n) : n.toFixed(1));
 const fmtSeconds = (ms: number) => `${ms >= 10_000 ? fmt(ms / 1000) : (ms / 1000).toFixed(1)} s`;
 
+/** Jobs one host runs at once per type: what the hosts report, else the policy's figure. */
+export function jobsPerHostOf(policy: GroupPolicy, sample: GroupSample): number {
+  const reported = sample.hosts.map((h) => h.jobCapacity ?? 0).filter((c) => c > 0);
+  if (reported.length === 0) return policy.jobsPerHost;
+  return reported.reduce((a, b) => a + b, 0) / reported.length;
+}
+
 /** Live, non-draining hosts: the group's current size. */
 export function currentHostsOf(sample: GroupSample): number {
   return sample.hosts.filter((h) => !h.draining).length;
@@ -108,6 +117,7 @@ export function recommend(
 ): Recommendation {
   const current = currentHostsOf(sample);
   const working = Math.max(1, sample.hosts.length);
+  const jobsPerHost = jobsPerHostOf(policy, sample);
   const drainS = policy.targetDrainMs / 1000;
   let best = { hosts: 0, reason: "no backlog and no calls waiting" };
   let floor = 0;
@@ -127,9 +137,9 @@ export function recommend(
       if (best.hosts < 1) best = { hosts: 1, reason: `${q.name} looks stuck` };
       continue;
     }
-    floor = Math.max(floor, Math.ceil(q.ackPending / policy.jobsPerHost));
+    floor = Math.max(floor, Math.ceil(q.ackPending / jobsPerHost));
     if (backlog === 0 && q.arrivalPerSecond === 0) continue;
-    const perHost = perHostRateOf(policy, q, working) ?? mem?.perHostRate;
+    const perHost = perHostRateOf(jobsPerHost, q, working) ?? mem?.perHostRate;
     let hosts: number;
     let reason: string;
     if (perHost === undefined || perHost <= 0) {
@@ -164,7 +174,7 @@ export function recommend(
     if (best.reason.endsWith("looks stuck")) limitedBy = "stuck";
   }
   const throttled = sample.hosts.reduce((sum, h) => sum + h.throttledPerSecond, 0);
-  if (throttled > 0 && hosts > current && current > 0) {
+  if (throttled >= 1 && hosts > current && current > 0) {
     hosts = current;
     limitedBy = "throttled";
     reason += `; hosts refuse ${fmtRate(throttled)} turns/s for throttling: more hosts would not raise the limit, holding ${current}`;
@@ -187,11 +197,11 @@ export function recommend(
 }
 
 /** One host's throughput from this sample, or undefined when it cannot be measured. */
-function perHostRateOf(policy: GroupPolicy, q: QueueSample, hosts: number): number | undefined {
+function perHostRateOf(jobsPerHost: number, q: QueueSample, hosts: number): number | undefined {
   if (q.completionPerSecond <= 0) return undefined;
   // Little's law; ack-pending 0 with completions means jobs finish between samples: a lower bound.
   if (q.ackPending <= 0) return q.completionPerSecond / hosts;
-  return Math.max(q.completionPerSecond / hosts, (policy.jobsPerHost * q.completionPerSecond) / q.ackPending);
+  return Math.max(q.completionPerSecond / hosts, (jobsPerHost * q.completionPerSecond) / q.ackPending);
 }
 
 /**
@@ -263,7 +273,7 @@ export class ScalingDecider {
     const working = Math.max(1, sample.hosts.length);
     for (const q of sample.queues) {
       const before = this.memory.get(q.name);
-      const rate = perHostRateOf(this.policy, q, working);
+      const rate = perHostRateOf(jobsPerHostOf(this.policy, sample), q, working);
       const backlog = q.pending + q.ackPending;
       const stalled = backlog > 0 && q.completionPerSecond <= 0;
       this.memory.set(q.name, {

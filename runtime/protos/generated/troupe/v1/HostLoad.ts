@@ -6,6 +6,7 @@ export interface HostLoad {
   'turnsInFlight'?: (number);
   'cpu'?: (number | string);
   'draining'?: (boolean);
+  'jobCapacity'?: (number);
 }
 
 export interface HostLoad__Output {
@@ -13,4 +14,5 @@ export interface HostLoad__Output {
   'turnsInFlight': (number);
   'cpu': (number);
   'draining': (boolean);
+  'jobCapacity': (number);
 }
