@@ -7,7 +7,11 @@ export { fromWireError, toWireError, type WireError } from "./errors.js";
 export { interceptTurn, readonlyHeaders, recordHeaders, runChain } from "./interceptors/index.js";
 export { enqueueByName } from "./jobs/enqueue.js";
 export { isJobId } from "./jobs/names.js";
-export { type JobQueueLoad, jobQueueLoad, jobQueueName } from "./jobs/queue-load.js";
+
+import { JobNames, RUNNER_CONSUMER } from "./jobs/names.js";
+import { type Backlog, jetStreamQueues } from "./transport/jetstream-queue.js";
+import type { Transport } from "./transport/transport.js";
+
 export { assertCaller, CALLER_HEADER, callerOf, MAX_CALLER_LENGTH } from "./messaging/caller.js";
 export { decode, encode } from "./messaging/codec.js";
 export { DEFAULT_PREFIX, Subjects } from "./messaging/subjects.js";
@@ -35,3 +39,24 @@ export {
 export * from "./throttling/index.js";
 export { NatsTransport } from "./transport/nats-transport.js";
 export type { KeyValueBucket, KvChange, Transport } from "./transport/transport.js";
+
+/** A job type's queue as scaling reads it (services/control-plane/scaling/). */
+export type JobQueueLoad = Backlog;
+
+/**
+ * The load of a job type's queue: the shared runner consumer's pending and ack-pending counts, the
+ * stream's last sequence (arrivals) and the time its oldest job was stored. Null when the type has
+ * no queue (or no runner consumer) yet.
+ */
+export function jobQueueLoad(
+  transport: Transport,
+  prefix: string,
+  type: string,
+): Promise<JobQueueLoad | null> {
+  return jetStreamQueues(transport).backlogOf(new JobNames(prefix).jobsStream(type), RUNNER_CONSUMER);
+}
+
+/** The low-cardinality name of a type's queue ("jobs.<Type>"). */
+export function jobQueueName(type: string): string {
+  return new JobNames("").queueName(type);
+}

@@ -26,7 +26,6 @@ import {
   UnknownMethodError,
 } from "../errors.js";
 import { type InboundInterceptor, type InboundKind, interceptTurn } from "../interceptors/index.js";
-import { DEFAULT_CAPACITY } from "../jobs/index.js";
 import type { JobRunnerOptions } from "../jobs/runner.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import { type DecodeLimits, encode } from "../messaging/codec.js";
@@ -816,7 +815,8 @@ export class Host {
     let mailboxDepth = 0;
     for (const s of this.served.values()) mailboxDepth += s.catalog.stats().queued;
     const jobs = this.options.jobs;
-    const capacity = jobs === false ? 0 : (jobs?.capacity ?? DEFAULT_CAPACITY);
+    // 0: runs no jobs, or the runner's default (the control plane then uses its policy's figure).
+    const capacity = jobs === false ? 0 : (jobs?.capacity ?? 0);
     const jobCapacity =
       typeof capacity === "number" ? capacity : Math.max(0, ...Object.values(capacity).map(Number));
     return {
