@@ -309,14 +309,18 @@ export class JetStreamQueues {
 
   /**
    * What scaling reads of a durable consumer in one round trip each: its counts, the stream's last
-   * sequence (arrivals) and the time the oldest stored message was stored. Null when either is missing.
+   * sequence (arrivals) and the time the oldest stored message was stored. Null without the stream.
    */
   async backlogOf(stream: string, durable: string): Promise<Backlog | null> {
-    const counts = await this.consumerCounts(stream, durable);
-    if (!counts) return null;
     const jsm = await this.jsm();
     try {
       const s = (await jsm.streams.info(stream)).state;
+      // No consumer yet (no runner ever started: scale from zero): every stored message is pending.
+      const counts = (await this.consumerCounts(stream, durable)) ?? {
+        pending: s.messages,
+        ackPending: 0,
+        redelivered: 0,
+      };
       const oldest = s.messages > 0 && s.first_ts ? Date.parse(s.first_ts) : undefined;
       return { ...counts, lastSeq: s.last_seq, messages: s.messages, oldestStoredAtMs: oldest };
     } catch (err) {
