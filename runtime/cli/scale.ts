@@ -179,12 +179,15 @@ async function runAutoscaler(connection: ControlPlaneConnection, options: RunOpt
 }
 
 /** Starts the troupe command in a child process (the sources through tsx in a checkout). */
-export function spawnTroupe(args: string[]): ChildProcess {
+export function spawnTroupe(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const here = fileURLToPath(import.meta.url);
   const fromSource = here.endsWith(".ts");
   const bin = resolve(here, fromSource ? "../../../bin/troupe.js" : "../../../../bin/troupe.js");
   const nodeArgs = fromSource ? ["--conditions=troupe-source", "--import", "tsx"] : [];
-  return spawn(process.execPath, [...nodeArgs, bin, ...args], { stdio: ["ignore", "inherit", "inherit"] });
+  return spawn(process.execPath, [...nodeArgs, bin, ...args], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env,
+  });
 }
 
 async function getDecision(

@@ -49,9 +49,15 @@ const call = <T>(client: Client, method: string, request: unknown, md = auth()):
     );
   });
 
-const ref = (scalerMetadata: Record<string, string>) => ({ name: "chores", namespace: "default", scalerMetadata });
+const ref = (scalerMetadata: Record<string, string>) => ({
+  name: "chores",
+  namespace: "default",
+  scalerMetadata,
+});
 
-async function scaleStatus(address: string): Promise<{ group: string; desiredHosts: number; active: boolean }[]> {
+async function scaleStatus(
+  address: string,
+): Promise<{ group: string; desiredHosts: number; active: boolean }[]> {
   const dir = mkdtempSync(path.join(tmpdir(), "troupe-token-"));
   writeFileSync(path.join(dir, "token"), `${TOKEN}\n`);
   let text = "";
@@ -92,15 +98,16 @@ test("keda - all four methods and a StreamIsActive stream follow the group's dec
   const mesh = await connect({ servers: natsUrl, prefix, logger: consoleLogger("silent") });
   t.teardown(() => mesh.close());
 
-  const spec = await call<{ metricSpecs: { metricName: string; targetSize: string; targetSizeFloat: number }[] }>(
-    client,
-    "GetMetricSpec",
-    ref({ group: "chores", scalerAddress: plane.address }),
-  );
+  const spec = await call<{
+    metricSpecs: { metricName: string; targetSize: string; targetSizeFloat: number }[];
+  }>(client, "GetMetricSpec", ref({ group: "chores", scalerAddress: plane.address }));
   t.deepEqual(spec.metricSpecs, [{ metricName: "troupe-hosts-chores", targetSize: "1", targetSizeFloat: 1 }]);
 
   // Nothing queued: no host needed (min 0), inactive.
-  const idle = await pollUntil(() => call<{ result: boolean }>(client, "IsActive", ref({ group: "chores" })), (r) => !r.result);
+  const idle = await pollUntil(
+    () => call<{ result: boolean }>(client, "IsActive", ref({ group: "chores" })),
+    (r) => !r.result,
+  );
   t.false(idle.result);
 
   const seen: boolean[] = [];
@@ -118,18 +125,22 @@ test("keda - all four methods and a StreamIsActive stream follow the group's dec
   await waitFor(() => seen.includes(true), 30_000, "the stream to report active");
   const active = await call<{ result: boolean }>(client, "IsActive", ref({ group: "chores" }));
   t.true(active.result);
-  const metrics = await call<{ metricValues: { metricName: string; metricValue: string; metricValueFloat: number }[] }>(
-    client,
-    "GetMetrics",
-    { scaledObjectRef: ref({ group: "chores" }), metricName: "s0-troupe-hosts-chores" },
-  );
+  const metrics = await call<{
+    metricValues: { metricName: string; metricValue: string; metricValueFloat: number }[];
+  }>(client, "GetMetrics", {
+    scaledObjectRef: ref({ group: "chores" }),
+    metricName: "s0-troupe-hosts-chores",
+  });
   t.is(metrics.metricValues.length, 1);
   t.is(metrics.metricValues[0]?.metricName, "s0-troupe-hosts-chores");
   t.is(metrics.metricValues[0]?.metricValueFloat, 4);
   t.is(metrics.metricValues[0]?.metricValue, "4");
   // What KEDA's HPA computes (AverageValue target 1): ceil(value / target) = 4 = troupe scale status.
   const [chores] = (await scaleStatus(plane.address)).filter((d) => d.group === "chores");
-  t.is(chores?.desiredHosts, Math.ceil((metrics.metricValues[0]?.metricValueFloat ?? 0) / spec.metricSpecs[0]!.targetSizeFloat));
+  t.is(
+    chores?.desiredHosts,
+    Math.ceil((metrics.metricValues[0]?.metricValueFloat ?? 0) / spec.metricSpecs[0]!.targetSizeFloat),
+  );
   t.true(chores?.active);
 
   // The backlog goes away: the open stream hears the group go inactive.
@@ -171,10 +182,15 @@ test("keda - bad scalerMetadata gets INVALID_ARGUMENT or NOT_FOUND naming the fi
   const noGroup = (await t.throwsAsync(call(client, "GetMetricSpec", ref({})))) as unknown as ServiceError;
   t.is(noGroup.code, status.INVALID_ARGUMENT);
   // Authentication applies to the scaler too: no token, no answer.
-  const anon = (await t.throwsAsync(call(client, "IsActive", ref({ group: "known" }), new Metadata()))) as unknown as ServiceError;
+  const anon = (await t.throwsAsync(
+    call(client, "IsActive", ref({ group: "known" }), new Metadata()),
+  )) as unknown as ServiceError;
   t.is(anon.code, status.UNAUTHENTICATED);
   // Still serving.
-  const ok = await pollUntil(() => call<{ result: boolean }>(client, "IsActive", ref({ group: "known" })), () => true);
+  const ok = await pollUntil(
+    () => call<{ result: boolean }>(client, "IsActive", ref({ group: "known" })),
+    () => true,
+  );
   t.true(ok.result, "an idle group with min 1 is active");
 });
 
