@@ -17,6 +17,11 @@ export {
   MAX_CALLER_LENGTH,
   Subjects,
 } from "./messaging/index.js";
+
+import { JobNames, RUNNER_CONSUMER } from "./messaging/index.js";
+import { type Backlog, jetStreamQueues } from "./transport/jetstream-queue.js";
+import type { Transport } from "./transport/transport.js";
+
 export { RestartingWatch } from "./placement/restarting-watch.js";
 export * from "./protos/index.js";
 export { decodeEvent } from "./pubsub/event.js";
@@ -32,6 +37,7 @@ export {
 export {
   endHttpServerSpan,
   type Hop,
+  observeGauge,
   recordHttpRequest,
   runInHop,
   startHttpServerSpan,
@@ -40,3 +46,24 @@ export {
 export * from "./throttling/index.js";
 export { NatsTransport } from "./transport/nats-transport.js";
 export type { KeyValueBucket, KvChange, Transport } from "./transport/transport.js";
+
+/** A job type's queue as scaling reads it (services/control-plane/scaling/). */
+export type JobQueueLoad = Backlog;
+
+/**
+ * The load of a job type's queue: the shared runner consumer's pending and ack-pending counts, the
+ * stream's last sequence (arrivals) and the time its oldest job was stored. Null when the type has
+ * no queue (or no runner consumer) yet.
+ */
+export function jobQueueLoad(
+  transport: Transport,
+  prefix: string,
+  type: string,
+): Promise<JobQueueLoad | null> {
+  return jetStreamQueues(transport).backlogOf(new JobNames(prefix).jobsStream(type), RUNNER_CONSUMER);
+}
+
+/** The low-cardinality name of a type's queue ("jobs.<Type>"). */
+export function jobQueueName(type: string): string {
+  return new JobNames("").queueName(type);
+}

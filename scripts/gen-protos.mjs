@@ -37,10 +37,12 @@ const OPTIONS = [
 
 function protoFiles() {
   const dir = path.join(protoRoot, "troupe", "v1");
-  return readdirSync(dir)
+  const troupe = readdirSync(dir)
     .filter((f) => f.endsWith(".proto"))
     .sort()
     .map((f) => path.join("troupe", "v1", f));
+  // KEDA's external scaler protocol, served by the control plane.
+  return [...troupe, path.join("externalscaler", "externalscaler.proto")];
 }
 
 function generate(into) {

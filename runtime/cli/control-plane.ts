@@ -10,6 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadTokens, startControlPlane } from "../../services/control-plane/index.js";
+import { parseGroupPolicy } from "../../services/control-plane/scaling/index.js";
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger } from "../log.js";
 
@@ -23,7 +24,9 @@ export const CONTROL_PLANE_USAGE = `Usage: troupe control-plane [options]
   --tls-cert F --tls-key F serve TLS; with --tls-ca F, require client certificates (mTLS)
   --insecure               no authentication, no TLS: local development only
   --report-interval-ms N   how often hosts report usage and shares are re-planned (default 1000)
-  --kv-replicas N          replicas of the policy and demand buckets (3 in a 3-node NATS cluster)`;
+  --kv-replicas N          replicas of the policy and demand buckets (3 in a 3-node NATS cluster)
+  --scale-group SPEC       a host group's scaling policy, repeatable:
+                           NAME:min=1,max=4,drain=30s,down=300s,up=0,stuck=60s,backlog=100,types=A+B`;
 
 /** Starts the control plane and resolves when it has stopped after a signal. */
 export async function controlPlaneCommand(argv: string[]): Promise<number> {
@@ -41,6 +44,7 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
       insecure: { type: "boolean" },
       "report-interval-ms": { type: "string" },
       "kv-replicas": { type: "string" },
+      "scale-group": { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -74,6 +78,7 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
       ...(values["tls-ca"] ? { caFile: values["tls-ca"] } : {}),
     },
     insecure: values.insecure === true,
+    ...(values["scale-group"] ? { scaling: { groups: values["scale-group"].map(parseGroupPolicy) } } : {}),
     logger,
   });
   // Tests and scripts read the port from this line when --port 0.

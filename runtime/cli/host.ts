@@ -14,6 +14,7 @@ import type { Host } from "../host/host.js";
 import { consoleLogger } from "../log.js";
 import { DEFAULT_PREFIX } from "../messaging/index.js";
 import { DEFAULT_DEV_ENTRY } from "./dev.js";
+import { groupFromEntry } from "./group-name.js";
 import { serveEntry, untilSignal } from "./serve.js";
 
 export interface HostCommandOptions {
@@ -32,6 +33,10 @@ export interface HostCommandOptions {
    */
   controlPlane?: string;
   controlTokenFile?: string;
+  /** The host group reported to the control plane (default: from the entry's file name). */
+  group?: string;
+  /** Jobs the host runs at once per type (default 16). */
+  jobCapacity?: number;
   until?: Promise<unknown>;
   /** Called with the health server's port once it listens. */
   onHealthListening?: (port: number) => void;
@@ -59,19 +64,30 @@ export async function hostCommand(options: HostCommandOptions = {}): Promise<voi
     if (address && typeof address === "object") options.onHealthListening?.(address.port);
   }
   const controlPlane = options.controlPlane ?? process.env.TROUPE_CONTROL_PLANE;
+  const entry = resolve(options.entry ?? DEFAULT_DEV_ENTRY);
+  if (
+    options.jobCapacity !== undefined &&
+    !(Number.isInteger(options.jobCapacity) && options.jobCapacity > 0)
+  ) {
+    throw new ConfigurationError(
+      `--job-capacity must be a positive whole number, got ${options.jobCapacity}`,
+    );
+  }
   try {
     await serveEntry({
-      ...(controlPlane
-        ? {
-            host: {
+      host: {
+        group: options.group ?? groupFromEntry(entry),
+        ...(options.jobCapacity ? { jobs: { capacity: options.jobCapacity } } : {}),
+        ...(controlPlane
+          ? {
               throttling: {
                 controlPlane,
                 ...(options.controlTokenFile ? { tokenFile: options.controlTokenFile } : {}),
               },
-            },
-          }
-        : {}),
-      entry: resolve(options.entry ?? DEFAULT_DEV_ENTRY),
+            }
+          : {}),
+      },
+      entry,
       connect: {
         servers,
         prefix: options.prefix ?? process.env.TROUPE_PREFIX ?? DEFAULT_PREFIX,

@@ -25,6 +25,7 @@ import { hostCommand } from "./host.js";
 import { ls } from "./ls.js";
 import { outboxCommand } from "./outbox.js";
 import { publishCommand, subsCommand } from "./pubsub.js";
+import { scaleCommand } from "./scale.js";
 import { state } from "./state.js";
 import { throttle } from "./throttle.js";
 
@@ -42,7 +43,8 @@ Commands:
                                       --metrics-port <port> (Prometheus /metrics),
                                       --replicas <n>, --prefix <p>, --control-plane <host:port>
                                       (enforce its throttle policies; TROUPE_CONTROL_PLANE),
-                                      --control-token-file <file>. Drains on SIGTERM.
+                                      --control-token-file <file>, --group <name> (scaling unit;
+                                      default: the entry's name), --job-capacity <n>. Drains on SIGTERM.
   call <Type> <id> <method> [json]    Call an actor and print its result as JSON. json is an array
                                       of arguments or a single value. Options: --timeout <ms>
   ls hosts|shards|actors [-o json]    Live hosts, held shard leases, or live activations, as a
@@ -59,6 +61,7 @@ Commands:
                                       needs --token-file / TROUPE_CONTROL_TOKEN or mTLS
                                       (troupe control-plane --help).
   throttle set|ls|rm|status           Throttle policies on the control plane (troupe throttle help).
+  scale status|run                    Scaling decisions per host group; the local autoscaler (troupe scale help).
   gateway [options]                   The HTTP gateway in front of the mesh (troupe gateway --help).
   auth gen [--prefix P] [--types A,B]  NATS users with least-privilege permissions per component
                                       (troupe auth help).
@@ -120,6 +123,8 @@ export async function main(argv: string[]): Promise<number> {
             replicas: { type: "string" },
             "control-plane": { type: "string" },
             "control-token-file": { type: "string" },
+            group: { type: "string" },
+            "job-capacity": { type: "string" },
           },
         });
         const healthPort = values["health-port"] ?? process.env.TROUPE_HEALTH_PORT;
@@ -132,6 +137,8 @@ export async function main(argv: string[]): Promise<number> {
           ...(values.replicas ? { replicas: Number(values.replicas) } : {}),
           ...(values["control-plane"] ? { controlPlane: values["control-plane"] } : {}),
           ...(values["control-token-file"] ? { controlTokenFile: values["control-token-file"] } : {}),
+          ...(values.group ? { group: values.group } : {}),
+          ...(values["job-capacity"] ? { jobCapacity: Number(values["job-capacity"]) } : {}),
         });
         return 0;
       }
@@ -159,6 +166,8 @@ export async function main(argv: string[]): Promise<number> {
         return await controlPlaneCommand(rest);
       case "throttle":
         return await throttle(rest);
+      case "scale":
+        return await scaleCommand(rest);
       case "call": {
         const { positionals, values } = parseCli({
           args: rest,

@@ -118,6 +118,12 @@ export interface HostOptions {
    * of `interceptors`). Default none: no enforcer, no interceptor, no control-plane connection.
    */
   throttling?: HostThrottlingOptions;
+  /**
+   * The host group this process belongs to: the deployable unit the control plane's scaling
+   * decisions are made for (docs/patterns/competing-consumers.md). Reported over the host channel
+   * (so only with `throttling.controlPlane`). Default: the sorted type names joined by "-".
+   */
+  group?: string;
 }
 
 /** Where the host's enforcer gets its shares. Credentials as in `ControlPlaneClientOptions`. */
@@ -221,6 +227,8 @@ export class Host {
   /** This host's id in membership and leases (unique per process). */
   readonly id: string;
   readonly name: string;
+  /** The host group (scaling unit) this host reports. */
+  group = "";
   private readonly served = new Map<string, ServedType>();
   private readonly limits: Partial<DecodeLimits>;
   private readonly placement;
@@ -287,6 +295,7 @@ export class Host {
   static async start(deps: HostDeps, classes: ActorClass[], options: HostOptions = {}): Promise<Host> {
     const host = new Host(deps, options);
     const types = classes.map(actorTypeOf);
+    host.group = groupOf(options.group, types);
     const names = new Set<string>();
     for (const t of types) {
       if (names.has(t.name)) throw new ConfigurationError(`actor type ${t.name} is listed twice`);
@@ -306,6 +315,8 @@ export class Host {
         address: controlPlane,
         hostId: host.id,
         actorTypes: types.map((t) => t.name),
+        group: host.group,
+        load: () => host.load(),
         enforcer: host.enforcer,
         logger: deps.logger,
       });
@@ -830,6 +841,23 @@ export class Host {
     return out;
   }
 
+  /** What the host channel reports for scaling: mailbox depth, calls owed a reply, draining. */
+  load(): { mailboxDepth: number; turnsInFlight: number; draining: boolean; jobCapacity: number } {
+    let mailboxDepth = 0;
+    for (const s of this.served.values()) mailboxDepth += s.catalog.stats().queued;
+    const jobs = this.options.jobs;
+    // 0: runs no jobs, or the runner's default (the control plane then uses its policy's figure).
+    const capacity = jobs === false ? 0 : (jobs?.capacity ?? 0);
+    const jobCapacity =
+      typeof capacity === "number" ? capacity : Math.max(0, ...Object.values(capacity).map(Number));
+    return {
+      mailboxDepth,
+      turnsInFlight: this.keepalives.size,
+      draining: this.status === "draining",
+      jobCapacity,
+    };
+  }
+
   /** Live hosts as this host sees them. */
   members(): HostRecord[] {
     return this.membership?.live() ?? [];
@@ -886,6 +914,24 @@ export class Host {
     })();
     return this.drained;
   }
+}
+
+/** A valid group name: the given one, else derived from the type names. */
+function groupOf(group: string | undefined, types: ActorType[]): string {
+  const valid = /^[A-Za-z0-9_-]{1,64}$/;
+  if (group !== undefined) {
+    if (!valid.test(group)) {
+      throw new ConfigurationError(`group must be 1-64 letters, digits, "_" or "-", got "${group}"`);
+    }
+    return group;
+  }
+  const derived = types
+    .map((t) => t.name)
+    .sort()
+    .join("-")
+    .replace(/[^A-Za-z0-9_-]/g, "_")
+    .slice(0, 64);
+  return derived || "default";
 }
 
 /** Read access to a header record, for calls delivered without the broker. */

@@ -7,7 +7,9 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { loadPackageDefinition } from "@grpc/grpc-js";
 import { loadSync, type Options, type PackageDefinition } from "@grpc/proto-loader";
+import type { ProtoGrpcType as ExternalScalerProto } from "./generated/externalscaler.js";
 import type { ProtoGrpcType as HostChannelProto } from "./generated/host_channel.js";
+import type { ProtoGrpcType as ScalingServiceProto } from "./generated/scaling_service.js";
 import type { ProtoGrpcType as ThrottleServiceProto } from "./generated/throttle_service.js";
 
 /** Keep in step with OPTIONS in scripts/gen-protos.mjs: the generated types assume these. */
@@ -23,6 +25,8 @@ export const PROTO_FILES = [
   "troupe/v1/policy.proto",
   "troupe/v1/throttle_service.proto",
   "troupe/v1/host_channel.proto",
+  "troupe/v1/scaling_service.proto",
+  "externalscaler/externalscaler.proto",
 ] as const;
 
 /** protos/ sits two folders above this file in the sources, three in dist/. */
@@ -42,7 +46,7 @@ export function troupePackageDefinition(): PackageDefinition {
   return cached;
 }
 
-export type TroupeProto = HostChannelProto & ThrottleServiceProto;
+export type TroupeProto = HostChannelProto & ThrottleServiceProto & ScalingServiceProto & ExternalScalerProto;
 
 /** The loaded gRPC package: client constructors and service definitions under `troupe.v1`. */
 export function troupeProto(): TroupeProto {

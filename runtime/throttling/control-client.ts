@@ -9,7 +9,12 @@
 import { readFileSync } from "node:fs";
 import { type ChannelCredentials, type ChannelOptions, credentials, Metadata } from "@grpc/grpc-js";
 import { ConfigurationError } from "../errors.js";
-import { type HostChannelGrpcClient, type ThrottleServiceClient, troupeProto } from "../protos/index.js";
+import {
+  type HostChannelGrpcClient,
+  type ScalingServiceClient,
+  type ThrottleServiceClient,
+  troupeProto,
+} from "../protos/index.js";
 
 export interface ControlPlaneClientOptions {
   /** `host:port`. Default TROUPE_CONTROL_PLANE, then 127.0.0.1:7233. */
@@ -34,6 +39,7 @@ export interface ControlPlaneConnection {
   readonly address: string;
   readonly throttle: ThrottleServiceClient;
   readonly hostChannel: HostChannelGrpcClient;
+  readonly scaling: ScalingServiceClient;
   /** Metadata for a call (carries the token, if any). */
   metadata(): Metadata;
   close(): void;
@@ -85,10 +91,15 @@ export function connectControlPlane(options: ControlPlaneClientOptions = {}): Co
     ...channelOptions,
     channelOverride: throttle.getChannel(),
   });
+  const scaling = new proto.troupe.v1.ScalingService(address, creds, {
+    ...channelOptions,
+    channelOverride: throttle.getChannel(),
+  });
   return {
     address,
     throttle,
     hostChannel,
+    scaling,
     metadata: () => {
       const md = new Metadata();
       if (token) md.set("authorization", `Bearer ${token}`);
@@ -96,6 +107,7 @@ export function connectControlPlane(options: ControlPlaneClientOptions = {}): Co
     },
     close: () => {
       hostChannel.close();
+      scaling.close();
       throttle.close();
     },
   };

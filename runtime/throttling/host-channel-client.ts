@@ -19,7 +19,7 @@
  */
 import { type ClientDuplexStream, type ServiceError, status } from "@grpc/grpc-js";
 import type { Logger } from "../log.js";
-import type { ControlMessage__Output, HostMessage, Shares__Output } from "../protos/index.js";
+import type { ControlMessage__Output, HostLoad, HostMessage, Shares__Output } from "../protos/index.js";
 import { fullJitterDelayMs } from "../resilience/index.js";
 import {
   type ControlPlaneClientOptions,
@@ -41,6 +41,10 @@ export interface HostChannelClientOptions extends ControlPlaneClientOptions {
    * keep enforcing the whole limit among themselves), see host_channel.proto.
    */
   role?: "host" | "gateway";
+  /** The host group (scaling decisions are made per group). Default: the control plane's "default". */
+  group?: string;
+  /** The host's load, sent with every usage report (CPU is measured here). */
+  load?: () => Omit<HostLoad, "cpu">;
   /** Reconnect backoff: first delay bound and cap. Default 200 ms and 5000 ms. */
   reconnectInitialMs?: number;
   reconnectMaxMs?: number;
@@ -54,6 +58,7 @@ export class HostChannelClient {
   private failures = 0;
   private outageLogged = false;
   private current: HostChannelState = "connecting";
+  private cpuMark = { usage: process.cpuUsage(), at: performance.now() };
   private readonly shareListeners = new Set<(shares: Shares__Output) => void>();
   private readonly stateListeners = new Set<(state: HostChannelState) => void>();
 
@@ -108,6 +113,7 @@ export class HostChannelClient {
         actorTypes: [...(this.options.actorTypes ?? [])],
         version: this.options.version ?? "",
         role: this.options.role ?? "host",
+        group: this.options.group ?? "",
       },
     });
     logger.debug("host channel: connecting", { address: this.connection.address, host: hostId });
@@ -142,10 +148,21 @@ export class HostChannelClient {
   private report(stream: ClientDuplexStream<HostMessage, ControlMessage__Output>): void {
     if (stream !== this.stream) return;
     try {
-      stream.write({ usage: { keys: this.options.enforcer.takeUsage() } });
+      const load = this.options.load ? { ...this.options.load(), cpu: this.cpuSinceLastReport() } : undefined;
+      stream.write({ usage: { keys: this.options.enforcer.takeUsage(), ...(load ? { load } : {}) } });
     } catch (err) {
       this.options.logger.warn("host channel: could not send a usage report", { err });
     }
+  }
+
+  /** CPU seconds the process used per second since the previous call (1 = one core busy). */
+  private cpuSinceLastReport(): number {
+    const now = performance.now();
+    const usage = process.cpuUsage();
+    const usedUs = usage.user - this.cpuMark.usage.user + (usage.system - this.cpuMark.usage.system);
+    const elapsedMs = now - this.cpuMark.at;
+    this.cpuMark = { usage, at: now };
+    return elapsedMs > 0 ? usedUs / 1000 / elapsedMs : 0;
   }
 
   private onBroken(

@@ -102,6 +102,14 @@ export interface ConsumerCounts {
 const cache = new WeakMap<NatsTransport, JetStreamQueues>();
 
 /** The queues of the connection behind `transport` (which must be a {@link NatsTransport}). */
+export interface Backlog extends ConsumerCounts {
+  /** The stream's last sequence: grows by one per stored message. */
+  readonly lastSeq: number;
+  readonly messages: number;
+  /** Wall-clock time the oldest stored message was stored (server clock); undefined when empty. */
+  readonly oldestStoredAtMs: number | undefined;
+}
+
 export function jetStreamQueues(transport: Transport): JetStreamQueues {
   const nats = natsTransportOf(transport, "durable queues");
   let q = cache.get(nats);
@@ -293,6 +301,28 @@ export class JetStreamQueues {
       if (err instanceof JetStreamApiError && (err.code === JS_STREAM_NOT_FOUND || err.code === 10014)) {
         return null;
       }
+      throw err;
+    }
+  }
+
+  /**
+   * What scaling reads of a durable consumer in one round trip each: its counts, the stream's last
+   * sequence (arrivals) and the time the oldest stored message was stored. Null without the stream.
+   */
+  async backlogOf(stream: string, durable: string): Promise<Backlog | null> {
+    const jsm = await this.jsm();
+    try {
+      const s = (await jsm.streams.info(stream)).state;
+      // No consumer yet (no runner ever started: scale from zero): every stored message is pending.
+      const counts = (await this.consumerCounts(stream, durable)) ?? {
+        pending: s.messages,
+        ackPending: 0,
+        redelivered: 0,
+      };
+      const oldest = s.messages > 0 && s.first_ts ? Date.parse(s.first_ts) : undefined;
+      return { ...counts, lastSeq: s.last_seq, messages: s.messages, oldestStoredAtMs: oldest };
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JS_STREAM_NOT_FOUND) return null;
       throw err;
     }
   }

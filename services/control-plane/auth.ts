@@ -93,9 +93,15 @@ function digest(token: string): Buffer {
  * A server interceptor refusing calls without a valid token with UNAUTHENTICATED, before the
  * handler runs. Refusals are logged (path and peer, never the token).
  */
-export function tokenInterceptor(verifier: TokenVerifier, logger: Logger): ServerInterceptor {
+export function tokenInterceptor(
+  verifier: TokenVerifier,
+  logger: Logger,
+  /** More paths that need no token (e.g. KEDA's scaler under mutual TLS: TLS authenticated it). */
+  alsoOpen: readonly string[] = [],
+): ServerInterceptor {
+  const open = [...OPEN_PREFIXES, ...alsoOpen];
   return (methodDescriptor, call) => {
-    if (OPEN_PREFIXES.some((prefix) => methodDescriptor.path.startsWith(prefix))) {
+    if (open.some((prefix) => methodDescriptor.path.startsWith(prefix))) {
       return new ServerInterceptingCall(call);
     }
     const listener = new ServerListenerBuilder()

@@ -29,6 +29,13 @@ import { resolveSecurity, type SecurityOptions } from "./credentials.js";
 import { DemandBoard } from "./demand-board.js";
 import { HostChannelService } from "./host-channel.js";
 import { PolicyStore } from "./policy-store.js";
+import {
+  externalScalerHandlers,
+  type GroupPolicy,
+  observeScaling,
+  ScalingMonitor,
+  scalingServiceHandlers,
+} from "./scaling/index.js";
 import { type HostView, planShares } from "./share-planner.js";
 import { throttleServiceHandlers } from "./throttle-service.js";
 
@@ -51,6 +58,8 @@ export interface ControlPlaneOptions extends SecurityOptions {
   /** Calls per client to this API (token bucket); false: unlimited. Default 50/s, burst 100. */
   apiLimit?: ApiLimit | false;
   logger?: Logger;
+  /** Scaling: policies of the host groups (others get the defaults); see docs/patterns/competing-consumers.md. */
+  scaling?: { groups?: GroupPolicy[]; defaults?: Partial<Omit<GroupPolicy, "group">> };
 }
 
 export interface ControlPlane {
@@ -65,7 +74,12 @@ export interface ControlPlane {
 
 export const DEFAULT_CONTROL_PLANE_PORT = 7233;
 export const DEFAULT_REPORT_INTERVAL_MS = 1000;
-const SERVICES = ["troupe.v1.ThrottleService", "troupe.v1.HostChannel"];
+const SERVICES = [
+  "troupe.v1.ThrottleService",
+  "troupe.v1.HostChannel",
+  "troupe.v1.ScalingService",
+  "externalscaler.ExternalScaler",
+];
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const logger = options.logger ?? consoleLogger();
@@ -83,7 +97,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const kv = options.kvReplicas ? { replicas: options.kvReplicas } : {};
     store = await PolicyStore.open(transport, subjects, logger, kv);
     board = await DemandBoard.open(transport, subjects, replicaId, reportIntervalMs, logger, kv);
-    return await serve(options, logger, security, reportIntervalMs, store, board, async () => {
+    return await serve(options, logger, security, reportIntervalMs, store, board, transport, async () => {
       if (ownTransport) await transport.close();
     });
   } catch (err) {
@@ -101,6 +115,7 @@ async function serve(
   reportIntervalMs: number,
   store: PolicyStore,
   board: DemandBoard,
+  transport: Transport,
   closeTransport: () => Promise<void>,
 ): Promise<ControlPlane> {
   let lastPlan = new Map<string, PolicyShare[]>();
@@ -130,6 +145,25 @@ async function serve(
     setImmediate(plan);
   };
   const unsubscribe = store.onChange(schedulePlan);
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const scaling = new ScalingMonitor({
+    transport,
+    prefix,
+    intervalMs: reportIntervalMs,
+    hosts: () =>
+      hostChannel.connected().map((h) => ({
+        hostId: h.hostId,
+        group: h.group,
+        actorTypes: h.actorTypes,
+        load: h.load,
+        throttledPerSecond: [...h.usage.entries()].reduce((sum, d) => sum + d.refusedPerSecond, 0),
+      })),
+    ...(options.scaling?.groups ? { policies: options.scaling.groups } : {}),
+    ...(options.scaling?.defaults ? { defaults: options.scaling.defaults } : {}),
+    logger,
+  });
+  scaling.start();
+  const unobserveScaling = observeScaling(scaling);
   const tick = setInterval(() => {
     void board.publish(hostChannel.connected());
     plan();
@@ -199,7 +233,16 @@ async function serve(
 
   // Authentication first: an unauthenticated caller does not even spend API tokens.
   const interceptors = [
-    ...(security.tokens.length > 0 ? [tokenInterceptor(new TokenVerifier(security.tokens), logger)] : []),
+    ...(security.tokens.length > 0
+      ? [
+          tokenInterceptor(
+            new TokenVerifier(security.tokens),
+            logger,
+            // KEDA cannot send a token; under mutual TLS its client certificate authenticated it.
+            security.mode === "mtls" ? ["/externalscaler.ExternalScaler/"] : [],
+          ),
+        ]
+      : []),
     ...(options.apiLimit === false
       ? []
       : [apiLimitInterceptor(options.apiLimit ?? DEFAULT_API_LIMIT, logger)]),
@@ -211,6 +254,11 @@ async function serve(
     throttleServiceHandlers(store, { status }, logger),
   );
   server.addService(proto.troupe.v1.HostChannel.service, { Connect: hostChannel.connect });
+  server.addService(proto.troupe.v1.ScalingService.service, scalingServiceHandlers(scaling));
+  server.addService(
+    proto.externalscaler.ExternalScaler.service,
+    externalScalerHandlers(scaling, prefix, logger),
+  );
   const health = new HealthImplementation({
     "": "SERVING",
     ...Object.fromEntries(SERVICES.map((s) => [s, "SERVING"])),
@@ -228,6 +276,8 @@ async function serve(
   }).catch(async (err: unknown) => {
     clearInterval(tick);
     unsubscribe();
+    unobserveScaling();
+    await scaling.stop();
     store.close();
     board.close();
     await closeTransport();
@@ -245,6 +295,8 @@ async function serve(
       stopped ??= (async () => {
         clearInterval(tick);
         unsubscribe();
+        unobserveScaling();
+        await scaling.stop();
         for (const s of ["", ...SERVICES]) health.setStatus(s, "NOT_SERVING");
         hostChannel.closeAll();
         await new Promise<void>((resolve) => {

@@ -13,7 +13,7 @@
  */
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
 import type { Logger } from "troupe";
-import type { ControlMessage, HostMessage__Output, PolicyShare } from "troupe/internal";
+import type { ControlMessage, HostLoad__Output, HostMessage__Output, PolicyShare } from "troupe/internal";
 import type { Demand } from "./allocate.js";
 import { HostDemand, type UsageEntry } from "./demand.js";
 import type { HostRole, HostView } from "./share-planner.js";
@@ -32,6 +32,10 @@ export class ConnectedHost implements HostView {
   readonly demand: (policy: string, key: string) => Demand | undefined;
   readonly usage: HostDemand;
   lastReportAt: number;
+  /** The host group (scaling unit) it registered with. */
+  group = "default";
+  /** Its latest load report (scaling input); undefined until the first. */
+  load: HostLoad__Output | undefined;
   private generation = 0;
   private windowStart: number;
   private reportsInWindow = 0;
@@ -122,7 +126,12 @@ export class HostChannelService {
           if (role !== "host" && role !== "gateway") {
             return fail(status.INVALID_ARGUMENT, `register.role must be "host" or "gateway"`);
           }
+          const group = register?.group || "default";
+          if (!HOST_ID.test(group)) {
+            return fail(status.INVALID_ARGUMENT, `register.group must be 1-64 letters, digits, "_" or "-"`);
+          }
           host = new ConnectedHost(hostId, actorTypes, stream, this.reportIntervalMs, this.now(), role);
+          host.group = group;
           this.add(host);
           stream.write({ registered: { hostId, reportIntervalMs: this.reportIntervalMs } });
           this.events.onRegistered(host);
@@ -158,6 +167,7 @@ export class HostChannelService {
             );
           }
           host.usage.record(clean, now);
+          if (message.usage?.load) host.load = message.usage.load;
           host.lastReportAt = now;
           return;
         }

@@ -3,6 +3,7 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { ControlMessage as _troupe_v1_ControlMessage, ControlMessage__Output as _troupe_v1_ControlMessage__Output } from './troupe/v1/ControlMessage.js';
 import type { HostChannelClient as _troupe_v1_HostChannelClient, HostChannelDefinition as _troupe_v1_HostChannelDefinition } from './troupe/v1/HostChannel.js';
+import type { HostLoad as _troupe_v1_HostLoad, HostLoad__Output as _troupe_v1_HostLoad__Output } from './troupe/v1/HostLoad.js';
 import type { HostMessage as _troupe_v1_HostMessage, HostMessage__Output as _troupe_v1_HostMessage__Output } from './troupe/v1/HostMessage.js';
 import type { KeyShare as _troupe_v1_KeyShare, KeyShare__Output as _troupe_v1_KeyShare__Output } from './troupe/v1/KeyShare.js';
 import type { KeyUsage as _troupe_v1_KeyUsage, KeyUsage__Output as _troupe_v1_KeyUsage__Output } from './troupe/v1/KeyUsage.js';
@@ -24,6 +25,7 @@ export interface ProtoGrpcType {
     v1: {
       ControlMessage: MessageTypeDefinition<_troupe_v1_ControlMessage, _troupe_v1_ControlMessage__Output>
       HostChannel: SubtypeConstructor<typeof grpc.Client, _troupe_v1_HostChannelClient> & { service: _troupe_v1_HostChannelDefinition }
+      HostLoad: MessageTypeDefinition<_troupe_v1_HostLoad, _troupe_v1_HostLoad__Output>
       HostMessage: MessageTypeDefinition<_troupe_v1_HostMessage, _troupe_v1_HostMessage__Output>
       KeyBy: EnumTypeDefinition
       KeyShare: MessageTypeDefinition<_troupe_v1_KeyShare, _troupe_v1_KeyShare__Output>

@@ -6,6 +6,7 @@ export interface Register {
   'actorTypes'?: (string)[];
   'version'?: (string);
   'role'?: (string);
+  'group'?: (string);
 }
 
 export interface Register__Output {
@@ -13,4 +14,5 @@ export interface Register__Output {
   'actorTypes': (string)[];
   'version': (string);
   'role': (string);
+  'group': (string);
 }
