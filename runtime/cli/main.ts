@@ -10,7 +10,6 @@
  * Adding a command: write `runtime/cli/<name>.ts` exporting `<name>Command(argv, io)` and its
  * usage, and add one line to {@link COMMANDS}.
  */
-import { readFileSync } from "node:fs";
 import { CALL_USAGE, callCommand } from "./call.js";
 import { type CliCommand, type CliIo, processIo } from "./command.js";
 import { CONTROL_PLANE_USAGE, controlPlaneCommand } from "./control-plane.js";
@@ -18,14 +17,22 @@ import { DEV_USAGE, devCommand } from "./dev.js";
 import { DLQ_USAGE, dlq } from "./dlq.js";
 import { GATEWAY_USAGE, gatewayCommand } from "./gateway.js";
 import { HOST_USAGE, runHostCommand } from "./host.js";
+import { INIT_USAGE, initCommand } from "./init.js";
 import { LS_USAGE, lsCommand } from "./ls.js";
 import { PUBLISH_USAGE, publishCommand, SUBS_USAGE, subsCommand } from "./pubsub.js";
 import { reportFailure } from "./report.js";
 import { STATE_USAGE, state } from "./state.js";
 import { THROTTLE_USAGE, throttle } from "./throttle.js";
+import { packageVersion } from "./version.js";
 
 /** Every sub-command, in the order `troupe help` lists them. One line each. */
 export const COMMANDS: readonly CliCommand[] = [
+  {
+    name: "init",
+    summary: "A new project using Troupe: an actor, a client, a test",
+    usage: INIT_USAGE,
+    run: initCommand,
+  },
   {
     name: "dev",
     summary: "Local mesh (own nats-server) hosting an entry's actors",
@@ -94,22 +101,6 @@ export function overview(commands: readonly CliCommand[] = COMMANDS): string {
     "Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_CA/NATS_CERT/NATS_KEY, TROUPE_PREFIX,",
     "TROUPE_LOG_LEVEL, TROUPE_CONTROL_PLANE, TROUPE_CONTROL_TOKEN, TROUPE_CONTROL_TOKEN_FILE.",
   ].join("\n");
-}
-
-/** The version in package.json: two folders up from the sources, three from dist/. */
-function packageVersion(): string {
-  for (const rel of ["../../package.json", "../../../package.json"]) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === "troupe" && pkg.version) return pkg.version;
-    } catch {
-      // not at this level; try the next
-    }
-  }
-  return "unknown";
 }
 
 /** Whether argv asks for help before any "--". */
