@@ -173,7 +173,7 @@ test("quickstart - `npm run dev` from a clean clone starts a mesh that `troupe c
   t.true(await eventually(["Notifications", "alice", "list"], (v) => (v as string[]).length === 1));
   const short = await call("Cart", "bob", "add", '["tea", 9]').then(() => call("Cart", "bob", "checkout"));
   t.is(short.code, 1);
-  t.regex(short.stderr, /TROUPE_ACTOR_METHOD_FAILED: only 3 of tea left, 9 wanted/);
+  t.regex(short.stderr, /^troupe: \w+: only 3 of tea left, 9 wanted \[TROUPE_ACTOR_METHOD_FAILED\]$/m);
 
   process.kill(-(devProcess.pid as number), "SIGINT");
   // npm re-raises the SIGINT its script got (like a shell after Ctrl-C); troupe itself exits 0.
