@@ -32,10 +32,10 @@ test.serial(
   async (t) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-dev-"));
     const before = {
-    TROUPE_DEV_DIR: process.env.TROUPE_DEV_DIR,
-    NATS_URL: process.env.NATS_URL,
-    TROUPE_PREFIX: process.env.TROUPE_PREFIX,
-  };
+      TROUPE_DEV_DIR: process.env.TROUPE_DEV_DIR,
+      NATS_URL: process.env.NATS_URL,
+      TROUPE_PREFIX: process.env.TROUPE_PREFIX,
+    };
     process.env.TROUPE_DEV_DIR = dir;
     delete process.env.NATS_URL;
     delete process.env.TROUPE_PREFIX;
