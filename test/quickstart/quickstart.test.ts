@@ -105,6 +105,7 @@ test("quickstart - a clean clone has no node_modules and bootstrap --check says 
 });
 
 test("quickstart - `npm run dev` from a clean clone starts a mesh that `troupe call` reaches, and Ctrl-C stops it", async (t) => {
+  t.timeout(900_000); // npm ci in the clone, then the dev mesh: minutes on a busy machine
   // The README's first command, as a new user runs it: a fresh clone (committed HEAD only), no
   // node_modules, no NATS_URL. (The second command, `npm test`, is what CI runs on a clean clone.)
   const clone = await cleanClone(repoRoot, { env: envWithout("NATS_URL") });
