@@ -58,6 +58,13 @@ const WRONG: [string[], string, RegExp][] = [
   [["dlq", "replay", "--rate=-3", "--all"], "dlq", /^troupe dlq: --rate must be a positive number/],
   [["dlq", "show", "x"], "dlq", /^troupe dlq: expected a DLQ sequence number, got "x"/],
   [["dlq", "frobnicate"], "dlq", /^troupe dlq: unknown dlq command "frobnicate"/],
+  [["init"], "init", /^troupe init: expected 1 argument\(s\): <dir>$/],
+  [["init", "a", "b"], "init", /^troupe init: too many arguments \(b\)/],
+  [
+    ["init", "app", "--troupe", "./no-such-troupe.tgz"],
+    "init",
+    /^troupe init: --troupe \.\/no-such-troupe\.tgz: no such file$/,
+  ],
   [["publish", "orders.created"], "publish", /^troupe publish: expected <topic> <json>/],
   [["subs", "tail", "x", "--count", "0"], "subs", /^troupe subs: --count must be a whole number, 1 or more/],
   [["throttle", "ls", "--bogus"], "throttle", /^troupe throttle: unknown option --bogus/],
@@ -81,7 +88,7 @@ test("cli - an unknown command names it and lists the commands, exit 2", async (
   const { io, err } = capture();
   t.is(await main(["frob"], io), 2);
   t.is(err[0], 'troupe: unknown command "frob"');
-  t.regex(err[1] ?? "", /Commands:\n {2}dev /);
+  t.regex(err[1] ?? "", /Commands:\n {2}init +\S[\s\S]*\n {2}dev +\S/);
 });
 
 test("cli - `troupe <command> --help` prints that command's usage only, exit 0", async (t) => {
