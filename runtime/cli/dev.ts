@@ -24,7 +24,8 @@ import type { CliIo } from "./command.js";
 import { startDevControlPlane } from "./dev-control-plane.js";
 import { clearDevState, devDir, readDevState, writeDevState } from "./dev-state.js";
 import { startDevGateway } from "./gateway.js";
-import { serveEntry, untilSignal } from "./serve.js";
+import { whileWaiting } from "./progress.js";
+import { type ServeOptions, serveEntry, untilSignal } from "./serve.js";
 
 export const DEFAULT_DEV_ENTRY = "services/examples/index.ts";
 
@@ -63,12 +64,14 @@ export interface DevOptions {
   /** Resolves when the mesh should stop (default: SIGINT or SIGTERM). */
   until?: Promise<unknown>;
   out?: (line: string) => void;
+  /** Where progress lines go (a drain that takes over a second); default none. */
+  io?: CliIo;
 }
 
 /** `troupe dev ...` from the command line; resolves with the exit code once the mesh stopped. */
 export async function devCommand(argv: string[], io: CliIo): Promise<number> {
   const { positionals, values } = parseCommandArgs(argv, DEV_FLAGS, { max: 1, names: "[entry]" });
-  await dev({ ...devOptionsFrom(values, positionals), out: (line) => io.out(line) });
+  await dev({ ...devOptionsFrom(values, positionals), out: (line) => io.out(line), io });
   return 0;
 }
 
@@ -133,6 +136,7 @@ export async function dev(options: DevOptions = {}): Promise<void> {
       ...(controlPlane ? { host: { throttling: { controlPlane: controlPlane.address } } } : {}),
       logger: consoleLogger(),
       serviceName: "troupe-dev",
+      ...drainProgress(options.io),
       whileServing: async (mesh, _host, classes) => {
         served = true;
         await writeDevState({ url: servers, pid: process.pid, prefix }, dir);
@@ -178,6 +182,7 @@ async function addToDevMesh(
       connect: { servers: running.url, prefix },
       logger: consoleLogger(),
       serviceName: "troupe-dev-add",
+      ...drainProgress(options.io),
       whileServing: async (_mesh, _host, classes) => {
         out(
           `troupe: hosting ${classes.length} actor type(s) from ${entry} on the dev mesh at ${running.url}:`,
@@ -195,6 +200,13 @@ async function addToDevMesh(
     restoreEnv();
   }
   out("troupe: stopped.");
+}
+
+/** A progress line while the host drains, when there is somewhere to write it. */
+function drainProgress(io: CliIo | undefined): Pick<ServeOptions, "whileDraining"> {
+  return io
+    ? { whileDraining: (drain) => whileWaiting(io, "draining (finishing queued turns, saving state)", drain) }
+    : {};
 }
 
 /** Sets NATS_URL and TROUPE_PREFIX for the entry; returns what puts the previous values back. */

@@ -16,6 +16,7 @@ import { DEFAULT_PREFIX } from "../messaging/subjects.js";
 import { intFlag, parseCommandArgs } from "./args.js";
 import type { CliIo } from "./command.js";
 import { DEFAULT_DEV_ENTRY } from "./dev.js";
+import { whileWaiting } from "./progress.js";
 import { serveEntry, untilSignal } from "./serve.js";
 
 export const HOST_USAGE = `Usage: troupe host [entry] [options]
@@ -45,9 +46,9 @@ export const HOST_FLAGS = {
 } as const;
 
 /** `troupe host ...` from the command line; resolves with the exit code once the host drained. */
-export async function runHostCommand(argv: string[], _io: CliIo): Promise<number> {
+export async function runHostCommand(argv: string[], io: CliIo): Promise<number> {
   const { positionals, values } = parseCommandArgs(argv, HOST_FLAGS, { max: 1, names: "[entry]" });
-  await hostCommand(hostOptionsFrom(values, positionals));
+  await hostCommand({ ...hostOptionsFrom(values, positionals), io });
   return 0;
 }
 
@@ -91,6 +92,8 @@ export interface HostCommandOptions {
   controlPlane?: string;
   controlTokenFile?: string;
   until?: Promise<unknown>;
+  /** Where progress lines go (a drain that takes over a second); default none. */
+  io?: CliIo;
   /** Called with the health server's port once it listens. */
   onHealthListening?: (port: number) => void;
 }
@@ -137,6 +140,9 @@ export async function hostCommand(options: HostCommandOptions = {}): Promise<voi
       },
       logger,
       serviceName: process.env.OTEL_SERVICE_NAME ?? "troupe-host",
+      ...(options.io
+        ? { whileDraining: (drain: Promise<void>) => whileWaiting(options.io as CliIo, "draining", drain) }
+        : {}),
       metricsPort: options.metricsPort,
       whileServing: async (_mesh, host) => {
         served = host;

@@ -22,6 +22,8 @@ export interface ServeOptions {
   metricsPort?: number | undefined;
   /** Options of the host (e.g. `throttling`). */
   host?: HostOptions;
+  /** Wraps the drain, e.g. with a progress line (progress.ts). Default: none. */
+  whileDraining?: (drain: Promise<void>) => Promise<void>;
   /** Called once the host serves; resolves when it should stop (the caller's signal handling). */
   whileServing(mesh: Mesh, host: Host, classes: ActorClass[]): Promise<unknown>;
 }
@@ -42,7 +44,7 @@ export async function serveEntry(options: ServeOptions): Promise<void> {
     try {
       const host = await mesh.host(classes, options.host ?? {});
       await options.whileServing(mesh, host, classes);
-      await host.drain();
+      await (options.whileDraining ?? ((drain) => drain))(host.drain());
     } finally {
       await mesh.close();
     }

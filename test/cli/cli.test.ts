@@ -9,6 +9,7 @@ import test from "ava";
 import { Actor } from "troupe";
 import type { CliIo } from "../../runtime/cli/command.js";
 import { COMMANDS, main } from "../../runtime/cli/main.js";
+import { whileWaiting } from "../../runtime/cli/progress.js";
 import { startMesh } from "../helpers/mesh.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -202,4 +203,23 @@ test("cli - the troupe binary: a flag-like argument and an unknown option exit 2
     t.notRegex(r.stderr, /ERR_PARSE_ARGS|^\s+at /m);
   }
   t.regex(negative.stderr, /^troupe call: unknown option -5 /);
+});
+
+test("cli - a wait that outlasts its first second gets a progress line; one that ends first gets none", async (t) => {
+  const { io, err } = capture();
+  t.is(await whileWaiting(io, "draining", Promise.resolve(7)), 7);
+  t.deepEqual(err, []);
+  let finish: (v: string) => void = () => undefined;
+  const work = new Promise<string>((r) => {
+    finish = r;
+  });
+  const waited = whileWaiting(io, "draining", work, { afterMs: 5, everyMs: 5 });
+  // Finish the work only once the progress line is there: no timing is assumed.
+  while (err.length < 2) await new Promise((r) => setImmediate(r));
+  finish("done");
+  t.is(await waited, "done");
+  const lines = err.length;
+  t.regex(err[0] ?? "", /^troupe: draining\.\.\. \(\d+s\)$/);
+  await new Promise((r) => setTimeout(r, 4 * 5)); // a window of four periods: the timer was cleared
+  t.is(err.length, lines, "no line after the work ended");
 });
