@@ -96,6 +96,7 @@ export {
   startSubscribers,
   subscribe,
 } from "./pubsub/index.js";
+export type { ReminderInfo, ReminderSchedule } from "./reminders/index.js";
 export {
   type CallRetryOptions,
   RetryBudget,

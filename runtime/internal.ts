@@ -45,6 +45,7 @@ export {
 } from "./telemetry/index.js";
 export * from "./throttling/index.js";
 export { NatsTransport } from "./transport/nats-transport.js";
+export { DEV_STATE_FILE, devStateDir, runningDevMesh } from "./transport/servers.js";
 export type { KeyValueBucket, KvChange, Transport } from "./transport/transport.js";
 
 /** A job type's queue as scaling reads it (services/control-plane/scaling/). */

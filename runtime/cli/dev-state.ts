@@ -1,9 +1,11 @@
 /**
  * Where `troupe dev` leaves the address of its embedded NATS server, so that `troupe call` from
- * another shell finds the running mesh without any configuration.
+ * another shell, and `connect()` with no servers in a script run from this folder, find the
+ * running mesh without any configuration (the reading side is transport/servers.ts).
  */
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { DEV_STATE_FILE, devStateDir, runningDevMesh } from "../internal.js";
 
 export interface DevState {
   url: string;
@@ -12,31 +14,19 @@ export interface DevState {
 }
 
 export function devDir(cwd = process.cwd()): string {
-  return process.env.TROUPE_DEV_DIR ?? join(cwd, ".troupe");
+  return devStateDir(cwd);
 }
 
 export async function writeDevState(state: DevState, dir = devDir()): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "dev.json"), `${JSON.stringify(state, null, 2)}\n`);
+  await writeFile(join(dir, DEV_STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
 }
 
 export async function clearDevState(dir = devDir()): Promise<void> {
-  await rm(join(dir, "dev.json"), { force: true });
+  await rm(join(dir, DEV_STATE_FILE), { force: true });
 }
 
 /** The running dev mesh, if its process is still alive. */
 export async function readDevState(dir = devDir()): Promise<DevState | undefined> {
-  let raw: string;
-  try {
-    raw = await readFile(join(dir, "dev.json"), "utf8");
-  } catch {
-    return undefined; // no dev mesh was started from this folder
-  }
-  const state = JSON.parse(raw) as DevState;
-  try {
-    process.kill(state.pid, 0);
-    return state;
-  } catch {
-    return undefined; // left over from a dev mesh that is gone
-  }
+  return runningDevMesh(dir);
 }

@@ -3,7 +3,15 @@
  * nats-server with JetStream (data under `.troupe/nats`), hosts every actor class the entry module
  * exports, starts an insecure local control plane (throttle policies), prints how to call them, and
  * on Ctrl-C drains and stops cleanly.
+ *
+ * The entry is imported only for its exported actor classes, after `NATS_URL` and `TROUPE_PREFIX`
+ * are set to the dev mesh's (so a `connect()` inside it reaches this mesh, not port 4222); scripts
+ * that call actors belong in their own file.
+ *
+ *   troupe dev --add <entry>   hosts the entry's actors beside a dev mesh already running here
+ *   troupe dev --reset         deletes the dev data (.troupe/) first: a fresh JetStream store
  */
+import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { ActorClass } from "../actor/actor-ref.js";
 import { actorTypeOf } from "../actor/actor-type.js";
@@ -13,16 +21,53 @@ import { consoleLogger } from "../log.js";
 import { DEFAULT_PREFIX } from "../messaging/index.js";
 import { reservePorts } from "../testing/index.js";
 import { type NatsServer, startNatsServer } from "../testing/nats-server.js";
+import { intFlag, parseCommandArgs, UsageError } from "./args.js";
+import type { CliIo } from "./command.js";
 import { startDevControlPlane } from "./dev-control-plane.js";
 import { clearDevState, devDir, readDevState, writeDevState } from "./dev-state.js";
 import { startDevGateway } from "./gateway.js";
-import { serveEntry, untilSignal } from "./serve.js";
+import { whileWaiting } from "./progress.js";
+import { type ServeOptions, serveEntry, untilSignal } from "./serve.js";
 
 export const DEFAULT_DEV_ENTRY = "services/examples/index.ts";
+
+export const DEV_USAGE = `Usage: troupe dev [entry] [options]
+
+  Starts a local mesh hosting the actor classes exported by entry (default
+  services/examples/index.ts): its own nats-server with JetStream (unless NATS_URL is set), an
+  HTTP gateway without authentication and a local control plane. Ctrl-C drains and stops it.
+  The entry is imported only for its exported actor classes, with NATS_URL set to this mesh.
+
+  --add              host the entry's actors beside the dev mesh already running in this folder
+  --reset            delete this folder's dev data (.troupe/: JetStream streams, state) first
+  --prefix <p>       subject and bucket prefix (default TROUPE_PREFIX or troupe)
+  --gateway-port <n> port of the HTTP gateway (default 8080; any free port when taken)
+  --mqtt-port <n>    port of the server's MQTT listener (default TROUPE_MQTT_PORT, else a free port)
+  --leaf <url>       make the local server a leaf node of this hub (nats-leaf://hub:7422): an
+                     edge site (docs/patterns/edge-sites.md)
+  --domain <d>       JetStream domain of the local server with --leaf (default dev)`;
+
+/**
+ * The flags of `troupe dev`, as `util.parseArgs` options. Add a flag here and map it in
+ * {@link devOptionsFrom}; {@link DevOptions} takes the parsed value.
+ */
+export const DEV_FLAGS = {
+  add: { type: "boolean" },
+  reset: { type: "boolean" },
+  prefix: { type: "string" },
+  "gateway-port": { type: "string" },
+  "mqtt-port": { type: "string" },
+  leaf: { type: "string" },
+  domain: { type: "string" },
+} as const;
 
 export interface DevOptions {
   entry?: string;
   prefix?: string;
+  /** Host the entry beside the dev mesh already running in this folder (`--add`). */
+  add?: boolean;
+  /** Delete the dev data folder first (`--reset`). */
+  reset?: boolean;
   /** Port of the HTTP gateway (default TROUPE_GATEWAY_PORT or 8080; taken: any free port). */
   gatewayPort?: number;
   /**
@@ -37,20 +82,61 @@ export interface DevOptions {
   /** Resolves when the mesh should stop (default: SIGINT or SIGTERM). */
   until?: Promise<unknown>;
   out?: (line: string) => void;
+  /** Where progress lines go (a drain that takes over a second); default none. */
+  io?: CliIo;
+}
+
+/** `troupe dev ...` from the command line; resolves with the exit code once the mesh stopped. */
+export async function devCommand(argv: string[], io: CliIo): Promise<number> {
+  const { positionals, values } = parseCommandArgs(argv, DEV_FLAGS, { max: 1, names: "[entry]" });
+  await dev({ ...devOptionsFrom(values, positionals), out: (line) => io.out(line), io });
+  return 0;
+}
+
+/** Parsed flags to {@link DevOptions}. */
+export function devOptionsFrom(
+  values: ReturnType<typeof parseCommandArgs<typeof DEV_FLAGS>>["values"],
+  positionals: string[],
+): DevOptions {
+  const gatewayPort = intFlag(values["gateway-port"], "--gateway-port", { max: 65535 });
+  const mqttPort = intFlag(values["mqtt-port"], "--mqtt-port", { min: 1, max: 65535 });
+  if (values.domain && !values.leaf) throw new UsageError("--domain needs --leaf");
+  return {
+    ...(mqttPort !== undefined ? { mqttPort } : {}),
+    ...(values.leaf ? { leaf: values.leaf, ...(values.domain ? { domain: values.domain } : {}) } : {}),
+    ...(positionals[0] ? { entry: positionals[0] } : {}),
+    ...(values.prefix ? { prefix: values.prefix } : {}),
+    ...(gatewayPort !== undefined ? { gatewayPort } : {}),
+    ...(values.add ? { add: true } : {}),
+    ...(values.reset ? { reset: true } : {}),
+  };
 }
 
 export async function dev(options: DevOptions = {}): Promise<void> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const entry = resolve(options.entry ?? DEFAULT_DEV_ENTRY);
-  const prefix = options.prefix ?? process.env.TROUPE_PREFIX ?? DEFAULT_PREFIX;
   const dir = devDir();
 
   const running = await readDevState(dir);
+  if (options.add) {
+    if (!running) {
+      throw new ConfigurationError(
+        `no dev mesh is running in ${dir}: start one with \`troupe dev\` (or \`npm run dev\`), then add to it`,
+      );
+    }
+    if (options.reset) throw new ConfigurationError("--reset cannot be combined with --add");
+    return addToDevMesh(entry, running, options, out);
+  }
   if (running) {
     throw new ConfigurationError(
-      `a dev mesh is already running from this folder (pid ${running.pid}, ${running.url}); stop it first`,
+      `a dev mesh is already running from this folder (pid ${running.pid}, ${running.url}): stop it first, or host your actors beside it with \`troupe dev --add ${options.entry ?? "<entry>"}\``,
     );
   }
+  if (options.reset) {
+    await rm(dir, { recursive: true, force: true });
+    out(`troupe: deleted the dev data in ${dir}`);
+  }
+  const prefix = options.prefix ?? process.env.TROUPE_PREFIX ?? DEFAULT_PREFIX;
 
   let server: NatsServer | undefined;
   let url = process.env.NATS_URL;
@@ -72,7 +158,10 @@ export async function dev(options: DevOptions = {}): Promise<void> {
     }
   }
   const servers = url;
+  // The entry sees the mesh it is hosted on: a connect() inside it reaches this server.
+  const restoreEnv = setMeshEnv(servers, prefix);
   const controlPlane = await startDevControlPlane(servers, prefix, out);
+  let served = false;
   try {
     await serveEntry({
       entry,
@@ -81,7 +170,9 @@ export async function dev(options: DevOptions = {}): Promise<void> {
       ...(controlPlane ? { host: { throttling: { controlPlane: controlPlane.address } } } : {}),
       logger: consoleLogger(),
       serviceName: "troupe-dev",
+      ...drainProgress(options.io),
       whileServing: async (mesh, _host, classes) => {
+        served = true;
         await writeDevState({ url: servers, pid: process.pid, prefix }, dir);
         printWelcome(out, servers, server ? join(dir, "nats") : undefined, entry, classes);
         const port = options.gatewayPort ?? Number(process.env.TROUPE_GATEWAY_PORT ?? 8080);
@@ -104,7 +195,9 @@ export async function dev(options: DevOptions = {}): Promise<void> {
     await clearDevState(dir);
     await controlPlane?.stop();
     if (server) await server.stop();
-    out("troupe: stopped.");
+    restoreEnv();
+    // Only after a start: an entry that failed to load is reported once, by the caller.
+    if (served) out("troupe: stopped.");
   }
 }
 
@@ -124,6 +217,61 @@ async function localServerOptions(options: DevOptions, prefix: string) {
     mqttPort,
     jetstreamDomain,
     leafnodes: { remotes: [{ url: options.leaf, denyImports: deny, denyExports: deny }] },
+  };
+}
+
+/** `--add`: host the entry beside the running dev mesh until Ctrl-C, then drain. */
+async function addToDevMesh(
+  entry: string,
+  running: { url: string; prefix: string },
+  options: DevOptions,
+  out: (line: string) => void,
+): Promise<void> {
+  const prefix = options.prefix ?? running.prefix;
+  const restoreEnv = setMeshEnv(running.url, prefix);
+  try {
+    await serveEntry({
+      entry,
+      connect: { servers: running.url, prefix },
+      logger: consoleLogger(),
+      serviceName: "troupe-dev-add",
+      ...drainProgress(options.io),
+      whileServing: async (_mesh, _host, classes) => {
+        out(
+          `troupe: hosting ${classes.length} actor type(s) from ${entry} on the dev mesh at ${running.url}:`,
+        );
+        for (const cls of classes) {
+          const t = actorTypeOf(cls);
+          out(`  ${t.name}: ${[...t.handlers].join(", ")}${t.initialState ? "  (stateful)" : ""}`);
+        }
+        out("Press Ctrl-C to drain and stop (the dev mesh keeps running).");
+        await (options.until ?? untilSignal());
+        out("troupe: draining...");
+      },
+    });
+  } finally {
+    restoreEnv();
+  }
+  out("troupe: stopped.");
+}
+
+/** A progress line while the host drains, when there is somewhere to write it. */
+function drainProgress(io: CliIo | undefined): Pick<ServeOptions, "whileDraining"> {
+  return io
+    ? { whileDraining: (drain) => whileWaiting(io, "draining (finishing queued turns, saving state)", drain) }
+    : {};
+}
+
+/** Sets NATS_URL and TROUPE_PREFIX for the entry; returns what puts the previous values back. */
+function setMeshEnv(url: string, prefix: string): () => void {
+  const before = { NATS_URL: process.env.NATS_URL, TROUPE_PREFIX: process.env.TROUPE_PREFIX };
+  process.env.NATS_URL = url;
+  process.env.TROUPE_PREFIX = prefix;
+  return () => {
+    for (const [name, value] of Object.entries(before)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   };
 }
 

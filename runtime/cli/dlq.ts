@@ -11,7 +11,6 @@
  * each job once), at most `--rate` per second (default 50), with a progress bar when stderr is a TTY.
  */
 import { parseArgs } from "node:util";
-import { ConfigurationError } from "../errors.js";
 import {
   type DeadLetterEntry,
   deadLetter,
@@ -25,6 +24,7 @@ import { decodeJob } from "../jobs/envelope.js";
 import { consoleLogger } from "../log.js";
 import { connect, type Mesh } from "../mesh.js";
 import { decodeEvent } from "../pubsub/event.js";
+import { intFlag, outputFlag, positiveFlag, UsageError } from "./args.js";
 import { resolveTarget } from "./call.js";
 
 export const DLQ_USAGE = `Usage: troupe dlq <command>
@@ -60,13 +60,21 @@ export async function dlq(argv: string[], mesh?: Mesh, io: DlqIo = defaultIo): P
     io.out(DLQ_USAGE);
     return sub ? 0 : 2;
   }
+  // Everything the command line can get wrong is checked before connecting.
+  if (!["ls", "show", "replay", "purge"].includes(sub)) throw new UsageError(`unknown dlq command "${sub}"`);
+  const json = outputFlag(values.output) === "json";
+  const limit = intFlag(values.limit, "--limit", { min: 1 }) ?? 100;
+  const rate = positiveFlag(values.rate, "--rate") ?? 50;
+  const seqs = values.all === true ? [] : positionals.map(seqArg);
+  if (sub === "show" && seqs.length !== 1) throw new UsageError("show takes one sequence number");
+  if (sub === "replay" && seqs.length === 0 && values.all !== true) {
+    throw new UsageError("name the sequences to replay, or pass --all");
+  }
   const own = mesh === undefined;
   const m = mesh ?? (await openMesh());
   try {
-    const json = values.output === "json";
     switch (sub) {
       case "ls": {
-        const limit = values.limit ? Number(values.limit) : 100;
         const rows: DeadLetterEntry[] = [];
         for await (const e of deadLetters(m, values.type ? { type: values.type } : {})) {
           rows.push(e);
@@ -88,9 +96,6 @@ export async function dlq(argv: string[], mesh?: Mesh, io: DlqIo = defaultIo): P
       }
       case "replay": {
         const seqs = await selection(m, positionals, values.all === true, values.type);
-        const rate = values.rate ? Number(values.rate) : 50;
-        if (!(rate > 0))
-          throw new ConfigurationError("--rate must be a positive number of replays per second");
         const counts: Record<ReplayOutcome, number> = { replayed: 0, duplicate: 0, missing: 0 };
         const bar = progress(io.err, seqs.length);
         const gap = 1000 / rate;
@@ -120,8 +125,7 @@ export async function dlq(argv: string[], mesh?: Mesh, io: DlqIo = defaultIo): P
         return 0;
       }
       default:
-        io.err.write(`unknown dlq command "${sub}"\n${DLQ_USAGE}\n`);
-        return 2;
+        throw new UsageError(`unknown dlq command "${sub}"`);
     }
   } finally {
     if (own) await m.close();
@@ -135,8 +139,7 @@ async function openMesh(): Promise<Mesh> {
 
 function seqArg(s: string | undefined): number {
   const n = Number(s);
-  if (!Number.isInteger(n) || n < 1)
-    throw new ConfigurationError(`expected a DLQ sequence number, got "${s ?? ""}"`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`expected a DLQ sequence number, got "${s ?? ""}"`);
   return n;
 }
 
@@ -147,7 +150,6 @@ async function selection(
   type: string | undefined,
 ): Promise<number[]> {
   if (!all) {
-    if (positionals.length === 0) throw new ConfigurationError("name the sequences to replay, or pass --all");
     return positionals.map(seqArg);
   }
   const seqs: number[] = [];

@@ -13,9 +13,76 @@ import { ConfigurationError } from "../errors.js";
 import type { Host } from "../host/host.js";
 import { consoleLogger } from "../log.js";
 import { DEFAULT_PREFIX } from "../messaging/index.js";
+import { intFlag, parseCommandArgs } from "./args.js";
+import type { CliIo } from "./command.js";
 import { DEFAULT_DEV_ENTRY } from "./dev.js";
 import { groupFromEntry } from "./group-name.js";
+import { whileWaiting } from "./progress.js";
 import { serveEntry, untilSignal } from "./serve.js";
+
+export const HOST_USAGE = `Usage: troupe host [entry] [options]
+
+  Hosts the actor classes exported by entry on the mesh at NATS_URL (production; never starts a
+  server). The entry is imported only for its exported actor classes. Drains on SIGTERM/SIGINT.
+  To host beside a running \`troupe dev\`: troupe dev --add <entry>, or NATS_URL=<its URL> troupe host <entry>.
+
+  --health-port <n>          /healthz and /readyz on this port (also TROUPE_HEALTH_PORT)
+  --metrics-port <n>         Prometheus /metrics on this port (also TROUPE_METRICS_PORT)
+  --replicas <n>             replicas of the streams and buckets Troupe creates (3 on a cluster)
+  --prefix <p>               subject and bucket prefix (default TROUPE_PREFIX or troupe)
+  --control-plane <host:port> enforce the control plane's throttle policies (TROUPE_CONTROL_PLANE)
+  --control-token-file <f>   token for the control plane
+  --group <name>             host group: the unit scaling decisions are made for (default: the
+                             entry's file name)
+  --job-capacity <n>         jobs this host runs at once per type (default 16)`;
+
+/**
+ * The flags of `troupe host`, as `util.parseArgs` options. Add a flag here and map it in
+ * {@link hostOptionsFrom}; {@link HostCommandOptions} takes the parsed value.
+ */
+export const HOST_FLAGS = {
+  prefix: { type: "string" },
+  "health-port": { type: "string" },
+  "metrics-port": { type: "string" },
+  replicas: { type: "string" },
+  "control-plane": { type: "string" },
+  "control-token-file": { type: "string" },
+  group: { type: "string" },
+  "job-capacity": { type: "string" },
+} as const;
+
+/** `troupe host ...` from the command line; resolves with the exit code once the host drained. */
+export async function runHostCommand(argv: string[], io: CliIo): Promise<number> {
+  const { positionals, values } = parseCommandArgs(argv, HOST_FLAGS, { max: 1, names: "[entry]" });
+  await hostCommand({ ...hostOptionsFrom(values, positionals), io });
+  return 0;
+}
+
+/** Parsed flags (and their environment variables) to {@link HostCommandOptions}. */
+export function hostOptionsFrom(
+  values: ReturnType<typeof parseCommandArgs<typeof HOST_FLAGS>>["values"],
+  positionals: string[],
+): HostCommandOptions {
+  const healthPort = intFlag(values["health-port"] ?? process.env.TROUPE_HEALTH_PORT, "--health-port", {
+    max: 65535,
+  });
+  const metricsPort = intFlag(values["metrics-port"] ?? process.env.TROUPE_METRICS_PORT, "--metrics-port", {
+    max: 65535,
+  });
+  const replicas = intFlag(values.replicas, "--replicas", { min: 1, max: 5 });
+  const jobCapacity = intFlag(values["job-capacity"], "--job-capacity", { min: 1 });
+  return {
+    ...(values.group ? { group: values.group } : {}),
+    ...(jobCapacity !== undefined ? { jobCapacity } : {}),
+    ...(positionals[0] ? { entry: positionals[0] } : {}),
+    ...(values.prefix ? { prefix: values.prefix } : {}),
+    ...(healthPort !== undefined ? { healthPort } : {}),
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
+    ...(replicas !== undefined ? { replicas } : {}),
+    ...(values["control-plane"] ? { controlPlane: values["control-plane"] } : {}),
+    ...(values["control-token-file"] ? { controlTokenFile: values["control-token-file"] } : {}),
+  };
+}
 
 export interface HostCommandOptions {
   entry?: string;
@@ -38,6 +105,8 @@ export interface HostCommandOptions {
   /** Jobs the host runs at once per type (default 16). */
   jobCapacity?: number;
   until?: Promise<unknown>;
+  /** Where progress lines go (a drain that takes over a second); default none. */
+  io?: CliIo;
   /** Called with the health server's port once it listens. */
   onHealthListening?: (port: number) => void;
 }
@@ -46,7 +115,7 @@ export async function hostCommand(options: HostCommandOptions = {}): Promise<voi
   const servers = process.env.NATS_URL;
   if (!servers) {
     throw new ConfigurationError(
-      "troupe host needs NATS_URL (use `troupe dev` for a local mesh with its own server)",
+      "troupe host needs NATS_URL (use `troupe dev` for a local mesh with its own server, or `troupe dev --add <entry>` beside a running one)",
     );
   }
   const logger = consoleLogger();
@@ -95,6 +164,9 @@ export async function hostCommand(options: HostCommandOptions = {}): Promise<voi
       },
       logger,
       serviceName: process.env.OTEL_SERVICE_NAME ?? "troupe-host",
+      ...(options.io
+        ? { whileDraining: (drain: Promise<void>) => whileWaiting(options.io as CliIo, "draining", drain) }
+        : {}),
       metricsPort: options.metricsPort,
       whileServing: async (_mesh, host) => {
         served = host;

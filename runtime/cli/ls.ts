@@ -1,12 +1,13 @@
 /**
- * `troupe ls hosts|shards|actors [-o json]`: what the mesh looks like right now.
+ * `troupe ls hosts|shards|actors [--type T] [-o table|json]`: what the mesh looks like right now.
  *
  * - hosts: the membership bucket. A host that died stays in it until its record expires (hostTtl);
  *   one whose record is older than {@link SILENT_AFTER_BEATS} heartbeats is shown as `silent`;
  * - shards: the shard fences, one row per owned shard (its owner and epoch);
  * - actors: asks every host in the membership for its live activations (up to 1000 per host).
+ *
+ * `--type T` keeps the hosts that host T, T's shards, T's activations.
  */
-import { ConfigurationError } from "../errors.js";
 import { consoleLogger } from "../log.js";
 import { connect } from "../mesh.js";
 import type { Subjects } from "../messaging/index.js";
@@ -15,7 +16,17 @@ import { parseFence } from "../placement/index.js";
 import { type HostRecord, parseHostRecord } from "../placement/membership.js";
 import { DEFAULT_HEARTBEAT_EVERY_MS } from "../placement/options.js";
 import type { KeyValueBucket, KvRecord, Transport } from "../transport/transport.js";
+import { oneOf, outputFlag, parseCommandArgs } from "./args.js";
 import { resolveTarget } from "./call.js";
+import type { CliIo } from "./command.js";
+
+export const LS_USAGE = `Usage: troupe ls hosts|shards|actors [--type <Type>] [-o table|json]
+
+  hosts    live hosts: status, last heartbeat, types, shard leases, activations
+  shards   held shard leases (one row per shard)
+  actors   live activations, asked from every host
+  --type <Type>   only that actor type's hosts, shards or activations
+  -o json         JSON instead of a table`;
 
 export interface HostRow {
   readonly id: string;
@@ -179,25 +190,36 @@ const COLUMNS = {
 
 export type LsWhat = keyof typeof COLUMNS;
 
+const WHAT = ["hosts", "shards", "actors"] as const;
+
 /** Runs `troupe ls <what>` and returns the text to print. */
-export async function ls(what: string, output: "table" | "json" = "table"): Promise<string> {
-  if (!(what in COLUMNS)) {
-    throw new ConfigurationError(`troupe ls: expected hosts, shards or actors, got "${what}"`);
-  }
+export async function ls(what: LsWhat, output: "table" | "json" = "table", type?: string): Promise<string> {
   const { url, prefix } = await resolveTarget();
   const mesh = await connect({ servers: url, prefix, name: "troupe-cli", logger: consoleLogger("warn") });
   try {
     const rows: object[] =
       what === "hosts"
-        ? await listHosts(mesh.transport, mesh.subjects)
+        ? (await listHosts(mesh.transport, mesh.subjects)).filter((h) => !type || h.types.includes(type))
         : what === "shards"
-          ? await listShards(mesh.transport, mesh.subjects)
-          : await listActors(mesh.transport, mesh.subjects);
+          ? (await listShards(mesh.transport, mesh.subjects)).filter((r) => !type || r.type === type)
+          : (await listActors(mesh.transport, mesh.subjects)).filter((r) => !type || r.type === type);
     if (output === "json") return JSON.stringify(rows, null, 2);
     const shown =
       what === "hosts" ? (rows as HostRow[]).map((r) => ({ ...r, seen: ago(r.lastSeenMsAgo) })) : rows;
-    return table(shown as Record<string, unknown>[], [...COLUMNS[what as LsWhat]]);
+    return table(shown as Record<string, unknown>[], [...COLUMNS[what]]);
   } finally {
     await mesh.close();
   }
+}
+
+/** `troupe ls ...` from the command line; returns the exit code. */
+export async function lsCommand(argv: string[], io: CliIo): Promise<number> {
+  const { positionals, values } = parseCommandArgs(
+    argv,
+    { output: { type: "string", short: "o" }, type: { type: "string" } },
+    { min: 1, max: 1, names: "hosts|shards|actors" },
+  );
+  const what = oneOf(positionals[0], WHAT, "one of");
+  io.out(await ls(what, outputFlag(values.output), values.type));
+  return 0;
 }

@@ -1,228 +1,174 @@
 /**
- * The `troupe` command line.
+ * The `troupe` command line: a table of sub-commands (command.ts), each with its own usage.
  *
- *   troupe dev [entry]                          local mesh hosting the entry's actors
- *   troupe host [entry]                         production host process (needs NATS_URL)
- *   troupe call <Type> <id> <method> [json]     call an actor, print the result as JSON
- *   troupe dlq ls|show|replay|purge             dead-lettered jobs
- *   troupe ls hosts|shards|actors [-o json]     hosts, shard leases, live activations
- *   troupe state get|put|rm <Type> <id>         inspect or repair an actor's stored state
- *   troupe control-plane [options]              the gRPC control plane (throttle policies)
- *   troupe throttle set|ls|rm|status            throttle policies on the control plane
- *   troupe gateway [options]                    the HTTP gateway (services/gateway)
+ *   troupe <command> [arguments] [options]      troupe help, troupe <command> --help
+ *
+ * Every wrong invocation prints one line saying what is wrong and that command's usage, and exits
+ * 2; a failure prints one line (report.ts) and exits 1; nothing prints a stack trace.
+ * Arguments that start with "-" go after "--": `troupe call Inventory tea restock -- -5`.
+ *
+ * Adding a command: write `runtime/cli/<name>.ts` exporting `<name>Command(argv, io)` and its
+ * usage, and add one line to {@link COMMANDS}.
  */
-import { readFileSync } from "node:fs";
-import { parseArgs as parseCli } from "node:util";
-import { TroupeError } from "../errors.js";
-import { authCommand } from "./auth.js";
-import { call, parseArgs } from "./call.js";
-import { controlPlaneCommand } from "./control-plane.js";
-import { dev } from "./dev.js";
-import { dlq } from "./dlq.js";
-import { edgeCommand } from "./edge.js";
+import { AUTH_USAGE, authCommand } from "./auth.js";
+import { CALL_USAGE, callCommand } from "./call.js";
+import { type CliCommand, type CliIo, processIo } from "./command.js";
+import { CONTROL_PLANE_USAGE, controlPlaneCommand } from "./control-plane.js";
+import { DEV_USAGE, devCommand } from "./dev.js";
+import { DLQ_USAGE, dlq } from "./dlq.js";
+import { EDGE_USAGE, edgeCommand } from "./edge.js";
 import { GATEWAY_USAGE, gatewayCommand } from "./gateway.js";
-import { hostCommand } from "./host.js";
-import { ls } from "./ls.js";
-import { outboxCommand } from "./outbox.js";
-import { publishCommand, subsCommand } from "./pubsub.js";
-import { scaleCommand } from "./scale.js";
-import { state } from "./state.js";
-import { throttle } from "./throttle.js";
+import { HOST_USAGE, runHostCommand } from "./host.js";
+import { INIT_USAGE, initCommand } from "./init.js";
+import { LS_USAGE, lsCommand } from "./ls.js";
+import { OUTBOX_USAGE, outboxCommand } from "./outbox.js";
+import { PUBLISH_USAGE, publishCommand, SUBS_USAGE, subsCommand } from "./pubsub.js";
+import { reportFailure } from "./report.js";
+import { SCALE_USAGE, scaleCommand } from "./scale.js";
+import { STATE_USAGE, state } from "./state.js";
+import { THROTTLE_USAGE, throttle } from "./throttle.js";
+import { packageVersion } from "./version.js";
 
-export const USAGE = `Usage: troupe <command>
+/** Every sub-command, in the order `troupe help` lists them. One line each. */
+export const COMMANDS: readonly CliCommand[] = [
+  {
+    name: "init",
+    summary: "A new project using Troupe: an actor, a client, a test",
+    usage: INIT_USAGE,
+    run: initCommand,
+  },
+  {
+    name: "dev",
+    summary: "Local mesh (own nats-server) hosting an entry's actors",
+    usage: DEV_USAGE,
+    run: devCommand,
+  },
+  {
+    name: "host",
+    summary: "Host an entry's actors on the mesh at NATS_URL (production)",
+    usage: HOST_USAGE,
+    run: runHostCommand,
+  },
+  { name: "call", summary: "Call an actor, print its result as JSON", usage: CALL_USAGE, run: callCommand },
+  { name: "ls", summary: "Live hosts, shard leases or activations", usage: LS_USAGE, run: lsCommand },
+  {
+    name: "dlq",
+    summary: "Dead-lettered jobs: ls, show, replay, purge",
+    usage: DLQ_USAGE,
+    run: (argv) => dlq(argv),
+  },
+  {
+    name: "outbox",
+    summary: "A durable client outbox on this machine: ls, replay, purge",
+    usage: OUTBOX_USAGE,
+    run: (argv) => outboxCommand(argv),
+  },
+  {
+    name: "state",
+    summary: "An actor's stored state: get, put, rm",
+    usage: STATE_USAGE,
+    run: (argv) => state(argv),
+  },
+  { name: "publish", summary: "Publish an event", usage: PUBLISH_USAGE, run: (argv) => publishCommand(argv) },
+  {
+    name: "subs",
+    summary: "Subscriptions and their backlog; tail events",
+    usage: SUBS_USAGE,
+    run: (argv) => subsCommand(argv),
+  },
+  {
+    name: "control-plane",
+    summary: "Run the gRPC control plane",
+    usage: CONTROL_PLANE_USAGE,
+    run: controlPlaneCommand,
+  },
+  {
+    name: "throttle",
+    summary: "Throttle policies on the control plane",
+    usage: THROTTLE_USAGE,
+    run: (argv) => throttle(argv),
+  },
+  {
+    name: "scale",
+    summary: "Scaling decisions per host group; the local autoscaler",
+    usage: SCALE_USAGE,
+    run: (argv) => scaleCommand(argv),
+  },
+  {
+    name: "gateway",
+    summary: "The HTTP gateway in front of the mesh",
+    usage: GATEWAY_USAGE,
+    run: (argv) => gatewayCommand({ argv }),
+  },
+  {
+    name: "auth",
+    summary: "NATS users with least-privilege permissions per component",
+    usage: AUTH_USAGE,
+    run: (argv) => authCommand(argv),
+  },
+  {
+    name: "edge",
+    summary: "Hub side of an edge site: link, status",
+    usage: EDGE_USAGE,
+    run: (argv) => edgeCommand(argv),
+  },
+];
 
-Commands:
-  dev [entry]                         Start a local mesh hosting the actors exported by entry
-                                      (default services/examples/index.ts). Without NATS_URL it
-                                      starts its own nats-server with JetStream, and an HTTP
-                                      gateway without authentication on --gateway-port (8080).
-                                      Its server listens for MQTT on a free port (--mqtt-port);
-                                      --leaf <hub-leaf-url> [--domain d] makes it an edge site.
-  host [entry]                        Host the entry's actors on the mesh at NATS_URL (production).
-                                      Options: --health-port <port> (/healthz, /readyz),
-                                      --metrics-port <port> (Prometheus /metrics),
-                                      --replicas <n>, --prefix <p>, --control-plane <host:port>
-                                      (enforce its throttle policies; TROUPE_CONTROL_PLANE),
-                                      --control-token-file <file>, --group <name> (scaling unit;
-                                      default: the entry's name), --job-capacity <n>. Drains on SIGTERM.
-  call <Type> <id> <method> [json]    Call an actor and print its result as JSON. json is an array
-                                      of arguments or a single value. Options: --timeout <ms>
-  ls hosts|shards|actors [-o json]    Live hosts, held shard leases, or live activations, as a
-                                      table (default) or JSON.
-  dlq ls|show|replay|purge            Dead-lettered jobs: list, inspect, replay, purge
-                                      (troupe dlq help).
-  outbox ls|replay|purge --path <dir> A durable client outbox on this machine (troupe outbox help).
-  state get|put|rm <Type> <id>        An actor's stored state: show it as JSON (or why it cannot
-                                      be decoded), replace it, delete it (troupe state help).
-  publish <topic> <json>              Publish an event (--msg-id ID for dedup, --ephemeral).
-  subs ls [-o json]                   Subscriptions (durable consumers) and their backlog;
-  subs tail <pattern>                 or watch events (--filter EXPR, --count N).
-  control-plane [options]             Run the gRPC control plane (throttle policies, host shares);
-                                      needs --token-file / TROUPE_CONTROL_TOKEN or mTLS
-                                      (troupe control-plane --help).
-  throttle set|ls|rm|status           Throttle policies on the control plane (troupe throttle help).
-  scale status|run                    Scaling decisions per host group; the local autoscaler (troupe scale help).
-  gateway [options]                   The HTTP gateway in front of the mesh (troupe gateway --help).
-  auth gen [--prefix P] [--types A,B]  NATS users with least-privilege permissions per component
-                                      (troupe auth help).
-  edge link|status <domain>           Hub side of an edge site: source its streams (troupe edge help).
-  help                                This text.
-
-Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_USER/NATS_PASSWORD, NATS_CA/NATS_CERT/NATS_KEY, TROUPE_PREFIX, TROUPE_LOG_LEVEL,
-TROUPE_CONTROL_PLANE, TROUPE_CONTROL_TOKEN, TROUPE_CONTROL_TOKEN_FILE.`;
-
-/** The version in package.json: two folders up from the sources, three from dist/. */
-function packageVersion(): string {
-  for (const rel of ["../../package.json", "../../../package.json"]) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === "troupe" && pkg.version) return pkg.version;
-    } catch {
-      // not at this level; try the next
-    }
-  }
-  return "unknown";
+/** `troupe help`: one line per command, from {@link COMMANDS}. */
+export function overview(commands: readonly CliCommand[] = COMMANDS): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    "Usage: troupe <command> [arguments] [options]",
+    "",
+    "Commands:",
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    `  ${"help".padEnd(width)}  This text; troupe <command> --help for one command's usage`,
+    `  ${"version".padEnd(width)}  Troupe's version`,
+    "",
+    'An argument that starts with "-" goes after "--": troupe call Inventory tea restock -- -5',
+    "Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_USER/NATS_PASSWORD, NATS_CA/NATS_CERT/NATS_KEY, TROUPE_PREFIX,",
+    "TROUPE_LOG_LEVEL, TROUPE_CONTROL_PLANE, TROUPE_CONTROL_TOKEN, TROUPE_CONTROL_TOKEN_FILE.",
+  ].join("\n");
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+/** Whether argv asks for help before any "--". */
+function asksForHelp(argv: string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
+
+/** Runs `troupe <argv>`; resolves with the exit code. */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  switch (name) {
+    case undefined:
+      io.err(overview());
+      return 2;
+    case "help":
+    case "--help":
+    case "-h": {
+      const about = COMMANDS.find((c) => c.name === rest[0]);
+      io.out(about ? about.usage : overview());
+      return 0;
+    }
+    case "version":
+    case "--version":
+      io.out(`troupe ${packageVersion()}`);
+      return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`troupe: unknown command "${name}"`);
+    io.err(overview());
+    return 2;
+  }
+  if (asksForHelp(rest)) {
+    io.out(command.usage);
+    return 0;
+  }
   try {
-    switch (command) {
-      case "dev": {
-        const { positionals, values } = parseCli({
-          args: rest,
-          allowPositionals: true,
-          options: {
-            prefix: { type: "string" },
-            "gateway-port": { type: "string" },
-            leaf: { type: "string" },
-            domain: { type: "string" },
-            "mqtt-port": { type: "string" },
-          },
-        });
-        await dev({
-          ...(positionals[0] ? { entry: positionals[0] } : {}),
-          ...(values.prefix ? { prefix: values.prefix } : {}),
-          ...(values["gateway-port"] ? { gatewayPort: Number(values["gateway-port"]) } : {}),
-          ...(values.leaf ? { leaf: values.leaf, ...(values.domain ? { domain: values.domain } : {}) } : {}),
-          ...(values["mqtt-port"] ? { mqttPort: Number(values["mqtt-port"]) } : {}),
-        });
-        return 0;
-      }
-      case "host": {
-        const { positionals, values } = parseCli({
-          args: rest,
-          allowPositionals: true,
-          options: {
-            prefix: { type: "string" },
-            "health-port": { type: "string" },
-            "metrics-port": { type: "string" },
-            replicas: { type: "string" },
-            "control-plane": { type: "string" },
-            "control-token-file": { type: "string" },
-            group: { type: "string" },
-            "job-capacity": { type: "string" },
-          },
-        });
-        const healthPort = values["health-port"] ?? process.env.TROUPE_HEALTH_PORT;
-        const metricsPort = values["metrics-port"] ?? process.env.TROUPE_METRICS_PORT;
-        await hostCommand({
-          ...(positionals[0] ? { entry: positionals[0] } : {}),
-          ...(values.prefix ? { prefix: values.prefix } : {}),
-          ...(healthPort !== undefined ? { healthPort: Number(healthPort) } : {}),
-          ...(metricsPort !== undefined ? { metricsPort: Number(metricsPort) } : {}),
-          ...(values.replicas ? { replicas: Number(values.replicas) } : {}),
-          ...(values["control-plane"] ? { controlPlane: values["control-plane"] } : {}),
-          ...(values["control-token-file"] ? { controlTokenFile: values["control-token-file"] } : {}),
-          ...(values.group ? { group: values.group } : {}),
-          ...(values["job-capacity"] ? { jobCapacity: Number(values["job-capacity"]) } : {}),
-        });
-        return 0;
-      }
-      case "auth":
-        return await authCommand(rest);
-      case "dlq":
-        return await dlq(rest);
-      case "outbox":
-        return await outboxCommand(rest);
-      case "state":
-        return await state(rest);
-      case "gateway":
-        if (rest.includes("--help")) {
-          process.stdout.write(`${GATEWAY_USAGE}\n`);
-          return 0;
-        }
-        return await gatewayCommand({ argv: rest });
-      case "publish":
-        return await publishCommand(rest);
-      case "edge":
-        return await edgeCommand(rest);
-      case "subs":
-        return await subsCommand(rest);
-      case "control-plane":
-        return await controlPlaneCommand(rest);
-      case "throttle":
-        return await throttle(rest);
-      case "scale":
-        return await scaleCommand(rest);
-      case "call": {
-        const { positionals, values } = parseCli({
-          args: rest,
-          allowPositionals: true,
-          options: { timeout: { type: "string" } },
-        });
-        const [type, id, method, json] = positionals;
-        if (!type || !id || !method) {
-          process.stderr.write(`${USAGE}\n`);
-          return 2;
-        }
-        const result = await call({
-          type,
-          id,
-          method,
-          args: parseArgs(json),
-          ...(values.timeout ? { timeoutMs: Number(values.timeout) } : {}),
-        });
-        process.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
-        return 0;
-      }
-      case "ls": {
-        const { positionals, values } = parseCli({
-          args: rest,
-          allowPositionals: true,
-          options: { output: { type: "string", short: "o" } },
-        });
-        const output = values.output ?? "table";
-        if (!positionals[0] || (output !== "json" && output !== "table")) {
-          process.stderr.write(`${USAGE}\n`);
-          return 2;
-        }
-        process.stdout.write(`${await ls(positionals[0], output)}\n`);
-        return 0;
-      }
-      case "version":
-      case "--version": {
-        process.stdout.write(`troupe ${packageVersion()}\n`);
-        return 0;
-      }
-      case undefined:
-      case "help":
-      case "--help":
-      case "-h":
-        process.stdout.write(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
-      default:
-        process.stderr.write(`troupe: unknown command "${command}"\n\n${USAGE}\n`);
-        return 2;
-    }
+    return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof TroupeError) {
-      process.stderr.write(`troupe: ${err.code}: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+    return reportFailure(err, command, io);
   }
 }

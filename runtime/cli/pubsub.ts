@@ -11,7 +11,6 @@
  * NATS subscription: it takes nothing away from the real subscribers).
  */
 import { parseArgs } from "node:util";
-import { ConfigurationError } from "../errors.js";
 import { consoleLogger } from "../log.js";
 import { connect, type Mesh } from "../mesh.js";
 import { decodeEvent } from "../pubsub/event.js";
@@ -20,6 +19,7 @@ import { listSubscriptions, type SubscriptionRow } from "../pubsub/list.js";
 import { publish } from "../pubsub/publish.js";
 import { eventNamesOf } from "../pubsub/streams.js";
 import { assertPattern } from "../pubsub/topics.js";
+import { intFlag, outputFlag, UsageError } from "./args.js";
 import { resolveTarget } from "./call.js";
 
 export const PUBLISH_USAGE = `Usage: troupe publish <topic> <json> [--msg-id ID] [--ephemeral]
@@ -71,15 +71,13 @@ export async function publishCommand(
     options: { "msg-id": { type: "string" }, ephemeral: { type: "boolean" } },
   });
   const [topic, json] = positionals;
-  if (!topic || json === undefined) {
-    io.err(PUBLISH_USAGE);
-    return 2;
-  }
+  if (!topic || json === undefined) throw new UsageError("expected <topic> <json>");
+  if (positionals.length > 2) throw new UsageError(`too many arguments (${positionals.slice(2).join(" ")})`);
   let event: unknown;
   try {
     event = JSON.parse(json);
-  } catch (err) {
-    throw new ConfigurationError(`the event must be JSON: ${json}`, { cause: err });
+  } catch {
+    throw new UsageError(`the event must be JSON: ${json}`);
   }
   return withMesh(mesh, async (m) => {
     const r = await publish(m, topic, event, {
@@ -109,27 +107,22 @@ export async function subsCommand(argv: string[], mesh?: Mesh, io: PubSubIo = de
     case "ls":
       return withMesh(mesh, async (m) => {
         const rows = await listSubscriptions(m);
-        io.out(values.output === "json" ? JSON.stringify(rows, null, 2) : table(rows));
+        io.out(outputFlag(values.output) === "json" ? JSON.stringify(rows, null, 2) : table(rows));
         return 0;
       });
     case "tail": {
       const pattern = positionals[0];
-      if (!pattern) {
-        io.err(SUBS_USAGE);
-        return 2;
-      }
+      if (!pattern) throw new UsageError("subs tail needs a <pattern>");
       assertPattern(pattern);
       const filter = values.filter ? compileFilter(values.filter) : undefined;
-      const count = values.count ? Number(values.count) : Number.POSITIVE_INFINITY;
-      if (!(count > 0)) throw new ConfigurationError("--count must be a positive number");
+      const count = intFlag(values.count, "--count", { min: 1 }) ?? Number.POSITIVE_INFINITY;
       return withMesh(mesh, (m) => tail(m, pattern, filter, count, io));
     }
     case "help":
       io.out(SUBS_USAGE);
       return 0;
     default:
-      io.err(SUBS_USAGE);
-      return 2;
+      throw new UsageError(sub ? `unknown subs command "${sub}"` : "name a command: ls or tail");
   }
 }
 

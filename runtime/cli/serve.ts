@@ -22,6 +22,8 @@ export interface ServeOptions {
   metricsPort?: number | undefined;
   /** Options of the host (e.g. `throttling`). */
   host?: HostOptions;
+  /** Wraps the drain, e.g. with a progress line (progress.ts). Default: none. */
+  whileDraining?: (drain: Promise<void>) => Promise<void>;
   /** Called once the host serves; resolves when it should stop (the caller's signal handling). */
   whileServing(mesh: Mesh, host: Host, classes: ActorClass[]): Promise<unknown>;
 }
@@ -42,7 +44,7 @@ export async function serveEntry(options: ServeOptions): Promise<void> {
     try {
       const host = await mesh.host(classes, options.host ?? {});
       await options.whileServing(mesh, host, classes);
-      await host.drain();
+      await (options.whileDraining ?? ((drain) => drain))(host.drain());
     } finally {
       await mesh.close();
     }
@@ -64,12 +66,25 @@ export function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-/** Imports `entry` and returns every exported class that extends Actor. */
+/**
+ * Imports `entry` and returns every exported class that extends Actor. The entry is imported only
+ * for those classes: code at its top level runs too, so scripts belong in their own file.
+ * A TypeScript entry is compiled by tsx (registered here when the CLI itself runs compiled).
+ */
 export async function loadActorClasses(entry: string): Promise<ActorClass[]> {
+  if (/\.[cm]?tsx?$/.test(entry) && import.meta.url.endsWith(".js")) await registerTsx();
   const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
   const classes = Object.values(mod).filter(
     (v): v is ActorClass => typeof v === "function" && v.prototype instanceof Actor,
   );
   if (classes.length === 0) throw new ConfigurationError(`${entry} exports no actor classes`);
   return classes;
+}
+
+let tsxRegistered: Promise<unknown> | undefined;
+
+/** Lets `import()` load TypeScript: tsx's ESM loader, once per process. */
+function registerTsx(): Promise<unknown> {
+  tsxRegistered ??= import("tsx/esm/api").then(({ register }) => register());
+  return tsxRegistered;
 }

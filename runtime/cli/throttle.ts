@@ -19,6 +19,7 @@ import type { Metadata, ServiceError } from "@grpc/grpc-js";
 import { ConfigurationError } from "../errors.js";
 import type { GetStatusResponse__Output, ThrottlePolicy, ThrottlePolicy__Output } from "../protos/index.js";
 import { type ControlPlaneConnection, connectControlPlane } from "../throttling/index.js";
+import { outputFlag, toUsageError, UsageError } from "./args.js";
 
 export const THROTTLE_USAGE = `Usage: troupe throttle <command>
 
@@ -63,7 +64,7 @@ export async function throttle(argv: string[], io: ThrottleIo = defaultIo): Prom
     return sub ? 0 : 2;
   }
   const { values, positionals } = parseFlags(rest);
-  const json = values.output === "json";
+  const json = outputFlag(values.output) === "json";
   const connection = connectControlPlane({
     ...(values.address ? { address: values.address } : {}),
     ...(values["token-file"] ? { tokenFile: values["token-file"] } : {}),
@@ -172,12 +173,12 @@ function policyFromFlags(
     const v = values[key];
     if (typeof v !== "string") return 0;
     const n = Number(v);
-    if (!Number.isFinite(n)) throw new ConfigurationError(`--${key} must be a number (got "${v}")`);
+    if (!Number.isFinite(n)) throw new UsageError(`--${key} must be a number (got "${v}")`);
     return n;
   };
   const keyByFlag = values["key-by"];
   const keyBy = typeof keyByFlag === "string" ? KEY_BY[keyByFlag] : "KEY_BY_NONE";
-  if (!keyBy) throw new ConfigurationError(`--key-by must be one of ${Object.keys(KEY_BY).join(", ")}`);
+  if (!keyBy) throw new UsageError(`--key-by must be one of ${Object.keys(KEY_BY).join(", ")}`);
   return {
     name,
     match: {
@@ -316,6 +317,6 @@ function parseFlags(args: string[]) {
       },
     });
   } catch (err) {
-    throw new ConfigurationError(`troupe throttle: ${(err as Error).message.split("\n")[0]}`, { cause: err });
+    throw toUsageError(err);
   }
 }

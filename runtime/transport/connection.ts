@@ -11,11 +11,16 @@ import {
 } from "@nats-io/nats-core";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import { ConnectionFailedError } from "../errors.js";
+import type { Logger } from "../log.js";
 import type { ReaderCheckOptions } from "./reader-watchdog.js";
+import { chooseServers, DEFAULT_NATS_URL } from "./servers.js";
 
 /** How to reach and authenticate to NATS. Every field is optional; `servers` defaults to `NATS_URL`. */
 export interface NatsOptions {
-  /** One URL, a comma-separated list, or an array. Default: `process.env.NATS_URL`, then `nats://127.0.0.1:4222`. */
+  /**
+   * One URL, a comma-separated list, or an array. Default: `NATS_URL`, else the dev mesh running
+   * from the current folder (`troupe dev`), else `nats://127.0.0.1:4222` (with a warning saying so).
+   */
   servers?: string | string[];
   /** Connection name shown by the server's monitoring (e.g. the host name). */
   name?: string;
@@ -52,12 +57,14 @@ export interface NatsOptions {
 }
 
 export function resolveServers(servers: string | string[] | undefined): string[] {
-  const raw = servers ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222";
-  const list = Array.isArray(raw) ? raw : raw.split(",");
-  return list.map((s) => s.trim()).filter((s) => s.length > 0);
+  return chooseServers(servers).servers;
 }
 
-export async function openNatsConnection(opts: NatsOptions = {}): Promise<NatsConnection> {
+export async function openNatsConnection(opts: NatsOptions = {}, logger?: Logger): Promise<NatsConnection> {
+  const chosen = chooseServers(opts.servers);
+  if (chosen.isDefault) {
+    logger?.warn(`connecting to ${DEFAULT_NATS_URL}: ${chosen.source}`, { servers: chosen.servers });
+  }
   const credsFile = opts.credsFile ?? process.env.NATS_CREDS;
   const authenticator: Authenticator | undefined = credsFile
     ? credsAuthenticator(await readFile(credsFile))
@@ -78,7 +85,7 @@ export async function openNatsConnection(opts: NatsOptions = {}): Promise<NatsCo
   const user = opts.user ?? process.env.NATS_USER;
   const pass = opts.pass ?? process.env.NATS_PASSWORD;
   const options: ConnectionOptions = {
-    servers: resolveServers(opts.servers),
+    servers: chosen.servers,
     // Async stack traces cost about a third of a request's CPU in nats.js (see docs/benchmarks.md).
     noAsyncTraces: true,
     maxReconnectAttempts: opts.maxReconnectAttempts ?? -1,
@@ -95,9 +102,13 @@ export async function openNatsConnection(opts: NatsOptions = {}): Promise<NatsCo
     return await natsConnect(options);
   } catch (err) {
     const servers = (options.servers as string[]).join(", ");
-    throw new ConnectionFailedError(`could not connect to NATS at ${servers}: ${(err as Error).message}`, {
-      cause: err,
-      details: { servers },
-    });
+    const from = chosen.isDefault ? ` (${chosen.source}: set NATS_URL or start \`troupe dev\`)` : "";
+    throw new ConnectionFailedError(
+      `could not connect to NATS at ${servers}${from}: ${(err as Error).message}`,
+      {
+        cause: err,
+        details: { servers },
+      },
+    );
   }
 }

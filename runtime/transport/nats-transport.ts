@@ -98,7 +98,7 @@ export class NatsTransport implements Transport {
   readonly readerWatchdog: ReaderWatchdog;
 
   static async connect(options: NatsOptions, logger: Logger): Promise<NatsTransport> {
-    return new NatsTransport(await openNatsConnection(options), logger, {
+    return new NatsTransport(await openNatsConnection(options, logger), logger, {
       ...(options.jetStreamApiTimeoutMs !== undefined ? { apiTimeoutMs: options.jetStreamApiTimeoutMs } : {}),
       ...(options.jetStreamSetupDeadlineMs !== undefined
         ? { setupDeadlineMs: options.jetStreamSetupDeadlineMs }

@@ -10,7 +10,7 @@ import path from "node:path";
 import { natsUser, passwordVariable, renderAuthorization } from "../../runtime/cli/auth.js";
 import { CONTROL_PLANE_USAGE } from "../../runtime/cli/control-plane.js";
 import { GATEWAY_USAGE } from "../../runtime/cli/gateway.js";
-import { USAGE } from "../../runtime/cli/main.js";
+import { HOST_USAGE } from "../../runtime/cli/host.js";
 import { COMPONENTS, type Component } from "../../runtime/cli/nats-permissions.js";
 import { byKind, containers, workloads } from "./checks.js";
 import type { K8sObject } from "./kustomize.js";
@@ -18,14 +18,8 @@ import { root } from "./processes.js";
 
 const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string };
 
-/** The host command's options are listed in the general usage, under `host [entry]`. */
-function hostFlags(): Set<string> {
-  const start = USAGE.indexOf("  host [entry]");
-  const end = USAGE.indexOf("\n  call ");
-  return new Set(USAGE.slice(start, end).match(/--[a-z-]+/g) ?? []);
-}
 export const FLAGS: Record<string, Set<string>> = {
-  host: hostFlags(),
+  host: new Set(HOST_USAGE.match(/--[a-z-]+/g) ?? []),
   "control-plane": new Set(CONTROL_PLANE_USAGE.match(/--[a-z-]+/g) ?? []),
   gateway: new Set(GATEWAY_USAGE.match(/--[a-z-]+/g) ?? []),
 };

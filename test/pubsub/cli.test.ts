@@ -1,5 +1,6 @@
 /** `troupe publish` and `troupe subs` against a real nats-server. */
 import test from "ava";
+import { UsageError } from "../../runtime/cli/args.js";
 import { publishCommand, subsCommand } from "../../runtime/cli/pubsub.js";
 import { eventually, startMesh } from "../helpers/mesh.js";
 import { PaidBigOrders } from "./fixtures/actors.js";
@@ -35,7 +36,11 @@ test("pubsub cli - publish, subs ls and subs tail", async (t) => {
   t.regex(p.out[0] ?? "", /stored as \d+/);
   t.regex(p.out[1] ?? "", /duplicate/);
   t.is(await publishCommand(["orders.*", "{}"], fx.mesh, p.io).catch(() => 1), 1);
-  t.is(await publishCommand(["orders.created"], fx.mesh, p.io), 2);
+  // A wrong invocation throws UsageError: `troupe` prints its line and the usage, exit 2.
+  await t.throwsAsync(publishCommand(["orders.created"], fx.mesh, p.io), {
+    instanceOf: UsageError,
+    message: /expected <topic> <json>/,
+  });
   // The tail subscribes asynchronously: publish (ephemeral) until it has printed one event.
   let tailed1 = false;
   void tail.then(() => {
@@ -69,5 +74,8 @@ test("pubsub cli - publish, subs ls and subs tail", async (t) => {
   const table = io();
   t.is(await subsCommand(["ls"], fx.mesh, table.io), 0);
   t.regex(table.out[0] ?? "", /PaidBigOrders_onPaid\s+orders\.>/);
-  t.is(await subsCommand(["nope"], fx.mesh, table.io), 2);
+  await t.throwsAsync(subsCommand(["nope"], fx.mesh, table.io), {
+    instanceOf: UsageError,
+    message: /unknown subs command "nope"/,
+  });
 });
