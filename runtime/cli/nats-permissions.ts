@@ -1,6 +1,6 @@
 /**
  * The NATS subject permissions each Troupe component needs, derived from the name builders the
- * runtime itself uses (messaging/subjects.ts, jobs/names.ts, pubsub/topics.ts, reminders/names.ts),
+ * runtime itself uses (messaging/subjects.ts),
  * so a renamed subject changes the permissions with it. `troupe auth gen` renders them.
  *
  * | component     | subscribes                          | publishes                                          |
@@ -9,7 +9,7 @@
  * |               | ephemeral events, inboxes           | reminders; JetStream API and KV of what it hosts   |
  * | client        | inboxes, job results                | calls, jobs, events; read results and types        |
  * | gateway       | a client's, events (SSE tail)       | what a client publishes                            |
- * | control-plane | inboxes                             | JetStream API and KV of the throttle buckets       |
+ * | control-plane | inboxes                             | KV of the throttle buckets; job queues' backlog    |
  *
  * JetStream is reached through `$JS.API.<op>.<stream>...`, acks through `$JS.ACK.<stream>.>`, the
  * flow control of ordered consumers (KV watches) through `$JS.FC.<stream>.>`, KV writes through
@@ -40,7 +40,7 @@ export const INBOXES = "_INBOX.>";
 const API = "$JS.API";
 
 /** What a connection may do with one stream (or KV bucket's stream). */
-type StreamUse = "setup" | "read" | "consume" | "write-kv" | "watch";
+type StreamUse = "setup" | "read" | "consume" | "write-kv" | "watch" | "monitor";
 
 function streamSubjects(stream: string, uses: readonly StreamUse[], bucket?: string): string[] {
   const out: string[] = [];
@@ -82,6 +82,10 @@ function streamSubjects(stream: string, uses: readonly StreamUse[], bucket?: str
         break;
       case "write-kv":
         if (bucket) out.push(`$KV.${bucket}.>`);
+        break;
+      case "monitor":
+        // Backlog for scaling decisions: the stream's state and its consumers' counts, nothing more.
+        out.push(`${API}.STREAM.INFO.${stream}`, `${API}.CONSUMER.INFO.${stream}.*`);
         break;
     }
   }
@@ -146,6 +150,13 @@ export function permissionsFor(component: Component, scope: PermissionScope): Pe
           ...common,
           ...kv(subjects.throttlePoliciesBucket(), ["setup", "read", "write-kv", "watch"]),
           ...kv(subjects.throttleDemandBucket(), ["setup", "read", "write-kv", "watch"]),
+          // Scaling decisions read each job queue's backlog (docs/patterns/competing-consumers.md).
+          ...types.flatMap((t) =>
+            streamSubjects(
+              typed((x) => jobs.jobsStream(x), t),
+              ["monitor"],
+            ),
+          ),
         ],
         subscribe: [INBOXES],
       });
@@ -173,7 +184,8 @@ export function permissionsFor(component: Component, scope: PermissionScope): Pe
           ...kv(reminders.bucket(), ["setup", "read", "write-kv", "watch"]),
           ...kv(subjects.typesBucket(), ["setup", "read", "write-kv", "watch"]),
           ...kv(subjects.hostsBucket(), ["setup", "read", "write-kv", "watch"]),
-          ...kv(subjects.leasesBucket(), ["setup", "read", "write-kv", "watch"]),
+          ...kv(subjects.membersBucket(), ["setup", "read", "write-kv", "watch"]),
+          ...kv(subjects.shardsBucket(), ["setup", "read", "write-kv", "watch"]),
         ],
         subscribe: [...clientSubscribe, rpcAll, subjects.hostActors("*"), events.streamSubjects()],
       });

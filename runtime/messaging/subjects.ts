@@ -80,10 +80,6 @@ export class Subjects {
     return `${this.prefix}_hosts`;
   }
 
-  leasesBucket(): string {
-    return `${this.prefix}_leases`;
-  }
-
   /** The roster: one record per host, written only when it changes (docs/placement.md). */
   membersBucket(): string {
     return `${this.prefix}_members`;

@@ -26,7 +26,7 @@ test("auth gen - permissions follow the prefix and the runtime's own subject bui
   t.true(host.subscribe.some((s) => covers(s, subjects.rpc("Cart", 7))));
   t.true(host.subscribe.some((s) => covers(s, subjects.hostActors("h1"))));
   t.true(host.publish.includes(`$KV.${subjects.stateBucket("Cart")}.>`));
-  t.true(host.publish.includes(`$JS.API.STREAM.CREATE.KV_${subjects.leasesBucket()}`));
+  t.true(host.publish.includes(`$JS.API.STREAM.CREATE.KV_${subjects.shardsBucket()}`));
   t.false(
     host.publish.some((s) => s.includes("troupe")),
     "nothing of the default prefix leaks in",
@@ -45,7 +45,7 @@ test("auth gen - a client can call, enqueue and publish but neither serve calls 
   t.true(p.publish.some((s) => covers(s, "shop.jobs.Cart.j1")));
   t.true(p.publish.some((s) => covers(s, "shop.evt.orders.placed")));
   t.false(p.subscribe.some((s) => covers(s, subjects.rpc("Cart", 0))));
-  t.false(p.publish.some((s) => covers(s, `$KV.${subjects.leasesBucket()}.Cart.0`)));
+  t.false(p.publish.some((s) => covers(s, `$KV.${subjects.shardsBucket()}.Cart.0`)));
   t.false(p.publish.some((s) => covers(s, `$KV.${subjects.stateBucket("Cart")}.alice`)));
   t.false(
     p.publish.some((s) => covers(s, "_INBOX.x.1")),
