@@ -33,6 +33,7 @@ const EXPECTED_ROWS = [
   "gateway.c64",
   "outbox.append",
   "outbox.drain",
+  "throttle.c64",
 ];
 
 /** Throughput rows measured at the receiver: no per-operation latency. */
@@ -51,6 +52,7 @@ const TROUPE_BASELINE = new Set([
   "tracing.ratio",
   "tracing.ratio1",
   "tracing.c1",
+  "throttle.c64",
 ]);
 
 function runSmoke(jsonFile: string, more: string[] = []): Promise<{ code: number | null; output: string }> {
