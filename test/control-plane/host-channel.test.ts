@@ -235,7 +235,16 @@ test("host channel - garbage on the stream ends that stream with a status; the s
   const flood = typed.hostChannel.Connect(typed.metadata());
   const floodEnd = ended(flood);
   flood.write({ register: { hostId: "flooder" } });
-  for (let i = 0; i < 30; i++) flood.write({ usage: { keys: [{ policy: "p", key: "k", allowed: 1 }] } });
+  // Flood until the server ends the stream: a fixed burst of 30 can reach a starved server spread
+  // over more than one report interval (200 ms here) and then never count as a flood.
+  let ended4 = false;
+  void floodEnd.then(() => {
+    ended4 = true;
+  });
+  for (let i = 0; i < 20_000 && !ended4; i++) {
+    flood.write({ usage: { keys: [{ policy: "p", key: "k", allowed: 1 }] } });
+    if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
+  }
   const err4 = await floodEnd;
   t.is(statusName(err4.code), "RESOURCE_EXHAUSTED", err4.details);
 
