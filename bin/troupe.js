@@ -12,11 +12,11 @@ const compiled = join(root, "dist", "runtime", "cli", "main.js");
 const fromSource = process.execArgv.includes("--conditions=troupe-source");
 
 if (fromSource) {
-  const { main } = await import(pathToFileURL(join(root, "runtime", "cli", "main.ts")).href);
-  process.exitCode = await main(process.argv.slice(2));
+  const { main, exitWhenDone } = await import(pathToFileURL(join(root, "runtime", "cli", "main.ts")).href);
+  exitWhenDone(await main(process.argv.slice(2)));
 } else if (existsSync(compiled) && !process.env.TROUPE_FROM_SOURCE) {
-  const { main } = await import(pathToFileURL(compiled).href);
-  process.exitCode = await main(process.argv.slice(2));
+  const { main, exitWhenDone } = await import(pathToFileURL(compiled).href);
+  exitWhenDone(await main(process.argv.slice(2)));
 } else {
   const child = spawn(
     process.execPath,

@@ -29,6 +29,8 @@ import { STATE_USAGE, state } from "./state.js";
 import { THROTTLE_USAGE, throttle } from "./throttle.js";
 import { packageVersion } from "./version.js";
 
+export { exitWhenDone } from "./exit.js";
+
 /** Every sub-command, in the order `troupe help` lists them. One line each. */
 export const COMMANDS: readonly CliCommand[] = [
   {

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
+import { exitWatch } from "../helpers/process-exit.js";
 import { cleanClone, runCommand } from "./clean-clone.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -30,6 +31,9 @@ function findOnPath(name: string): string | undefined {
   }
   return undefined;
 }
+
+/** Ctrl-C to exit: a drain of an idle mesh, stopping nats-server, and the CLI's own exit grace (5 s). */
+const EXIT_WAIT_MS = 120_000;
 
 test("quickstart - bootstrap --check passes in the working tree and reports node_modules and nats-server", async (t) => {
   const result = await runCommand(process.execPath, [bootstrap, "--check"], {
@@ -111,9 +115,12 @@ test("quickstart - `npm run dev` from a clean clone starts a mesh that `troupe c
   const clone = await cleanClone(repoRoot, { env: envWithout("NATS_URL") });
   t.teardown(() => clone.remove());
   const env = { ...envWithout("NATS_URL", "TROUPE_DEV_DIR", "TROUPE_PREFIX"), CI: "true" };
+  // Bounded wait for its exit, with a diagnostic report of whatever still holds it open.
+  const watch = await exitWatch();
+  t.teardown(() => watch.remove());
   const devProcess = spawn("npm", ["run", "dev"], {
     cwd: clone.dir,
-    env,
+    env: { ...env, ...watch.env },
     detached: true, // its own process group, so SIGINT reaches npm, node and nats-server like Ctrl-C
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -124,9 +131,7 @@ test("quickstart - `npm run dev` from a clean clone starts a mesh that `troupe c
   devProcess.stderr.setEncoding("utf8").on("data", (c: string) => {
     output += c;
   });
-  const exited = new Promise<string>((resolve) =>
-    devProcess.on("exit", (code, signal) => resolve(signal ?? `exit ${code}`)),
-  );
+  watch.attach(devProcess);
   t.teardown(() => {
     try {
       process.kill(-(devProcess.pid as number), "SIGKILL");
@@ -178,7 +183,8 @@ test("quickstart - `npm run dev` from a clean clone starts a mesh that `troupe c
 
   process.kill(-(devProcess.pid as number), "SIGINT");
   // npm re-raises the SIGINT its script got (like a shell after Ctrl-C); troupe itself exits 0.
-  t.true(["exit 0", "SIGINT"].includes(await exited), output);
+  t.true(["exit 0", "SIGINT"].includes(await watch.wait(EXIT_WAIT_MS)), output);
   t.notRegex(output, /Uncaught|triggerUncaughtException|ERR!/);
   t.regex(output, /troupe: stopped\./);
+  for (const line of output.split("\n").filter((l) => l.includes("after the command finished"))) t.log(line);
 });

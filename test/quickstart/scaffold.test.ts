@@ -11,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
 import { projectFiles } from "../../runtime/cli/init-templates.js";
+import { exitWatch } from "../helpers/process-exit.js";
 import { runCommand } from "./clean-clone.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -56,6 +57,9 @@ async function packTroupe(work: string): Promise<string> {
   return path.join(work, tarball);
 }
 
+/** Ctrl-C to exit: a drain of an idle mesh, stopping nats-server, and the CLI's own exit grace (5 s). */
+const EXIT_WAIT_MS = 120_000;
+
 test("quickstart - troupe init from the packed tarball: the project's tests pass, its dev mesh runs, its client calls it", async (t) => {
   t.timeout(1_500_000);
   const work = await mkdtemp(path.join(os.tmpdir(), "troupe-scaffold-"));
@@ -96,18 +100,19 @@ test("quickstart - troupe init from the packed tarball: the project's tests pass
   const typecheck = await runCommand("npm", ["run", "typecheck"], { cwd: app, env, timeoutMs: 300_000 });
   t.is(typecheck.code, 0, typecheck.output);
 
+  // Bounded wait for its exit, with a diagnostic report of whatever still holds it open.
+  const watch = await exitWatch();
+  t.teardown(() => watch.remove());
   const devProcess = spawn("npm", ["run", "dev"], {
     cwd: app,
-    env,
+    env: { ...env, ...watch.env },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
   devProcess.stdout.setEncoding("utf8").on("data", (c: string) => (output += c));
   devProcess.stderr.setEncoding("utf8").on("data", (c: string) => (output += c));
-  const exited = new Promise<string>((resolve) =>
-    devProcess.on("exit", (code, signal) => resolve(signal ?? `exit ${code}`)),
-  );
+  watch.attach(devProcess);
   t.teardown(() => {
     try {
       process.kill(-(devProcess.pid as number), "SIGKILL");
@@ -145,7 +150,8 @@ test("quickstart - troupe init from the packed tarball: the project's tests pass
   t.is(JSON.parse(get.stdout), 3);
 
   process.kill(-(devProcess.pid as number), "SIGINT");
-  t.true(["exit 0", "SIGINT"].includes(await exited), output);
+  t.true(["exit 0", "SIGINT"].includes(await watch.wait(EXIT_WAIT_MS)), output);
   t.regex(output, /troupe: stopped\./);
+  for (const line of output.split("\n").filter((l) => l.includes("after the command finished"))) t.log(line);
   t.notRegex(output, /Uncaught|triggerUncaughtException/);
 });
