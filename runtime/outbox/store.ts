@@ -51,6 +51,7 @@ import {
   encodeDeadLetter,
   encodeEntry,
   encodeSeqs,
+  laneOf,
   type OutboxEntry,
 } from "./entry.js";
 import { OutboxFullError, OutboxStoreError } from "./errors.js";
@@ -135,6 +136,8 @@ export class OutboxStore {
   private generation = 0;
   private waiters: Waiter[] = [];
   private readonly pending: Map<number, Pending>;
+  /** The pending entries by lane, each oldest first; lanes in the order they are to be served. */
+  private readonly lanes = new Map<string, Map<number, OutboxEntry>>();
   private pendingBytes = 0;
   private nextSeq: number;
   private readonly dead: DeadLetter[];
@@ -150,7 +153,10 @@ export class OutboxStore {
   ) {
     this.unlock = unlock;
     this.pending = loaded.pending;
-    for (const p of this.pending.values()) this.pendingBytes += p.bytes;
+    for (const p of this.pending.values()) {
+      this.pendingBytes += p.bytes;
+      this.addToLane(p.entry);
+    }
     this.nextSeq = loaded.nextSeq;
     this.dead = loaded.deadLetters;
     this.logFd = openSync(path.join(dir, LOG_FILE), "a");
@@ -204,6 +210,27 @@ export class OutboxStore {
     })();
   }
 
+  /**
+   * The lanes with pending entries, in the order they are to be served (see {@link serveLast}),
+   * each with its entries oldest first. Live views: read them before changing the store.
+   */
+  laneQueues(): IterableIterator<[string, ReadonlyMap<number, OutboxEntry>]> {
+    return this.lanes.entries();
+  }
+
+  /** Moves `lane` to the end of the serving order (it was just served). */
+  serveLast(lane: string): void {
+    const queue = this.lanes.get(lane);
+    if (!queue) return;
+    this.lanes.delete(lane);
+    this.lanes.set(lane, queue);
+  }
+
+  /** Whether `lane` has pending entries. */
+  hasLane(lane: string): boolean {
+    return this.lanes.has(lane);
+  }
+
   get pendingCount(): number {
     return this.pending.size;
   }
@@ -248,6 +275,7 @@ export class OutboxStore {
     this.nextSeq++;
     this.pending.set(entry.seq, { entry, bytes: record.length });
     this.pendingBytes += record.length;
+    this.addToLane(entry);
     return { entry, durable: this.flushedUpTo(this.size) };
   }
 
@@ -257,8 +285,13 @@ export class OutboxStore {
     const done = seqs.filter((s) => this.pending.has(s));
     if (done.length === 0) return;
     for (const s of done) {
-      this.pendingBytes -= (this.pending.get(s) as Pending).bytes;
+      const p = this.pending.get(s) as Pending;
+      this.pendingBytes -= p.bytes;
       this.pending.delete(s);
+      const lane = laneOf(p.entry);
+      const queue = this.lanes.get(lane);
+      queue?.delete(s);
+      if (queue?.size === 0) this.lanes.delete(lane);
     }
     if (this.pending.size === 0) {
       this.cutBackToHeader();
@@ -322,6 +355,16 @@ export class OutboxStore {
       closeSync(this.deadFd);
       this.unlock();
     }
+  }
+
+  private addToLane(entry: OutboxEntry): void {
+    const lane = laneOf(entry);
+    let queue = this.lanes.get(lane);
+    if (!queue) {
+      queue = new Map();
+      this.lanes.set(lane, queue);
+    }
+    queue.set(entry.seq, entry);
   }
 
   private assertOpen(): void {
