@@ -141,7 +141,13 @@ test("mqtt devices - topic mapping and bad topics", async (t) => {
   t.throws(() => mqttFilterToSubject("+/x"), { instanceOf: ConfigurationError });
   t.throws(() => mqttFilterToSubject("a/#/b"), { instanceOf: ConfigurationError });
   t.throws(() => mqttTopicToSubject("a/+/b"), { instanceOf: ConfigurationError });
-  t.throws(() => mqttTopicToSubject("a.b/c"), { instanceOf: ConfigurationError });
+  // A "." in a level is "//" in the subject, as nats-server (2.10+) maps it; both ways.
+  t.is(mqttTopicToSubject("spBv1.0/plant1"), "spBv1//0.plant1");
+  t.is(subjectToMqttTopic("spBv1//0.plant1"), "spBv1.0/plant1");
+  t.is(mqttFilterToSubject("site.eu/+/a.b.c/#"), "site//eu.*.a//b//c.>");
+  t.is(subjectToMqttTopic(mqttTopicToSubject("a..b/.c")), "a..b/.c");
+  t.throws(() => mqttTopicToSubject("a b/c"), { instanceOf: ConfigurationError });
+  t.throws(() => mqttTopicToSubject("a//c"), { instanceOf: ConfigurationError });
   t.throws(() => subscribe("a/b", { mqtt: { payload: "xml" as "json" } }), {
     instanceOf: ConfigurationError,
   });
