@@ -15,7 +15,12 @@ import {
 } from "troupe";
 import { reservePorts, startNatsServer } from "troupe/testing";
 import { deadLetters } from "../../runtime/jobs/index.js";
-import { mqttFilterToSubject, mqttTopicToSubject, subjectToMqttTopic } from "../../runtime/pubsub/index.js";
+import {
+  listSubscriptions,
+  mqttFilterToSubject,
+  mqttTopicToSubject,
+  subjectToMqttTopic,
+} from "../../runtime/pubsub/index.js";
 import { thermostatExample } from "../../services/examples/mqtt/thermostats.js";
 import { eventually, startMesh } from "../helpers/mesh.js";
 import { counts } from "../pubsub/helpers.js";
@@ -97,6 +102,12 @@ test("mqtt devices - a device publishes while the subscribing host is down; the 
     "the malformed payload's dead letter",
   );
   t.deepEqual(dlq, ["malformed:1"]);
+  // `troupe subs ls` lists MQTT subscriptions too, with the device backlog.
+  const rows = (await listSubscriptions(mesh)).filter((r) => r.mqtt);
+  t.deepEqual(
+    rows.map((r) => [r.type, r.pattern]),
+    [["Sensor", "plant/+/readings"]],
+  );
   const mine = received.filter((r) => r.device === "sensor-a");
   t.deepEqual([...counts(mine.map((r) => String(r.n))).entries()].sort(), [
     ["1", 1],
