@@ -182,18 +182,18 @@ export class Mesh {
       if (typeof i !== "function") throw new ConfigurationError("every interceptor must be a function");
     }
     this.registry = new TypeRegistry(transport, this.subjects, this.replicas);
-    transport.onOneWayAnswer((sent, outcome) => this.tellAnswered(sent, outcome));
-    this.outbox = options.outbox
-      ? Outbox.open(
-          options.outbox,
-          outboxLink(
-            transport,
-            (type, queue) => prepareJobQueue(this, type, queue),
-            (stream) => prepareEventsStream(this, stream),
-          ),
-          this.logger,
+    // The answers to tells the outbox forwarded are its own (it keeps them until a host took them).
+    const link = options.outbox
+      ? outboxLink(
+          transport,
+          (type, queue) => prepareJobQueue(this, type, queue),
+          (stream) => prepareEventsStream(this, stream),
         )
       : undefined;
+    transport.onOneWayAnswer((sent, outcome, token) => {
+      if (!link?.claim(token, outcome)) this.tellAnswered(sent, outcome);
+    });
+    this.outbox = options.outbox && link ? Outbox.open(options.outbox, link, this.logger) : undefined;
   }
 
   /**
@@ -653,7 +653,8 @@ export class Mesh {
     const local = this.localHostFor(type, id);
     if (local) local.deliverLocally(type, id, subject, data, undefined, headers);
     // A first send goes through the outbox when there is one; its resends (no host yet) do not.
-    else if (this.outbox && attempt === 0) this.outbox.appendNow({ kind: "tell", subject, data, headers });
+    else if (this.outbox && attempt === 0)
+      this.outbox.appendNow({ kind: "tell", subject, data, headers, lane: `tell:${type}:${id}` });
     else this.transport.publishOneWay(subject, data, headers, attempt);
   }
 

@@ -179,7 +179,7 @@ function table(rows: SubscriptionRow[]): string {
   ];
   const body = rows.map((r) => [
     r.name,
-    r.pattern,
+    r.mqtt ? `${r.pattern} (mqtt)` : r.pattern,
     r.filter ?? "-",
     r.keyed ? "yes" : "no",
     r.ordered ? "yes" : "no",

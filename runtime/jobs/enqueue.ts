@@ -138,6 +138,7 @@ async function store(
         data,
         headers,
         msgId: jobId,
+        lane: `job:${type}`, // the type's queue: its jobs reach it in the order they were made
         prepare: { jobType: type, ...(options.queue ? { queue: { ...options.queue } } : {}) },
       });
       endHop(hop);

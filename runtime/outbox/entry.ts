@@ -7,6 +7,11 @@
  *   crash is dropped by the stream as a duplicate within its duplicate window.
  * - `tell`, `core`: a core NATS publish (a tell, an event with `durable: false`): JetStream does
  *   not see it, so nothing de-duplicates it.
+ *
+ * Each entry belongs to a lane, its destination: the entries of a lane are forwarded in order, and
+ * a lane that cannot be delivered now waits without holding back the others (forwarder.ts). The
+ * mesh names a tell's lane after its actor and a job's after its queue; an entry without a lane
+ * (an event) is in its subject's.
  */
 import { Packr, Unpackr } from "msgpackr";
 
@@ -31,6 +36,8 @@ export interface Draft {
   /** `Nats-Msg-Id` of a JetStream kind; the outbox assigns one when a `job`/`event` has none. */
   readonly msgId?: string | undefined;
   readonly prepare?: Preparation | undefined;
+  /** The destination whose order this send keeps (see {@link laneOf}); its subject when absent. */
+  readonly lane?: string | undefined;
 }
 
 /** A stored send. */
@@ -61,6 +68,7 @@ export function encodeEntry(e: OutboxEntry): Uint8Array {
     ...(e.headers ? { h: e.headers } : {}),
     ...(e.msgId !== undefined ? { m: e.msgId } : {}),
     ...(e.prepare ? { p: e.prepare } : {}),
+    ...(e.lane !== undefined ? { l: e.lane } : {}),
   });
 }
 
@@ -68,7 +76,7 @@ export function encodeEntry(e: OutboxEntry): Uint8Array {
 export function decodeEntry(bytes: Uint8Array): OutboxEntry {
   const v = unpackr.unpack(bytes) as Record<string, unknown>;
   if (typeof v !== "object" || v === null) throw new Error("not an entry object");
-  const { q, k, s, d, t, h, m, p } = v;
+  const { q, k, s, d, t, h, m, p, l } = v;
   if (!Number.isSafeInteger(q) || (q as number) < 1) throw new Error("bad entry seq");
   if (typeof k !== "string" || !KINDS.has(k)) throw new Error("bad entry kind");
   if (typeof s !== "string" || s.length === 0) throw new Error("bad entry subject");
@@ -77,6 +85,7 @@ export function decodeEntry(bytes: Uint8Array): OutboxEntry {
   if (h !== undefined && !isStringRecord(h)) throw new Error("bad entry headers");
   if (m !== undefined && typeof m !== "string") throw new Error("bad entry msgId");
   if (p !== undefined && (typeof p !== "object" || p === null)) throw new Error("bad entry preparation");
+  if (l !== undefined && typeof l !== "string") throw new Error("bad entry lane");
   return {
     seq: q as number,
     kind: k as EntryKind,
@@ -86,7 +95,13 @@ export function decodeEntry(bytes: Uint8Array): OutboxEntry {
     ...(h ? { headers: h as Record<string, string> } : {}),
     ...(m !== undefined ? { msgId: m as string } : {}),
     ...(p ? { prepare: p as Preparation } : {}),
+    ...(l !== undefined ? { lane: l as string } : {}),
   };
+}
+
+/** The lane (destination) of an entry: the one it was given, else its subject. */
+export function laneOf(e: Draft): string {
+  return e.lane ?? e.subject;
 }
 
 /** A dead letter: the entry, why it was given up, and when. */

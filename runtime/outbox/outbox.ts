@@ -16,7 +16,7 @@
  * console.log(mesh.outbox?.status());               // { online, pending, bytes, oldestAgeMs, ... }
  * ```
  */
-import type { Logger } from "../log.js";
+import { type Logger, repeatsOf } from "../log.js";
 import { errorType, observeGauge } from "../telemetry/index.js";
 import type { DeadLetter, Draft, OutboxEntry } from "./entry.js";
 import { Forwarder } from "./forwarder.js";
@@ -232,7 +232,10 @@ export class Outbox {
       pending: this.store.pendingCount,
     });
     this.emit(up ? "online" : "offline");
-    if (up) this.forwarder.kick();
+    if (up) {
+      this.forwarder.reset();
+      this.forwarder.kick();
+    }
   }
 
   private sweep(): void {
@@ -251,8 +254,10 @@ export class Outbox {
 
   private failed(what: string, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
-    this.lastError = { message, code: errorType(err), atMs: Date.now() };
-    this.logger.warn(what, { path: this.options.path, err });
+    const code = errorType(err);
+    this.lastError = { message, code, atMs: Date.now() };
+    // Lanes waiting for a host fail again every second or so: one line per interval, with the count.
+    repeatsOf(this.logger).warn(`outbox:${what}:${code}`, what, { path: this.options.path, err });
   }
 
   private emit<E extends keyof OutboxEvents>(event: E, ...args: Parameters<OutboxEvents[E]>): void {

@@ -12,9 +12,11 @@
  * it also survives power loss. Appends made while an fdatasync runs share the next one (group
  * commit), so concurrent senders pay one disk flush per batch, not per message. A write that
  * fails (a full disk) is cut back off the file: nothing half-written stays behind. Done records
- * are written without waiting for a flush: losing one costs a resend, which JetStream drops as a
- * duplicate within its window. When nothing is pending the log is cut back to its header; a log
- * grown much larger than its pending entries is rewritten beside and renamed over (atomic).
+ * (and the log cut back to its header when nothing is pending) join the same group commit, but
+ * nobody waits for them: a power loss can undo only those made since the fdatasync in progress
+ * began, and their entries are sent again after the restart (JetStream drops a job or durable
+ * event as a duplicate within its window; a tell arrives twice). A log grown much larger than its
+ * pending entries is rewritten beside, flushed and renamed over (atomic).
  *
  * Opening reads every intact record back (frames.ts): a torn last record is cut off, damaged spans
  * are skipped and reported, a copy of a damaged file is kept beside it, and the log is rewritten
@@ -51,6 +53,7 @@ import {
   encodeDeadLetter,
   encodeEntry,
   encodeSeqs,
+  laneOf,
   type OutboxEntry,
 } from "./entry.js";
 import { OutboxFullError, OutboxStoreError } from "./errors.js";
@@ -131,10 +134,14 @@ export class OutboxStore {
   private size: number;
   private synced: number;
   private syncing = false;
+  /** The log was cut back and no fdatasync begun since has returned: the next one must run. */
+  private cutUnsynced = false;
   /** Bumped when the log file is replaced or cut back: an fdatasync begun before does not count. */
   private generation = 0;
   private waiters: Waiter[] = [];
   private readonly pending: Map<number, Pending>;
+  /** The pending entries by lane, each oldest first; lanes in the order they are to be served. */
+  private readonly lanes = new Map<string, Map<number, OutboxEntry>>();
   private pendingBytes = 0;
   private nextSeq: number;
   private readonly dead: DeadLetter[];
@@ -150,7 +157,10 @@ export class OutboxStore {
   ) {
     this.unlock = unlock;
     this.pending = loaded.pending;
-    for (const p of this.pending.values()) this.pendingBytes += p.bytes;
+    for (const p of this.pending.values()) {
+      this.pendingBytes += p.bytes;
+      this.addToLane(p.entry);
+    }
     this.nextSeq = loaded.nextSeq;
     this.dead = loaded.deadLetters;
     this.logFd = openSync(path.join(dir, LOG_FILE), "a");
@@ -204,6 +214,32 @@ export class OutboxStore {
     })();
   }
 
+  /**
+   * The lanes with pending entries, in the order they are to be served (see {@link serveLast}),
+   * each with its entries oldest first. Live views: read them before changing the store.
+   */
+  laneQueues(): IterableIterator<[string, ReadonlyMap<number, OutboxEntry>]> {
+    return this.lanes.entries();
+  }
+
+  /** Moves `lane` to the end of the serving order (it was just served). */
+  serveLast(lane: string): void {
+    const queue = this.lanes.get(lane);
+    if (!queue) return;
+    this.lanes.delete(lane);
+    this.lanes.set(lane, queue);
+  }
+
+  /** Whether something written to the log (entries, done records, a cut) still awaits its fdatasync. */
+  get unflushed(): boolean {
+    return this.synced < this.size || this.cutUnsynced;
+  }
+
+  /** Whether `lane` has pending entries. */
+  hasLane(lane: string): boolean {
+    return this.lanes.has(lane);
+  }
+
   get pendingCount(): number {
     return this.pending.size;
   }
@@ -248,6 +284,7 @@ export class OutboxStore {
     this.nextSeq++;
     this.pending.set(entry.seq, { entry, bytes: record.length });
     this.pendingBytes += record.length;
+    this.addToLane(entry);
     return { entry, durable: this.flushedUpTo(this.size) };
   }
 
@@ -257,14 +294,21 @@ export class OutboxStore {
     const done = seqs.filter((s) => this.pending.has(s));
     if (done.length === 0) return;
     for (const s of done) {
-      this.pendingBytes -= (this.pending.get(s) as Pending).bytes;
+      const p = this.pending.get(s) as Pending;
+      this.pendingBytes -= p.bytes;
       this.pending.delete(s);
+      const lane = laneOf(p.entry);
+      const queue = this.lanes.get(lane);
+      queue?.delete(s);
+      if (queue?.size === 0) this.lanes.delete(lane);
     }
     if (this.pending.size === 0) {
       this.cutBackToHeader();
+      this.flush();
       return;
     }
     this.writeLog(frame(RECORD_DONE, encodeSeqs(done)));
+    this.flush(); // in the next group commit; nobody waits for it
     if (this.size > COMPACT_MIN_BYTES && this.size > COMPACT_RATIO * (this.pendingBytes + HEADER_BYTES)) {
       this.rewriteLog();
     }
@@ -324,6 +368,16 @@ export class OutboxStore {
     }
   }
 
+  private addToLane(entry: OutboxEntry): void {
+    const lane = laneOf(entry);
+    let queue = this.lanes.get(lane);
+    if (!queue) {
+      queue = new Map();
+      this.lanes.set(lane, queue);
+    }
+    queue.set(entry.seq, entry);
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new OutboxStoreError(`the outbox at ${this.dir} is closed`);
   }
@@ -356,13 +410,14 @@ export class OutboxStore {
 
   /** One fdatasync at a time; appends made meanwhile share the next one. */
   private flush(): void {
-    if (this.syncing || this.closed || this.synced >= this.size) return;
+    if (this.syncing || this.closed || (this.synced >= this.size && !this.cutUnsynced)) return;
     this.syncing = true;
     const target = this.size;
     const generation = this.generation;
     fdatasync(this.logFd, (err) => {
       this.syncing = false;
       if (this.closed) return;
+      // Cut back (or replaced) meanwhile: this fdatasync does not count (cutUnsynced stays set).
       if (generation === this.generation) {
         if (err) {
           this.failWaiters(
@@ -371,6 +426,7 @@ export class OutboxStore {
           return;
         }
         this.synced = Math.max(this.synced, target);
+        this.cutUnsynced = false;
       }
       this.settleWaiters();
       this.flush();
@@ -397,6 +453,7 @@ export class OutboxStore {
   private cutBackToHeader(): void {
     ftruncateSync(this.logFd, HEADER_BYTES);
     this.generation++;
+    this.cutUnsynced = true;
     this.size = HEADER_BYTES;
     this.synced = HEADER_BYTES;
     const waiting = this.waiters;

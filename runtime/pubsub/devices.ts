@@ -14,8 +14,10 @@
  *   `$MQTT.msgs.<subject>`, which is how nats-server delivers QoS 1 to MQTT sessions (also to a
  *   persistent session whose device is offline, once it reconnects).
  *
- * Topic levels are restricted to letters, digits, `_`, `-` (no `.` or spaces, which MQTT allows
- * but NATS subjects would have to escape); a filter's first level must be fixed.
+ * Topic levels are restricted to letters, digits, `_`, `-` and `.`; a filter's first level must be
+ * fixed. A `.` in a level is `//` in the subject, as nats-server maps it from 2.10 on
+ * (`spBv1.0/plant1` ↔ `spBv1//0.plant1`); nats-server 2.9 refuses MQTT topics with a `.`. Within
+ * these levels (no `/` inside one, none empty) the mapping is one-to-one both ways.
  */
 
 import { once } from "../durable/index.js";
@@ -30,7 +32,7 @@ import {
 } from "../transport/index.js";
 import { DEFAULT_MAX_EVENT_BYTES } from "./event.js";
 
-const LEVEL = /^[A-Za-z0-9_-]{1,64}$/;
+const LEVEL = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_LEVELS = 16;
 
 /** What the devices stream needs of a mesh (pubsub sits below `mesh.ts`, so not the class itself). */
@@ -64,7 +66,7 @@ function levels(kind: string, value: string, wildcards: boolean): string[] {
     if (LEVEL.test(p)) return;
     if (wildcards && i > 0 && (p === "+" || (p === "#" && i === parts.length - 1))) return;
     throw new ConfigurationError(
-      `MQTT ${kind} "${value}": levels are letters, digits, "_" or "-"${
+      `MQTT ${kind} "${value}": levels are letters, digits, "_", "-" or "."${
         wildcards
           ? `; "+" (one level) or a final "#" after a fixed first level`
           : " (no wildcards when publishing)"
@@ -74,21 +76,29 @@ function levels(kind: string, value: string, wildcards: boolean): string[] {
   return parts;
 }
 
-/** `devices/+/telemetry` → `devices.*.telemetry`. */
+/** A level's `.` as nats-server (2.10+) writes it in a subject: `//`. */
+function escapeLevel(level: string): string {
+  return level.includes(".") ? level.replaceAll(".", "//") : level;
+}
+
+/** `devices/+/telemetry` → `devices.*.telemetry`; `site.1/#` → `site//1.>`. */
 export function mqttFilterToSubject(filter: string): string {
   return levels("topic filter", filter, true)
-    .map((p) => (p === "+" ? "*" : p === "#" ? ">" : p))
+    .map((p) => (p === "+" ? "*" : p === "#" ? ">" : escapeLevel(p)))
     .join(".");
 }
 
-/** `devices/d-7/telemetry` → `devices.d-7.telemetry`. */
+/** `devices/d-7/telemetry` → `devices.d-7.telemetry`; `v1.0/d-7` → `v1//0.d-7`. */
 export function mqttTopicToSubject(topic: string): string {
-  return levels("topic", topic, false).join(".");
+  return levels("topic", topic, false).map(escapeLevel).join(".");
 }
 
-/** `devices.d-7.telemetry` → `devices/d-7/telemetry`. */
+/** `devices.d-7.telemetry` → `devices/d-7/telemetry`; `v1//0.d-7` → `v1.0/d-7`. */
 export function subjectToMqttTopic(subject: string): string {
-  return subject.split(".").join("/");
+  return subject
+    .split(".")
+    .map((token) => (token.includes("//") ? token.replaceAll("//", ".") : token))
+    .join("/");
 }
 
 /** Names of MQTT subscriptions: the same consumers as events, on the devices stream and raw subjects. */

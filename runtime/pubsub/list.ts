@@ -1,16 +1,19 @@
 /**
  * The durable subscriptions of a mesh, as `troupe subs ls` shows them: one row per durable
- * consumer of the events stream, with its backlog. Ephemeral subscriptions (core NATS queue
+ * consumer of the events stream and of the devices (MQTT) stream, with its backlog. Ephemeral subscriptions (core NATS queue
  * groups) leave no trace in JetStream and are not listed.
  */
 import type { Mesh } from "../mesh.js";
 import { listConsumers } from "../transport/jetstream-consumers.js";
+import { DeviceNames } from "./devices.js";
 import { ensureEventsStream, eventNamesOf } from "./streams.js";
 import { DESCRIPTION_PREFIX } from "./subscribers.js";
 
 export interface SubscriptionRow {
   /** Consumer name, `<Type>_<method>`. */
   readonly name: string;
+  /** Whether it subscribes to MQTT device topics (the devices stream) rather than events. */
+  readonly mqtt: boolean;
   readonly type: string | null;
   readonly method: string | null;
   readonly pattern: string;
@@ -29,7 +32,12 @@ export async function listSubscriptions(mesh: Mesh): Promise<SubscriptionRow[]> 
   const names = eventNamesOf(mesh);
   await ensureEventsStream(mesh);
   const rows: SubscriptionRow[] = [];
-  for (const c of await listConsumers(mesh.transport, names.stream())) {
+  const devices = new DeviceNames(mesh.subjects.prefix);
+  for (const [source, c] of [
+    ...(await listConsumers(mesh.transport, names.stream())).map((c) => [names, c] as const),
+    // No devices stream (nobody subscribed to MQTT topics yet): no rows.
+    ...(await listConsumers(mesh.transport, devices.stream())).map((c) => [devices, c] as const),
+  ]) {
     let d: Record<string, unknown> = {};
     if (c.description.startsWith(DESCRIPTION_PREFIX)) {
       try {
@@ -40,9 +48,10 @@ export async function listSubscriptions(mesh: Mesh): Promise<SubscriptionRow[]> 
     }
     rows.push({
       name: c.name,
+      mqtt: source === devices,
       type: typeof d.type === "string" ? d.type : null,
       method: typeof d.method === "string" ? d.method : null,
-      pattern: typeof d.pattern === "string" ? d.pattern : names.topicOf(c.filterSubject),
+      pattern: typeof d.pattern === "string" ? d.pattern : source.topicOf(c.filterSubject),
       filter: typeof d.filter === "string" ? d.filter : null,
       keyed: d.keyed === true,
       ordered: d.ordered === true,

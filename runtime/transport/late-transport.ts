@@ -124,8 +124,13 @@ export class LateTransport implements Transport {
     this.need().publish(subject, data, headers);
   }
 
-  publishOneWay(subject: string, data: Uint8Array, headers?: Record<string, string>, attempt?: number): void {
-    this.need().publishOneWay(subject, data, headers, attempt);
+  publishOneWay(
+    subject: string,
+    data: Uint8Array,
+    headers?: Record<string, string>,
+    attempt?: number,
+  ): number {
+    return this.need().publishOneWay(subject, data, headers, attempt);
   }
 
   onOneWayAnswer(handler: OneWayAnswerHandler): void {

@@ -192,13 +192,14 @@ export class NatsTransport implements Transport {
     else this.nc.publish(subject, data);
   }
 
-  publishOneWay(subject: string, data: Uint8Array, headers?: Record<string, string>, attempt = 0): void {
+  publishOneWay(subject: string, data: Uint8Array, headers?: Record<string, string>, attempt = 0): number {
     this.assertOpen();
     this.assertFits("a message", data);
     const seq = ++this.oneWaySeq;
     this.oneWay.put(seq, subject, data, headers, attempt);
     const reply = `${this.inbox}.t${seq}`;
     this.nc.publish(subject, data, headers ? { reply, headers: toNatsHeaders(headers) } : { reply });
+    return seq;
   }
 
   onOneWayAnswer(handler: OneWayAnswerHandler): void {
@@ -382,11 +383,12 @@ export class NatsTransport implements Transport {
       this.settleReply(Number(token), data, h);
       return;
     }
-    const sent = this.oneWay.take(Number(token.slice(1)));
+    const seq = Number(token.slice(1));
+    const sent = this.oneWay.take(seq);
     const handler = this.oneWayHandler;
     if (!handler) return;
     try {
-      handler(sent, outcomeOf(data, h));
+      handler(sent, outcomeOf(data, h), seq);
     } catch (err) {
       this.logger.error("handling the answer to a one-way message failed", { err });
     }

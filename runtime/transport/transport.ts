@@ -42,6 +42,8 @@ export type RequestOutcome =
 export type OneWayAnswerHandler = (
   sent: RetainedMessage | undefined,
   outcome: Exclude<RequestOutcome, { kind: "settled" }>,
+  /** What {@link Transport.publishOneWay} returned for the message answered. */
+  token: number,
 ) => void;
 
 export interface SubscriptionHandle {
@@ -63,6 +65,7 @@ export interface Transport {
    * connection, so when the broker finds nobody listening on `subject`, or the receiver answers
    * (a refusal), the handler set with {@link onOneWayAnswer} is told, with the message itself while
    * the transport still retains it (the last ~1,000, up to 64 KiB each) so it can be sent again.
+   * Returns the message's token, handed back with its answer (whether or not it is still retained).
    */
   publishOneWay(
     subject: string,
@@ -70,7 +73,7 @@ export interface Transport {
     headers?: Record<string, string>,
     /** Sends before this one (0 for a first send), handed back with an answer. */
     attempt?: number,
-  ): void;
+  ): number;
   /** Sets the one handler of answers to {@link publishOneWay} messages. */
   onOneWayAnswer(handler: OneWayAnswerHandler): void;
   /** Publishes a reply to `replyTo`. */

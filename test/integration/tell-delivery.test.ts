@@ -60,7 +60,7 @@ test("tell delivery - a tell waiting for a host is sent again with a call's back
   let sends = 0;
   transport.publishOneWay = (...args) => {
     sends++;
-    publishOneWay(...args);
+    return publishOneWay(...args);
   };
   const TELL_MS = 6000;
   client.ref(Counter, "patient", { timeoutMs: TELL_MS }).tell.increment(1);

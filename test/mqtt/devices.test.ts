@@ -15,7 +15,12 @@ import {
 } from "troupe";
 import { reservePorts, startNatsServer } from "troupe/testing";
 import { deadLetters } from "../../runtime/jobs/index.js";
-import { mqttFilterToSubject, mqttTopicToSubject, subjectToMqttTopic } from "../../runtime/pubsub/index.js";
+import {
+  listSubscriptions,
+  mqttFilterToSubject,
+  mqttTopicToSubject,
+  subjectToMqttTopic,
+} from "../../runtime/pubsub/index.js";
 import { thermostatExample } from "../../services/examples/mqtt/thermostats.js";
 import { eventually, startMesh } from "../helpers/mesh.js";
 import { counts } from "../pubsub/helpers.js";
@@ -97,6 +102,12 @@ test("mqtt devices - a device publishes while the subscribing host is down; the 
     "the malformed payload's dead letter",
   );
   t.deepEqual(dlq, ["malformed:1"]);
+  // `troupe subs ls` lists MQTT subscriptions too, with the device backlog.
+  const rows = (await listSubscriptions(mesh)).filter((r) => r.mqtt);
+  t.deepEqual(
+    rows.map((r) => [r.type, r.pattern]),
+    [["Sensor", "plant/+/readings"]],
+  );
   const mine = received.filter((r) => r.device === "sensor-a");
   t.deepEqual([...counts(mine.map((r) => String(r.n))).entries()].sort(), [
     ["1", 1],
@@ -141,7 +152,13 @@ test("mqtt devices - topic mapping and bad topics", async (t) => {
   t.throws(() => mqttFilterToSubject("+/x"), { instanceOf: ConfigurationError });
   t.throws(() => mqttFilterToSubject("a/#/b"), { instanceOf: ConfigurationError });
   t.throws(() => mqttTopicToSubject("a/+/b"), { instanceOf: ConfigurationError });
-  t.throws(() => mqttTopicToSubject("a.b/c"), { instanceOf: ConfigurationError });
+  // A "." in a level is "//" in the subject, as nats-server (2.10+) maps it; both ways.
+  t.is(mqttTopicToSubject("spBv1.0/plant1"), "spBv1//0.plant1");
+  t.is(subjectToMqttTopic("spBv1//0.plant1"), "spBv1.0/plant1");
+  t.is(mqttFilterToSubject("site.eu/+/a.b.c/#"), "site//eu.*.a//b//c.>");
+  t.is(subjectToMqttTopic(mqttTopicToSubject("a..b/.c")), "a..b/.c");
+  t.throws(() => mqttTopicToSubject("a b/c"), { instanceOf: ConfigurationError });
+  t.throws(() => mqttTopicToSubject("a//c"), { instanceOf: ConfigurationError });
   t.throws(() => subscribe("a/b", { mqtt: { payload: "xml" as "json" } }), {
     instanceOf: ConfigurationError,
   });

@@ -13,6 +13,7 @@ import {
   OutboxStore,
   OutboxStoreError,
 } from "../../runtime/outbox/index.js";
+import { eventually } from "../helpers/mesh.js";
 
 const LIMITS = { maxBytes: 64 * 1024 * 1024, maxMessages: 1_000_000 };
 
@@ -199,4 +200,22 @@ test("outbox store - a log with nothing pending is cut back to its header", asyn
   const again = OutboxStore.open(dir, LIMITS);
   t.teardown(() => again.close());
   t.deepEqual(msgIds(again), ["m3"]);
+});
+
+test("outbox store - done records and the cut back to the header are flushed by the group commit, unawaited", async (t) => {
+  const dir = await tempDir(t);
+  const store = OutboxStore.open(dir, LIMITS);
+  t.teardown(() => store.close());
+  const written = [0, 1, 2].map((i) => store.append(event(i)));
+  await Promise.all(written.map((w) => w.durable));
+  t.false(store.unflushed);
+  // A power loss must not bring back entries already forwarded: their done record gets its fdatasync.
+  store.markDone([written[0]?.entry.seq as number]);
+  t.true(store.unflushed, "a done record was written");
+  await eventually(() => !store.unflushed, 10_000, "the done record flushed");
+  // Nothing pending: the log is cut back to its header, and that cut is flushed too.
+  store.markDone(written.slice(1).map((w) => w.entry.seq));
+  t.true(store.unflushed, "the log was cut back");
+  await eventually(() => !store.unflushed, 10_000, "the cut flushed");
+  t.is(readFileSync(path.join(dir, "outbox.log")).length, 12, "only the header is left");
 });
