@@ -1,7 +1,8 @@
 /**
  * `troupe auth gen`: writes the nats-server `authorization` block that gives each component (host,
  * client, gateway, control plane) exactly the subjects it needs (see nats-permissions.ts), one user
- * per component. Passwords are not in the output: each is a reference to an environment variable
+ * per component, each confined to its own reply inboxes (`_INBOX_<user>`, the component's
+ * `NATS_INBOX_PREFIX`). Passwords are not in the output: each is a reference to an environment variable
  * of the nats-server process (`$TROUPE_NATS_HOST_PASSWORD`...), which nats-server resolves when it
  * reads its config, so the block can live in a ConfigMap and the passwords in a Secret.
  *
@@ -14,10 +15,14 @@ import { DEFAULT_PREFIX, Subjects } from "../internal.js";
 import {
   COMPONENTS,
   type Component,
+  inboxPrefixOf,
+  natsUser,
   type PermissionScope,
   type Permissions,
   permissionsFor,
 } from "./nats-permissions.js";
+
+export { inboxPrefixOf, natsUser };
 
 export const AUTH_USAGE = `Usage: troupe auth gen [options]
 
@@ -31,12 +36,9 @@ control-plane), each allowed exactly the subjects Troupe uses for it.
   --out FILE      write to FILE instead of standard output
 
 Passwords are references to the nats-server's environment: $TROUPE_NATS_<COMPONENT>_PASSWORD
-(e.g. TROUPE_NATS_CONTROL_PLANE_PASSWORD). Components connect with NATS_USER and NATS_PASSWORD.`;
-
-/** The NATS user name of a component (`troupe-host`, ...). */
-export function natsUser(component: Component): string {
-  return `troupe-${component}`;
-}
+(e.g. TROUPE_NATS_CONTROL_PLANE_PASSWORD). Components connect with NATS_USER, NATS_PASSWORD and
+NATS_INBOX_PREFIX=_INBOX_<user> (e.g. _INBOX_troupe-host): each user may subscribe only to its own
+replies, so no user reads another's.`;
 
 /** The nats-server environment variable holding a component's password. */
 export function passwordVariable(component: Component): string {
@@ -56,6 +58,7 @@ export function renderAuthorization(scope: PermissionScope, options: RenderOptio
   const users = COMPONENTS.map((component) => {
     const p = permissionsFor(component, scope);
     return [
+      `    # connects with NATS_INBOX_PREFIX=${inboxPrefixOf(component)}`,
       "    {",
       `      user: ${q(natsUser(component))}`,
       `      password: ${password(component)}`,
@@ -77,9 +80,12 @@ export function renderAuthorization(scope: PermissionScope, options: RenderOptio
   ].join("\n");
 }
 
-export function permissionsJson(scope: PermissionScope): Record<Component, { user: string } & Permissions> {
-  const out = {} as Record<Component, { user: string } & Permissions>;
-  for (const c of COMPONENTS) out[c] = { user: natsUser(c), ...permissionsFor(c, scope) };
+export function permissionsJson(
+  scope: PermissionScope,
+): Record<Component, { user: string; inboxPrefix: string } & Permissions> {
+  const out = {} as Record<Component, { user: string; inboxPrefix: string } & Permissions>;
+  for (const c of COMPONENTS)
+    out[c] = { user: natsUser(c), inboxPrefix: inboxPrefixOf(c), ...permissionsFor(c, scope) };
   return out;
 }
 

@@ -7,15 +7,18 @@
  * |---------------|-------------------------------------|----------------------------------------------------|
  * | host          | shard subjects, its `actors` query, | calls, replies, jobs/results/dlq, events,          |
  * |               | ephemeral events, inboxes           | reminders; JetStream API and KV of what it hosts   |
- * | client        | inboxes, job results                | calls, jobs, events; read results and types        |
+ * | client        | its inbox, job results              | calls, jobs, events; read results and types        |
  * | gateway       | a client's, events (SSE tail)       | what a client publishes                            |
- * | control-plane | inboxes                             | KV of the throttle buckets; job queues' backlog    |
+ * | control-plane | its inbox                           | KV of the throttle buckets; job queues' backlog    |
  *
  * JetStream is reached through `$JS.API.<op>.<stream>...`, acks through `$JS.ACK.<stream>.>`, the
  * flow control of ordered consumers (KV watches) through `$JS.FC.<stream>.>`, KV writes through
  * `$KV.<bucket>.>`. A stream name is one subject token, so a per-type stream is listed per type
  * when the actor types are given, and is a `*` token (any stream of that operation) otherwise.
- * Inboxes are nats.js's default `_INBOX.>`: replies to a caller are published there.
+ * Inboxes: each user has its own prefix, `_INBOX_<user>` ({@link inboxPrefixOf}; the component
+ * connects with `NATS_INBOX_PREFIX` set to it), and may subscribe only under it, so no user reads
+ * another's replies (calls, JetStream API answers, KV watches, job pulls). Hosts may publish to the
+ * inboxes of the users that call actors (client, gateway, host): that is where replies go.
  */
 import { Subjects } from "../internal.js";
 import { JobNames } from "../jobs/index.js";
@@ -36,7 +39,23 @@ export interface PermissionScope {
   types?: readonly string[] | undefined;
 }
 
-export const INBOXES = "_INBOX.>";
+/** The NATS user name of a component (`troupe-host`, ...). */
+export function natsUser(component: Component): string {
+  return `troupe-${component}`;
+}
+
+/** The inbox prefix a component's user connects with (`NATS_INBOX_PREFIX`): `_INBOX_troupe-host`, ... */
+export function inboxPrefixOf(component: Component): string {
+  return `_INBOX_${natsUser(component)}`;
+}
+
+/** Every subject under a component's inbox prefix. */
+export function inboxesOf(component: Component): string {
+  return `${inboxPrefixOf(component)}.>`;
+}
+
+/** The components that call actors, so hosts reply to their inboxes. */
+const CALLERS: readonly Component[] = ["client", "gateway", "host"];
 const API = "$JS.API";
 
 /** What a connection may do with one stream (or KV bucket's stream). */
@@ -136,14 +155,17 @@ export function permissionsFor(component: Component, scope: PermissionScope): Pe
   ];
 
   // A job's result is awaited on its result subject (core subscription), then read from the stream.
-  const clientSubscribe = [INBOXES, jobs.resultsFilter()];
+  const results = jobs.resultsFilter();
 
   switch (component) {
     case "client":
-      return finish({ publish: clientPublish, subscribe: clientSubscribe });
+      return finish({ publish: clientPublish, subscribe: [inboxesOf("client"), results] });
     case "gateway":
       // Live events over Server-Sent Events are a core subscription on the event subjects.
-      return finish({ publish: clientPublish, subscribe: [...clientSubscribe, events.streamSubjects()] });
+      return finish({
+        publish: clientPublish,
+        subscribe: [inboxesOf("gateway"), results, events.streamSubjects()],
+      });
     case "control-plane":
       return finish({
         publish: [
@@ -158,13 +180,14 @@ export function permissionsFor(component: Component, scope: PermissionScope): Pe
             ),
           ),
         ],
-        subscribe: [INBOXES],
+        subscribe: [inboxesOf("control-plane")],
       });
     case "host":
       return finish({
         publish: [
           ...clientPublish,
-          INBOXES,
+          // Replies (and keepalives, tell refusals) to whoever called.
+          ...CALLERS.map(inboxesOf),
           jobs.resultsFilter(),
           jobs.dlqFilter(),
           reminders.streamFilter(),
@@ -187,7 +210,7 @@ export function permissionsFor(component: Component, scope: PermissionScope): Pe
           ...kv(subjects.membersBucket(), ["setup", "read", "write-kv", "watch"]),
           ...kv(subjects.shardsBucket(), ["setup", "read", "write-kv", "watch"]),
         ],
-        subscribe: [...clientSubscribe, rpcAll, subjects.hostActors("*"), events.streamSubjects()],
+        subscribe: [inboxesOf("host"), results, rpcAll, subjects.hostActors("*"), events.streamSubjects()],
       });
   }
 }
