@@ -37,21 +37,50 @@ export interface PermissionScope {
   prefix: string;
   /** The actor types the mesh hosts; undefined: per-type streams become a `*` token. */
   types?: readonly string[] | undefined;
+  /**
+   * Client applications that get a user of their own (`troupe-client-<name>`, see
+   * {@link clientUser}): a client's permissions and its own inbox prefix, so client applications
+   * cannot read each other's replies either (all processes of the `client` user share one prefix).
+   */
+  clients?: readonly string[] | undefined;
 }
+
+/** A client application's name: lower-case letters, digits and `-` (part of a user name and a subject token). */
+export const CLIENT_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
 /** The NATS user name of a component (`troupe-host`, ...). */
 export function natsUser(component: Component): string {
   return `troupe-${component}`;
 }
 
-/** The inbox prefix a component's user connects with (`NATS_INBOX_PREFIX`): `_INBOX_troupe-host`, ... */
+/** The NATS user of a client application given to `troupe auth gen --clients`: `troupe-client-<name>`. */
+export function clientUser(name: string): string {
+  return `${natsUser("client")}-${name}`;
+}
+
+/** The inbox prefix a user connects with (`NATS_INBOX_PREFIX`): `_INBOX_<user>`. */
+export function userInboxPrefix(user: string): string {
+  return `_INBOX_${user}`;
+}
+
+/** The inbox prefix a component's user connects with: `_INBOX_troupe-host`, ... */
 export function inboxPrefixOf(component: Component): string {
-  return `_INBOX_${natsUser(component)}`;
+  return userInboxPrefix(natsUser(component));
 }
 
 /** Every subject under a component's inbox prefix. */
 export function inboxesOf(component: Component): string {
   return `${inboxPrefixOf(component)}.>`;
+}
+
+/** A client application's permissions (`--clients`): a client's, with its own inboxes. */
+export function clientAppPermissions(name: string, scope: PermissionScope): Permissions {
+  const own = `${userInboxPrefix(clientUser(name))}.>`;
+  const p = permissionsFor("client", scope);
+  return finish({
+    publish: p.publish,
+    subscribe: [own, ...p.subscribe.filter((s) => s !== inboxesOf("client"))],
+  });
 }
 
 /** The components that call actors, so hosts reply to their inboxes. */
@@ -188,6 +217,7 @@ export function permissionsFor(component: Component, scope: PermissionScope): Pe
           ...clientPublish,
           // Replies (and keepalives, tell refusals) to whoever called.
           ...CALLERS.map(inboxesOf),
+          ...(scope.clients ?? []).map((name) => `${userInboxPrefix(clientUser(name))}.>`),
           jobs.resultsFilter(),
           jobs.dlqFilter(),
           reminders.streamFilter(),

@@ -89,7 +89,33 @@ test("auth gen - each user subscribes only to its own inbox prefix; hosts reply 
     renderAuthorization(scope),
     /# connects with NATS_INBOX_PREFIX=_INBOX_troupe-gateway\n\s*\{\n\s*user: "troupe-gateway"/,
   );
-  t.is(permissionsJson(scope).client.inboxPrefix, "_INBOX_troupe-client");
+  t.is(permissionsJson(scope).client?.inboxPrefix, "_INBOX_troupe-client");
+});
+
+test("auth gen - --clients gives each client application its own user and inbox prefix, which hosts reply to", (t) => {
+  const scope = { prefix: "shop", types: ["Cart"], clients: ["web", "batch-1"] };
+  const json = permissionsJson(scope);
+  const web = json["client-web"];
+  t.is(web?.user, "troupe-client-web");
+  t.is(web?.inboxPrefix, "_INBOX_troupe-client-web");
+  t.deepEqual(web?.publish, json.client?.publish, "a client's publish permissions");
+  t.true(web?.subscribe.some((s) => covers(s, "_INBOX_troupe-client-web.x.1")));
+  for (const other of ["_INBOX_troupe-client.x.1", "_INBOX_troupe-client-batch-1.x.1", "_INBOX.x.1"])
+    t.false(
+      web?.subscribe.some((s) => covers(s, other)),
+      other,
+    );
+  t.false(json.client?.subscribe.some((s) => covers(s, "_INBOX_troupe-client-web.x.1")));
+  const host = permissionsFor("host", scope);
+  t.true(host.publish.some((s) => covers(s, "_INBOX_troupe-client-batch-1.x.1")));
+  const text = renderAuthorization(scope);
+  t.true(text.includes('user: "troupe-client-web"'));
+  t.true(text.includes("password: $TROUPE_NATS_CLIENT_WEB_PASSWORD"));
+  t.true(text.includes("password: $TROUPE_NATS_CLIENT_BATCH_1_PASSWORD"));
+  t.is(
+    renderAuthorization({ prefix: "shop", types: ["Cart"] }),
+    renderAuthorization({ ...scope, clients: [] }),
+  );
 });
 
 test("auth gen - the control plane only reaches its own buckets", (t) => {
@@ -129,6 +155,8 @@ test("auth gen - a wrong invocation exits 2 with a one-line reason and the usage
     t.is(await authCommand(["gen", "--types", "Bad.Type"]), 2);
     t.is(await authCommand(["gen", "--prefix", "bad prefix"]), 2);
     t.is(await authCommand(["gen", "--unknown"]), 2);
+    t.is(await authCommand(["gen", "--clients", "Web"]), 2);
+    t.is(await authCommand(["gen", "--clients", "web,web"]), 2);
   } finally {
     process.stderr.write = write;
   }
@@ -136,5 +164,7 @@ test("auth gen - a wrong invocation exits 2 with a one-line reason and the usage
   t.regex(written[1] ?? "", /^troupe auth: actor type "Bad.Type"/);
   t.regex(written[2] ?? "", /^troupe auth: subject prefix "bad prefix"/);
   t.regex(written[3] ?? "", /^troupe auth: Unknown option '--unknown'/);
+  t.regex(written[4] ?? "", /^troupe auth: client name "Web"/);
+  t.regex(written[5] ?? "", /^troupe auth: --clients names a client twice/);
   t.false(written.join("").includes("    at "), "no stack trace");
 });

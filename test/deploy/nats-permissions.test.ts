@@ -5,7 +5,8 @@
  * publish/subscribe, the gateway, throttling policies reaching the host) with no permissions
  * violation in the server's log, each reply under its user's own inbox prefix; a subject outside a
  * user's list is refused, and the refusal is logged by Troupe with the operation and the subject,
- * another user's inboxes included: a client cannot read the replies the host or the gateway receive.
+ * another user's inboxes included: a client cannot read the replies the host, the gateway or another
+ * client application (`--clients`) receive.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +14,7 @@ import path from "node:path";
 import test from "ava";
 import { connect, ThrottledError } from "troupe";
 import { reservePorts } from "troupe/testing";
-import { inboxPrefixOf, natsUser, renderAuthorization } from "../../runtime/cli/auth.js";
+import { clientUser, inboxPrefixOf, natsUser, renderAuthorization } from "../../runtime/cli/auth.js";
 import type { Component } from "../../runtime/cli/nats-permissions.js";
 import type { ThrottlePolicy } from "../../runtime/protos/index.js";
 import { connectControlPlane } from "../../runtime/throttling/index.js";
@@ -29,7 +30,7 @@ import { eventually, root, spawnTroupe } from "./processes.js";
 
 const TYPES = ["Cart", "Inventory", "Invoices", "Notifications", "Visits"];
 const TOKEN = "deploy-test-token-0123456789";
-const password = (c: Component) => `pw-${c}-${process.pid}`;
+const password = (c: string) => `pw-${c}-${process.pid}`;
 
 test("nats permissions - host, client, gateway and control plane work with exactly their generated permissions; anything else is refused and logged", async (t) => {
   t.timeout(300_000); // four processes and every pattern, on a loaded machine
@@ -40,7 +41,7 @@ test("nats permissions - host, client, gateway and control plane work with exact
   const server = await startServer(t, {
     jetstream: true,
     extraConfig: `log_file: ${JSON.stringify(logFile)}\n${renderAuthorization(
-      { prefix, types: TYPES },
+      { prefix, types: TYPES, clients: ["web"] },
       { password: (c) => JSON.stringify(password(c)) },
     )}`,
   });
@@ -204,6 +205,18 @@ test("nats permissions - host, client, gateway and control plane work with exact
     );
   }
 
+  // A client application with its own user (--clients web) is answered under its own prefix.
+  const web = await connect({
+    servers: server.url,
+    prefix,
+    user: clientUser("web"),
+    pass: password("client-web"),
+    inboxPrefix: `_INBOX_${clientUser("web")}`,
+    logger,
+  });
+  t.teardown(() => web.close());
+  t.is(typeof (await web.ref(Inventory, "tea").available()), "number");
+
   // Refused: the client user may not subscribe to calls (act as a host) nor publish elsewhere,
   // nor read another user's replies: the host's and the gateway's inboxes, nats.js's default ones.
   const eavesdropped: string[] = [];
@@ -211,7 +224,13 @@ test("nats permissions - host, client, gateway and control plane work with exact
     client.transport.subscribe(subject, {}, (m) => eavesdropped.push(m.subject));
   client.transport.publish(`${prefix}.host.any.actors`, new Uint8Array());
   client.transport.subscribe(`${prefix}.rpc.Cart.0`, {}, () => undefined);
-  const stolen = [`${inboxPrefixOf("host")}.>`, `${inboxPrefixOf("gateway")}.>`, "_INBOX.>", ">"];
+  const stolen = [
+    `${inboxPrefixOf("host")}.>`,
+    `${inboxPrefixOf("gateway")}.>`,
+    `_INBOX_${clientUser("web")}.>`,
+    "_INBOX.>",
+    ">",
+  ];
   for (const subject of stolen) listen(subject);
   const expected = [
     `publish ${prefix}.host.any.actors`,
@@ -238,6 +257,7 @@ test("nats permissions - host, client, gateway and control plane work with exact
     body: "[]",
   });
   t.is(again.status, 200, await again.clone().text());
+  t.is(typeof (await web.ref(Inventory, "tea").available()), "number");
   // One more round trip on the client's connection: anything delivered to it before has arrived.
   t.is(typeof (await client.ref(Inventory, "tea").available()), "number");
   t.deepEqual(eavesdropped, [], "no other user's reply reached the client");
