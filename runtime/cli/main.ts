@@ -128,8 +128,8 @@ export function overview(commands: readonly CliCommand[] = COMMANDS): string {
     `  ${"version".padEnd(width)}  Troupe's version`,
     "",
     'An argument that starts with "-" goes after "--": troupe call Inventory tea restock -- -5',
-    "Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_USER/NATS_PASSWORD, NATS_CA/NATS_CERT/NATS_KEY, TROUPE_PREFIX,",
-    "TROUPE_LOG_LEVEL, TROUPE_CONTROL_PLANE, TROUPE_CONTROL_TOKEN, TROUPE_CONTROL_TOKEN_FILE.",
+    "Environment: NATS_URL, NATS_CREDS, NATS_TOKEN, NATS_USER/NATS_PASSWORD, NATS_INBOX_PREFIX, NATS_CA/NATS_CERT/NATS_KEY,",
+    "TROUPE_PREFIX, TROUPE_LOG_LEVEL, TROUPE_CONTROL_PLANE, TROUPE_CONTROL_TOKEN, TROUPE_CONTROL_TOKEN_FILE.",
   ].join("\n");
 }
 

@@ -7,15 +7,18 @@
  * |---------------|-------------------------------------|----------------------------------------------------|
  * | host          | shard subjects, its `actors` query, | calls, replies, jobs/results/dlq, events,          |
  * |               | ephemeral events, inboxes           | reminders; JetStream API and KV of what it hosts   |
- * | client        | inboxes, job results                | calls, jobs, events; read results and types        |
+ * | client        | its inbox, job results              | calls, jobs, events; read results and types        |
  * | gateway       | a client's, events (SSE tail)       | what a client publishes                            |
- * | control-plane | inboxes                             | KV of the throttle buckets; job queues' backlog    |
+ * | control-plane | its inbox                           | KV of the throttle buckets; job queues' backlog    |
  *
  * JetStream is reached through `$JS.API.<op>.<stream>...`, acks through `$JS.ACK.<stream>.>`, the
  * flow control of ordered consumers (KV watches) through `$JS.FC.<stream>.>`, KV writes through
  * `$KV.<bucket>.>`. A stream name is one subject token, so a per-type stream is listed per type
  * when the actor types are given, and is a `*` token (any stream of that operation) otherwise.
- * Inboxes are nats.js's default `_INBOX.>`: replies to a caller are published there.
+ * Inboxes: each user has its own prefix, `_INBOX_<user>` ({@link inboxPrefixOf}; the component
+ * connects with `NATS_INBOX_PREFIX` set to it), and may subscribe only under it, so no user reads
+ * another's replies (calls, JetStream API answers, KV watches, job pulls). Hosts may publish to the
+ * inboxes of the users that call actors (client, gateway, host): that is where replies go.
  */
 import { Subjects } from "../internal.js";
 import { JobNames } from "../jobs/index.js";
@@ -34,9 +37,54 @@ export interface PermissionScope {
   prefix: string;
   /** The actor types the mesh hosts; undefined: per-type streams become a `*` token. */
   types?: readonly string[] | undefined;
+  /**
+   * Client applications that get a user of their own (`troupe-client-<name>`, see
+   * {@link clientUser}): a client's permissions and its own inbox prefix, so client applications
+   * cannot read each other's replies either (all processes of the `client` user share one prefix).
+   */
+  clients?: readonly string[] | undefined;
 }
 
-export const INBOXES = "_INBOX.>";
+/** A client application's name: lower-case letters, digits and `-` (part of a user name and a subject token). */
+export const CLIENT_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+/** The NATS user name of a component (`troupe-host`, ...). */
+export function natsUser(component: Component): string {
+  return `troupe-${component}`;
+}
+
+/** The NATS user of a client application given to `troupe auth gen --clients`: `troupe-client-<name>`. */
+export function clientUser(name: string): string {
+  return `${natsUser("client")}-${name}`;
+}
+
+/** The inbox prefix a user connects with (`NATS_INBOX_PREFIX`): `_INBOX_<user>`. */
+export function userInboxPrefix(user: string): string {
+  return `_INBOX_${user}`;
+}
+
+/** The inbox prefix a component's user connects with: `_INBOX_troupe-host`, ... */
+export function inboxPrefixOf(component: Component): string {
+  return userInboxPrefix(natsUser(component));
+}
+
+/** Every subject under a component's inbox prefix. */
+export function inboxesOf(component: Component): string {
+  return `${inboxPrefixOf(component)}.>`;
+}
+
+/** A client application's permissions (`--clients`): a client's, with its own inboxes. */
+export function clientAppPermissions(name: string, scope: PermissionScope): Permissions {
+  const own = `${userInboxPrefix(clientUser(name))}.>`;
+  const p = permissionsFor("client", scope);
+  return finish({
+    publish: p.publish,
+    subscribe: [own, ...p.subscribe.filter((s) => s !== inboxesOf("client"))],
+  });
+}
+
+/** The components that call actors, so hosts reply to their inboxes. */
+const CALLERS: readonly Component[] = ["client", "gateway", "host"];
 const API = "$JS.API";
 
 /** What a connection may do with one stream (or KV bucket's stream). */
@@ -136,14 +184,17 @@ export function permissionsFor(component: Component, scope: PermissionScope): Pe
   ];
 
   // A job's result is awaited on its result subject (core subscription), then read from the stream.
-  const clientSubscribe = [INBOXES, jobs.resultsFilter()];
+  const results = jobs.resultsFilter();
 
   switch (component) {
     case "client":
-      return finish({ publish: clientPublish, subscribe: clientSubscribe });
+      return finish({ publish: clientPublish, subscribe: [inboxesOf("client"), results] });
     case "gateway":
       // Live events over Server-Sent Events are a core subscription on the event subjects.
-      return finish({ publish: clientPublish, subscribe: [...clientSubscribe, events.streamSubjects()] });
+      return finish({
+        publish: clientPublish,
+        subscribe: [inboxesOf("gateway"), results, events.streamSubjects()],
+      });
     case "control-plane":
       return finish({
         publish: [
@@ -158,13 +209,15 @@ export function permissionsFor(component: Component, scope: PermissionScope): Pe
             ),
           ),
         ],
-        subscribe: [INBOXES],
+        subscribe: [inboxesOf("control-plane")],
       });
     case "host":
       return finish({
         publish: [
           ...clientPublish,
-          INBOXES,
+          // Replies (and keepalives, tell refusals) to whoever called.
+          ...CALLERS.map(inboxesOf),
+          ...(scope.clients ?? []).map((name) => `${userInboxPrefix(clientUser(name))}.>`),
           jobs.resultsFilter(),
           jobs.dlqFilter(),
           reminders.streamFilter(),
@@ -187,7 +240,7 @@ export function permissionsFor(component: Component, scope: PermissionScope): Pe
           ...kv(subjects.membersBucket(), ["setup", "read", "write-kv", "watch"]),
           ...kv(subjects.shardsBucket(), ["setup", "read", "write-kv", "watch"]),
         ],
-        subscribe: [...clientSubscribe, rpcAll, subjects.hostActors("*"), events.streamSubjects()],
+        subscribe: [inboxesOf("host"), results, rpcAll, subjects.hostActors("*"), events.streamSubjects()],
       });
   }
 }

@@ -12,7 +12,7 @@
  *   runner's ack must never reach the hub's consumer of the same name.
  *
  * The JetStream API (`$JS.API.>`) is kept local by the domain itself; `$JS.<domain>.API.>`, the
- * sourcing's deliveries and flow control, and `_INBOX.>` replies still cross.
+ * sourcing's deliveries and flow control, and replies (`_INBOX.>`, or each user's inbox prefix) still cross.
  */
 import { ConfigurationError } from "../errors.js";
 

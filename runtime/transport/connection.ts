@@ -6,11 +6,12 @@ import { readFile } from "node:fs/promises";
 import {
   type Authenticator,
   type ConnectionOptions,
+  createInbox,
   credsAuthenticator,
   type NatsConnection,
 } from "@nats-io/nats-core";
 import { connect as natsConnect } from "@nats-io/transport-node";
-import { ConnectionFailedError } from "../errors.js";
+import { ConfigurationError, ConnectionFailedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ReaderCheckOptions } from "./reader-watchdog.js";
 import { chooseServers, DEFAULT_NATS_URL } from "./servers.js";
@@ -31,6 +32,13 @@ export interface NatsOptions {
   /** User and password auth. Default: `NATS_USER`, `NATS_PASSWORD` (`troupe auth gen` writes the users). */
   user?: string;
   pass?: string;
+  /**
+   * Subject prefix of this connection's reply inboxes (nats.js `inboxPrefix`): every reply to a
+   * call, JetStream API request, KV watch and job pull comes to `<inboxPrefix>.<unique id>...`.
+   * Default: `NATS_INBOX_PREFIX`, else nats.js's `_INBOX`. With `troupe auth gen` each user may
+   * subscribe only to its own `_INBOX_<user>.>`: set it to `_INBOX_<user>` (see docs/kubernetes.md).
+   */
+  inboxPrefix?: string;
   /** TLS: CA to verify the server, client cert and key for mutual TLS. Default: `NATS_CA`, `NATS_CERT`, `NATS_KEY`. */
   tls?: { caFile?: string; certFile?: string; keyFile?: string; handshakeFirst?: boolean };
   /** Give up reconnecting after this many attempts per server; -1 (default) retries forever. */
@@ -56,12 +64,43 @@ export interface NatsOptions {
   extra?: Partial<ConnectionOptions>;
 }
 
+/** Tokens of letters, digits, `_`, `-` (and any other subject character but wildcards), dot-separated. */
+const INBOX_PREFIX = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
+
+/** The inbox prefix to use: the option, else `NATS_INBOX_PREFIX`, else none (nats.js's `_INBOX`). */
+export function resolveInboxPrefix(option: string | undefined): string | undefined {
+  const prefix = option ?? (process.env.NATS_INBOX_PREFIX || undefined);
+  if (prefix === undefined) return undefined;
+  if (typeof prefix !== "string" || !INBOX_PREFIX.test(prefix)) {
+    throw new ConfigurationError(
+      `inbox prefix "${String(prefix)}" must be subject tokens without wildcards or spaces (e.g. _INBOX_troupe-client)`,
+      { details: { inboxPrefix: String(prefix) } },
+    );
+  }
+  return prefix;
+}
+
+/**
+ * The inbox prefix a connection was opened with. nats.js keeps its options on the connection
+ * object (its JetStream and KV clients read `nc.options.inboxPrefix` the same way) but its
+ * `NatsConnection` type does not declare them.
+ */
+export function connectionInboxPrefix(nc: NatsConnection): string | undefined {
+  return (nc as NatsConnection & { options?: ConnectionOptions }).options?.inboxPrefix;
+}
+
+/** A new reply inbox of this connection, `<prefix>.<unique id>`, under its own inbox prefix. */
+export function newInbox(nc: NatsConnection): string {
+  return createInbox(connectionInboxPrefix(nc));
+}
+
 export function resolveServers(servers: string | string[] | undefined): string[] {
   return chooseServers(servers).servers;
 }
 
 export async function openNatsConnection(opts: NatsOptions = {}, logger?: Logger): Promise<NatsConnection> {
   const chosen = chooseServers(opts.servers);
+  const inboxPrefix = resolveInboxPrefix(opts.inboxPrefix);
   if (chosen.isDefault) {
     logger?.warn(`connecting to ${DEFAULT_NATS_URL}: ${chosen.source}`, { servers: chosen.servers });
   }
@@ -96,6 +135,7 @@ export async function openNatsConnection(opts: NatsOptions = {}, logger?: Logger
     ...(token ? { token } : {}),
     ...(user ? { user, pass: pass ?? "" } : {}),
     ...(tls ? { tls } : {}),
+    ...(inboxPrefix ? { inboxPrefix } : {}),
     ...opts.extra,
   };
   try {

@@ -19,8 +19,9 @@
  * puller.pull(16, 5000);
  * ```
  */
-import { createInbox, type Msg, type NatsConnection } from "@nats-io/nats-core";
+import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "../log.js";
+import { newInbox } from "./connection.js";
 import { headerBlockOf, type ReceivedHeaders } from "./headers.js";
 import type { NatsTransport } from "./nats-transport.js";
 import type { MessageHeaders } from "./transport.js";
@@ -91,8 +92,8 @@ interface OutstandingPull {
 }
 
 export class JetStreamPuller {
-  private readonly inbox = createInbox();
-  private readonly inboxDot = `${this.inbox}.`;
+  private readonly inbox: string;
+  private readonly inboxDot: string;
   private readonly requestSubject: string;
   private readonly sub;
   private readonly nc: NatsConnection;
@@ -110,6 +111,9 @@ export class JetStreamPuller {
   ) {
     this.nc = transport.nc;
     this.logger = transport.log;
+    // Under the connection's own prefix, which NATS permissions can confine to this user.
+    this.inbox = newInbox(this.nc);
+    this.inboxDot = `${this.inbox}.`;
     this.requestSubject = `${apiPrefix}.CONSUMER.MSG.NEXT.${stream}.${durable}`;
     // Guarded: header blocks are read here with headerBlockOf, and nothing thrown reaches nats.js.
     this.sub = transport.subscribeGuarded(`${this.inbox}.*`, {}, (msg) => this.onMessage(msg));

@@ -9,7 +9,6 @@
 import { JetStreamApiError, jetstream } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import {
-  createInbox,
   type Msg,
   type MsgHdrs,
   MsgHdrsImpl,
@@ -25,7 +24,7 @@ import {
 } from "../errors.js";
 import { type Logger, type RepeatLimiter, repeatsOf } from "../log.js";
 import { keepaliveEveryMs } from "../messaging/index.js";
-import { type NatsOptions, openNatsConnection } from "./connection.js";
+import { type NatsOptions, newInbox, openNatsConnection } from "./connection.js";
 import { headerBlockOf, malformedHeadersError, type ReceivedHeaders } from "./headers.js";
 import {
   DEFAULT_JETSTREAM_API_TIMEOUT_MS,
@@ -119,7 +118,8 @@ export class NatsTransport implements Transport {
       apiTimeoutMs: setup.apiTimeoutMs ?? DEFAULT_JETSTREAM_API_TIMEOUT_MS,
       setupDeadlineMs: setup.setupDeadlineMs ?? DEFAULT_JETSTREAM_SETUP_DEADLINE_MS,
     };
-    this.inbox = createInbox();
+    // Under the connection's own prefix, which NATS permissions can confine to this user.
+    this.inbox = newInbox(nc);
     this.inboxLength = this.inbox.length + 1;
     this.inboxDot = `${this.inbox}.`;
     this.warnings = repeatsOf(logger);

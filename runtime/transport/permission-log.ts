@@ -17,7 +17,9 @@ export function logPermissionViolations(nc: NatsConnection, logger: Logger): voi
           operation: s.error.operation,
           subject: s.error.subject,
           ...(s.error.queue ? { queue: s.error.queue } : {}),
-          hint: "the NATS user's permissions do not allow it: see `troupe auth gen`",
+          hint: s.error.subject?.startsWith("_INBOX")
+            ? "replies come under the connection's inbox prefix, and a user may read only its own: set NATS_INBOX_PREFIX (connect({ inboxPrefix })) to the user's (`troupe auth gen`: _INBOX_<user>)"
+            : "the NATS user's permissions do not allow it: see `troupe auth gen`",
         });
       }
     }

@@ -2,12 +2,13 @@
 import test from "ava";
 import {
   authCommand,
+  inboxPrefixOf,
   natsUser,
   passwordVariable,
   permissionsJson,
   renderAuthorization,
 } from "../../runtime/cli/auth.js";
-import { covers, permissionsFor } from "../../runtime/cli/nats-permissions.js";
+import { COMPONENTS, covers, permissionsFor } from "../../runtime/cli/nats-permissions.js";
 import { Subjects } from "../../runtime/messaging/subjects.js";
 
 test("auth gen - NATS wildcard coverage follows token rules", (t) => {
@@ -28,7 +29,7 @@ test("auth gen - permissions follow the prefix and the runtime's own subject bui
   t.true(host.publish.includes(`$KV.${subjects.stateBucket("Cart")}.>`));
   t.true(host.publish.includes(`$JS.API.STREAM.CREATE.KV_${subjects.shardsBucket()}`));
   t.false(
-    host.publish.some((s) => s.includes("troupe")),
+    host.publish.some((s) => !s.startsWith("_INBOX_") && s.includes("troupe")),
     "nothing of the default prefix leaks in",
   );
   // Only the listed types' state buckets.
@@ -48,8 +49,72 @@ test("auth gen - a client can call, enqueue and publish but neither serve calls 
   t.false(p.publish.some((s) => covers(s, `$KV.${subjects.shardsBucket()}.Cart.0`)));
   t.false(p.publish.some((s) => covers(s, `$KV.${subjects.stateBucket("Cart")}.alice`)));
   t.false(
-    p.publish.some((s) => covers(s, "_INBOX.x.1")),
+    p.publish.some((s) => covers(s, "_INBOX_troupe-host.x.1") || covers(s, "_INBOX.x.1")),
     "clients never reply",
+  );
+});
+
+test("auth gen - each user subscribes only to its own inbox prefix; hosts reply to the callers' inboxes", (t) => {
+  const scope = { prefix: "shop", types: ["Cart"] };
+  for (const c of COMPONENTS) {
+    const own = inboxPrefixOf(c);
+    t.is(own, `_INBOX_${natsUser(c)}`);
+    const p = permissionsFor(c, scope);
+    t.true(
+      p.subscribe.some((s) => covers(s, `${own}.abc.1`)),
+      `${c} receives its replies`,
+    );
+    for (const other of COMPONENTS.filter((x) => x !== c)) {
+      t.false(
+        p.subscribe.some((s) => covers(s, `${inboxPrefixOf(other)}.abc.1`)),
+        `${c} cannot read ${other}'s replies`,
+      );
+    }
+    t.false(
+      p.subscribe.some((s) => covers(s, "_INBOX.abc.1") || covers(s, "_INBOX.>")),
+      "nobody reads nats.js's default inboxes",
+    );
+  }
+  const host = permissionsFor("host", scope);
+  for (const caller of ["client", "gateway", "host"] as const)
+    t.true(
+      host.publish.some((s) => covers(s, `${inboxPrefixOf(caller)}.abc.1`)),
+      `hosts reply to ${caller}`,
+    );
+  t.false(
+    host.publish.some((s) => covers(s, `${inboxPrefixOf("control-plane")}.abc.1`)),
+    "the control plane calls no actor",
+  );
+  t.regex(
+    renderAuthorization(scope),
+    /# connects with NATS_INBOX_PREFIX=_INBOX_troupe-gateway\n\s*\{\n\s*user: "troupe-gateway"/,
+  );
+  t.is(permissionsJson(scope).client?.inboxPrefix, "_INBOX_troupe-client");
+});
+
+test("auth gen - --clients gives each client application its own user and inbox prefix, which hosts reply to", (t) => {
+  const scope = { prefix: "shop", types: ["Cart"], clients: ["web", "batch-1"] };
+  const json = permissionsJson(scope);
+  const web = json["client-web"];
+  t.is(web?.user, "troupe-client-web");
+  t.is(web?.inboxPrefix, "_INBOX_troupe-client-web");
+  t.deepEqual(web?.publish, json.client?.publish, "a client's publish permissions");
+  t.true(web?.subscribe.some((s) => covers(s, "_INBOX_troupe-client-web.x.1")));
+  for (const other of ["_INBOX_troupe-client.x.1", "_INBOX_troupe-client-batch-1.x.1", "_INBOX.x.1"])
+    t.false(
+      web?.subscribe.some((s) => covers(s, other)),
+      other,
+    );
+  t.false(json.client?.subscribe.some((s) => covers(s, "_INBOX_troupe-client-web.x.1")));
+  const host = permissionsFor("host", scope);
+  t.true(host.publish.some((s) => covers(s, "_INBOX_troupe-client-batch-1.x.1")));
+  const text = renderAuthorization(scope);
+  t.true(text.includes('user: "troupe-client-web"'));
+  t.true(text.includes("password: $TROUPE_NATS_CLIENT_WEB_PASSWORD"));
+  t.true(text.includes("password: $TROUPE_NATS_CLIENT_BATCH_1_PASSWORD"));
+  t.is(
+    renderAuthorization({ prefix: "shop", types: ["Cart"] }),
+    renderAuthorization({ ...scope, clients: [] }),
   );
 });
 
@@ -90,6 +155,8 @@ test("auth gen - a wrong invocation exits 2 with a one-line reason and the usage
     t.is(await authCommand(["gen", "--types", "Bad.Type"]), 2);
     t.is(await authCommand(["gen", "--prefix", "bad prefix"]), 2);
     t.is(await authCommand(["gen", "--unknown"]), 2);
+    t.is(await authCommand(["gen", "--clients", "Web"]), 2);
+    t.is(await authCommand(["gen", "--clients", "web,web"]), 2);
   } finally {
     process.stderr.write = write;
   }
@@ -97,5 +164,7 @@ test("auth gen - a wrong invocation exits 2 with a one-line reason and the usage
   t.regex(written[1] ?? "", /^troupe auth: actor type "Bad.Type"/);
   t.regex(written[2] ?? "", /^troupe auth: subject prefix "bad prefix"/);
   t.regex(written[3] ?? "", /^troupe auth: Unknown option '--unknown'/);
+  t.regex(written[4] ?? "", /^troupe auth: client name "Web"/);
+  t.regex(written[5] ?? "", /^troupe auth: --clients names a client twice/);
   t.false(written.join("").includes("    at "), "no stack trace");
 });

@@ -2,12 +2,13 @@
  * The manifests against the code they run: the troupe image tag is package.json's version, each
  * container's command and flags are ones that command accepts (from the CLI's own usage texts),
  * every environment variable is one the code reads, each component connects as its own NATS user
- * with its own password key, stream replicas fit the NATS cluster, and the nats-auth ConfigMap is
+ * with its own password key and inbox prefix, each host Deployment names its group (`--group`, as
+ * its label), stream replicas fit the NATS cluster, and the nats-auth ConfigMap is
  * exactly what `troupe auth gen` writes for the prefix and the actor types the hosts serve.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { natsUser, passwordVariable, renderAuthorization } from "../../runtime/cli/auth.js";
+import { inboxPrefixOf, natsUser, passwordVariable, renderAuthorization } from "../../runtime/cli/auth.js";
 import { CONTROL_PLANE_USAGE } from "../../runtime/cli/control-plane.js";
 import { GATEWAY_USAGE } from "../../runtime/cli/gateway.js";
 import { HOST_USAGE } from "../../runtime/cli/host.js";
@@ -91,6 +92,18 @@ export function cliProblems(objects: K8sObject[], input: ConsistencyInput): stri
       const password = c.env?.find((e) => e.name === "NATS_PASSWORD")?.valueFrom?.secretKeyRef;
       if (user !== natsUser(component))
         problems.push(`${where}: NATS_USER is ${user}, not ${natsUser(component)}`);
+      const inboxPrefix = c.env?.find((e) => e.name === "NATS_INBOX_PREFIX")?.value;
+      if (inboxPrefix !== inboxPrefixOf(component))
+        problems.push(
+          `${where}: NATS_INBOX_PREFIX is ${inboxPrefix}, not ${inboxPrefixOf(component)} (the only inboxes ${natsUser(component)} may subscribe to)`,
+        );
+      if (command === "host") {
+        // Without --group every Deployment of one entry would report the same group (its file name).
+        const group = flagValue(args, "--group");
+        const label = w.metadata.labels?.["troupe.dev/host-group"];
+        if (group !== label)
+          problems.push(`${where}: --group is ${group}, not its host-group label ${label}`);
+      }
       const served = natsEnv.find((e) => e.name === passwordVariable(component))?.valueFrom?.secretKeyRef;
       if (!password || !served || password.name !== served.name || password.key !== served.key)
         problems.push(

@@ -290,7 +290,7 @@ test("manifests - an unknown field, a wrong type and an unknown kind are caught 
   t.true(mentions(kind, "Pod/x: no schema"), kind.join("\n"));
 });
 
-test("manifests - an image tag, a flag, an env var, a NATS user or permissions the code does not match are caught", (t) => {
+test("manifests - an image tag, a flag, an env var, a NATS user, an inbox prefix, a host group or permissions the code does not match are caught", (t) => {
   const tag = broken((o) => {
     container(find(o, "Deployment", "troupe-gateway")).image = "troupe:0.0.1";
   });
@@ -310,6 +310,21 @@ test("manifests - an image tag, a flag, an env var, a NATS user or permissions t
     e.value = "troupe-host";
   });
   t.true(mentions(user, "NATS_USER is troupe-host"), user.join("\n"));
+  const inbox = broken((o) => {
+    const e = container(find(o, "Deployment", "troupe-gateway")).env.find(
+      (x) => x.name === "NATS_INBOX_PREFIX",
+    ) as { value?: string };
+    e.value = "_INBOX";
+  });
+  t.true(mentions(inbox, "NATS_INBOX_PREFIX is _INBOX, not _INBOX_troupe-gateway"), inbox.join("\n"));
+  const group = broken((o) => {
+    const args = container(find(o, "Deployment", "troupe-host-batch")).args;
+    args.splice(args.indexOf("--group"), 2);
+  });
+  t.true(
+    mentions(group, "troupe-host-batch: --group is undefined, not its host-group label batch"),
+    group.join("\n"),
+  );
   const r1 = broken((o) => {
     const args = container(find(o, "Deployment", "troupe-host-batch")).args;
     args[args.indexOf("--replicas") + 1] = "1";

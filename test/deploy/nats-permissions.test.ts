@@ -3,8 +3,10 @@
  * `troupe auth gen` writes, a control plane, a host and a gateway as real `troupe` processes and a
  * client in this process, each connecting as its own user. Every pattern works (call, tell, job,
  * publish/subscribe, the gateway, throttling policies reaching the host) with no permissions
- * violation in the server's log; a subject outside a user's list is refused, and the refusal is
- * logged by Troupe with the operation and the subject.
+ * violation in the server's log, each reply under its user's own inbox prefix; a subject outside a
+ * user's list is refused, and the refusal is logged by Troupe with the operation and the subject,
+ * another user's inboxes included: a client cannot read the replies the host, the gateway or another
+ * client application (`--clients`) receive.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +14,7 @@ import path from "node:path";
 import test from "ava";
 import { connect, ThrottledError } from "troupe";
 import { reservePorts } from "troupe/testing";
-import { natsUser, renderAuthorization } from "../../runtime/cli/auth.js";
+import { clientUser, inboxPrefixOf, natsUser, renderAuthorization } from "../../runtime/cli/auth.js";
 import type { Component } from "../../runtime/cli/nats-permissions.js";
 import type { ThrottlePolicy } from "../../runtime/protos/index.js";
 import { connectControlPlane } from "../../runtime/throttling/index.js";
@@ -28,7 +30,7 @@ import { eventually, root, spawnTroupe } from "./processes.js";
 
 const TYPES = ["Cart", "Inventory", "Invoices", "Notifications", "Visits"];
 const TOKEN = "deploy-test-token-0123456789";
-const password = (c: Component) => `pw-${c}-${process.pid}`;
+const password = (c: string) => `pw-${c}-${process.pid}`;
 
 test("nats permissions - host, client, gateway and control plane work with exactly their generated permissions; anything else is refused and logged", async (t) => {
   t.timeout(300_000); // four processes and every pattern, on a loaded machine
@@ -39,7 +41,7 @@ test("nats permissions - host, client, gateway and control plane work with exact
   const server = await startServer(t, {
     jetstream: true,
     extraConfig: `log_file: ${JSON.stringify(logFile)}\n${renderAuthorization(
-      { prefix, types: TYPES },
+      { prefix, types: TYPES, clients: ["web"] },
       { password: (c) => JSON.stringify(password(c)) },
     )}`,
   });
@@ -47,7 +49,11 @@ test("nats permissions - host, client, gateway and control plane work with exact
     readFileSync(logFile, "utf8")
       .split("\n")
       .filter((l) => /violation/i.test(l));
-  const as = (c: Component) => ({ NATS_USER: natsUser(c), NATS_PASSWORD: password(c) });
+  const as = (c: Component) => ({
+    NATS_USER: natsUser(c),
+    NATS_PASSWORD: password(c),
+    NATS_INBOX_PREFIX: inboxPrefixOf(c),
+  });
   const tokenFile = path.join(dir, "control.token");
   writeFileSync(tokenFile, `${TOKEN}\n`);
 
@@ -118,6 +124,7 @@ test("nats permissions - host, client, gateway and control plane work with exact
     prefix,
     user: natsUser("client"),
     pass: password("client"),
+    inboxPrefix: inboxPrefixOf("client"),
     logger,
   });
   t.teardown(() => client.close());
@@ -170,6 +177,7 @@ test("nats permissions - host, client, gateway and control plane work with exact
     prefix,
     user: natsUser("client"),
     pass: password("client"),
+    inboxPrefix: inboxPrefixOf("client"),
     clientId: "noisy",
     logger,
   });
@@ -197,17 +205,60 @@ test("nats permissions - host, client, gateway and control plane work with exact
     );
   }
 
-  // Refused: the client user may not subscribe to calls (act as a host) nor publish elsewhere.
+  // A client application with its own user (--clients web) is answered under its own prefix.
+  const web = await connect({
+    servers: server.url,
+    prefix,
+    user: clientUser("web"),
+    pass: password("client-web"),
+    inboxPrefix: `_INBOX_${clientUser("web")}`,
+    logger,
+  });
+  t.teardown(() => web.close());
+  t.is(typeof (await web.ref(Inventory, "tea").available()), "number");
+
+  // Refused: the client user may not subscribe to calls (act as a host) nor publish elsewhere,
+  // nor read another user's replies: the host's and the gateway's inboxes, nats.js's default ones.
+  const eavesdropped: string[] = [];
+  const listen = (subject: string) =>
+    client.transport.subscribe(subject, {}, (m) => eavesdropped.push(m.subject));
   client.transport.publish(`${prefix}.host.any.actors`, new Uint8Array());
   client.transport.subscribe(`${prefix}.rpc.Cart.0`, {}, () => undefined);
-  await eventually("both refusals logged", async () => {
-    const logged = entries.filter((r) => r.msg === PERMISSION_VIOLATION);
-    return logged.length >= 2 ? logged : undefined;
+  const stolen = [
+    `${inboxPrefixOf("host")}.>`,
+    `${inboxPrefixOf("gateway")}.>`,
+    `_INBOX_${clientUser("web")}.>`,
+    "_INBOX.>",
+    ">",
+  ];
+  for (const subject of stolen) listen(subject);
+  const expected = [
+    `publish ${prefix}.host.any.actors`,
+    `subscription ${prefix}.rpc.Cart.0`,
+    ...stolen.map((s) => `subscription ${s}`),
+  ];
+  const refusedNow = () =>
+    entries
+      .filter((r) => r.msg === PERMISSION_VIOLATION)
+      .map((r) => `${String(r.fields?.operation)} ${String(r.fields?.subject)}`);
+  await eventually("every refusal logged", async () =>
+    expected.every((e) => refusedNow().includes(e)) ? true : undefined,
+  );
+  const refused = refusedNow();
+  for (const e of expected) t.true(refused.includes(e), `${e} refused: ${refused.join("; ")}`);
+  t.true(violations().length >= expected.length, "the server logged the refusals too");
+  // The refused subscriptions receive nothing while the host and the gateway get replies: a call
+  // from the host to other actors (checkout) and one through the gateway.
+  await client.ref(Cart, "bob").add("tea", 1);
+  t.truthy((await client.ref(Cart, "bob").checkout()).orderId, "the client's own replies still arrive");
+  const again = await fetch(`${gatewayUrl}/v1/actors/Inventory/tea/available`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "[]",
   });
-  const refused = entries
-    .filter((r) => r.msg === PERMISSION_VIOLATION)
-    .map((r) => `${String(r.fields?.operation)} ${String(r.fields?.subject)}`);
-  t.true(refused.includes(`publish ${prefix}.host.any.actors`), refused.join("; "));
-  t.true(refused.includes(`subscription ${prefix}.rpc.Cart.0`), refused.join("; "));
-  t.true(violations().length >= 2, "the server logged the refusals too");
+  t.is(again.status, 200, await again.clone().text());
+  t.is(typeof (await web.ref(Inventory, "tea").available()), "number");
+  // One more round trip on the client's connection: anything delivered to it before has arrived.
+  t.is(typeof (await client.ref(Inventory, "tea").available()), "number");
+  t.deepEqual(eavesdropped, [], "no other user's reply reached the client");
 });
