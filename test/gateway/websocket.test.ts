@@ -9,10 +9,6 @@ import { blobsServed, latchedWaiting, releaseLatched } from "./fixtures/actors.j
 import { AUTH, http, OTHER_KEY, startGatewayFixture } from "./helpers.js";
 import { type Frame, openWs, refusedUpgrade } from "./ws-client.js";
 
-test.afterEach.always(() => {
-  releaseLatched();
-});
-
 test("websocket - an upgrade without credentials is a 401 problem and no socket", async (t) => {
   const { gatewayUrl } = await startGatewayFixture(t);
   const none = await refusedUpgrade(gatewayUrl, {});
@@ -217,13 +213,14 @@ test("websocket - calls past the socket's in-flight limit are refused with GATEW
     return callByName(...args);
   };
   const c = await openWs(t, gatewayUrl, AUTH);
+  t.teardown(() => releaseLatched("limit-"));
   const held = (id: string) => ({
     op: "call",
     id,
     actorType: "Latched",
     actorId: id,
     method: "wait",
-    args: [id],
+    args: [`limit-${id}`],
   });
   c.send(held("w1"));
   c.send(held("w2"));
@@ -236,8 +233,8 @@ test("websocket - calls past the socket's in-flight limit are refused with GATEW
   t.is(sent, 2);
   t.like(await c.request({ op: "ping", id: "p" }), { op: "pong" }, "pings are not calls");
   // The two held calls reach the actor; released, they answer and free their slots.
-  await waitUntil(() => latchedWaiting() === 2, "both held calls at the actor");
-  releaseLatched();
+  await waitUntil(() => latchedWaiting("limit-") === 2, "both held calls at the actor");
+  releaseLatched("limit-");
   await c.next((f) => f.id === "w1" && f.op === "result", "w1's result");
   await c.next((f) => f.id === "w2" && f.op === "result", "w2's result");
   t.like(
@@ -354,12 +351,29 @@ test("websocket - a client that stops answering pings is disconnected; one that 
   t.like(await live.request({ op: "ping", id: 1 }), { op: "pong" });
 });
 
+test("websocket - a socket outlives the HTTP server's header and request timeouts", async (t) => {
+  // Node's request timeout is headers + body (400 ms here), checked every 100 ms; three pings
+  // 300 ms apart take longer than both together.
+  const { gatewayUrl } = await startGatewayFixture(t, {
+    limits: { headersTimeoutMs: 200, bodyTimeoutMs: 200, wsKeepaliveMs: 300 },
+  });
+  const c = await openWs(t, gatewayUrl, AUTH);
+  let pings = 0;
+  c.ws.on("ping", () => {
+    pings += 1;
+  });
+  await waitUntil(() => pings >= 3 || c.ws.readyState !== c.ws.OPEN, "three keepalive pings");
+  t.is(c.ws.readyState, c.ws.OPEN);
+  t.like(await c.request({ op: "ping", id: "still" }), { op: "pong" });
+});
+
 test("websocket - on gateway close, calls in flight answer, new work is refused, then the socket closes with 1001", async (t) => {
   const { gatewayUrl, gateway } = await startGatewayFixture(t);
   const c = await openWs(t, gatewayUrl, AUTH);
   t.like(await c.request({ op: "subscribe", id: "s", pattern: "drain.>" }), { op: "subscribed" });
-  c.send({ op: "call", id: "held", actorType: "Latched", actorId: "d1", method: "wait", args: ["d1"] });
-  await waitUntil(() => latchedWaiting() === 1, "the held call at the actor");
+  t.teardown(() => releaseLatched("drain-"));
+  c.send({ op: "call", id: "held", actorType: "Latched", actorId: "d1", method: "wait", args: ["drain-d1"] });
+  await waitUntil(() => latchedWaiting("drain-") === 1, "the held call at the actor");
   const closing = gateway.close();
   // New calls are refused once the drain started.
   let refusal: Frame | undefined;
@@ -379,8 +393,8 @@ test("websocket - on gateway close, calls in flight answer, new work is refused,
     error: { code: "GATEWAY_UNAVAILABLE" },
   });
   t.is(c.ws.readyState, c.ws.OPEN, "open while a call is in flight");
-  releaseLatched();
-  t.like(await c.next((f) => f.id === "held"), { op: "result", result: "released d1" });
+  releaseLatched("drain-");
+  t.like(await c.next((f) => f.id === "held"), { op: "result", result: "released drain-d1" });
   t.deepEqual(await c.closed, { code: 1001, reason: "gateway shutting down" });
   await closing;
 });
