@@ -41,6 +41,7 @@ export {
   recordHttpRequest,
   runInHop,
   startHttpServerSpan,
+  startWebSocketFrameSpan,
   traceparentOf,
 } from "./telemetry/index.js";
 export * from "./throttling/index.js";

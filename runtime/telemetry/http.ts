@@ -50,6 +50,23 @@ export function startHttpServerSpan(method: string, route: string, headers: Http
   return new Hop(span, trace.setSpan(parent, span));
 }
 
+const ATTR_NETWORK_PROTOCOL_NAME = "network.protocol.name";
+
+/**
+ * SERVER span of one frame on a WebSocket (`{op} {route}`, e.g. `call /v1/ws`), child of the trace
+ * context the frame carried (`traceparent`/`tracestate` fields; browsers cannot set headers on a
+ * WebSocket, so each frame brings its own); end it with {@link endHttpServerSpan} and the frame's
+ * problem status (200 for a result).
+ */
+export function startWebSocketFrameSpan(op: string, route: string, carrier: HttpHeaders): Hop | undefined {
+  const tracer = activeTracer();
+  if (!tracer) return undefined;
+  const parent = propagation.extract(ROOT_CONTEXT, carrier, httpGetter);
+  const attributes: Attributes = { [ATTR_HTTP_ROUTE]: route, [ATTR_NETWORK_PROTOCOL_NAME]: "websocket" };
+  const span = tracer.startSpan(`${op} ${route}`, { kind: SpanKind.SERVER, attributes }, parent);
+  return new Hop(span, trace.setSpan(parent, span));
+}
+
 /** The `traceparent` of the hop's span, for the response; undefined without a hop. */
 export function traceparentOf(hop: Hop | undefined): string | undefined {
   if (!hop) return undefined;

@@ -37,6 +37,7 @@ export {
   endHttpServerSpan,
   type HttpHeaders,
   startHttpServerSpan,
+  startWebSocketFrameSpan,
   traceparentOf,
 } from "./http.js";
 export * from "./metrics.js";

@@ -53,6 +53,21 @@ export class GatewayUnavailableError extends TroupeError {
   readonly retryable = true;
 }
 
+/** A plain HTTP request to the WebSocket route: it must ask to upgrade (`Upgrade: websocket`). */
+export class UpgradeRequiredError extends TroupeError {
+  readonly code = "GATEWAY_UPGRADE_REQUIRED";
+  readonly retryable = false;
+}
+
+/**
+ * A WebSocket frame over one of its socket's limits (calls in flight, subscriptions): retry once
+ * an earlier call answered (or after unsubscribing). `details`: `{ limit, max }`.
+ */
+export class SocketLimitError extends TroupeError {
+  readonly code = "GATEWAY_SOCKET_LIMIT";
+  readonly retryable = true;
+}
+
 /** The gateway's own error classes, for the status table's completeness check. */
 export const GATEWAY_ERRORS = [
   UnauthenticatedError,
@@ -63,4 +78,6 @@ export const GATEWAY_ERRORS = [
   NotAcceptableError,
   RequestTimeoutError,
   GatewayUnavailableError,
+  UpgradeRequiredError,
+  SocketLimitError,
 ] as const;

@@ -20,6 +20,29 @@ export interface GatewayLimits {
   maxEventStreamBuffer: number;
   /** Comment line sent on idle event streams so proxies keep them open. Default 15 s. */
   eventStreamHeartbeatMs: number;
+  /** Open WebSockets at most (503 before the upgrade past it). Default 1000. */
+  maxWebSockets: number;
+  /** Calls in flight per WebSocket; a call frame past it gets a GATEWAY_SOCKET_LIMIT error frame. Default 64. */
+  wsMaxInFlight: number;
+  /** Event subscriptions per WebSocket (GATEWAY_SOCKET_LIMIT past it). Default 32. */
+  wsMaxSubscriptions: number;
+  /** Largest frame a client may send; a larger one closes the socket with 1009. Default 1 MiB. */
+  wsMaxFrameBytes: number;
+  /**
+   * Bytes queued for a slow client past which event frames are dropped (counted, then announced
+   * with a `dropped` frame once the client catches up). Default 1 MiB.
+   */
+  wsEventBufferBytes: number;
+  /**
+   * Bytes queued for a client past which the socket is closed with 4008 (results cannot be
+   * dropped). Default 8 MiB.
+   */
+  wsMaxBufferedBytes: number;
+  /**
+   * Ping interval: a socket that has not answered the previous ping is closed (terminated); also
+   * how long a close handshake may take. Default 15 s.
+   */
+  wsKeepaliveMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<GatewayLimits> = Object.freeze({
@@ -33,4 +56,11 @@ export const DEFAULT_LIMITS: Readonly<GatewayLimits> = Object.freeze({
   maxEventStreams: 1000,
   maxEventStreamBuffer: 1024 * 1024,
   eventStreamHeartbeatMs: 15_000,
+  maxWebSockets: 1000,
+  wsMaxInFlight: 64,
+  wsMaxSubscriptions: 32,
+  wsMaxFrameBytes: 1024 * 1024,
+  wsEventBufferBytes: 1024 * 1024,
+  wsMaxBufferedBytes: 8 * 1024 * 1024,
+  wsKeepaliveMs: 15_000,
 });

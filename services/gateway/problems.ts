@@ -17,8 +17,10 @@ import { TerminalError, TroupeError } from "troupe";
  * | GATEWAY_REQUEST_TIMEOUT                | 408    | body sent too slowly                         |
  * | TROUPE_PAYLOAD_TOO_LARGE               | 413    |                                              |
  * | GATEWAY_UNSUPPORTED_MEDIA_TYPE         | 415    |                                              |
+ * | GATEWAY_UPGRADE_REQUIRED               | 426    | + `Upgrade: websocket` (plain GET /v1/ws)     |
  * | TROUPE_TERMINAL                        | 422    | the handler said "retrying will not help"    |
  * | TROUPE_THROTTLED                              | 429    | + `Retry-After`, `RateLimit-Policy`, `RateLimit` |
+ * | GATEWAY_SOCKET_LIMIT                   | 429    | a WebSocket's in-flight or subscription limit |
  * | TROUPE_ACTOR_METHOD_FAILED             | 500    | detail hidden: an untyped throw is a bug     |
  * | TROUPE_JOB_FAILED, _JOB_DEAD_LETTERED  | 500    |                                              |
  * | TROUPE_INTERCEPTOR_FAILED              | 500    | detail hidden: a bug in an interceptor       |
@@ -59,8 +61,10 @@ export const STATUS_BY_CODE: Readonly<Record<string, StatusMapping>> = Object.fr
   GATEWAY_REQUEST_TIMEOUT: { status: 408, title: "Request timeout" },
   TROUPE_PAYLOAD_TOO_LARGE: { status: 413, title: "Payload too large" },
   GATEWAY_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
+  GATEWAY_UPGRADE_REQUIRED: { status: 426, title: "Upgrade required" },
   TROUPE_TERMINAL: { status: 422, title: "Request cannot be processed" },
   TROUPE_THROTTLED: { status: 429, title: "Too many requests", retryAfter: true },
+  GATEWAY_SOCKET_LIMIT: { status: 429, title: "Socket limit reached" },
   TROUPE_ACTOR_METHOD_FAILED: { status: 500, title: "Actor method failed", hideDetail: true },
   TROUPE_JOB_FAILED: { status: 500, title: "Job failed" },
   TROUPE_JOB_DEAD_LETTERED: { status: 500, title: "Job failed" },
@@ -135,6 +139,7 @@ export function problemOf(err: unknown, instance: string, requestId: string): Pr
   const headers: Record<string, string> = { "content-type": PROBLEM_CONTENT_TYPE };
   if (mapping.retryAfter) headers["retry-after"] = String(retryAfterSeconds(troupe));
   if (code === "TROUPE_THROTTLED" && troupe) Object.assign(headers, rateLimitHeaders(troupe));
+  if (mapping.status === 426) headers.upgrade = "websocket";
   if (mapping.status === 401) headers["www-authenticate"] = 'Bearer realm="troupe", ApiKey realm="troupe"';
   return { status: mapping.status, headers, body };
 }

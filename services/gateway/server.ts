@@ -53,6 +53,7 @@ import { EventStreams, registerEventRoutes } from "./routes/events.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerJobRoutes } from "./routes/jobs.js";
 import type { RouteDeps } from "./routes/shared.js";
+import { registerWebSocketRoute, routeUpgrades, WebSocketSessions } from "./websocket/index.js";
 
 export interface GatewayOptions {
   mesh: Mesh;
@@ -85,7 +86,10 @@ export interface Gateway {
   readonly port: number;
   /** The edge enforcer, when `throttling` is set (its counters, the policies in force). */
   readonly enforcer: LocalEnforcer | undefined;
-  /** Stops taking requests (readiness turns 503), ends event streams, waits for in-flight requests. */
+  /**
+   * Stops taking requests (readiness turns 503), ends event streams, drains WebSockets (their calls
+   * in flight answer, then they close with 1001), waits for in-flight requests.
+   */
   close(): Promise<void>;
 }
 
@@ -113,6 +117,7 @@ export async function buildGateway(
 
   let serving = true;
   const streams = new EventStreams();
+  const sockets = new WebSocketSessions();
   const app = Fastify({
     logger: false,
     genReqId: requestIdOf,
@@ -141,6 +146,8 @@ export async function buildGateway(
   app.decorateRequest("principal", undefined);
   app.decorateRequest("traceHop", undefined);
   app.decorateRequest("tenant", undefined);
+  app.decorateRequest("admitCall", undefined);
+  const stopRoutingUpgrades = routeUpgrades(app, logger);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -182,11 +189,14 @@ export async function buildGateway(
   registerActorRoutes(app, deps);
   registerJobRoutes(app, deps);
   registerEventRoutes(app, deps, streams);
+  registerWebSocketRoute(app, deps, sockets);
   app.addHook("preClose", async () => {
     serving = false;
     streams.endAll();
+    await sockets.drainAll();
   });
   app.addHook("onClose", async () => {
+    stopRoutingUpgrades();
     await edge?.stop();
   });
   await app.ready();

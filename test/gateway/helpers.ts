@@ -14,7 +14,7 @@ import {
   startGateway,
 } from "../../services/gateway/index.js";
 import { type MeshFixture, startMesh } from "../helpers/mesh.js";
-import { Counter, Greeter } from "./fixtures/actors.js";
+import { Counter, Greeter, Latched } from "./fixtures/actors.js";
 
 export const KEY = "test-key-0123456789abcdef";
 export const OTHER_KEY = "other-key-0123456789abcdef";
@@ -37,6 +37,7 @@ export interface FixtureOptions {
   host?: boolean;
   /** Edge throttling (the gateway's own enforcer and control-plane channel). */
   throttling?: GatewayOptions["throttling"];
+  logger?: GatewayOptions["logger"];
 }
 
 export async function startGatewayFixture(
@@ -45,7 +46,7 @@ export async function startGatewayFixture(
 ): Promise<GatewayFixture> {
   const fixture = await startMesh(t);
   if (options.host !== false) {
-    const host = await fixture.mesh.host([Greeter, Counter]);
+    const host = await fixture.mesh.host([Greeter, Counter, Latched]);
     t.teardown(() => host.drain());
   }
   // The gateway has its own connection, as in production: its calls cross NATS.
@@ -55,7 +56,7 @@ export async function startGatewayFixture(
     mesh: gatewayMesh,
     auth,
     port: 0,
-    logger: consoleLogger("silent"),
+    logger: options.logger ?? consoleLogger("silent"),
     ...(options.middleware ? { middleware: options.middleware({ auth }) } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.throttling ? { throttling: options.throttling } : {}),

@@ -18,7 +18,7 @@ export { REQUEST_ID_HEADER, requestId, requestIdOf } from "./request-id.js";
 export { type TenantRouterOptions, tenantRouter } from "./tenant-router.js";
 export { THROTTLE, throttle } from "./throttle.js";
 export { traceContext } from "./trace-context.js";
-export type { Middleware } from "./types.js";
+export type { CallAdmission, Middleware } from "./types.js";
 
 export interface DefaultMiddlewareOptions {
   logger: Logger;

@@ -17,6 +17,11 @@ import type { FastifyInstance } from "fastify";
 import type { Hop } from "troupe/internal";
 import type { Principal } from "../auth/principal.js";
 
+/** A judgement on one call (the throttle middleware's): admitted with a slot to release, or refused. */
+export type CallAdmission =
+  | { readonly allowed: true; release(): void }
+  | { readonly allowed: false; readonly error: Error };
+
 export interface Middleware {
   readonly name: string;
   register(app: FastifyInstance): void | Promise<void>;
@@ -30,5 +35,10 @@ declare module "fastify" {
     traceHop: Hop | undefined;
     /** Set by custom middleware (e.g. the tenant router); handlers may read it. */
     tenant: string | undefined;
+    /**
+     * Set by the `throttle` middleware on the WebSocket route: judges each call frame of the socket
+     * as it would judge an HTTP call (same caller, tenant, type and method).
+     */
+    admitCall: ((actorType: string, method: string) => CallAdmission) | undefined;
   }
 }

@@ -10,10 +10,11 @@
  */
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
-import { compileFilter, publish } from "troupe";
-import { assertPattern, decodeEvent, endHttpServerSpan, eventNamesOf, runInHop } from "troupe/internal";
+import { publish } from "troupe";
+import { endHttpServerSpan, runInHop } from "troupe/internal";
 import { GatewayUnavailableError } from "../errors.js";
 import { sendValue } from "../format.js";
+import { liveEventsQuery, openLiveEvents } from "../live-events.js";
 import { CONSUMES, callerOf, PROBLEM_RESPONSE, PRODUCES, type RouteDeps } from "./shared.js";
 
 interface PublishRoute {
@@ -45,7 +46,6 @@ export class EventStreams {
 
 export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps, streams: EventStreams): void {
   const { mesh, limits, logger } = deps;
-  const names = eventNamesOf(mesh);
 
   app.post<PublishRoute>(
     "/v1/events/:topic",
@@ -121,8 +121,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps, strea
     },
     async (req, reply) => {
       const { pattern } = req.params;
-      assertPattern(pattern);
-      const filter = req.query.filter ? compileFilter(req.query.filter) : undefined;
+      const filter = liveEventsQuery(pattern, req.query.filter);
       if (streams.size >= limits.maxEventStreams) {
         throw new GatewayUnavailableError(
           `this gateway already serves ${limits.maxEventStreams} event streams`,
@@ -138,32 +137,21 @@ export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps, strea
       });
       streams.add(res);
       let next = 0;
-      const sub = mesh.transport.subscribe(names.subject(pattern), {}, (msg) => {
-        let event: unknown;
-        try {
-          event = decodeEvent(msg.data, msg.headers);
-        } catch (err) {
-          logger.warn("event stream: undecodable event skipped", { subject: msg.subject, err });
-          return;
-        }
-        if (filter && !filter(event)) return;
+      const live = await openLiveEvents(mesh, pattern, filter, logger, (topic, event) => {
         if (res.writableLength > limits.maxEventStreamBuffer) {
           logger.warn("event stream: client too slow, closing it", { requestId: req.id, pattern });
           res.end();
           return;
         }
-        res.write(
-          `id: ${++next}\nevent: ${names.topicOf(msg.subject)}\ndata: ${JSON.stringify(event ?? null)}\n\n`,
-        );
+        res.write(`id: ${++next}\nevent: ${topic}\ndata: ${JSON.stringify(event ?? null)}\n\n`);
       });
       // Subscribed before the client learns the stream is open: an event published after the
       // first line arrives is delivered.
-      await mesh.transport.flush();
       res.write(": subscribed\n\n");
       const heartbeat = setInterval(() => res.write(": keepalive\n\n"), limits.eventStreamHeartbeatMs);
       res.once("close", () => {
         clearInterval(heartbeat);
-        sub.unsubscribe();
+        live.close();
         // A stream the client closed never finishes, so Fastify's onResponse hooks do not run.
         if (!res.writableFinished) endHttpServerSpan(req.traceHop, 200);
       });
