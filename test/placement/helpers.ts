@@ -18,7 +18,6 @@ const FIXTURE = path.join(root, "test/placement/fixtures/host.ts");
 
 /** Short leases so faults resolve in seconds (never asserted on: tests only wait with margins). */
 export const FAST: PlacementOptions = {
-  leaseTtlMs: 3000,
   renewEveryMs: 600,
   safetyMarginMs: 900,
   heartbeatEveryMs: 500,

@@ -109,7 +109,7 @@ test.serial(
   async (t) => {
     const cluster = await startCluster(t);
     const prefix = uniquePrefix();
-    const placement = { ...FAST, leaseTtlMs: 5000, renewEveryMs: 1000, safetyMarginMs: 1000 };
+    const placement = { ...FAST, renewEveryMs: 1000, safetyMarginMs: 1000 };
     const hosts = ["a", "b"].map((name) =>
       spawnHost(t, { servers: cluster.servers, prefix, name, placement, replicas: 3 }),
     );
