@@ -16,6 +16,8 @@
  * `$KV.<bucket>.>`. A stream name is one subject token, so a per-type stream is listed per type
  * when the actor types are given, and is a `*` token (any stream of that operation) otherwise.
  * Inboxes are nats.js's default `_INBOX.>`: replies to a caller are published there.
+ * A host watches only its own types' shard fences (a subject filter on the consumer it creates,
+ * `$JS.API.CONSUMER.CREATE.<stream>.>`): the key layout and subjects are the same as before.
  */
 import { Subjects } from "../internal.js";
 import { JobNames } from "../jobs/index.js";
