@@ -3,26 +3,32 @@
  * rendezvous.ts, the very function), for many hosts and shards, and what the design costs.
  *
  *   node --conditions=troupe-source --import tsx bench/placement-sim.ts [--hosts 1000]
- *        [--shards 100000] [--types 1] [--heartbeat-ms 2000] [--renew-ms 2500] [--json]
+ *        [--shards 100000] [--types 1] [--trials 10] [--sizes 3x64,10x64,...]
+ *        [--heartbeat-ms 2000] [--renew-ms 2500] [--json]
  *
  * Reports, for N hosts and S shards (per type, T types):
- * - shards moved when a host joins and when one leaves, against the ideal S/N (target ≤ 1.1×);
+ * - shards moved when a host joins and when one leaves, against the ideal S/(N+1) and S/N (target
+ *   ≤ 1.1×): the mean and the largest over `--trials` different joiners and leavers, for the main
+ *   size and for each of `--sizes` (`<hosts>x<shards>`), with the load cap and the loads it gave;
  * - steady-state KV writes and deliveries per host per second: the host-lease design (one lease
  *   write per heartbeat; the heartbeats of the two monitored hosts) and, for comparison, the
  *   per-shard leases it replaced (S·T/N renewals per renewal period; every renewal of every host
  *   delivered to every host's lease watch);
- * - deliveries per host caused by a join or a leave (roster record, released and taken fences).
+ * - deliveries per host caused by a join or a leave (roster record, released and taken fences, to
+ *   the hosts of the type only: each watches its own types' fences).
  * The figures follow from the protocol (docs/placement.md, "Cost"); the moves are computed.
  */
 import { parseArgs } from "node:util";
 import { WATCHED } from "../runtime/placement/monitor.js";
-import { assignShards } from "../runtime/placement/rendezvous.js";
+import { type MoveReport, measureMoves } from "./lib/placement-moves.js";
 
 const { values } = parseArgs({
   options: {
     hosts: { type: "string", default: "1000" },
     shards: { type: "string", default: "100000" },
     types: { type: "string", default: "1" },
+    trials: { type: "string", default: "10" },
+    sizes: { type: "string", default: "3x64,4x64,10x64,10x256,20x1024,50x1024,100x10000" },
     "heartbeat-ms": { type: "string", default: "2000" },
     "renew-ms": { type: "string", default: "2500" },
     json: { type: "boolean", default: false },
@@ -31,38 +37,23 @@ const { values } = parseArgs({
 const N = Number(values.hosts);
 const S = Number(values.shards);
 const T = Number(values.types);
+const trials = Number(values.trials);
 const heartbeatMs = Number(values["heartbeat-ms"]);
 const renewMs = Number(values["renew-ms"]);
+const sizes = values.sizes
+  .split(",")
+  .filter((x) => x.trim() !== "")
+  .map((x) => x.split("x").map(Number) as [number, number]);
+/** Trials per size of the sweep: enough for the mean to mean something. */
+const SWEEP_TRIALS = 50;
 
-const hostIds = (n: number, from = 0) =>
-  Array.from(
-    { length: n },
-    (_, i) => `h${(((from + i + 1) * 2654435761) >>> 0).toString(16).padStart(8, "0")}`,
-  );
-
-function moved(before: string[], after: string[]): number {
-  let m = 0;
-  for (let i = 0; i < before.length; i++) if (before[i] !== after[i]) m++;
-  return m;
-}
-
-const hosts = hostIds(N);
-let t0 = performance.now();
-const base = assignShards("Sim", S, hosts);
-const assignMs = performance.now() - t0;
-const joined = [...hosts, ...hostIds(1, N)];
-t0 = performance.now();
-const afterJoin = assignShards("Sim", S, joined);
-const leaver = hosts[Math.floor(N / 2)] as string;
-const afterLeave = assignShards(
-  "Sim",
-  S,
-  hosts.filter((h) => h !== leaver),
-);
-const joinMoved = moved(base, afterJoin);
-const leaveMoved = moved(base, afterLeave);
-const idealJoin = S / (N + 1);
-const idealLeave = S / N;
+const t0 = performance.now();
+const main = measureMoves(N, S, trials);
+// A base assignment, a join and a leave per trial.
+const assignMs = (performance.now() - t0) / (3 * trials);
+const sweep = sizes.map(([hosts, shards]) => measureMoves(hosts, shards, Math.max(trials, SWEEP_TRIALS)));
+const joinMoved = main.join.meanMoved;
+const leaveMoved = main.leave.meanMoved;
 
 const perSec = 1000;
 const result = {
@@ -70,8 +61,8 @@ const result = {
   shardsPerType: S,
   types: T,
   assignMs: Math.round(assignMs),
-  join: { moved: joinMoved, ideal: Math.round(idealJoin), ratio: joinMoved / idealJoin },
-  leave: { moved: leaveMoved, ideal: Math.round(idealLeave), ratio: leaveMoved / idealLeave },
+  moves: main,
+  sizes: sweep,
   steady: {
     hostLeases: {
       writesPerHostPerSec: perSec / heartbeatMs,
@@ -83,9 +74,9 @@ const result = {
     },
   },
   change: {
-    // One roster record, then per moved shard a release and a take, every host watching fences.
-    deliveriesPerHostOnJoin: 1 + 2 * joinMoved * T,
-    deliveriesPerHostOnLeave: 1 + 2 * leaveMoved * T,
+    // One roster record, then per moved shard a release and a take, to every host of the type.
+    deliveriesPerHostOnJoin: Math.round(1 + 2 * joinMoved * T),
+    deliveriesPerHostOnLeave: Math.round(1 + 2 * leaveMoved * T),
   },
 };
 
@@ -94,14 +85,20 @@ if (values.json) {
 } else {
   const f = (x: number) => (Number.isInteger(x) ? x.toLocaleString("en-US") : x.toFixed(2));
   const st = result.steady;
+  const moves = (m: MoveReport) =>
+    `${f(m.hosts)} hosts × ${f(m.shards)} shards: join ${f(m.join.meanRatio)}× (max ${f(m.join.maxRatio)}×, beyond the joiner's ${f(m.join.excessRatio)}×), ` +
+    `leave ${f(m.leave.meanRatio)}× (max ${f(m.leave.maxRatio)}×, beyond the leaver's ${f(m.leave.excessRatio)}×); ` +
+    `loads ${f(m.minLoad)}..${f(m.maxLoad)} (cap ${f(m.cap)}, mean ${f(m.shards / m.hosts)})`;
   process.stdout.write(
     [
       `placement model: ${f(N)} hosts, ${f(S)} shards per type, ${T} type(s) (one assignment: ${f(result.assignMs)} ms)`,
-      `join:  ${f(joinMoved)} shards moved per type, ideal S/(N+1) = ${f(idealJoin)}, ratio ${f(result.join.ratio)} (target ≤ 1.1)`,
-      `leave: ${f(leaveMoved)} shards moved per type, ideal S/N = ${f(idealLeave)}, ratio ${f(result.leave.ratio)} (target ≤ 1.1)`,
+      `join:  ${f(joinMoved)} shards moved per type (mean of ${trials}), ideal S/(N+1) = ${f(main.join.ideal)}, ratio ${f(main.join.meanRatio)}, largest ${f(main.join.maxRatio)} (target ≤ 1.1)`,
+      `leave: ${f(leaveMoved)} shards moved per type (mean of ${trials}), ideal S/N = ${f(main.leave.ideal)}, ratio ${f(main.leave.meanRatio)}, largest ${f(main.leave.maxRatio)} (target ≤ 1.1)`,
       `steady state per host, host leases:     ${f(st.hostLeases.writesPerHostPerSec)} KV writes/s, ${f(st.hostLeases.deliveriesPerHostPerSec)} deliveries/s`,
       `steady state per host, per-shard leases: ${f(st.perShardLeases.writesPerHostPerSec)} KV writes/s, ${f(st.perShardLeases.deliveriesPerHostPerSec)} deliveries/s`,
-      `on a join: ${f(result.change.deliveriesPerHostOnJoin)} deliveries per host; on a leave: ${f(result.change.deliveriesPerHostOnLeave)}`,
+      `on a join: ${f(result.change.deliveriesPerHostOnJoin)} deliveries per host of the type; on a leave: ${f(result.change.deliveriesPerHostOnLeave)}`,
+      `moves as multiples of the ideal, mean over the trials (${SWEEP_TRIALS} per size, ${trials} for the first):`,
+      ...[main, ...sweep].map((m) => `  ${moves(m)}`),
       "",
     ].join("\n"),
   );

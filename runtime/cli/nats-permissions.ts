@@ -19,6 +19,8 @@
  * connects with `NATS_INBOX_PREFIX` set to it), and may subscribe only under it, so no user reads
  * another's replies (calls, JetStream API answers, KV watches, job pulls). Hosts may publish to the
  * inboxes of the users that call actors (client, gateway, host): that is where replies go.
+ * A host watches only its own types' shard fences (a subject filter on the consumer it creates,
+ * `$JS.API.CONSUMER.CREATE.<stream>.>`): the key layout and subjects are the same as before.
  */
 import { Subjects } from "../internal.js";
 import { JobNames } from "../jobs/index.js";

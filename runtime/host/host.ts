@@ -368,7 +368,12 @@ export class Host {
       return out;
     });
     await this.membership.start();
-    this.fences = new FenceStore(shards, logger, p.heartbeatEveryMs);
+    this.fences = new FenceStore(
+      shards,
+      logger,
+      p.heartbeatEveryMs,
+      types.filter((t) => !t.stateless).map((t) => subjects.shardFenceFilter(t.name)),
+    );
     this.fences.start();
     this.adminSub = transport.subscribe(subjects.hostActors(this.id), {}, (msg) => {
       if (msg.reply)

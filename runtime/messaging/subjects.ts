@@ -11,7 +11,8 @@
  * - KV bucket `<prefix>_members`: the roster, key = host id, written when a host joins, changes
  *   status, leaves or is found dead.
  * - KV bucket `<prefix>_shards`: shard fences, key = `<type>.<shard>`, value = the owner; written
- *   only when ownership changes. (`<prefix>_leases`, per-shard leases, is no longer used.)
+ *   only when ownership changes; a host watches `<type>.>` of each type it serves.
+ *   (`<prefix>_leases`, per-shard leases, is no longer used.)
  * - `<prefix>.host.<hostId>.actors`: a host answers with the activations it holds (`troupe ls actors`).
  * - KV bucket `<prefix>_throttle_policies`: throttle policies of the control plane, key = policy name.
  * - KV bucket `<prefix>_throttle_demand`: each control-plane replica's view of its hosts' demand,
@@ -93,6 +94,11 @@ export class Subjects {
   /** Key of a shard's fence in {@link shardsBucket} (the same shape as a lease key). */
   shardFenceKey(type: string, shard: number): string {
     return this.leaseKey(type, shard);
+  }
+
+  /** The key filter matching every fence of `type` in {@link shardsBucket} (keys of {@link shardFenceKey}). */
+  shardFenceFilter(type: string): string {
+    return `${type}.>`;
   }
 
   /** Key of a shard's lease in {@link leasesBucket}. */

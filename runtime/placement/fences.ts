@@ -8,7 +8,9 @@
  * - release: compare-and-set of `{ released: true }` on the revision the owner wrote;
  * - nothing is renewed: the owner's host lease keeps all its shards at once.
  *
- * The store watches the bucket to know every fence; a hint only (a view may lag): the
+ * The store watches the fences of the types this host serves, and only those: one watch per type
+ * with the subject filter `$KV.<bucket>.<type>.>` (a type is one subject token), so a host
+ * receives no fence change of a type it does not serve. A hint only (a view may lag): the
  * compare-and-set on the server decides.
  */
 import type { Logger } from "../log.js";
@@ -30,20 +32,26 @@ export interface Fence {
 
 export class FenceStore {
   private readonly view = new Map<string, Fence>();
-  private readonly watch: RestartingWatch;
+  private readonly watches: RestartingWatch[];
   private readonly listeners = new Set<(key: string, fence: Fence) => void>();
 
   constructor(
     private readonly bucket: KeyValueBucket,
     logger: Logger,
     pauseMs: number,
+    /** The key filter of each type's fences (`Subjects.shardFenceFilter`). */
+    filters: readonly string[],
   ) {
-    this.watch = new RestartingWatch(
-      bucket,
-      (c) => this.apply(c),
-      logger,
-      "fence watch",
-      () => pauseMs,
+    this.watches = [...new Set(filters)].map(
+      (filter) =>
+        new RestartingWatch(
+          bucket,
+          (c) => this.apply(c),
+          logger,
+          `fence watch of ${filter}`,
+          () => pauseMs,
+          filter,
+        ),
     );
   }
 
@@ -79,13 +87,13 @@ export class FenceStore {
     this.listeners.add(listener);
   }
 
-  /** Starts the watch; resolves once it is under way. */
+  /** Starts the watches. */
   start(): void {
-    void this.watch.start();
+    for (const w of this.watches) void w.start();
   }
 
   stop(): void {
-    this.watch.stop();
+    for (const w of this.watches) w.stop();
   }
 
   private note(key: string, fence: Fence): void {

@@ -77,6 +77,7 @@ export class Membership {
       logger,
       timings.heartbeatEveryMs,
       timings.hostTtlMs,
+      timings.hostTtlMs,
     );
     this.monitor = new Monitor(buckets.hosts, self.id, timings, (id) => this.roster.markDied(id), logger);
     // A host that lost its lease (paused, cut off) may have been marked dead: announce it again.

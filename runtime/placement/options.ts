@@ -6,11 +6,11 @@ import { ConfigurationError } from "../errors.js";
 
 export interface PlacementOptions {
   /**
-   * No longer used: shards have no leases of their own since the host record became the only
-   * lease (see `hostTtlMs`). Accepted so that existing configurations keep starting.
+   * Removed: shards have no leases of their own since the host record became the only lease. A
+   * host given it refuses to start (`ConfigurationError`); set `hostTtlMs` instead.
    * @deprecated
    */
-  leaseTtlMs?: number;
+  leaseTtlMs?: never;
   /** How often a host retries what is pending (shards to take over, fences to release). Default 2 500 ms. */
   renewEveryMs?: number;
   /**
@@ -32,19 +32,24 @@ export interface PlacementOptions {
   view?: (actorType: string, hostIds: string[]) => string[];
 }
 
-export type ResolvedPlacementOptions = Required<Omit<PlacementOptions, "view">> &
+export type ResolvedPlacementOptions = Required<Omit<PlacementOptions, "view" | "leaseTtlMs">> &
   Pick<PlacementOptions, "view">;
 
-export const DEFAULT_LEASE_TTL_MS = 10_000;
 export const DEFAULT_RENEW_EVERY_MS = 2_500;
 export const DEFAULT_HEARTBEAT_EVERY_MS = 2_000;
 export const DEFAULT_HOST_TTL_MS = 10_000;
 export const DEFAULT_HANDOFF_TIMEOUT_MS = 30_000;
 
 export function resolvePlacementOptions(o: PlacementOptions = {}): ResolvedPlacementOptions {
+  if ("leaseTtlMs" in o && o.leaseTtlMs !== undefined) {
+    // Ignoring it would leave a host with a takeover time its operator did not choose; mapping it
+    // to hostTtlMs would rename the knob silently (and every host of a mesh must agree on it).
+    throw new ConfigurationError(
+      "placement.leaseTtlMs was removed: shards have no leases of their own, the host lease covers them all; set placement.hostTtlMs (default 10 000 ms) instead",
+    );
+  }
   const hostTtlMs = o.hostTtlMs ?? DEFAULT_HOST_TTL_MS;
-  const r: Required<Omit<PlacementOptions, "view">> = {
-    leaseTtlMs: o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+  const r: Required<Omit<PlacementOptions, "view" | "leaseTtlMs">> = {
     renewEveryMs: o.renewEveryMs ?? DEFAULT_RENEW_EVERY_MS,
     safetyMarginMs: o.safetyMarginMs ?? Math.floor(hostTtlMs / 5),
     heartbeatEveryMs: o.heartbeatEveryMs ?? DEFAULT_HEARTBEAT_EVERY_MS,

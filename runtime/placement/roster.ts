@@ -6,6 +6,11 @@
  * (monitor.ts writes a `died` mark on the record's revision, then deletes it). Every host watches
  * the bucket, so in a steady state nobody receives anything from it; heartbeats live in the hosts
  * bucket (host-lease.ts), which only a host's monitors watch.
+ *
+ * A watch that stops delivering without ending would freeze this host's view (it would never see
+ * a join or a death): every `checkEveryMs` the roster compares what its watch delivered with the
+ * bucket's latest revision (one stream-info request) and restarts a watch that fell a whole
+ * period behind (restarting-watch.ts).
  */
 import type { Logger } from "../log.js";
 import { decode, encode } from "../messaging/index.js";
@@ -30,6 +35,7 @@ export class Roster {
   /** Keys delivered by the current watch, which begins by replaying every current record. */
   private confirmed = new Set<string>();
   private pruneTimer: NodeJS.Timeout | undefined;
+  private progressTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly bucket: KeyValueBucket,
@@ -39,6 +45,8 @@ export class Roster {
     pauseMs: number,
     /** After a watch (re)starts, members it has not replayed within this long are gone. */
     private readonly replayWithinMs: number,
+    /** How often the watch's progress is checked against the bucket (a stuck watch is restarted). */
+    private readonly checkEveryMs: number,
   ) {
     this.watch = new RestartingWatch(
       bucket,
@@ -66,6 +74,11 @@ export class Roster {
 
   start(): Promise<void> {
     void this.watch.start();
+    this.progressTimer = setInterval(() => {
+      this.watch
+        .checkProgress()
+        .catch((err: unknown) => this.logger.debug("checking the roster watch's progress failed", { err }));
+    }, this.checkEveryMs).unref();
     return this.announce();
   }
 
@@ -120,6 +133,7 @@ export class Roster {
   stop(): void {
     this.leaving = true;
     clearTimeout(this.pruneTimer);
+    clearInterval(this.progressTimer);
     this.watch.stop();
   }
 

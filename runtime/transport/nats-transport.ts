@@ -801,6 +801,10 @@ class NatsKeyValueBucket implements KeyValueBucket {
     return (await this.kv.status()).ttl;
   }
 
+  async lastRevision(): Promise<number> {
+    return (await this.kv.status()).streamInfo.state.last_seq;
+  }
+
   async keys(): Promise<string[]> {
     // The listing reads the bucket's stream; a key written again while it runs (a heartbeat, a
     // lease renewal) can come back twice, so the keys are collected as a set.

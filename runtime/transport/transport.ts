@@ -170,6 +170,8 @@ export interface KeyValueBucket {
   watch(options?: { key?: string }): Promise<KvWatch>;
   /** The bucket-wide TTL in ms (0: entries never expire). */
   ttlMs(): Promise<number>;
+  /** The revision of the latest entry written to the bucket, any key (0: none yet). */
+  lastRevision(): Promise<number>;
 }
 
 /** One entry seen by a {@link KvWatch}. */

@@ -47,7 +47,7 @@ test.serial(
           const last = load.lastHost.get(id);
           return last !== undefined && last.ackNo > ackedAtKill && last.host !== "b";
         }),
-      (FAST.leaseTtlMs ?? 0) + 30_000,
+      (FAST.hostTtlMs ?? 0) + 30_000,
     );
     await waitForShards(mesh, ["a", "c"]);
     await load.stop();

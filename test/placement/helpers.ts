@@ -6,8 +6,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ExecutionContext } from "ava";
 import { type ConnectOptions, connect, consoleLogger, type Mesh } from "troupe";
-import { listShards, type ShardRow } from "../../runtime/cli/ls.js";
+import { listHosts, listShards, type ShardRow } from "../../runtime/cli/ls.js";
 import type { PlacementOptions } from "../../runtime/placement/options.js";
+import { assignShards } from "../../runtime/placement/rendezvous.js";
 import { shardOf } from "../../runtime/placement/shard.js";
 import { startServer } from "../helpers/nats.js";
 import { Tally, type TallyReply } from "./fixtures/actors.js";
@@ -17,7 +18,6 @@ const FIXTURE = path.join(root, "test/placement/fixtures/host.ts");
 
 /** Short leases so faults resolve in seconds (never asserted on: tests only wait with margins). */
 export const FAST: PlacementOptions = {
-  leaseTtlMs: 3000,
   renewEveryMs: 600,
   safetyMarginMs: 900,
   heartbeatEveryMs: 500,
@@ -249,19 +249,21 @@ export function slowTurnStarted(host: HostProcess, id?: string): Promise<void> {
   );
 }
 
-/** Waits until all 16 Tally shards are held, by exactly `hosts` (names). */
+/**
+ * Waits until all 16 Tally shards are held as the assignment over exactly `hosts` (names) says
+ * (runtime/placement/rendezvous.ts): placement has settled on that set of hosts.
+ */
 export async function waitForShards(mesh: Mesh, hosts: string[], timeoutMs = 40_000): Promise<ShardRow[]> {
   let rows: ShardRow[] = [];
   await waitFor(
-    `16 Tally shards held by ${hosts.join(", ")}`,
+    `16 Tally shards held as assigned over ${hosts.join(", ")}`,
     async () => {
+      const records = await listHosts(mesh.transport, mesh.subjects);
+      const ids = hosts.map((name) => records.find((r) => r.name === name && r.status === "serving")?.id);
+      if (ids.some((id) => id === undefined)) return false;
+      const want = assignShards("Tally", 16, ids as string[]);
       rows = await tallyShards(mesh);
-      const holders = byHolder(rows);
-      return (
-        rows.length === 16 &&
-        holders.size === hosts.length &&
-        hosts.every((h) => (holders.get(h)?.length ?? 0) >= Math.floor(16 / hosts.length))
-      );
+      return rows.length === 16 && rows.every((r) => r.hostId === want[r.shard]);
     },
     timeoutMs,
   );
