@@ -56,9 +56,25 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 export function startCli(args: string[], options: CliOptions = {}): CliProcess {
-  const child = spawn(process.execPath, [troupeBin, ...args], {
+  return startProcess(process.execPath, [troupeBin, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: cliEnv(options.env),
+    name: `troupe ${args.join(" ")}`,
+  });
+}
+
+/**
+ * Any command as a {@link CliProcess} (e.g. `sh -c "npm run dev"`), in its own process group, with
+ * exactly the environment given.
+ */
+export function startProcess(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; name?: string },
+): CliProcess {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
     detached: true, // its own process group, so signal() reaches it like Ctrl-C
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -87,7 +103,7 @@ export function startCli(args: string[], options: CliOptions = {}): CliProcess {
       changed();
     });
   });
-  const describe = () => `troupe ${args.join(" ")}`;
+  const describe = () => options.name ?? [command, ...args].join(" ");
 
   return {
     child,
