@@ -59,6 +59,7 @@ export interface ProgressStream {
   write(text: string): unknown;
 }
 
+/** Progress through `total` steps: call `tick()` after each, `done()` at the end (see the header). */
 export function countProgress(
   stream: ProgressStream,
   label: string,
