@@ -81,6 +81,7 @@ import type { NatsOptions } from "./transport/connection.js";
 import { LateTransport } from "./transport/late-transport.js";
 import { NatsTransport } from "./transport/nats-transport.js";
 import type { RetainedMessage } from "./transport/one-way-ring.js";
+import { withMeshDefaults } from "./transport/servers.js";
 import type { RequestOutcome, Transport } from "./transport/transport.js";
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
@@ -93,7 +94,11 @@ export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 15_000;
 export const MAX_PENDING_TELL_RESENDS = 1024;
 
 export interface ConnectOptions extends NatsOptions {
-  /** Subject and bucket prefix; meshes with different prefixes on one NATS do not see each other. Default `troupe`. */
+  /**
+   * Subject and bucket prefix; meshes with different prefixes on one NATS do not see each other.
+   * Default `TROUPE_PREFIX`, else the dev mesh's when connecting to the dev mesh of this folder
+   * (`troupe dev --prefix`), else `troupe`.
+   */
   prefix?: string;
   /** Deadline of calls that set none (per call, per type, then this). Default 10 s. */
   defaultTimeoutMs?: number;
@@ -793,8 +798,10 @@ export function resilientRef<A extends AnyActor>(
  * const mesh = await connect({ servers: "nats://127.0.0.1:4222", name: "worker-1" });
  * ```
  */
-export async function connect(options: ConnectOptions = {}): Promise<Mesh> {
-  checkConnectOptions(options);
+export async function connect(given: ConnectOptions = {}): Promise<Mesh> {
+  checkConnectOptions(given);
+  // No prefix given: TROUPE_PREFIX, else that of the dev mesh it connects to (transport/servers.ts).
+  const options = withMeshDefaults(given);
   const logger = options.logger ?? consoleLogger();
   if (options.outbox) resolveOutboxOptions(options.outbox); // bad options fail before any connecting
   // With an outbox, sends need no server: connect() returns even when NATS cannot be reached yet.

@@ -8,7 +8,8 @@
  *
  * Replay sends a dead letter's original bytes and headers back to its queue (deduplicated by a
  * message id derived from the DLQ sequence, so a replay that is interrupted and run again stores
- * each job once), at most `--rate` per second (default 50), with a progress bar when stderr is a TTY.
+ * each job once), at most `--rate` per second (default 50), with a progress bar on stderr when it is
+ * a terminal, or else a plain line `troupe: replaying dead letters 120/400 (5s)` every 5 s.
  */
 import { parseArgs } from "node:util";
 import {
@@ -26,6 +27,7 @@ import { connect, type Mesh } from "../mesh.js";
 import { decodeEvent } from "../pubsub/event.js";
 import { intFlag, outputFlag, positiveFlag, UsageError } from "./args.js";
 import { resolveTarget } from "./call.js";
+import { countProgress } from "./progress.js";
 
 export const DLQ_USAGE = `Usage: troupe dlq <command>
 
@@ -33,11 +35,14 @@ export const DLQ_USAGE = `Usage: troupe dlq <command>
   show <seq> [-o json]                       One dead letter: error, attempts, times, headers, job.
   replay <seq>... | --all [--type T]         Send back to their queues (original bytes, deduplicated),
          [--rate N]                          at most N per second (default 50); then remove them here.
+                                             Progress on stderr: a bar, or a line every 5 s.
   purge <seq>... | --all [--type T]          Delete dead letters.`;
 
 export interface DlqIo {
   out: (line: string) => void;
   err: NodeJS.WriteStream;
+  /** Off a terminal, a replay's progress line at most this often (default 5000 ms). */
+  progressEveryMs?: number;
 }
 
 const defaultIo: DlqIo = { out: (l) => process.stdout.write(`${l}\n`), err: process.stderr };
@@ -97,7 +102,9 @@ export async function dlq(argv: string[], mesh?: Mesh, io: DlqIo = defaultIo): P
       case "replay": {
         const seqs = await selection(m, positionals, values.all === true, values.type);
         const counts: Record<ReplayOutcome, number> = { replayed: 0, duplicate: 0, missing: 0 };
-        const bar = progress(io.err, seqs.length);
+        const bar = countProgress(io.err, "replaying dead letters", seqs.length, {
+          ...(io.progressEveryMs !== undefined ? { everyMs: io.progressEveryMs } : {}),
+        });
         const gap = 1000 / rate;
         let next = performance.now();
         for (const seq of seqs) {
@@ -229,25 +236,4 @@ function table(rows: DeadLetterEntry[]): string {
         .trimEnd(),
     )
     .join("\n");
-}
-
-/** A one-line progress bar on a TTY; silent otherwise. */
-function progress(stream: NodeJS.WriteStream, total: number): { tick(): void; done(): void } {
-  let n = 0;
-  const draw = () => {
-    if (!stream.isTTY || total === 0) return;
-    const width = 30;
-    const filled = Math.round((n / total) * width);
-    stream.write(`\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${n}/${total}`);
-  };
-  draw();
-  return {
-    tick: () => {
-      n++;
-      draw();
-    },
-    done: () => {
-      if (stream.isTTY && total > 0) stream.write("\n");
-    },
-  };
 }

@@ -8,8 +8,13 @@
  *    `.troupe/dev.json`, or `$TROUPE_DEV_DIR/dev.json`, while it runs);
  * 4. `nats://127.0.0.1:4222`, NATS's default, logged as a warning that says so.
  *
+ * And which subject prefix a connection without one uses ({@link withMeshDefaults}), so that a
+ * script finds the actors of a dev mesh started with `--prefix`: `TROUPE_PREFIX`, else the dev
+ * mesh's own prefix when the dev mesh is the server chosen, else `troupe`.
+ *
  * ```ts
  * chooseServers(undefined) // { servers: ["nats://127.0.0.1:38211"], source: "the dev mesh in /app/.troupe" }
+ * withMeshDefaults({})     // { servers: "nats://127.0.0.1:38211", prefix: "shop" }  (troupe dev --prefix shop)
  * ```
  */
 import { readFileSync } from "node:fs";
@@ -73,4 +78,19 @@ export function chooseServers(servers: string | string[] | undefined): ChosenSer
     source: `the default (NATS_URL is not set and no dev mesh runs in ${dir})`,
     isDefault: true,
   };
+}
+
+/**
+ * `options` with the prefix a connection that names none uses: `TROUPE_PREFIX` if set; else, when
+ * neither `servers` nor `NATS_URL` names a server and a dev mesh runs from this folder, that dev
+ * mesh's server and prefix (both from the one read of its file); else unchanged (the prefix
+ * defaults to `troupe`). An explicit `prefix` is never replaced.
+ */
+export function withMeshDefaults<T extends { servers?: string | string[]; prefix?: string }>(options: T): T {
+  if (options.prefix !== undefined) return options;
+  const fromEnv = process.env.TROUPE_PREFIX;
+  if (fromEnv) return { ...options, prefix: fromEnv };
+  if (options.servers !== undefined || process.env.NATS_URL) return options;
+  const dev = runningDevMesh();
+  return dev ? { ...options, servers: dev.url, prefix: dev.prefix } : options;
 }

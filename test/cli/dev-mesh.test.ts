@@ -1,16 +1,17 @@
 /**
  * `troupe dev` and its entry: the entry sees the dev mesh's NATS_URL, `--add` hosts another entry
  * beside the running mesh, `--reset` starts from empty JetStream data; `connect()` with no servers
- * finds the dev mesh of its folder, or says that it tries the default.
+ * finds the dev mesh of its folder and its prefix, or says that it tries the default. Every test
+ * here sets process.env, so all run serially.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
-import { connect } from "troupe";
+import { type ConnectOptions, connect } from "troupe";
 import { type DevOptions, dev } from "../../runtime/cli/dev.js";
-import { chooseServers, DEFAULT_NATS_URL } from "../../runtime/transport/servers.js";
+import { chooseServers, DEFAULT_NATS_URL, withMeshDefaults } from "../../runtime/transport/servers.js";
 import { eventually } from "../helpers/mesh.js";
 
 const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
@@ -50,11 +51,13 @@ test.serial(
     await eventually(() => mesh1.lines.some((l) => l.includes("dev mesh ready")), 120_000, "the dev mesh");
     const url = /dev mesh ready on (\S+)/.exec(mesh1.lines.join("\n"))?.[1] as string;
 
-    // connect() with no servers, from this folder, finds the running dev mesh.
+    // connect() with no servers and no prefix, from this folder, finds the running dev mesh and
+    // uses its --prefix.
     delete process.env.NATS_URL;
     t.deepEqual(chooseServers(undefined).servers, [url]);
-    const client = await connect({ prefix, logger: silent });
+    const client = await connect({ logger: silent });
     t.teardown(() => client.close());
+    t.is(client.subjects.prefix, prefix);
     t.is(await client.callByName("EnvEcho", "e", "natsUrl", []), url);
     t.is(await client.callByName("Tally", "t", "add", []), 1);
 
@@ -96,7 +99,7 @@ test.serial(
   },
 );
 
-test("dev - --add with no dev mesh running says how to start one", async (t) => {
+test.serial("dev - --add with no dev mesh running says how to start one", async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-dev-"));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const previous = process.env.TROUPE_DEV_DIR;
@@ -111,27 +114,30 @@ test("dev - --add with no dev mesh running says how to start one", async (t) => 
   }
 });
 
-test("connect - with no servers, no NATS_URL and no dev mesh it names the default server and why", (t) => {
-  const env = { NATS_URL: process.env.NATS_URL, TROUPE_DEV_DIR: process.env.TROUPE_DEV_DIR };
-  t.teardown(() => restore(env));
-  delete process.env.NATS_URL;
-  process.env.TROUPE_DEV_DIR = path.join(os.tmpdir(), `troupe-no-dev-${process.pid}`);
-  const chosen = chooseServers(undefined);
-  t.deepEqual(chosen.servers, [DEFAULT_NATS_URL]);
-  t.true(chosen.isDefault);
-  t.is(
-    chosen.source,
-    `the default (NATS_URL is not set and no dev mesh runs in ${process.env.TROUPE_DEV_DIR})`,
-  );
-  process.env.NATS_URL = "nats://a:1, nats://b:2";
-  t.deepEqual(chooseServers(undefined), {
-    servers: ["nats://a:1", "nats://b:2"],
-    source: "NATS_URL",
-    isDefault: false,
-  });
-});
+test.serial(
+  "connect - with no servers, no NATS_URL and no dev mesh it names the default server and why",
+  (t) => {
+    const env = { NATS_URL: process.env.NATS_URL, TROUPE_DEV_DIR: process.env.TROUPE_DEV_DIR };
+    t.teardown(() => restore(env));
+    delete process.env.NATS_URL;
+    process.env.TROUPE_DEV_DIR = path.join(os.tmpdir(), `troupe-no-dev-${process.pid}`);
+    const chosen = chooseServers(undefined);
+    t.deepEqual(chosen.servers, [DEFAULT_NATS_URL]);
+    t.true(chosen.isDefault);
+    t.is(
+      chosen.source,
+      `the default (NATS_URL is not set and no dev mesh runs in ${process.env.TROUPE_DEV_DIR})`,
+    );
+    process.env.NATS_URL = "nats://a:1, nats://b:2";
+    t.deepEqual(chooseServers(undefined), {
+      servers: ["nats://a:1", "nats://b:2"],
+      source: "NATS_URL",
+      isDefault: false,
+    });
+  },
+);
 
-test("connect - a dev mesh file left by a process that is gone is ignored", async (t) => {
+test.serial("connect - a dev mesh file left by a process that is gone is ignored", async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-dev-"));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const env = { NATS_URL: process.env.NATS_URL, TROUPE_DEV_DIR: process.env.TROUPE_DEV_DIR };
@@ -149,6 +155,38 @@ test("connect - a dev mesh file left by a process that is gone is ignored", asyn
   );
   t.deepEqual(chooseServers(undefined).servers, ["nats://127.0.0.1:1"]);
 });
+
+test.serial(
+  "connect - with no prefix: TROUPE_PREFIX, else the dev mesh's prefix when it uses the dev mesh's server",
+  async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-dev-"));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    const env = {
+      NATS_URL: process.env.NATS_URL,
+      TROUPE_DEV_DIR: process.env.TROUPE_DEV_DIR,
+      TROUPE_PREFIX: process.env.TROUPE_PREFIX,
+    };
+    t.teardown(() => restore(env));
+    delete process.env.NATS_URL;
+    delete process.env.TROUPE_PREFIX;
+    process.env.TROUPE_DEV_DIR = dir;
+    t.deepEqual(withMeshDefaults({}), {}, "no dev mesh: the default prefix");
+    await writeFile(
+      path.join(dir, "dev.json"),
+      JSON.stringify({ url: "nats://127.0.0.1:1", pid: process.pid, prefix: "shop" }),
+    );
+    const options: ConnectOptions = { name: "c" };
+    t.deepEqual(withMeshDefaults(options), { name: "c", servers: "nats://127.0.0.1:1", prefix: "shop" });
+    t.deepEqual(withMeshDefaults({ prefix: "mine" }), { prefix: "mine" }, "an explicit prefix stays");
+    t.deepEqual(withMeshDefaults({ servers: "nats://elsewhere:4222" }), { servers: "nats://elsewhere:4222" });
+    process.env.NATS_URL = "nats://elsewhere:4222";
+    t.deepEqual(withMeshDefaults({}), {}, "NATS_URL names another server: not the dev mesh's prefix");
+    process.env.TROUPE_PREFIX = "env";
+    t.deepEqual(withMeshDefaults({}), { prefix: "env" });
+    delete process.env.NATS_URL;
+    t.deepEqual(withMeshDefaults({}), { prefix: "env" }, "TROUPE_PREFIX before the dev mesh's");
+  },
+);
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import test from "ava";
 import { exitWatch } from "../helpers/process-exit.js";
 import { cleanClone, runCommand } from "./clean-clone.js";
+import { commandLines, readmeBlocks, withoutComment } from "./readme-blocks.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const bootstrap = path.join(repoRoot, "scripts", "bootstrap.mjs");
@@ -149,37 +150,62 @@ test("quickstart - `npm run dev` from a clean clone starts a mesh that `troupe c
   }
   t.regex(output, /Visits: hit, count/);
 
-  const call = (...args: string[]) =>
-    runCommand("npm", ["run", "--silent", "troupe", "--", "call", ...args], {
-      cwd: clone.dir,
-      env,
-      timeoutMs: 60_000,
-    });
-  const first = await call("Visits", "home", "hit");
-  t.is(first.code, 0, first.output);
-  t.is(JSON.parse(first.stdout), 1);
-  const restock = await call("Inventory", "tea", "restock", "5");
-  t.is(JSON.parse(restock.stdout), 5, restock.output);
-  await call("Cart", "alice", "add", '["tea", 2]');
-  const order = await call("Cart", "alice", "checkout");
-  t.is(order.code, 0, order.output);
-  t.like(JSON.parse(order.stdout), { cart: "alice", lines: [{ sku: "tea", qty: 2 }] });
-  // The checkout's durable job and event reach their actors asynchronously.
-  const eventually = async (args: string[], ok: (v: unknown) => boolean) => {
-    for (let i = 0; i < 60; i++) {
-      const r = await call(...args);
-      if (r.code === 0 && ok(JSON.parse(r.stdout))) return true;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+  // The README's calls, exactly as it prints them (read from README.md), through the shell in the
+  // clone. npm prints its own header lines (`> ...`) before the result.
+  const [callBlock = "", curlBlock = ""] = readmeBlocks("Quick start", "sh").slice(1);
+  const calls = commandLines(callBlock);
+  const shell = (line: string) => runCommand("sh", ["-c", line], { cwd: clone.dir, env, timeoutMs: 60_000 });
+  const result = (r: { stdout: string }): unknown => {
+    try {
+      return JSON.parse(r.stdout.replace(/^> .*\n/gm, ""));
+    } catch {
+      return undefined; // not JSON (yet): the check fails and says what was printed
     }
-    return false;
   };
-  t.true(
-    await eventually(["Invoices", "alice-1", "get"], (v) => (v as { items?: number } | null)?.items === 2),
+  const expected: [string, (v: unknown) => boolean][] = [
+    ["call Inventory tea restock 10", (v) => v === 10],
+    ["call Cart alice add '[\"tea\", 2]'", () => true],
+    [
+      "call Cart alice checkout",
+      (v) => {
+        const order = v as { cart?: string; lines?: { sku: string; qty: number }[] } | undefined;
+        return order?.cart === "alice" && order.lines?.[0]?.sku === "tea" && order.lines[0].qty === 2;
+      },
+    ],
+    ["call Inventory tea available", (v) => v === 8],
+    // The checkout's durable job and event reach their actors asynchronously: asked again until then.
+    ["call Invoices alice-1 get", (v) => (v as { items?: number } | null)?.items === 2],
+    ["call Notifications alice list", (v) => Array.isArray(v) && v.length === 1],
+  ];
+  t.deepEqual(
+    calls.map(withoutComment),
+    expected.map(([args]) => `npm run troupe -- ${args}`),
+    "the README's calls are the ones checked here",
   );
-  t.true(await eventually(["Notifications", "alice", "list"], (v) => (v as string[]).length === 1));
-  const short = await call("Cart", "bob", "add", '["tea", 9]').then(() => call("Cart", "bob", "checkout"));
+  for (const [i, line] of calls.entries()) {
+    const ok = expected[i]?.[1] ?? (() => false);
+    let r = await shell(line);
+    for (let again = 0; again < 60 && !(r.code === 0 && ok(result(r))); again++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      r = await shell(line);
+    }
+    t.is(r.code, 0, `${line}\n${r.output}`);
+    t.true(ok(result(r)), `${line}\n${r.output}`);
+  }
+  // The README's curl, to the gateway's port as printed (8080 unless that port was taken).
+  const gateway = /HTTP gateway on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] as string;
+  t.truthy(gateway, output);
+  const [curl = ""] = commandLines(curlBlock);
+  const hit = await shell(curl.replace("http://127.0.0.1:8080", gateway));
+  t.is(hit.code, 0, hit.output);
+  t.is(JSON.parse(hit.stdout), 1);
+
+  // A handler that throws: one line with the thrown class, exit 1.
+  const call = (args: string) => shell(`npm run troupe -- call ${args}`);
+  await call(`Cart bob add '["tea", 9]'`);
+  const short = await call("Cart bob checkout");
   t.is(short.code, 1);
-  t.regex(short.stderr, /^troupe: \w+: only 3 of tea left, 9 wanted \[TROUPE_ACTOR_METHOD_FAILED\]$/m);
+  t.regex(short.stderr, /^troupe: \w+: only 8 of tea left, 9 wanted \[TROUPE_ACTOR_METHOD_FAILED\]$/m);
 
   process.kill(-(devProcess.pid as number), "SIGINT");
   // npm re-raises the SIGINT its script got (like a shell after Ctrl-C); troupe itself exits 0.

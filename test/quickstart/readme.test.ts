@@ -3,20 +3,10 @@
  * its two files and its test are the templates, character for character, and every command it
  * shows for the new project is a script of that project (scaffold.test.ts runs them).
  */
-import { readFileSync } from "node:fs";
 import test from "ava";
 import { CLIENT_TS, COUNTER_TEST_TS, COUNTER_TS, packageJson } from "../../runtime/cli/init-templates.js";
-
-const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-
-/** The fenced blocks of one `## ` section. */
-function blocks(section: string): string[] {
-  const start = readme.indexOf(`\n## ${section}\n`);
-  if (start === -1) throw new Error(`README has no section "${section}"`);
-  const end = readme.indexOf("\n## ", start + 1);
-  const text = readme.slice(start, end === -1 ? undefined : end);
-  return [...text.matchAll(/```\w*\n([\s\S]*?)```/g)].map((m) => m[1] as string);
-}
+import { packageVersion } from "../../runtime/cli/version.js";
+import { readmeBlocks as blocks, commandLines, withoutComment } from "./readme-blocks.js";
 
 test("readme - the first actor's two files are the ones troupe init writes", (t) => {
   const [counter, client] = blocks("Your first actor");
@@ -38,5 +28,14 @@ test("readme - every npm command it shows for a new project is a script of that 
   for (const name of used) t.true(scripts.includes(name), `npm run ${name}`);
   t.regex(commands, /npm test/);
   t.regex(commands, /npx ava test\/counter\.test\.ts/);
-  t.regex(commands, /troupe\.js init \.\.\/my-app --troupe troupe-0\.1\.0\.tgz/);
+});
+
+test("readme - the setup commands scaffold.test.ts runs: the tarball npm pack writes, then the project's dev mesh", (t) => {
+  const [setup, project] = blocks("Your own project", "sh").map(commandLines);
+  t.is(setup?.length, 2);
+  const pack = withoutComment(setup?.[0] ?? "");
+  t.is(pack, `npm pack && node bin/troupe.js init ../my-app --troupe troupe-${packageVersion()}.tgz`);
+  t.is(withoutComment(setup?.[1] ?? ""), "cd ../my-app && npm run dev");
+  // The project's own block starts with the command the setup already left running there.
+  t.is(withoutComment(project?.[0] ?? ""), "npm run dev");
 });

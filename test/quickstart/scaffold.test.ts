@@ -1,18 +1,20 @@
 /**
- * From zero to your own project, as a user outside this repository: Troupe packed with `npm pack`,
- * `troupe init` writing a new project that depends on the tarball (and installing it from the npm
- * registry, through the machine's shared npm cache), the project's own `npm test`, its
- * `npm run dev`, and its client script calling the actor on that dev mesh.
+ * From zero to your own project, as a user outside this repository, with the README's commands
+ * exactly as it prints them (read from README.md, run through the shell): Troupe packed with
+ * `npm pack`, `troupe init` writing a new project that depends on the tarball (and installing it
+ * from the npm registry, through the machine's shared npm cache), the project's `npm run dev`, its
+ * client script calling the actor on that dev mesh, `troupe call`, `npm test` and one test file.
  */
-import { spawn } from "node:child_process";
 import { cp, mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
 import { projectFiles } from "../../runtime/cli/init-templates.js";
-import { exitWatch } from "../helpers/process-exit.js";
+import { packageVersion } from "../../runtime/cli/version.js";
+import { startProcess } from "../helpers/cli-process.js";
 import { runCommand } from "./clean-clone.js";
+import { commandLines, readmeBlocks, withoutComment } from "./readme-blocks.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -30,9 +32,12 @@ function userEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** A copy of the package's sources (not its node_modules, which is linked) to build and pack. */
-async function packTroupe(work: string): Promise<string> {
-  const src = path.join(work, "troupe-src");
+/**
+ * A copy of the package's sources as a clone has them (not its node_modules, which is linked), in
+ * `<work>/troupe`, where the README's commands run.
+ */
+async function troupeCheckout(work: string): Promise<string> {
+  const src = path.join(work, "troupe");
   await mkdir(src);
   for (const entry of [
     "package.json",
@@ -47,37 +52,35 @@ async function packTroupe(work: string): Promise<string> {
     await cp(path.join(repoRoot, entry), path.join(src, entry), { recursive: true });
   }
   await symlink(path.join(repoRoot, "node_modules"), path.join(src, "node_modules"), "dir");
-  const packed = await runCommand("npm", ["pack", "--pack-destination", work, "--silent"], {
-    cwd: src,
-    env: userEnv(),
-    timeoutMs: 600_000,
-  });
-  if (packed.code !== 0) throw new Error(`npm pack failed:\n${packed.output}`);
-  const tarball = packed.stdout.trim().split("\n").at(-1) as string;
-  return path.join(work, tarball);
+  return src;
 }
 
-/** Ctrl-C to exit: a drain of an idle mesh, stopping nats-server, and the CLI's own exit grace (5 s). */
-const EXIT_WAIT_MS = 120_000;
+/** A README command line as a user types it: through the shell, which also drops its `# comment`. */
+function shell(line: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number) {
+  return runCommand("sh", ["-c", line], { cwd, env, timeoutMs });
+}
 
-test("quickstart - troupe init from the packed tarball: the project's tests pass, its dev mesh runs, its client calls it", async (t) => {
+/** The last non-empty line of a command's stdout (npm run prints its own header lines first). */
+function lastLine(stdout: string): string {
+  return stdout.trimEnd().split("\n").at(-1) ?? "";
+}
+
+test("quickstart - the README's own-project commands, as printed: pack, troupe init, the project's dev mesh, client, call, tests", async (t) => {
   t.timeout(1_500_000);
+  const [setup = [], project = []] = readmeBlocks("Your own project", "sh").map(commandLines);
+  const [packAndInit = "", cdAndDev = ""] = setup;
+  t.is(setup.length, 2, "readme.test.ts checks what these two lines are");
   const work = await mkdtemp(path.join(os.tmpdir(), "troupe-scaffold-"));
   t.teardown(() => rm(work, { recursive: true, force: true }));
-  const tarball = await packTroupe(work);
-  t.regex(path.basename(tarball), /^troupe-\d+\.\d+\.\d+\.tgz$/);
+  const checkout = await troupeCheckout(work);
   const env = userEnv();
 
-  // troupe init, run from the packed package's own CLI (what `npx troupe` runs once installed).
-  const app = path.join(work, "my-app");
-  const cli = path.join(work, "troupe-src", "bin", "troupe.js");
-  const init = await runCommand(process.execPath, [cli, "init", app, "--troupe", tarball], {
-    cwd: work,
-    env,
-    timeoutMs: 900_000,
-  });
+  // 1. `npm pack && node bin/troupe.js init ../my-app --troupe troupe-<version>.tgz`, in the clone.
+  const init = await shell(packAndInit, checkout, env, 900_000);
   t.is(init.code, 0, init.output);
-  t.regex(init.stdout, /Next:\n {2}cd .*my-app\n {2}npm run dev/);
+  const app = path.join(work, "my-app");
+  const tarball = path.join(checkout, `troupe-${packageVersion()}.tgz`);
+  t.regex(init.stdout, /Next:\n {2}cd \.\.\/my-app\n {2}npm run dev/);
   const pkg = JSON.parse(await readFile(path.join(app, "package.json"), "utf8")) as {
     dependencies: Record<string, string>;
   };
@@ -93,65 +96,48 @@ test("quickstart - troupe init from the packed tarball: the project's tests pass
     ["@nats-io/nuid", "cookie"].filter((n) => badEngines.includes(n)),
   );
 
-  const npmTest = await runCommand("npm", ["test"], { cwd: app, env, timeoutMs: 300_000 });
+  // 2. `cd ../my-app && npm run dev`, from the clone; it runs until Ctrl-C. (The project block's
+  // first line is that same `npm run dev`, already running: readme.test.ts checks it.)
+  const dev = startProcess("sh", ["-c", cdAndDev], { cwd: checkout, env, name: cdAndDev });
+  t.teardown(() => dev.kill());
+  await dev.waitFor("dev mesh ready", 300_000);
+  t.regex(dev.output(), /Counter: increment, get {2}\(stateful\)/);
+
+  // 3. The project's commands, each as printed, in the project folder.
+  const [devLine = "", ...rest] = project;
+  t.is(withoutComment(devLine), "npm run dev");
+  const ran = new Set<string>();
+  const run = async (command: string, timeoutMs = 300_000) => {
+    const line = rest.find((l) => withoutComment(l) === command);
+    if (line === undefined) throw new Error(`the README's project block has no \`${command}\``);
+    ran.add(line);
+    return shell(line, app, env, timeoutMs);
+  };
+  const client = await run("npm run client", 120_000);
+  t.is(client.code, 0, client.output);
+  t.is(lastLine(client.stdout), "home-page has 3 visits");
+  const get = await run("npm run troupe -- call Counter home-page get", 120_000);
+  t.is(get.code, 0, get.output);
+  t.is(JSON.parse(lastLine(get.stdout)), 3);
+
+  dev.signal("SIGINT");
+  const exit = await dev.exited(120_000);
+  t.true(exit.code === 0 || exit.signal === "SIGINT", dev.output());
+  t.regex(dev.output(), /troupe: stopped\./);
+  t.notRegex(dev.output(), /Uncaught|triggerUncaughtException/);
+
+  const npmTest = await run("npm test");
   t.is(npmTest.code, 0, npmTest.output);
   t.regex(npmTest.output, /1 test passed/);
+  const oneFile = await run("npx ava test/counter.test.ts");
+  t.is(oneFile.code, 0, oneFile.output);
+  t.regex(oneFile.output, /1 test passed/);
+  t.deepEqual(
+    rest.filter((l) => !ran.has(l)),
+    [],
+    "every command of the README's project block ran",
+  );
 
   const typecheck = await runCommand("npm", ["run", "typecheck"], { cwd: app, env, timeoutMs: 300_000 });
   t.is(typecheck.code, 0, typecheck.output);
-
-  // Bounded wait for its exit, with a diagnostic report of whatever still holds it open.
-  const watch = await exitWatch();
-  t.teardown(() => watch.remove());
-  const devProcess = spawn("npm", ["run", "dev"], {
-    cwd: app,
-    env: { ...env, ...watch.env },
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  devProcess.stdout.setEncoding("utf8").on("data", (c: string) => (output += c));
-  devProcess.stderr.setEncoding("utf8").on("data", (c: string) => (output += c));
-  watch.attach(devProcess);
-  t.teardown(() => {
-    try {
-      process.kill(-(devProcess.pid as number), "SIGKILL");
-    } catch {
-      // already gone
-    }
-  });
-  const deadline = Date.now() + 300_000;
-  while (!output.includes("dev mesh ready")) {
-    if (Date.now() > deadline || devProcess.exitCode !== null) {
-      t.fail(`npm run dev did not get ready:\n${output}`);
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  t.regex(output, /Counter: increment, get {2}\(stateful\)/);
-
-  const client = await runCommand("npm", ["run", "--silent", "client"], {
-    cwd: app,
-    env,
-    timeoutMs: 120_000,
-  });
-  t.is(client.code, 0, client.output);
-  t.is(client.stdout, "home-page has 3 visits\n");
-  const get = await runCommand(
-    "npm",
-    ["run", "--silent", "troupe", "--", "call", "Counter", "home-page", "get"],
-    {
-      cwd: app,
-      env,
-      timeoutMs: 120_000,
-    },
-  );
-  t.is(get.code, 0, get.output);
-  t.is(JSON.parse(get.stdout), 3);
-
-  process.kill(-(devProcess.pid as number), "SIGINT");
-  t.true(["exit 0", "SIGINT"].includes(await watch.wait(EXIT_WAIT_MS)), output);
-  t.regex(output, /troupe: stopped\./);
-  for (const line of output.split("\n").filter((l) => l.includes("after the command finished"))) t.log(line);
-  t.notRegex(output, /Uncaught|triggerUncaughtException/);
 });
