@@ -8,8 +8,8 @@ import type net from "node:net";
  * Two layers: a `process.on("exit")` hook SIGKILLs every tracked child (covers normal exits and
  * `process.exit()`), and a tiny watchdog process, started on first use, holds the pids too and
  * SIGKILLs them when its stdin pipe closes, i.e. when this process dies in a way that runs no
- * hook (SIGKILL, a test runner's timeout, an uncaught signal). The watchdog is unref'd and never
- * keeps this process alive.
+ * hook (SIGKILL, a test runner's timeout, an uncaught signal, a SIGKILL to the whole process
+ * group). The watchdog is unref'd and never keeps this process alive.
  *
  * Temp folders registered with `removeOnExit` are removed by the same exit hook (a hard kill
  * leaves them behind in the OS temp folder).
@@ -78,6 +78,10 @@ function startWatchdog(): void {
   const child = spawn(process.execPath, ["-e", WATCHDOG_SOURCE], {
     stdio: ["pipe", "ignore", "ignore"],
     env,
+    // Its own process group: a SIGKILL to this process's group (a test's teardown, `kill -9 -pgid`)
+    // must not take the watchdog down with it, or the servers it guards (which run in their own
+    // groups) would be left behind. It ends when this process does, through its stdin.
+    detached: true,
   });
   child.on("error", (err) => {
     watchdog = undefined;

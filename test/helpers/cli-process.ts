@@ -13,7 +13,9 @@
  * ```
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { diagnose, reportDir, reportEnv } from "./process-exit.js";
 
 export const troupeBin = fileURLToPath(new URL("../../bin/troupe.js", import.meta.url));
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -72,9 +74,11 @@ export function startProcess(
   args: string[],
   options: { cwd: string; env: NodeJS.ProcessEnv; name?: string },
 ): CliProcess {
+  // If it does not exit when asked, its Node processes are asked for a diagnostic report.
+  const reports = reportDir();
   const child = spawn(command, args, {
     cwd: options.cwd,
-    env: options.env,
+    env: { ...options.env, ...reportEnv(reports) },
     detached: true, // its own process group, so signal() reaches it like Ctrl-C
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -98,6 +102,7 @@ export function startProcess(
   let exit: CliExit | undefined;
   const exitedPromise = new Promise<CliExit>((resolve) => {
     child.on("close", (code, signal) => {
+      rmSync(reports, { recursive: true, force: true });
       exit = { code, signal };
       resolve(exit);
       changed();
@@ -150,10 +155,12 @@ export function startProcess(
     exited(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${describe()} did not exit within ${timeoutMs} ms:\n${output}`)),
-          timeoutMs,
-        );
+        timer = setTimeout(() => {
+          const pid = child.pid as number;
+          void diagnose(pid, reports).then((why) =>
+            reject(new Error(`${describe()} did not exit within ${timeoutMs} ms:\n${output}\n${why}`)),
+          );
+        }, timeoutMs);
       });
       return Promise.race([exitedPromise, timeout]).finally(() => clearTimeout(timer));
     },

@@ -1,64 +1,33 @@
 /**
- * Waiting for a child process tree (npm → troupe → nats-server...) to exit, bounded, and saying why
- * it did not: a process that hangs instead of exiting is reported with what each Node process in its
- * group was doing (a diagnostic report: JS stack and the libuv handles keeping it alive) and `ps`.
+ * Saying why a child process tree (npm → troupe → nats-server...) did not exit: what each Node
+ * process in its group was doing (a diagnostic report: JS stack and the libuv handles keeping it
+ * alive) and `ps`. Used by cli-process.ts when a bounded wait for an exit runs out.
  */
-import { type ChildProcess, execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-export interface ExitWatch {
-  /** Environment additions for the child: Node processes in it write a diagnostic report on SIGUSR2. */
-  env: Record<string, string>;
-  /** Resolves with "exit N" or the signal name; rejects after `timeoutMs` with diagnostics. */
-  wait(timeoutMs: number): Promise<string>;
-  /** Removes the report folder. */
-  remove(): Promise<void>;
+/**
+ * Environment for a child whose Node processes should write a diagnostic report into `dir` on
+ * SIGUSR2 (what {@link diagnose} asks for).
+ */
+export function reportEnv(dir: string): Record<string, string> {
+  const flags = ["--report-on-signal", "--report-signal=SIGUSR2", `--report-directory=${dir}`];
+  return { NODE_OPTIONS: [process.env.NODE_OPTIONS ?? "", ...flags].join(" ").trim() };
 }
 
-/** Call before spawning `child` with `{ ...env, ...watch.env }`, then `watch.attach(child)`. */
-export async function exitWatch(): Promise<ExitWatch & { attach(child: ChildProcess): void }> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-exit-reports-"));
-  let child: ChildProcess | undefined;
-  let exited: Promise<string> | undefined;
-  const nodeOptions = [
-    process.env.NODE_OPTIONS ?? "",
-    "--report-on-signal",
-    "--report-signal=SIGUSR2",
-    `--report-directory=${dir}`,
-  ]
-    .join(" ")
-    .trim();
-  return {
-    env: { NODE_OPTIONS: nodeOptions },
-    attach(c) {
-      child = c;
-      exited = new Promise((resolve) => c.on("exit", (code, signal) => resolve(signal ?? `exit ${code}`)));
-    },
-    async wait(timeoutMs) {
-      if (!child || !exited) throw new Error("exitWatch: attach(child) first");
-      let timer: NodeJS.Timeout | undefined;
-      const outcome = await Promise.race([
-        exited,
-        new Promise<undefined>((resolve) => {
-          timer = setTimeout(() => resolve(undefined), timeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (outcome !== undefined) return outcome;
-      throw new Error(
-        `process group ${child.pid} did not exit within ${timeoutMs} ms:\n${await diagnose(child.pid as number, dir)}`,
-      );
-    },
-    remove: () => rm(dir, { recursive: true, force: true }),
-  };
+/** A new folder for {@link reportEnv}'s reports. */
+export function reportDir(): string {
+  return mkdtempSync(path.join(os.tmpdir(), "troupe-exit-reports-"));
 }
 
-async function diagnose(pgid: number, dir: string): Promise<string> {
+/** `ps` of the process group, and what each Node process in it is doing and what holds it open. */
+export async function diagnose(pgid: number, dir: string): Promise<string> {
   const ps = await run("ps", ["-o", "pid,ppid,stat,etime,args", "-g", String(pgid)]).then(
     (r) => r.stdout,
     (err: Error) => `ps failed: ${err.message}`,

@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
-import { exitWatch } from "../helpers/process-exit.js";
+import { startProcess } from "../helpers/cli-process.js";
 import { cleanClone, runCommand } from "./clean-clone.js";
 import { commandLines, readmeBlocks, withoutComment } from "./readme-blocks.js";
 
@@ -116,38 +115,14 @@ test("quickstart - `npm run dev` from a clean clone starts a mesh that `troupe c
   const clone = await cleanClone(repoRoot, { env: envWithout("NATS_URL") });
   t.teardown(() => clone.remove());
   const env = { ...envWithout("NATS_URL", "TROUPE_DEV_DIR", "TROUPE_PREFIX"), CI: "true" };
-  // Bounded wait for its exit, with a diagnostic report of whatever still holds it open.
-  const watch = await exitWatch();
-  t.teardown(() => watch.remove());
-  const devProcess = spawn("npm", ["run", "dev"], {
-    cwd: clone.dir,
-    env: { ...env, ...watch.env },
-    detached: true, // its own process group, so SIGINT reaches npm, node and nats-server like Ctrl-C
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  devProcess.stdout.setEncoding("utf8").on("data", (c: string) => {
-    output += c;
-  });
-  devProcess.stderr.setEncoding("utf8").on("data", (c: string) => {
-    output += c;
-  });
-  watch.attach(devProcess);
-  t.teardown(() => {
-    try {
-      process.kill(-(devProcess.pid as number), "SIGKILL");
-    } catch {
-      // already gone
-    }
-  });
-  const deadline = Date.now() + 240_000;
-  while (!output.includes("dev mesh ready")) {
-    if (Date.now() > deadline || devProcess.exitCode !== null) {
-      t.fail(`npm run dev did not get ready:\n${output}`);
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  // Its own process group, so SIGINT reaches npm, node and nats-server like Ctrl-C; every wait on
+  // it is bounded, and one that runs out says what each process was doing.
+  const dev = startProcess("npm", ["run", "dev"], { cwd: clone.dir, env, name: "npm run dev" });
+  t.teardown(() => dev.kill());
+  await dev.waitFor("dev mesh ready", 240_000);
+  // The gateway starts after the mesh is ready, on 8080 unless that port was taken.
+  const gateway = (await dev.waitFor(/HTTP gateway on (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1] as string;
+  const output = dev.output();
   t.regex(output, /Visits: hit, count/);
 
   // The README's calls, exactly as it prints them (read from README.md), through the shell in the
@@ -192,9 +167,7 @@ test("quickstart - `npm run dev` from a clean clone starts a mesh that `troupe c
     t.is(r.code, 0, `${line}\n${r.output}`);
     t.true(ok(result(r)), `${line}\n${r.output}`);
   }
-  // The README's curl, to the gateway's port as printed (8080 unless that port was taken).
-  const gateway = /HTTP gateway on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] as string;
-  t.truthy(gateway, output);
+  // The README's curl, to the gateway's port as printed.
   const [curl = ""] = commandLines(curlBlock);
   const hit = await shell(curl.replace("http://127.0.0.1:8080", gateway));
   t.is(hit.code, 0, hit.output);
@@ -207,10 +180,16 @@ test("quickstart - `npm run dev` from a clean clone starts a mesh that `troupe c
   t.is(short.code, 1);
   t.regex(short.stderr, /^troupe: \w+: only 8 of tea left, 9 wanted \[TROUPE_ACTOR_METHOD_FAILED\]$/m);
 
-  process.kill(-(devProcess.pid as number), "SIGINT");
+  dev.signal("SIGINT");
   // npm re-raises the SIGINT its script got (like a shell after Ctrl-C); troupe itself exits 0.
-  t.true(["exit 0", "SIGINT"].includes(await watch.wait(EXIT_WAIT_MS)), output);
-  t.notRegex(output, /Uncaught|triggerUncaughtException|ERR!/);
-  t.regex(output, /troupe: stopped\./);
-  for (const line of output.split("\n").filter((l) => l.includes("after the command finished"))) t.log(line);
+  const exit = await dev.exited(EXIT_WAIT_MS);
+  t.true(exit.code === 0 || exit.signal === "SIGINT", dev.output());
+  t.notRegex(dev.output(), /Uncaught|triggerUncaughtException|ERR!/);
+  t.regex(dev.output(), /troupe: stopped\./);
+  // The CLI ends itself if a handle outlives the command; say so if it had to.
+  for (const line of dev
+    .output()
+    .split("\n")
+    .filter((l) => l.includes("after the command finished")))
+    t.log(line);
 });
