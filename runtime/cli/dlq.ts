@@ -20,9 +20,9 @@ import {
   type ReplayOutcome,
   replayDeadLetter,
 } from "../jobs/dlq.js";
-import { decodeJob } from "../jobs/envelope.js";
 import { consoleLogger } from "../log.js";
 import { connect, type Mesh } from "../mesh.js";
+import { decodeJob } from "../messaging/index.js";
 import { decodeEvent } from "../pubsub/event.js";
 import { intFlag, outputFlag, positiveFlag, UsageError } from "./args.js";
 import { resolveTarget } from "./call.js";

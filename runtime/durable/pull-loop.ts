@@ -20,12 +20,7 @@
  */
 import { failureKind, type LogFields, type Logger, repeatsOf } from "../log.js";
 import { fullJitterDelayMs } from "../resilience/backoff.js";
-import type {
-  JetStreamPuller,
-  JetStreamQueues,
-  PullError,
-  QueueMessage,
-} from "../transport/jetstream-queue.js";
+import type { JetStreamPuller, JetStreamQueues, PullError, QueueMessage } from "../transport/index.js";
 
 export interface PullLoopOptions {
   readonly stream: string;
