@@ -18,7 +18,7 @@ const LAYERS = [
   ["runtime/placement/"],
   ["runtime/durable/"],
   ["runtime/jobs/", "runtime/pubsub/", "runtime/reminders/"],
-  ["runtime/host/"],
+  ["runtime/host/", "runtime/caller/"],
   [
     "runtime/mesh\\.ts$",
     "runtime/outbox-link\\.ts$",

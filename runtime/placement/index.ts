@@ -5,3 +5,4 @@
  */
 export { type Fence, type FenceHolder, FenceStore, parseFence } from "./fences.js";
 export { HostLease, isTombstone, provedGone } from "./host-lease.js";
+export { shardOf } from "./shard.js";

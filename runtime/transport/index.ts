@@ -29,6 +29,7 @@ export {
   StreamLimitError,
   type StreamSpec,
 } from "./jetstream-queue.js";
+export type { RetainedMessage } from "./one-way-ring.js";
 export {
   addStreamSources,
   describeStream,
