@@ -19,7 +19,7 @@
  * ```
  */
 import { failureKind, type LogFields, type Logger, repeatsOf } from "../log.js";
-import { fullJitterDelayMs } from "../resilience/backoff.js";
+import { fullJitterDelayMs } from "../resilience/index.js";
 import type { JetStreamPuller, JetStreamQueues, PullError, QueueMessage } from "../transport/index.js";
 
 export interface PullLoopOptions {

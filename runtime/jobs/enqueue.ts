@@ -8,11 +8,8 @@
  * const receipt = await job.result({ timeoutMs: 60_000 });
  * ```
  */
-import type { AnyActor } from "../actor/actor.js";
-import type { ActorClass, HandlerName } from "../actor/actor-ref.js";
-import { isNonHandlerName } from "../actor/actor-ref.js";
-import { typeNameOf } from "../actor/actor-type.js";
-import type { EnqueueOptions } from "../actor/index.js";
+import type { ActorClass, AnyActor, EnqueueOptions, HandlerName } from "../actor/index.js";
+import { isNonHandlerName, typeNameOf } from "../actor/index.js";
 import { checkActorId, checkEnqueueOptions, checkTypeName } from "../client-options.js";
 import type { MeshConnection, OutboundSends } from "../durable/index.js";
 import {

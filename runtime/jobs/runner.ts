@@ -17,8 +17,8 @@
  * ```
  */
 import os from "node:os";
-import type { ActorClass } from "../actor/actor-ref.js";
-import { typeNameOf } from "../actor/actor-type.js";
+import type { ActorClass } from "../actor/index.js";
+import { typeNameOf } from "../actor/index.js";
 import {
   type DeadLetterReason,
   deadLetterOf,
@@ -48,8 +48,13 @@ import {
   type JobNames,
   RUNNER_CONSUMER,
 } from "../messaging/index.js";
-import { DEFAULT_MAX_DELAY_MS, fullJitterDelayMs } from "../resilience/backoff.js";
-import { CircuitOpenError, type Resilience, resilienceOf } from "../resilience/breakers.js";
+import {
+  CircuitOpenError,
+  DEFAULT_MAX_DELAY_MS,
+  fullJitterDelayMs,
+  type Resilience,
+  resilienceOf,
+} from "../resilience/index.js";
 import {
   ATTR_TROUPE_QUEUE,
   endHop,
@@ -62,8 +67,12 @@ import {
   runInHop,
   startJobSpan,
 } from "../telemetry/index.js";
-import { malformedHeadersError } from "../transport/headers.js";
-import { type JetStreamQueues, jetStreamQueues, type QueueMessage } from "../transport/index.js";
+import {
+  type JetStreamQueues,
+  jetStreamQueues,
+  malformedHeadersError,
+  type QueueMessage,
+} from "../transport/index.js";
 import {
   ensureDlqStream,
   ensureJobStream,

@@ -6,8 +6,8 @@
 export type { ChangeStream } from "./change-stream.js";
 export { type Fence, type FenceHolder, FenceStore, parseFence } from "./fences.js";
 export { HostLease, isTombstone, provedGone } from "./host-lease.js";
-export { type HostRecord, Membership, type MembershipChange } from "./membership.js";
-export { type PlacementOptions, resolvePlacementOptions } from "./options.js";
+export { type HostRecord, Membership, type MembershipChange, parseHostRecord } from "./membership.js";
+export { DEFAULT_HEARTBEAT_EVERY_MS, type PlacementOptions, resolvePlacementOptions } from "./options.js";
 export { retryStartup } from "./retry.js";
 export { shardOf } from "./shard.js";
 export { type HeldShard, ShardOwnership } from "./shard-ownership.js";

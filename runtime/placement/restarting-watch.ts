@@ -3,7 +3,7 @@
  * and leases both keep their view of a bucket this way.
  */
 import type { Logger } from "../log.js";
-import type { KeyValueBucket, KvChange } from "../transport/transport.js";
+import type { KeyValueBucket, KvChange } from "../transport/index.js";
 
 export class RestartingWatch {
   private current: { stop(): void } | undefined;

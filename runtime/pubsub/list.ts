@@ -4,7 +4,7 @@
  * groups) leave no trace in JetStream and are not listed.
  */
 import type { MeshConnection } from "../durable/index.js";
-import { listConsumers } from "../transport/jetstream-consumers.js";
+import { listConsumers } from "../transport/index.js";
 import { ensureEventsStream, eventNamesOf } from "./streams.js";
 import { DESCRIPTION_PREFIX } from "./subscribers.js";
 

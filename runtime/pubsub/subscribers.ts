@@ -22,9 +22,8 @@
  * ```
  */
 import os from "node:os";
-import type { AnyActor } from "../actor/actor.js";
-import type { ActorClass } from "../actor/actor-ref.js";
-import { type ActorType, actorTypeOf } from "../actor/actor-type.js";
+import type { ActorClass, AnyActor } from "../actor/index.js";
+import { type ActorType, actorTypeOf } from "../actor/index.js";
 import {
   deadLetterOf,
   ensureDlqStream,
@@ -50,13 +49,20 @@ import {
   jobIdForKey,
   MAX_ACTOR_ID_LENGTH,
 } from "../messaging/index.js";
-import { DEFAULT_MAX_DELAY_MS } from "../resilience/backoff.js";
-import { CircuitOpenError, type Resilience, resilienceOf } from "../resilience/breakers.js";
+import {
+  CircuitOpenError,
+  DEFAULT_MAX_DELAY_MS,
+  type Resilience,
+  resilienceOf,
+} from "../resilience/index.js";
 import { endHop, runInHop, startEventSpan } from "../telemetry/index.js";
-import { assertWellFormedHeaders } from "../transport/headers.js";
-import { jetStreamQueues, type QueueMessage } from "../transport/index.js";
-import { ensureDurableConsumer } from "../transport/jetstream-consumers.js";
-import type { InboundMessage, MessageHeaders, SubscriptionHandle } from "../transport/transport.js";
+import type { InboundMessage, MessageHeaders, SubscriptionHandle } from "../transport/index.js";
+import {
+  assertWellFormedHeaders,
+  ensureDurableConsumer,
+  jetStreamQueues,
+  type QueueMessage,
+} from "../transport/index.js";
 import { DeviceNames, decodeDeviceMessage, ensureDeviceStream } from "./devices.js";
 import { decodeEvent, type EventInfo } from "./event.js";
 import { compileFilter } from "./filter.js";

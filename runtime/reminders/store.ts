@@ -6,14 +6,14 @@
  * message already queued for the old one a no-op.
  */
 import { randomBytes } from "node:crypto";
-import type { ActorClass } from "../actor/actor-ref.js";
-import { typeNameOf } from "../actor/actor-type.js";
+import type { ActorClass } from "../actor/index.js";
+import { typeNameOf } from "../actor/index.js";
 import type { MeshConnection } from "../durable/index.js";
 import { once } from "../durable/index.js";
 import { ReminderNames } from "../messaging/index.js";
 import { endHop, startEnqueueSpan } from "../telemetry/index.js";
+import type { KeyValueBucket } from "../transport/index.js";
 import { jetStreamQueues, type PublishResult } from "../transport/index.js";
-import type { KeyValueBucket } from "../transport/transport.js";
 import { assertReminderName, type ReminderSchedule, resolveSchedule } from "./schedule.js";
 
 /** Stored in the bucket: what the reminder is. */

@@ -2,7 +2,7 @@
  * The transport layer's entry for folders above it: the only nats.js importer. Other folders
  * import it through this file (older deep imports are recorded as known layer violations).
  */
-export { assertWellFormedHeaders } from "./headers.js";
+export { assertWellFormedHeaders, malformedHeadersError } from "./headers.js";
 export {
   type ConsumerListing,
   type DurableConsumerSpec,
