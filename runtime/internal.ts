@@ -6,7 +6,6 @@
 export { fromWireError, toWireError, type WireError } from "./errors.js";
 export { interceptTurn, readonlyHeaders, recordHeaders, runChain } from "./interceptors/index.js";
 export { enqueueByName } from "./jobs/enqueue.js";
-export { isJobId } from "./jobs/names.js";
 export {
   assertCaller,
   CALLER_HEADER,
@@ -14,6 +13,7 @@ export {
   DEFAULT_PREFIX,
   decode,
   encode,
+  isJobId,
   MAX_CALLER_LENGTH,
   Subjects,
 } from "./messaging/index.js";

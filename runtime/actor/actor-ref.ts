@@ -10,7 +10,7 @@
  * await cart.with({ timeoutMs: 500 }).add(item);           // per-call deadline
  * ```
  */
-import type { CallRetryOptions } from "../resilience/call-retry.js";
+import type { CallRetryOptions } from "../resilience/index.js";
 import type { ActorOptions, AnyActor } from "./actor.js";
 
 /** The static side of an actor class. */

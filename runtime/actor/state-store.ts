@@ -9,7 +9,7 @@ import {
   StateStoreError,
 } from "../errors.js";
 import { kvKeyForId } from "../messaging/index.js";
-import { type KeyValueBucket, RevisionMismatchError } from "../transport/transport.js";
+import { type KeyValueBucket, RevisionMismatchError } from "../transport/index.js";
 
 export interface StoredState {
   readonly bytes: Uint8Array;

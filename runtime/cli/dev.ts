@@ -13,8 +13,8 @@
  */
 import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { ActorClass } from "../actor/actor-ref.js";
-import { actorTypeOf } from "../actor/actor-type.js";
+import type { ActorClass } from "../actor/index.js";
+import { actorTypeOf } from "../actor/index.js";
 import { edgeLinkDenyList } from "../edge/index.js";
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger } from "../log.js";

@@ -20,11 +20,11 @@ import {
   purgeDeadLetters,
   type ReplayOutcome,
   replayDeadLetter,
-} from "../jobs/dlq.js";
-import { decodeJob } from "../jobs/envelope.js";
+} from "../jobs/index.js";
 import { consoleLogger } from "../log.js";
 import { connect, type Mesh } from "../mesh.js";
-import { decodeEvent } from "../pubsub/event.js";
+import { decodeJob } from "../messaging/index.js";
+import { decodeEvent } from "../pubsub/index.js";
 import { intFlag, outputFlag, positiveFlag, UsageError } from "./args.js";
 import { resolveTarget } from "./call.js";
 import { countProgress } from "./progress.js";

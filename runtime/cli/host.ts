@@ -10,7 +10,7 @@
 import { createServer, type Server } from "node:http";
 import { resolve } from "node:path";
 import { ConfigurationError } from "../errors.js";
-import type { Host } from "../host/host.js";
+import type { Host } from "../host/index.js";
 import { consoleLogger } from "../log.js";
 import { DEFAULT_PREFIX } from "../messaging/index.js";
 import { intFlag, parseCommandArgs } from "./args.js";

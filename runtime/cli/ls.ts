@@ -12,10 +12,13 @@ import { consoleLogger } from "../log.js";
 import { connect } from "../mesh.js";
 import type { Subjects } from "../messaging/index.js";
 import { decode } from "../messaging/index.js";
-import { parseFence } from "../placement/index.js";
-import { type HostRecord, parseHostRecord } from "../placement/membership.js";
-import { DEFAULT_HEARTBEAT_EVERY_MS } from "../placement/options.js";
-import type { KeyValueBucket, KvRecord, Transport } from "../transport/transport.js";
+import {
+  DEFAULT_HEARTBEAT_EVERY_MS,
+  type HostRecord,
+  parseFence,
+  parseHostRecord,
+} from "../placement/index.js";
+import type { KeyValueBucket, KvRecord, Transport } from "../transport/index.js";
 import { oneOf, outputFlag, parseCommandArgs } from "./args.js";
 import { resolveTarget } from "./call.js";
 import type { CliIo } from "./command.js";

@@ -13,12 +13,15 @@
 import { parseArgs } from "node:util";
 import { consoleLogger } from "../log.js";
 import { connect, type Mesh } from "../mesh.js";
-import { decodeEvent } from "../pubsub/event.js";
-import { compileFilter } from "../pubsub/filter.js";
-import { listSubscriptions, type SubscriptionRow } from "../pubsub/list.js";
-import { publish } from "../pubsub/publish.js";
-import { eventNamesOf } from "../pubsub/streams.js";
-import { assertPattern } from "../pubsub/topics.js";
+import {
+  assertPattern,
+  compileFilter,
+  decodeEvent,
+  eventNamesOf,
+  listSubscriptions,
+  publish,
+  type SubscriptionRow,
+} from "../pubsub/index.js";
 import { intFlag, outputFlag, UsageError } from "./args.js";
 import { resolveTarget } from "./call.js";
 

@@ -5,10 +5,10 @@
  */
 import { hostname } from "node:os";
 import { pathToFileURL } from "node:url";
-import { Actor } from "../actor/actor.js";
-import type { ActorClass } from "../actor/actor-ref.js";
+import type { ActorClass } from "../actor/index.js";
+import { Actor } from "../actor/index.js";
 import { ConfigurationError } from "../errors.js";
-import type { Host, HostOptions } from "../host/host.js";
+import type { Host, HostOptions } from "../host/index.js";
 import type { Logger } from "../log.js";
 import { type ConnectOptions, connect, type Mesh } from "../mesh.js";
 import { startTelemetry } from "../telemetry/sdk.js";

@@ -21,7 +21,7 @@ import { ConfigurationError, TroupeError } from "../errors.js";
 import { consoleLogger } from "../log.js";
 import { connect, type Mesh } from "../mesh.js";
 import { assertToken, decodeState, encodeState, kvKeyForId } from "../messaging/index.js";
-import type { KeyValueBucket } from "../transport/transport.js";
+import type { KeyValueBucket } from "../transport/index.js";
 import { resolveTarget } from "./call.js";
 
 export const STATE_USAGE = `Usage: troupe state <command>

@@ -1,10 +1,15 @@
 /**
  * The durable-consumer engine the job runner, the event subscribers and the reminder runner build
- * on: a bounded pull loop over one JetStream consumer, and the redelivery verdicts (retry with
- * backoff, or dead-letter) after a failed attempt.
+ * on: a bounded pull loop over one JetStream consumer, the redelivery verdicts (retry with backoff,
+ * or dead-letter) after a failed attempt, the dead-letter record, its writer and its stream, and
+ * the narrow services (services.ts) the patterns take from the mesh instead of the `Mesh` class.
  */
+export * from "./dead-letter.js";
 export type { DeadLetterReason } from "./dead-letter-reason.js";
+export * from "./dead-letter-writer.js";
+export { DEFAULT_DLQ_MAX_AGE_MS, ensureDlqStream } from "./dlq-stream.js";
 export { HeldBack, throughInbound } from "./held-back.js";
 export { once } from "./once.js";
 export * from "./pull-loop.js";
 export * from "./redelivery.js";
+export type { MeshConnection, OutboundSends, OutboxWriter, TurnDelivery } from "./services.js";

@@ -19,13 +19,8 @@
  * ```
  */
 import { failureKind, type LogFields, type Logger, repeatsOf } from "../log.js";
-import { fullJitterDelayMs } from "../resilience/backoff.js";
-import type {
-  JetStreamPuller,
-  JetStreamQueues,
-  PullError,
-  QueueMessage,
-} from "../transport/jetstream-queue.js";
+import { fullJitterDelayMs } from "../resilience/index.js";
+import type { JetStreamPuller, JetStreamQueues, PullError, QueueMessage } from "../transport/index.js";
 
 export interface PullLoopOptions {
   readonly stream: string;

@@ -12,9 +12,9 @@
  * if (v.action === "retry") m.nak(v.delayMs); else deadLetter(v);
  * ```
  */
-import { fullJitterDelayMs } from "../resilience/backoff.js";
-import { retryDecision } from "../resilience/classify.js";
-import type { RetryBudget } from "../resilience/retry-budget.js";
+
+import type { RetryBudget } from "../resilience/index.js";
+import { fullJitterDelayMs, retryDecision } from "../resilience/index.js";
 import type { DeadLetterReason } from "./dead-letter-reason.js";
 
 export interface RedeliveryPolicy {

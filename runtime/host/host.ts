@@ -9,150 +9,46 @@
  */
 import { randomBytes } from "node:crypto";
 import os from "node:os";
-import type { Turn, TurnOutcome } from "../actor/activation.js";
-import type { ContextServices } from "../actor/actor-context.js";
-import type { ActorClass } from "../actor/actor-ref.js";
-import { type ActorType, actorTypeOf } from "../actor/actor-type.js";
-import { type ActivationInfo, Catalog, type CatalogStats } from "../actor/catalog.js";
-import { KvStateStore } from "../actor/state-store.js";
-import {
-  ActorMethodError,
-  ConfigurationError,
-  fromWireError,
-  HostShuttingDownError,
-  MalformedMessageError,
-  PayloadTooLargeError,
-  TroupeError,
-  toWireError,
-  UnknownMethodError,
-} from "../errors.js";
-import { type InboundInterceptor, type InboundKind, interceptTurn } from "../interceptors/index.js";
-import type { JobRunnerOptions } from "../jobs/runner.js";
-import { failureKind, type Logger, repeatsOf } from "../log.js";
+import type { ActorClass, ContextServices } from "../actor/index.js";
+import { type ActorType, actorTypeOf, Catalog, type CatalogStats, KvStateStore } from "../actor/index.js";
+import { ConfigurationError } from "../errors.js";
+import type { InboundInterceptor } from "../interceptors/index.js";
+import type { Logger } from "../log.js";
 import type { Subjects } from "../messaging/index.js";
+import { type DecodeLimits, encode } from "../messaging/index.js";
+import type { ChangeStream } from "../placement/index.js";
 import {
-  type CallEnvelope,
-  type DecodeLimits,
-  decodeCall,
-  encode,
-  encodeError,
-  encodeResult,
-} from "../messaging/index.js";
-import type { ChangeStream } from "../placement/change-stream.js";
-import { FenceStore, provedGone } from "../placement/index.js";
-import { type HostRecord, Membership, type MembershipChange } from "../placement/membership.js";
-import { type PlacementOptions, resolvePlacementOptions } from "../placement/options.js";
-import { retryStartup } from "../placement/retry.js";
-import { shardOf } from "../placement/shard.js";
-import { type HeldShard, ShardOwnership } from "../placement/shard-ownership.js";
-import type { SubscribersOptions } from "../pubsub/subscribers.js";
-import type { ReminderRunnerOptions } from "../reminders/runner.js";
+  FenceStore,
+  type HeldShard,
+  type HostRecord,
+  Membership,
+  type MembershipChange,
+  provedGone,
+  resolvePlacementOptions,
+  retryStartup,
+  ShardOwnership,
+  shardOf,
+} from "../placement/index.js";
 import {
   ATTR_TROUPE_ACTOR_TYPE,
-  endHopWith,
-  type Hop,
   METRIC_ACTIVATIONS,
   METRIC_MAILBOX_DEPTH,
   observeGauge,
-  startTurnSpan,
 } from "../telemetry/index.js";
 import {
-  type ControlPlaneClientOptions,
   HostChannelClient,
-  type HostChannelClientOptions,
   LocalEnforcer,
   observeThrottleDecisions,
-  type ThrottleKeyFunction,
   throttlingInterceptor,
 } from "../throttling/index.js";
-import { assertWellFormedHeaders } from "../transport/headers.js";
-import type { KeyValueBucket } from "../transport/index.js";
-import type {
-  InboundMessage,
-  MessageHeaders,
-  SubscriptionHandle,
-  Transport,
-} from "../transport/transport.js";
-import { type AwaitedCall, CallKeepalives, DEFAULT_KEEPALIVE_EVERY_MS } from "./call-keepalives.js";
+import type { KeyValueBucket, SubscriptionHandle, Transport } from "../transport/index.js";
+import { CallKeepalives, DEFAULT_KEEPALIVE_EVERY_MS } from "./call-keepalives.js";
+import { Dispatch, notServedHere, type ServedType } from "./dispatch.js";
+import type { HostedActor, HostOptions, HostStatus } from "./options.js";
+import { Replies } from "./replies.js";
 import type { TypeRegistry } from "./type-registry.js";
 
-export interface HostOptions {
-  /** Largest accepted call payload in bytes; larger ones are refused before decoding. Default 1 MiB. */
-  maxPayloadBytes?: number;
-  /** Replicas of the state buckets (use 3 on a 3-node cluster). Default: the mesh's `replicas`. */
-  stateReplicas?: number;
-  /** Name shown by `troupe ls` and in leases. Default `<hostname>-<pid>`. */
-  name?: string;
-  /** Lease, heartbeat and hand-off timings (docs/placement.md). */
-  placement?: PlacementOptions;
-  /**
-   * How often the host tells the caller of each call it is still working on (queued or running)
-   * that it is alive, so callers can tell a long call from a dead host (`keepaliveTimeoutMs` of
-   * `connect()`, which must be well above this). Default 2 000 ms.
-   */
-  keepaliveEveryMs?: number;
-  /**
-   * The durable-job runner of this host's types: its options (capacity per type, attempts, backoff),
-   * or `false` for a host that runs no jobs. Default: on, with the defaults of `JobRunnerOptions`.
-   */
-  jobs?: JobRunnerOptions | false;
-  /**
-   * The `@subscribe` consumers of this host's types: their options, or `false` for a host that
-   * takes no events. Default: on.
-   */
-  subscriptions?: SubscribersOptions | false;
-  /**
-   * The durable-reminder runner of this host's types (fires `receiveReminder` turns): its options,
-   * or `false` for a host that fires no reminders. Default: on.
-   */
-  reminders?: ReminderRunnerOptions | false;
-  /**
-   * Inbound interceptors, outermost first, around every turn this host runs: calls, tells, jobs,
-   * events and reminders (see docs/interceptors.md). Default none: turns skip the chain.
-   */
-  interceptors?: InboundInterceptor[];
-  /**
-   * Cluster-wide throttling (docs/patterns/throttling.md): the host registers with the control plane
-   * at `controlPlane` (`host:port`) under its id, receives its shares of every policy's limits and
-   * refuses turns over them with `ThrottledError`, as the outermost inbound interceptor (before any
-   * of `interceptors`). Default none: no enforcer, no interceptor, no control-plane connection.
-   */
-  throttling?: HostThrottlingOptions;
-  /**
-   * The host group this process belongs to: the deployable unit the control plane's scaling
-   * decisions are made for (docs/patterns/competing-consumers.md). Reported over the host channel
-   * (so only with `throttling.controlPlane`). Default: the sorted type names joined by "-".
-   */
-  group?: string;
-}
-
-/** Where the host's enforcer gets its shares. Credentials as in `ControlPlaneClientOptions`. */
-export interface HostThrottlingOptions
-  extends Omit<ControlPlaneClientOptions, "address">,
-    Pick<HostChannelClientOptions, "reconnectInitialMs" | "reconnectMaxMs"> {
-  /** `host:port` of the control plane. */
-  controlPlane: string;
-  /** Header naming the tenant of a turn. Default `x-tenant`. */
-  tenantHeader?: string;
-  /**
-   * Key functions by name, for policies with `key_by: KEY_BY_FUNCTION` and `key_function: <name>`
-   * (docs/patterns/throttling.md): synchronous, e.g. `{ tier: (t) => t.headers?.get("x-tier") }`.
-   */
-  keyFunctions?: Readonly<Record<string, ThrottleKeyFunction>>;
-}
-
-export type HostStatus = "starting" | "serving" | "draining" | "stopped";
-
-interface ServedType {
-  readonly type: ActorType;
-  readonly catalog: Catalog;
-  /** Stateless types: one subscription per shard. */
-  readonly subscriptions: SubscriptionHandle[];
-  /** Placed types: the shards this host holds. */
-  readonly ownership: ShardOwnership | undefined;
-  /** The core NATS queue group of the type's shard subjects. */
-  readonly queue: string;
-}
+export type { HostedActor, HostOptions, HostStatus, HostThrottlingOptions } from "./options.js";
 
 export interface HostDeps {
   readonly transport: Transport;
@@ -161,65 +57,6 @@ export interface HostDeps {
   readonly logger: Logger;
   readonly contextServices: ContextServices;
   readonly replicas: number;
-}
-
-/** One activation as `troupe ls actors` shows it. */
-export interface HostedActor extends ActivationInfo {
-  readonly type: string;
-  readonly shard: number;
-}
-
-/** Refusal of a call whose shard this host does not (or no longer) hold: never executed, so retried. */
-function notServedHere(type: string, shard: number): HostShuttingDownError {
-  return new HostShuttingDownError(`shard ${shard} of ${type} is not served by this host; not executed`, {
-    details: { actorType: type, shard, reason: "shard-moved" },
-  });
-}
-
-function unknownMethod(type: string, method: string): UnknownMethodError {
-  return new UnknownMethodError(`${type} has no handler "${method}"`, {
-    details: { actorType: type, method },
-  });
-}
-
-/**
- * A call or tell for a turn of this host: one object per message, whose `settle` ends the turn's
- * span and replies (or, for a tell, logs a failure). A reply goes out as bytes, or, for a call a
- * runner of this process made with arguments it handed over (`local`), as the value itself. A call
- * answered with bytes gets keepalives until it is settled (see call-keepalives.ts).
- */
-class InboundTurn implements Turn, AwaitedCall {
-  prevAwaited: AwaitedCall | undefined = undefined;
-  nextAwaited: AwaitedCall | undefined = undefined;
-  spokeAt = -1;
-
-  constructor(
-    private readonly host: Host,
-    private readonly type: ActorType,
-    private readonly actorId: string,
-    readonly method: string,
-    readonly args: unknown[],
-    readonly deadline: number,
-    readonly trace: Hop | undefined,
-    /** Where the reply goes; undefined for a tell. */
-    readonly replyTo: string | undefined,
-    /** The reply is settled in-process (`Transport.settleLocally`), not encoded. */
-    private readonly local = false,
-    /** A tell's message: its status subject gets a refusal, so its sender sends it again. */
-    private readonly tell: InboundMessage | undefined = undefined,
-  ) {}
-
-  settle(outcome: TurnOutcome): void {
-    endHopWith(this.trace, outcome);
-    const reply = this.replyTo;
-    // A tell has no reply subject (nats.js gives an empty string, local delivery undefined).
-    if (!reply) this.host.tellEnded(outcome, this.type, this.actorId, this.method, this.tell);
-    else if (this.local) this.host.settleLocally(reply, outcome, this.type, this.actorId, this.method);
-    else {
-      this.host.keepalives.remove(this);
-      this.host.sendReply(reply, outcome, this.type, this.actorId, this.method);
-    }
-  }
 }
 
 export class Host {
@@ -247,6 +84,8 @@ export class Host {
   /** The throttling enforcer, when `options.throttling` is set. */
   readonly enforcer: LocalEnforcer | undefined;
   private throttleChannel: HostChannelClient | undefined;
+  private readonly replies: Replies;
+  private readonly dispatch: Dispatch;
 
   private constructor(
     private readonly deps: HostDeps,
@@ -288,6 +127,16 @@ export class Host {
         return true;
       },
       deps.logger,
+    );
+    this.replies = new Replies(deps, this.keepalives);
+    this.dispatch = new Dispatch(
+      deps,
+      this.served,
+      this.limits,
+      this.inbound,
+      this.keepalives,
+      this.replies,
+      () => this.status === "serving",
     );
   }
 
@@ -424,7 +273,7 @@ export class Host {
       for (let shard = 0; shard < type.shards; shard++) {
         subscriptions.push(
           transport.subscribe(subjects.rpc(type.name, shard), { queue }, (msg) =>
-            this.onCall(type, catalog, undefined, shard, queue, msg),
+            this.dispatch.onCall(type, catalog, undefined, shard, queue, msg),
           ),
         );
       }
@@ -442,7 +291,7 @@ export class Host {
         {
           subscribe: (shard) =>
             transport.subscribe(subjects.rpc(type.name, shard), { queue }, (msg) =>
-              this.onCall(type, catalog, ownership, shard, queue, msg),
+              this.dispatch.onCall(type, catalog, ownership, shard, queue, msg),
             ),
           deactivate: (shard) => catalog.deactivateWhere(inShard(shard)),
           abandon: (shard) => catalog.abandonWhere(inShard(shard), () => notServedHere(type.name, shard)),
@@ -502,10 +351,7 @@ export class Host {
    * serves the type and (for placed types) holds the actor's shard right now.
    */
   servesLocally(typeName: string, actorId: string): boolean {
-    if (this.status !== "serving") return false;
-    const s = this.served.get(typeName);
-    if (!s) return false;
-    return !s.ownership || s.ownership.serves(shardOf(actorId, s.type.shards));
+    return this.dispatch.servesLocally(typeName, actorId);
   }
 
   /**
@@ -521,29 +367,13 @@ export class Host {
     replyTo: string | undefined,
     headers: Record<string, string> | undefined,
   ): void {
-    const s = this.served.get(typeName);
-    if (!s) throw new ConfigurationError(`this host does not serve ${typeName}`);
-    // The caller learns of an oversize message at once, as it would from the broker's limit.
-    const limit = this.limits.maxBytes ?? Number.POSITIVE_INFINITY;
-    if (data.length > limit) {
-      throw new PayloadTooLargeError(
-        `a message of ${data.length} bytes exceeds this host's limit of ${limit}`,
-        {
-          details: { size: data.length, limit },
-        },
-      );
-    }
-    const shard = shardOf(actorId, s.type.shards);
-    const msg: InboundMessage = { subject, data, reply: replyTo, headers: headers && recordHeaders(headers) };
-    this.onCall(s.type, s.catalog, s.ownership, shard, s.queue, msg);
+    this.dispatch.deliverLocally(typeName, actorId, subject, data, replyTo, headers);
   }
 
   /**
    * @internal
    * Runs a call whose arguments the caller just decoded from a message of its own (a job, an
-   * event, a reminder) and does not keep: no encoding either way. Same checks as a call from NATS
-   * (method, shard ownership, deadline); the outcome is settled on the caller's `replyTo` with
-   * {@link Transport.settleLocally}, the error being the handler's own typed error.
+   * event, a reminder) and does not keep: no encoding either way (see `Dispatch.runLocally`).
    */
   runLocally(
     typeName: string,
@@ -555,270 +385,7 @@ export class Host {
     replyTo: string,
     headers: Record<string, string> | undefined,
   ): void {
-    const s = this.served.get(typeName);
-    if (!s) throw new ConfigurationError(`this host does not serve ${typeName}`);
-    const type = s.type;
-    const transport = this.deps.transport;
-    if (!type.handlers.has(method)) {
-      transport.settleLocally(replyTo, false, unknownMethod(type.name, method));
-      return;
-    }
-    const shard = shardOf(actorId, type.shards);
-    const now = performance.now();
-    if (s.ownership && !s.ownership.serves(shard, now)) {
-      transport.settleLocally(replyTo, false, notServedHere(type.name, shard));
-      return;
-    }
-    const trace = startTurnSpan(
-      headers && recordHeaders(headers),
-      "call",
-      type.name,
-      method,
-      actorId,
-      subject,
-      s.queue,
-    );
-    const turn = new InboundTurn(this, type, actorId, method, args, now + timeoutMs, trace, replyTo, true);
-    s.catalog.dispatch(actorId, turn, { now });
-  }
-
-  /** @internal The outcome of a turn run with {@link runLocally}, settled in-process. */
-  settleLocally(
-    replyTo: string,
-    outcome: TurnOutcome,
-    type: ActorType,
-    actorId: string,
-    method: string,
-  ): void {
-    const transport = this.deps.transport;
-    if (outcome.ok) {
-      transport.settleLocally(replyTo, true, outcome.value);
-      return;
-    }
-    if (!outcome.expired) this.logFailure(outcome.error, type, actorId, method);
-    // The caller sees what it would have decoded from an error reply: a typed TroupeError.
-    transport.settleLocally(replyTo, false, fromWireError(toWireError(outcome.error)));
-  }
-
-  private onCall(
-    type: ActorType,
-    catalog: Catalog,
-    ownership: ShardOwnership | undefined,
-    shard: number,
-    queue: string,
-    msg: InboundMessage,
-  ): void {
-    // The reply subject is read only where it is used: nats.js decodes it on first access, and a
-    // tell's (there for the broker's "no responders") is needed only to refuse it.
-    let call: CallEnvelope;
-    try {
-      assertWellFormedHeaders(msg);
-      call = decodeCall(msg.data, this.limits);
-      if (shardOf(call.actorId, type.shards) !== shard) {
-        throw new MalformedMessageError(`actor id routed to the wrong shard of ${type.name}`, {
-          details: { actorType: type.name, shard },
-        });
-      }
-      if (!type.handlers.has(call.method)) throw unknownMethod(type.name, call.method);
-    } catch (err) {
-      repeatsOf(this.deps.logger).warn(`refused a call:${type.name}:${failureKind(err)}`, "refused a call", {
-        actorType: type.name,
-        subject: msg.subject,
-        bytes: msg.data.length,
-        code: err instanceof TroupeError ? err.code : undefined,
-        err: err instanceof TroupeError ? err.message : err,
-      });
-      const reply = msg.reply;
-      if (reply) this.deps.transport.reply(reply, encodeError(err));
-      return;
-    }
-    const now = performance.now();
-    if (ownership && !ownership.serves(shard, now)) {
-      // The lease lapsed on our clock (e.g. this process was paused): serve nothing from it. A
-      // tell's sender learns it too (on the status subject it sent), and sends it again.
-      const reply = msg.reply;
-      if (reply) this.deps.transport.reply(reply, encodeError(notServedHere(type.name, shard)));
-      return;
-    }
-    const method = call.method;
-    const actorId = call.actorId;
-    // A tell is never answered, whatever reply subject it came with.
-    const answerTo = call.oneWay ? undefined : msg.reply;
-    // Undefined (and free) unless an OpenTelemetry SDK is registered; ends exactly once, in settle.
-    const trace = startTurnSpan(
-      msg.headers,
-      answerTo ? "call" : "tell",
-      type.name,
-      method,
-      actorId,
-      msg,
-      queue,
-    );
-    const turn = new InboundTurn(
-      this,
-      type,
-      actorId,
-      method,
-      call.args,
-      now + call.timeoutMs,
-      trace,
-      answerTo,
-      false,
-      call.oneWay ? msg : undefined,
-    );
-    if (answerTo) this.keepalives.add(turn, now);
-    if (this.inbound.length === 0) catalog.dispatch(actorId, turn, { now });
-    else this.dispatchIntercepted(answerTo ? "call" : "tell", type, catalog, actorId, msg, turn);
-  }
-
-  /**
-   * Runs a call or tell through the inbound interceptors: the chain's `next()` queues the turn and
-   * resolves with its outcome; what the chain ends with (the turn's outcome, or an interceptor's
-   * refusal) settles the turn (reply or log). The host never throws here.
-   */
-  private dispatchIntercepted(
-    kind: InboundKind,
-    type: ActorType,
-    catalog: Catalog,
-    actorId: string,
-    msg: InboundMessage,
-    turn: InboundTurn,
-  ): void {
-    let ran: TurnOutcome | undefined;
-    const run = () =>
-      new Promise<unknown>((resolve, reject) => {
-        const inner: Turn = {
-          method: turn.method,
-          args: turn.args,
-          deadline: turn.deadline,
-          trace: turn.trace,
-          settle(outcome) {
-            ran = outcome;
-            if (outcome.ok) resolve(outcome.value);
-            else reject(outcome.error);
-          },
-        };
-        catalog.dispatch(actorId, inner, { now: performance.now() });
-      });
-    interceptTurn(
-      this.inbound,
-      {
-        kind,
-        actorType: type.name,
-        actorId,
-        method: turn.method,
-        headers: msg.headers,
-        timeoutMs: turn.deadline - performance.now(),
-      },
-      run,
-    ).then(
-      (value) => turn.settle({ ok: true, value }),
-      // The turn's own failure keeps its outcome (e.g. `expired`); a refusal is a new failure.
-      (error: unknown) => turn.settle(ran && !ran.ok && ran.error === error ? ran : { ok: false, error }),
-    );
-  }
-
-  /** @internal The reply of a turn that came in as a call (see {@link InboundTurn}). */
-  sendReply(reply: string, outcome: TurnOutcome, type: ActorType, actorId: string, method: string): void {
-    if (outcome.ok) {
-      let data: Uint8Array;
-      try {
-        data = encodeResult(outcome.value);
-      } catch (err) {
-        repeatsOf(this.deps.logger).error(
-          `result not encoded:${type.name}:${method}`,
-          "result could not be encoded",
-          { actorType: type.name, actorId, method, err },
-        );
-        data = encodeError(new MalformedMessageError(`result of ${type.name}.${method} cannot be encoded`));
-      }
-      this.replySafely(reply, data, type, actorId, method);
-      return;
-    }
-    if (!outcome.expired) this.logFailure(outcome.error, type, actorId, method);
-    this.replySafely(reply, encodeError(outcome.error), type, actorId, method);
-  }
-
-  /** Sends a reply; one that cannot be sent (e.g. larger than max_payload) becomes a typed error reply. */
-  private replySafely(
-    reply: string,
-    data: Uint8Array,
-    type: ActorType,
-    actorId: string,
-    method: string,
-  ): void {
-    try {
-      this.deps.transport.reply(reply, data);
-    } catch (err) {
-      repeatsOf(this.deps.logger).error(
-        `reply not sent:${type.name}:${failureKind(err)}`,
-        "reply could not be sent",
-        { actorType: type.name, actorId, method, err },
-      );
-      try {
-        this.deps.transport.reply(reply, encodeError(err));
-      } catch (again) {
-        repeatsOf(this.deps.logger).error(
-          `error reply not sent:${type.name}`,
-          "error reply could not be sent either",
-          {
-            actorType: type.name,
-            actorId,
-            err: again,
-          },
-        );
-      }
-    }
-  }
-
-  /**
-   * @internal A tell's turn ended. A tell refused unrun because this host no longer serves its
-   * actor (the shard moved or lapsed while it waited in the mailbox) goes back to its sender on the
-   * status subject it came with, and the sender sends it again; any other failure is logged here.
-   */
-  tellEnded(
-    outcome: TurnOutcome,
-    type: ActorType,
-    actorId: string,
-    method: string,
-    tell: InboundMessage | undefined,
-  ): void {
-    if (outcome.ok) return;
-    const status = outcome.error instanceof HostShuttingDownError ? tell?.reply : undefined;
-    if (status) {
-      try {
-        this.deps.transport.reply(status, encodeError(outcome.error));
-        return;
-      } catch (err) {
-        repeatsOf(this.deps.logger).warn(
-          `tell not handed back:${type.name}`,
-          "a refused tell could not be handed back to its sender",
-          {
-            actorType: type.name,
-            actorId,
-            err,
-          },
-        );
-      }
-    }
-    this.logFailure(outcome.error, type, actorId, method, true);
-  }
-
-  /**
-   * A failed call is the caller's to handle (it gets the typed error), so the host logs it as a
-   * warning with its context; only failures of the runtime itself (not the handler's own errors or
-   * refusals such as a full mailbox) are errors here.
-   */
-  private logFailure(err: unknown, type: ActorType, actorId: string, method: string, tell = false): void {
-    const level =
-      err instanceof TroupeError && !err.retryable && !(err instanceof ActorMethodError) ? "error" : "warn";
-    const msg = tell ? "tell failed" : "call failed";
-    repeatsOf(this.deps.logger)[level](`${msg}:${type.name}:${method}:${failureKind(err)}`, msg, {
-      actorType: type.name,
-      actorId,
-      method,
-      err,
-    });
+    this.dispatch.runLocally(typeName, actorId, subject, method, args, timeoutMs, replyTo, headers);
   }
 
   /** Activations and queued turns per served type. */
@@ -937,9 +504,4 @@ function groupOf(group: string | undefined, types: ActorType[]): string {
     .replace(/[^A-Za-z0-9_-]/g, "_")
     .slice(0, 64);
   return derived || "default";
-}
-
-/** Read access to a header record, for calls delivered without the broker. */
-function recordHeaders(h: Record<string, string>): MessageHeaders {
-  return { get: (k) => h[k] ?? "", has: (k) => k in h, keys: () => Object.keys(h) };
 }

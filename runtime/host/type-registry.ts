@@ -6,8 +6,8 @@
 import { ConfigurationError } from "../errors.js";
 import type { Subjects } from "../messaging/index.js";
 import { decode, encode } from "../messaging/index.js";
-import type { KeyValueBucket, Transport } from "../transport/transport.js";
-import { RevisionMismatchError } from "../transport/transport.js";
+import type { KeyValueBucket, Transport } from "../transport/index.js";
+import { RevisionMismatchError } from "../transport/index.js";
 
 export interface TypeRecord {
   readonly name: string;

@@ -1,7 +1,7 @@
 /**
  * Headers as interceptors see them, built only when a chain runs.
  */
-import type { MessageHeaders } from "../transport/transport.js";
+import type { MessageHeaders } from "../transport/index.js";
 import type { ReadonlyHeaders } from "./interceptor.js";
 
 const NO_HEADERS: ReadonlyHeaders = { get: () => undefined, has: () => false, keys: () => [] };

@@ -4,7 +4,7 @@
  * caller. Skipped entirely when the chain is empty.
  */
 import { callerOf } from "../messaging/index.js";
-import type { MessageHeaders } from "../transport/transport.js";
+import type { MessageHeaders } from "../transport/index.js";
 import { runChain } from "./chain.js";
 import { readonlyHeaders } from "./headers.js";
 import type { InboundInterceptor, InboundKind } from "./interceptor.js";

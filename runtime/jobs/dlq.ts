@@ -7,12 +7,12 @@
  * await replayDeadLetter(mesh, 42);          // back to its queue, original bytes, then removed here
  * ```
  */
+
+import { type DeadLetter, decodeDeadLetter, ensureDlqStream, type MeshConnection } from "../durable/index.js";
 import { ConfigurationError } from "../errors.js";
 import { repeatsOf } from "../log.js";
-import type { Mesh } from "../mesh.js";
-import { jetStreamQueues, type StoredMessage } from "../transport/jetstream-queue.js";
-import { type DeadLetter, decodeDeadLetter } from "./envelope.js";
-import { ensureDlqStream, ensureJobStream, namesOf } from "./streams.js";
+import { jetStreamQueues, type StoredMessage } from "../transport/index.js";
+import { ensureJobStream, namesOf } from "./streams.js";
 
 /** A dead letter and where it sits in the DLQ stream. */
 export interface DeadLetterEntry extends DeadLetter {
@@ -28,7 +28,7 @@ function entryOf(m: StoredMessage): DeadLetterEntry {
 
 /** Dead letters, oldest first, optionally of one actor type. */
 export async function* deadLetters(
-  mesh: Mesh,
+  mesh: MeshConnection,
   options: { type?: string; fromSeq?: number } = {},
 ): AsyncGenerator<DeadLetterEntry> {
   const names = namesOf(mesh);
@@ -50,7 +50,7 @@ export async function* deadLetters(
   }
 }
 
-export async function deadLetter(mesh: Mesh, seq: number): Promise<DeadLetterEntry | null> {
+export async function deadLetter(mesh: MeshConnection, seq: number): Promise<DeadLetterEntry | null> {
   await ensureDlqStream(mesh);
   const m = await jetStreamQueues(mesh.transport).bySeq(namesOf(mesh).dlqStream(), seq);
   return m ? entryOf(m) : null;
@@ -66,7 +66,7 @@ export type ReplayOutcome = "replayed" | "duplicate" | "missing";
  * entry twice (e.g. a bulk replay interrupted and started again) stores it once. The replayed job
  * keeps its job id (its result overwrites the dead-lettered one) and starts again at attempt 1.
  */
-export async function replayDeadLetter(mesh: Mesh, seq: number): Promise<ReplayOutcome> {
+export async function replayDeadLetter(mesh: MeshConnection, seq: number): Promise<ReplayOutcome> {
   const entry = await deadLetter(mesh, seq);
   if (!entry) return "missing";
   const names = namesOf(mesh);
@@ -92,13 +92,16 @@ export async function replayDeadLetter(mesh: Mesh, seq: number): Promise<ReplayO
 }
 
 /** Deletes one dead letter. */
-export async function purgeDeadLetter(mesh: Mesh, seq: number): Promise<boolean> {
+export async function purgeDeadLetter(mesh: MeshConnection, seq: number): Promise<boolean> {
   await ensureDlqStream(mesh);
   return jetStreamQueues(mesh.transport).deleteMessage(namesOf(mesh).dlqStream(), seq);
 }
 
 /** Deletes every dead letter (of `type`, if given); returns how many. */
-export async function purgeDeadLetters(mesh: Mesh, options: { type?: string } = {}): Promise<number> {
+export async function purgeDeadLetters(
+  mesh: MeshConnection,
+  options: { type?: string } = {},
+): Promise<number> {
   const names = namesOf(mesh);
   await ensureDlqStream(mesh);
   return jetStreamQueues(mesh.transport).purge(

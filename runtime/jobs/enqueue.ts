@@ -8,26 +8,28 @@
  * const receipt = await job.result({ timeoutMs: 60_000 });
  * ```
  */
-import type { AnyActor } from "../actor/actor.js";
-import type { ActorClass, HandlerName } from "../actor/actor-ref.js";
-import { isNonHandlerName } from "../actor/actor-ref.js";
-import { typeNameOf } from "../actor/actor-type.js";
-import type { EnqueueOptions } from "../actor/index.js";
+import type { ActorClass, AnyActor, EnqueueOptions, HandlerName } from "../actor/index.js";
+import { isNonHandlerName, typeNameOf } from "../actor/index.js";
 import { checkActorId, checkEnqueueOptions, checkTypeName } from "../client-options.js";
-import type { Mesh } from "../mesh.js";
-import { CALLER_HEADER } from "../messaging/index.js";
+import type { MeshConnection, OutboundSends } from "../durable/index.js";
+import {
+  CALLER_HEADER,
+  DEFAULT_JOB_TIMEOUT_MS,
+  decodeJob,
+  encodeJob,
+  jobIdForKey,
+  newJobId,
+} from "../messaging/index.js";
 import { endHop, startEnqueueSpan } from "../telemetry/index.js";
-import { jetStreamQueues, StreamLimitError } from "../transport/jetstream-queue.js";
-import { decodeJob, encodeJob } from "./envelope.js";
+import { jetStreamQueues, StreamLimitError } from "../transport/index.js";
 import { QueueFullError } from "./errors.js";
 import { Job } from "./job.js";
-import { jobIdForKey, newJobId } from "./names.js";
 import { ensureJobStream, ensureResultsStream, type JobQueueOptions, namesOf } from "./streams.js";
 
 export type { EnqueueOptions };
 
 /** Deadline of one attempt when the enqueue sets none: long jobs are the point. */
-export const DEFAULT_JOB_TIMEOUT_MS = 15 * 60_000;
+export { DEFAULT_JOB_TIMEOUT_MS };
 
 type EnqueueHandler<F> = F extends (...args: infer P) => infer R
   ? (...args: P) => Promise<Job<Awaited<R>>>
@@ -37,7 +39,7 @@ type EnqueueHandler<F> = F extends (...args: infer P) => infer R
 export type EnqueueRef<A> = { readonly [K in HandlerName<A>]: EnqueueHandler<A[K]> };
 
 export function enqueue<A extends AnyActor>(
-  mesh: Mesh,
+  mesh: OutboundSends,
   type: ActorClass<A>,
   actorId: string,
   options: EnqueueOptions = {},
@@ -64,7 +66,7 @@ export function enqueue<A extends AnyActor>(
  * host gives a call carrying them (`MalformedMessageError`, `PayloadTooLargeError`).
  */
 export async function enqueueByName(
-  mesh: Mesh,
+  mesh: OutboundSends,
   type: string,
   actorId: string,
   method: string,
@@ -107,13 +109,17 @@ export async function enqueueByName(
 }
 
 /** Creates the streams a job of `type` needs (its queue, the results), if missing. */
-export async function prepareJobQueue(mesh: Mesh, type: string, queue?: JobQueueOptions): Promise<void> {
+export async function prepareJobQueue(
+  mesh: MeshConnection,
+  type: string,
+  queue?: JobQueueOptions,
+): Promise<void> {
   await Promise.all([ensureJobStream(mesh, type, queue), ensureResultsStream(mesh, queue)]);
 }
 
 /** Stores the job (after the outbound interceptors) and returns its handle. */
 async function store(
-  mesh: Mesh,
+  mesh: OutboundSends,
   type: string,
   jobId: string,
   subject: string,

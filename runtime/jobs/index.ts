@@ -4,7 +4,8 @@
  * See docs/patterns/long-running-work.md.
  */
 
-export { JobNames } from "../messaging/index.js";
+export type { DeadLetter, DeadLetterReason } from "../durable/index.js";
+export { JobNames, jobIdForKey } from "../messaging/index.js";
 export {
   type DeadLetterEntry,
   deadLetter,
@@ -21,7 +22,6 @@ export {
   enqueue,
   enqueueByName,
 } from "./enqueue.js";
-export type { DeadLetter, DeadLetterReason } from "./envelope.js";
 export {
   JobDeadLetteredError,
   JobFailedError,
@@ -30,7 +30,6 @@ export {
   TerminalError,
 } from "./errors.js";
 export { Job, jobHandle, type ResultOptions } from "./job.js";
-export { jobIdForKey } from "./names.js";
 export {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_CAPACITY,

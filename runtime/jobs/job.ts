@@ -12,12 +12,11 @@
  * ```
  */
 import { checkWaitMs } from "../client-options.js";
+import type { MeshConnection } from "../durable/index.js";
 import { fromWireError } from "../errors.js";
-import type { Mesh } from "../mesh.js";
-import { jetStreamQueues } from "../transport/jetstream-queue.js";
-import { decodeOutcome } from "./envelope.js";
+import { decodeOutcome, isJobId } from "../messaging/index.js";
+import { jetStreamQueues } from "../transport/index.js";
 import { JobDeadLetteredError, JobResultUnavailableError, jobDetails } from "./errors.js";
-import { isJobId } from "./names.js";
 import { ensureResultsStream, namesOf } from "./streams.js";
 
 export interface ResultOptions {
@@ -31,7 +30,7 @@ const POLL_MS = 2000;
 export class Job<T = unknown> {
   /** @internal Use `enqueue(...)` or {@link jobHandle}. */
   constructor(
-    private readonly mesh: Mesh,
+    private readonly mesh: MeshConnection,
     /** The job id: `Nats-Msg-Id` of the job and key of its result. */
     readonly id: string,
     /** Stream sequence of the stored job (0 for a handle made from an id). */
@@ -106,7 +105,7 @@ export class Job<T = unknown> {
 }
 
 /** A handle on the job `jobId` (e.g. one a previous run of this process enqueued). */
-export function jobHandle<T = unknown>(mesh: Mesh, jobId: string): Job<T> {
+export function jobHandle<T = unknown>(mesh: MeshConnection, jobId: string): Job<T> {
   if (!isJobId(jobId)) throw new JobResultUnavailableError(`"${jobId}" is not a job id`);
   return new Job<T>(mesh, jobId);
 }

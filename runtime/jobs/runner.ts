@@ -17,11 +17,17 @@
  * ```
  */
 import os from "node:os";
-import type { ActorClass } from "../actor/actor-ref.js";
-import { typeNameOf } from "../actor/actor-type.js";
+import type { ActorClass } from "../actor/index.js";
+import { typeNameOf } from "../actor/index.js";
 import {
+  type DeadLetterReason,
+  deadLetterOf,
   HeldBack,
+  type MeshConnection,
   PullLoop,
+  publishDeadLetter,
+  redeliveryAfterFailedDeadLetter,
+  type TurnDelivery,
   throughInbound,
   verdictAfterFailure,
   verdictBeforeAttempt,
@@ -34,10 +40,21 @@ import {
 } from "../errors.js";
 import type { InboundInterceptor } from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
-import type { Mesh } from "../mesh.js";
-import { callerToForward, type JobNames, RUNNER_CONSUMER } from "../messaging/index.js";
-import { DEFAULT_MAX_DELAY_MS, fullJitterDelayMs } from "../resilience/backoff.js";
-import { CircuitOpenError, type Resilience, resilienceOf } from "../resilience/breakers.js";
+import {
+  callerToForward,
+  decodeJob,
+  encodeOutcome,
+  type JobEnvelope,
+  type JobNames,
+  RUNNER_CONSUMER,
+} from "../messaging/index.js";
+import {
+  CircuitOpenError,
+  DEFAULT_MAX_DELAY_MS,
+  fullJitterDelayMs,
+  type Resilience,
+  resilienceOf,
+} from "../resilience/index.js";
 import {
   ATTR_TROUPE_QUEUE,
   endHop,
@@ -50,10 +67,12 @@ import {
   runInHop,
   startJobSpan,
 } from "../telemetry/index.js";
-import { malformedHeadersError } from "../transport/headers.js";
-import { type JetStreamQueues, jetStreamQueues, type QueueMessage } from "../transport/jetstream-queue.js";
-import { deadLetterOf, publishDeadLetter, redeliveryAfterFailedDeadLetter } from "./dead-letter-writer.js";
-import { type DeadLetterReason, decodeJob, encodeOutcome, type JobEnvelope } from "./envelope.js";
+import {
+  type JetStreamQueues,
+  jetStreamQueues,
+  malformedHeadersError,
+  type QueueMessage,
+} from "../transport/index.js";
 import {
   ensureDlqStream,
   ensureJobStream,
@@ -152,7 +171,7 @@ export class JobRunner {
   constructor(
     loops: TypeLoop[],
     private readonly drainTimeoutMs: number,
-    mesh: Mesh,
+    mesh: MeshConnection,
   ) {
     this.loops = loops;
     this.metrics = metricsEnabled() ? new RunnerMetrics(mesh, loops) : undefined;
@@ -186,7 +205,7 @@ class RunnerMetrics {
   private readonly unobserve: (() => void)[];
 
   constructor(
-    private readonly mesh: Mesh,
+    private readonly mesh: MeshConnection,
     private readonly loops: TypeLoop[],
   ) {
     const names = namesOf(mesh);
@@ -231,7 +250,7 @@ class RunnerMetrics {
 
 /** Starts pulling and running the jobs of `types` in this process. */
 export async function startJobRunner(
-  mesh: Mesh,
+  mesh: TurnDelivery,
   types: ActorClass[],
   options: JobRunnerOptions = {},
   /** The host's inbound interceptors (kind "job"). */
@@ -303,7 +322,7 @@ class TypeLoop {
   private readonly stream: string;
 
   constructor(
-    private readonly mesh: Mesh,
+    private readonly mesh: TurnDelivery,
     private readonly cls: ActorClass,
     readonly type: string,
     private readonly capacity: number,

@@ -14,7 +14,7 @@
  */
 import type { Logger } from "../log.js";
 import { encode } from "../messaging/index.js";
-import type { KeyValueBucket } from "../transport/transport.js";
+import type { KeyValueBucket } from "../transport/index.js";
 import { Broadcaster, type ChangeStream } from "./change-stream.js";
 import { HostLease } from "./host-lease.js";
 import type { HostRecord, HostRecordStatus, MembershipChange } from "./host-record.js";

@@ -9,7 +9,7 @@
  * whole bucket: a filtered watch never delivers other keys' revisions.
  */
 import type { Logger } from "../log.js";
-import type { KeyValueBucket, KvChange } from "../transport/transport.js";
+import type { KeyValueBucket, KvChange } from "../transport/index.js";
 
 export class RestartingWatch {
   private current: { stop(): void } | undefined;

@@ -17,10 +17,10 @@
  * the lease lapses (timer, or a call or turn that finds it lapsed after a pause) every shard of
  * every type stands down at once; see docs/placement.md for the whole argument.
  */
-import type { ActorType } from "../actor/actor-type.js";
+import type { ActorType } from "../actor/index.js";
 import type { Logger } from "../log.js";
 import type { Subjects } from "../messaging/index.js";
-import type { SubscriptionHandle } from "../transport/transport.js";
+import type { SubscriptionHandle } from "../transport/index.js";
 import type { FenceHolder, FenceStore } from "./fences.js";
 import type { Membership } from "./membership.js";
 import type { ResolvedPlacementOptions } from "./options.js";

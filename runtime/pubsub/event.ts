@@ -6,7 +6,7 @@
  */
 import { MalformedMessageError, PayloadTooLargeError } from "../errors.js";
 import { decode, encode } from "../messaging/index.js";
-import type { MessageHeaders } from "../transport/transport.js";
+import type { MessageHeaders } from "../transport/index.js";
 
 export const CONTENT_TYPE_HEADER = "content-type";
 export const JSON_CONTENT_TYPE = "application/json";

@@ -3,8 +3,8 @@
  * consumer of the events stream and of the devices (MQTT) stream, with its backlog. Ephemeral subscriptions (core NATS queue
  * groups) leave no trace in JetStream and are not listed.
  */
-import type { Mesh } from "../mesh.js";
-import { listConsumers } from "../transport/jetstream-consumers.js";
+import type { MeshConnection } from "../durable/index.js";
+import { listConsumers } from "../transport/index.js";
 import { DeviceNames } from "./devices.js";
 import { ensureEventsStream, eventNamesOf } from "./streams.js";
 import { DESCRIPTION_PREFIX } from "./subscribers.js";
@@ -28,7 +28,7 @@ export interface SubscriptionRow {
   readonly redelivered: number;
 }
 
-export async function listSubscriptions(mesh: Mesh): Promise<SubscriptionRow[]> {
+export async function listSubscriptions(mesh: MeshConnection): Promise<SubscriptionRow[]> {
   const names = eventNamesOf(mesh);
   await ensureEventsStream(mesh);
   const rows: SubscriptionRow[] = [];

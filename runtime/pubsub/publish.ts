@@ -16,11 +16,11 @@
  */
 
 import type { PublishOptions, PublishReceipt } from "../actor/index.js";
+import type { MeshConnection, OutboundSends } from "../durable/index.js";
 import { ConfigurationError } from "../errors.js";
-import type { Mesh } from "../mesh.js";
 import { CALLER_HEADER } from "../messaging/index.js";
 import { endHop, startPublishSpan } from "../telemetry/index.js";
-import { jetStreamQueues } from "../transport/jetstream-queue.js";
+import { jetStreamQueues } from "../transport/index.js";
 import { publishToDevices } from "./device-publish.js";
 import { PublishFailedError } from "./errors.js";
 import { CONTENT_TYPE_HEADER, encodeEvent, JSON_CONTENT_TYPE } from "./event.js";
@@ -30,7 +30,7 @@ import { assertTopic } from "./topics.js";
 export type { PublishOptions, PublishReceipt };
 
 export async function publish(
-  mesh: Mesh,
+  mesh: OutboundSends,
   topic: string,
   event: unknown,
   options: PublishOptions = {},
@@ -72,13 +72,13 @@ export async function publish(
 }
 
 /** Creates the events stream (with `stream` settings if it creates it), if missing. */
-export function prepareEventsStream(mesh: Mesh, stream?: EventStreamOptions): Promise<void> {
+export function prepareEventsStream(mesh: MeshConnection, stream?: EventStreamOptions): Promise<void> {
   return ensureEventsStream(mesh, stream);
 }
 
 /** Sends the event (after the outbound interceptors). */
 async function send(
-  mesh: Mesh,
+  mesh: OutboundSends,
   topic: string,
   subject: string,
   data: Uint8Array,

@@ -8,32 +8,26 @@
  */
 
 import type { EventStreamOptions } from "../actor/index.js";
-import { once } from "../durable/index.js";
-import type { Mesh } from "../mesh.js";
+import { type MeshConnection, once } from "../durable/index.js";
 import { EventNames } from "../messaging/index.js";
-import { jetStreamQueues } from "../transport/jetstream-queue.js";
+import { jetStreamQueues } from "../transport/index.js";
 
 export type { EventStreamOptions };
 
 export const DEFAULT_EVENTS_MAX_AGE_MS = 7 * 24 * 3600_000;
 
-export function eventNamesOf(mesh: Mesh): EventNames {
+export function eventNamesOf(mesh: MeshConnection): EventNames {
   return new EventNames(mesh.subjects.prefix);
 }
 
-function replicasOf(mesh: Mesh): number {
-  const r = (mesh as unknown as { replicas?: unknown }).replicas;
-  return typeof r === "number" && r > 0 ? r : 1;
-}
-
-export function ensureEventsStream(mesh: Mesh, o: EventStreamOptions = {}): Promise<void> {
+export function ensureEventsStream(mesh: MeshConnection, o: EventStreamOptions = {}): Promise<void> {
   const names = eventNamesOf(mesh);
   return once(mesh, "events", () =>
     jetStreamQueues(mesh.transport).ensureStream({
       name: names.stream(),
       subjects: [names.streamSubjects()],
       retention: "limits",
-      replicas: o.replicas ?? replicasOf(mesh),
+      replicas: o.replicas ?? mesh.replicas,
       maxAgeMs: o.maxAgeMs ?? DEFAULT_EVENTS_MAX_AGE_MS,
       ...(o.maxBytes ? { maxBytes: o.maxBytes } : {}),
       ...(o.duplicateWindowMs ? { duplicateWindowMs: o.duplicateWindowMs } : {}),

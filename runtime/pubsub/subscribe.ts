@@ -11,8 +11,7 @@
  * }
  * ```
  */
-import type { AnyActor } from "../actor/actor.js";
-import type { ActorClass } from "../actor/actor-ref.js";
+import type { ActorClass, AnyActor } from "../actor/index.js";
 import { ConfigurationError } from "../errors.js";
 import { type DevicePayload, mqttFilterToSubject } from "./devices.js";
 import type { EventInfo } from "./event.js";

@@ -22,39 +22,47 @@
  * ```
  */
 import os from "node:os";
-import type { AnyActor } from "../actor/actor.js";
-import type { ActorClass } from "../actor/actor-ref.js";
-import { type ActorType, actorTypeOf } from "../actor/actor-type.js";
+import type { ActorClass, AnyActor } from "../actor/index.js";
+import { type ActorType, actorTypeOf } from "../actor/index.js";
 import {
+  deadLetterOf,
+  ensureDlqStream,
   HeldBack,
   PullLoop,
+  publishDeadLetter,
   type RedeliveryPolicy,
+  redeliveryAfterFailedDeadLetter,
+  type TurnDelivery,
   throughInbound,
   verdictAfterFailure,
   verdictBeforeAttempt,
 } from "../durable/index.js";
 import { ConfigurationError, TerminalError, type ThrottledError } from "../errors.js";
 import type { InboundInterceptor } from "../interceptors/index.js";
-import {
-  deadLetterOf,
-  publishDeadLetter,
-  redeliveryAfterFailedDeadLetter,
-} from "../jobs/dead-letter-writer.js";
-import { DEFAULT_JOB_TIMEOUT_MS } from "../jobs/enqueue.js";
-import { encodeJob } from "../jobs/envelope.js";
-import { jobIdForKey } from "../jobs/names.js";
-import { ensureDlqStream, namesOf as jobNamesOf } from "../jobs/streams.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
-import type { Mesh } from "../mesh.js";
-import type { EventNames } from "../messaging/index.js";
-import { callerToForward, MAX_ACTOR_ID_LENGTH } from "../messaging/index.js";
-import { DEFAULT_MAX_DELAY_MS } from "../resilience/backoff.js";
-import { CircuitOpenError, type Resilience, resilienceOf } from "../resilience/breakers.js";
+import {
+  callerToForward,
+  DEFAULT_JOB_TIMEOUT_MS,
+  type EventNames,
+  encodeJob,
+  JobNames,
+  jobIdForKey,
+  MAX_ACTOR_ID_LENGTH,
+} from "../messaging/index.js";
+import {
+  CircuitOpenError,
+  DEFAULT_MAX_DELAY_MS,
+  type Resilience,
+  resilienceOf,
+} from "../resilience/index.js";
 import { endHop, runInHop, startEventSpan } from "../telemetry/index.js";
-import { assertWellFormedHeaders } from "../transport/headers.js";
-import { ensureDurableConsumer } from "../transport/jetstream-consumers.js";
-import { jetStreamQueues, type QueueMessage } from "../transport/jetstream-queue.js";
-import type { InboundMessage, MessageHeaders, SubscriptionHandle } from "../transport/transport.js";
+import type { InboundMessage, MessageHeaders, SubscriptionHandle } from "../transport/index.js";
+import {
+  assertWellFormedHeaders,
+  ensureDurableConsumer,
+  jetStreamQueues,
+  type QueueMessage,
+} from "../transport/index.js";
 import { DeviceNames, decodeDeviceMessage, ensureDeviceStream } from "./devices.js";
 import { decodeEvent, type EventInfo } from "./event.js";
 import { compileFilter } from "./filter.js";
@@ -179,7 +187,7 @@ export class Subscribers {
 
 /** Starts the `@subscribe` subscriptions of `classes` (types without any are skipped). */
 export async function startSubscribers(
-  mesh: Mesh,
+  mesh: TurnDelivery,
   classes: ActorClass[],
   options: SubscribersOptions = {},
   /** The host's inbound interceptors (kind "event"). */
@@ -257,7 +265,7 @@ class Subscription {
   private readonly heldBack = new Map<number, number>();
 
   constructor(
-    private readonly mesh: Mesh,
+    private readonly mesh: TurnDelivery,
     private readonly cls: ActorClass,
     private readonly type: ActorType,
     private readonly spec: SubscriptionSpec,
@@ -515,7 +523,7 @@ class Subscription {
     err: unknown,
     replay: { id: string; event: unknown; info: EventInfo } | undefined,
   ): Promise<void> {
-    const jobs = jobNamesOf(this.mesh);
+    const jobs = new JobNames(this.mesh.subjects.prefix);
     let replayJob: { subject: string; data: Uint8Array } | undefined;
     if (replay) {
       const jobId = jobIdForKey(this.type.name, `event:${this.name}:${this.names.stream()}:${m.streamSeq}`);

@@ -18,18 +18,23 @@
  * host.beforeDrain(() => runner.stop());
  * ```
  */
-import type { ActorClass } from "../actor/actor-ref.js";
-import { actorTypeOf } from "../actor/actor-type.js";
+import type { ActorClass } from "../actor/index.js";
+import { actorTypeOf } from "../actor/index.js";
+import type { TurnDelivery } from "../durable/index.js";
 import { PullLoop } from "../durable/index.js";
 import { type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
-import type { Mesh } from "../mesh.js";
 import type { ReminderNames } from "../messaging/index.js";
-import { fullJitterDelayMs } from "../resilience/backoff.js";
+import { fullJitterDelayMs } from "../resilience/index.js";
 import { endHop, runInHop, startJobSpan } from "../telemetry/index.js";
-import { assertWellFormedHeaders } from "../transport/headers.js";
-import { jetStreamQueues, type QueueMessage } from "../transport/jetstream-queue.js";
-import { type KeyValueBucket, type KvRecord, RevisionMismatchError } from "../transport/transport.js";
+import {
+  assertWellFormedHeaders,
+  jetStreamQueues,
+  type KeyValueBucket,
+  type KvRecord,
+  type QueueMessage,
+  RevisionMismatchError,
+} from "../transport/index.js";
 import { missedOccurrences, nextDueAtMs, RECEIVE_REMINDER, type ReminderInfo } from "./schedule.js";
 import {
   decodeJson,
@@ -89,7 +94,7 @@ export class ReminderRunner {
 
 /** Starts firing the reminders of `types` in this process. */
 export async function startReminderRunner(
-  mesh: Mesh,
+  mesh: TurnDelivery,
   types: ActorClass[],
   options: ReminderRunnerOptions = {},
   /** The host's inbound interceptors (kind "reminder"). */
@@ -142,7 +147,7 @@ class TypeLoop {
   private readonly logger: Logger;
 
   constructor(
-    private readonly mesh: Mesh,
+    private readonly mesh: TurnDelivery,
     private readonly cls: ActorClass,
     readonly type: string,
     private readonly hasHandler: boolean,

@@ -6,14 +6,14 @@
  * message already queued for the old one a no-op.
  */
 import { randomBytes } from "node:crypto";
-import type { ActorClass } from "../actor/actor-ref.js";
-import { typeNameOf } from "../actor/actor-type.js";
+import type { ActorClass } from "../actor/index.js";
+import { typeNameOf } from "../actor/index.js";
+import type { MeshConnection } from "../durable/index.js";
 import { once } from "../durable/index.js";
-import type { Mesh } from "../mesh.js";
 import { ReminderNames } from "../messaging/index.js";
 import { endHop, startEnqueueSpan } from "../telemetry/index.js";
-import { jetStreamQueues, type PublishResult } from "../transport/jetstream-queue.js";
-import type { KeyValueBucket } from "../transport/transport.js";
+import type { KeyValueBucket } from "../transport/index.js";
+import { jetStreamQueues, type PublishResult } from "../transport/index.js";
 import { assertReminderName, type ReminderSchedule, resolveSchedule } from "./schedule.js";
 
 /** Stored in the bucket: what the reminder is. */
@@ -53,7 +53,7 @@ export function decodeJson<T>(bytes: Uint8Array): T {
   return JSON.parse(dec.decode(bytes)) as T;
 }
 
-export function namesOfReminders(mesh: Mesh): ReminderNames {
+export function namesOfReminders(mesh: MeshConnection): ReminderNames {
   return new ReminderNames(mesh.subjects.prefix);
 }
 
@@ -66,9 +66,9 @@ export function reminderMsgId(key: string, m: Pick<ReminderMessage, "generation"
   return `${key}:${m.generation}:${m.n}:${m.attempt}`;
 }
 
-const buckets = new WeakMap<Mesh, Promise<KeyValueBucket>>();
+const buckets = new WeakMap<MeshConnection, Promise<KeyValueBucket>>();
 
-export function reminderBucket(mesh: Mesh): Promise<KeyValueBucket> {
+export function reminderBucket(mesh: MeshConnection): Promise<KeyValueBucket> {
   let p = buckets.get(mesh);
   if (!p) {
     p = mesh.transport.keyValue(namesOfReminders(mesh).bucket(), {
@@ -81,7 +81,7 @@ export function reminderBucket(mesh: Mesh): Promise<KeyValueBucket> {
   return p;
 }
 
-export function ensureReminderStream(mesh: Mesh): Promise<void> {
+export function ensureReminderStream(mesh: MeshConnection): Promise<void> {
   const names = namesOfReminders(mesh);
   return once(mesh, "reminders", () =>
     jetStreamQueues(mesh.transport).ensureStream({
@@ -97,7 +97,7 @@ export function ensureReminderStream(mesh: Mesh): Promise<void> {
 
 /** Publishes one occurrence (or retry) message, deduplicated by {@link reminderMsgId}. */
 export async function publishReminder(
-  mesh: Mesh,
+  mesh: MeshConnection,
   m: ReminderMessage,
   headers?: Record<string, string>,
 ): Promise<PublishResult> {
@@ -111,7 +111,7 @@ export async function publishReminder(
 
 /** Sets (or replaces) the reminder `name` of actor `type`/`id`. Resolves once it is durably stored. */
 export async function remind(
-  mesh: Mesh,
+  mesh: MeshConnection,
   cls: ActorClass,
   id: string,
   name: string,
@@ -149,7 +149,12 @@ export async function remind(
 }
 
 /** Removes the reminder `name` of actor `type`/`id` (no-op if there is none). */
-export async function unremind(mesh: Mesh, cls: ActorClass, id: string, name: string): Promise<void> {
+export async function unremind(
+  mesh: MeshConnection,
+  cls: ActorClass,
+  id: string,
+  name: string,
+): Promise<void> {
   assertReminderName(name);
   const kv = await reminderBucket(mesh);
   await kv.delete(namesOfReminders(mesh).key(typeNameOf(cls), id, name));

@@ -3,7 +3,7 @@
  * backoff with full jitter, a retry budget, and a circuit breaker per target actor type.
  */
 export { AdaptiveRateLimiter, type AdaptiveRateOptions } from "./adaptive-rate.js";
-export { type BackoffOptions, fullJitterDelayMs } from "./backoff.js";
+export { type BackoffOptions, DEFAULT_MAX_DELAY_MS, fullJitterDelayMs } from "./backoff.js";
 export {
   type BreakerOptions,
   CircuitOpenError,

@@ -38,7 +38,7 @@ import {
   type Tracer,
   trace,
 } from "@opentelemetry/api";
-import type { MessageHeaders } from "../transport/transport.js";
+import type { MessageHeaders } from "../transport/index.js";
 import { activeHopTracer, activeTracer, Hop, type HopTracer, OutboundHop } from "./hop.js";
 import { extractContext, headersFor, injectContext } from "./propagation.js";
 import {

@@ -15,7 +15,7 @@ import {
   TraceFlags,
   trace,
 } from "@opentelemetry/api";
-import type { MessageHeaders } from "../transport/transport.js";
+import type { MessageHeaders } from "../transport/index.js";
 
 export const TRACEPARENT_HEADER = "traceparent";
 export const TRACESTATE_HEADER = "tracestate";

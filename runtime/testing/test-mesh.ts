@@ -15,9 +15,8 @@
  * });
  * ```
  */
-import type { AnyActor } from "../actor/actor.js";
-import type { ActorClass, ActorRef, CallOptions } from "../actor/actor-ref.js";
-import type { Host, HostOptions } from "../host/host.js";
+import type { ActorClass, ActorRef, AnyActor, CallOptions } from "../actor/index.js";
+import type { Host, HostOptions } from "../host/index.js";
 import { consoleLogger } from "../log.js";
 import { type ConnectOptions, connect, type Mesh } from "../mesh.js";
 import { type NatsCluster, startNatsCluster } from "./cluster.js";

@@ -14,7 +14,7 @@ import { JetStreamApiError } from "@nats-io/jetstream";
 import { RequestError, TimeoutError } from "@nats-io/nats-core";
 import { JetStreamUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { fullJitterDelayMs } from "../resilience/backoff.js";
+import { fullJitterDelayMs } from "../resilience/index.js";
 
 /** How long one JetStream API request may take (the nats.js default). */
 export const DEFAULT_JETSTREAM_API_TIMEOUT_MS = 5_000;

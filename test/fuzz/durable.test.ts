@@ -1,23 +1,22 @@
 /**
  * Fuzzing what durable streams store: the job envelope, the job outcome and the dead letter
- * (runtime/jobs/envelope.ts), and events in msgpack and in JSON (runtime/pubsub/event.ts). Stored
+ * (runtime/messaging/job-envelope.ts, runtime/durable/dead-letter.ts), and events in msgpack and in JSON (runtime/pubsub/event.ts). Stored
  * messages are read by every host in turn, so a decoder that crashed on one would stop them all.
  */
 import test from "ava";
+import { type DeadLetter, decodeDeadLetter, encodeDeadLetter } from "../../runtime/durable/index.js";
 import { MalformedMessageError } from "../../runtime/errors.js";
-import {
-  type DeadLetter,
-  decodeDeadLetter,
-  decodeJob,
-  decodeOutcome,
-  encodeDeadLetter,
-  encodeJob,
-  encodeOutcome,
-  type JobEnvelope,
-} from "../../runtime/jobs/envelope.js";
-import { isJobId, newJobId } from "../../runtime/jobs/names.js";
 import { encode } from "../../runtime/messaging/codec.js";
 import { MAX_ACTOR_ID_LENGTH, MAX_METHOD_LENGTH } from "../../runtime/messaging/envelope.js";
+import {
+  decodeJob,
+  decodeOutcome,
+  encodeJob,
+  encodeOutcome,
+  isJobId,
+  type JobEnvelope,
+  newJobId,
+} from "../../runtime/messaging/index.js";
 import {
   CONTENT_TYPE_HEADER,
   decodeEvent,

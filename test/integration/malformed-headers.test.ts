@@ -9,9 +9,9 @@
 import { connect as natsConnect } from "@nats-io/transport-node";
 import test, { type ExecutionContext } from "ava";
 import { Actor, MalformedMessageError, type Mesh } from "troupe";
-import { encodeJob } from "../../runtime/jobs/envelope.js";
 import { deadLetters, enqueue, startJobRunner } from "../../runtime/jobs/index.js";
 import { decodeReply, encodeCall } from "../../runtime/messaging/envelope.js";
+import { encodeJob } from "../../runtime/messaging/index.js";
 import { JobNames } from "../../runtime/messaging/subjects.js";
 import { shardOf } from "../../runtime/placement/shard.js";
 import { encodeEvent } from "../../runtime/pubsub/event.js";

@@ -4,7 +4,6 @@
  */
 import test from "ava";
 import { ActorMethodError, MalformedMessageError } from "troupe";
-import { decodeJob } from "../../runtime/jobs/envelope.js";
 import {
   deadLetters,
   enqueue,
@@ -15,9 +14,9 @@ import {
   replayDeadLetter,
   startJobRunner,
 } from "../../runtime/jobs/index.js";
-import { newJobId } from "../../runtime/jobs/names.js";
 import { namesOf } from "../../runtime/jobs/streams.js";
 import { encode } from "../../runtime/messaging/codec.js";
+import { decodeJob, newJobId } from "../../runtime/messaging/index.js";
 import { jetStreamQueues } from "../../runtime/transport/jetstream-queue.js";
 import { eventually, startMesh } from "../helpers/mesh.js";
 import { seen, Work } from "./fixtures/actors.js";

@@ -1,6 +1,5 @@
 import test from "ava";
-import { SLIM_ERROR_MESSAGE_CHARS, slimDeadLetter } from "../../runtime/jobs/dead-letter-writer.js";
-import type { DeadLetter } from "../../runtime/jobs/envelope.js";
+import { type DeadLetter, SLIM_ERROR_MESSAGE_CHARS, slimDeadLetter } from "../../runtime/durable/index.js";
 
 const base: DeadLetter = {
   v: 1,

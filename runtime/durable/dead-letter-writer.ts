@@ -7,9 +7,9 @@
 import { PayloadTooLargeError, toWireError } from "../errors.js";
 import type { JobNames } from "../messaging/index.js";
 import { encode } from "../messaging/index.js";
-import type { JetStreamQueues, QueueMessage } from "../transport/jetstream-queue.js";
-import type { DeadLetter, DeadLetterReason, DeadLetterSubscription } from "./envelope.js";
-import { encodeDeadLetter } from "./envelope.js";
+import type { JetStreamQueues, QueueMessage } from "../transport/index.js";
+import type { DeadLetter, DeadLetterReason, DeadLetterSubscription } from "./dead-letter.js";
+import { encodeDeadLetter } from "./dead-letter.js";
 
 export interface DeadLetterFields {
   source?: "job" | "event";

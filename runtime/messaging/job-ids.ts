@@ -1,5 +1,5 @@
 /**
- * Job ids. (The stream, subject and consumer names of jobs are built in `messaging/subjects.ts`,
+ * Job ids. (The stream, subject and consumer names of jobs are built in `subjects.ts`,
  * with every other name.)
  */
 import { createHash, randomBytes } from "node:crypto";

@@ -4,21 +4,19 @@
  * - job:    `[1, jobId, actorId, method, args, timeoutMs, maxAttempts, keepResult]` (`keepResult` 1 or
  *   0; jobs stored before it existed have 7 elements and keep their result)
  * - result: `[1, status, valueOrError, attempts, finishedAtMs]`, status 0 = ok, 1 = dead-lettered
- * - dead letter: a map, see {@link DeadLetter}
+ * (dead letters: durable/dead-letter.ts)
  *
  * Everything decoded here is untrusted and validated.
  */
 import { MalformedMessageError, type WireError } from "../errors.js";
-import {
-  type DecodeLimits,
-  decode,
-  encode,
-  MAX_ACTOR_ID_LENGTH,
-  MAX_METHOD_LENGTH,
-} from "../messaging/index.js";
-import { isJobId } from "./names.js";
+import { type DecodeLimits, decode, encode } from "./codec.js";
+import { MAX_ACTOR_ID_LENGTH, MAX_METHOD_LENGTH } from "./envelope.js";
+import { isJobId } from "./job-ids.js";
 
 export const JOB_VERSION = 1;
+
+/** The deadline of one attempt of a job that sets none (enqueue, and events replayed as jobs). */
+export const DEFAULT_JOB_TIMEOUT_MS = 15 * 60_000;
 
 export interface JobEnvelope {
   jobId: string;
@@ -98,78 +96,4 @@ export function decodeOutcome(bytes: Uint8Array, limits?: Partial<DecodeLimits>)
     return { ok: false, error: body as WireError, attempts: a, finishedAtMs: f };
   }
   throw new MalformedMessageError(`unknown job result status ${String(status)}`);
-}
-
-import type { DeadLetterReason } from "../durable/index.js";
-
-export type { DeadLetterReason };
-
-/** The durable event subscription a dead-lettered event belongs to (see runtime/pubsub). */
-export interface DeadLetterSubscription {
-  /** Durable consumer name, `<Type>_<method>`. */
-  name: string;
-  /** The subscribed pattern (may hold wildcards). */
-  pattern: string;
-  /** The event's topic. */
-  topic: string;
-}
-
-/**
- * What the DLQ stores about a failed job or event delivery. Enough to inspect it and to replay it
- * (a job: its original bytes; an event: `replay`, a job that delivers it to its one subscriber).
- */
-export interface DeadLetter {
-  v: number;
-  /** What failed: a job (default, also when absent) or the delivery of an event to one subscriber. */
-  source?: "job" | "event" | undefined;
-  reason: DeadLetterReason;
-  /** Undefined when the envelope could not be decoded. */
-  jobId?: string | undefined;
-  type: string;
-  actorId?: string | undefined;
-  method?: string | undefined;
-  error: WireError & { stack?: string | undefined };
-  /** Delivery attempts made (the JetStream delivery count of the last one). */
-  attempts: number;
-  /** When the job was first stored, ms since the epoch (server time). */
-  enqueuedAtMs: number;
-  /** When it was dead-lettered, ms since the epoch (runner's clock). */
-  failedAtMs: number;
-  /** Name of the host whose runner dead-lettered it. */
-  host: string;
-  originalSubject: string;
-  originalSeq: number;
-  originalHeaders: Record<string, string>;
-  /** The original message's bytes, unchanged (a job envelope, or an event's payload). */
-  data: Uint8Array;
-  /** Events only: the subscriber it failed for. */
-  subscription?: DeadLetterSubscription | undefined;
-  /**
-   * What a replay publishes instead of `data` to `originalSubject`. For an event: a job that
-   * delivers the event to its one subscriber (a replay must not fan out to every subscriber
-   * again). Absent when the event could not be decoded: such a dead letter cannot be replayed.
-   */
-  replay?: { subject: string; data: Uint8Array } | undefined;
-  /**
-   * What was left out so that the record fits the server's max_payload with the original bytes
-   * intact, e.g. `["error.stack", "error.details", "error.message past 1024 characters"]`.
-   */
-  omitted?: string[] | undefined;
-}
-
-export function encodeDeadLetter(d: DeadLetter): Uint8Array {
-  return encode(d);
-}
-
-export function decodeDeadLetter(bytes: Uint8Array): DeadLetter {
-  // Dead letters carry the original payload, so allow a bit more than one message.
-  const raw = decode(bytes, { maxBytes: 8 * 1024 * 1024 });
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new MalformedMessageError("dead letter must be a map");
-  }
-  const d = raw as Partial<DeadLetter>;
-  if (d.v !== 1 || typeof d.type !== "string" || !(d.data instanceof Uint8Array)) {
-    throw new MalformedMessageError("not a version 1 dead letter");
-  }
-  return d as DeadLetter;
 }

@@ -1,0 +1,194 @@
+/**
+ * The outbound tell path: fire-and-forget, so what fails is logged, never silently lost. A tell that
+ * no host serves right now (a shard between owners) is sent again within its deadline, like a
+ * call; one that still finds no host is dropped with a warning. At most
+ * {@link MAX_PENDING_TELL_RESENDS} tells wait for a resend at once.
+ */
+import type { CallOptions } from "../actor/index.js";
+import { ActorUnavailableError, HostShuttingDownError, OverloadedError } from "../errors.js";
+import { type OutboundContext, type OutboundInterceptor, runChain } from "../interceptors/index.js";
+import { failureKind, type Logger, repeatsOf } from "../log.js";
+import {
+  assertCaller,
+  type CallEnvelope,
+  decodeCall,
+  decodeReply,
+  encodeCall,
+  type Subjects,
+} from "../messaging/index.js";
+import type { Outbox } from "../outbox/index.js";
+import { endHop, errorType, recordTellDropped, startTellSpan } from "../telemetry/index.js";
+import type { RequestOutcome, RetainedMessage, Transport } from "../transport/index.js";
+import type { Routes } from "./routes.js";
+import { backoffMs, deadlinePassed, headersFor } from "./wire.js";
+
+/**
+ * Tells waiting to be sent again at most (each waits for a host within its deadline). Past it a
+ * flood of tells to a type without a host is dropped with warnings instead of piling up timers and
+ * resending each some twenty times.
+ */
+export const MAX_PENDING_TELL_RESENDS = 1024;
+
+/** What the tell path needs of its mesh connection. */
+export interface TellDeps {
+  readonly transport: Transport;
+  readonly subjects: Subjects;
+  readonly routes: Routes;
+  readonly logger: Logger;
+  /** The caller identity sent when a tell names none. */
+  readonly clientId: string | undefined;
+  /** The outbound interceptors, outermost first (empty: no chain runs). */
+  readonly outbound: readonly OutboundInterceptor[];
+  readonly outbox: Outbox | undefined;
+  /**
+   * The outbox's claim on a broker answer to a tell it forwarded (it keeps such tells, in order,
+   * until a host took them); true when the answer was the outbox's. Undefined without an outbox.
+   */
+  readonly outboxClaims?: ((token: number, outcome: RequestOutcome) => boolean) | undefined;
+  /** True once the mesh is closing: pending resends are abandoned. */
+  isClosed(): boolean;
+}
+
+export class Tells {
+  private resends = 0;
+
+  constructor(private readonly deps: TellDeps) {
+    deps.transport.onOneWayAnswer((sent, outcome, token) => {
+      if (!deps.outboxClaims?.(token, outcome)) this.answered(sent, outcome);
+    });
+  }
+
+  /** Tells waiting to be sent again (at most {@link MAX_PENDING_TELL_RESENDS}). */
+  get pendingResends(): number {
+    return this.resends;
+  }
+
+  tell(type: string, id: string, method: string, args: unknown[], options: CallOptions): void {
+    const d = this.deps;
+    const timeoutMs = d.routes.timeoutFor(options);
+    const subject = d.routes.subjectFor(type, id);
+    const caller = options.caller === undefined ? d.clientId : assertCaller(options.caller, "caller");
+    if (d.outbound.length === 0) {
+      this.tellOnce(type, id, method, args, subject, timeoutMs, caller, undefined);
+      return;
+    }
+    const ctx: OutboundContext = {
+      kind: "tell",
+      actorType: type,
+      actorId: id,
+      method,
+      headers: {},
+      deadline: performance.now() + timeoutMs,
+      caller,
+    };
+    // A tell has nobody to reject: what an interceptor refuses is logged, never silently lost.
+    runChain(d.outbound, ctx, () => {
+      const left = ctx.deadline - performance.now();
+      if (left <= 0) return Promise.reject(deadlinePassed(type, method, timeoutMs));
+      this.tellOnce(type, id, method, args, subject, left, caller, ctx.headers);
+      return Promise.resolve(undefined);
+    }).catch((err: unknown) => {
+      recordTellDropped(type, errorType(err));
+      d.logger.warn("tell not sent", { actorType: type, actorId: id, method, err });
+    });
+  }
+
+  private tellOnce(
+    type: string,
+    id: string,
+    method: string,
+    args: unknown[],
+    subject: string,
+    timeoutMs: number,
+    caller: string | undefined,
+    extraHeaders: Record<string, string> | undefined,
+  ): void {
+    const hop = startTellSpan(type, method, id, subject);
+    try {
+      const data = encodeCall({ actorId: id, method, timeoutMs, args, oneWay: true });
+      this.send(type, id, subject, data, headersFor(hop?.headers, extraHeaders, caller));
+      endHop(hop);
+    } catch (err) {
+      endHop(hop, err);
+      throw err;
+    }
+  }
+
+  private send(
+    type: string,
+    id: string,
+    subject: string,
+    data: Uint8Array,
+    headers: Record<string, string> | undefined,
+    attempt = 0,
+  ): void {
+    const d = this.deps;
+    const local = d.routes.localFor(type, id);
+    if (local) local.deliverLocally(type, id, subject, data, undefined, headers);
+    // A first send goes through the outbox when there is one; its resends (no host yet) do not.
+    else if (d.outbox && attempt === 0)
+      d.outbox.appendNow({ kind: "tell", subject, data, headers, lane: `tell:${type}:${id}` });
+    else d.transport.publishOneWay(subject, data, headers, attempt);
+  }
+
+  /** The broker found no host for a tell, or the host that got it no longer serves its shard. */
+  private answered(sent: RetainedMessage | undefined, outcome: RequestOutcome): void {
+    if (outcome.kind === "reply") {
+      const reply = decodeReply(outcome.data);
+      if (reply.ok) return; // hosts do not answer tells; had one, nothing was lost
+      if (!(reply.error instanceof HostShuttingDownError)) {
+        this.dropped(sent, reply.error);
+        return;
+      }
+    }
+    if (!sent?.data) {
+      this.dropped(
+        sent,
+        new ActorUnavailableError("no host served it, and it was not retained for a resend"),
+      );
+      return;
+    }
+    if (this.resends >= MAX_PENDING_TELL_RESENDS) {
+      this.dropped(
+        sent,
+        new OverloadedError(`no host served it, and ${MAX_PENDING_TELL_RESENDS} tells already wait for one`),
+      );
+      return;
+    }
+    this.resends++;
+    void this.resend(sent, sent.data)
+      .catch((err: unknown) => this.dropped(sent, err))
+      .finally(() => this.resends--);
+  }
+
+  private async resend(sent: RetainedMessage, data: Uint8Array): Promise<void> {
+    const d = this.deps;
+    const call: CallEnvelope = decodeCall(data);
+    const type = d.subjects.rpcType(sent.subject);
+    if (!type) throw new ActorUnavailableError(`not a call subject: ${sent.subject}`);
+    await d.routes.assertTypeKnown(type);
+    const elapsed = performance.now() - sent.sentAt;
+    // The same backoff as a call's retries: 20, 40, 80... capped at 500 ms, with jitter.
+    const pause = backoffMs(sent.attempt);
+    const remaining = call.timeoutMs - elapsed - pause;
+    if (remaining <= 0) {
+      throw new ActorUnavailableError(`no host served ${type}/${call.actorId} within its deadline`, {
+        details: { actorType: type, actorId: call.actorId, method: call.method },
+      });
+    }
+    await new Promise((r) => setTimeout(r, pause));
+    if (d.isClosed() || d.transport.isClosed) return;
+    const again = encodeCall({ ...call, timeoutMs: remaining, oneWay: true });
+    this.send(type, call.actorId, sent.subject, again, sent.headers, sent.attempt + 1);
+  }
+
+  private dropped(sent: RetainedMessage | undefined, err: unknown): void {
+    const type = sent ? this.deps.subjects.rpcType(sent.subject) : undefined;
+    recordTellDropped(type, errorType(err));
+    // A flood of dropped tells writes one line per interval, with the count (see RepeatLimiter).
+    repeatsOf(this.deps.logger).warn(`tell dropped:${type}:${failureKind(err)}`, "tell dropped", {
+      subject: sent?.subject,
+      err,
+    });
+  }
+}

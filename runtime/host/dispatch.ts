@@ -1,0 +1,284 @@
+/**
+ * Inbound dispatch: a call or tell for a shard this host serves, from NATS or delivered in-process
+ * by a caller of the same connection (`LocalRoute`), is decoded and checked (headers, size, shard,
+ * method, ownership), becomes an {@link InboundTurn}, runs through the inbound interceptors, and is
+ * queued on its actor's mailbox in the catalog.
+ */
+import type { ActorType, Catalog, Turn, TurnOutcome } from "../actor/index.js";
+import {
+  ConfigurationError,
+  HostShuttingDownError,
+  MalformedMessageError,
+  PayloadTooLargeError,
+  TroupeError,
+  UnknownMethodError,
+} from "../errors.js";
+import { type InboundInterceptor, type InboundKind, interceptTurn } from "../interceptors/index.js";
+import { failureKind, type Logger, repeatsOf } from "../log.js";
+import { type CallEnvelope, type DecodeLimits, decodeCall, encodeError } from "../messaging/index.js";
+import type { ShardOwnership } from "../placement/index.js";
+import { shardOf } from "../placement/index.js";
+import { startTurnSpan } from "../telemetry/index.js";
+import {
+  assertWellFormedHeaders,
+  type InboundMessage,
+  type MessageHeaders,
+  type SubscriptionHandle,
+  type Transport,
+} from "../transport/index.js";
+import type { CallKeepalives } from "./call-keepalives.js";
+import { InboundTurn, type Replies } from "./replies.js";
+
+export interface ServedType {
+  readonly type: ActorType;
+  readonly catalog: Catalog;
+  /** Stateless types: one subscription per shard. */
+  readonly subscriptions: SubscriptionHandle[];
+  /** Placed types: the shards this host holds. */
+  readonly ownership: ShardOwnership | undefined;
+  /** The core NATS queue group of the type's shard subjects. */
+  readonly queue: string;
+}
+
+/** Refusal of a call whose shard this host does not (or no longer) hold: never executed, so retried. */
+export function notServedHere(type: string, shard: number): HostShuttingDownError {
+  return new HostShuttingDownError(`shard ${shard} of ${type} is not served by this host; not executed`, {
+    details: { actorType: type, shard, reason: "shard-moved" },
+  });
+}
+
+export function unknownMethod(type: string, method: string): UnknownMethodError {
+  return new UnknownMethodError(`${type} has no handler "${method}"`, {
+    details: { actorType: type, method },
+  });
+}
+
+export class Dispatch {
+  constructor(
+    private readonly deps: { readonly transport: Transport; readonly logger: Logger },
+    private readonly served: ReadonlyMap<string, ServedType>,
+    private readonly limits: Partial<DecodeLimits>,
+    /** The inbound interceptors, outermost first (empty: no chain runs). */
+    private readonly inbound: readonly InboundInterceptor[],
+    private readonly keepalives: CallKeepalives,
+    private readonly replies: Replies,
+    private readonly isServing: () => boolean,
+  ) {}
+
+  /**
+   * Whether a call to `typeName`/`actorId` can be delivered to this host without the broker: it
+   * serves the type and (for placed types) holds the actor's shard right now.
+   */
+  servesLocally(typeName: string, actorId: string): boolean {
+    if (!this.isServing()) return false;
+    const s = this.served.get(typeName);
+    if (!s) return false;
+    return !s.ownership || s.ownership.serves(shardOf(actorId, s.type.shards));
+  }
+
+  /**
+   * Delivers an encoded call (or tell, without `replyTo`) that a caller on this same connection
+   * made, exactly as if it had arrived from NATS: same decoding, checks, turn and reply bytes.
+   */
+  deliverLocally(
+    typeName: string,
+    actorId: string,
+    subject: string,
+    data: Uint8Array,
+    replyTo: string | undefined,
+    headers: Record<string, string> | undefined,
+  ): void {
+    const s = this.served.get(typeName);
+    if (!s) throw new ConfigurationError(`this host does not serve ${typeName}`);
+    // The caller learns of an oversize message at once, as it would from the broker's limit.
+    const limit = this.limits.maxBytes ?? Number.POSITIVE_INFINITY;
+    if (data.length > limit) {
+      throw new PayloadTooLargeError(
+        `a message of ${data.length} bytes exceeds this host's limit of ${limit}`,
+        {
+          details: { size: data.length, limit },
+        },
+      );
+    }
+    const shard = shardOf(actorId, s.type.shards);
+    const msg: InboundMessage = { subject, data, reply: replyTo, headers: headers && recordHeaders(headers) };
+    this.onCall(s.type, s.catalog, s.ownership, shard, s.queue, msg);
+  }
+
+  /**
+   * Runs a call whose arguments the caller just decoded from a message of its own (a job, an
+   * event, a reminder) and does not keep: no encoding either way. Same checks as a call from NATS
+   * (method, shard ownership, deadline); the outcome is settled on the caller's `replyTo` with
+   * {@link Transport.settleLocally}, the error being the handler's own typed error.
+   */
+  runLocally(
+    typeName: string,
+    actorId: string,
+    subject: string,
+    method: string,
+    args: unknown[],
+    timeoutMs: number,
+    replyTo: string,
+    headers: Record<string, string> | undefined,
+  ): void {
+    const s = this.served.get(typeName);
+    if (!s) throw new ConfigurationError(`this host does not serve ${typeName}`);
+    const type = s.type;
+    const transport = this.deps.transport;
+    if (!type.handlers.has(method)) {
+      transport.settleLocally(replyTo, false, unknownMethod(type.name, method));
+      return;
+    }
+    const shard = shardOf(actorId, type.shards);
+    const now = performance.now();
+    if (s.ownership && !s.ownership.serves(shard, now)) {
+      transport.settleLocally(replyTo, false, notServedHere(type.name, shard));
+      return;
+    }
+    const trace = startTurnSpan(
+      headers && recordHeaders(headers),
+      "call",
+      type.name,
+      method,
+      actorId,
+      subject,
+      s.queue,
+    );
+    const turn = new InboundTurn(
+      this.replies,
+      type,
+      actorId,
+      method,
+      args,
+      now + timeoutMs,
+      trace,
+      replyTo,
+      true,
+    );
+    s.catalog.dispatch(actorId, turn, { now });
+  }
+
+  /** A call or tell message for one shard of `type`: checks, then a turn (see {@link InboundTurn}). */
+  onCall(
+    type: ActorType,
+    catalog: Catalog,
+    ownership: ShardOwnership | undefined,
+    shard: number,
+    queue: string,
+    msg: InboundMessage,
+  ): void {
+    // The reply subject is read only where it is used: nats.js decodes it on first access, and a
+    // tell's (there for the broker's "no responders") is needed only to refuse it.
+    let call: CallEnvelope;
+    try {
+      assertWellFormedHeaders(msg);
+      call = decodeCall(msg.data, this.limits);
+      if (shardOf(call.actorId, type.shards) !== shard) {
+        throw new MalformedMessageError(`actor id routed to the wrong shard of ${type.name}`, {
+          details: { actorType: type.name, shard },
+        });
+      }
+      if (!type.handlers.has(call.method)) throw unknownMethod(type.name, call.method);
+    } catch (err) {
+      repeatsOf(this.deps.logger).warn(`refused a call:${type.name}:${failureKind(err)}`, "refused a call", {
+        actorType: type.name,
+        subject: msg.subject,
+        bytes: msg.data.length,
+        code: err instanceof TroupeError ? err.code : undefined,
+        err: err instanceof TroupeError ? err.message : err,
+      });
+      const reply = msg.reply;
+      if (reply) this.deps.transport.reply(reply, encodeError(err));
+      return;
+    }
+    const now = performance.now();
+    if (ownership && !ownership.serves(shard, now)) {
+      // The lease lapsed on our clock (e.g. this process was paused): serve nothing from it. A
+      // tell's sender learns it too (on the status subject it sent), and sends it again.
+      const reply = msg.reply;
+      if (reply) this.deps.transport.reply(reply, encodeError(notServedHere(type.name, shard)));
+      return;
+    }
+    const method = call.method;
+    const actorId = call.actorId;
+    // A tell is never answered, whatever reply subject it came with.
+    const answerTo = call.oneWay ? undefined : msg.reply;
+    // Undefined (and free) unless an OpenTelemetry SDK is registered; ends exactly once, in settle.
+    const trace = startTurnSpan(
+      msg.headers,
+      answerTo ? "call" : "tell",
+      type.name,
+      method,
+      actorId,
+      msg,
+      queue,
+    );
+    const turn = new InboundTurn(
+      this.replies,
+      type,
+      actorId,
+      method,
+      call.args,
+      now + call.timeoutMs,
+      trace,
+      answerTo,
+      false,
+      call.oneWay ? msg : undefined,
+    );
+    if (answerTo) this.keepalives.add(turn, now);
+    if (this.inbound.length === 0) catalog.dispatch(actorId, turn, { now });
+    else this.dispatchIntercepted(answerTo ? "call" : "tell", type, catalog, actorId, msg, turn);
+  }
+
+  /**
+   * Runs a call or tell through the inbound interceptors: the chain's `next()` queues the turn and
+   * resolves with its outcome; what the chain ends with (the turn's outcome, or an interceptor's
+   * refusal) settles the turn (reply or log). The host never throws here.
+   */
+  private dispatchIntercepted(
+    kind: InboundKind,
+    type: ActorType,
+    catalog: Catalog,
+    actorId: string,
+    msg: InboundMessage,
+    turn: InboundTurn,
+  ): void {
+    let ran: TurnOutcome | undefined;
+    const run = () =>
+      new Promise<unknown>((resolve, reject) => {
+        const inner: Turn = {
+          method: turn.method,
+          args: turn.args,
+          deadline: turn.deadline,
+          trace: turn.trace,
+          settle(outcome) {
+            ran = outcome;
+            if (outcome.ok) resolve(outcome.value);
+            else reject(outcome.error);
+          },
+        };
+        catalog.dispatch(actorId, inner, { now: performance.now() });
+      });
+    interceptTurn(
+      this.inbound,
+      {
+        kind,
+        actorType: type.name,
+        actorId,
+        method: turn.method,
+        headers: msg.headers,
+        timeoutMs: turn.deadline - performance.now(),
+      },
+      run,
+    ).then(
+      (value) => turn.settle({ ok: true, value }),
+      // The turn's own failure keeps its outcome (e.g. `expired`); a refusal is a new failure.
+      (error: unknown) => turn.settle(ran && !ran.ok && ran.error === error ? ran : { ok: false, error }),
+    );
+  }
+}
+
+/** Read access to a header record, for calls delivered without the broker. */
+function recordHeaders(h: Record<string, string>): MessageHeaders {
+  return { get: (k) => h[k] ?? "", has: (k) => k in h, keys: () => Object.keys(h) };
+}
