@@ -126,7 +126,7 @@ export class ScalingMonitor {
           if (!load) continue;
           const name = jobQueueName(type);
           queueNames.add(name);
-          queues.push(this.rates.sample(name, load, now, Date.now()));
+          queues.push(this.rates.sample(name, load, now));
         }
         const sample: GroupSample = { queues, hosts: members.map(hostSample) };
         const decision = decider.decide(sample, performance.now());
