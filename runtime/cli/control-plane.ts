@@ -13,8 +13,8 @@ import { loadTokens, startControlPlane } from "../../services/control-plane/inde
 import { parseGroupPolicy } from "../../services/control-plane/scaling/index.js";
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger, type Logger } from "../log.js";
-import { startTelemetry } from "../telemetry/sdk.js";
 import { intFlag } from "./args.js";
+import { startTelemetry } from "./serve.js";
 
 export const CONTROL_PLANE_USAGE = `Usage: troupe control-plane [options]
 

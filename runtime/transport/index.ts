@@ -2,7 +2,9 @@
  * The transport layer's entry for folders above it: the only nats.js importer. (Older folders
  * still import its files directly; those imports are recorded as known layer violations.)
  */
+export { listConsumers } from "./jetstream-consumers.js";
 export {
+  type Backlog,
   type JetStreamQueues,
   jetStreamQueues,
   type PublishOptions as JetStreamPublishOptions,
