@@ -25,6 +25,7 @@ import type { Transport } from "./transport/transport.js";
 export { RestartingWatch } from "./placement/restarting-watch.js";
 export * from "./protos/index.js";
 export { decodeEvent } from "./pubsub/event.js";
+export { type SubscriptionLoad, subscriptionLoads } from "./pubsub/loads.js";
 export { eventNamesOf } from "./pubsub/streams.js";
 export { assertPattern } from "./pubsub/topics.js";
 export {

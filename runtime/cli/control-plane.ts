@@ -3,7 +3,7 @@
  *
  *   troupe control-plane [--port 7233] [--bind 0.0.0.0] [--nats URL] [--prefix P]
  *                        [--token-file F] [--tls-cert F --tls-key F [--tls-ca F]] [--insecure]
- *                        [--report-interval-ms N] [--kv-replicas N]
+ *                        [--report-interval-ms N] [--kv-replicas N] [--metrics-port N]
  *
  * Tokens also come from TROUPE_CONTROL_TOKEN (comma-separated). Without tokens or mutual TLS it
  * refuses to start; `--insecure` is for local development and logged as such.
@@ -12,7 +12,9 @@ import { parseArgs } from "node:util";
 import { loadTokens, startControlPlane } from "../../services/control-plane/index.js";
 import { parseGroupPolicy } from "../../services/control-plane/scaling/index.js";
 import { ConfigurationError } from "../errors.js";
-import { consoleLogger } from "../log.js";
+import { consoleLogger, type Logger } from "../log.js";
+import { intFlag } from "./args.js";
+import { startTelemetry } from "./serve.js";
 
 export const CONTROL_PLANE_USAGE = `Usage: troupe control-plane [options]
 
@@ -25,29 +27,14 @@ export const CONTROL_PLANE_USAGE = `Usage: troupe control-plane [options]
   --insecure               no authentication, no TLS: local development only
   --report-interval-ms N   how often hosts report usage and shares are re-planned (default 1000)
   --kv-replicas N          replicas of the policy and demand buckets (3 in a 3-node NATS cluster)
+  --metrics-port N         Prometheus /metrics on this port: the troupe.scaling.* gauges per host
+                           group (also TROUPE_METRICS_PORT)
   --scale-group SPEC       a host group's scaling policy, repeatable:
                            NAME:min=1,max=4,drain=30s,down=300s,up=0,stuck=60s,backlog=100,types=A+B`;
 
 /** Starts the control plane and resolves when it has stopped after a signal. */
 export async function controlPlaneCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: "string" },
-      bind: { type: "string" },
-      nats: { type: "string" },
-      prefix: { type: "string" },
-      "token-file": { type: "string" },
-      "tls-cert": { type: "string" },
-      "tls-key": { type: "string" },
-      "tls-ca": { type: "string" },
-      insecure: { type: "boolean" },
-      "report-interval-ms": { type: "string" },
-      "kv-replicas": { type: "string" },
-      "scale-group": { type: "string", multiple: true },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const values = parseFlags(argv);
   if (values.help) {
     process.stdout.write(`${CONTROL_PLANE_USAGE}\n`);
     return 0;
@@ -64,6 +51,33 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
   const reportIntervalMs = number("report-interval-ms", values["report-interval-ms"]);
   const kvReplicas = number("kv-replicas", values["kv-replicas"]);
   const prefix = values.prefix ?? process.env.TROUPE_PREFIX;
+  const metricsPort = intFlag(values["metrics-port"] ?? process.env.TROUPE_METRICS_PORT, "--metrics-port", {
+    max: 65535,
+  });
+  const telemetry = await startTelemetry({
+    serviceName: process.env.OTEL_SERVICE_NAME ?? "troupe-control-plane",
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
+  });
+  if (telemetry.metricsUrl) logger.info("metrics endpoint", { url: telemetry.metricsUrl });
+  try {
+    return await serve(values, { port, reportIntervalMs, kvReplicas, prefix }, logger);
+  } finally {
+    await telemetry.shutdown();
+  }
+}
+
+/** The control plane until SIGINT or SIGTERM; the exit code. */
+async function serve(
+  values: ReturnType<typeof parseFlags>,
+  numbers: {
+    port: number | undefined;
+    reportIntervalMs: number | undefined;
+    kvReplicas: number | undefined;
+    prefix: string | undefined;
+  },
+  logger: Logger,
+): Promise<number> {
+  const { port, reportIntervalMs, kvReplicas, prefix } = numbers;
   const plane = await startControlPlane({
     ...(port !== undefined ? { port } : {}),
     ...(values.bind ? { bind: values.bind } : {}),
@@ -93,4 +107,26 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
   });
   await plane.stop();
   return 0;
+}
+
+function parseFlags(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      port: { type: "string" },
+      bind: { type: "string" },
+      nats: { type: "string" },
+      prefix: { type: "string" },
+      "token-file": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "tls-ca": { type: "string" },
+      insecure: { type: "boolean" },
+      "report-interval-ms": { type: "string" },
+      "kv-replicas": { type: "string" },
+      "scale-group": { type: "string", multiple: true },
+      "metrics-port": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  }).values;
 }

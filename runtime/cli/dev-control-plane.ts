@@ -4,7 +4,11 @@
  * that is taken (a second dev mesh), any free port. If it cannot start at all, the dev mesh runs
  * without it (and says why): throttling is optional for local work.
  */
-import { type ControlPlane, startControlPlane } from "../../services/control-plane/index.js";
+import {
+  type ControlPlane,
+  type ControlPlaneOptions,
+  startControlPlane,
+} from "../../services/control-plane/index.js";
 import { consoleLogger } from "../log.js";
 
 export async function startDevControlPlane(
@@ -12,8 +16,10 @@ export async function startDevControlPlane(
   prefix: string,
   out: (line: string) => void,
   port = Number(process.env.TROUPE_CONTROL_PLANE_PORT ?? 7233),
+  scaling?: ControlPlaneOptions["scaling"],
 ): Promise<ControlPlane | undefined> {
   const options = {
+    ...(scaling ? { scaling } : {}),
     bind: "127.0.0.1",
     nats: { servers: natsUrl },
     prefix,

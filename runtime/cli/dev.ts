@@ -10,6 +10,7 @@
  *
  *   troupe dev --add <entry>   hosts the entry's actors beside a dev mesh already running here
  *   troupe dev --reset         deletes the dev data (.troupe/) first: a fresh JetStream store
+ *   troupe dev --autoscale     also runs the local autoscaler against this mesh (dev-autoscale.ts)
  */
 import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -23,9 +24,16 @@ import { reservePorts } from "../testing/index.js";
 import { type NatsServer, startNatsServer } from "../testing/nats-server.js";
 import { intFlag, parseCommandArgs, UsageError } from "./args.js";
 import type { CliIo } from "./command.js";
+import {
+  type DevAutoscaler,
+  devAutoscalePolicy,
+  devGroupPolicy,
+  startDevAutoscaler,
+} from "./dev-autoscale.js";
 import { startDevControlPlane } from "./dev-control-plane.js";
 import { clearDevState, devDir, readDevState, writeDevState } from "./dev-state.js";
 import { startDevGateway } from "./gateway.js";
+import { groupFromEntry } from "./group-name.js";
 import { whileWaiting } from "./progress.js";
 import { type ServeOptions, serveEntry, untilSignal } from "./serve.js";
 
@@ -45,7 +53,13 @@ export const DEV_USAGE = `Usage: troupe dev [entry] [options]
   --mqtt-port <n>    port of the server's MQTT listener (default TROUPE_MQTT_PORT, else a free port)
   --leaf <url>       make the local server a leaf node of this hub (nats-leaf://hub:7422): an
                      edge site (docs/patterns/edge-sites.md)
-  --domain <d>       JetStream domain of the local server with --leaf (default dev)`;
+  --domain <d>       JetStream domain of the local server with --leaf (default dev)
+  --autoscale        run the local autoscaler against this mesh: start extra \`troupe host entry\`
+                     processes while the entry's job queues have a backlog, drain them when it is
+                     gone (docs/patterns/competing-consumers.md)
+  --autoscale-policy <spec>
+                     the group's policy with --autoscale, e.g. max=4,drain=10s,down=30s (keys as in
+                     \`troupe control-plane --scale-group\`; default min=1,max=4,drain=10s,down=30s)`;
 
 /**
  * The flags of `troupe dev`, as `util.parseArgs` options. Add a flag here and map it in
@@ -59,6 +73,8 @@ export const DEV_FLAGS = {
   "mqtt-port": { type: "string" },
   leaf: { type: "string" },
   domain: { type: "string" },
+  autoscale: { type: "boolean" },
+  "autoscale-policy": { type: "string" },
 } as const;
 
 export interface DevOptions {
@@ -79,6 +95,13 @@ export interface DevOptions {
   domain?: string;
   /** Port of the local server's MQTT listener (default TROUPE_MQTT_PORT, else a free port: never 1883 by default). */
   mqttPort?: number;
+  /**
+   * Run the local autoscaler against this mesh (`--autoscale`): extra host processes of the entry's
+   * group while its job queues have a backlog.
+   */
+  autoscale?: boolean;
+  /** The group's policy with `autoscale` (`--autoscale-policy`, e.g. `max=4,down=30s`). */
+  autoscalePolicy?: string;
   /** Resolves when the mesh should stop (default: SIGINT or SIGTERM). */
   until?: Promise<unknown>;
   out?: (line: string) => void;
@@ -101,7 +124,19 @@ export function devOptionsFrom(
   const gatewayPort = intFlag(values["gateway-port"], "--gateway-port", { max: 65535 });
   const mqttPort = intFlag(values["mqtt-port"], "--mqtt-port", { min: 1, max: 65535 });
   if (values.domain && !values.leaf) throw new UsageError("--domain needs --leaf");
+  if (values["autoscale-policy"] !== undefined && !values.autoscale) {
+    throw new UsageError("--autoscale-policy needs --autoscale");
+  }
+  if (values.autoscale && values.add) throw new UsageError("--autoscale cannot be combined with --add");
+  // Checked here so that a mistake is a usage error (exit 2), not a failure after the mesh started.
+  if (values.autoscale) devAutoscalePolicy(values["autoscale-policy"]);
   return {
+    ...(values.autoscale
+      ? {
+          autoscale: true,
+          ...(values["autoscale-policy"] ? { autoscalePolicy: values["autoscale-policy"] } : {}),
+        }
+      : {}),
     ...(mqttPort !== undefined ? { mqttPort } : {}),
     ...(values.leaf ? { leaf: values.leaf, ...(values.domain ? { domain: values.domain } : {}) } : {}),
     ...(positionals[0] ? { entry: positionals[0] } : {}),
@@ -160,14 +195,24 @@ export async function dev(options: DevOptions = {}): Promise<void> {
   const servers = url;
   // The entry sees the mesh it is hosted on: a connect() inside it reaches this server.
   const restoreEnv = setMeshEnv(servers, prefix);
-  const controlPlane = await startDevControlPlane(servers, prefix, out);
+  // With --autoscale the dev host and the extra hosts form the entry's group, under its policy.
+  const group = options.autoscale ? groupFromEntry(entry) : undefined;
+  const controlPlane = await startDevControlPlane(
+    servers,
+    prefix,
+    out,
+    undefined,
+    group ? { groups: [devGroupPolicy(group, devAutoscalePolicy(options.autoscalePolicy))] } : undefined,
+  );
   let served = false;
   try {
     await serveEntry({
       entry,
       connect: { servers, prefix },
       // The dev host enforces the local control plane's policies (`troupe throttle set`).
-      ...(controlPlane ? { host: { throttling: { controlPlane: controlPlane.address } } } : {}),
+      ...(controlPlane
+        ? { host: { throttling: { controlPlane: controlPlane.address }, ...(group ? { group } : {}) } }
+        : {}),
       logger: consoleLogger(),
       serviceName: "troupe-dev",
       ...drainProgress(options.io),
@@ -183,9 +228,29 @@ export async function dev(options: DevOptions = {}): Promise<void> {
             `  curl -X POST ${gateway.url}/v1/actors/${sample.name}/my-id/${[...sample.handlers][0]} -d '[]' -H 'content-type: application/json'`,
           );
         }
+        let autoscaler: DevAutoscaler | undefined;
         try {
+          if (group && controlPlane) {
+            out(
+              `troupe: autoscaling group ${group}: extra \`troupe host\` processes while its job queues have a backlog (docs/patterns/competing-consumers.md)`,
+            );
+            autoscaler = startDevAutoscaler({
+              entry,
+              group,
+              controlPlane: controlPlane.address,
+              natsUrl: servers,
+              prefix,
+              intervalMs: 1000,
+              out,
+              logger: consoleLogger(),
+            });
+          } else if (group) {
+            out("troupe: --autoscale needs the control plane, which did not start: not autoscaling");
+          }
           await (options.until ?? untilSignal());
         } finally {
+          // The extra hosts drain first, while the dev host still serves what they hand back.
+          await autoscaler?.stop();
           await gateway.close();
         }
         out("troupe: draining...");

@@ -5,8 +5,15 @@
  * SIGTERM, newest first: the host drains (stops pulling, finishes or hands back its jobs, hands its
  * shards off) and exits on its own; the autoscaler only counts it gone when it has exited.
  *
- * Every round it prints one line for the group: hosts (starting, draining), backlog, rates, the
- * decision and its reason.
+ * Every round it prints one line for the group when it changes: hosts (starting, draining), backlog,
+ * rates, the decision and its reason; and one line when it starts, drains or loses a host (with its
+ * pid). Hosts of the group it does not own (`unmanagedHosts`, e.g. `troupe dev`'s own host) count
+ * towards the decision: it runs `desired - unmanagedHosts` processes.
+ *
+ * After `stop()` resolves nothing of it is left: no timer, no child process. Should this process
+ * exit without `stop()` (an uncaught error), its hosts get SIGTERM on the way out; start them in
+ * their own process group (`detached`) so that a terminal's Ctrl-C reaches only this process, which
+ * then drains them once (a second signal would end a draining host at once).
  *
  * @example
  * ```ts
@@ -25,8 +32,13 @@ export interface LocalAutoscalerOptions {
   decide(): Promise<ScalingDecision__Output | undefined>;
   /** Starts one host process of the group. */
   spawnHost(): ChildProcess;
-  /** Hosts to keep while the control plane has no decision for the group (so one registers). Default 1. */
+  /**
+   * Hosts of the group to have while the control plane has no decision for it (so one registers),
+   * counting the unmanaged ones. Default 1.
+   */
   bootstrapHosts?: number;
+  /** Hosts of the group that run without this autoscaler (counted, never started or stopped). Default 0. */
+  unmanagedHosts?: number;
   /** How often to read the decision. Default 1000 ms. */
   intervalMs?: number;
   /** A draining host that has not exited after this long is killed. Default 120 s. */
@@ -57,6 +69,11 @@ export class LocalAutoscaler {
   private stopped = 0;
   private lastLine = "";
   private closed = false;
+  private failing = false;
+  /** On an exit without stop(): SIGTERM to every host still running (they drain on their own). */
+  private readonly onExit = () => {
+    for (const child of this.children) child.process.kill("SIGTERM");
+  };
 
   constructor(private readonly options: LocalAutoscalerOptions) {}
 
@@ -72,6 +89,7 @@ export class LocalAutoscaler {
 
   start(): void {
     if (this.timer || this.closed) return;
+    process.once("exit", this.onExit);
     this.timer = setInterval(() => void this.step(), this.options.intervalMs ?? 1000);
     void this.step();
   }
@@ -88,9 +106,12 @@ export class LocalAutoscaler {
   async stop(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    await this.round;
+    this.timer = undefined;
+    // Hosts first: a round in progress (waiting for the control plane) starts nothing once closed.
     for (const child of this.children) this.drain(child);
+    await this.round;
     await Promise.all(this.children.map((c) => c.exited));
+    process.off("exit", this.onExit);
   }
 
   private async act(): Promise<void> {
@@ -99,19 +120,24 @@ export class LocalAutoscaler {
     try {
       decision = await this.options.decide();
     } catch (err) {
-      // Fail-static: keep the hosts as they are until the control plane answers again.
-      this.options.logger.warn("local autoscaler: no decision from the control plane; keeping the hosts", {
-        group: this.options.group,
-        err,
-      });
+      // Fail-static: keep the hosts as they are until the control plane answers again (said once).
+      if (!this.failing) {
+        this.options.logger.warn("local autoscaler: no decision from the control plane; keeping the hosts", {
+          group: this.options.group,
+          err,
+        });
+      }
+      this.failing = true;
       return;
     }
+    this.failing = false;
     if (this.closed) return;
     const desired = decision ? decision.desiredHosts : (this.options.bootstrapHosts ?? 1);
+    const own = Math.max(0, desired - (this.options.unmanagedHosts ?? 0));
     const live = this.children.filter((c) => !c.stopping);
-    for (let i = live.length; i < desired; i++) this.spawn();
-    if (live.length > desired) {
-      for (const child of live.slice(desired).reverse()) this.drain(child);
+    for (let i = live.length; i < own; i++) this.spawn();
+    if (live.length > own) {
+      for (const child of live.slice(own).reverse()) this.drain(child);
     }
     this.print(decision, desired);
   }
@@ -119,8 +145,12 @@ export class LocalAutoscaler {
   private spawn(): void {
     const proc = this.options.spawnHost();
     this.started += 1;
+    let how = "";
     const exited = new Promise<number | null>((resolve) => {
-      proc.once("exit", (code) => resolve(code));
+      proc.once("exit", (code, signal) => {
+        how = signal ? `signal ${signal}` : `code ${code}`;
+        resolve(code);
+      });
       proc.once("error", (err) => {
         this.options.logger.error("local autoscaler: could not start a host", {
           group: this.options.group,
@@ -134,6 +164,7 @@ export class LocalAutoscaler {
     void exited.then((code) => {
       this.children.splice(this.children.indexOf(child), 1);
       this.stopped += 1;
+      this.options.out(`${this.options.group}: host pid ${proc.pid} exited (${how || "not started"})`);
       if (!child.stopping || (code !== 0 && code !== null)) {
         this.options.logger.warn("local autoscaler: a host exited", {
           group: this.options.group,
@@ -143,15 +174,13 @@ export class LocalAutoscaler {
         });
       }
     });
-    this.options.logger.info("local autoscaler: started a host", {
-      group: this.options.group,
-      pid: proc.pid,
-    });
+    this.options.out(`${this.options.group}: started a host (pid ${proc.pid})`);
   }
 
   private drain(child: Child): void {
     if (child.stopping) return;
     child.stopping = true;
+    this.options.out(`${this.options.group}: draining host pid ${child.process.pid}`);
     child.process.kill("SIGTERM");
     const timeout = setTimeout(() => {
       this.options.logger.error("local autoscaler: a draining host did not exit in time; killing it", {
@@ -166,7 +195,9 @@ export class LocalAutoscaler {
 
   private print(decision: ScalingDecision__Output | undefined, desired: number): void {
     const { running, draining } = this.counts();
-    const head = `${this.options.group}: hosts ${running}${draining ? ` (+${draining} draining)` : ""}`;
+    const unmanaged = this.options.unmanagedHosts ?? 0;
+    const hosts = unmanaged ? `${running + unmanaged} (${running} started here)` : `${running}`;
+    const head = `${this.options.group}: hosts ${hosts}${draining ? ` (+${draining} draining)` : ""}`;
     const line = decision
       ? `${head}, registered ${decision.currentHosts}, backlog ${decision.backlog}, ` +
         `${decision.arrivalPerSecond.toFixed(0)}/s in, ${decision.completionPerSecond.toFixed(0)}/s done → ` +

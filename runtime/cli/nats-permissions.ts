@@ -90,7 +90,7 @@ const CALLERS: readonly Component[] = ["client", "gateway", "host"];
 const API = "$JS.API";
 
 /** What a connection may do with one stream (or KV bucket's stream). */
-type StreamUse = "setup" | "read" | "consume" | "write-kv" | "watch" | "monitor";
+type StreamUse = "setup" | "read" | "consume" | "write-kv" | "watch" | "monitor" | "list-consumers";
 
 function streamSubjects(stream: string, uses: readonly StreamUse[], bucket?: string): string[] {
   const out: string[] = [];
@@ -136,6 +136,10 @@ function streamSubjects(stream: string, uses: readonly StreamUse[], bucket?: str
       case "monitor":
         // Backlog for scaling decisions: the stream's state and its consumers' counts, nothing more.
         out.push(`${API}.STREAM.INFO.${stream}`, `${API}.CONSUMER.INFO.${stream}.*`);
+        break;
+      case "list-consumers":
+        // Every consumer's counts in one listing (scaling reads the durable subscriptions this way).
+        out.push(`${API}.CONSUMER.LIST.${stream}`);
         break;
     }
   }
@@ -210,6 +214,8 @@ export function permissionsFor(component: Component, scope: PermissionScope): Pe
               ["monitor"],
             ),
           ),
+          // ... and the durable subscriptions' backlog (`@subscribe` consumers of the events stream).
+          ...streamSubjects(events.stream(), ["list-consumers"]),
         ],
         subscribe: [inboxesOf("control-plane")],
       });

@@ -10,12 +10,10 @@
  * hosts `run` starts get the same control plane and token (and inherit NATS_URL and the rest of
  * the environment); options after `--` go to every `troupe host`.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { type Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { status } from "@grpc/grpc-js";
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger } from "../log.js";
 import type { ScalingDecision__Output } from "../protos/index.js";
@@ -23,7 +21,11 @@ import { type ControlPlaneConnection, connectControlPlane } from "../throttling/
 import { DEFAULT_DEV_ENTRY } from "./dev.js";
 import { groupFromEntry } from "./group-name.js";
 import { LocalAutoscaler } from "./local-autoscaler.js";
+import { getDecision, groupDecision, isServiceError, unary } from "./scale-decision.js";
 import { untilSignal } from "./serve.js";
+import { spawnTroupe } from "./troupe-process.js";
+
+export { spawnTroupe };
 
 export const SCALE_USAGE = `Usage: troupe scale <command>
 
@@ -145,27 +147,22 @@ async function runAutoscaler(connection: ControlPlaneConnection, options: RunOpt
     intervalMs: options.intervalMs,
     out: options.io.out,
     logger,
-    decide: async () => {
-      try {
-        return await getDecision(connection, options.group);
-      } catch (err) {
-        if (isServiceError(err) && (err.code === status.NOT_FOUND || err.code === status.UNAVAILABLE)) {
-          return undefined;
-        }
-        throw err;
-      }
-    },
+    decide: () => groupDecision(connection, options.group),
     spawnHost: () =>
-      spawnTroupe([
-        "host",
-        options.entry,
-        "--group",
-        options.group,
-        "--control-plane",
-        connection.address,
-        ...(options.tokenFile ? ["--control-token-file", options.tokenFile] : []),
-        ...options.hostArgs,
-      ]),
+      spawnTroupe(
+        [
+          "host",
+          options.entry,
+          "--group",
+          options.group,
+          "--control-plane",
+          connection.address,
+          ...(options.tokenFile ? ["--control-token-file", options.tokenFile] : []),
+          ...options.hostArgs,
+        ],
+        process.env,
+        { detached: true },
+      ),
   });
   options.io.out(
     `troupe scale: autoscaling group ${options.group} (${options.entry}); Ctrl-C drains every host`,
@@ -176,40 +173,6 @@ async function runAutoscaler(connection: ControlPlaneConnection, options: RunOpt
   await scaler.stop();
   const { started } = scaler.counts();
   options.io.out(`troupe scale: stopped (${started} host process(es) started in all)`);
-}
-
-/** Starts the troupe command in a child process (the sources through tsx in a checkout). */
-export function spawnTroupe(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  const here = fileURLToPath(import.meta.url);
-  const fromSource = here.endsWith(".ts");
-  const bin = resolve(here, fromSource ? "../../../bin/troupe.js" : "../../../../bin/troupe.js");
-  const nodeArgs = fromSource ? ["--conditions=troupe-source", "--import", "tsx"] : [];
-  return spawn(process.execPath, [...nodeArgs, bin, ...args], {
-    stdio: ["ignore", "inherit", "inherit"],
-    env,
-  });
-}
-
-async function getDecision(
-  connection: ControlPlaneConnection,
-  group: string,
-): Promise<ScalingDecision__Output> {
-  return unary<ScalingDecision__Output>((md, cb) => connection.scaling.GetDecision({ group }, md, cb))(
-    connection,
-  );
-}
-
-function unary<Res>(
-  call: (md: Metadata, cb: (err: ServiceError | null, res?: Res) => void) => unknown,
-): (connection: ControlPlaneConnection) => Promise<Res> {
-  return (connection) =>
-    new Promise((resolvePromise, reject) => {
-      call(connection.metadata(), (err, res) => (err ? reject(err) : resolvePromise(res as Res)));
-    });
-}
-
-function isServiceError(err: unknown): err is ServiceError {
-  return typeof err === "object" && err !== null && "code" in err && "details" in err;
 }
 
 function statusTable(decisions: ScalingDecision__Output[]): string {

@@ -13,6 +13,9 @@ import type { Logger } from "../log.js";
 import { type ConnectOptions, connect, type Mesh } from "../mesh.js";
 import { startTelemetry } from "../telemetry/sdk.js";
 
+/** The OpenTelemetry SDK setup, for the other process entry points of the CLI (`troupe control-plane`). */
+export { startTelemetry };
+
 export interface ServeOptions {
   entry: string;
   connect: ConnectOptions;

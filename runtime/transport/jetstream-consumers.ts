@@ -39,6 +39,8 @@ export interface ConsumerListing {
   readonly pending: number;
   readonly ackPending: number;
   readonly redelivered: number;
+  /** Deliveries made so far (the consumer sequence: first deliveries and redeliveries). */
+  readonly deliveries: number;
   readonly waiting: number;
   readonly maxAckPending: number;
   readonly ackWaitMs: number;
@@ -129,6 +131,7 @@ export async function listConsumers(transport: Transport, stream: string): Promi
         pending: c.num_pending,
         ackPending: c.num_ack_pending,
         redelivered: c.num_redelivered,
+        deliveries: c.delivered.consumer_seq,
         waiting: c.num_waiting,
         maxAckPending: c.config.max_ack_pending ?? -1,
         ackWaitMs: Math.round((c.config.ack_wait ?? 0) / 1e6),

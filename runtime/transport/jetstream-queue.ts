@@ -103,11 +103,19 @@ const cache = new WeakMap<NatsTransport, JetStreamQueues>();
 
 /** The queues of the connection behind `transport` (which must be a {@link NatsTransport}). */
 export interface Backlog extends ConsumerCounts {
-  /** The stream's last sequence: grows by one per stored message. */
+  /**
+   * The stream's last sequence as the consumer's own snapshot sees it (last delivered + pending):
+   * grows by one per stored message, read in the same response as the counts, so arrivals minus
+   * backlog growth never counts a job that arrived between two reads as completed.
+   */
   readonly lastSeq: number;
   readonly messages: number;
-  /** Wall-clock time the oldest stored message was stored (server clock); undefined when empty. */
+  /** Sequence of the oldest stored message; undefined when empty. */
+  readonly firstSeq: number | undefined;
+  /** When the oldest stored message was stored (server clock); undefined when empty. */
   readonly oldestStoredAtMs: number | undefined;
+  /** When the newest stored message was stored (server clock, comparable only with the above). */
+  readonly newestStoredAtMs: number | undefined;
 }
 
 export function jetStreamQueues(transport: Transport): JetStreamQueues {
@@ -306,21 +314,43 @@ export class JetStreamQueues {
   }
 
   /**
-   * What scaling reads of a durable consumer in one round trip each: its counts, the stream's last
-   * sequence (arrivals) and the time the oldest stored message was stored. Null without the stream.
+   * What scaling reads of a durable consumer, in two round trips: from the consumer's info its counts
+   * and arrivals (one snapshot), from the stream's the oldest and newest stored times. Null without
+   * the stream.
    */
   async backlogOf(stream: string, durable: string): Promise<Backlog | null> {
     const jsm = await this.jsm();
     try {
       const s = (await jsm.streams.info(stream)).state;
-      // No consumer yet (no runner ever started: scale from zero): every stored message is pending.
-      const counts = (await this.consumerCounts(stream, durable)) ?? {
-        pending: s.messages,
-        ackPending: 0,
-        redelivered: 0,
+      const stored = s.messages > 0;
+      const times = {
+        firstSeq: stored ? s.first_seq : undefined,
+        oldestStoredAtMs: stored && s.first_ts ? Date.parse(s.first_ts) : undefined,
+        newestStoredAtMs: stored && s.last_ts ? Date.parse(s.last_ts) : undefined,
       };
-      const oldest = s.messages > 0 && s.first_ts ? Date.parse(s.first_ts) : undefined;
-      return { ...counts, lastSeq: s.last_seq, messages: s.messages, oldestStoredAtMs: oldest };
+      const c = await jsm.consumers.info(stream, durable).catch((err: unknown) => {
+        if (err instanceof JetStreamApiError && err.code === 10014) return undefined;
+        throw err;
+      });
+      // No consumer yet (no runner ever started: scale from zero): every stored message is pending.
+      if (!c) {
+        return {
+          pending: s.messages,
+          ackPending: 0,
+          redelivered: 0,
+          lastSeq: s.last_seq,
+          messages: s.messages,
+          ...times,
+        };
+      }
+      return {
+        pending: c.num_pending,
+        ackPending: c.num_ack_pending,
+        redelivered: c.num_redelivered,
+        lastSeq: c.delivered.stream_seq + c.num_pending,
+        messages: s.messages,
+        ...times,
+      };
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === JS_STREAM_NOT_FOUND) return null;
       throw err;

@@ -4,7 +4,7 @@
  * shares about once per report interval, and at once when policies change or a host registers.
  *
  * Design: stateless replicas. Policies live in JetStream KV (PolicyStore), each replica's hosts'
- * demand too (DemandBoard); any number of replicas can run behind one Service, hosts may connect to
+ * demand and load too (DemandBoard: throttle shares and scaling decisions count every replica's hosts); any number of replicas can run behind one Service, hosts may connect to
  * any, and a restarted replica picks everything up from the buckets. No leader is needed because
  * nothing is decided that two replicas could disagree on for long: a share is recomputed every tick
  * from the same buckets. See docs/control-plane.md.
@@ -150,14 +150,20 @@ async function serve(
     transport,
     prefix,
     intervalMs: reportIntervalMs,
-    hosts: () =>
-      hostChannel.connected().map((h) => ({
-        hostId: h.hostId,
-        group: h.group,
-        actorTypes: h.actorTypes,
-        load: h.load,
-        throttledPerSecond: [...h.usage.entries()].reduce((sum, d) => sum + d.refusedPerSecond, 0),
-      })),
+    // Every host of every replica: the other replicas' hosts come from the demand board.
+    hosts: () => {
+      const local = hostChannel.connected();
+      return [
+        ...local.map((h) => ({
+          hostId: h.hostId,
+          group: h.group,
+          actorTypes: h.actorTypes,
+          load: h.load,
+          throttledPerSecond: [...h.usage.entries()].reduce((sum, d) => sum + d.refusedPerSecond, 0),
+        })),
+        ...board.remoteHosts(new Set(local.map((h) => h.hostId))),
+      ];
+    },
     ...(options.scaling?.groups ? { policies: options.scaling.groups } : {}),
     ...(options.scaling?.defaults ? { defaults: options.scaling.defaults } : {}),
     logger,

@@ -5,6 +5,10 @@
  * replica id, and watches the other replicas' records. A record not refreshed within `staleMs`
  * (local monotonic time of arrival, so no clocks are compared) is ignored; the bucket's TTL removes
  * the records of replicas that are gone.
+ *
+ * The same record carries each host's scaling view (group, load report, throttling refusals), so a
+ * replica's scaling decisions, ScalingService and KEDA answers count every host of a group, whichever
+ * replica it is connected to (the queues' backlog each replica reads from JetStream itself).
  */
 import type { Logger } from "troupe";
 import type { KeyValueBucket, KvChange, Subjects, Transport } from "troupe/internal";
@@ -20,13 +24,34 @@ const decoder = new TextDecoder();
 /** [policy, key, rate, concurrency, allowedPerSecond, refusedPerSecond] */
 type Row = [string, string, number, number, number, number];
 
+/** A host's load as scaling reads it (the host channel's HostLoad). */
+export interface SharedLoad {
+  mailboxDepth: number;
+  turnsInFlight: number;
+  cpu: number;
+  draining: boolean;
+  jobCapacity: number;
+}
+
 interface ReplicaRecord {
   replica: string;
-  hosts: { hostId: string; actorTypes: string[]; role?: HostRole; rows: Row[] }[];
+  hosts: {
+    hostId: string;
+    actorTypes: string[];
+    role?: HostRole;
+    rows: Row[];
+    /** Absent in records of replicas from before scaling was shared: such hosts count as "default". */
+    group?: string;
+    load?: SharedLoad;
+  }[];
 }
 
 export interface RemoteHost extends HostView {
   readonly actorTypes: readonly string[];
+  readonly group: string;
+  readonly load: SharedLoad | undefined;
+  /** Turns its enforcer refused per second (smoothed), over all policies. */
+  readonly throttledPerSecond: number;
   readonly replica: string;
   readonly rows: readonly Row[];
   /** How long ago this replica's record arrived (its hosts reported at most an interval before). */
@@ -85,6 +110,8 @@ export class DemandBoard {
         hostId: h.hostId,
         actorTypes: [...h.actorTypes],
         role: h.role,
+        group: h.group,
+        ...(h.load ? { load: { ...h.load } } : {}),
         rows: [...h.usage.entries()].map(
           (d): Row => [d.policy, d.key, d.rate, d.concurrency, d.allowedPerSecond, d.refusedPerSecond],
         ),
@@ -110,6 +137,9 @@ export class DemandBoard {
           hostId: h.hostId,
           actorTypes: h.actorTypes,
           role: h.role === "gateway" ? "gateway" : "host",
+          group: h.group ?? "default",
+          load: h.load,
+          throttledPerSecond: h.rows.reduce((sum, r) => sum + r[5], 0),
           replica,
           rows: h.rows,
           ageMs: Math.round(now - seenAt),
@@ -140,6 +170,21 @@ export class DemandBoard {
   }
 }
 
+const GROUP = /^[A-Za-z0-9_-]{1,64}$/;
+
+function isLoad(load: unknown): load is SharedLoad {
+  if (typeof load !== "object" || load === null) return false;
+  const l = load as Record<string, unknown>;
+  const count = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
+  return (
+    count(l.mailboxDepth) &&
+    count(l.turnsInFlight) &&
+    count(l.cpu) &&
+    count(l.jobCapacity) &&
+    typeof l.draining === "boolean"
+  );
+}
+
 function parseRecord(bytes: Uint8Array): ReplicaRecord | undefined {
   try {
     const raw = JSON.parse(decoder.decode(bytes)) as ReplicaRecord;
@@ -158,9 +203,11 @@ function parseRecord(bytes: Uint8Array): ReplicaRecord | undefined {
     );
     return {
       replica: raw.replica,
-      hosts: hosts.map((h) => ({
+      hosts: hosts.map(({ group, load, ...h }) => ({
         ...h,
         actorTypes: Array.isArray(h.actorTypes) ? h.actorTypes.map(String) : [],
+        ...(typeof group === "string" && GROUP.test(group) ? { group } : {}),
+        ...(isLoad(load) ? { load } : {}),
       })),
     };
   } catch {

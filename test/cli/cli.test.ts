@@ -44,6 +44,18 @@ const WRONG: [string[], string, RegExp][] = [
   [["ls", "nodes"], "ls", /^troupe ls: expected one of hosts, shards, actors; got "nodes"/],
   [["dev", "--gateway-port", "http"], "dev", /^troupe dev: --gateway-port must be a whole number/],
   [["dev", "a.ts", "b.ts"], "dev", /^troupe dev: too many arguments \(b\.ts\)/],
+  [["dev", "--autoscale-policy", "max=2"], "dev", /^troupe dev: --autoscale-policy needs --autoscale$/],
+  [
+    ["dev", "--autoscale", "--autoscale-policy", "max=two"],
+    "dev",
+    /^troupe dev: --autoscale-policy: maxHosts must be a whole number >= 1, got NaN$/,
+  ],
+  [
+    ["dev", "--autoscale", "--autoscale-policy", "speed=9"],
+    "dev",
+    /^troupe dev: --autoscale-policy: unknown key "speed"/,
+  ],
+  [["dev", "--autoscale", "--add"], "dev", /^troupe dev: --autoscale cannot be combined with --add$/],
   [
     ["host", "--health-port", "99999"],
     "host",

@@ -4,10 +4,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import test, { type ExecutionContext } from "ava";
+import { reservePorts } from "troupe/testing";
 import { startDevControlPlane } from "../../runtime/cli/dev-control-plane.js";
 import { throttle } from "../../runtime/cli/throttle.js";
 import { startServer } from "../helpers/nats.js";
-import { startPlane, TOKEN } from "./helpers.js";
+import { startPlane, TOKEN, waitFor } from "./helpers.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -150,4 +151,39 @@ test("cli - the dev mesh's control plane is insecure, local, and reachable witho
   const ls = await run(["ls", "--address", plane?.address ?? ""]);
   t.is(ls.code, 0, ls.err);
   t.regex(ls.out, /no throttle policies/);
+});
+
+test("cli - troupe control-plane --metrics-port serves the scaling gauges on /metrics", async (t) => {
+  const server = await startServer(t, { jetstream: true });
+  const [metricsPort] = await reservePorts(1);
+  const cli = startCli(
+    [
+      "control-plane",
+      ...["--port", "0", "--bind", "127.0.0.1", "--nats", server.url, "--insecure"],
+      ...["--report-interval-ms", "200", "--metrics-port", String(metricsPort)],
+      ...["--scale-group", "reports:min=2,max=5"],
+    ],
+    { TROUPE_LOG_LEVEL: "warn" },
+  );
+  t.teardown(() => cli.child.kill("SIGKILL"));
+  await waitFor(
+    () => /listening on/.test(cli.out()) || cli.child.exitCode !== null,
+    60_000,
+    "the control plane",
+  );
+  // A configured group has a decision from the first round (every 200 ms), with no host yet: its min.
+  const desired = /troupe_scaling_desired_hosts\{[^}]*troupe_group="reports"[^}]*\} 2\b/;
+  let text = "";
+  const end = performance.now() + 30_000;
+  while (!desired.test(text) && performance.now() < end) {
+    await new Promise((r) => setTimeout(r, 100));
+    text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+      .then((r) => r.text())
+      .catch(() => "");
+  }
+  t.regex(text, desired, cli.err());
+  t.regex(text, /troupe_scaling_current_hosts\{[^}]*troupe_group="reports"[^}]*\} 0\b/);
+  t.regex(text, /troupe_scaling_backlog\{[^}]*troupe_group="reports"[^}]*\} 0\b/);
+  cli.child.kill("SIGTERM");
+  t.is(await cli.exited, 0, cli.err());
 });

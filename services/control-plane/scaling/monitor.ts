@@ -4,11 +4,12 @@
  * channel, and ask the group's {@link ScalingDecider}. The latest decisions feed the ScalingService,
  * KEDA's external scaler and the Prometheus gauges; listeners hear every change of activity.
  *
- * A group's job types: its policy's `types` plus every type its connected hosts serve.
+ * A group's job types: its policy's `types` plus every type its connected hosts serve. Its queues:
+ * those types' job queues and their durable subscriptions (`@subscribe` consumers, `events.<consumer>`).
  */
 import type { Logger } from "troupe";
 import type { Transport } from "troupe/internal";
-import { jobQueueLoad, jobQueueName } from "troupe/internal";
+import { jobQueueLoad, jobQueueName, subscriptionLoads } from "troupe/internal";
 import {
   type GroupSample,
   type HostSample,
@@ -115,6 +116,7 @@ export class ScalingMonitor {
     const groups = new Set([...this.configured, ...hosts.map((h) => h.group)]);
     const queueNames = new Set<string>();
     try {
+      const subscriptions = await subscriptionLoads(this.options.transport, this.options.prefix);
       for (const group of groups) {
         const members = hosts.filter((h) => h.group === group);
         const decider = this.deciderOf(group);
@@ -126,7 +128,12 @@ export class ScalingMonitor {
           if (!load) continue;
           const name = jobQueueName(type);
           queueNames.add(name);
-          queues.push(this.rates.sample(name, load, now, Date.now()));
+          queues.push(this.rates.sample(name, load, now));
+        }
+        for (const sub of subscriptions) {
+          if (!types.has(sub.type)) continue;
+          queueNames.add(sub.name);
+          queues.push(this.rates.sample(sub.name, sub.load, now));
         }
         const sample: GroupSample = { queues, hosts: members.map(hostSample) };
         const decision = decider.decide(sample, performance.now());
