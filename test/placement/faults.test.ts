@@ -7,7 +7,7 @@ import { HostUnresponsiveError, StaleActivationError } from "troupe";
 import { type HostRow, listActors, listHosts, SILENT_AFTER_BEATS } from "../../runtime/cli/ls.js";
 import { startJobRunner } from "../../runtime/jobs/index.js";
 import { shardOf } from "../../runtime/placement/shard.js";
-import { Tally, type TallyReply } from "./fixtures/actors.js";
+import { TALLY_SHARDS, Tally, type TallyReply } from "./fixtures/actors.js";
 import {
   byHolder,
   FAST,
@@ -32,7 +32,7 @@ test.serial(
     await waitFor("answers from all three hosts", () => load.hostsSeen.size === 3);
 
     const victimShards = new Set(byHolder(rows).get("b"));
-    const victimIds = ids.filter((id) => victimShards.has(shardOf(id, 16)));
+    const victimIds = ids.filter((id) => victimShards.has(shardOf(id, TALLY_SHARDS)));
     t.true(victimIds.length > 0);
     const victim = host("b");
     victim.signal("SIGKILL");
@@ -97,7 +97,7 @@ test.serial(
     // The paused turn's write is fenced off by the state revision.
     await t.throwsAsync(slow, { instanceOf: StaleActivationError });
     await waitFor("a logs that it stopped serving the shard", () =>
-      a.logs.some((l) => l.msg === "stopped serving a shard" && l.shard === shardOf(id, 16)),
+      a.logs.some((l) => l.msg === "stopped serving a shard" && l.shard === shardOf(id, TALLY_SHARDS)),
     );
     t.true(
       a.logs.some((l) => l.msg === "activation stood down: its state revision is stale" && l.actorId === id),

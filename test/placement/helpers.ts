@@ -11,7 +11,7 @@ import type { PlacementOptions } from "../../runtime/placement/options.js";
 import { assignShards } from "../../runtime/placement/rendezvous.js";
 import { shardOf } from "../../runtime/placement/shard.js";
 import { startServer } from "../helpers/nats.js";
-import { Tally, type TallyReply } from "./fixtures/actors.js";
+import { TALLY_SHARDS, Tally, type TallyReply } from "./fixtures/actors.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const FIXTURE = path.join(root, "test/placement/fixtures/host.ts");
@@ -238,7 +238,8 @@ export async function startHosts(
 /** The first of `<prefix>0`, `<prefix>1`... (up to `candidates`) whose Tally shard `host` holds in `rows`. */
 export function tallyIdOn(rows: ShardRow[], host: string, prefix: string, candidates = 200): string {
   const shards = new Set(byHolder(rows).get(host));
-  for (let i = 0; i < candidates; i++) if (shards.has(shardOf(`${prefix}${i}`, 16))) return `${prefix}${i}`;
+  for (let i = 0; i < candidates; i++)
+    if (shards.has(shardOf(`${prefix}${i}`, TALLY_SHARDS))) return `${prefix}${i}`;
   throw new Error(`no id on host ${host}`);
 }
 
@@ -250,20 +251,20 @@ export function slowTurnStarted(host: HostProcess, id?: string): Promise<void> {
 }
 
 /**
- * Waits until all 16 Tally shards are held as the assignment over exactly `hosts` (names) says
+ * Waits until all TALLY_SHARDS Tally shards are held as the assignment over exactly `hosts` (names) says
  * (runtime/placement/rendezvous.ts): placement has settled on that set of hosts.
  */
 export async function waitForShards(mesh: Mesh, hosts: string[], timeoutMs = 40_000): Promise<ShardRow[]> {
   let rows: ShardRow[] = [];
   await waitFor(
-    `16 Tally shards held as assigned over ${hosts.join(", ")}`,
+    `${TALLY_SHARDS} Tally shards held as assigned over ${hosts.join(", ")}`,
     async () => {
       const records = await listHosts(mesh.transport, mesh.subjects);
       const ids = hosts.map((name) => records.find((r) => r.name === name && r.status === "serving")?.id);
       if (ids.some((id) => id === undefined)) return false;
-      const want = assignShards("Tally", 16, ids as string[]);
+      const want = assignShards("Tally", TALLY_SHARDS, ids as string[]);
       rows = await tallyShards(mesh);
-      return rows.length === 16 && rows.every((r) => r.hostId === want[r.shard]);
+      return rows.length === TALLY_SHARDS && rows.every((r) => r.hostId === want[r.shard]);
     },
     timeoutMs,
   );

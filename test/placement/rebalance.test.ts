@@ -6,7 +6,7 @@ import test from "ava";
 import { listHosts } from "../../runtime/cli/ls.js";
 import { shardCap } from "../../runtime/placement/rendezvous.js";
 import { startCluster } from "../helpers/nats.js";
-import { Echo, Tally } from "./fixtures/actors.js";
+import { Echo, TALLY_SHARDS, Tally } from "./fixtures/actors.js";
 import {
   byHolder,
   client,
@@ -73,7 +73,7 @@ test.serial(
     await c.ready;
     const after = await waitForShards(mesh, ["a", "b", "c"]);
     for (const [host, shards] of byHolder(after)) {
-      t.true(shards.length <= shardCap(16, 3), `${host} holds ${shards.length} of 16`);
+      t.true(shards.length <= shardCap(TALLY_SHARDS, 3), `${host} holds ${shards.length} of ${TALLY_SHARDS}`);
     }
     const owner = (rows: typeof before) => new Map(rows.map((r) => [r.shard, r.hostName]));
     const was = owner(before);
@@ -99,7 +99,7 @@ test.serial(
     t.deepEqual(listed.map((h) => h.name).sort(), ["a", "b", "c"]);
     t.is(
       listed.reduce((sum, h) => sum + h.shards, 0),
-      16,
+      TALLY_SHARDS,
     );
   },
 );
