@@ -3,13 +3,13 @@
  * (exit code 0) and come back with positive numbers. Speed is measured by `npm run bench`, never
  * asserted here.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
 import type { BenchReport, Row } from "../../bench/lib/report.js";
+import { startProcess } from "../helpers/cli-process.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -55,38 +55,33 @@ const TROUPE_BASELINE = new Set([
   "throttle.c64",
 ]);
 
-function runSmoke(jsonFile: string, more: string[] = []): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        "--conditions=troupe-source",
-        "--import",
-        "tsx",
-        "bench/run.ts",
-        "--smoke",
-        "--json",
-        jsonFile,
-        ...more,
-      ],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => {
-      output += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      output += d.toString();
-    });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, output }));
-  });
+/**
+ * A guard, not a measure: the run is slow when the machine is busy. If it runs out, the failure
+ * carries what the bench printed and what each of its processes was doing (a row that hangs).
+ */
+const SMOKE_GUARD_MS = 900_000;
+
+async function runSmoke(
+  jsonFile: string,
+  more: string[] = [],
+): Promise<{ code: number | null; output: string }> {
+  const bench = startProcess(
+    process.execPath,
+    ["--conditions=troupe-source", "--import", "tsx", "bench/run.ts", "--smoke", "--json", jsonFile, ...more],
+    { cwd: ROOT, env: process.env, name: `bench --smoke ${more.join(" ")}` },
+  );
+  try {
+    const { code } = await bench.exited(SMOKE_GUARD_MS);
+    return { code, output: bench.output() };
+  } finally {
+    bench.kill();
+  }
 }
 
 const positive = (n: number | undefined) => typeof n === "number" && Number.isFinite(n) && n > 0;
 
 test("bench - smoke mode measures every row", async (t) => {
-  t.timeout(600_000); // a guard, not a measure: the run is slow when the machine is busy
+  t.timeout(SMOKE_GUARD_MS + 60_000); // runSmoke fails first, with what the bench was doing
   const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-bench-smoke-"));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const jsonFile = path.join(dir, "bench.json");
@@ -143,7 +138,7 @@ test("bench - smoke mode measures every row", async (t) => {
 });
 
 test("bench - smoke mode also runs the TypeScript sources through tsx (--source)", async (t) => {
-  t.timeout(600_000); // a guard, not a measure: the run is slow when the machine is busy
+  t.timeout(SMOKE_GUARD_MS + 60_000); // runSmoke fails first, with what the bench was doing
   const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-bench-smoke-"));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const jsonFile = path.join(dir, "bench.json");
