@@ -4,16 +4,23 @@
  *   troupe control-plane [--port 7233] [--bind 0.0.0.0] [--nats URL] [--prefix P]
  *                        [--token-file F] [--tls-cert F --tls-key F [--tls-ca F]] [--insecure]
  *                        [--report-interval-ms N] [--kv-replicas N] [--metrics-port N]
+ *                        [--scaler-port N --scaler-tls-cert F --scaler-tls-key F --scaler-tls-ca F]
  *
  * Tokens also come from TROUPE_CONTROL_TOKEN (comma-separated). Without tokens or mutual TLS it
- * refuses to start; `--insecure` is for local development and logged as such.
+ * refuses to start; `--insecure` is for local development and logged as such. `--scaler-port` opens a
+ * second listener for KEDA (which cannot send a token): its external scaler and health only, under
+ * mutual TLS; without the three --scaler-tls-* files it is a usage error (exit 2), unless --insecure.
  */
 import { parseArgs } from "node:util";
-import { loadTokens, startControlPlane } from "../../services/control-plane/index.js";
+import {
+  loadTokens,
+  type ScalerListenerOptions,
+  startControlPlane,
+} from "../../services/control-plane/index.js";
 import { parseGroupPolicy } from "../../services/control-plane/scaling/index.js";
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger, type Logger } from "../log.js";
-import { intFlag } from "./args.js";
+import { intFlag, UsageError } from "./args.js";
 import { startTelemetry } from "./serve.js";
 
 export const CONTROL_PLANE_USAGE = `Usage: troupe control-plane [options]
@@ -27,6 +34,11 @@ export const CONTROL_PLANE_USAGE = `Usage: troupe control-plane [options]
   --insecure               no authentication, no TLS: local development only
   --report-interval-ms N   how often hosts report usage and shares are re-planned (default 1000)
   --kv-replicas N          replicas of the policy and demand buckets (3 in a 3-node NATS cluster)
+  --scaler-port N          a second gRPC port for KEDA: externalscaler.ExternalScaler and health only,
+                           mutual TLS instead of tokens (KEDA cannot send one); needs:
+  --scaler-tls-cert F --scaler-tls-key F
+                           that port's server certificate and key
+  --scaler-tls-ca F        the CA of KEDA's client certificate (required: no client certificate, no call)
   --metrics-port N         Prometheus /metrics on this port: the troupe.scaling.* gauges per host
                            group (also TROUPE_METRICS_PORT)
   --scale-group SPEC       a host group's scaling policy, repeatable:
@@ -51,6 +63,7 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
   const reportIntervalMs = number("report-interval-ms", values["report-interval-ms"]);
   const kvReplicas = number("kv-replicas", values["kv-replicas"]);
   const prefix = values.prefix ?? process.env.TROUPE_PREFIX;
+  const scaler = scalerListener(values);
   const metricsPort = intFlag(values["metrics-port"] ?? process.env.TROUPE_METRICS_PORT, "--metrics-port", {
     max: 65535,
   });
@@ -60,7 +73,7 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
   });
   if (telemetry.metricsUrl) logger.info("metrics endpoint", { url: telemetry.metricsUrl });
   try {
-    return await serve(values, { port, reportIntervalMs, kvReplicas, prefix }, logger);
+    return await serve(values, { port, reportIntervalMs, kvReplicas, prefix }, scaler, logger);
   } finally {
     await telemetry.shutdown();
   }
@@ -75,6 +88,7 @@ async function serve(
     kvReplicas: number | undefined;
     prefix: string | undefined;
   },
+  scaler: ScalerListenerOptions | undefined,
   logger: Logger,
 ): Promise<number> {
   const { port, reportIntervalMs, kvReplicas, prefix } = numbers;
@@ -92,11 +106,16 @@ async function serve(
       ...(values["tls-ca"] ? { caFile: values["tls-ca"] } : {}),
     },
     insecure: values.insecure === true,
+    ...(scaler ? { scaler } : {}),
     ...(values["scale-group"] ? { scaling: { groups: values["scale-group"].map(parseGroupPolicy) } } : {}),
     logger,
   });
   // Tests and scripts read the port from this line when --port 0.
   process.stdout.write(`control plane listening on ${plane.address} (${plane.securityMode})\n`);
+  if (plane.scalerAddress)
+    process.stdout.write(
+      `KEDA external scaler listening on ${plane.scalerAddress} (${values.insecure ? "insecure" : "mtls"})\n`,
+    );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info("control plane: stopping", { signal });
@@ -107,6 +126,34 @@ async function serve(
   });
   await plane.stop();
   return 0;
+}
+
+/** The scaler listener from its flags; a usage error when the port lacks its mutual TLS files. */
+function scalerListener(values: ReturnType<typeof parseFlags>): ScalerListenerOptions | undefined {
+  const port = intFlag(values["scaler-port"], "--scaler-port", { max: 65535 });
+  const files = {
+    "--scaler-tls-cert": values["scaler-tls-cert"],
+    "--scaler-tls-key": values["scaler-tls-key"],
+    "--scaler-tls-ca": values["scaler-tls-ca"],
+  };
+  const given = Object.entries(files).filter(([, file]) => file !== undefined);
+  if (port === undefined) {
+    if (given.length > 0) throw new UsageError(`${given[0]?.[0]} needs --scaler-port`);
+    return undefined;
+  }
+  const missing = Object.entries(files).filter(([, file]) => file === undefined);
+  if (!values.insecure && missing.length > 0)
+    throw new UsageError(
+      `--scaler-port serves KEDA over mutual TLS only: it needs ${missing.map(([flag]) => flag).join(", ")} (--insecure only for local development)`,
+    );
+  return {
+    port,
+    tls: {
+      ...(files["--scaler-tls-cert"] ? { certFile: files["--scaler-tls-cert"] } : {}),
+      ...(files["--scaler-tls-key"] ? { keyFile: files["--scaler-tls-key"] } : {}),
+      ...(files["--scaler-tls-ca"] ? { caFile: files["--scaler-tls-ca"] } : {}),
+    },
+  };
 }
 
 function parseFlags(argv: string[]) {
@@ -126,6 +173,10 @@ function parseFlags(argv: string[]) {
       "kv-replicas": { type: "string" },
       "scale-group": { type: "string", multiple: true },
       "metrics-port": { type: "string" },
+      "scaler-port": { type: "string" },
+      "scaler-tls-cert": { type: "string" },
+      "scaler-tls-key": { type: "string" },
+      "scaler-tls-ca": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   }).values;

@@ -2,6 +2,8 @@
  * The control plane process: a gRPC server (ThrottleService, HostChannel, grpc.health.v1, server
  * reflection) over the policy store and the host channel, and a tick that re-plans every host's
  * shares about once per report interval, and at once when policies change or a host registers.
+ * Optionally a second listener for KEDA (`scaler`): the same ExternalScaler handlers and
+ * grpc.health.v1, nothing else, behind mutual TLS (KEDA cannot send a bearer token).
  *
  * Design: stateless replicas. Policies live in JetStream KV (PolicyStore), each replica's hosts'
  * demand and load too (DemandBoard: throttle shares and scaling decisions count every replica's hosts); any number of replicas can run behind one Service, hosts may connect to
@@ -10,7 +12,7 @@
  * from the same buckets. See docs/control-plane.md.
  */
 import { hostname } from "node:os";
-import { Server } from "@grpc/grpc-js";
+import { Server, type ServerCredentials } from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import type { NatsOptions } from "troupe";
@@ -25,7 +27,12 @@ import {
 } from "troupe/internal";
 import { type ApiLimit, apiLimitInterceptor, DEFAULT_API_LIMIT } from "./api-limit.js";
 import { TokenVerifier, tokenInterceptor } from "./auth.js";
-import { resolveSecurity, type SecurityOptions } from "./credentials.js";
+import {
+  resolveScalerSecurity,
+  resolveSecurity,
+  type SecurityOptions,
+  type TlsOptions,
+} from "./credentials.js";
 import { DemandBoard } from "./demand-board.js";
 import { HostChannelService } from "./host-channel.js";
 import { PolicyStore } from "./policy-store.js";
@@ -60,6 +67,20 @@ export interface ControlPlaneOptions extends SecurityOptions {
   logger?: Logger;
   /** Scaling: policies of the host groups (others get the defaults); see docs/patterns/competing-consumers.md. */
   scaling?: { groups?: GroupPolicy[]; defaults?: Partial<Omit<GroupPolicy, "group">> };
+  /**
+   * A second listener for KEDA: only `externalscaler.ExternalScaler` and `grpc.health.v1`, under
+   * mutual TLS (`tls.cert`, `tls.key`, and `tls.ca` of the client certificates; all required unless
+   * `insecure`). The main port keeps its own authentication.
+   */
+  scaler?: ScalerListenerOptions;
+}
+
+export interface ScalerListenerOptions {
+  /** 0: any free port (read it back from `scalerPort`). */
+  port: number;
+  /** Default: the main listener's `bind`. */
+  bind?: string;
+  tls?: TlsOptions;
 }
 
 export interface ControlPlane {
@@ -68,6 +89,9 @@ export interface ControlPlane {
   readonly address: string;
   /** "mtls", "tls", "plaintext" or "insecure". */
   readonly securityMode: string;
+  /** The scaler listener's port and dial address, when `scaler` was given. */
+  readonly scalerPort?: number;
+  readonly scalerAddress?: string;
   /** Stops serving: hosts' streams end (they keep their shares), the server shuts down. */
   stop(): Promise<void>;
 }
@@ -80,10 +104,15 @@ const SERVICES = [
   "troupe.v1.ScalingService",
   "externalscaler.ExternalScaler",
 ];
+const SCALER_SERVICES = ["externalscaler.ExternalScaler"];
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const logger = options.logger ?? consoleLogger();
   const security = resolveSecurity(options, logger);
+  // Refused here, before NATS is dialled, like the main port's security.
+  const scalerSecurity = options.scaler
+    ? resolveScalerSecurity(options.scaler.tls, options.insecure === true, logger)
+    : undefined;
   const reportIntervalMs = options.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS;
   const subjects = new Subjects(options.prefix ?? DEFAULT_PREFIX);
   const ownTransport = options.transport === undefined;
@@ -97,7 +126,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const kv = options.kvReplicas ? { replicas: options.kvReplicas } : {};
     store = await PolicyStore.open(transport, subjects, logger, kv);
     board = await DemandBoard.open(transport, subjects, replicaId, reportIntervalMs, logger, kv);
-    return await serve(options, logger, security, reportIntervalMs, store, board, transport, async () => {
+    const securities = { main: security, scaler: scalerSecurity };
+    return await serve(options, logger, securities, reportIntervalMs, store, board, transport, async () => {
       if (ownTransport) await transport.close();
     });
   } catch (err) {
@@ -111,7 +141,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 async function serve(
   options: ControlPlaneOptions,
   logger: Logger,
-  security: ReturnType<typeof resolveSecurity>,
+  securities: {
+    main: ReturnType<typeof resolveSecurity>;
+    scaler: ReturnType<typeof resolveScalerSecurity> | undefined;
+  },
   reportIntervalMs: number,
   store: PolicyStore,
   board: DemandBoard,
@@ -237,6 +270,9 @@ async function serve(
     return { hosts, policies };
   };
 
+  const security = securities.main;
+  const apiLimit =
+    options.apiLimit === false ? [] : [apiLimitInterceptor(options.apiLimit ?? DEFAULT_API_LIMIT, logger)];
   // Authentication first: an unauthenticated caller does not even spend API tokens.
   const interceptors = [
     ...(security.tokens.length > 0
@@ -249,9 +285,7 @@ async function serve(
           ),
         ]
       : []),
-    ...(options.apiLimit === false
-      ? []
-      : [apiLimitInterceptor(options.apiLimit ?? DEFAULT_API_LIMIT, logger)]),
+    ...apiLimit,
   ];
   const server = new Server({ interceptors });
   const proto = troupeProto();
@@ -261,10 +295,9 @@ async function serve(
   );
   server.addService(proto.troupe.v1.HostChannel.service, { Connect: hostChannel.connect });
   server.addService(proto.troupe.v1.ScalingService.service, scalingServiceHandlers(scaling));
-  server.addService(
-    proto.externalscaler.ExternalScaler.service,
-    externalScalerHandlers(scaling, prefix, logger),
-  );
+  // One set of handlers, served on the main port and (for KEDA) on the scaler port.
+  const scaler = externalScalerHandlers(scaling, prefix, logger);
+  server.addService(proto.externalscaler.ExternalScaler.service, scaler);
   const health = new HealthImplementation({
     "": "SERVING",
     ...Object.fromEntries(SERVICES.map((s) => [s, "SERVING"])),
@@ -272,14 +305,39 @@ async function serve(
   health.addToServer(server);
   new ReflectionService(troupePackageDefinition()).addToServer(server);
 
+  // The scaler listener: the ExternalScaler and health, nothing else; the client certificate
+  // authenticated the caller during the handshake, so no token interceptor, only the API limit.
+  const scalerListener = securities.scaler && options.scaler;
+  const scalerServer = scalerListener ? new Server({ interceptors: apiLimit }) : undefined;
+  const scalerHealth = new HealthImplementation({
+    "": "SERVING",
+    ...Object.fromEntries(SCALER_SERVICES.map((s) => [s, "SERVING"])),
+  });
+  if (scalerServer) {
+    scalerServer.addService(proto.externalscaler.ExternalScaler.service, scaler);
+    scalerHealth.addToServer(scalerServer);
+  }
+
   const bind = options.bind ?? "0.0.0.0";
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(
+  const scalerBind = options.scaler?.bind ?? bind;
+  let port = 0;
+  let scalerPort: number | undefined;
+  try {
+    port = await bindServer(
+      server,
       `${bind}:${options.port ?? DEFAULT_CONTROL_PLANE_PORT}`,
       security.credentials,
-      (err, bound) => (err ? reject(err) : resolve(bound)),
     );
-  }).catch(async (err: unknown) => {
+    if (scalerServer && securities.scaler && scalerListener) {
+      scalerPort = await bindServer(
+        scalerServer,
+        `${scalerBind}:${scalerListener.port}`,
+        securities.scaler.credentials,
+      );
+    }
+  } catch (err) {
+    server.forceShutdown();
+    scalerServer?.forceShutdown();
     clearInterval(tick);
     unsubscribe();
     unobserveScaling();
@@ -288,15 +346,23 @@ async function serve(
     board.close();
     await closeTransport();
     throw err;
-  });
-  const dialHost = bind === "0.0.0.0" || bind === "::" ? "127.0.0.1" : bind;
+  }
+  const dialHost = (b: string) => (b === "0.0.0.0" || b === "::" ? "127.0.0.1" : b);
   logger.info("control plane: serving", { port, security: security.mode, reportIntervalMs });
+  if (scalerPort !== undefined)
+    logger.info("control plane: serving KEDA's external scaler", {
+      port: scalerPort,
+      security: securities.scaler?.mode,
+    });
 
   let stopped: Promise<void> | undefined;
   return {
     port,
-    address: `${dialHost}:${port}`,
+    address: `${dialHost(bind)}:${port}`,
     securityMode: security.mode,
+    ...(scalerPort !== undefined
+      ? { scalerPort, scalerAddress: `${dialHost(scalerBind)}:${scalerPort}` }
+      : {}),
     stop: () => {
       stopped ??= (async () => {
         clearInterval(tick);
@@ -304,17 +370,9 @@ async function serve(
         unobserveScaling();
         await scaling.stop();
         for (const s of ["", ...SERVICES]) health.setStatus(s, "NOT_SERVING");
+        for (const s of ["", ...SCALER_SERVICES]) scalerHealth.setStatus(s, "NOT_SERVING");
         hostChannel.closeAll();
-        await new Promise<void>((resolve) => {
-          const force = setTimeout(() => {
-            server.forceShutdown();
-            resolve();
-          }, 2000);
-          server.tryShutdown(() => {
-            clearTimeout(force);
-            resolve();
-          });
-        });
+        await Promise.all([shutdown(server), ...(scalerServer ? [shutdown(scalerServer)] : [])]);
         store.close();
         board.close();
         await closeTransport();
@@ -323,6 +381,26 @@ async function serve(
       return stopped;
     },
   };
+}
+
+function bindServer(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+}
+
+/** Lets calls in flight finish for up to 2 s, then forces. */
+function shutdown(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, 2000);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
 }
 
 function sanitize(id: string): string {

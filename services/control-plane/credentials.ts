@@ -37,6 +37,35 @@ export interface Security {
   mode: string;
 }
 
+/**
+ * The scaler listener's credentials: TLS that requires a client certificate signed by `tls.ca`
+ * (KEDA's TriggerAuthentication `tlsClientCert`/`tlsClientKey`). No token is ever asked there.
+ */
+export function resolveScalerSecurity(
+  tls: TlsOptions | undefined,
+  insecure: boolean,
+  logger: Logger,
+): Omit<Security, "tokens"> {
+  if (insecure) {
+    logger.error(
+      "control plane: INSECURE MODE on the scaler port too: no TLS, no client certificate; anyone who reaches it can read the scaling decisions. Use only for local development.",
+    );
+    return { credentials: ServerCredentials.createInsecure(), mode: "insecure" };
+  }
+  const cert = pem(tls?.cert, tls?.certFile, "scaler TLS certificate");
+  const key = pem(tls?.key, tls?.keyFile, "scaler TLS key");
+  const ca = pem(tls?.ca, tls?.caFile, "scaler client CA");
+  if (!cert || !key || !ca) {
+    throw new ConfigurationError(
+      "the scaler port serves KEDA over mutual TLS only: give --scaler-tls-cert, --scaler-tls-key and --scaler-tls-ca (the CA of KEDA's client certificate); --insecure only for local development",
+    );
+  }
+  return {
+    credentials: ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], true),
+    mode: "mtls",
+  };
+}
+
 export function resolveSecurity(options: SecurityOptions, logger: Logger): Security {
   const tokens = options.tokens ?? [];
   const cert = pem(options.tls?.cert, options.tls?.certFile, "TLS certificate");

@@ -10,6 +10,7 @@ export {
   type ControlPlaneOptions,
   DEFAULT_CONTROL_PLANE_PORT,
   DEFAULT_REPORT_INTERVAL_MS,
+  type ScalerListenerOptions,
   startControlPlane,
 } from "./control-plane.js";
 export type { SecurityOptions, TlsOptions } from "./credentials.js";

@@ -8,7 +8,7 @@ import { reservePorts } from "troupe/testing";
 import { startDevControlPlane } from "../../runtime/cli/dev-control-plane.js";
 import { throttle } from "../../runtime/cli/throttle.js";
 import { startServer } from "../helpers/nats.js";
-import { startPlane, TOKEN, waitFor } from "./helpers.js";
+import { makePki, startPlane, TOKEN, waitFor } from "./helpers.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -184,6 +184,50 @@ test("cli - troupe control-plane --metrics-port serves the scaling gauges on /me
   t.regex(text, desired, cli.err());
   t.regex(text, /troupe_scaling_current_hosts\{[^}]*troupe_group="reports"[^}]*\} 0\b/);
   t.regex(text, /troupe_scaling_backlog\{[^}]*troupe_group="reports"[^}]*\} 0\b/);
+  cli.child.kill("SIGTERM");
+  t.is(await cli.exited, 0, cli.err());
+});
+
+test("cli - troupe control-plane --scaler-port needs the scaler's mutual TLS files (exit 2), and with them serves KEDA beside the main port", async (t) => {
+  const server = await startServer(t, { jetstream: true });
+  const file = tokenFile(t);
+  const common = ["control-plane", "--port", "0", "--bind", "127.0.0.1", "--nats", server.url];
+  const pki = makePki(t);
+  const cert = path.join(pki.dir, "server.crt");
+  const key = path.join(pki.dir, "server.key");
+  const noCa = startCli([
+    ...common,
+    "--token-file",
+    file,
+    "--scaler-port",
+    "0",
+    "--scaler-tls-cert",
+    cert,
+    "--scaler-tls-key",
+    key,
+  ]);
+  t.teardown(() => noCa.child.kill("SIGKILL"));
+  t.is(await noCa.exited, 2, noCa.err());
+  t.regex(noCa.err(), /--scaler-port serves KEDA over mutual TLS only: it needs --scaler-tls-ca/);
+  t.regex(noCa.err(), /Usage: troupe control-plane/);
+  const orphan = startCli([...common, "--token-file", file, "--scaler-tls-ca", cert]);
+  t.teardown(() => orphan.child.kill("SIGKILL"));
+  t.is(await orphan.exited, 2, orphan.err());
+  t.regex(orphan.err(), /--scaler-tls-ca needs --scaler-port/);
+
+  const cli = startCli([
+    ...common,
+    ...["--token-file", file, "--scaler-port", "0", "--scaler-tls-cert", cert, "--scaler-tls-key", key],
+    ...["--scaler-tls-ca", path.join(pki.dir, "test-ca.crt")],
+  ]);
+  t.teardown(() => cli.child.kill("SIGKILL"));
+  await waitFor(
+    () => /KEDA external scaler listening on/.test(cli.out()) || cli.child.exitCode !== null,
+    60_000,
+    "the control plane",
+  );
+  t.regex(cli.out(), /control plane listening on 127\.0\.0\.1:\d+ \(plaintext\)/, cli.err());
+  t.regex(cli.out(), /KEDA external scaler listening on 127\.0\.0\.1:\d+ \(mtls\)/);
   cli.child.kill("SIGTERM");
   t.is(await cli.exited, 0, cli.err());
 });

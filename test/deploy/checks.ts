@@ -153,21 +153,28 @@ function secretKeys(o: K8sObject | undefined): string[] {
   return Object.keys({ ...(o.data as object), ...(o.stringData as object) });
 }
 
-/** Secrets, ConfigMaps (and their keys), ServiceAccounts and governing Services that pods name exist. */
-export function referenceProblems(objects: K8sObject[]): string[] {
-  const problems: string[] = [];
+/** The problem with a Secret or ConfigMap (and key) `who` names; undefined when it exists. */
+function missing(objects: K8sObject[], who: K8sObject, kind: string, name: string, key?: string) {
   // cert-manager writes the Secret a Certificate names, with these keys.
-  const issued = (name: string): K8sObject | undefined => {
+  const issued = (): K8sObject | undefined => {
     const cert = objects.find(
       (o) => o.kind === "Certificate" && (o.spec as { secretName?: string }).secretName === name,
     );
     return cert && { ...cert, kind: "Secret", data: { "tls.crt": "", "tls.key": "", "ca.crt": "" } };
   };
+  const o = byKind(objects, kind, name) ?? (kind === "Secret" ? issued() : undefined);
+  if (!o) return `${id(who)}: ${kind} ${name} does not exist`;
+  if (key !== undefined && !secretKeys(o).includes(key))
+    return `${id(who)}: ${kind} ${name} has no key ${key}`;
+  return undefined;
+}
+
+/** Secrets, ConfigMaps (and their keys), ServiceAccounts and governing Services that pods name exist. */
+export function referenceProblems(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
   const need = (w: K8sObject, kind: string, name: string, key?: string) => {
-    const o = byKind(objects, kind, name) ?? (kind === "Secret" ? issued(name) : undefined);
-    if (!o) problems.push(`${id(w)}: ${kind} ${name} does not exist`);
-    else if (key !== undefined && !secretKeys(o).includes(key))
-      problems.push(`${id(w)}: ${kind} ${name} has no key ${key}`);
+    const problem = missing(objects, w, kind, name, key);
+    if (problem) problems.push(problem);
   };
   for (const w of workloads(objects)) {
     const spec = podSpecOf(w) as { serviceAccountName?: string; volumes?: Record<string, unknown>[] };
@@ -259,14 +266,46 @@ export function podProblems(
   return problems;
 }
 
-/** ScaledObjects scale Deployments that exist, through a scaler Service that exists, for their group. */
+/**
+ * ScaledObjects scale Deployments that exist, through a scaler Service that exists, for their group,
+ * authenticated: the scaler port wants KEDA's client certificate, so each external trigger names
+ * (authenticationRef) a TriggerAuthentication here whose Secrets and keys exist, with a client
+ * certificate, its key and the CA that verifies the server.
+ */
 export function scaledObjectProblems(objects: K8sObject[]): string[] {
   const problems: string[] = [];
   for (const so of objects.filter((o) => o.kind === "ScaledObject")) {
     const spec = so.spec as {
       scaleTargetRef: { name: string; kind?: string };
-      triggers: { type: string; metadata: Record<string, string> }[];
+      triggers: {
+        type: string;
+        metadata: Record<string, string>;
+        authenticationRef?: { name: string; kind?: string };
+      }[];
     };
+    for (const trigger of spec.triggers) {
+      if (trigger.type !== "external" && trigger.type !== "external-push") continue;
+      const authRef = trigger.authenticationRef;
+      if (!authRef) {
+        problems.push(`${id(so)}: its external trigger has no authenticationRef (the scaler needs mTLS)`);
+        continue;
+      }
+      const auth = byKind(objects, authRef.kind ?? "TriggerAuthentication", authRef.name);
+      if (!auth) {
+        problems.push(`${id(so)}: authenticationRef ${authRef.name} is not a TriggerAuthentication here`);
+        continue;
+      }
+      const refs =
+        (auth.spec as { secretTargetRef?: { parameter: string; name: string; key: string }[] })
+          .secretTargetRef ?? [];
+      for (const r of refs) {
+        const problem = missing(objects, auth, "Secret", r.name, r.key);
+        if (problem) problems.push(problem);
+      }
+      const parameters = new Set(refs.map((r) => r.parameter));
+      for (const p of ["caCert", "tlsClientCert", "tlsClientKey"])
+        if (!parameters.has(p)) problems.push(`${id(auth)}: no ${p} (KEDA's mutual TLS to the scaler)`);
+    }
     const target = byKind(objects, spec.scaleTargetRef.kind ?? "Deployment", spec.scaleTargetRef.name);
     if (!target) {
       problems.push(`${id(so)}: target ${spec.scaleTargetRef.name} is not a Deployment here`);

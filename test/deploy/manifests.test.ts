@@ -238,6 +238,97 @@ test("manifests - a ScaledObject whose target or scaler does not exist, or whose
   t.true(mentions(group, "trigger group default"), group.join("\n"));
 });
 
+test("manifests - a ScaledObject without authentication, naming a missing TriggerAuthentication, or one whose Secret or key is missing, is caught", (t) => {
+  const trigger = (o: K8sObject[]) =>
+    (
+      find(o, "ScaledObject", "troupe-host-batch").spec as {
+        triggers: { authenticationRef?: { name: string } }[];
+      }
+    ).triggers[0] as { authenticationRef?: { name: string } };
+  const none = broken((o) => {
+    delete trigger(o).authenticationRef;
+  });
+  t.true(
+    mentions(none, "ScaledObject/troupe-host-batch: its external trigger has no authenticationRef"),
+    none.join("\n"),
+  );
+  const unknown = broken((o) => {
+    trigger(o).authenticationRef = { name: "troupe-scalr" };
+  });
+  t.true(
+    mentions(unknown, "authenticationRef troupe-scalr is not a TriggerAuthentication here"),
+    unknown.join("\n"),
+  );
+  const gone = broken((o) => o.splice(o.indexOf(find(o, "TriggerAuthentication", "troupe-scaler")), 1));
+  t.true(mentions(gone, "authenticationRef troupe-scaler is not a TriggerAuthentication"), gone.join("\n"));
+  // cert-manager writes the client Secret: without its Certificate, KEDA has nothing to present.
+  const noSecret = broken((o) => o.splice(o.indexOf(find(o, "Certificate", "keda-scaler-client-tls")), 1));
+  t.true(
+    mentions(noSecret, "TriggerAuthentication/troupe-scaler: Secret keda-scaler-client-tls does not exist"),
+    noSecret.join("\n"),
+  );
+  const badKey = broken((o) => {
+    const refs = (
+      find(o, "TriggerAuthentication", "troupe-scaler").spec as { secretTargetRef: { key: string }[] }
+    ).secretTargetRef;
+    if (refs[2]) refs[2].key = "tls.pem";
+  });
+  t.true(mentions(badKey, "Secret keda-scaler-client-tls has no key tls.pem"), badKey.join("\n"));
+  const noCa = broken((o) => {
+    const refs = (find(o, "TriggerAuthentication", "troupe-scaler").spec as { secretTargetRef: unknown[] })
+      .secretTargetRef;
+    refs.splice(0, 1);
+  });
+  t.true(mentions(noCa, "TriggerAuthentication/troupe-scaler: no caCert"), noCa.join("\n"));
+  // The control plane's own scaler certificate too.
+  const noServerCert = broken((o) =>
+    o.splice(o.indexOf(find(o, "Certificate", "troupe-control-plane-scaler-tls")), 1),
+  );
+  t.true(
+    mentions(
+      noServerCert,
+      "Deployment/troupe-control-plane: Secret troupe-control-plane-scaler-tls does not exist",
+    ),
+    noServerCert.join("\n"),
+  );
+});
+
+test("manifests - production: KEDA reaches the control plane only on its mTLS scaler port, never the token port", (t) => {
+  const objects = render("production");
+  const args = container(find(objects, "Deployment", "troupe-control-plane")).args;
+  for (const flag of ["--scaler-port", "--scaler-tls-cert", "--scaler-tls-key", "--scaler-tls-ca"])
+    t.true(args.includes(flag), flag);
+  t.is(args[args.indexOf("--scaler-port") + 1], "7234");
+  // Readiness stays on the main port.
+  t.deepEqual(
+    (container(find(objects, "Deployment", "troupe-control-plane")).readinessProbe as { grpc: unknown }).grpc,
+    { port: 7233 },
+  );
+  const keda = find(objects, "NetworkPolicy", "troupe-control-plane-keda").spec as {
+    ingress: { ports: { port: number }[] }[];
+  };
+  t.deepEqual(
+    keda.ingress.flatMap((r) => r.ports.map((p) => p.port)),
+    [7234],
+  );
+  // Opening 7233 to KEDA again is a rule no needed flow uses; sending KEDA there is blocked.
+  const wider = broken((o) => {
+    (
+      find(o, "NetworkPolicy", "troupe-control-plane-keda").spec as { ingress: { ports: unknown[] }[] }
+    ).ingress[0]?.ports.push({ protocol: "TCP", port: 7233 });
+  });
+  t.true(mentions(wider, "troupe-control-plane-keda: Ingress rule 0 opens TCP 7233"), wider.join("\n"));
+  const back = broken((o) => {
+    const trig = (
+      find(o, "ScaledObject", "troupe-host-default").spec as {
+        triggers: { metadata: Record<string, string> }[];
+      }
+    ).triggers[0];
+    if (trig) trig.metadata.scalerAddress = "troupe-control-plane.troupe.svc.cluster.local:7233";
+  });
+  t.true(mentions(back, "blocked: KEDA asks the external scaler"), back.join("\n"));
+});
+
 test("manifests - a NetworkPolicy that blocks a needed flow is caught, and so is one that opens more", (t) => {
   const blocked = broken((o) => {
     const np = find(o, "NetworkPolicy", "troupe-host").spec as { egress: unknown[] };

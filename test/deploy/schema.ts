@@ -6,7 +6,7 @@
  * never read is a field the schema does not know, e.g. a typo that the API server would drop.
  */
 import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1";
-import { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1";
+import { ScaledObject, TriggerAuthentication } from "@kubernetes-models/keda/keda.sh/v1alpha1";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
@@ -27,6 +27,7 @@ const MODELS: Record<string, Model> = {
   "networking.k8s.io/v1/Ingress": Ingress,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
   "keda.sh/v1alpha1/ScaledObject": ScaledObject,
+  "keda.sh/v1alpha1/TriggerAuthentication": TriggerAuthentication,
   "cert-manager.io/v1/Certificate": Certificate,
 };
 

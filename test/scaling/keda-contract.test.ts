@@ -1,53 +1,27 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import {
-  type ClientReadableStream,
-  credentials,
-  type GrpcObject,
-  loadPackageDefinition,
-  Metadata,
-  type ServiceClientConstructor,
-  type ServiceError,
-  status,
-} from "@grpc/grpc-js";
-import { loadSync } from "@grpc/proto-loader";
+import { type ClientReadableStream, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import test from "ava";
 import { Actor, connect, consoleLogger } from "troupe";
 import { scaleCommand } from "../../runtime/cli/scale.js";
 import { jetStreamQueues } from "../../runtime/transport/jetstream-queue.js";
 import { groupPolicy } from "../../services/control-plane/scaling/index.js";
 import { openTransport, startPlane, TOKEN, waitFor } from "../control-plane/helpers.js";
+import { type KedaClient, kedaCall, kedaClient, pollUntil } from "./keda-client.js";
 
 class Chore extends Actor {
   async run(): Promise<void> {}
 }
 
-// The client is built from KEDA's protocol alone, the way KEDA's Go code sees it (field names as
-// written, no Troupe loader options), so the test checks the wire, not our generated types.
-function kedaClient(address: string) {
-  const file = fileURLToPath(new URL("../../protos/externalscaler/externalscaler.proto", import.meta.url));
-  const pkg = loadPackageDefinition(loadSync(file, { keepCase: true, longs: String, defaults: true }));
-  const Scaler = (pkg.externalscaler as GrpcObject).ExternalScaler as ServiceClientConstructor;
-  return new Scaler(address, credentials.createInsecure());
-}
-
-type Client = ReturnType<typeof kedaClient>;
+type Client = KedaClient;
 const auth = () => {
   const md = new Metadata();
   md.set("authorization", `Bearer ${TOKEN}`);
   return md;
 };
 const call = <T>(client: Client, method: string, request: unknown, md = auth()): Promise<T> =>
-  new Promise((resolve, reject) => {
-    (client[method] as (r: unknown, m: Metadata, cb: (e: ServiceError | null, r: T) => void) => void).call(
-      client,
-      request,
-      md,
-      (err, res) => (err ? reject(err) : resolve(res)),
-    );
-  });
+  kedaCall<T>(client, method, request, md);
 
 const ref = (scalerMetadata: Record<string, string>) => ({
   name: "chores",
@@ -198,18 +172,3 @@ test("keda - bad scalerMetadata gets INVALID_ARGUMENT or NOT_FOUND naming the fi
   );
   t.true(ok.result, "an idle group with min 1 is active");
 });
-
-/** Calls until `done` holds (a group's first decision needs one monitor round). */
-async function pollUntil<T>(fn: () => Promise<T>, done: (r: T) => boolean, withinMs = 30_000): Promise<T> {
-  const until = performance.now() + withinMs;
-  for (;;) {
-    try {
-      const r = await fn();
-      if (done(r)) return r;
-    } catch (err) {
-      if ((err as ServiceError).code !== status.UNAVAILABLE || performance.now() > until) throw err;
-    }
-    if (performance.now() > until) throw new Error("timed out polling");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
