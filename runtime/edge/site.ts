@@ -7,10 +7,11 @@
  * work queue of the same name; its runners run the jobs.
  */
 import { ConfigurationError } from "../errors.js";
-import { JobNames } from "../jobs/index.js";
+import { ensureResultsStream, JobNames } from "../jobs/index.js";
 import type { Mesh } from "../mesh.js";
 import { ensureEventsStream } from "../pubsub/index.js";
-import { describeStream, jetStreamQueues } from "../transport/index.js";
+import { addStreamSources, describeStream, jetStreamDomain, jetStreamQueues } from "../transport/index.js";
+import { domainApiPrefix } from "./isolation.js";
 
 /** How long the edge keeps forwarded jobs by default: the longest outage it rides out. */
 export const DEFAULT_EDGE_RETENTION_MS = 7 * 24 * 3600_000;
@@ -25,6 +26,12 @@ export interface EdgeSiteOptions {
   retentionMs?: number;
   /** Refuse new jobs beyond this many bytes per type at the edge (default: no limit). */
   maxBytes?: number;
+  /**
+   * The hub's JetStream domain. With it, the edge's results stream sources the hub's copies of the
+   * results of jobs enqueued here, so `job.result()` at the edge resolves (after the link is back,
+   * if it was down). Without it, results stay at the hub.
+   */
+  hubDomain?: string;
 }
 
 /**
@@ -43,8 +50,10 @@ export interface EdgeSiteOptions {
  * ```
  */
 export async function edgeSite(edge: Mesh, options: EdgeSiteOptions = {}): Promise<void> {
+  const hubApi = options.hubDomain === undefined ? undefined : domainApiPrefix(options.hubDomain);
   await ensureEventsStream(edge);
   const names = new JobNames(edge.subjects.prefix);
+  if (hubApi !== undefined) await sourceResultsFromHub(edge, names, hubApi, options.hubDomain as string);
   for (const type of options.jobs ?? []) {
     const name = names.jobsStream(type);
     await jetStreamQueues(edge.transport).ensureStream({
@@ -63,4 +72,27 @@ export async function edgeSite(edge: Mesh, options: EdgeSiteOptions = {}): Promi
       );
     }
   }
+}
+
+/**
+ * The edge's results stream sources the hub's, filtered to the copies of results the hub's runners
+ * store for this domain (`<prefix>.results.<jobId>.<domain>`, for jobs whose enqueue named the
+ * domain). The edge server tracks what it copied, so results stored while the link was down
+ * arrive once it is back.
+ */
+async function sourceResultsFromHub(edge: Mesh, names: JobNames, hubApi: string, hubDomain: string) {
+  const domain = await jetStreamDomain(edge.transport);
+  if (domain === undefined) {
+    throw new ConfigurationError(
+      "edgeSite with hubDomain: the edge's nats-server has no JetStream domain (jetstream { domain: ... })",
+    );
+  }
+  if (domain === hubDomain) {
+    throw new ConfigurationError(`edgeSite: hubDomain "${hubDomain}" is the edge's own domain`);
+  }
+  await ensureResultsStream(edge);
+  const stream = names.resultsStream();
+  await addStreamSources(edge.transport, stream, [
+    { name: stream, apiPrefix: hubApi, filterSubject: names.returnedResultsFilter(domain) },
+  ]);
 }

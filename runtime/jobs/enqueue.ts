@@ -19,9 +19,11 @@ import {
   encodeJob,
   jobIdForKey,
   newJobId,
+  ORIGIN_DOMAIN_HEADER,
 } from "../messaging/index.js";
 import { endHop, startEnqueueSpan } from "../telemetry/index.js";
 import { jetStreamQueues, StreamLimitError } from "../transport/index.js";
+import { domainOf, knownDomainOf } from "./domain.js";
 import { QueueFullError } from "./errors.js";
 import { Job } from "./job.js";
 import { ensureJobStream, ensureResultsStream, type JobQueueOptions, namesOf } from "./streams.js";
@@ -114,7 +116,7 @@ export async function prepareJobQueue(
   type: string,
   queue?: JobQueueOptions,
 ): Promise<void> {
-  await Promise.all([ensureJobStream(mesh, type, queue), ensureResultsStream(mesh, queue)]);
+  await Promise.all([ensureJobStream(mesh, type, queue), ensureResultsStream(mesh, queue), domainOf(mesh)]);
 }
 
 /** Stores the job (after the outbound interceptors) and returns its handle. */
@@ -129,11 +131,15 @@ async function store(
   added: Record<string, string> | undefined,
 ): Promise<Job<unknown>> {
   const names = namesOf(mesh);
+  // An edge site's jobs name their domain, so the hub stores their results for it too. With an
+  // outbox, only a domain already read (the server may be out of reach).
+  const origin = await (mesh.outbox ? knownDomainOf(mesh) : domainOf(mesh));
   const hop = startEnqueueSpan(names.queueName(type), subject, jobId);
   let headers: Record<string, string> | undefined = hop?.headers;
-  if (added !== undefined || caller !== undefined) {
+  if (added !== undefined || caller !== undefined || origin !== undefined) {
     headers = { ...headers, ...added };
     if (caller !== undefined) headers[CALLER_HEADER] = caller;
+    if (origin !== undefined) headers[ORIGIN_DOMAIN_HEADER] = origin;
   }
   try {
     if (mesh.outbox) {

@@ -40,4 +40,4 @@ export {
   type RunnerTypeStats,
   startJobRunner,
 } from "./runner.js";
-export { ensureJobStream, type JobQueueOptions } from "./streams.js";
+export { ensureJobStream, ensureResultsStream, type JobQueueOptions } from "./streams.js";

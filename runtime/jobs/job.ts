@@ -14,8 +14,9 @@
 import { checkWaitMs } from "../client-options.js";
 import type { MeshConnection } from "../durable/index.js";
 import { fromWireError } from "../errors.js";
-import { decodeOutcome, isJobId } from "../messaging/index.js";
-import { jetStreamQueues } from "../transport/index.js";
+import { decodeOutcome, isJobId, type JobNames } from "../messaging/index.js";
+import { type JetStreamQueues, jetStreamQueues } from "../transport/index.js";
+import { domainOf } from "./domain.js";
 import { JobDeadLetteredError, JobResultUnavailableError, jobDetails } from "./errors.js";
 import { ensureResultsStream, namesOf } from "./streams.js";
 
@@ -67,7 +68,8 @@ export class Job<T = unknown> {
     const end = performance.now() + timeoutMs;
     try {
       for (;;) {
-        const m = await q.lastBySubject(names.resultsStream(), subject);
+        const m =
+          (await q.lastBySubject(names.resultsStream(), subject)) ?? (await this.returnedCopy(names, q));
         if (m) return this.interpret(m.data);
         const remaining = end - performance.now();
         if (remaining <= 0) {
@@ -88,6 +90,16 @@ export class Job<T = unknown> {
     } finally {
       sub.unsubscribe();
     }
+  }
+
+  /**
+   * At an edge site (a server with a JetStream domain), the copy of the result a runner in another
+   * domain stored for this one, sourced back into this site's results stream.
+   */
+  private async returnedCopy(names: JobNames, q: JetStreamQueues) {
+    const domain = await domainOf(this.mesh);
+    if (domain === undefined) return null;
+    return q.lastBySubject(names.resultsStream(), names.returnedResultSubject(this.id, domain));
   }
 
   private interpret(data: Uint8Array): T {

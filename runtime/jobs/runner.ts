@@ -73,6 +73,7 @@ import {
   malformedHeadersError,
   type QueueMessage,
 } from "../transport/index.js";
+import { domainOf, originDomainOf } from "./domain.js";
 import {
   ensureDlqStream,
   ensureJobStream,
@@ -496,7 +497,7 @@ class TypeLoop {
     }
     // Store the result before acking: if this process dies in between, the job runs again
     // (at-least-once) instead of finishing without a result.
-    const stored = data === undefined || (await this.publishResult(job.jobId, data));
+    const stored = data === undefined || (await this.publishResult(job.jobId, data, m.headers));
     if (!stored) {
       const delayMs = fullJitterDelayMs(attempt, this.backoff());
       repeatsOf(this.logger).error(
@@ -560,10 +561,14 @@ class TypeLoop {
   }
 
   /** Result writes are retried a few times in place: they are cheap and the turn already ran. */
-  private async publishResult(jobId: string, data: Uint8Array): Promise<boolean> {
+  private async publishResult(
+    jobId: string,
+    data: Uint8Array,
+    headers: QueueMessage["headers"],
+  ): Promise<boolean> {
     for (let i = 1; ; i++) {
       try {
-        await this.q.publish(this.names.resultSubject(jobId), data);
+        await this.storeResult(jobId, data, headers);
         return true;
       } catch (err) {
         if (i >= 5) {
@@ -579,6 +584,18 @@ class TypeLoop {
         }
         await sleep(fullJitterDelayMs(i, { initialDelayMs: 500, maxDelayMs: 5000 }) + 100);
       }
+    }
+  }
+
+  /**
+   * Stores a result under the job's id and, for a job enqueued in another JetStream domain (an edge
+   * site), a second copy for that domain: the edge's results stream sources those back.
+   */
+  private async storeResult(jobId: string, data: Uint8Array, headers: QueueMessage["headers"]) {
+    await this.q.publish(this.names.resultSubject(jobId), data);
+    const origin = originDomainOf(headers);
+    if (origin !== undefined && origin !== (await domainOf(this.mesh))) {
+      await this.q.publish(this.names.returnedResultSubject(jobId, origin), data);
     }
   }
 
@@ -608,9 +625,10 @@ class TypeLoop {
     try {
       await publishDeadLetter(this.q, this.names, record, `dlq-${this.stream}-${m.streamSeq}`);
       if (job?.keepResult) {
-        await this.q.publish(
-          this.names.resultSubject(job.jobId),
+        await this.storeResult(
+          job.jobId,
           encodeOutcome({ ok: false, error: wire, attempts, finishedAtMs: Date.now() }),
+          m.headers,
         );
       }
     } catch (publishErr) {

@@ -97,3 +97,10 @@ export function decodeOutcome(bytes: Uint8Array, limits?: Partial<DecodeLimits>)
   }
   throw new MalformedMessageError(`unknown job result status ${String(status)}`);
 }
+
+/**
+ * The JetStream domain a job was enqueued in, when its server has one (an edge site). A runner in
+ * another domain (the hub) stores a second copy of the result for that domain to source back
+ * (`JobNames.returnedResultSubject`; docs/patterns/edge-sites.md).
+ */
+export const ORIGIN_DOMAIN_HEADER = "troupe-origin-domain";

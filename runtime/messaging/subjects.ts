@@ -181,6 +181,17 @@ export class JobNames {
   resultSubject(jobId: string): string {
     return `${this.prefix}.results.${jobId}`;
   }
+  /**
+   * A second copy of the result of a job enqueued in JetStream domain `domain` (an edge site) and
+   * run in another: the edge's results stream sources these from the hub (docs/patterns/edge-sites.md).
+   */
+  returnedResultSubject(jobId: string, domain: string): string {
+    return `${this.prefix}.results.${jobId}.${domain}`;
+  }
+  /** Every returned result for the domain `domain` (one filter, as 2.9 allows per source). */
+  returnedResultsFilter(domain: string): string {
+    return `${this.prefix}.results.*.${domain}`;
+  }
   dlqStream(): string {
     return `${this.prefix}_dlq`;
   }

@@ -9,6 +9,8 @@ import { type NatsServer, type NatsServerOptions, startNatsServer } from "./nats
 export interface EdgeSiteTestOptions extends Pick<NatsServerOptions, "debug" | "bin" | "readyTimeoutMs"> {
   /** The edge's JetStream domain. Default `edge`. */
   domain?: string;
+  /** The hub's JetStream domain (the edge reaches the hub's streams as `$JS.<hubDomain>.API`). Default `hub`. */
+  hubDomain?: string;
   /** The Troupe subject prefix the link isolates (see `edgeLinkDenyList`). Default `troupe`. */
   prefix?: string;
   /** Also start an MQTT listener on the edge server, on a free port. */
@@ -20,6 +22,7 @@ export interface EdgeSiteTest {
   readonly hub: NatsServer;
   readonly edge: NatsServer;
   readonly domain: string;
+  readonly hubDomain: string;
   /** The TCP link between them: `link.cut()`, `link.restore()`. */
   readonly link: LinkProxy;
   /** Waits until the hub counts the edge's leaf connection as up (`true`) or gone (`false`). */
@@ -43,12 +46,19 @@ export interface EdgeSiteTest {
  */
 export async function startEdgeSite(opts: EdgeSiteTestOptions = {}): Promise<EdgeSiteTest> {
   const domain = opts.domain ?? "edge";
+  const hubDomain = opts.hubDomain ?? "hub";
   const deny = edgeLinkDenyList(opts.prefix);
   const [leafPort, linkPort, mqttPort] = await reservePorts(3);
   const common = { debug: opts.debug, bin: opts.bin, readyTimeoutMs: opts.readyTimeoutMs };
   const started: Array<{ cleanup(): Promise<void> } | { close(): Promise<void> }> = [];
   try {
-    const hub = await startNatsServer({ ...common, serverName: "hub", leafnodes: { port: leafPort } });
+    const hub = await startNatsServer({
+      ...common,
+      serverName: "hub",
+      jetstreamDomain: hubDomain,
+      // Leaves reconnect to what the hub advertises: the link, never around it.
+      leafnodes: { port: leafPort, advertise: `127.0.0.1:${linkPort}` },
+    });
     started.push(hub);
     const link = await startLinkProxy(leafPort as number, linkPort);
     started.push(link);
@@ -65,13 +75,13 @@ export async function startEdgeSite(opts: EdgeSiteTestOptions = {}): Promise<Edg
     const waitForLink = async (up: boolean, o: { timeoutMs?: number } = {}) => {
       const deadline = Date.now() + (o.timeoutMs ?? 30_000);
       for (;;) {
-        const leafz = await monitorJson<{ leafnodes?: number }>(`${hub.monitorUrl}/leafz`);
+        const leafz = await monitorJson<{ leafnodes?: number; leafs?: unknown[] }>(`${hub.monitorUrl}/leafz`);
         if ((leafz.leafnodes ?? 0) > 0 === up) return;
         if (Date.now() > deadline) {
           throw new NatsServerUnavailableError(
             `the edge's leaf connection did not go ${up ? "up" : "down"} in time`,
             {
-              details: { reason: "timeout", domain },
+              details: { reason: "timeout", domain, leafs: JSON.stringify(leafz.leafs), cut: link.isCut },
             },
           );
         }
@@ -88,7 +98,7 @@ export async function startEdgeSite(opts: EdgeSiteTestOptions = {}): Promise<Edg
       })();
       return cleaned;
     };
-    return { hub, edge, domain, link, waitForLink, cleanup, [Symbol.asyncDispose]: cleanup };
+    return { hub, edge, domain, hubDomain, link, waitForLink, cleanup, [Symbol.asyncDispose]: cleanup };
   } catch (err) {
     for (const s of started.reverse()) await ("cleanup" in s ? s.cleanup() : s.close());
     throw err;

@@ -22,6 +22,12 @@ export interface LeafRemote {
 export interface LeafNodesConfig {
   /** Listen for leaf connections on this port (fixed across restarts; reserve it first). */
   port?: number;
+  /**
+   * The address the hub tells its leaves to reconnect to (`advertise`). A hub behind a proxy sets
+   * the proxy's: otherwise a leaf learns the listener's own address from the hub's INFO and may
+   * reconnect around the proxy.
+   */
+  advertise?: string;
   remotes?: LeafRemote[];
 }
 
@@ -83,6 +89,7 @@ function leafNodesBlock(host: string, config: LeafNodesConfig, q: (s: string) =>
     subjects?.length ? [`      ${name}: [${subjects.map(q).join(", ")}]`] : [];
   const lines = ["leafnodes {"];
   if (config.port !== undefined) lines.push(`  listen: ${q(`${host}:${config.port}`)}`);
+  if (config.advertise !== undefined) lines.push(`  advertise: ${q(config.advertise)}`);
   if (config.remotes?.length) {
     lines.push("  remotes: [");
     for (const r of config.remotes) {

@@ -33,6 +33,7 @@ export type { RetainedMessage } from "./one-way-ring.js";
 export {
   addStreamSources,
   describeStream,
+  jetStreamDomain,
   type StreamDescription,
   type StreamSourceSpec,
 } from "./stream-sources.js";

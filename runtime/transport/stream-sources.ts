@@ -90,6 +90,18 @@ export async function describeStream(transport: Transport, name: string): Promis
 }
 
 /**
+ * The JetStream domain of the server this connection reaches (`jetstream { domain }`), or
+ * undefined when it has none. Read from the account info once per call: cache it.
+ */
+export async function jetStreamDomain(transport: Transport): Promise<string | undefined> {
+  const t = natsTransport(transport);
+  return t.setUpJetStream("account info (domain)", async () => {
+    const info = await (await manager(t)).getAccountInfo();
+    return info.domain || undefined;
+  });
+}
+
+/**
  * Adds the sources the stream `stream` (which must exist) does not have yet, keeping the others.
  * Resolves with the sources it added. Idempotent.
  *

@@ -13,6 +13,7 @@ import {
   edgeLinkDenyList,
   edgeLinkStatus,
   edgeSite,
+  JobResultUnavailableError,
   leafRemoteConfig,
   type Mesh,
   subscribe,
@@ -55,6 +56,17 @@ class Archiver extends Actor {
   }
 }
 
+/** Jobs enqueued at the edge, run at the hub; `gate` holds a turn until the test opens it. */
+let gate: Promise<void> = Promise.resolve();
+let pricing = 0;
+class Pricer extends Actor {
+  async price(cents: number): Promise<string> {
+    pricing++;
+    await gate;
+    return `hub priced ${cents * 2}`;
+  }
+}
+
 async function meshes(t: import("ava").ExecutionContext, hubUrl: string, edgeUrl: string) {
   const open = async (servers: string, name: string): Promise<Mesh> => {
     const m = await connect({ servers, name, logger, defaultTimeoutMs: TEST_CALL_TIMEOUT_MS });
@@ -65,7 +77,7 @@ async function meshes(t: import("ava").ExecutionContext, hubUrl: string, edgeUrl
 }
 
 test.serial(
-  "edge sites - the example's till sells through a cut link; the hub gets each sale and invoice once",
+  "edge sites - the example's till sells through a cut link; the hub gets each sale and invoice once, the edge an invoice's result",
   async (t) => {
     const site = await startEdgeSite({ domain: "store-1" });
     t.teardown(() => site.cleanup());
@@ -75,10 +87,11 @@ test.serial(
     t.deepEqual(lines, [
       "link up: hub saw 2 sales, 2 invoices",
       "link down: the till sold 6 in all; hub saw 2 sales",
-      "link back: hub saw 6 sales, 6 invoices",
+      "link back: hub saw 6 sales, 7 invoices",
+      "the edge got: invoice for s6-copy",
     ]);
     t.deepEqual([...counts(seenAtHub.sales).values()], [1, 1, 1, 1, 1, 1]);
-    t.deepEqual([...counts(seenAtHub.invoices).values()], [1, 1, 1, 1, 1, 1]);
+    t.deepEqual([...counts(seenAtHub.invoices).values()], [1, 1, 1, 1, 1, 1, 1]);
   },
 );
 
@@ -225,5 +238,58 @@ test.serial(
     );
     const ranCounts = counts(ran.filter((id) => all.includes(id)));
     t.deepEqual([...ranCounts.entries()].sort(), all.map((id) => [id, 1]).sort());
+  },
+);
+
+test.serial(
+  "edge sites - job.result() at the edge resolves with the hub's value, also when the job or its result crossed a cut link",
+  async (t) => {
+    const site = await startEdgeSite({ domain: "site-r" });
+    t.teardown(() => site.cleanup());
+    const { hub, edge } = await meshes(t, site.hub.url, site.edge.url);
+    await edgeSite(edge, { jobs: ["Pricer"], hubDomain: site.hubDomain });
+    await edgeLink(hub, { domain: "site-r", jobs: ["Pricer"], events: false });
+    const hubHost = await hub.host([Pricer]);
+    t.teardown(() => hubHost.drain());
+    const pricer = edge.enqueue(Pricer, "p");
+
+    const up = await pricer.price(1);
+    t.is(await up.result({ timeoutMs: 60_000 }), "hub priced 2");
+    // The hub keeps its own result under the job id, as for any job.
+    t.is(await hub.job(up.id).result({ timeoutMs: 0 }), "hub priced 2");
+
+    // Enqueued at the edge while the link is down.
+    site.link.cut();
+    await site.waitForLink(false);
+    const offline = await pricer.price(21);
+    await t.throwsAsync(offline.result({ timeoutMs: 0 }), { instanceOf: JobResultUnavailableError });
+    site.link.restore();
+    await site.waitForLink(true);
+    t.is(await offline.result({ timeoutMs: 90_000 }), "hub priced 42");
+
+    // Reached the hub, finished there while the link was down: the result follows when it is back.
+    let open = () => {};
+    gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const before = pricing;
+    const held = await pricer.price(50);
+    await eventually(() => pricing > before, 60_000, "the held job running at the hub");
+    site.link.cut();
+    await site.waitForLink(false);
+    open();
+    await eventually(
+      async () =>
+        (await hub
+          .job(held.id)
+          .result({ timeoutMs: 0 })
+          .catch(() => undefined)) !== undefined,
+      30_000,
+      "the held job's result at the hub",
+    );
+    await t.throwsAsync(held.result({ timeoutMs: 0 }), { instanceOf: JobResultUnavailableError });
+    site.link.restore();
+    await site.waitForLink(true);
+    t.is(await held.result({ timeoutMs: 90_000 }), "hub priced 100");
   },
 );

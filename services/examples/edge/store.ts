@@ -2,7 +2,8 @@
  * Edge sites (docs/patterns/edge-sites.md): a shop's till runs at an edge site, a nats-server
  * that is a leaf node of the hub with its own JetStream domain. While the link is down the till
  * keeps answering calls and records sales; the sales events and the invoice jobs reach the hub
- * once it is back, each exactly once.
+ * once it is back, each exactly once; the result of an invoice job enqueued at the edge while the
+ * link was down reaches the edge's `job.result()` once it is back.
  *
  * Run it: `node --conditions=troupe-source --import tsx services/examples/edge/store.ts`
  * (it starts a hub and an edge nats-server on free loopback ports and cuts the link between them).
@@ -74,7 +75,8 @@ export async function edgeExample(
   edge: Mesh,
   log: (line: string) => void,
 ): Promise<void> {
-  await edgeSite(edge, { jobs: ["Invoices"] }); // at the edge: the streams the hub copies
+  // At the edge: the streams the hub copies, and results of its jobs sourced back from the hub.
+  await edgeSite(edge, { jobs: ["Invoices"], hubDomain: site.hubDomain });
   await edgeLink(hub, { domain: site.domain, jobs: ["Invoices"] }); // at the hub: source them
   const hubHost = await hub.host([Ledger, Invoices]);
   const edgeHost = await edge.host([Till]);
@@ -90,6 +92,8 @@ export async function edgeExample(
     log(
       `link down: the till sold ${await till.sell({ saleId: "s6", total: 5 })} in all; hub saw ${seenAtHub.sales.length} sales`,
     );
+    // A copy of an invoice, enqueued at the edge: it runs at the hub, its result comes back.
+    const copy = await edge.enqueue(Invoices, "invoices").issue({ saleId: "s6-copy", total: 5 });
 
     site.link.restore();
     await site.waitForLink(true);
@@ -97,9 +101,10 @@ export async function edgeExample(
       const lagging = (await edgeLinkStatus(hub, { domain: site.domain, jobs: ["Invoices"] })).some(
         (s) => s.lag > 0,
       );
-      return !lagging && seenAtHub.sales.length >= 6 && seenAtHub.invoices.length >= 6;
+      return !lagging && seenAtHub.sales.length >= 6 && seenAtHub.invoices.length >= 7;
     }, "the hub to catch up");
     log(`link back: hub saw ${seenAtHub.sales.length} sales, ${seenAtHub.invoices.length} invoices`);
+    log(`the edge got: ${await copy.result({ timeoutMs: 90_000 })}`);
   } finally {
     await edgeHost.drain();
     await hubHost.drain();
