@@ -5,8 +5,9 @@
  * faster (both times are logged), and scale back down to min; every job runs, and duplicates are
  * counted and each explained by a host that was draining (see runs.ts).
  *
- * TROUPE_SCALE_JOBS sets N (default 3,000, as issue 16 asks: about 40 s with one host),
- * TROUPE_SCALE_CAPACITY the jobs a host runs at once (default 4).
+ * TROUPE_SCALE_JOBS sets N (default 3,000, as issue 16 asks: about 3 minutes with one host),
+ * TROUPE_SCALE_CAPACITY the jobs a host runs at once (default 1: one host must be slow enough for
+ * the extra hosts' start-up, tens of seconds on a loaded machine, to pay off).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,9 +28,9 @@ import { startServer } from "../helpers/nats.js";
 import { drainedPids, type RunReport, readRuns, reportRuns } from "./runs.js";
 
 const JOBS = Number(process.env.TROUPE_SCALE_JOBS ?? 3000);
-// A few jobs at a time per host: the ~50 ms wait, not the machine's CPU, bounds a host's
-// throughput, so more hosts can drain faster even on 2 busy cores.
-const CAPACITY = Number(process.env.TROUPE_SCALE_CAPACITY ?? 4);
+// One job at a time per host: the ~50 ms wait, not the machine's CPU, bounds a host's throughput,
+// so more hosts can drain faster even on 2 busy cores.
+const CAPACITY = Number(process.env.TROUPE_SCALE_CAPACITY ?? 1);
 const INTERVAL_MS = 500;
 const ENTRY = fileURLToPath(new URL("../../services/examples/scaling/work.ts", import.meta.url));
 
