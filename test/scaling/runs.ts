@@ -48,7 +48,7 @@ export function reportRuns(runs: readonly Run[], drained: ReadonlySet<number>): 
     const drainedOne = pids.find((p) => drained.has(p));
     if (drainedOne !== undefined)
       explained.push(
-        `${on}: host ${drainedOne} was draining, so it handed the job back or its ack raced its exit`,
+        `${on}: host ${drainedOne} was draining; it handed the job back when its drain timeout ran out (its own turn still finished) or exited before its ack landed`,
       );
     else unexplained.push(`${on}: no run was on a draining host`);
   }
