@@ -38,8 +38,8 @@ import { HostChannelService } from "./host-channel.js";
 import { PolicyStore } from "./policy-store.js";
 import {
   externalScalerHandlers,
-  type GroupPolicy,
   observeScaling,
+  type ScalingConfig,
   ScalingMonitor,
   scalingServiceHandlers,
 } from "./scaling/index.js";
@@ -66,7 +66,7 @@ export interface ControlPlaneOptions extends SecurityOptions {
   apiLimit?: ApiLimit | false;
   logger?: Logger;
   /** Scaling: policies of the host groups (others get the defaults); see docs/patterns/competing-consumers.md. */
-  scaling?: { groups?: GroupPolicy[]; defaults?: Partial<Omit<GroupPolicy, "group">> };
+  scaling?: ScalingConfig;
   /**
    * A second listener for KEDA: only `externalscaler.ExternalScaler` and `grpc.health.v1`, under
    * mutual TLS (`tls.cert`, `tls.key`, and `tls.ca` of the client certificates; all required unless
@@ -197,8 +197,7 @@ async function serve(
         ...board.remoteHosts(new Set(local.map((h) => h.hostId))),
       ];
     },
-    ...(options.scaling?.groups ? { policies: options.scaling.groups } : {}),
-    ...(options.scaling?.defaults ? { defaults: options.scaling.defaults } : {}),
+    ...options.scaling,
     logger,
   });
   scaling.start();

@@ -171,7 +171,7 @@ test("cli - troupe control-plane --metrics-port serves the scaling gauges on /me
     60_000,
     "the control plane",
   );
-  // A configured group has a decision from the first round (every 200 ms), with no host yet: its min.
+  // A configured group has a decision once the warm-up after start has passed, with no host yet: its min.
   const desired = /troupe_scaling_desired_hosts\{[^}]*troupe_group="reports"[^}]*\} 2\b/;
   let text = "";
   const end = performance.now() + 30_000;

@@ -20,6 +20,7 @@ import {
 } from "./checks.js";
 import { cliProblems } from "./cli-consistency.js";
 import { containersOf, type K8sObject, renderKustomization } from "./kustomize.js";
+import { metricsProblems } from "./metrics.js";
 import { networkProblems } from "./network.js";
 import { root } from "./processes.js";
 import { schemaProblems } from "./schema.js";
@@ -47,6 +48,7 @@ function allProblems(objects: K8sObject[]): string[] {
     ...referenceProblems(objects),
     ...podProblems(objects, natsAwareDrain(objects)),
     ...scaledObjectProblems(objects),
+    ...metricsProblems(objects),
     ...networkProblems(objects),
     ...cliProblems(objects, { typesOf }),
   ];
@@ -327,6 +329,58 @@ test("manifests - production: KEDA reaches the control plane only on its mTLS sc
     if (trig) trig.metadata.scalerAddress = "troupe-control-plane.troupe.svc.cluster.local:7233";
   });
   t.true(mentions(back, "blocked: KEDA asks the external scaler"), back.join("\n"));
+});
+
+test("manifests - the control plane exports its scaling gauges and Prometheus may scrape them; without --metrics-port, the port or the annotation it is caught", (t) => {
+  for (const name of OVERLAYS) {
+    const w = find(render(name), "Deployment", "troupe-control-plane");
+    const args = container(w).args;
+    t.is(args[args.indexOf("--metrics-port") + 1], "9464", name);
+  }
+  const plane = (o: K8sObject[]) => find(o, "Deployment", "troupe-control-plane");
+  const noFlag = broken((o) => {
+    const args = container(plane(o)).args;
+    args.splice(args.indexOf("--metrics-port"), 2);
+  });
+  t.true(
+    mentions(
+      noFlag,
+      "Deployment/troupe-control-plane: troupe control-plane serves no metrics (no --metrics-port): its scaling decisions are not exported",
+    ),
+    noFlag.join("\n"),
+  );
+  const noPort = broken((o) => {
+    const c = container(plane(o)) as unknown as { ports: { name: string }[] };
+    c.ports = c.ports.filter((p) => p.name !== "metrics");
+  });
+  t.true(
+    mentions(noPort, "Deployment/troupe-control-plane: metrics port 9464 is not a declared container port"),
+    noPort.join("\n"),
+  );
+  const noAnnotation = broken((o) => {
+    const template = (plane(o).spec as { template: { metadata: { annotations?: Record<string, string> } } })
+      .template;
+    delete template.metadata.annotations;
+  });
+  t.true(
+    mentions(
+      noAnnotation,
+      "Deployment/troupe-control-plane: its pod template does not announce metrics port 9464 for scraping",
+    ),
+    noAnnotation.join("\n"),
+  );
+  // Announced but not let in: Prometheus (namespace monitoring) is blocked by the control plane's policy.
+  const blocked = broken((o) => {
+    const np = find(o, "NetworkPolicy", "troupe-control-plane").spec as { ingress: unknown[] };
+    np.ingress.splice(1, 1);
+  });
+  t.true(
+    mentions(
+      blocked,
+      "blocked: prometheus scrapes troupe-control-plane (monitoring -> troupe-control-plane:9464",
+    ),
+    blocked.join("\n"),
+  );
 });
 
 test("manifests - a NetworkPolicy that blocks a needed flow is caught, and so is one that opens more", (t) => {

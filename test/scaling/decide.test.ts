@@ -85,6 +85,38 @@ test("decide - scale-down waits out the stabilization window, scale-up does not"
   t.is(d.desiredHosts, 1, "after the window the highest recent recommendation is the minimum");
 });
 
+test("decide - right after a start (no history, no rates yet) the hosts running stay for a down-window", (t) => {
+  // A control plane restarts while 4 hosts run and the queue is momentarily empty: without a history
+  // its first recommendation (the minimum) would remove 3 hosts at once.
+  const restarted = new ScalingDecider(policy());
+  let d = restarted.decide(sample(4, {}), 0);
+  t.is(d.rawHosts, 1);
+  t.is(d.desiredHosts, 4);
+  t.is(d.limitedBy, "stabilization");
+  t.regex(d.reason, /highest recent: 4, the most hosts seen since deciding started/);
+  d = restarted.decide(sample(4, {}), 29_999);
+  t.is(d.desiredHosts, 4);
+  d = restarted.decide(sample(4, {}), 30_000);
+  t.is(d.desiredHosts, 1, "after one down-window the recommendations alone decide");
+  // Hosts reconnect to a restarted control plane one by one: the most seen counts.
+  const reconnecting = new ScalingDecider(policy());
+  t.is(reconnecting.decide(sample(0, {}), 0).desiredHosts, 1, "min");
+  t.is(reconnecting.decide(sample(2, {}), 500).desiredHosts, 2);
+  t.is(reconnecting.decide(sample(4, {}), 1000).desiredHosts, 4);
+  t.is(
+    reconnecting.decide(sample(3, {}), 2000).desiredHosts,
+    4,
+    "fewer reported for a moment: still 4 within the window",
+  );
+  // Never above max, and scale-up is not held back.
+  t.is(new ScalingDecider(policy()).decide(sample(6, {}), 0).desiredHosts, 4);
+  const spike = new ScalingDecider(policy()).decide(
+    sample(1, { pending: 790, ackPending: 10, completionPerSecond: 20 }),
+    0,
+  );
+  t.is(spike.desiredHosts, 4);
+});
+
 test("decide - a spike from zero scales up before any completion rate is known", (t) => {
   const decider = new ScalingDecider(policy({ minHosts: 0, targetBacklogPerHost: 100 }));
   t.is(decider.decide(sample(0, {}), 0).desiredHosts, 0);

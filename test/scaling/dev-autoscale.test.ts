@@ -161,7 +161,7 @@ test("dev --autoscale - a backlog starts extra host processes, they drain when i
       100,
     );
     const runs = readFileSync(workLog, "utf8").split("\n").filter(Boolean);
-    const unique = new Set(runs.filter((r) => r.startsWith("a-")));
+    const unique = new Set(runs.map((r) => r.split(" ")[0]).filter((id) => id?.startsWith("a-")));
     t.is(unique.size, JOBS, "every job of the backlog ran");
     t.log(
       `backlog of ${JOBS} × ${JOB_MS} ms: ${startedPids().length} extra host(s) started, up to ${registered()} registered; ` +

@@ -160,6 +160,32 @@ test("keda - bad scalerMetadata gets INVALID_ARGUMENT or NOT_FOUND naming the fi
   }
   const noGroup = (await t.throwsAsync(call(client, "GetMetricSpec", ref({})))) as unknown as ServiceError;
   t.is(noGroup.code, status.INVALID_ARGUMENT);
+  const unknownSpec = (await t.throwsAsync(
+    call(client, "GetMetricSpec", ref({ group: "nobody" })),
+  )) as unknown as ServiceError;
+  t.is(unknownSpec.code, status.NOT_FOUND);
+  // Missing fields altogether: no scaledObjectRef, or a ref without scalerMetadata.
+  for (const [method, request] of [
+    ["GetMetrics", { metricName: "x" }],
+    ["GetMetrics", {}],
+    ["IsActive", {}],
+    ["IsActive", { name: "chores", namespace: "default" }],
+    ["GetMetricSpec", {}],
+  ] as const) {
+    const err = (await t.throwsAsync(call(client, method, request))) as unknown as ServiceError;
+    t.is(err.code, status.INVALID_ARGUMENT, `${method} ${JSON.stringify(request)}`);
+    t.regex(err.details, /scalerMetadata\.group: required/);
+  }
+  for (const [metadata, code] of [
+    [{}, status.INVALID_ARGUMENT],
+    [{ group: "known", prefix: "other" }, status.NOT_FOUND],
+  ] as const) {
+    const specs = (
+      client.StreamMetricSpec as (r: unknown, m: Metadata) => ClientReadableStream<unknown>
+    ).call(client, ref(metadata), auth());
+    const err = await new Promise<ServiceError>((resolve) => specs.on("error", resolve));
+    t.is(err.code, code, `StreamMetricSpec ${JSON.stringify(metadata)}`);
+  }
   // Authentication applies to the scaler too: no token, no answer.
   const anon = (await t.throwsAsync(
     call(client, "IsActive", ref({ group: "known" }), new Metadata()),

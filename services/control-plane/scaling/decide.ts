@@ -5,7 +5,11 @@
  * {@link ScalingDecider} adds what needs memory, as Kubernetes' HPA does: stabilization windows
  * (scale up to the lowest recommendation of the up-window, at once by default; scale down only to
  * the highest recommendation of the down-window, so a dip does not remove hosts), the last known
- * per-host throughput, and how long each queue has made no progress (a stuck consumer).
+ * per-host throughput, and how long each queue has made no progress (a stuck consumer). Like the
+ * HPA's initial recommendation, the hosts running count as a recommendation during the decider's
+ * first down-window (the most seen then, up to max: hosts reconnect to a restarted control plane one
+ * by one): a control plane that just started (a restart, a rollout, a new replica) has no history
+ * and no rates yet, and must not remove hosts before a window has passed.
  *
  * Per queue (a job type's durable consumer): backlog b = pending + ack-pending, arrivals a/s,
  * completions c/s. A host's throughput comes from Little's law: jobs in flight = rate × time per
@@ -218,6 +222,8 @@ function perHostRateOf(jobsPerHost: number, q: QueueSample, hosts: number): numb
 export class ScalingDecider {
   private readonly history: { atMs: number; hosts: number }[] = [];
   private readonly memory = new Map<string, QueueMemory>();
+  /** When deciding started, and the most hosts running since (within max): a floor of scale-down for one down-window. */
+  private first: { atMs: number; hosts: number } | undefined;
 
   constructor(public policy: GroupPolicy) {}
 
@@ -230,17 +236,28 @@ export class ScalingDecider {
     while (this.history.length > 1 && (this.history[0]?.atMs ?? nowMs) < nowMs - keep) this.history.shift();
     const within = (windowMs: number) =>
       this.history.filter((h) => h.atMs >= nowMs - windowMs).map((h) => h.hosts);
+    this.first ??= { atMs: nowMs, hosts: 0 };
+    const justStarted = nowMs - this.first.atMs < this.policy.scaleDownWindowMs;
+    if (justStarted) {
+      const running = Math.min(current, this.policy.maxHosts);
+      this.first = { atMs: this.first.atMs, hosts: Math.max(this.first.hosts, running) };
+    }
     const upTo = Math.min(...within(this.policy.scaleUpWindowMs));
-    const downTo = Math.max(...within(this.policy.scaleDownWindowMs));
+    const recent = within(this.policy.scaleDownWindowMs);
+    const held = justStarted && this.first.hosts > Math.max(...recent);
+    const downTo = Math.max(...recent, justStarted ? this.first.hosts : 0);
     let desired = current;
     if (current < upTo) desired = upTo;
     else if (current > downTo) desired = downTo;
+    // Hosts still reconnecting after a start are not a scale-down either.
+    if (held) desired = Math.max(desired, this.first.hosts);
     let { reason, limitedBy } = rec;
     if (desired !== rec.hosts) {
       limitedBy = "stabilization";
       reason +=
         desired > rec.hosts
-          ? `; scale-down waits out the ${fmtSeconds(this.policy.scaleDownWindowMs)} window (highest recent: ${downTo})`
+          ? `; scale-down waits out the ${fmtSeconds(this.policy.scaleDownWindowMs)} window (highest recent: ${downTo}` +
+            `${held ? ", the most hosts seen since deciding started" : ""})`
           : `; scale-up waits out the ${fmtSeconds(this.policy.scaleUpWindowMs)} window (lowest recent: ${upTo})`;
     }
     const sum = (f: (q: QueueSample) => number) => sample.queues.reduce((s, q) => s + f(q), 0);

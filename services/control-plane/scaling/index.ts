@@ -14,7 +14,12 @@ export {
 } from "./decide.js";
 export { externalScalerHandlers, metricNameOf } from "./external-scaler.js";
 export { observeScaling } from "./metrics.js";
-export { type ScalingHostView, ScalingMonitor } from "./monitor.js";
+export {
+  HOST_RECONNECT_CAP_MS,
+  type ScalingConfig,
+  type ScalingHostView,
+  ScalingMonitor,
+} from "./monitor.js";
 export {
   DEFAULT_GROUP,
   DEFAULT_GROUP_POLICY,

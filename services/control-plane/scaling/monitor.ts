@@ -6,6 +6,11 @@
  *
  * A group's job types: its policy's `types` plus every type its connected hosts serve. Its queues:
  * those types' job queues and their durable subscriptions (`@subscribe` consumers, `events.<consumer>`).
+ *
+ * For `warmUpMs` after start it decides (so the deciders learn the hosts as they reconnect) but
+ * publishes nothing: a control plane that just started does not know the hosts that were running,
+ * and telling KEDA a count before they are back would remove hosts. Meanwhile a known group's
+ * decision is UNAVAILABLE, which KEDA's HPA and the local autoscaler answer by keeping replicas.
  */
 import type { Logger } from "troupe";
 import type { Transport } from "troupe/internal";
@@ -32,16 +37,29 @@ export interface ScalingHostView {
   readonly throttledPerSecond: number;
 }
 
-export interface ScalingMonitorOptions {
+/** What a control plane's user configures of scaling (`ControlPlaneOptions.scaling`). */
+export interface ScalingConfig {
+  /** Policies of the configured groups. */
+  readonly groups?: readonly GroupPolicy[];
+  /** Policy of groups nobody configured (group name filled in). */
+  readonly defaults?: Partial<Omit<GroupPolicy, "group">>;
+  /**
+   * How long after start decisions are held back (UNAVAILABLE) while hosts reconnect. Default
+   * {@link HOST_RECONNECT_CAP_MS} plus two intervals (a reconnected host's first load report).
+   */
+  readonly warmUpMs?: number;
+}
+
+export interface ScalingMonitorOptions extends ScalingConfig {
   readonly transport: Transport;
   readonly prefix: string;
   readonly intervalMs: number;
   readonly hosts: () => readonly ScalingHostView[];
-  readonly policies?: readonly GroupPolicy[];
-  /** Policy of groups nobody configured (group name filled in). */
-  readonly defaults?: Partial<Omit<GroupPolicy, "group">>;
   readonly logger: Logger;
 }
+
+/** A host's reconnect backoff to the control plane is capped at this (host-channel-client.ts). */
+export const HOST_RECONNECT_CAP_MS = 5000;
 
 export class ScalingMonitor {
   private readonly deciders = new Map<string, ScalingDecider>();
@@ -49,13 +67,16 @@ export class ScalingMonitor {
   private readonly latest = new Map<string, ScalingDecision>();
   private readonly rates = new QueueRates();
   private readonly listeners = new Set<(d: ScalingDecision) => void>();
+  private readonly warmUpMs: number;
   private readonly stopListeners = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private failing = false;
+  private startedAtMs: number | undefined;
 
   constructor(private readonly options: ScalingMonitorOptions) {
-    for (const p of options.policies ?? []) {
+    this.warmUpMs = options.warmUpMs ?? HOST_RECONNECT_CAP_MS + 2 * options.intervalMs;
+    for (const p of options.groups ?? []) {
       this.deciders.set(p.group, new ScalingDecider(p));
       this.configured.add(p.group);
     }
@@ -63,6 +84,12 @@ export class ScalingMonitor {
 
   start(): void {
     if (this.timer) return;
+    this.startedAtMs ??= performance.now();
+    if (this.warmUpMs > 0) {
+      this.options.logger.info("scaling: holding decisions back while hosts reconnect", {
+        warmUpMs: this.warmUpMs,
+      });
+    }
     this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
     this.timer.unref();
     void this.tick();
@@ -137,6 +164,7 @@ export class ScalingMonitor {
         }
         const sample: GroupSample = { queues, hosts: members.map(hostSample) };
         const decision = decider.decide(sample, performance.now());
+        if (this.warmingUp()) continue;
         const before = this.latest.get(group);
         this.latest.set(group, decision);
         if (before?.desiredHosts !== decision.desiredHosts) {
@@ -159,6 +187,10 @@ export class ScalingMonitor {
         this.options.logger.warn("scaling: could not read the queues; decisions are stale", { err });
       this.failing = true;
     }
+  }
+
+  private warmingUp(): boolean {
+    return this.startedAtMs !== undefined && performance.now() - this.startedAtMs < this.warmUpMs;
   }
 
   private deciderOf(group: string): ScalingDecider {
