@@ -39,17 +39,30 @@ export function domainOf(mesh: MeshConnection): Promise<string | undefined> {
   return p;
 }
 
+/**
+ * The domain of `mesh`'s server, read now unless a read succeeded before; rejects when the read
+ * fails (for a caller that retries, like the outbox's forwarder). A success also answers {@link domainOf}.
+ */
+export async function readDomainOf(mesh: MeshConnection): Promise<string | undefined> {
+  if (settled.has(mesh)) return settled.get(mesh);
+  const domain = await jetStreamDomain(mesh.transport);
+  settled.set(mesh, domain);
+  domains.set(mesh, Promise.resolve(domain));
+  return domain;
+}
+
 /** The domain already known for `mesh`, without asking the server (the outbox path is offline). */
 export async function knownDomainOf(mesh: MeshConnection): Promise<string | undefined> {
   return domains.get(mesh);
 }
 
 /**
- * The domain of `mesh`'s server if it was read already, else undefined (and the read starts): for
- * sends that must not wait on the server (core publishes).
+ * The domain of `mesh`'s server if it was read already, else undefined: for sends that must not
+ * wait on the server (core publishes, the outbox). With `read`, a first read starts (do not ask
+ * while offline: a failed read counts as "no domain" for a while).
  */
-export function settledDomainOf(mesh: MeshConnection): string | undefined {
-  if (!settled.has(mesh)) void domainOf(mesh);
+export function settledDomainOf(mesh: MeshConnection, read = false): string | undefined {
+  if (read && !settled.has(mesh)) void domainOf(mesh);
   return settled.get(mesh);
 }
 

@@ -94,7 +94,11 @@ async function send(
   if (options.json) headers[CONTENT_TYPE_HEADER] = JSON_CONTENT_TYPE;
   // The domain the event is published in: an edge site's subscribers skip their own events when
   // the hub's copies come back (hub-events.ts). Core publishes and the outbox do not wait for it.
-  const origin = mesh.outbox || !durable ? settledDomainOf(mesh) : await domainOf(mesh);
+  const origin = mesh.outbox
+    ? settledDomainOf(mesh)
+    : durable
+      ? await domainOf(mesh)
+      : settledDomainOf(mesh, true);
   if (origin !== undefined) headers[ORIGIN_DOMAIN_HEADER] = origin;
   if (mesh.outbox) {
     try {

@@ -21,7 +21,8 @@ import {
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import { ConfigurationError } from "../errors.js";
-import { NatsTransport } from "./nats-transport.js";
+import { natsTransportOf } from "./late-transport.js";
+import type { NatsTransport } from "./nats-transport.js";
 import type { Transport } from "./transport.js";
 
 const JS_STREAM_NOT_FOUND = 10059;
@@ -49,10 +50,9 @@ export interface StreamDescription {
   }>;
 }
 
+/** The NATS transport, also under a mesh with an outbox once it reached the server (OfflineError before). */
 function natsTransport(transport: Transport): NatsTransport {
-  if (!(transport instanceof NatsTransport))
-    throw new ConfigurationError("stream sourcing needs the NATS transport");
-  return transport;
+  return natsTransportOf(transport, "stream sourcing and the JetStream domain");
 }
 
 async function manager(t: NatsTransport) {
