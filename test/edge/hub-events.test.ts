@@ -12,6 +12,7 @@ import {
   consoleLogger,
   edgeLink,
   edgeSite,
+  listSubscriptions,
   type Mesh,
   subscribe,
 } from "troupe";
@@ -118,6 +119,12 @@ test.serial(
     const stats = edgeSubs.stats("Shelf_onPrice");
     t.is(stats?.handled, all.length);
     t.is(stats?.filtered, 2, "the edge's two events, back from the hub, skipped");
+    // `troupe subs ls` shows the subscription's consumer on each stream.
+    const rows = (await listSubscriptions(edge)).filter((r) => r.name === "Shelf_onPrice");
+    t.deepEqual(rows.map((r) => [r.hub, r.pending, r.ackPending]).sort(), [
+      [false, 0, 0],
+      [true, 0, 0],
+    ]);
   },
 );
 
