@@ -22,6 +22,7 @@ import {
   DEFAULT_CALL_TIMEOUT_MS,
   DEFAULT_KEEPALIVE_TIMEOUT_MS,
 } from "./connect-options.js";
+import { readDomainOf, settledDomainOf } from "./durable/index.js";
 import { ConfigurationError, TroupeError, UnknownActorTypeError } from "./errors.js";
 import { Host, type HostOptions } from "./host/host.js";
 import { type TypeRecord, TypeRegistry } from "./host/type-registry.js";
@@ -106,6 +107,7 @@ export class Mesh {
           transport,
           (type, queue) => prepareJobQueue(this, type, queue),
           (stream) => prepareEventsStream(this, stream),
+          { get: () => readDomainOf(this), now: () => settledDomainOf(this) },
         )
       : undefined;
     this.outbox = options.outbox && link ? Outbox.open(options.outbox, link, this.logger) : undefined;

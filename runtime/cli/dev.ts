@@ -16,9 +16,10 @@ import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { ActorClass } from "../actor/index.js";
 import { actorTypeOf } from "../actor/index.js";
-import { edgeLinkDenyList } from "../edge/index.js";
+import { edgeLinkDenyList, edgeSite } from "../edge/index.js";
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger } from "../log.js";
+import type { Mesh } from "../mesh.js";
 import { DEFAULT_PREFIX } from "../messaging/index.js";
 import { reservePorts } from "../testing/index.js";
 import { type NatsServer, startNatsServer } from "../testing/nats-server.js";
@@ -54,6 +55,8 @@ export const DEV_USAGE = `Usage: troupe dev [entry] [options]
   --leaf <url>       make the local server a leaf node of this hub (nats-leaf://hub:7422): an
                      edge site (docs/patterns/edge-sites.md)
   --domain <d>       JetStream domain of the local server with --leaf (default dev)
+  --hub-domain <d>   the hub's JetStream domain with --leaf (default TROUPE_HUB_DOMAIN): results
+                     of jobs enqueued here and events published at the hub come back to this site
   --autoscale        run the local autoscaler against this mesh: start extra \`troupe host entry\`
                      processes while the entry's job queues have a backlog, drain them when it is
                      gone (docs/patterns/competing-consumers.md)
@@ -73,6 +76,7 @@ export const DEV_FLAGS = {
   "mqtt-port": { type: "string" },
   leaf: { type: "string" },
   domain: { type: "string" },
+  "hub-domain": { type: "string" },
   autoscale: { type: "boolean" },
   "autoscale-policy": { type: "string" },
 } as const;
@@ -93,6 +97,12 @@ export interface DevOptions {
   leaf?: string;
   /** JetStream domain of the local server with `leaf` (default `dev`). */
   domain?: string;
+  /**
+   * The hub's JetStream domain with `leaf` (default TROUPE_HUB_DOMAIN): the dev mesh runs
+   * `edgeSite({ hubDomain, hubEvents: true })` on its server before hosting, so results of jobs
+   * enqueued here and events published at the hub come back.
+   */
+  hubDomain?: string;
   /** Port of the local server's MQTT listener (default TROUPE_MQTT_PORT, else a free port: never 1883 by default). */
   mqttPort?: number;
   /**
@@ -124,6 +134,7 @@ export function devOptionsFrom(
   const gatewayPort = intFlag(values["gateway-port"], "--gateway-port", { max: 65535 });
   const mqttPort = intFlag(values["mqtt-port"], "--mqtt-port", { min: 1, max: 65535 });
   if (values.domain && !values.leaf) throw new UsageError("--domain needs --leaf");
+  if (values["hub-domain"] && !values.leaf) throw new UsageError("--hub-domain needs --leaf");
   if (values["autoscale-policy"] !== undefined && !values.autoscale) {
     throw new UsageError("--autoscale-policy needs --autoscale");
   }
@@ -138,7 +149,13 @@ export function devOptionsFrom(
         }
       : {}),
     ...(mqttPort !== undefined ? { mqttPort } : {}),
-    ...(values.leaf ? { leaf: values.leaf, ...(values.domain ? { domain: values.domain } : {}) } : {}),
+    ...(values.leaf
+      ? {
+          leaf: values.leaf,
+          ...(values.domain ? { domain: values.domain } : {}),
+          ...(values["hub-domain"] ? { hubDomain: values["hub-domain"] } : {}),
+        }
+      : {}),
     ...(positionals[0] ? { entry: positionals[0] } : {}),
     ...(values.prefix ? { prefix: values.prefix } : {}),
     ...(gatewayPort !== undefined ? { gatewayPort } : {}),
@@ -193,6 +210,14 @@ export async function dev(options: DevOptions = {}): Promise<void> {
     }
   }
   const servers = url;
+  const hubDomain = options.leaf
+    ? (options.hubDomain ?? (process.env.TROUPE_HUB_DOMAIN || undefined))
+    : undefined;
+  if (hubDomain !== undefined) {
+    out(
+      `troupe: results of jobs enqueued here and events published at the hub come back from its domain "${hubDomain}"`,
+    );
+  }
   // The entry sees the mesh it is hosted on: a connect() inside it reaches this server.
   const restoreEnv = setMeshEnv(servers, prefix);
   // With --autoscale the dev host and the extra hosts form the entry's group, under its policy.
@@ -215,6 +240,9 @@ export async function dev(options: DevOptions = {}): Promise<void> {
         : {}),
       logger: consoleLogger(),
       serviceName: "troupe-dev",
+      ...(hubDomain !== undefined
+        ? { beforeHost: (mesh: Mesh) => edgeSite(mesh, { hubDomain, hubEvents: true }) }
+        : {}),
       ...drainProgress(options.io),
       whileServing: async (mesh, _host, classes) => {
         served = true;

@@ -2,17 +2,23 @@
  * `troupe edge link|status <domain>`: run at the hub (NATS_URL = the hub). `link` makes the hub's
  * events stream (and, with `--jobs A,B`, those types' job streams) source the edge site's streams
  * of the same names in JetStream domain `<domain>`; `status` shows how far each copy lags.
+ * `troupe edge site`: run at the edge (NATS_URL = the edge's server): `edgeSite`, with the hub's
+ * JetStream domain from `--hub-domain` or `TROUPE_HUB_DOMAIN` (results and hub events come back).
  * See docs/patterns/edge-sites.md.
  */
 import { parseArgs } from "node:util";
-import { edgeLink, edgeLinkStatus } from "../edge/index.js";
+import { edgeLink, edgeLinkStatus, edgeSite } from "../edge/index.js";
 import { consoleLogger } from "../log.js";
 import { connect, type Mesh } from "../mesh.js";
 import { resolveTarget } from "./call.js";
 
 export const EDGE_USAGE = `Usage (NATS_URL = the hub):
   troupe edge link <domain> [--jobs Type,Type] [--no-events]   the hub's streams source the edge site's
-  troupe edge status <domain> [--jobs Type,Type] [--no-events] lag of each copy, and why it is stuck`;
+  troupe edge status <domain> [--jobs Type,Type] [--no-events] lag of each copy, and why it is stuck
+Usage (NATS_URL = the edge site's server):
+  troupe edge site [--jobs Type,Type] [--hub-domain <d>] [--hub-events all|<pattern>]
+      the streams the hub copies; with the hub's JetStream domain (default TROUPE_HUB_DOMAIN),
+      results of jobs enqueued here and (with --hub-events) events published at the hub come back`;
 
 export interface EdgeIo {
   out: (line: string) => void;
@@ -27,21 +33,44 @@ export async function edgeCommand(
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { jobs: { type: "string" }, "no-events": { type: "boolean" } },
+    options: {
+      jobs: { type: "string" },
+      "no-events": { type: "boolean" },
+      "hub-domain": { type: "string" },
+      "hub-events": { type: "string" },
+    },
   });
   const [sub, domain] = positionals;
+  const jobs = values.jobs ? values.jobs.split(",").filter(Boolean) : [];
+  if (sub === "site" && !domain) {
+    const hubDomain = values["hub-domain"] ?? (process.env.TROUPE_HUB_DOMAIN || undefined);
+    const hubEvents = values["hub-events"];
+    if (hubEvents !== undefined && hubDomain === undefined) {
+      io.err("troupe edge site: --hub-events needs --hub-domain (or TROUPE_HUB_DOMAIN)");
+      return 2;
+    }
+    return withMesh(mesh, async (m) => {
+      await edgeSite(m, {
+        jobs,
+        ...(hubDomain !== undefined ? { hubDomain } : {}),
+        ...(hubEvents !== undefined ? { hubEvents: hubEvents === "all" ? true : hubEvents } : {}),
+      });
+      io.out(
+        `edge site ready: ${jobs.length ? `jobs of ${jobs.join(", ")} wait here for the hub` : "no forwarded job types"}; ${
+          hubDomain === undefined
+            ? "no hub domain: results stay at the hub"
+            : `results${hubEvents !== undefined ? " and hub events" : ""} come back from domain "${hubDomain}"`
+        }`,
+      );
+      return 0;
+    });
+  }
   if ((sub !== "link" && sub !== "status") || !domain) {
     io.err(EDGE_USAGE);
     return 2;
   }
-  const jobs = values.jobs ? values.jobs.split(",").filter(Boolean) : [];
   const options = { domain, jobs, events: values["no-events"] !== true };
-  let m = mesh;
-  if (!m) {
-    const { url, prefix } = await resolveTarget();
-    m = await connect({ servers: url, prefix, name: "troupe-cli", logger: consoleLogger("warn") });
-  }
-  try {
+  return withMesh(mesh, async (m) => {
     const rows = sub === "link" ? await edgeLink(m, options) : await edgeLinkStatus(m, options);
     io.out("STREAM                          LAG  STATE");
     for (const r of rows) {
@@ -52,7 +81,17 @@ export async function edgeCommand(
       io.out(`${r.stream.padEnd(30)} ${String(r.lag).padStart(4)}  ${state}`);
     }
     return 0;
+  });
+}
+
+/** Runs `work` on `mesh`, or on a connection to the mesh NATS_URL names (closed after). */
+async function withMesh(mesh: Mesh | undefined, work: (m: Mesh) => Promise<number>): Promise<number> {
+  if (mesh) return work(mesh);
+  const { url, prefix } = await resolveTarget();
+  const m = await connect({ servers: url, prefix, name: "troupe-cli", logger: consoleLogger("warn") });
+  try {
+    return await work(m);
   } finally {
-    if (!mesh) await m.close();
+    await m.close();
   }
 }

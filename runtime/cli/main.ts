@@ -110,7 +110,7 @@ export const COMMANDS: readonly CliCommand[] = [
   },
   {
     name: "edge",
-    summary: "Hub side of an edge site: link, status",
+    summary: "Edge sites: link, status (at the hub), site (at the edge)",
     usage: EDGE_USAGE,
     run: (argv) => edgeCommand(argv),
   },

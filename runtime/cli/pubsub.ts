@@ -182,7 +182,7 @@ function table(rows: SubscriptionRow[]): string {
   ];
   const body = rows.map((r) => [
     r.name,
-    r.mqtt ? `${r.pattern} (mqtt)` : r.pattern,
+    r.mqtt ? `${r.pattern} (mqtt)` : r.hub ? `${r.pattern} (from hub)` : r.pattern,
     r.filter ?? "-",
     r.keyed ? "yes" : "no",
     r.ordered ? "yes" : "no",

@@ -25,6 +25,8 @@ export interface ServeOptions {
   metricsPort?: number | undefined;
   /** Options of the host (e.g. `throttling`). */
   host?: HostOptions;
+  /** Runs on the connected mesh before the host starts (e.g. an edge site's streams). */
+  beforeHost?: (mesh: Mesh) => Promise<void>;
   /** Wraps the drain, e.g. with a progress line (progress.ts). Default: none. */
   whileDraining?: (drain: Promise<void>) => Promise<void>;
   /** Called once the host serves; resolves when it should stop (the caller's signal handling). */
@@ -45,6 +47,7 @@ export async function serveEntry(options: ServeOptions): Promise<void> {
       logger: options.logger,
     });
     try {
+      await options.beforeHost?.(mesh);
       const host = await mesh.host(classes, options.host ?? {});
       await options.whileServing(mesh, host, classes);
       await (options.whileDraining ?? ((drain) => drain))(host.drain());

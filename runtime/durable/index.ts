@@ -8,6 +8,7 @@ export * from "./dead-letter.js";
 export type { DeadLetterReason } from "./dead-letter-reason.js";
 export * from "./dead-letter-writer.js";
 export { DEFAULT_DLQ_MAX_AGE_MS, ensureDlqStream } from "./dlq-stream.js";
+export { domainOf, knownDomainOf, originDomainOf, readDomainOf, settledDomainOf } from "./domain.js";
 export { HeldBack, throughInbound } from "./held-back.js";
 export { once } from "./once.js";
 export * from "./pull-loop.js";

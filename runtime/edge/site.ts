@@ -5,12 +5,22 @@
  * max age instead of a work queue: a work queue would hand each job to the sourcing consumer and
  * forget it at once, so a job in flight when the link broke would be lost. The hub keeps its own
  * work queue of the same name; its runners run the jobs.
+ *
+ * With `hubDomain`, results of jobs enqueued here come back, and with `hubEvents` events published
+ * at the hub do: `<prefix>_hub_events` sources the hub's events stream (the edge's own events stream
+ * is sourced by the hub, so sourcing the hub's back into it would loop; pubsub/hub-events.ts).
  */
 import { ConfigurationError } from "../errors.js";
 import { ensureResultsStream, JobNames } from "../jobs/index.js";
 import type { Mesh } from "../mesh.js";
-import { ensureEventsStream } from "../pubsub/index.js";
-import { addStreamSources, describeStream, jetStreamDomain, jetStreamQueues } from "../transport/index.js";
+import { assertPattern, EventNames, ensureEventsStream } from "../pubsub/index.js";
+import {
+  addStreamSources,
+  describeStream,
+  ensureSourcedStream,
+  jetStreamDomain,
+  jetStreamQueues,
+} from "../transport/index.js";
 import { domainApiPrefix } from "./isolation.js";
 
 /** How long the edge keeps forwarded jobs by default: the longest outage it rides out. */
@@ -20,8 +30,8 @@ export interface EdgeSiteOptions {
   /** Actor type names whose jobs the hub runs (the same list as the hub's `edgeLink`). */
   jobs?: string[];
   /**
-   * How long forwarded jobs stay at the edge, copied or not (default 7 days): a link down for
-   * longer loses the oldest. Events keep the events stream's own max age.
+   * How long forwarded jobs and the copies of the hub's events stay at the edge (default 7 days): a
+   * link down for longer loses the oldest jobs. Events keep the events stream's own max age.
    */
   retentionMs?: number;
   /** Refuse new jobs beyond this many bytes per type at the edge (default: no limit). */
@@ -32,6 +42,14 @@ export interface EdgeSiteOptions {
    * if it was down). Without it, results stay at the hub.
    */
   hubDomain?: string;
+  /**
+   * Events published at the hub reach this site's durable `@subscribe` subscribers (needs
+   * `hubDomain`): `true` for every topic, or one topic pattern (`"prices.>"`; nats-server 2.9
+   * filters a source on one subject) to copy only those across the link. Copied from the time the
+   * stream is created on; events stored at the hub while the link is down arrive when it is back.
+   * Hosts started before this ran do not read them until they restart. Default off.
+   */
+  hubEvents?: boolean | string;
 }
 
 /**
@@ -51,9 +69,17 @@ export interface EdgeSiteOptions {
  */
 export async function edgeSite(edge: Mesh, options: EdgeSiteOptions = {}): Promise<void> {
   const hubApi = options.hubDomain === undefined ? undefined : domainApiPrefix(options.hubDomain);
+  const hubEvents = options.hubEvents ?? false;
+  if (hubEvents !== false && hubApi === undefined) {
+    throw new ConfigurationError("edgeSite: hubEvents needs hubDomain (the hub's JetStream domain)");
+  }
+  if (typeof hubEvents === "string") assertPattern(hubEvents);
   await ensureEventsStream(edge);
   const names = new JobNames(edge.subjects.prefix);
   if (hubApi !== undefined) await sourceResultsFromHub(edge, names, hubApi, options.hubDomain as string);
+  if (hubApi !== undefined && hubEvents !== false) {
+    await sourceEventsFromHub(edge, hubApi, hubEvents, options.retentionMs ?? DEFAULT_EDGE_RETENTION_MS);
+  }
   for (const type of options.jobs ?? []) {
     const name = names.jobsStream(type);
     await jetStreamQueues(edge.transport).ensureStream({
@@ -95,4 +121,25 @@ async function sourceResultsFromHub(edge: Mesh, names: JobNames, hubApi: string,
   await addStreamSources(edge.transport, stream, [
     { name: stream, apiPrefix: hubApi, filterSubject: names.returnedResultsFilter(domain) },
   ]);
+}
+
+/**
+ * `<prefix>_hub_events` at the edge sources the hub's events stream: every topic, or the one
+ * pattern given (the edge cannot know which patterns hosts started later subscribe to, and its
+ * consumers filter by subject anyway; the pattern only saves the link's bandwidth). It has no
+ * subjects and the hub never sources it, so nothing loops.
+ */
+async function sourceEventsFromHub(edge: Mesh, hubApi: string, pattern: true | string, maxAgeMs: number) {
+  const events = new EventNames(edge.subjects.prefix);
+  await ensureSourcedStream(edge.transport, {
+    name: events.hubStream(),
+    source: {
+      name: events.stream(),
+      apiPrefix: hubApi,
+      ...(pattern === true ? {} : { filterSubject: events.subject(pattern) }),
+    },
+    maxAgeMs,
+    startAt: new Date(),
+    description: "Troupe events published at the hub, sourced for this edge site's subscribers",
+  });
 }

@@ -12,6 +12,7 @@ import type { ActorClass, AnyActor, EnqueueOptions, HandlerName } from "../actor
 import { isNonHandlerName, typeNameOf } from "../actor/index.js";
 import { checkActorId, checkEnqueueOptions, checkTypeName } from "../client-options.js";
 import type { MeshConnection, OutboundSends } from "../durable/index.js";
+import { domainOf, knownDomainOf } from "../durable/index.js";
 import {
   CALLER_HEADER,
   DEFAULT_JOB_TIMEOUT_MS,
@@ -23,7 +24,6 @@ import {
 } from "../messaging/index.js";
 import { endHop, startEnqueueSpan } from "../telemetry/index.js";
 import { jetStreamQueues, StreamLimitError } from "../transport/index.js";
-import { domainOf, knownDomainOf } from "./domain.js";
 import { QueueFullError } from "./errors.js";
 import { Job } from "./job.js";
 import { ensureJobStream, ensureResultsStream, type JobQueueOptions, namesOf } from "./streams.js";

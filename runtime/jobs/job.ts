@@ -13,10 +13,10 @@
  */
 import { checkWaitMs } from "../client-options.js";
 import type { MeshConnection } from "../durable/index.js";
+import { domainOf } from "../durable/index.js";
 import { fromWireError } from "../errors.js";
 import { decodeOutcome, isJobId, type JobNames } from "../messaging/index.js";
 import { type JetStreamQueues, jetStreamQueues } from "../transport/index.js";
-import { domainOf } from "./domain.js";
 import { JobDeadLetteredError, JobResultUnavailableError, jobDetails } from "./errors.js";
 import { ensureResultsStream, namesOf } from "./streams.js";
 

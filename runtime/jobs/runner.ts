@@ -22,8 +22,10 @@ import { typeNameOf } from "../actor/index.js";
 import {
   type DeadLetterReason,
   deadLetterOf,
+  domainOf,
   HeldBack,
   type MeshConnection,
+  originDomainOf,
   PullLoop,
   publishDeadLetter,
   redeliveryAfterFailedDeadLetter,
@@ -73,7 +75,6 @@ import {
   malformedHeadersError,
   type QueueMessage,
 } from "../transport/index.js";
-import { domainOf, originDomainOf } from "./domain.js";
 import {
   ensureDlqStream,
   ensureJobStream,

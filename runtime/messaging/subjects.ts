@@ -26,7 +26,9 @@
  *   `<prefix>.reminders.<Type>`, one durable pull consumer `runner_<Type>` per type.
  * - Events ({@link EventNames}): `<prefix>.evt.<topic>`, stream `<prefix>_events` on
  *   `<prefix>.evt.>`; durable consumer `<Type>_<method>` per subscribing method; an ephemeral
- *   subscription is the core NATS queue group `<prefix>.evt.<Type>.<method>`.
+ *   subscription is the core NATS queue group `<prefix>.evt.<Type>.<method>`. At an edge site,
+ *   stream `<prefix>_hub_events` (no subjects of its own) sources the hub's events; each durable
+ *   subscriber has a consumer of the same name on it too (docs/patterns/edge-sites.md).
  *
  * Besides these, only the transport names subjects: its reply inbox and the JetStream/KV API
  * subjects nats.js defines (`$JS.API.>`, `$KV.<bucket>.>`).
@@ -246,6 +248,13 @@ export class EventNames {
   streamSubjects(): string {
     return `${this.prefix}.evt.>`;
   }
+  /**
+   * At an edge site: the copy of the hub's events (sourced, no subjects of its own, so nothing
+   * published at the edge lands in it and nothing in it is sourced back to the hub).
+   */
+  hubStream(): string {
+    return `${this.prefix}_hub_events`;
+  }
   /** Subject of a topic, or of a pattern (wildcards carry over). */
   subject(topicOrPattern: string): string {
     return `${this.prefix}.evt.${topicOrPattern}`;
@@ -260,6 +269,16 @@ export class EventNames {
   /** Core NATS queue group of an ephemeral subscription. */
   queueGroup(type: string, method: string): string {
     return `${this.prefix}.evt.${type}.${method.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  }
+}
+
+/**
+ * The names a durable subscriber uses on the edge's copy of the hub's events: the stream is
+ * {@link EventNames.hubStream}; consumers, subjects and topics are the events stream's.
+ */
+export class HubEventNames extends EventNames {
+  override stream(): string {
+    return this.hubStream();
   }
 }
 

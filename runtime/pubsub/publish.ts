@@ -16,9 +16,9 @@
  */
 
 import type { PublishOptions, PublishReceipt } from "../actor/index.js";
-import type { MeshConnection, OutboundSends } from "../durable/index.js";
+import { domainOf, type MeshConnection, type OutboundSends, settledDomainOf } from "../durable/index.js";
 import { ConfigurationError } from "../errors.js";
-import { CALLER_HEADER } from "../messaging/index.js";
+import { CALLER_HEADER, ORIGIN_DOMAIN_HEADER } from "../messaging/index.js";
 import { endHop, startPublishSpan } from "../telemetry/index.js";
 import { jetStreamQueues } from "../transport/index.js";
 import { publishToDevices } from "./device-publish.js";
@@ -92,6 +92,14 @@ async function send(
   const headers: Record<string, string> = { ...hop?.headers, ...added };
   if (caller !== undefined) headers[CALLER_HEADER] = caller;
   if (options.json) headers[CONTENT_TYPE_HEADER] = JSON_CONTENT_TYPE;
+  // The domain the event is published in: an edge site's subscribers skip their own events when
+  // the hub's copies come back (hub-events.ts). Core publishes and the outbox do not wait for it.
+  const origin = mesh.outbox
+    ? settledDomainOf(mesh)
+    : durable
+      ? await domainOf(mesh)
+      : settledDomainOf(mesh, true);
+  if (origin !== undefined) headers[ORIGIN_DOMAIN_HEADER] = origin;
   if (mesh.outbox) {
     try {
       // Written to the local outbox, forwarded in order while connected (a durable event with

@@ -11,6 +11,9 @@
  * subscriber: a poison event is dead-lettered (to `<prefix>.dlq.<Type>`, recording the
  * subscription) for the subscriber it fails for, the others are unaffected.
  *
+ * At an edge site with the hub's events (hub-events.ts), each durable subscription also consumes
+ * `<prefix>_hub_events` with a consumer of the same name, skipping its own site's events there.
+ *
  * Ephemeral subscription (`durable: false`): a core NATS queue group per type and method;
  * at-most-once: an event published while no host of the type is connected, or whose handler
  * fails, is gone.
@@ -66,6 +69,7 @@ import {
 import { DeviceNames, decodeDeviceMessage, ensureDeviceStream } from "./devices.js";
 import { decodeEvent, type EventInfo } from "./event.js";
 import { compileFilter } from "./filter.js";
+import { fromSite, hubEventsOf } from "./hub-events.js";
 import { type EventStreamOptions, ensureEventsStream, eventNamesOf } from "./streams.js";
 import { type SubscriptionSpec, subscriptionsOf } from "./subscribe.js";
 
@@ -172,11 +176,16 @@ export class Subscribers {
 
   /** Subscription names (`<Type>_<method>`). */
   get names(): string[] {
-    return this.subs.map((s) => s.name);
+    return [...new Set(this.subs.map((s) => s.name))];
   }
 
+  /** A subscription's counts, summed over its streams (at an edge site, also the hub's events). */
   stats(name: string): SubscriptionStats | undefined {
-    return this.subs.find((s) => s.name === name)?.stats();
+    const all = this.subs.filter((s) => s.name === name).map((s) => s.stats());
+    return all.reduce<SubscriptionStats | undefined>(
+      (sum, one) => (sum ? addStats(sum, one) : one),
+      undefined,
+    );
   }
 
   /** Stops taking events, waits up to `drainTimeoutMs` for running handlers. Idempotent. */
@@ -230,14 +239,36 @@ export async function startSubscribers(
   const mqttFilters = planned.filter((p) => p.spec.mqtt && p.spec.durable).map((p) => p.spec.pattern);
   if (mqttFilters.length) await ensureDeviceStream(mesh, mqttFilters);
   const deviceNames = new DeviceNames(mesh.subjects.prefix);
+  const hub = planned.some((p) => p.spec.durable && !p.spec.mqtt) ? await hubEventsOf(mesh) : undefined;
   const subs: Subscription[] = [];
   for (const { cls, type, spec } of planned) {
     const sub = new Subscription(mesh, cls, type, spec, s, spec.mqtt ? deviceNames : names);
     if (spec.durable) await sub.ensureConsumer();
     subs.push(sub);
+    if (hub && spec.durable && !spec.mqtt) {
+      const fromHub = new Subscription(mesh, cls, type, spec, s, hub.names, hub.domain);
+      await fromHub.ensureConsumer();
+      subs.push(fromHub);
+    }
   }
   for (const sub of subs) sub.start();
   return new Subscribers(subs, options.drainTimeoutMs ?? 30_000);
+}
+
+function addStats(a: SubscriptionStats, b: SubscriptionStats): SubscriptionStats {
+  return {
+    durable: a.durable,
+    pattern: a.pattern,
+    handled: a.handled + b.handled,
+    filtered: a.filtered + b.filtered,
+    retried: a.retried + b.retried,
+    deadLettered: a.deadLettered + b.deadLettered,
+    failed: a.failed + b.failed,
+    dropped: a.dropped + b.dropped,
+    throttled: a.throttled + b.throttled,
+    held: a.held + b.held,
+    maxHeld: Math.max(a.maxHeld, b.maxHeld),
+  };
 }
 
 /** Stream sequences remembered as held back (beyond it the memory starts over). */
@@ -271,6 +302,8 @@ class Subscription {
     private readonly spec: SubscriptionSpec,
     private readonly s: Settings,
     private readonly names: EventNames,
+    /** On the hub's events at an edge site: this site's domain, whose own events are skipped. */
+    private readonly ownDomain?: string,
   ) {
     this.name = names.consumer(type.name, spec.method);
     this.logger = mesh.logger;
@@ -418,6 +451,12 @@ class Subscription {
     const attempt = Math.max(1, m.deliveryCount - (this.heldBack.get(m.streamSeq) ?? 0));
     const topic = this.names.topicOf(m.subject);
     const base = { subscription: this.name, topic, attempt, seq: m.streamSeq };
+    if (this.ownDomain !== undefined && fromSite(m.headers, this.ownDomain)) {
+      m.ack(); // this site's own event, back from the hub: handled from the site's events stream
+      this.n.filtered++;
+      this.emit({ kind: "filtered", ...base });
+      return;
+    }
     let event: unknown;
     try {
       assertWellFormedHeaders(m);

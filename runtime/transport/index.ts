@@ -33,7 +33,9 @@ export type { RetainedMessage } from "./one-way-ring.js";
 export {
   addStreamSources,
   describeStream,
+  ensureSourcedStream,
   jetStreamDomain,
+  type SourcedStreamSpec,
   type StreamDescription,
   type StreamSourceSpec,
 } from "./stream-sources.js";

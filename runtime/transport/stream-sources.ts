@@ -11,9 +11,18 @@
  * ]);
  * ```
  */
-import { JetStreamApiError, jetstreamManager, RetentionPolicy, type StreamSource } from "@nats-io/jetstream";
+import {
+  DiscardPolicy,
+  JetStreamApiError,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamSource,
+} from "@nats-io/jetstream";
+import { nanos } from "@nats-io/nats-core";
 import { ConfigurationError } from "../errors.js";
-import { NatsTransport } from "./nats-transport.js";
+import { natsTransportOf } from "./late-transport.js";
+import type { NatsTransport } from "./nats-transport.js";
 import type { Transport } from "./transport.js";
 
 const JS_STREAM_NOT_FOUND = 10059;
@@ -41,10 +50,9 @@ export interface StreamDescription {
   }>;
 }
 
+/** The NATS transport, also under a mesh with an outbox once it reached the server (OfflineError before). */
 function natsTransport(transport: Transport): NatsTransport {
-  if (!(transport instanceof NatsTransport))
-    throw new ConfigurationError("stream sourcing needs the NATS transport");
-  return transport;
+  return natsTransportOf(transport, "stream sourcing and the JetStream domain");
 }
 
 async function manager(t: NatsTransport) {
@@ -138,5 +146,68 @@ export async function addStreamSources(
     }));
     await jsm.streams.update(stream, { ...config, sources: [...existing, ...added] });
     return missing;
+  });
+}
+
+/** A stream that only copies other streams (no subjects of its own), with limits retention. */
+export interface SourcedStreamSpec {
+  name: string;
+  /** Its one source. */
+  source: StreamSourceSpec;
+  /** Messages older than this are dropped (0: never). */
+  maxAgeMs: number;
+  /** Drop the oldest beyond this many bytes (default: no limit). */
+  maxBytes?: number;
+  /** When created: copy only messages the source stored from this time on (default: all). */
+  startAt?: Date;
+  description?: string;
+}
+
+/**
+ * Creates a stream whose only messages are the copies of its source, or brings an existing one to
+ * `spec`'s source (a changed filter replaces the old source: nats-server 2.9 takes one filter per
+ * source and one source per name). Resolves with true when it created or changed the source.
+ */
+export async function ensureSourcedStream(transport: Transport, spec: SourcedStreamSpec): Promise<boolean> {
+  const t = natsTransport(transport);
+  const wanted: StreamSource = {
+    name: spec.source.name,
+    external: { api: spec.source.apiPrefix, deliver: "" },
+    ...(spec.source.filterSubject ? { filter_subject: spec.source.filterSubject } : {}),
+  };
+  return t.setUpJetStream(`stream ${spec.name} (sourced)`, async () => {
+    const jsm = await manager(t);
+    let config: Awaited<ReturnType<typeof jsm.streams.info>>["config"] | undefined;
+    try {
+      config = (await jsm.streams.info(spec.name)).config;
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JS_STREAM_NOT_FOUND)) throw err;
+    }
+    if (config === undefined) {
+      await jsm.streams.add({
+        name: spec.name,
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.Old,
+        max_age: nanos(spec.maxAgeMs),
+        max_bytes: spec.maxBytes ?? -1,
+        sources: [spec.startAt ? { ...wanted, opt_start_time: spec.startAt.toISOString() } : wanted],
+        ...(spec.description ? { description: spec.description } : {}),
+      });
+      return true;
+    }
+    const same = (config.sources ?? []).find(
+      (s) =>
+        s.name === wanted.name &&
+        s.external?.api === wanted.external?.api &&
+        (s.filter_subject || undefined) === (wanted.filter_subject || undefined),
+    );
+    if (same && config.sources?.length === 1) return false;
+    const kept = (config.sources ?? []).find((s) => s.name === wanted.name)?.opt_start_time;
+    await jsm.streams.update(spec.name, {
+      ...config,
+      sources: [kept ? { ...wanted, opt_start_time: kept } : wanted],
+    });
+    return true;
   });
 }
