@@ -1,6 +1,18 @@
 /**
- * Placement simulator, model only: the assignment Troupe's hosts compute (runtime/placement/
- * rendezvous.ts, the very function), for many hosts and shards, and what the design costs.
+ * Placement simulator, in two modes.
+ *
+ * Real-server mode (`--real`): hundreds of simulated hosts running the real placement code in a few
+ * processes against a real nats-server (bench/lib/placement-sim-real.ts says what it measures):
+ * KV writes, deliveries and CPU per host in a steady state, moves and settling time on a join and a
+ * leave, time from a host's death to all its shards owned again, and a rolling restart.
+ *
+ *   node --conditions=troupe-source --import tsx bench/placement-sim.ts --real [--hosts 200]
+ *        [--procs 4] [--types 2] [--shards 64] [--steady-s 30] [--rolling 20]
+ *        [--heartbeat-ms 2000] [--host-ttl-ms 10000] [--renew-ms 2500] [--json]
+ *
+ * Model-only mode (the default): the assignment Troupe's hosts compute (runtime/placement/
+ * rendezvous.ts, kept up to date by assigner.ts), for many hosts and shards, and what the design
+ * costs.
  *
  *   node --conditions=troupe-source --import tsx bench/placement-sim.ts [--hosts 1000]
  *        [--shards 100000] [--types 1] [--trials 10] [--sizes 3x64,10x64,...]
@@ -19,15 +31,22 @@
  *   the hosts of the type only: each watches its own types' fences).
  * The figures follow from the protocol (docs/placement.md, "Cost"); the moves are computed.
  */
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { WATCHED } from "../runtime/placement/monitor.js";
 import { type MoveReport, measureMoves } from "./lib/placement-moves.js";
+import { runReal } from "./lib/placement-sim-real.js";
 
 const { values } = parseArgs({
   options: {
-    hosts: { type: "string", default: "1000" },
-    shards: { type: "string", default: "100000" },
-    types: { type: "string", default: "1" },
+    real: { type: "boolean", default: false },
+    hosts: { type: "string" },
+    shards: { type: "string" },
+    types: { type: "string" },
+    procs: { type: "string", default: "4" },
+    "steady-s": { type: "string", default: "30" },
+    rolling: { type: "string", default: "20" },
+    "host-ttl-ms": { type: "string", default: "10000" },
     trials: { type: "string", default: "10" },
     sizes: { type: "string", default: "3x64,4x64,10x64,10x256,20x1024,50x1024,100x10000" },
     "heartbeat-ms": { type: "string", default: "2000" },
@@ -35,9 +54,37 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
   },
 });
-const N = Number(values.hosts);
-const S = Number(values.shards);
-const T = Number(values.types);
+if (values.real) {
+  const load = () => loadavg().map((x) => x.toFixed(1));
+  const loadAtStart = load();
+  const result = await runReal({
+    hosts: Number(values.hosts ?? 200),
+    procs: Number(values.procs),
+    types: Number(values.types ?? 2),
+    shards: Number(values.shards ?? 64),
+    placement: {
+      heartbeatEveryMs: Number(values["heartbeat-ms"]),
+      hostTtlMs: Number(values["host-ttl-ms"]),
+      renewEveryMs: Number(values["renew-ms"]),
+    },
+    steadyMs: Number(values["steady-s"]) * 1000,
+    rolling: Number(values.rolling),
+    log: (line) => {
+      if (!values.json) process.stdout.write(`${line}\n`);
+    },
+  });
+  const loadAverage = { atStart: loadAtStart, atEnd: load() };
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...result, loadAverage }, null, 2)}\n`);
+  else
+    process.stdout.write(
+      `load average (1, 5, 15 min): at the start ${loadAtStart.join(" ")}, at the end ${loadAverage.atEnd.join(" ")}\n`,
+    );
+  process.exit(result.failures.length === 0 ? 0 : 1);
+}
+
+const N = Number(values.hosts ?? 1000);
+const S = Number(values.shards ?? 100000);
+const T = Number(values.types ?? 1);
 const trials = Number(values.trials);
 const heartbeatMs = Number(values["heartbeat-ms"]);
 const renewMs = Number(values["renew-ms"]);
