@@ -9,7 +9,8 @@
  *
  *   node --conditions=troupe-source --import tsx bench/lib/placement-sim-hosts.ts
  *
- * Environment: NATS_URL, TROUPE_PREFIX, SIM (JSON: types, shards, placement options). Commands on
+ * Environment: NATS_URL, TROUPE_PREFIX, SIM (JSON: types, shards, placement options), SIM_LOG
+ * (`warn` to see placement's warnings; errors only otherwise). Commands on
  * stdin, one JSON object a line: `{"op":"start","slot":3}`, `{"op":"drain","slot":3}` (graceful),
  * `{"op":"kill","slot":3}` (stops at once, deletes nothing: its lease expires, as after a SIGKILL),
  * `{"op":"stats"}`. Events on stdout, one JSON object a line: `started` (slot, id), `drained`,
@@ -40,6 +41,8 @@ interface Counters {
   writes: number;
   deliveries: number;
   requests: number;
+  /** Times this host's lease lapsed on its own clock (it could not renew in time: a starved process). */
+  lapses: number;
 }
 
 /** `bucket` as seen by one host: the same bucket, every operation counted. */
@@ -88,7 +91,7 @@ function counted(bucket: KeyValueBucket, c: Counters): KeyValueBucket {
 
 const config = JSON.parse(process.env.SIM ?? "{}") as SimConfig;
 const options = resolvePlacementOptions(config.placement);
-const logger = consoleLogger("warn", { sim: process.pid });
+const logger = consoleLogger(process.env.SIM_LOG === "warn" ? "warn" : "error", { sim: process.pid });
 const mesh = await connect({
   servers: process.env.NATS_URL,
   prefix: process.env.TROUPE_PREFIX,
@@ -110,7 +113,7 @@ const [hostsBucket, membersBucket, shardsBucket] = await Promise.all([
 ]);
 
 class SimHost {
-  readonly counters: Counters = { writes: 0, deliveries: 0, requests: 0 };
+  readonly counters: Counters = { writes: 0, deliveries: 0, requests: 0, lapses: 0 };
   readonly id = `h${Math.floor(Math.random() * 2 ** 48)
     .toString(16)
     .padStart(12, "0")}`;
@@ -183,6 +186,7 @@ class SimHost {
       if (parsed) byType.get(parsed.type)?.reconcileSoon();
     });
     membership.lease.onChange((e) => {
+      if (e === "lost") this.counters.lapses++;
       for (const o of this.owned) {
         if (e === "lost") o.standDown("host lease not renewed in time");
         else o.reconcileSoon();

@@ -40,6 +40,7 @@ interface HostStats {
   writes: number;
   deliveries: number;
   requests: number;
+  lapses: number;
 }
 
 interface Worker {
@@ -185,6 +186,7 @@ export async function runReal(o: RealOptions) {
     await sleep(o.steadyMs);
     const s1 = await stats();
     const seconds = (performance.now() - w0) / 1000;
+    const lapsesOf = (s: { hosts: HostStats[] }) => s.hosts.reduce((n, h) => n + h.lapses, 0);
     const per = (k: "writes" | "deliveries" | "requests") => {
       const rates = s1.hosts.map((h) => {
         const before = s0.hosts.find((x) => x.id === h.id);
@@ -199,9 +201,10 @@ export async function runReal(o: RealOptions) {
       otherRequestsPerHostPerSec: per("requests"),
       cpuMsPerHostPerSec: (s1.cpuMs - s0.cpuMs) / seconds / s1.hosts.length,
       ownerChanges: ownerChanges - changes0,
+      leaseLapses: lapsesOf(s1) - lapsesOf(s0),
     };
     o.log(
-      `steady: ${steady.writesPerHostPerSec.mean.toFixed(2)} writes/s per host (max ${steady.writesPerHostPerSec.max.toFixed(2)}), ${steady.deliveriesPerHostPerSec.mean.toFixed(2)} deliveries/s (max ${steady.deliveriesPerHostPerSec.max.toFixed(2)}), ${steady.cpuMsPerHostPerSec.toFixed(2)} ms CPU/s per host`,
+      `steady: ${steady.writesPerHostPerSec.mean.toFixed(2)} writes/s per host (max ${steady.writesPerHostPerSec.max.toFixed(2)}), ${steady.deliveriesPerHostPerSec.mean.toFixed(2)} deliveries/s (max ${steady.deliveriesPerHostPerSec.max.toFixed(2)}), ${steady.otherRequestsPerHostPerSec.mean.toFixed(2)} other KV requests/s, ${steady.cpuMsPerHostPerSec.toFixed(2)} ms CPU/s per host, ${steady.ownerChanges} owner changes, ${steady.leaseLapses} lease lapses`,
     );
 
     // 2. A join, then a leave.
@@ -269,8 +272,9 @@ export async function runReal(o: RealOptions) {
       rolling.assigned += moves(before, without) + moves(without, assignment());
     }
     rolling.ms = performance.now() - r0;
+    const leaseLapses = lapsesOf(await stats());
     o.log(
-      `rolling restart of ${rolling.hosts}: ${Math.round(rolling.ms)} ms, ${rolling.moved} owner changes (assignment moved ${rolling.assigned})`,
+      `rolling restart of ${rolling.hosts}: ${Math.round(rolling.ms)} ms, ${rolling.moved} owner changes (assignment moved ${rolling.assigned}); lease lapses of the hosts alive at the end: ${leaseLapses}`,
     );
     return {
       hosts: o.hosts,
@@ -291,6 +295,7 @@ export async function runReal(o: RealOptions) {
         moved: rolling.moved,
         assigned: rolling.assigned,
       },
+      leaseLapses,
       failures,
     };
   } finally {
