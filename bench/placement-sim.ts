@@ -7,7 +7,7 @@
  * leave, time from a host's death to all its shards owned again, and a rolling restart.
  *
  *   node --conditions=troupe-source --import tsx bench/placement-sim.ts --real [--hosts 200]
- *        [--procs 4] [--types 2] [--shards 64] [--steady-s 30] [--rolling 20]
+ *        [--procs 4] [--types 2] [--shards 1024] [--steady-s 30] [--rolling 20]
  *        [--heartbeat-ms 2000] [--host-ttl-ms 10000] [--renew-ms 2500] [--json]
  *
  * Model-only mode (the default): the assignment Troupe's hosts compute (runtime/placement/
@@ -61,7 +61,7 @@ if (values.real) {
     hosts: Number(values.hosts ?? 200),
     procs: Number(values.procs),
     types: Number(values.types ?? 2),
-    shards: Number(values.shards ?? 64),
+    shards: Number(values.shards ?? 1024),
     placement: {
       heartbeatEveryMs: Number(values["heartbeat-ms"]),
       hostTtlMs: Number(values["host-ttl-ms"]),

@@ -230,9 +230,13 @@ export async function runReal(o: RealOptions) {
     );
 
     // 3. A death: every shard of the dead host owned elsewhere.
-    const victim = 0;
-    const victimId = live.get(victim) as string;
-    const victimKeys = [...owner].filter(([, h]) => h === victimId).map(([k]) => k);
+    // The host holding the most shards (with few shards per host, some hold none).
+    const held = new Map<string, string[]>();
+    for (const [key, h] of owner) held.set(h, [...(held.get(h) ?? []), key]);
+    const [victim, victimId] = [...live].reduce((a, b) =>
+      (held.get(b[1])?.length ?? 0) > (held.get(a[1])?.length ?? 0) ? b : a,
+    );
+    const victimKeys = held.get(victimId) ?? [];
     const killedAt = performance.now();
     await kill(victim);
     const deathMs = await waitUntil("the dead host's shards taken over", () =>
