@@ -4,10 +4,11 @@
  * Real-server mode (`--real`): hundreds of simulated hosts running the real placement code in a few
  * processes against a real nats-server (bench/lib/placement-sim-real.ts says what it measures):
  * KV writes, deliveries and CPU per host in a steady state, moves and settling time on a join and a
- * leave, time from a host's death to all its shards owned again, and a rolling restart.
+ * leave, time from a host's death to all its shards owned again, and a rolling restart of every
+ * host (`--rolling N`: of the first N only).
  *
  *   node --conditions=troupe-source --import tsx bench/placement-sim.ts --real [--hosts 200]
- *        [--procs 4] [--types 2] [--shards 1024] [--steady-s 30] [--rolling 20]
+ *        [--procs 4] [--types 2] [--shards 1024] [--steady-s 30] [--rolling N]
  *        [--heartbeat-ms 2000] [--host-ttl-ms 10000] [--renew-ms 2500] [--json]
  *
  * Model-only mode (the default): the assignment Troupe's hosts compute (runtime/placement/
@@ -45,7 +46,7 @@ const { values } = parseArgs({
     types: { type: "string" },
     procs: { type: "string", default: "4" },
     "steady-s": { type: "string", default: "30" },
-    rolling: { type: "string", default: "20" },
+    rolling: { type: "string" },
     "host-ttl-ms": { type: "string", default: "10000" },
     trials: { type: "string", default: "10" },
     sizes: { type: "string", default: "3x64,4x64,10x64,10x256,20x1024,50x1024,100x10000" },
@@ -68,7 +69,7 @@ if (values.real) {
       renewEveryMs: Number(values["renew-ms"]),
     },
     steadyMs: Number(values["steady-s"]) * 1000,
-    rolling: Number(values.rolling),
+    rolling: Number(values.rolling ?? values.hosts ?? 200),
     log: (line) => {
       if (!values.json) process.stdout.write(`${line}\n`);
     },

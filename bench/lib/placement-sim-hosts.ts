@@ -220,7 +220,14 @@ async function run(cmd: { op: string; slot?: number }): Promise<void> {
     if (cmd.op === "start") {
       const host = new SimHost(slot);
       live.set(slot, host);
-      await host.start();
+      try {
+        await host.start();
+      } catch (err) {
+        // A start that timed out on a starved machine: stop what it began (its lease expires).
+        host.kill();
+        live.delete(slot);
+        throw err;
+      }
       say({ event: "started", slot, id: host.id });
     } else if (cmd.op === "drain") {
       const host = live.get(slot);

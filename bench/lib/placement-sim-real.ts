@@ -56,6 +56,7 @@ export async function runReal(o: RealOptions) {
   const server = await startNatsServer();
   const prefix = `sim${process.pid}`;
   const waiting = new Map<string, (ev: Record<string, unknown>) => void>();
+  /** Commands that failed, but for starts (retried, counted in startRetries). */
   const failures: string[] = [];
   const workers: Worker[] = Array.from({ length: o.procs }, (_, w) => {
     const child = spawn(
@@ -74,7 +75,7 @@ export async function runReal(o: RealOptions) {
     );
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
       const ev = JSON.parse(line) as Record<string, unknown>;
-      if (ev.event === "failed") failures.push(`${ev.op} ${ev.slot}: ${ev.error}`);
+      if (ev.event === "failed" && ev.op !== "start") failures.push(`${ev.op} ${ev.slot}: ${ev.error}`);
       const key =
         ev.event === "stats"
           ? `stats/${w}`
@@ -110,8 +111,19 @@ export async function runReal(o: RealOptions) {
     return ev;
   };
   const live = new Map<number, string>();
+  let startRetries = 0;
   const start = async (slot: number) => {
-    live.set(slot, (await command("start", slot, "started")).id as string);
+    // A start can time out on a starved machine (a KV request, the roster replay): try again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        live.set(slot, (await command("start", slot, "started")).id as string);
+        return;
+      } catch (err) {
+        if (attempt === 3) throw err;
+        startRetries++;
+        o.log(`${err instanceof Error ? err.message : String(err)}; starting it again`);
+      }
+    }
   };
   const drain = async (slot: number) => {
     await command("drain", slot, "drained");
@@ -300,6 +312,7 @@ export async function runReal(o: RealOptions) {
         assigned: rolling.assigned,
       },
       leaseLapses,
+      startRetries,
       failures,
     };
   } finally {
