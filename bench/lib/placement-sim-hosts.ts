@@ -247,7 +247,13 @@ async function run(cmd: { op: string; slot?: number }): Promise<void> {
       });
     }
   } catch (err) {
-    say({ event: "failed", slot, op: cmd.op, error: err instanceof Error ? err.message : String(err) });
+    const where = err instanceof Error ? (err.stack ?? "").split("\n").slice(1, 4).join(" <") : "";
+    say({
+      event: "failed",
+      slot,
+      op: cmd.op,
+      error: err instanceof Error ? `${err.message} at ${where}` : String(err),
+    });
   }
 }
 

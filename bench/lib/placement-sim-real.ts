@@ -183,6 +183,7 @@ export async function runReal(o: RealOptions) {
       await Promise.all(
         Array.from({ length: Math.min(4 * o.procs, o.hosts - next) }, (_, i) => start(next + i)),
       );
+      o.log(`${live.size} hosts started (${Math.round(performance.now() - t0)} ms)`);
     }
     const startedMs = performance.now() - t0;
     const settleMs = await waitUntil("the first assignment", converged);

@@ -22,10 +22,10 @@ import type { ActorType } from "../actor/index.js";
 import type { Logger } from "../log.js";
 import type { Subjects } from "../messaging/index.js";
 import type { SubscriptionHandle } from "../transport/index.js";
+import { Assigner } from "./assigner.js";
 import type { FenceHolder, FenceStore } from "./fences.js";
 import type { Membership } from "./membership.js";
 import type { ResolvedPlacementOptions } from "./options.js";
-import { Assigner } from "./assigner.js";
 
 /** What the host does when a shard arrives or leaves. */
 export interface ShardHooks {
