@@ -8,7 +8,7 @@
  * host (`--rolling N`: of the first N only).
  *
  *   node --conditions=troupe-source --import tsx bench/placement-sim.ts --real [--hosts 200]
- *        [--procs 4] [--types 2] [--shards 1024] [--steady-s 30] [--rolling N]
+ *        [--procs 4] [--types 2] [--shards 1024] [--steady-s 30] [--rolling N] [--start-batch 16]
  *        [--heartbeat-ms 2000] [--host-ttl-ms 10000] [--renew-ms 2500] [--json]
  *
  * Model-only mode (the default): the assignment Troupe's hosts compute (runtime/placement/
@@ -45,6 +45,7 @@ const { values } = parseArgs({
     shards: { type: "string" },
     types: { type: "string" },
     procs: { type: "string", default: "4" },
+    "start-batch": { type: "string", default: "16" },
     "steady-s": { type: "string", default: "30" },
     rolling: { type: "string" },
     "host-ttl-ms": { type: "string", default: "10000" },
@@ -70,6 +71,7 @@ if (values.real) {
     },
     steadyMs: Number(values["steady-s"]) * 1000,
     rolling: Number(values.rolling ?? values.hosts ?? 200),
+    startBatch: Number(values["start-batch"]),
     log: (line) => {
       if (!values.json) process.stdout.write(`${line}\n`);
     },

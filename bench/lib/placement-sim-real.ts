@@ -31,6 +31,8 @@ export interface RealOptions {
   placement: Required<Pick<PlacementOptions, "heartbeatEveryMs" | "hostTtlMs" | "renewEveryMs">>;
   steadyMs: number;
   rolling: number;
+  /** Hosts started at once (a fleet coming up). */
+  startBatch: number;
   log: (line: string) => void;
 }
 
@@ -119,7 +121,7 @@ export async function runReal(o: RealOptions) {
         live.set(slot, (await command("start", slot, "started")).id as string);
         return;
       } catch (err) {
-        if (attempt === 3) throw err;
+        if (attempt === 5) throw err;
         startRetries++;
         o.log(`${err instanceof Error ? err.message : String(err)}; starting it again`);
       }
@@ -177,11 +179,11 @@ export async function runReal(o: RealOptions) {
     before.reduce((n, a, i) => n + a.filter((h, s) => h !== (after[i] as string[])[s]).length, 0);
 
   try {
-    // Start the hosts, a few per process at a time (as a fleet would come up).
+    // Start the hosts, a batch at a time (as a fleet would come up).
     const t0 = performance.now();
-    for (let next = 0; next < o.hosts; next += 4 * o.procs) {
+    for (let next = 0; next < o.hosts; next += o.startBatch) {
       await Promise.all(
-        Array.from({ length: Math.min(4 * o.procs, o.hosts - next) }, (_, i) => start(next + i)),
+        Array.from({ length: Math.min(o.startBatch, o.hosts - next) }, (_, i) => start(next + i)),
       );
       o.log(`${live.size} hosts started (${Math.round(performance.now() - t0)} ms)`);
     }
