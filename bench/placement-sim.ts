@@ -1,12 +1,26 @@
 /**
- * Placement simulator, model only: the assignment Troupe's hosts compute (runtime/placement/
- * rendezvous.ts, the very function), for many hosts and shards, and what the design costs.
+ * Placement simulator, in two modes.
+ *
+ * Real-server mode (`--real`): hundreds of simulated hosts running the real placement code in a few
+ * processes against a real nats-server (bench/lib/placement-sim-real.ts says what it measures):
+ * KV writes, deliveries and CPU per host in a steady state, moves and settling time on a join and a
+ * leave, time from a host's death to all its shards owned again, and a rolling restart of every
+ * host (`--rolling N`: of the first N only).
+ *
+ *   node --conditions=troupe-source --import tsx bench/placement-sim.ts --real [--hosts 200]
+ *        [--procs 4] [--types 2] [--shards 1024] [--steady-s 30] [--rolling N] [--start-batch 16]
+ *        [--heartbeat-ms 2000] [--host-ttl-ms 10000] [--renew-ms 2500] [--json]
+ *
+ * Model-only mode (the default): the assignment Troupe's hosts compute (runtime/placement/
+ * rendezvous.ts, kept up to date by assigner.ts), for many hosts and shards, and what the design
+ * costs.
  *
  *   node --conditions=troupe-source --import tsx bench/placement-sim.ts [--hosts 1000]
  *        [--shards 100000] [--types 1] [--trials 10] [--sizes 3x64,10x64,...]
  *        [--heartbeat-ms 2000] [--renew-ms 2500] [--json]
  *
  * Reports, for N hosts and S shards (per type, T types):
+ * - the CPU a host spends on the assignment of one type: the first one, then per join and leave;
  * - shards moved when a host joins and when one leaves, against the ideal S/(N+1) and S/N (target
  *   ≤ 1.1×): the mean and the largest over `--trials` different joiners and leavers, for the main
  *   size and for each of `--sizes` (`<hosts>x<shards>`), with the load cap and the loads it gave;
@@ -18,15 +32,23 @@
  *   the hosts of the type only: each watches its own types' fences).
  * The figures follow from the protocol (docs/placement.md, "Cost"); the moves are computed.
  */
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { WATCHED } from "../runtime/placement/monitor.js";
 import { type MoveReport, measureMoves } from "./lib/placement-moves.js";
+import { runReal } from "./lib/placement-sim-real.js";
 
 const { values } = parseArgs({
   options: {
-    hosts: { type: "string", default: "1000" },
-    shards: { type: "string", default: "100000" },
-    types: { type: "string", default: "1" },
+    real: { type: "boolean", default: false },
+    hosts: { type: "string" },
+    shards: { type: "string" },
+    types: { type: "string" },
+    procs: { type: "string", default: "4" },
+    "start-batch": { type: "string", default: "16" },
+    "steady-s": { type: "string", default: "30" },
+    rolling: { type: "string" },
+    "host-ttl-ms": { type: "string", default: "10000" },
     trials: { type: "string", default: "10" },
     sizes: { type: "string", default: "3x64,4x64,10x64,10x256,20x1024,50x1024,100x10000" },
     "heartbeat-ms": { type: "string", default: "2000" },
@@ -34,9 +56,38 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
   },
 });
-const N = Number(values.hosts);
-const S = Number(values.shards);
-const T = Number(values.types);
+if (values.real) {
+  const load = () => loadavg().map((x) => x.toFixed(1));
+  const loadAtStart = load();
+  const result = await runReal({
+    hosts: Number(values.hosts ?? 200),
+    procs: Number(values.procs),
+    types: Number(values.types ?? 2),
+    shards: Number(values.shards ?? 1024),
+    placement: {
+      heartbeatEveryMs: Number(values["heartbeat-ms"]),
+      hostTtlMs: Number(values["host-ttl-ms"]),
+      renewEveryMs: Number(values["renew-ms"]),
+    },
+    steadyMs: Number(values["steady-s"]) * 1000,
+    rolling: Number(values.rolling ?? values.hosts ?? 200),
+    startBatch: Number(values["start-batch"]),
+    log: (line) => {
+      if (!values.json) process.stdout.write(`${line}\n`);
+    },
+  });
+  const loadAverage = { atStart: loadAtStart, atEnd: load() };
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...result, loadAverage }, null, 2)}\n`);
+  else
+    process.stdout.write(
+      `load average (1, 5, 15 min): at the start ${loadAtStart.join(" ")}, at the end ${loadAverage.atEnd.join(" ")}\n`,
+    );
+  process.exit(result.failures.length === 0 ? 0 : 1);
+}
+
+const N = Number(values.hosts ?? 1000);
+const S = Number(values.shards ?? 100000);
+const T = Number(values.types ?? 1);
 const trials = Number(values.trials);
 const heartbeatMs = Number(values["heartbeat-ms"]);
 const renewMs = Number(values["renew-ms"]);
@@ -47,10 +98,7 @@ const sizes = values.sizes
 /** Trials per size of the sweep: enough for the mean to mean something. */
 const SWEEP_TRIALS = 50;
 
-const t0 = performance.now();
 const main = measureMoves(N, S, trials);
-// A base assignment, a join and a leave per trial.
-const assignMs = (performance.now() - t0) / (3 * trials);
 const sweep = sizes.map(([hosts, shards]) => measureMoves(hosts, shards, Math.max(trials, SWEEP_TRIALS)));
 const joinMoved = main.join.meanMoved;
 const leaveMoved = main.leave.meanMoved;
@@ -60,7 +108,7 @@ const result = {
   hosts: N,
   shardsPerType: S,
   types: T,
-  assignMs: Math.round(assignMs),
+  assignCpuMs: main.cpuMs,
   moves: main,
   sizes: sweep,
   steady: {
@@ -91,7 +139,8 @@ if (values.json) {
     `loads ${f(m.minLoad)}..${f(m.maxLoad)} (cap ${f(m.cap)}, mean ${f(m.shards / m.hosts)})`;
   process.stdout.write(
     [
-      `placement model: ${f(N)} hosts, ${f(S)} shards per type, ${T} type(s) (one assignment: ${f(result.assignMs)} ms)`,
+      `placement model: ${f(N)} hosts, ${f(S)} shards per type, ${T} type(s)`,
+      `assignment CPU per type: first ${f(main.cpuMs.build)} ms (every host × shard scored), then ${f(main.cpuMs.join)} ms per join and ${f(main.cpuMs.leave)} ms per leave (incremental)`,
       `join:  ${f(joinMoved)} shards moved per type (mean of ${trials}), ideal S/(N+1) = ${f(main.join.ideal)}, ratio ${f(main.join.meanRatio)}, largest ${f(main.join.maxRatio)} (target ≤ 1.1)`,
       `leave: ${f(leaveMoved)} shards moved per type (mean of ${trials}), ideal S/N = ${f(main.leave.ideal)}, ratio ${f(main.leave.meanRatio)}, largest ${f(main.leave.maxRatio)} (target ≤ 1.1)`,
       `steady state per host, host leases:     ${f(st.hostLeases.writesPerHostPerSec)} KV writes/s, ${f(st.hostLeases.deliveriesPerHostPerSec)} deliveries/s`,

@@ -1,9 +1,11 @@
 /**
- * Shards moved by the placement assignment (runtime/placement/rendezvous.ts) when one host joins
- * or leaves, over several joiners and leavers: used by bench/placement-sim.ts and by the unit test
- * that holds the assignment to its bound (test/placement/rendezvous.test.ts). Counts, not times.
+ * Shards moved by the placement assignment (runtime/placement/rendezvous.ts, kept up to date by
+ * the hosts' Assigner) when one host joins or leaves, over several joiners and leavers: used by
+ * bench/placement-sim.ts and by the unit test that holds the assignment to its bound
+ * (test/placement/rendezvous.test.ts). Counts, and the CPU each computation took.
  */
-import { assignShards, shardCap } from "../../runtime/placement/rendezvous.js";
+import { Assigner } from "../../runtime/placement/assigner.js";
+import { shardCap } from "../../runtime/placement/rendezvous.js";
 
 /** `n` host ids shaped like a host's own (`h` + 12 hex digits), the same for the same `from`. */
 export function hostIds(n: number, from = 0): string[] {
@@ -46,6 +48,13 @@ export interface MoveReport {
   readonly overCap: number;
   readonly join: ChangeMoves;
   readonly leave: ChangeMoves;
+  /** CPU milliseconds (user + system), mean per computation: a first assignment, a join, a leave. */
+  readonly cpuMs: { readonly build: number; readonly join: number; readonly leave: number };
+}
+
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 function loads(assignment: readonly string[], hosts: readonly string[]): number[] {
@@ -80,25 +89,29 @@ export function measureMoves(hosts: number, shards: number, trials: number, type
   const check = (assignment: string[], set: string[]) => {
     overCap = Math.max(overCap, Math.max(...loads(assignment, set)) - shardCap(shards, set.length));
   };
+  const cpu = { build: 0, join: 0, leave: 0 };
+  const timed = (what: keyof typeof cpu, f: () => string[]) => {
+    const from = cpuNow();
+    const out = f();
+    cpu[what] += cpuNow() - from;
+    return out;
+  };
   for (let t = 0; t < trials; t++) {
     ids = hostIds(hosts, t * (hosts + 1));
-    base = assignShards(type, shards, ids);
+    // As a host keeps it: built once, then updated for each change.
+    const assigner = new Assigner(type, shards);
+    base = timed("build", () => assigner.assign(ids));
     const joiner = hostIds(1, t * (hosts + 1) + hosts)[0] as string;
-    const joined = assignShards(type, shards, [...ids, joiner]);
+    const joined = timed("join", () => assigner.assign([...ids, joiner]));
     check(base, ids);
     check(joined, [...ids, joiner]);
     joinMoves.push(moved(base, joined));
     joinNeeded.push(joined.filter((h) => h === joiner).length);
+    assigner.assign(ids);
     const leaver = ids[t % hosts] as string;
-    const left = assignShards(
-      type,
-      shards,
-      ids.filter((h) => h !== leaver),
-    );
-    check(
-      left,
-      ids.filter((h) => h !== leaver),
-    );
+    const rest = ids.filter((h) => h !== leaver);
+    const left = timed("leave", () => assigner.assign(rest));
+    check(left, rest);
     leaveMoves.push(moved(base, left));
     leaveNeeded.push(base.filter((h) => h === leaver).length);
   }
@@ -113,5 +126,6 @@ export function measureMoves(hosts: number, shards: number, trials: number, type
     overCap,
     join: summary(joinMoves, joinNeeded, shards / (hosts + 1)),
     leave: summary(leaveMoves, leaveNeeded, shards / hosts),
+    cpuMs: { build: cpu.build / trials, join: cpu.join / trials, leave: cpu.leave / trials },
   };
 }

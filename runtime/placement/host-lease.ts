@@ -50,17 +50,25 @@ export async function provedGone(bucket: KeyValueBucket, hostId: string): Promis
   } catch (err) {
     if (!(err instanceof RevisionMismatchError)) throw err;
   }
-  const current = await bucket.get(hostId);
-  // Null here is inconclusive (the read may be a replica's older view): try again later.
-  if (!current || !isTombstone(current.value)) return false;
-  try {
-    await bucket.compareAndSet(hostId, TOMBSTONE, current.revision);
-    return true;
-  } catch (err) {
-    if (err instanceof RevisionMismatchError) return false;
-    throw err;
+  // Every new owner of a dead host's shards proves its lease gone at about the same moment: a
+  // compare-and-set lost to another prover's tombstone is tried again on the newer one (each loss
+  // is someone else's success), instead of waiting for the next retry round.
+  for (let attempt = 0; attempt < PROOF_ATTEMPTS; attempt++) {
+    const current = await bucket.get(hostId);
+    // Null here is inconclusive (the read may be a replica's older view): try again later.
+    if (!current || !isTombstone(current.value)) return false;
+    try {
+      await bucket.compareAndSet(hostId, TOMBSTONE, current.revision);
+      return true;
+    } catch (err) {
+      if (!(err instanceof RevisionMismatchError)) throw err;
+    }
   }
+  return false;
 }
+
+/** Compare-and-sets over a tombstone one proof tries before it gives up for this round. */
+const PROOF_ATTEMPTS = 16;
 
 export class HostLease {
   private revision = 0;

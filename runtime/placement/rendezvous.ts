@@ -80,7 +80,7 @@ function scoreAfter(prefix: number, digits: string): number {
 }
 
 /** MurmurHash3's 32-bit finalizer: spreads FNV's weak low bits over the whole word. */
-function fmix32(h: number): number {
+export function fmix32(h: number): number {
   let x = h >>> 0;
   x ^= x >>> 16;
   x = Math.imul(x, 0x85ebca6b);

@@ -3,7 +3,8 @@
  *
  * On a membership change, a fence change, the host lease coming back, and every `renewEveryMs`
  * (only to retry what is pending; nothing is written in a steady state) it:
- * 1. computes the assignment over the roster's serving hosts of the type (rendezvous.ts);
+ * 1. computes the assignment over the roster's serving hosts of the type (rendezvous.ts), kept
+ *    up to date by an `Assigner` (assigner.ts) at a cost proportional to what changed;
  * 2. hands off every owned shard assigned elsewhere: unsubscribe, let in-flight turns finish,
  *    deactivate (saving state), release the fence; the new owner takes it when it sees it released;
  * 3. releases fences that still name this host for shards it neither owns nor wants (left from a
@@ -21,10 +22,10 @@ import type { ActorType } from "../actor/index.js";
 import type { Logger } from "../log.js";
 import type { Subjects } from "../messaging/index.js";
 import type { SubscriptionHandle } from "../transport/index.js";
+import { Assigner } from "./assigner.js";
 import type { FenceHolder, FenceStore } from "./fences.js";
 import type { Membership } from "./membership.js";
 import type { ResolvedPlacementOptions } from "./options.js";
-import { assignShards } from "./rendezvous.js";
 
 /** What the host does when a shard arrives or leaves. */
 export interface ShardHooks {
@@ -70,8 +71,8 @@ export class ShardOwnership {
   private draining = false;
   /** Whether the last reconcile left work to retry (a take-over, a release). */
   private pending = true;
-  /** The assignment, cached for the host list it was computed from. */
-  private assigned: { hosts: string; want: string[] } | undefined;
+  /** The assignment over the current view, updated as hosts join and leave. */
+  private readonly assigner: Assigner;
 
   constructor(
     private readonly type: ActorType,
@@ -84,6 +85,7 @@ export class ShardOwnership {
     private readonly logger: Logger,
   ) {
     this.holder = { hostId: membership.self.id, hostName: membership.self.name };
+    this.assigner = new Assigner(type.name, type.shards);
   }
 
   /** Takes the first shards and starts the retry loop. */
@@ -159,11 +161,7 @@ export class ShardOwnership {
       .filter((h) => h.status === "serving" && h.types.includes(this.type.name))
       .map((h) => h.id);
     const view = this.options.view ? this.options.view(this.type.name, hosts) : hosts;
-    const id = view.join(",");
-    if (this.assigned?.hosts !== id) {
-      this.assigned = { hosts: id, want: assignShards(this.type.name, this.type.shards, view) };
-    }
-    return this.assigned.want;
+    return this.assigner.assign(view);
   }
 
   /** Whether what this host owns differs from what it is assigned (no allocation: runs every tick). */
