@@ -51,17 +51,24 @@ export interface AdmittingInterceptor extends InboundInterceptor {
 
 /** The interceptor form of `admit` (named after it), carrying `admit` for the host's fast path. */
 export function admissionInterceptor(admit: InboundAdmit): AdmittingInterceptor {
+  // A refusal (or a `next` that throws) is a rejected promise, as from any interceptor.
   const intercept = (ctx: InboundContext, next: () => Promise<unknown>): Promise<unknown> => {
-    const release = admit(ctx);
-    if (!release) return next();
+    let release: (() => void) | undefined;
+    try {
+      release = admit(ctx);
+      if (!release) return next();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const taken = release;
     let out: Promise<unknown>;
     try {
       out = next();
     } catch (err) {
-      releaseQuietly(release);
-      throw err;
+      releaseQuietly(taken);
+      return Promise.reject(err);
     }
-    return out.finally(() => releaseQuietly(release));
+    return out.finally(() => releaseQuietly(taken));
   };
   Object.defineProperty(intercept, "name", { value: admit.name });
   return Object.assign(intercept, { admit });
