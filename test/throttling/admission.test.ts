@@ -24,6 +24,7 @@ import {
   throttlingInterceptor,
   validatePolicy,
 } from "../../runtime/throttling/index.js";
+import { recordingLogger } from "../helpers/logger.js";
 import { startMesh } from "../helpers/mesh.js";
 
 class Gate extends Actor {
@@ -244,4 +245,39 @@ test("admission - the interceptor form of a check behaves as the check: in a cha
   });
   t.is(await interceptTurn([throwingRelease], info("known", "j4"), async () => "kept"), "kept");
   t.is(await runChain([throwingRelease], ctx("known", "m4"), async () => "kept"), "kept");
+});
+
+test("admission - a tell over the limit is handed back to its sender, which logs it dropped with the ThrottledError", async (t) => {
+  const enforcer = enforcerWith("tell-rate", ["teller"], {
+    ratePerSecond: 0.01,
+    burst: 1,
+    maxConcurrency: 0,
+  });
+  enforcer.applyShares({
+    generation: 2,
+    policies: [
+      {
+        policy: validatePolicy({
+          name: "tell-rate",
+          match: { callers: ["teller"], actorTypes: ["Gate"], hops: ["tell"] },
+          limit: { ratePerSecond: 0.01, burst: 1 },
+        }),
+        defaultShare: { ratePerSecond: 0.01, burst: 1, maxConcurrency: 0 },
+        keys: [],
+      },
+    ],
+  });
+  const { mesh, connectAnother } = await startMesh(t);
+  await mesh.host([Gate], { interceptors: [throttlingInterceptor(enforcer)] });
+  const log = recordingLogger();
+  const teller = await connectAnother({ clientId: "teller", logger: log.logger });
+  teller.ref(Gate, "told").tell.echo(1);
+  teller.ref(Gate, "told").tell.echo(2);
+  const dropped = () => log.at("warn").find((e) => e.msg === "tell dropped");
+  const start = performance.now();
+  while (!dropped() && performance.now() - start < 20_000) await new Promise((r) => setTimeout(r, 10));
+  const err = dropped()?.fields?.err;
+  t.true(err instanceof ThrottledError, "the sender learns why its tell was dropped");
+  t.is((err as ThrottledError).details.policy, "tell-rate");
+  t.deepEqual(enforcer.counters().get("tell-rate"), { allowed: 1, refused: 1 });
 });
