@@ -9,6 +9,7 @@
 import type { Catalog, Turn, TurnOutcome } from "../actor/index.js";
 import {
   AdmissionScratch,
+  admitsAll,
   admitTurn,
   type InboundInterceptor,
   type InboundKind,
@@ -22,8 +23,12 @@ export class Admission {
   private readonly scratch = new AdmissionScratch();
   private busy = false;
 
-  /** `chain`: interceptors that all carry `admit` (see `admitsAll`). */
-  constructor(private readonly chain: readonly InboundInterceptor[]) {}
+  /** The fast path for `chain`, or undefined unless every interceptor of it carries `admit`. */
+  static of(chain: readonly InboundInterceptor[]): Admission | undefined {
+    return admitsAll(chain) ? new Admission(chain) : undefined;
+  }
+
+  private constructor(private readonly chain: readonly InboundInterceptor[]) {}
 
   /** Queues `turn` on its actor when every check admits it; otherwise settles it with the refusal. */
   dispatch(

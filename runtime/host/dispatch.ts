@@ -13,12 +13,7 @@ import {
   TroupeError,
   UnknownMethodError,
 } from "../errors.js";
-import {
-  admitsAll,
-  type InboundInterceptor,
-  type InboundKind,
-  interceptTurn,
-} from "../interceptors/index.js";
+import { type InboundInterceptor, type InboundKind, interceptTurn } from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import { type CallEnvelope, type DecodeLimits, decodeCall, encodeError } from "../messaging/index.js";
 import type { ShardOwnership } from "../placement/index.js";
@@ -73,7 +68,7 @@ export class Dispatch {
     private readonly replies: Replies,
     private readonly isServing: () => boolean,
   ) {
-    this.admission = admitsAll(inbound) ? new Admission(inbound) : undefined;
+    this.admission = Admission.of(inbound);
   }
 
   /**
