@@ -6,6 +6,7 @@
  *
  *   node --conditions=troupe-source --import tsx bench/hot-path.ts [--calls N] [--concurrency C]
  *        [--side caller|host|both] [--tracing off|spans|otlp] [--tracer troupe|sdk]
+ *        [--throttle none|rate|concurrency|plane]
  *        (add --cpu-prof to profile this code)
  *
  * `--tracing spans` registers a tracer (AsyncLocalStorage context manager, W3C propagator, 100%
@@ -25,6 +26,13 @@
  * decoding the call to encoding the reply is measured (envelope, validation, shard check, catalog,
  * mailbox, turn, AsyncLocalStorage, reply encoding). Raw: `unpack` + `pack`.
  *
+ * `--throttle rate` gives the host the throttling interceptor with a policy matching every Echo call
+ * whose rate never triggers (1e9/s, shares applied directly, no control plane): the `throttle.c64`
+ * row's host side in-process; `--throttle concurrency` a never-reached concurrency limit instead
+ * (every turn takes and frees a slot); `--throttle plane` the host's own `throttling` option with
+ * that rate policy from a control plane started in this process (host channel, metrics and all,
+ * as in `throttle.c64`; the plane's own CPU, a report a second, is counted too).
+ *
  * This reaches into runtime internals (the transport's connection and reply handler) on purpose;
  * it is a diagnostic, not an API user. Works with `--import bench/lib/built-register.mjs` and
  * TROUPE_BENCH_BUILT=DIR too (see run.ts --built).
@@ -33,10 +41,16 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { parseArgs } from "node:util";
 import type { Msg } from "@nats-io/nats-core";
 import { pack, unpack } from "msgpackr";
-import { connect, consoleLogger, type Mesh } from "troupe";
+import { connect, consoleLogger, type InboundInterceptor, type Mesh } from "troupe";
 import { startNatsServer } from "troupe/testing";
 import { decodeReply, encodeCall, encodeResult, REPLY_OK } from "../runtime/messaging/envelope.js";
 import { shardOf } from "../runtime/placement/shard.js";
+import {
+  connectControlPlane,
+  LocalEnforcer,
+  throttlingInterceptor,
+  validatePolicy,
+} from "../runtime/throttling/index.js";
 import { Echo } from "./lib/actors.js";
 import { type Payload, payloadFor } from "./lib/payload.js";
 import { MuxRequester } from "./lib/raw.js";
@@ -131,7 +145,38 @@ async function callerSide(mesh: Mesh, calls: number, concurrency: number) {
  * With `sampledShare` > 0 every call carries a `traceparent` as a traced caller sends it: that share
  * of them with the sampled flag, the rest without (a parent-based sampler follows the flag).
  */
-async function hostSide(url: string, calls: number, concurrency: number, sampledShare: number) {
+/** The host's inbound interceptors for `--throttle`: none, or the enforcer with a never-triggering policy. */
+function throttleInterceptors(mode: string): InboundInterceptor[] {
+  if (mode === "none" || mode === "plane") return [];
+  const enforcer = new LocalEnforcer();
+  const concurrency = mode === "concurrency";
+  enforcer.applyShares({
+    generation: 1,
+    policies: [
+      {
+        policy: validatePolicy({
+          name: "never-triggers",
+          match: { actorTypes: ["Echo"] },
+          limit: concurrency ? { maxConcurrency: 1e6 } : { ratePerSecond: 1e9 },
+        }),
+        defaultShare: concurrency
+          ? { ratePerSecond: 0, burst: 0, maxConcurrency: 1e6 }
+          : { ratePerSecond: 1e9, burst: 1e9, maxConcurrency: 0 },
+        keys: [],
+      },
+    ],
+  });
+  return [throttlingInterceptor(enforcer)];
+}
+
+async function hostSide(
+  url: string,
+  calls: number,
+  concurrency: number,
+  sampledShare: number,
+  interceptors: InboundInterceptor[],
+  plane: boolean,
+) {
   const host = await connect({ servers: url, prefix: "hp", logger: consoleLogger("warn") });
   const transport = host.transport as unknown as {
     subscribe(subject: string, opts: unknown, handler: (msg: unknown) => void): unknown;
@@ -143,7 +188,35 @@ async function hostSide(url: string, calls: number, concurrency: number, sampled
     handlers.set(subject, handler);
     return realSubscribe(subject, opts, handler);
   };
-  await host.host([Echo]);
+  let stopPlane: (() => Promise<void>) | undefined;
+  if (plane) {
+    const { startControlPlane } = await import("../services/control-plane/index.js");
+    const token = "hot-path-control-token-0123456789";
+    const cp = await startControlPlane({
+      port: 0,
+      bind: "127.0.0.1",
+      nats: { servers: url },
+      prefix: "hp",
+      tokens: [token],
+    });
+    stopPlane = () => cp.stop();
+    const api = connectControlPlane({ address: cp.address, token });
+    await new Promise<void>((resolve, reject) =>
+      api.throttle.SetPolicy(
+        {
+          policy: { name: "never-triggers", match: { actorTypes: ["Echo"] }, limit: { ratePerSecond: 1e9 } },
+        },
+        api.metadata(),
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+    api.close();
+    const h = await host.host([Echo], { throttling: { controlPlane: cp.address, token } });
+    for (let waited = 0; (h.enforcer?.policies().length ?? 0) === 0; waited += 20) {
+      if (waited > 30_000) throw new Error("the host got no throttle shares within 30 s");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } else await host.host([Echo], { interceptors });
   const ids = Array.from({ length: concurrency }, (_, i) => idOf("echo", i));
   const subjects = ids.map((id) => host.subjects.rpc("Echo", shardOf(id, 64)));
   for (let waited = 0; subjects.some((s) => !handlers.has(s)); waited += 20) {
@@ -193,6 +266,7 @@ async function hostSide(url: string, calls: number, concurrency: number, sampled
     for (const bytes of rawCalls) pack(unpack(bytes));
   });
   await host.close();
+  await stopPlane?.();
   return { troupe, raw };
 }
 
@@ -205,6 +279,7 @@ async function main(): Promise<void> {
       tracing: { type: "string", default: "off" },
       tracer: { type: "string", default: "troupe" },
       ratio: { type: "string", default: "1" },
+      throttle: { type: "string", default: "none" },
     },
   });
   const tracing = values.tracing;
@@ -221,6 +296,9 @@ async function main(): Promise<void> {
   const side = values.side;
   if (side !== "both" && side !== "caller" && side !== "host")
     throw new Error("--side is caller, host or both");
+  const throttle = values.throttle;
+  if (!["none", "rate", "concurrency", "plane"].includes(throttle))
+    throw new Error("--throttle is none, rate, concurrency or plane");
   const calls = Number(values.calls);
   const concurrency = Number(values.concurrency);
   const server = await startNatsServer();
@@ -233,13 +311,20 @@ async function main(): Promise<void> {
       await caller.close();
     }
     if (side !== "caller")
-      h = await hostSide(server.url, calls, concurrency, tracing === "off" || tracing === "als" ? 0 : ratio);
+      h = await hostSide(
+        server.url,
+        calls,
+        concurrency,
+        tracing === "off" || tracing === "als" ? 0 : ratio,
+        throttleInterceptors(throttle),
+        throttle === "plane",
+      );
     const row = (name: string, r: { troupe: Result; raw: Result }) =>
       `${name.padEnd(8)} Troupe ${r.troupe.usPerCall.toFixed(2).padStart(6)} µs/call   raw ${r.raw.usPerCall
         .toFixed(2)
         .padStart(6)} µs/call   Troupe adds ${(r.troupe.usPerCall - r.raw.usPerCall).toFixed(2)} µs`;
     console.log(
-      `in-process hot path, ${calls.toLocaleString("en-US")} calls, ${concurrency} in flight, tracing ${tracing}${tracing === "off" ? "" : ` (${tracer} tracer)`}, nats.js stubbed out (${process.env.TROUPE_BENCH_BUILT ? `tsc build ${process.env.TROUPE_BENCH_BUILT}` : "sources via tsx"})`,
+      `in-process hot path, ${calls.toLocaleString("en-US")} calls, ${concurrency} in flight, tracing ${tracing}${tracing === "off" ? "" : ` (${tracer} tracer)`}, throttle ${throttle}, nats.js stubbed out (${process.env.TROUPE_BENCH_BUILT ? `tsc build ${process.env.TROUPE_BENCH_BUILT}` : "sources via tsx"})`,
     );
     if (c) console.log(row("caller", c));
     if (h) console.log(row("host", h));

@@ -31,17 +31,21 @@ export {
 export * from "./errors.js";
 export type { Host, HostOptions, HostStatus, HostThrottlingOptions } from "./host/host.js";
 export type { TypeRecord } from "./host/type-registry.js";
-export type {
-  InboundContext,
-  InboundInterceptor,
-  InboundKind,
-  Interceptor,
-  OutboundActorContext,
-  OutboundContext,
-  OutboundInterceptor,
-  OutboundKind,
-  OutboundPublishContext,
-  ReadonlyHeaders,
+export {
+  type AdmissionTurn,
+  type AdmittingInterceptor,
+  admissionInterceptor,
+  type InboundAdmit,
+  type InboundContext,
+  type InboundInterceptor,
+  type InboundKind,
+  type Interceptor,
+  type OutboundActorContext,
+  type OutboundContext,
+  type OutboundInterceptor,
+  type OutboundKind,
+  type OutboundPublishContext,
+  type ReadonlyHeaders,
 } from "./interceptors/index.js";
 export {
   type DeadLetter,

@@ -26,6 +26,7 @@ import {
   type SubscriptionHandle,
   type Transport,
 } from "../transport/index.js";
+import { Admission } from "./admission.js";
 import type { CallKeepalives } from "./call-keepalives.js";
 import { InboundTurn, type Replies } from "./replies.js";
 
@@ -54,6 +55,9 @@ export function unknownMethod(type: string, method: string): UnknownMethodError 
 }
 
 export class Dispatch {
+  /** The fast path when every inbound interceptor carries `admit` (see admission.ts). */
+  private readonly admission: Admission | undefined;
+
   constructor(
     private readonly deps: { readonly transport: Transport; readonly logger: Logger },
     private readonly served: ReadonlyMap<string, ServedType>,
@@ -63,7 +67,9 @@ export class Dispatch {
     private readonly keepalives: CallKeepalives,
     private readonly replies: Replies,
     private readonly isServing: () => boolean,
-  ) {}
+  ) {
+    this.admission = Admission.of(inbound);
+  }
 
   /**
    * Whether a call to `typeName`/`actorId` can be delivered to this host without the broker: it
@@ -227,6 +233,16 @@ export class Dispatch {
     );
     if (answerTo) this.keepalives.add(turn, now);
     if (this.inbound.length === 0) catalog.dispatch(actorId, turn, { now });
+    else if (this.admission)
+      this.admission.dispatch(
+        answerTo ? "call" : "tell",
+        type.name,
+        catalog,
+        actorId,
+        msg.headers,
+        turn,
+        now,
+      );
     else this.dispatchIntercepted(answerTo ? "call" : "tell", type, catalog, actorId, msg, turn);
   }
 

@@ -9,6 +9,7 @@ import {
   fromWireError,
   HostShuttingDownError,
   MalformedMessageError,
+  ThrottledError,
   TroupeError,
   toWireError,
 } from "../errors.js";
@@ -149,11 +150,14 @@ export class Replies {
     tell: InboundMessage | undefined,
   ): void {
     if (outcome.ok) return;
-    const status = outcome.error instanceof HostShuttingDownError ? tell?.reply : undefined;
+    // Handed back on the tell's status subject: a shard this host no longer serves (the sender
+    // sends it again), and a throttling refusal (the sender logs the tell dropped, typed).
+    const resent = outcome.error instanceof HostShuttingDownError;
+    const status = resent || outcome.error instanceof ThrottledError ? tell?.reply : undefined;
     if (status) {
       try {
         this.deps.transport.reply(status, encodeError(outcome.error));
-        return;
+        if (resent) return;
       } catch (err) {
         repeatsOf(this.deps.logger).warn(
           `tell not handed back:${type.name}`,

@@ -1,10 +1,12 @@
 /**
  * The inbound chain around a turn that a runner of this host starts (a job, an event, a
  * reminder): the same interceptors as the host's calls and tells, with the message's headers and
- * caller. Skipped entirely when the chain is empty.
+ * caller. Skipped entirely when the chain is empty; when every interceptor carries a synchronous
+ * `admit` (admission.ts), the checks run and the turn starts without the chain's promises.
  */
 import { callerOf } from "../messaging/index.js";
 import type { MessageHeaders } from "../transport/index.js";
+import { AdmissionScratch, admitsAll, admitTurn, releaseQuietly } from "./admission.js";
 import { runChain } from "./chain.js";
 import { readonlyHeaders } from "./headers.js";
 import type { InboundInterceptor, InboundKind } from "./interceptor.js";
@@ -29,6 +31,7 @@ export function interceptTurn(
   turn: () => Promise<unknown>,
 ): Promise<unknown> {
   if (chain.length === 0) return turn();
+  if (admitsAll(chain)) return admitThenRun(chain, info, turn);
   let caller: string | undefined;
   try {
     caller = callerOf(info.headers);
@@ -48,4 +51,31 @@ export function interceptTurn(
     },
     turn,
   );
+}
+
+function admitThenRun(
+  chain: readonly InboundInterceptor[],
+  info: InboundTurnInfo,
+  turn: () => Promise<unknown>,
+): Promise<unknown> {
+  let release: (() => void) | undefined;
+  let out: Promise<unknown>;
+  try {
+    const scratch = new AdmissionScratch().fill(
+      info.kind,
+      info.actorType,
+      info.actorId,
+      info.method,
+      info.headers,
+    );
+    release = admitTurn(chain, scratch);
+    scratch.clear();
+    out = turn();
+  } catch (err) {
+    if (release) releaseQuietly(release);
+    return Promise.reject(err);
+  }
+  if (!release) return out;
+  const taken = release;
+  return out.finally(() => releaseQuietly(taken));
 }

@@ -153,6 +153,16 @@ export class LocalEnforcer {
   }
 
   /**
+   * {@link decide} for an admission check: throws the `ThrottledError` of a refusal; else returns
+   * the function that frees the turn's slots, or undefined when it holds none.
+   */
+  admit(input: ThrottleInput): (() => void) | undefined {
+    const decision = this.decide(input);
+    if (!decision.allowed) throw decision.error;
+    return decision === ALLOWED ? undefined : decision.release;
+  }
+
+  /**
    * Turns allowed and refused per policy name since this enforcer started: monotonic counters for a
    * metrics exporter (e.g. an observable counter `troupe.throttle.decisions` by policy and outcome).
    */

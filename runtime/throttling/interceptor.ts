@@ -1,8 +1,10 @@
 /**
  * The enforcer as an inbound interceptor: a turn over its limit is refused with `ThrottledError`
- * before it runs; an admitted turn frees its concurrency slot when it ends. Typed structurally on
- * the part of the inbound context it reads (hop kind, actor type, method, caller, headers), so it
- * plugs into the interceptor pipeline as is:
+ * before it runs; an admitted turn frees its concurrency slot when it ends. It carries a
+ * synchronous `admit` (interceptors/admission.ts): a host whose only interceptor it is admits
+ * turns without the chain's promises, the slot freed when the turn settles. Its check reads the
+ * part of the inbound context `ThrottledTurn` names (hop kind, actor type, method, caller,
+ * headers):
  *
  * @example
  * ```ts
@@ -15,6 +17,7 @@
  * `tenantHeader` says otherwise. Jobs and events: the runner should hold a refused message back
  * (Nak with the error's `retryAfterMs`) rather than count it as a failed attempt.
  */
+import { type AdmittingInterceptor, admissionInterceptor } from "../interceptors/index.js";
 import type { LocalEnforcer } from "./enforcer.js";
 import type { Hop } from "./policy.js";
 
@@ -29,28 +32,23 @@ export interface ThrottledTurn {
 
 export const DEFAULT_TENANT_HEADER = "x-tenant";
 
+/**
+ * The enforcer as an inbound interceptor carrying its synchronous `admit` (a host whose only
+ * interceptor this is admits turns without the chain's promises: see docs/interceptors.md).
+ */
 export function throttlingInterceptor(
   enforcer: LocalEnforcer,
   options: { tenantHeader?: string } = {},
-): (ctx: ThrottledTurn, next: () => Promise<unknown>) => Promise<unknown> {
+): AdmittingInterceptor {
   const tenantHeader = (options.tenantHeader ?? DEFAULT_TENANT_HEADER).toLowerCase();
-  return (ctx, next) => {
-    const decision = enforcer.decide({
-      caller: ctx.caller,
-      tenant: ctx.headers?.get(tenantHeader) || undefined,
-      actorType: ctx.actorType,
-      method: ctx.method,
-      hop: ctx.kind,
-      headers: ctx.headers,
+  return admissionInterceptor(function throttling(turn: ThrottledTurn) {
+    return enforcer.admit({
+      caller: turn.caller,
+      tenant: turn.headers?.get(tenantHeader) || undefined,
+      actorType: turn.actorType,
+      method: turn.method,
+      hop: turn.kind,
+      headers: turn.headers,
     });
-    if (!decision.allowed) return Promise.reject(decision.error);
-    let outcome: Promise<unknown>;
-    try {
-      outcome = next();
-    } catch (err) {
-      decision.release();
-      throw err;
-    }
-    return outcome.finally(() => decision.release());
-  };
+  });
 }

@@ -189,13 +189,19 @@ test("interceptor - refuses a turn over the limit before it runs, frees the slot
   });
   e.applyShares(shares([{ policy, concurrency: 1 }]));
   const intercept = throttlingInterceptor(e);
-  const headers = (tenant: string) => ({ get: (name: string) => (name === "x-tenant" ? tenant : undefined) });
+  const headers = (tenant: string) => ({
+    get: (name: string) => (name === "x-tenant" ? tenant : undefined),
+    has: (name: string) => name === "x-tenant",
+    keys: () => ["x-tenant"],
+  });
   const turn = {
     kind: "call" as const,
     actorType: "Cart",
+    actorId: "c1",
     method: "add",
     caller: "web",
     headers: headers("acme"),
+    deadline: performance.now() + 1000,
   };
   let finish: () => void = () => {};
   let ran = 0;
