@@ -1,9 +1,11 @@
 /** Interceptors: the one extension point around every outbound hop and every inbound turn. */
-export { runChain } from "./chain.js";
+export { chainIdle, runChain, withBuiltins } from "./chain.js";
 export { readonlyHeaders, recordHeaders } from "./headers.js";
 export { type InboundTurnInfo, interceptTurn } from "./inbound.js";
 export type {
+  Idling,
   InboundContext,
+  InboundDelivery,
   InboundInterceptor,
   InboundKind,
   Interceptor,
@@ -13,4 +15,5 @@ export type {
   OutboundKind,
   OutboundPublishContext,
   ReadonlyHeaders,
+  TurnScope,
 } from "./interceptor.js";

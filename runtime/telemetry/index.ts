@@ -40,6 +40,7 @@ export {
   startWebSocketFrameSpan,
   traceparentOf,
 } from "./http.js";
+export { inboundTracing } from "./interceptors.js";
 export * from "./metrics.js";
 export {
   extractContext,
