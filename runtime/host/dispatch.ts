@@ -15,11 +15,11 @@ import {
 } from "../errors.js";
 import {
   chainIdle,
-  type Idling,
   type InboundDelivery,
   type InboundInterceptor,
   type InboundKind,
   interceptTurn,
+  observersOf,
   type TurnScope,
 } from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
@@ -77,7 +77,7 @@ export class Dispatch {
     private readonly replies: Replies,
     private readonly isServing: () => boolean,
   ) {
-    this.observers = inbound.filter((i) => typeof (i as Partial<Idling>).idle === "function");
+    this.observers = observersOf(inbound);
   }
 
   /**

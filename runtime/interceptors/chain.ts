@@ -20,6 +20,14 @@ export function withBuiltins<I>(builtins: readonly I[], listed: readonly I[], us
 }
 
 /**
+ * The built-ins of a chain that observe every hop (those that may be idle: tracing, metrics), in
+ * its order: what a runner's own delivery goes through, the runner having run the whole chain.
+ */
+export function observersOf<I>(chain: readonly I[]): I[] {
+  return chain.filter((i) => typeof (i as Partial<Idling>).idle === "function");
+}
+
+/**
  * Whether a chain has nothing to do for this hop: empty, or only built-ins that are idle (see
  * {@link Idling}). Callers skip the chain then, exactly as for an empty one.
  */

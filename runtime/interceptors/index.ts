@@ -1,5 +1,5 @@
 /** Interceptors: the one extension point around every outbound hop and every inbound turn. */
-export { chainIdle, runChain, withBuiltins } from "./chain.js";
+export { chainIdle, observersOf, runChain, withBuiltins } from "./chain.js";
 export { readonlyHeaders, recordHeaders } from "./headers.js";
 export { type InboundTurnInfo, interceptTurn } from "./inbound.js";
 export type {
@@ -11,6 +11,7 @@ export type {
   Interceptor,
   OutboundActorContext,
   OutboundContext,
+  OutboundDelivery,
   OutboundInterceptor,
   OutboundKind,
   OutboundPublishContext,

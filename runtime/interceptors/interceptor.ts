@@ -50,6 +50,8 @@ export interface OutboundActorContext {
   readonly deadline: number;
   /** Who is calling: the call's `caller` option, else `connect({ clientId })`. Carried to the host. */
   readonly caller: string | undefined;
+  /** @internal Where the message goes, for the built-in tracing interceptor. */
+  readonly delivery?: OutboundDelivery | undefined;
 }
 
 /** A publish on its way out. */
@@ -60,6 +62,17 @@ export interface OutboundPublishContext {
   /** When the publish stops waiting for its acknowledgement, in `performance.now()` milliseconds. */
   readonly deadline: number;
   readonly caller: string | undefined;
+  /** @internal Where the message goes, for the built-in tracing interceptor. */
+  readonly delivery?: OutboundDelivery | undefined;
+}
+
+/** @internal Where an outbound message goes: what its span names and records. */
+export interface OutboundDelivery {
+  readonly subject: string;
+  /** The job queue, low-cardinality (enqueue). */
+  readonly destination?: string;
+  /** The job id (enqueue) or the event's `msgId` (publish). */
+  readonly messageId?: string | undefined;
 }
 
 export type OutboundContext = OutboundActorContext | OutboundPublishContext;

@@ -18,8 +18,8 @@
 import type { PublishOptions, PublishReceipt } from "../actor/index.js";
 import type { MeshConnection, OutboundSends } from "../durable/index.js";
 import { ConfigurationError } from "../errors.js";
+import { chainIdle } from "../interceptors/index.js";
 import { CALLER_HEADER } from "../messaging/index.js";
-import { endHop, startPublishSpan } from "../telemetry/index.js";
 import { jetStreamQueues } from "../transport/index.js";
 import { publishToDevices } from "./device-publish.js";
 import { PublishFailedError } from "./errors.js";
@@ -37,7 +37,7 @@ export async function publish(
 ): Promise<PublishReceipt> {
   if (options.mqtt) {
     const send = () => publishToDevices(mesh.transport, topic, event, options);
-    if (mesh.outbound.length === 0) return send();
+    if (chainIdle(mesh.outbound)) return send();
     const ctx = {
       kind: "publish" as const,
       topic,
@@ -58,13 +58,14 @@ export async function publish(
     ? new Uint8Array(Buffer.from(JSON.stringify(event) ?? "null", "utf8"))
     : encodeEvent(event);
   const caller = mesh.callerFor(options.caller);
-  if (mesh.outbound.length === 0) return send(mesh, topic, subject, data, options, caller, undefined);
+  if (chainIdle(mesh.outbound)) return send(mesh, topic, subject, data, options, caller, undefined);
   const ctx = {
     kind: "publish" as const,
     topic,
     headers: {},
     deadline: performance.now() + (options.timeoutMs ?? 5000),
     caller,
+    delivery: { subject, messageId: msgId },
   };
   return (await mesh.intercept(ctx, () =>
     send(mesh, topic, subject, data, options, caller, ctx.headers),
@@ -76,7 +77,7 @@ export function prepareEventsStream(mesh: MeshConnection, stream?: EventStreamOp
   return ensureEventsStream(mesh, stream);
 }
 
-/** Sends the event (after the outbound interceptors). */
+/** Sends the event (after the outbound chain: tracing added its `traceparent` to `added`). */
 async function send(
   mesh: OutboundSends,
   topic: string,
@@ -88,8 +89,7 @@ async function send(
 ): Promise<PublishReceipt> {
   const { msgId } = options;
   const durable = options.durable !== false;
-  const hop = startPublishSpan(topic, subject, msgId);
-  const headers: Record<string, string> = { ...hop?.headers, ...added };
+  const headers: Record<string, string> = { ...added };
   if (caller !== undefined) headers[CALLER_HEADER] = caller;
   if (options.json) headers[CONTENT_TYPE_HEADER] = JSON_CONTENT_TYPE;
   if (mesh.outbox) {
@@ -102,10 +102,8 @@ async function send(
           ? { kind: "event", subject, data, headers: hs, msgId, prepare: { events: { ...options.stream } } }
           : { kind: "core", subject, data, headers: msgId ? { ...hs, "Nats-Msg-Id": msgId } : hs },
       );
-      endHop(hop);
       return { topic, subject, durable, queued: true };
     } catch (err) {
-      endHop(hop, err);
       throw err; // OutboxFullError, OutboxStoreError: the outbox's own typed errors
     }
   }
@@ -113,7 +111,6 @@ async function send(
     if (!durable) {
       if (msgId) headers["Nats-Msg-Id"] = msgId;
       mesh.transport.publish(subject, data, Object.keys(headers).length ? headers : undefined);
-      endHop(hop);
       return { topic, subject, durable };
     }
     await ensureEventsStream(mesh, options.stream);
@@ -122,10 +119,8 @@ async function send(
       ...(Object.keys(headers).length ? { headers } : {}),
       timeoutMs: options.timeoutMs ?? 5000,
     });
-    endHop(hop);
     return { topic, subject, durable, seq: ack.seq, duplicate: ack.duplicate };
   } catch (err) {
-    endHop(hop, err);
     if (err instanceof ConfigurationError) throw err;
     throw new PublishFailedError(
       `publishing on ${topic} was not acknowledged: ${err instanceof Error ? err.message : String(err)}`,

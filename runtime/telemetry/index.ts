@@ -40,7 +40,7 @@ export {
   startWebSocketFrameSpan,
   traceparentOf,
 } from "./http.js";
-export { inboundTracing } from "./interceptors.js";
+export { callMetrics, inboundTracing, outboundTracing } from "./interceptors.js";
 export * from "./metrics.js";
 export {
   extractContext,
