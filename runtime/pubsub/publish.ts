@@ -93,19 +93,16 @@ async function send(
   if (caller !== undefined) headers[CALLER_HEADER] = caller;
   if (options.json) headers[CONTENT_TYPE_HEADER] = JSON_CONTENT_TYPE;
   if (mesh.outbox) {
-    try {
-      // Written to the local outbox, forwarded in order while connected (a durable event with
-      // the msgId given, or one the outbox assigns, so a resend after a crash is a duplicate).
-      const hs = Object.keys(headers).length ? headers : undefined;
-      await mesh.outbox.append(
-        durable
-          ? { kind: "event", subject, data, headers: hs, msgId, prepare: { events: { ...options.stream } } }
-          : { kind: "core", subject, data, headers: msgId ? { ...hs, "Nats-Msg-Id": msgId } : hs },
-      );
-      return { topic, subject, durable, queued: true };
-    } catch (err) {
-      throw err; // OutboxFullError, OutboxStoreError: the outbox's own typed errors
-    }
+    // Written to the local outbox, forwarded in order while connected (a durable event with the
+    // msgId given, or one the outbox assigns, so a resend after a crash is a duplicate). It fails
+    // with the outbox's own typed errors (OutboxFullError, OutboxStoreError).
+    const hs = Object.keys(headers).length ? headers : undefined;
+    await mesh.outbox.append(
+      durable
+        ? { kind: "event", subject, data, headers: hs, msgId, prepare: { events: { ...options.stream } } }
+        : { kind: "core", subject, data, headers: msgId ? { ...hs, "Nats-Msg-Id": msgId } : hs },
+    );
+    return { topic, subject, durable, queued: true };
   }
   try {
     if (!durable) {
