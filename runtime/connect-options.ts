@@ -40,9 +40,14 @@ export interface ConnectOptions extends NatsOptions {
   clientId?: string;
   /**
    * Outbound interceptors, outermost first, around every call, tell, enqueue and publish this
-   * client makes (see docs/interceptors.md). Default none: the send path skips the chain.
+   * client makes (see docs/interceptors.md). The built-ins `outboundTracing` and `callMetrics` go
+   * first unless listed here (then they run where they are listed) or `builtinInterceptors` is
+   * false. A hop skips the chain while it has nothing to do (no interceptor of yours, no tracer or
+   * meter registered).
    */
   interceptors?: OutboundInterceptor[];
+  /** Install the built-in outbound interceptors `interceptors` does not name (tracing, metrics). Default true. */
+  builtinInterceptors?: boolean;
   /**
    * A durable local outbox (docs/patterns/sparse-connectivity.md): every tell, enqueue and publish
    * is written to it before the call returns and forwarded in order while connected; `connect()`

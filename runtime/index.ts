@@ -105,5 +105,7 @@ export {
   type CallRetryOptions,
   RetryBudget,
 } from "./resilience/index.js";
+/** The built-in interceptors, installed by default (docs/interceptors.md: reorder or leave out). */
+export { callMetrics, inboundTracing, outboundTracing } from "./telemetry/index.js";
 export type { ThrottleInput, ThrottleKeyFunction } from "./throttling/index.js";
 export type { NatsOptions } from "./transport/connection.js";

@@ -26,7 +26,13 @@ import { readDomainOf, settledDomainOf } from "./durable/index.js";
 import { ConfigurationError, TroupeError, UnknownActorTypeError } from "./errors.js";
 import { Host, type HostOptions } from "./host/host.js";
 import { type TypeRecord, TypeRegistry } from "./host/type-registry.js";
-import { type OutboundContext, type OutboundInterceptor, runChain } from "./interceptors/index.js";
+import {
+  chainIdle,
+  type OutboundContext,
+  type OutboundInterceptor,
+  runChain,
+  withBuiltins,
+} from "./interceptors/index.js";
 import {
   type EnqueueOptions,
   type EnqueueRef,
@@ -50,6 +56,7 @@ import { startReminderRunner } from "./reminders/runner.js";
 import { remind, unremind } from "./reminders/store.js";
 import { resilienceOf } from "./resilience/breakers.js";
 import type { CallRetryOptions } from "./resilience/call-retry.js";
+import { callMetrics, outboundTracing } from "./telemetry/index.js";
 import { LateTransport } from "./transport/late-transport.js";
 import { NatsTransport } from "./transport/nats-transport.js";
 import { withMeshDefaults } from "./transport/servers.js";
@@ -78,7 +85,10 @@ export class Mesh {
   private readonly tells: Tells;
   /** The caller identity sent when a call names none (`connect({ clientId })`). */
   readonly clientId: string | undefined;
-  /** @internal The outbound interceptors, outermost first (empty: no chain runs). */
+  /**
+   * @internal The outbound chain, outermost first: the built-ins (tracing, metrics; idle without
+   * an SDK), then the application's. Skipped while every link is idle.
+   */
   readonly outbound: readonly OutboundInterceptor[];
   /** The durable outbox (`connect({ outbox })`): `status()`, events, dead letters. Undefined without one. */
   readonly outbox: Outbox | undefined;
@@ -96,10 +106,15 @@ export class Mesh {
     this.replicas = options.replicas ?? 1;
     const localDelivery = options.localDelivery ?? true;
     this.clientId = assertCaller(options.clientId, "clientId");
-    this.outbound = [...(options.interceptors ?? [])];
-    for (const i of this.outbound) {
+    const listed = [...(options.interceptors ?? [])];
+    for (const i of listed) {
       if (typeof i !== "function") throw new ConfigurationError("every interceptor must be a function");
     }
+    this.outbound = withBuiltins(
+      [outboundTracing, callMetrics],
+      listed,
+      options.builtinInterceptors !== false,
+    );
     this.registry = new TypeRegistry(transport, this.subjects, this.replicas);
     // The answers to tells the outbox forwarded are its own (it keeps them until a host took them).
     const link = options.outbox
@@ -226,7 +241,7 @@ export class Mesh {
    * (directly when there are none).
    */
   intercept(ctx: OutboundContext, send: () => Promise<unknown>): Promise<unknown> {
-    return this.outbound.length === 0 ? send() : runChain(this.outbound, ctx, send);
+    return chainIdle(this.outbound) ? send() : runChain(this.outbound, ctx, send);
   }
 
   /** @internal The caller identity a hop carries: its own `caller` option, else the client's. */

@@ -23,9 +23,9 @@ import {
   StateNotStorableError,
   type TroupeError,
 } from "../errors.js";
+import type { TurnScope } from "../interceptors/index.js";
 import { type Logger, repeatsOf } from "../log.js";
 import { decodeState, encodeStateIfChanged } from "../messaging/index.js";
-import { callInHop, type Hop } from "../telemetry/index.js";
 import type { AnyActor } from "./actor.js";
 import { type Actor, constructWithContext } from "./actor.js";
 import type { ActorContext, ContextServices } from "./actor-context.js";
@@ -59,8 +59,8 @@ export interface Turn {
   readonly callback?: (() => unknown) | undefined;
   /** `performance.now()` deadline; the turn is skipped if it has not started by then. */
   readonly deadline: number;
-  /** The turn's span, when tracing is on: the handler runs in its context. */
-  readonly trace?: Hop | undefined;
+  /** Set by an inbound interceptor (tracing: the turn's span): the handler runs through it. */
+  readonly scope?: TurnScope | undefined;
   settle(outcome: TurnOutcome): void;
 }
 
@@ -267,7 +267,7 @@ export class Activation implements ActorContext {
     this.turnDeadline = turn.deadline;
     try {
       // Untraced turns call the handler directly; traced ones make the turn's span the active one.
-      result = turn.trace ? callInHop(turn.trace, this.invoke, this, turn) : this.invoke(turn);
+      result = turn.scope ? turn.scope.call(this.invoke, this, turn) : this.invoke(turn);
       thenable = isThenable(result);
       if (thenable) {
         // A hand-made thenable may call back twice, or call back and then throw.

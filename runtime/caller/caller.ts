@@ -7,11 +7,16 @@
 import type { CallOptions } from "../actor/index.js";
 import { checkCallOptions } from "../client-options.js";
 import { ActorUnavailableError, HostShuttingDownError } from "../errors.js";
-import { type OutboundContext, type OutboundInterceptor, runChain } from "../interceptors/index.js";
+import {
+  chainIdle,
+  type OutboundContext,
+  type OutboundInterceptor,
+  observersOf,
+  runChain,
+} from "../interceptors/index.js";
 import { assertCaller, decodeReply, encodeCall } from "../messaging/index.js";
 import type { Outbox } from "../outbox/index.js";
 import { callWithRetry, pacedCall, type Resilience } from "../resilience/index.js";
-import { endHop, errorType, metricsEnabled, recordCall, startCallSpan } from "../telemetry/index.js";
 import type { RequestOutcome, Transport } from "../transport/index.js";
 import type { Routes } from "./routes.js";
 import { backoffMs, deadlinePassed, headersFor, offline } from "./wire.js";
@@ -23,7 +28,7 @@ export interface CallerDeps {
   readonly keepaliveTimeoutMs: number;
   /** The caller identity sent when a call names none. */
   readonly clientId: string | undefined;
-  /** The outbound interceptors, outermost first (empty: no chain runs). */
+  /** The outbound chain, outermost first, built-ins included (skipped while idle). */
   readonly outbound: readonly OutboundInterceptor[];
   readonly outbox: Outbox | undefined;
   /** Pace calls to a type after a `ThrottledError` unless a call says otherwise. */
@@ -33,7 +38,12 @@ export interface CallerDeps {
 }
 
 export class Caller {
-  constructor(private readonly deps: CallerDeps) {}
+  /** The chain's observing built-ins (tracing, metrics): all that runners' deliveries go through. */
+  private readonly observers: readonly OutboundInterceptor[];
+
+  constructor(private readonly deps: CallerDeps) {
+    this.observers = observersOf(deps.outbound);
+  }
 
   /**
    * A call to `type`/`id`. `argsOwned`: the caller hands `args` over (job runners, subscribers and
@@ -65,7 +75,7 @@ export class Caller {
     return pacedCall(d.resilience(), type, () => this.callOnce(type, id, method, args, options, false));
   }
 
-  /** One attempt of a call: the outbound interceptors, then {@link send}. */
+  /** One attempt of a call: the outbound chain (tracing, metrics, the application's), then {@link send}. */
   private callOnce(
     type: string,
     id: string,
@@ -85,8 +95,10 @@ export class Caller {
     } catch (err) {
       return Promise.reject(err);
     }
-    // Runners' deliveries (argsOwned) are the host's own work, not a client's call: no chain.
-    if (d.outbound.length === 0 || argsOwned) {
+    // Runners' deliveries (argsOwned) are the host's own work, not a client's call: only the
+    // observing built-ins see them (their span and metrics), not the application's interceptors.
+    const chain = argsOwned ? this.observers : d.outbound;
+    if (chainIdle(chain)) {
       return this.send(type, id, method, args, subject, timeoutMs, caller, undefined, argsOwned);
     }
     const ctx: OutboundContext = {
@@ -97,15 +109,16 @@ export class Caller {
       headers: {},
       deadline: performance.now() + timeoutMs,
       caller,
+      delivery: { subject },
     };
-    return runChain(d.outbound, ctx, () => {
+    return runChain(chain, ctx, () => {
       const left = ctx.deadline - performance.now();
       if (left <= 0) return Promise.reject(deadlinePassed(type, method, timeoutMs));
-      return this.send(type, id, method, args, subject, left, caller, ctx.headers, false);
+      return this.send(type, id, method, args, subject, left, caller, ctx.headers, argsOwned);
     });
   }
 
-  /** One call, after the outbound interceptors: local or remote delivery, then the reply. */
+  /** One call, after the outbound chain: local or remote delivery, then the reply. */
   private send(
     type: string,
     id: string,
@@ -118,10 +131,8 @@ export class Caller {
     argsOwned: boolean,
   ): Promise<unknown> {
     const d = this.deps;
-    const hop = startCallSpan(type, method, id, subject);
     const deadline = performance.now() + timeoutMs;
-    const headers = headersFor(hop?.headers, extraHeaders, caller);
-    const started = metricsEnabled() ? performance.now() : -1;
+    const headers = headersFor(undefined, extraHeaders, caller);
     const local = d.routes.localFor(type, id);
     let sent: Promise<RequestOutcome>;
     if (local && argsOwned) {
@@ -136,7 +147,7 @@ export class Caller {
           )
         : d.transport.request(subject, data, timeoutMs, headers, d.keepaliveTimeoutMs);
     }
-    const result = sent.then((outcome) => {
+    return sent.then((outcome) => {
       if (outcome.kind === "reply") {
         const reply = decodeReply(outcome.data);
         if (reply.ok) return reply.value;
@@ -148,19 +159,6 @@ export class Caller {
       }
       return this.retryUntilServed(type, id, method, args, subject, outcome, deadline, timeoutMs, headers);
     });
-    if (!hop && started < 0) return result;
-    return result.then(
-      (value) => {
-        endHop(hop);
-        if (started >= 0) recordCall(type, method, performance.now() - started);
-        return value;
-      },
-      (err: unknown) => {
-        endHop(hop, err);
-        if (started >= 0) recordCall(type, method, performance.now() - started, errorType(err));
-        throw err;
-      },
-    );
   }
 
   /** Retries a call whose shard had no serving host (hand-off, host loss) until its deadline. */

@@ -6,7 +6,12 @@
  */
 import type { CallOptions } from "../actor/index.js";
 import { ActorUnavailableError, HostShuttingDownError, OverloadedError } from "../errors.js";
-import { type OutboundContext, type OutboundInterceptor, runChain } from "../interceptors/index.js";
+import {
+  chainIdle,
+  type OutboundContext,
+  type OutboundInterceptor,
+  runChain,
+} from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import {
   assertCaller,
@@ -17,7 +22,7 @@ import {
   type Subjects,
 } from "../messaging/index.js";
 import type { Outbox } from "../outbox/index.js";
-import { endHop, errorType, recordTellDropped, startTellSpan } from "../telemetry/index.js";
+import { errorType, recordTellDropped } from "../telemetry/index.js";
 import type { RequestOutcome, RetainedMessage, Transport } from "../transport/index.js";
 import type { Routes } from "./routes.js";
 import { backoffMs, deadlinePassed, headersFor } from "./wire.js";
@@ -37,7 +42,7 @@ export interface TellDeps {
   readonly logger: Logger;
   /** The caller identity sent when a tell names none. */
   readonly clientId: string | undefined;
-  /** The outbound interceptors, outermost first (empty: no chain runs). */
+  /** The outbound chain, outermost first, built-ins included (skipped while idle). */
   readonly outbound: readonly OutboundInterceptor[];
   readonly outbox: Outbox | undefined;
   /**
@@ -68,7 +73,7 @@ export class Tells {
     const timeoutMs = d.routes.timeoutFor(options);
     const subject = d.routes.subjectFor(type, id);
     const caller = options.caller === undefined ? d.clientId : assertCaller(options.caller, "caller");
-    if (d.outbound.length === 0) {
+    if (chainIdle(d.outbound)) {
       this.tellOnce(type, id, method, args, subject, timeoutMs, caller, undefined);
       return;
     }
@@ -80,6 +85,7 @@ export class Tells {
       headers: {},
       deadline: performance.now() + timeoutMs,
       caller,
+      delivery: { subject },
     };
     // A tell has nobody to reject: what an interceptor refuses is logged, never silently lost.
     runChain(d.outbound, ctx, () => {
@@ -103,15 +109,8 @@ export class Tells {
     caller: string | undefined,
     extraHeaders: Record<string, string> | undefined,
   ): void {
-    const hop = startTellSpan(type, method, id, subject);
-    try {
-      const data = encodeCall({ actorId: id, method, timeoutMs, args, oneWay: true });
-      this.send(type, id, subject, data, headersFor(hop?.headers, extraHeaders, caller));
-      endHop(hop);
-    } catch (err) {
-      endHop(hop, err);
-      throw err;
-    }
+    const data = encodeCall({ actorId: id, method, timeoutMs, args, oneWay: true });
+    this.send(type, id, subject, data, headersFor(undefined, extraHeaders, caller));
   }
 
   private send(

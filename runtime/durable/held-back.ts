@@ -6,7 +6,12 @@
  * not rejects, so the circuit breaker around it does not count it as a failure either.
  */
 import { ThrottledError } from "../errors.js";
-import { type InboundInterceptor, type InboundTurnInfo, interceptTurn } from "../interceptors/index.js";
+import {
+  chainIdle,
+  type InboundInterceptor,
+  type InboundTurnInfo,
+  interceptTurn,
+} from "../interceptors/index.js";
 
 /** A delivery the inbound chain refused with ThrottledError before the turn ran. */
 export class HeldBack extends Error {
@@ -16,18 +21,19 @@ export class HeldBack extends Error {
 }
 
 /**
- * `deliver` run through `chain` (or `deliver` itself when the chain is empty): resolves with
- * `HeldBack` when the chain threw ThrottledError before calling it; anything else as it came.
+ * `deliver` run through `chain` (or `deliver` itself when the chain is idle: empty, or only idle
+ * built-ins): resolves with `HeldBack` when the chain threw ThrottledError before calling it;
+ * anything else as it came. `info` is built only when the chain runs.
  */
 export function throughInbound(
   chain: readonly InboundInterceptor[],
-  info: InboundTurnInfo,
+  info: () => InboundTurnInfo,
   deliver: () => Promise<unknown>,
 ): () => Promise<unknown> {
-  if (chain.length === 0) return deliver;
+  if (chainIdle(chain)) return deliver;
   return () => {
     let delivered = false;
-    return interceptTurn(chain, info, () => {
+    return interceptTurn(chain, info(), () => {
       delivered = true;
       return deliver();
     }).catch((err: unknown) => {

@@ -13,9 +13,10 @@ import {
   admitTurn,
   type InboundInterceptor,
   type InboundKind,
+  mayAdmitAll,
   releaseQuietly,
+  type TurnScope,
 } from "../interceptors/index.js";
-import type { Hop } from "../telemetry/index.js";
 import type { MessageHeaders } from "../transport/index.js";
 import type { InboundTurn } from "./replies.js";
 
@@ -23,9 +24,17 @@ export class Admission {
   private readonly scratch = new AdmissionScratch();
   private busy = false;
 
-  /** The fast path for `chain`, or undefined unless every interceptor of it carries `admit`. */
+  /**
+   * The fast path for `chain`, or undefined unless every interceptor of it carries `admit` or is a
+   * built-in that may be idle; {@link applies} says whether it can be taken for a turn.
+   */
   static of(chain: readonly InboundInterceptor[]): Admission | undefined {
-    return admitsAll(chain) ? new Admission(chain) : undefined;
+    return mayAdmitAll(chain) ? new Admission(chain) : undefined;
+  }
+
+  /** Whether the checks alone stand for the chain now (its other links are idle built-ins). */
+  applies(): boolean {
+    return admitsAll(this.chain);
   }
 
   private constructor(private readonly chain: readonly InboundInterceptor[]) {}
@@ -63,7 +72,8 @@ class ReleasingTurn implements Turn {
   readonly method: string;
   readonly args: unknown[];
   readonly deadline: number;
-  readonly trace: Hop | undefined;
+  /** None: the fast path is taken only while tracing is idle. */
+  readonly scope: TurnScope | undefined = undefined;
 
   constructor(
     private readonly turn: InboundTurn,
@@ -72,7 +82,6 @@ class ReleasingTurn implements Turn {
     this.method = turn.method;
     this.args = turn.args;
     this.deadline = turn.deadline;
-    this.trace = turn.trace;
   }
 
   settle(outcome: TurnOutcome): void {

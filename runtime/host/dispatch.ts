@@ -13,12 +13,19 @@ import {
   TroupeError,
   UnknownMethodError,
 } from "../errors.js";
-import { type InboundInterceptor, type InboundKind, interceptTurn } from "../interceptors/index.js";
+import {
+  chainIdle,
+  type InboundDelivery,
+  type InboundInterceptor,
+  type InboundKind,
+  interceptTurn,
+  observersOf,
+  type TurnScope,
+} from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import { type CallEnvelope, type DecodeLimits, decodeCall, encodeError } from "../messaging/index.js";
 import type { ShardOwnership } from "../placement/index.js";
 import { shardOf } from "../placement/index.js";
-import { startTurnSpan } from "../telemetry/index.js";
 import {
   assertWellFormedHeaders,
   type InboundMessage,
@@ -55,8 +62,13 @@ export function unknownMethod(type: string, method: string): UnknownMethodError 
 }
 
 export class Dispatch {
-  /** The fast path when every inbound interceptor carries `admit` (see admission.ts). */
+  /** The fast path when every inbound interceptor carries `admit` or is idle (see admission.ts). */
   private readonly admission: Admission | undefined;
+  /**
+   * The built-ins of the inbound chain that observe every turn (tracing): the only links a turn
+   * run with {@link runLocally} goes through, its runner having run the whole chain already.
+   */
+  private readonly observers: readonly InboundInterceptor[];
 
   constructor(
     private readonly deps: { readonly transport: Transport; readonly logger: Logger },
@@ -69,6 +81,7 @@ export class Dispatch {
     private readonly isServing: () => boolean,
   ) {
     this.admission = Admission.of(inbound);
+    this.observers = observersOf(inbound);
   }
 
   /**
@@ -141,27 +154,14 @@ export class Dispatch {
       transport.settleLocally(replyTo, false, notServedHere(type.name, shard));
       return;
     }
-    const trace = startTurnSpan(
-      headers && recordHeaders(headers),
-      "call",
-      type.name,
-      method,
-      actorId,
-      subject,
-      s.queue,
-    );
-    const turn = new InboundTurn(
-      this.replies,
-      type,
-      actorId,
-      method,
-      args,
-      now + timeoutMs,
-      trace,
-      replyTo,
-      true,
-    );
-    s.catalog.dispatch(actorId, turn, { now });
+    const turn = new InboundTurn(this.replies, type, actorId, method, args, now + timeoutMs, replyTo, true);
+    if (chainIdle(this.observers)) {
+      s.catalog.dispatch(actorId, turn, { now });
+      return;
+    }
+    const carried = headers && recordHeaders(headers);
+    const delivery: InboundDelivery = { subject, traceHeaders: carried, queueGroup: s.queue };
+    this.dispatchIntercepted(this.observers, "call", type, s.catalog, actorId, carried, delivery, turn);
   }
 
   /** A call or tell message for one shard of `type`: checks, then a turn (see {@link InboundTurn}). */
@@ -209,16 +209,6 @@ export class Dispatch {
     const actorId = call.actorId;
     // A tell is never answered, whatever reply subject it came with.
     const answerTo = call.oneWay ? undefined : msg.reply;
-    // Undefined (and free) unless an OpenTelemetry SDK is registered; ends exactly once, in settle.
-    const trace = startTurnSpan(
-      msg.headers,
-      answerTo ? "call" : "tell",
-      type.name,
-      method,
-      actorId,
-      msg,
-      queue,
-    );
     const turn = new InboundTurn(
       this.replies,
       type,
@@ -226,47 +216,49 @@ export class Dispatch {
       method,
       call.args,
       now + call.timeoutMs,
-      trace,
       answerTo,
       false,
       call.oneWay ? msg : undefined,
     );
     if (answerTo) this.keepalives.add(turn, now);
-    if (this.inbound.length === 0) catalog.dispatch(actorId, turn, { now });
-    else if (this.admission)
-      this.admission.dispatch(
-        answerTo ? "call" : "tell",
-        type.name,
-        catalog,
-        actorId,
-        msg.headers,
-        turn,
-        now,
-      );
-    else this.dispatchIntercepted(answerTo ? "call" : "tell", type, catalog, actorId, msg, turn);
+    if (chainIdle(this.inbound)) {
+      catalog.dispatch(actorId, turn, { now });
+      return;
+    }
+    const kind = answerTo ? "call" : "tell";
+    if (this.admission?.applies()) {
+      this.admission.dispatch(kind, type.name, catalog, actorId, msg.headers, turn, now);
+      return;
+    }
+    // The subject is read from the message only if a span needs it (decoded on first access).
+    const delivery: InboundDelivery = { subject: msg, traceHeaders: msg.headers, queueGroup: queue };
+    this.dispatchIntercepted(this.inbound, kind, type, catalog, actorId, msg.headers, delivery, turn);
   }
 
   /**
-   * Runs a call or tell through the inbound interceptors: the chain's `next()` queues the turn and
-   * resolves with its outcome; what the chain ends with (the turn's outcome, or an interceptor's
-   * refusal) settles the turn (reply or log). The host never throws here.
+   * Runs a call or tell through `chain`: the chain's `next()` queues the turn (its handler run in
+   * the scope an interceptor set, e.g. the turn's span) and resolves with its outcome; what the
+   * chain ends with (the turn's outcome, or an interceptor's refusal) settles the turn (reply or
+   * log). The host never throws here.
    */
   private dispatchIntercepted(
+    chain: readonly InboundInterceptor[],
     kind: InboundKind,
     type: ActorType,
     catalog: Catalog,
     actorId: string,
-    msg: InboundMessage,
+    headers: MessageHeaders | undefined,
+    delivery: InboundDelivery,
     turn: InboundTurn,
   ): void {
     let ran: TurnOutcome | undefined;
-    const run = () =>
+    const run = (scope: TurnScope | undefined) =>
       new Promise<unknown>((resolve, reject) => {
         const inner: Turn = {
           method: turn.method,
           args: turn.args,
           deadline: turn.deadline,
-          trace: turn.trace,
+          scope,
           settle(outcome) {
             ran = outcome;
             if (outcome.ok) resolve(outcome.value);
@@ -276,14 +268,15 @@ export class Dispatch {
         catalog.dispatch(actorId, inner, { now: performance.now() });
       });
     interceptTurn(
-      this.inbound,
+      chain,
       {
         kind,
         actorType: type.name,
         actorId,
         method: turn.method,
-        headers: msg.headers,
+        headers,
         timeoutMs: turn.deadline - performance.now(),
+        delivery,
       },
       run,
     ).then(

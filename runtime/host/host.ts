@@ -12,7 +12,7 @@ import os from "node:os";
 import type { ActorClass, ContextServices } from "../actor/index.js";
 import { type ActorType, actorTypeOf, Catalog, type CatalogStats, KvStateStore } from "../actor/index.js";
 import { ConfigurationError } from "../errors.js";
-import type { InboundInterceptor } from "../interceptors/index.js";
+import { type InboundInterceptor, withBuiltins } from "../interceptors/index.js";
 import type { Logger } from "../log.js";
 import type { Subjects } from "../messaging/index.js";
 import { type DecodeLimits, encode } from "../messaging/index.js";
@@ -31,6 +31,7 @@ import {
 } from "../placement/index.js";
 import {
   ATTR_TROUPE_ACTOR_TYPE,
+  inboundTracing,
   METRIC_ACTIVATIONS,
   METRIC_MAILBOX_DEPTH,
   observeGauge,
@@ -79,7 +80,10 @@ export class Host {
   private readonly unobserve: (() => void)[] = [];
   /** @internal The calls this host owes a reply, and their keepalives. */
   readonly keepalives: CallKeepalives;
-  /** @internal The inbound interceptors, outermost first (empty: no chain runs). */
+  /**
+   * @internal The inbound chain, outermost first: the built-ins (tracing, idle without a tracer),
+   * throttling, the application's. Skipped while every link is idle.
+   */
   readonly inbound: readonly InboundInterceptor[];
   /** The throttling enforcer, when `options.throttling` is set. */
   readonly enforcer: LocalEnforcer | undefined;
@@ -107,13 +111,14 @@ export class Host {
         );
       }
       this.enforcer = new LocalEnforcer(deps.logger, undefined, throttling.keyFunctions);
-      // Outermost: a refused turn costs no other interceptor any work, and is refused the same way
-      // whatever the application's interceptors do.
+      // Before the application's interceptors (only the built-in tracing is outside it, so a
+      // refused turn still has its span): a refused turn costs them no work, and is refused the
+      // same way whatever they do.
       interceptors.unshift(throttlingInterceptor(this.enforcer, { tenantHeader: throttling.tenantHeader }));
     } else {
       this.enforcer = undefined;
     }
-    this.inbound = interceptors;
+    this.inbound = withBuiltins([inboundTracing], interceptors, options.builtinInterceptors !== false);
     const keepaliveEveryMs = options.keepaliveEveryMs ?? DEFAULT_KEEPALIVE_EVERY_MS;
     if (!(keepaliveEveryMs > 0 && Number.isFinite(keepaliveEveryMs))) {
       throw new ConfigurationError(`keepaliveEveryMs must be a positive number, got ${keepaliveEveryMs}`);

@@ -43,9 +43,13 @@ export interface HostOptions {
   reminders?: ReminderRunnerOptions | false;
   /**
    * Inbound interceptors, outermost first, around every turn this host runs: calls, tells, jobs,
-   * events and reminders (see docs/interceptors.md). Default none: turns skip the chain.
+   * events and reminders (see docs/interceptors.md). The built-in `inboundTracing` goes first
+   * unless listed here (then it runs where it is listed) or `builtinInterceptors` is false. Turns
+   * skip the chain while it has nothing to do (no interceptor of yours, no tracer registered).
    */
   interceptors?: InboundInterceptor[];
+  /** Install the built-in inbound interceptors this list does not name (tracing). Default true. */
+  builtinInterceptors?: boolean;
   /**
    * Cluster-wide throttling (docs/patterns/throttling.md): the host registers with the control plane
    * at `controlPlane` (`host:port`) under its id, receives its shares of every policy's limits and

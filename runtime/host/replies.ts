@@ -15,13 +15,12 @@ import {
 } from "../errors.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import { encodeError, encodeResult } from "../messaging/index.js";
-import { endHopWith, type Hop } from "../telemetry/index.js";
 import type { InboundMessage, Transport } from "../transport/index.js";
 import type { AwaitedCall, CallKeepalives } from "./call-keepalives.js";
 
 /**
- * A call or tell for a turn of this host: one object per message, whose `settle` ends the turn's
- * span and replies (or, for a tell, logs a failure). A reply goes out as bytes, or, for a call a
+ * A call or tell for a turn of this host: one object per message, whose `settle` replies (or, for
+ * a tell, logs a failure). A reply goes out as bytes, or, for a call a
  * runner of this process made with arguments it handed over (`local`), as the value itself. A call
  * answered with bytes gets keepalives until it is settled (see call-keepalives.ts).
  */
@@ -37,7 +36,6 @@ export class InboundTurn implements Turn, AwaitedCall {
     readonly method: string,
     readonly args: unknown[],
     readonly deadline: number,
-    readonly trace: Hop | undefined,
     /** Where the reply goes; undefined for a tell. */
     readonly replyTo: string | undefined,
     /** The reply is settled in-process (`Transport.settleLocally`), not encoded. */
@@ -47,7 +45,6 @@ export class InboundTurn implements Turn, AwaitedCall {
   ) {}
 
   settle(outcome: TurnOutcome): void {
-    endHopWith(this.trace, outcome);
     const reply = this.replyTo;
     // A tell has no reply subject (nats.js gives an empty string, local delivery undefined).
     if (!reply) this.replies.tellEnded(outcome, this.type, this.actorId, this.method, this.tell);

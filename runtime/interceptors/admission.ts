@@ -26,7 +26,13 @@
 import { InterceptorError, TroupeError } from "../errors.js";
 import { callerOf } from "../messaging/index.js";
 import type { MessageHeaders } from "../transport/index.js";
-import type { InboundContext, InboundInterceptor, InboundKind, ReadonlyHeaders } from "./interceptor.js";
+import type {
+  Idling,
+  InboundContext,
+  InboundInterceptor,
+  InboundKind,
+  ReadonlyHeaders,
+} from "./interceptor.js";
 
 /** What an admission check sees of a turn. Valid only during the call: do not keep it. */
 export interface AdmissionTurn {
@@ -74,11 +80,27 @@ export function admissionInterceptor(admit: InboundAdmit): AdmittingInterceptor 
   return Object.assign(intercept, { admit });
 }
 
-/** Whether every interceptor of a non-empty chain carries `admit` (then {@link admitTurn} replaces it). */
+/**
+ * Whether {@link admitTurn} may replace `chain` for this turn: at least one interceptor carries
+ * `admit`, and every other one is a built-in that is idle now (tracing without an SDK, say).
+ */
 export function admitsAll(chain: readonly InboundInterceptor[]): boolean {
-  if (chain.length === 0) return false;
-  for (const i of chain) if (typeof (i as Partial<AdmittingInterceptor>).admit !== "function") return false;
-  return true;
+  let admits = false;
+  for (const i of chain) {
+    if (typeof (i as Partial<AdmittingInterceptor>).admit === "function") admits = true;
+    else if ((i as Partial<Idling>).idle?.() !== true) return false;
+  }
+  return admits;
+}
+
+/** Whether `chain` could ever be replaced by {@link admitTurn}: see {@link admitsAll}. */
+export function mayAdmitAll(chain: readonly InboundInterceptor[]): boolean {
+  let admits = false;
+  for (const i of chain) {
+    if (typeof (i as Partial<AdmittingInterceptor>).admit === "function") admits = true;
+    else if (typeof (i as Partial<Idling>).idle !== "function") return false;
+  }
+  return admits;
 }
 
 /**
@@ -94,14 +116,16 @@ export function admitTurn(
   let release: (() => void) | undefined;
   let more: (() => void)[] | undefined;
   for (let index = 0; index < chain.length; index++) {
-    const interceptor = chain[index] as AdmittingInterceptor;
+    const interceptor = chain[index] as Partial<AdmittingInterceptor>;
+    // The links without `admit` are idle built-ins (see admitsAll): nothing to do for them.
+    if (interceptor.admit === undefined) continue;
     let taken: (() => void) | undefined;
     try {
       taken = interceptor.admit(turn);
     } catch (err) {
       if (more) for (let j = more.length - 1; j >= 0; j--) releaseQuietly(more[j] as () => void);
       if (release) releaseQuietly(release);
-      throw asInterceptorFailure(err, interceptor, index);
+      throw asInterceptorFailure(err, interceptor as InboundInterceptor, index);
     }
     if (!taken) continue;
     if (!release) release = taken;

@@ -8,7 +8,36 @@
  * error. Calling `next()` twice is refused with an `InterceptorError` (the hop runs once).
  */
 import { InterceptorError, TroupeError } from "../errors.js";
-import type { Interceptor } from "./interceptor.js";
+import type { Idling, Interceptor } from "./interceptor.js";
+
+/**
+ * The chain a user's list makes: the built-ins it does not name first, in their order, then the
+ * list as given (a built-in it names runs where it is named). `useBuiltins` false: the list alone.
+ */
+export function withBuiltins<I>(builtins: readonly I[], listed: readonly I[], useBuiltins: boolean): I[] {
+  if (!useBuiltins) return [...listed];
+  return [...builtins.filter((b) => !listed.includes(b)), ...listed];
+}
+
+/**
+ * The built-ins of a chain that observe every hop (those that may be idle: tracing, metrics), in
+ * its order: what a runner's own delivery goes through, the runner having run the whole chain.
+ */
+export function observersOf<I>(chain: readonly I[]): I[] {
+  return chain.filter((i) => typeof (i as Partial<Idling>).idle === "function");
+}
+
+/**
+ * Whether a chain has nothing to do for this hop: empty, or only built-ins that are idle (see
+ * {@link Idling}). Callers skip the chain then, exactly as for an empty one.
+ */
+export function chainIdle(chain: readonly Interceptor<never>[]): boolean {
+  for (let i = 0; i < chain.length; i++) {
+    const idle = (chain[i] as Partial<Idling>).idle;
+    if (idle === undefined || !idle()) return false;
+  }
+  return true;
+}
 
 export function runChain<C>(
   chain: readonly Interceptor<C>[],
@@ -24,6 +53,7 @@ function link<C>(
   ctx: C,
   terminal: () => Promise<unknown>,
 ): Promise<unknown> {
+  while (index < chain.length && (chain[index] as Partial<Idling>).idle?.() === true) index++;
   if (index >= chain.length) return terminal();
   const interceptor = chain[index] as Interceptor<C>;
   let called = false;

@@ -7,20 +7,25 @@ export {
   admitsAll,
   admitTurn,
   type InboundAdmit,
+  mayAdmitAll,
   releaseQuietly,
 } from "./admission.js";
-export { runChain } from "./chain.js";
+export { chainIdle, observersOf, runChain, withBuiltins } from "./chain.js";
 export { readonlyHeaders, recordHeaders } from "./headers.js";
 export { type InboundTurnInfo, interceptTurn } from "./inbound.js";
 export type {
+  Idling,
   InboundContext,
+  InboundDelivery,
   InboundInterceptor,
   InboundKind,
   Interceptor,
   OutboundActorContext,
   OutboundContext,
+  OutboundDelivery,
   OutboundInterceptor,
   OutboundKind,
   OutboundPublishContext,
   ReadonlyHeaders,
+  TurnScope,
 } from "./interceptor.js";

@@ -24,6 +24,8 @@
  * ```
  */
 
+import type { MessageHeaders } from "../transport/index.js";
+
 /** What a client sends. */
 export type OutboundKind = "call" | "tell" | "enqueue" | "publish";
 /** What a host runs a turn for. */
@@ -48,6 +50,8 @@ export interface OutboundActorContext {
   readonly deadline: number;
   /** Who is calling: the call's `caller` option, else `connect({ clientId })`. Carried to the host. */
   readonly caller: string | undefined;
+  /** @internal Where the message goes, for the built-in tracing interceptor. */
+  readonly delivery?: OutboundDelivery | undefined;
 }
 
 /** A publish on its way out. */
@@ -58,6 +62,17 @@ export interface OutboundPublishContext {
   /** When the publish stops waiting for its acknowledgement, in `performance.now()` milliseconds. */
   readonly deadline: number;
   readonly caller: string | undefined;
+  /** @internal Where the message goes, for the built-in tracing interceptor. */
+  readonly delivery?: OutboundDelivery | undefined;
+}
+
+/** @internal Where an outbound message goes: what its span names and records. */
+export interface OutboundDelivery {
+  readonly subject: string;
+  /** The job queue, low-cardinality (enqueue). */
+  readonly destination?: string;
+  /** The job id (enqueue) or the event's `msgId` (publish). */
+  readonly messageId?: string | undefined;
 }
 
 export type OutboundContext = OutboundActorContext | OutboundPublishContext;
@@ -74,6 +89,46 @@ export interface InboundContext {
   readonly deadline: number;
   /** Who sent it (the caller's `clientId` or per-call `caller`), undefined when it did not say. */
   readonly caller: string | undefined;
+  /** @internal Where the message came from, for the built-in tracing interceptor. */
+  readonly delivery?: InboundDelivery | undefined;
+  /**
+   * @internal Set by an interceptor (the built-in tracing one) that runs the turn's handler in a
+   * context of its own (the turn's span): the host calls the handler through it.
+   */
+  scope?: TurnScope | undefined;
+}
+
+/**
+ * @internal How an inbound message was delivered: what the turn's span names and records. Built
+ * only when a chain runs.
+ */
+export interface InboundDelivery {
+  /** The subject, or the message to read it from (nats.js decodes a subject on first access). */
+  readonly subject: string | { readonly subject: string };
+  /** The headers the trace context is read from; undefined starts a new trace. */
+  readonly traceHeaders: MessageHeaders | undefined;
+  /** The core NATS queue group (calls and tells). */
+  readonly queueGroup?: string;
+  /** The queue or topic, low-cardinality (jobs, reminders, events). */
+  readonly destination?: string;
+  /** The durable consumer (jobs, reminders, events). */
+  readonly consumer?: string;
+  /** The delivery attempt, from 1 (jobs, reminders). */
+  readonly attempt?: number;
+  readonly messageId?: string;
+}
+
+/** @internal Runs a turn's handler in a context (`fn.call(thisArg, arg)` inside it). */
+export interface TurnScope {
+  call<This, A, R>(fn: (this: This, arg: A) => R, thisArg: This, arg: A): R;
+}
+
+/**
+ * @internal A built-in interceptor that may have nothing to do right now (tracing with no SDK
+ * registered): while `idle()` is true it is passed over, and a chain of nothing else is skipped.
+ */
+export interface Idling {
+  readonly idle: () => boolean;
 }
 
 /**

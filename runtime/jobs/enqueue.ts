@@ -13,6 +13,7 @@ import { isNonHandlerName, typeNameOf } from "../actor/index.js";
 import { checkActorId, checkEnqueueOptions, checkTypeName } from "../client-options.js";
 import type { MeshConnection, OutboundSends } from "../durable/index.js";
 import { domainOf, knownDomainOf } from "../durable/index.js";
+import { chainIdle } from "../interceptors/index.js";
 import {
   CALLER_HEADER,
   DEFAULT_JOB_TIMEOUT_MS,
@@ -22,7 +23,6 @@ import {
   newJobId,
   ORIGIN_DOMAIN_HEADER,
 } from "../messaging/index.js";
-import { endHop, startEnqueueSpan } from "../telemetry/index.js";
 import { jetStreamQueues, StreamLimitError } from "../transport/index.js";
 import { QueueFullError } from "./errors.js";
 import { Job } from "./job.js";
@@ -95,7 +95,7 @@ export async function enqueueByName(
   if (!mesh.outbox) await prepareJobQueue(mesh, type, options.queue);
   const subject = names.jobSubject(type, jobId);
   const timeoutMs = options.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
-  if (mesh.outbound.length === 0) return store(mesh, type, jobId, subject, data, options, caller, undefined);
+  if (chainIdle(mesh.outbound)) return store(mesh, type, jobId, subject, data, options, caller, undefined);
   const ctx = {
     kind: "enqueue" as const,
     actorType: type,
@@ -104,6 +104,7 @@ export async function enqueueByName(
     headers: {},
     deadline: performance.now() + timeoutMs,
     caller,
+    delivery: { subject, destination: names.queueName(type), messageId: jobId },
   };
   return (await mesh.intercept(ctx, () =>
     store(mesh, type, jobId, subject, data, options, caller, ctx.headers),
@@ -119,7 +120,7 @@ export async function prepareJobQueue(
   await Promise.all([ensureJobStream(mesh, type, queue), ensureResultsStream(mesh, queue), domainOf(mesh)]);
 }
 
-/** Stores the job (after the outbound interceptors) and returns its handle. */
+/** Stores the job (after the outbound chain: tracing added its `traceparent` to `added`). */
 async function store(
   mesh: OutboundSends,
   type: string,
@@ -130,14 +131,12 @@ async function store(
   caller: string | undefined,
   added: Record<string, string> | undefined,
 ): Promise<Job<unknown>> {
-  const names = namesOf(mesh);
   // An edge site's jobs name their domain, so the hub stores their results for it too. With an
   // outbox, only a domain already read (the server may be out of reach).
   const origin = await (mesh.outbox ? knownDomainOf(mesh) : domainOf(mesh));
-  const hop = startEnqueueSpan(names.queueName(type), subject, jobId);
-  let headers: Record<string, string> | undefined = hop?.headers;
+  let headers: Record<string, string> | undefined;
   if (added !== undefined || caller !== undefined || origin !== undefined) {
-    headers = { ...headers, ...added };
+    headers = { ...added };
     if (caller !== undefined) headers[CALLER_HEADER] = caller;
     if (origin !== undefined) headers[ORIGIN_DOMAIN_HEADER] = origin;
   }
@@ -153,17 +152,14 @@ async function store(
         lane: `job:${type}`, // the type's queue: its jobs reach it in the order they were made
         prepare: { jobType: type, ...(options.queue ? { queue: { ...options.queue } } : {}) },
       });
-      endHop(hop);
       return new Job<unknown>(mesh, jobId, 0, false, options.keepResult !== false);
     }
     const ack = await jetStreamQueues(mesh.transport).publish(subject, data, {
       msgId: jobId,
       ...(headers ? { headers } : {}),
     });
-    endHop(hop);
     return new Job<unknown>(mesh, jobId, ack.seq, ack.duplicate, options.keepResult !== false);
   } catch (err) {
-    endHop(hop, err);
     if (err instanceof StreamLimitError) {
       throw new QueueFullError(`the job queue of ${type} is full: ${err.message}`, {
         cause: err,

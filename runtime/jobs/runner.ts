@@ -59,15 +59,12 @@ import {
 } from "../resilience/index.js";
 import {
   ATTR_TROUPE_QUEUE,
-  endHop,
   METRIC_DLQ_SIZE,
   METRIC_JOBS_IN_FLIGHT,
   METRIC_JOBS_PENDING,
   metricsEnabled,
   observeGauge,
   recordJobRetry,
-  runInHop,
-  startJobSpan,
 } from "../telemetry/index.js";
 import {
   type JetStreamQueues,
@@ -444,32 +441,30 @@ class TypeLoop {
     // A throttle's refusal before the turn ran resolves as HeldBack: handle() holds the job back.
     const call = throughInbound(
       this.s.inbound,
-      {
+      () => ({
         kind: "job",
         actorType: this.type,
         actorId: job.actorId,
         method: job.method,
         headers: m.headers,
         timeoutMs: job.timeoutMs,
-      },
+        delivery: {
+          subject: m.subject,
+          traceHeaders: m.headers,
+          destination: this.names.queueName(this.type),
+          consumer: RUNNER_CONSUMER,
+          attempt,
+          messageId: job.jobId,
+        },
+      }),
       deliver,
     );
     for (;;) {
-      const hop = startJobSpan(
-        m.headers,
-        this.names.queueName(this.type),
-        m.subject,
-        RUNNER_CONSUMER,
-        attempt,
-        job.jobId,
-      );
       try {
-        const value = await this.resilience.execute(this.type, () => runInHop(hop, call));
-        endHop(hop);
+        const value = await this.resilience.execute(this.type, call);
         if (value instanceof HeldBack) throw value;
         return value;
       } catch (err) {
-        endHop(hop, err);
         if (!(err instanceof CircuitOpenError) || !this.pull.isRunning) throw err;
       }
       await sleep(250 + Math.random() * 250);

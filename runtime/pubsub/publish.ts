@@ -18,8 +18,8 @@
 import type { PublishOptions, PublishReceipt } from "../actor/index.js";
 import { domainOf, type MeshConnection, type OutboundSends, settledDomainOf } from "../durable/index.js";
 import { ConfigurationError } from "../errors.js";
+import { chainIdle } from "../interceptors/index.js";
 import { CALLER_HEADER, ORIGIN_DOMAIN_HEADER } from "../messaging/index.js";
-import { endHop, startPublishSpan } from "../telemetry/index.js";
 import { jetStreamQueues } from "../transport/index.js";
 import { publishToDevices } from "./device-publish.js";
 import { PublishFailedError } from "./errors.js";
@@ -37,7 +37,7 @@ export async function publish(
 ): Promise<PublishReceipt> {
   if (options.mqtt) {
     const send = () => publishToDevices(mesh.transport, topic, event, options);
-    if (mesh.outbound.length === 0) return send();
+    if (chainIdle(mesh.outbound)) return send();
     const ctx = {
       kind: "publish" as const,
       topic,
@@ -58,13 +58,14 @@ export async function publish(
     ? new Uint8Array(Buffer.from(JSON.stringify(event) ?? "null", "utf8"))
     : encodeEvent(event);
   const caller = mesh.callerFor(options.caller);
-  if (mesh.outbound.length === 0) return send(mesh, topic, subject, data, options, caller, undefined);
+  if (chainIdle(mesh.outbound)) return send(mesh, topic, subject, data, options, caller, undefined);
   const ctx = {
     kind: "publish" as const,
     topic,
     headers: {},
     deadline: performance.now() + (options.timeoutMs ?? 5000),
     caller,
+    delivery: { subject, messageId: msgId },
   };
   return (await mesh.intercept(ctx, () =>
     send(mesh, topic, subject, data, options, caller, ctx.headers),
@@ -76,7 +77,7 @@ export function prepareEventsStream(mesh: MeshConnection, stream?: EventStreamOp
   return ensureEventsStream(mesh, stream);
 }
 
-/** Sends the event (after the outbound interceptors). */
+/** Sends the event (after the outbound chain: tracing added its `traceparent` to `added`). */
 async function send(
   mesh: OutboundSends,
   topic: string,
@@ -88,8 +89,7 @@ async function send(
 ): Promise<PublishReceipt> {
   const { msgId } = options;
   const durable = options.durable !== false;
-  const hop = startPublishSpan(topic, subject, msgId);
-  const headers: Record<string, string> = { ...hop?.headers, ...added };
+  const headers: Record<string, string> = { ...added };
   if (caller !== undefined) headers[CALLER_HEADER] = caller;
   if (options.json) headers[CONTENT_TYPE_HEADER] = JSON_CONTENT_TYPE;
   // The domain the event is published in: an edge site's subscribers skip their own events when
@@ -101,27 +101,21 @@ async function send(
       : settledDomainOf(mesh, true);
   if (origin !== undefined) headers[ORIGIN_DOMAIN_HEADER] = origin;
   if (mesh.outbox) {
-    try {
-      // Written to the local outbox, forwarded in order while connected (a durable event with
-      // the msgId given, or one the outbox assigns, so a resend after a crash is a duplicate).
-      const hs = Object.keys(headers).length ? headers : undefined;
-      await mesh.outbox.append(
-        durable
-          ? { kind: "event", subject, data, headers: hs, msgId, prepare: { events: { ...options.stream } } }
-          : { kind: "core", subject, data, headers: msgId ? { ...hs, "Nats-Msg-Id": msgId } : hs },
-      );
-      endHop(hop);
-      return { topic, subject, durable, queued: true };
-    } catch (err) {
-      endHop(hop, err);
-      throw err; // OutboxFullError, OutboxStoreError: the outbox's own typed errors
-    }
+    // Written to the local outbox, forwarded in order while connected (a durable event with the
+    // msgId given, or one the outbox assigns, so a resend after a crash is a duplicate). It fails
+    // with the outbox's own typed errors (OutboxFullError, OutboxStoreError).
+    const hs = Object.keys(headers).length ? headers : undefined;
+    await mesh.outbox.append(
+      durable
+        ? { kind: "event", subject, data, headers: hs, msgId, prepare: { events: { ...options.stream } } }
+        : { kind: "core", subject, data, headers: msgId ? { ...hs, "Nats-Msg-Id": msgId } : hs },
+    );
+    return { topic, subject, durable, queued: true };
   }
   try {
     if (!durable) {
       if (msgId) headers["Nats-Msg-Id"] = msgId;
       mesh.transport.publish(subject, data, Object.keys(headers).length ? headers : undefined);
-      endHop(hop);
       return { topic, subject, durable };
     }
     await ensureEventsStream(mesh, options.stream);
@@ -130,10 +124,8 @@ async function send(
       ...(Object.keys(headers).length ? { headers } : {}),
       timeoutMs: options.timeoutMs ?? 5000,
     });
-    endHop(hop);
     return { topic, subject, durable, seq: ack.seq, duplicate: ack.duplicate };
   } catch (err) {
-    endHop(hop, err);
     if (err instanceof ConfigurationError) throw err;
     throw new PublishFailedError(
       `publishing on ${topic} was not acknowledged: ${err instanceof Error ? err.message : String(err)}`,

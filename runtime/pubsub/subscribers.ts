@@ -58,7 +58,6 @@ import {
   type Resilience,
   resilienceOf,
 } from "../resilience/index.js";
-import { endHop, runInHop, startEventSpan } from "../telemetry/index.js";
 import type { InboundMessage, MessageHeaders, SubscriptionHandle } from "../transport/index.js";
 import {
   assertWellFormedHeaders,
@@ -415,31 +414,29 @@ class Subscription {
     // A throttle's refusal before the turn ran resolves as HeldBack: a durable event is held back.
     const call = throughInbound(
       this.s.inbound,
-      {
+      () => ({
         kind: "event",
         actorType: this.type.name,
         actorId: id,
         method: this.spec.method,
         headers,
         timeoutMs: this.spec.timeoutMs ?? this.type.defaultTimeoutMs ?? this.mesh.defaultTimeoutMs,
-      },
+        delivery: {
+          subject: this.names.subject(info.topic),
+          traceHeaders: headers,
+          destination: this.spec.pattern,
+          consumer: this.name,
+          ...(info.msgId ? { messageId: info.msgId } : {}),
+        },
+      }),
       deliver,
     );
     for (;;) {
-      const hop = startEventSpan(
-        headers,
-        this.spec.pattern,
-        this.names.subject(info.topic),
-        this.name,
-        info.msgId,
-      );
       try {
-        const value = await this.resilience.execute(this.type.name, () => runInHop(hop, call));
-        endHop(hop);
+        const value = await this.resilience.execute(this.type.name, call);
         if (value instanceof HeldBack) throw info.durable ? value : value.throttled;
         return;
       } catch (err) {
-        endHop(hop, err);
         if (!(err instanceof CircuitOpenError) || !info.durable || this.stopped) throw err;
       }
       await sleep(250 + Math.random() * 250);

@@ -22,11 +22,10 @@ import type { ActorClass } from "../actor/index.js";
 import { actorTypeOf } from "../actor/index.js";
 import type { TurnDelivery } from "../durable/index.js";
 import { PullLoop } from "../durable/index.js";
-import { type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
+import { chainIdle, type InboundInterceptor, interceptTurn } from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import type { ReminderNames } from "../messaging/index.js";
 import { fullJitterDelayMs } from "../resilience/index.js";
-import { endHop, runInHop, startJobSpan } from "../telemetry/index.js";
 import {
   assertWellFormedHeaders,
   jetStreamQueues,
@@ -250,37 +249,35 @@ class TypeLoop {
     const options = this.s.timeoutMs ? { timeoutMs: this.s.timeoutMs } : {};
     const deliver = () => this.mesh.callActor(this.cls, r.id, RECEIVE_REMINDER, [r.name, info], options);
     const inbound = this.s.inbound;
-    const call =
-      inbound.length === 0
-        ? deliver
-        : () =>
-            interceptTurn(
-              inbound,
-              {
-                kind: "reminder",
-                actorType: this.type,
-                actorId: r.id,
-                method: RECEIVE_REMINDER,
-                headers: m.headers,
-                timeoutMs:
-                  this.s.timeoutMs ?? actorTypeOf(this.cls).defaultTimeoutMs ?? this.mesh.defaultTimeoutMs,
+    const call = chainIdle(inbound)
+      ? deliver
+      : () =>
+          interceptTurn(
+            inbound,
+            {
+              kind: "reminder",
+              actorType: this.type,
+              actorId: r.id,
+              method: RECEIVE_REMINDER,
+              headers: m.headers,
+              timeoutMs:
+                this.s.timeoutMs ?? actorTypeOf(this.cls).defaultTimeoutMs ?? this.mesh.defaultTimeoutMs,
+              delivery: {
+                subject: m.subject,
+                // Later occurrences of a recurring reminder start traces of their own.
+                traceHeaders: r.n === 0 || r.attempt > 1 ? m.headers : undefined,
+                destination: this.names.queueName(this.type),
+                consumer: this.names.consumer(this.type),
+                attempt: r.attempt,
+                messageId: reminderMsgId(key, r),
               },
-              deliver,
-            );
-    const hop = startJobSpan(
-      r.n === 0 || r.attempt > 1 ? m.headers : undefined,
-      this.names.queueName(this.type),
-      m.subject,
-      this.names.consumer(this.type),
-      r.attempt,
-      reminderMsgId(key, r),
-    );
+            },
+            deliver,
+          );
     try {
-      await runInHop(hop, call);
-      endHop(hop);
+      await call();
       return true;
     } catch (err) {
-      endHop(hop, err);
       const last = r.attempt >= this.s.maxAttempts;
       this.logger[last ? "error" : "warn"](
         last

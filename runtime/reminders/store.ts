@@ -8,13 +8,13 @@
 import { randomBytes } from "node:crypto";
 import type { ActorClass } from "../actor/index.js";
 import { typeNameOf } from "../actor/index.js";
-import type { MeshConnection } from "../durable/index.js";
+import type { MeshConnection, OutboundSends } from "../durable/index.js";
 import { once } from "../durable/index.js";
+import { chainIdle, type OutboundActorContext, observersOf, runChain } from "../interceptors/index.js";
 import { ReminderNames } from "../messaging/index.js";
-import { endHop, startEnqueueSpan } from "../telemetry/index.js";
 import type { KeyValueBucket } from "../transport/index.js";
 import { jetStreamQueues, type PublishResult } from "../transport/index.js";
-import { assertReminderName, type ReminderSchedule, resolveSchedule } from "./schedule.js";
+import { assertReminderName, RECEIVE_REMINDER, type ReminderSchedule, resolveSchedule } from "./schedule.js";
 
 /** Stored in the bucket: what the reminder is. */
 export interface ReminderDefinition {
@@ -111,7 +111,7 @@ export async function publishReminder(
 
 /** Sets (or replaces) the reminder `name` of actor `type`/`id`. Resolves once it is durably stored. */
 export async function remind(
-  mesh: MeshConnection,
+  mesh: OutboundSends,
   cls: ActorClass,
   id: string,
   name: string,
@@ -136,12 +136,29 @@ export async function remind(
   // The definition first: the runner may take the message before this call returns.
   const revision = await kv.put(key, encodeJson(def));
   const message: ReminderMessage = { type, id, name, generation, n: 0, attempt: 1, dueAtMs };
-  const hop = startEnqueueSpan(names.queueName(type), names.subject(type), reminderMsgId(key, message));
+  // The first occurrence goes through the connection's observing built-ins (its `enqueue` span and
+  // trace context), not the application's interceptors: a reminder is not one of their hops.
+  const observers = observersOf(mesh.outbound);
   try {
-    await publishReminder(mesh, message, hop?.headers);
-    endHop(hop);
+    if (chainIdle(observers)) await publishReminder(mesh, message);
+    else {
+      const ctx: OutboundActorContext = {
+        kind: "enqueue",
+        actorType: type,
+        actorId: id,
+        method: RECEIVE_REMINDER,
+        headers: {},
+        deadline: Number.POSITIVE_INFINITY,
+        caller: undefined,
+        delivery: {
+          subject: names.subject(type),
+          destination: names.queueName(type),
+          messageId: reminderMsgId(key, message),
+        },
+      };
+      await runChain(observers, ctx, () => publishReminder(mesh, message, ctx.headers));
+    }
   } catch (err) {
-    endHop(hop, err);
     // Best effort: do not leave a definition without a message behind.
     await kv.delete(key, revision).catch(() => undefined);
     throw err;

@@ -33,6 +33,11 @@ export class Hop {
     readonly span: Span | undefined,
     readonly context: Context,
   ) {}
+
+  /** `fn.call(thisArg, arg)` in this hop's context (a turn's scope: its handler's spans are children). */
+  call<This, A, R>(fn: (this: This, arg: A) => R, thisArg: This, arg: A): R {
+    return callInHop(this, fn, thisArg, arg);
+  }
 }
 
 /** A hop that sends a message: `headers` carries its trace context (pass them to the transport). */

@@ -1,7 +1,10 @@
 /**
- * Tracing and metrics hooks for the runtime: the only module that imports `@opentelemetry/api`
- * (the SDK lives in `./sdk.ts`, for process entry points). With no SDK registered every hook is a
- * cheap check that returns `undefined` or does nothing, and no header object is ever built.
+ * Tracing and metrics for the runtime: the only module that imports `@opentelemetry/api` (the SDK
+ * lives in `./sdk.ts`, for process entry points). The runtime records spans and call metrics
+ * through the built-in interceptors of `./interceptors.ts` (`outboundTracing`, `callMetrics`,
+ * `inboundTracing`), which `connect()` and `mesh.host()` install; with no SDK registered they are
+ * idle and a chain of nothing else is skipped. The `start*` hop functions below are what those
+ * interceptors (and the HTTP gateway) build spans with; each returns `undefined` when tracing is off.
  *
  * @example
  * ```ts
@@ -40,6 +43,7 @@ export {
   startWebSocketFrameSpan,
   traceparentOf,
 } from "./http.js";
+export { callMetrics, inboundTracing, outboundTracing } from "./interceptors.js";
 export * from "./metrics.js";
 export {
   extractContext,

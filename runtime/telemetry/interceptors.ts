@@ -1,0 +1,170 @@
+/**
+ * Tracing and metrics as the first built-in interceptors: `connect()` and `mesh.host()` put them
+ * in their chains unless told otherwise (docs/interceptors.md). Each is idle while no OpenTelemetry
+ * SDK is registered, and a chain of nothing but idle built-ins is skipped, so untraced hops pay one
+ * check per built-in.
+ *
+ * Outbound, a call's CLIENT span `call <Type>.<method>`, a tell's PRODUCER span `send ...`, an
+ * enqueue's `enqueue <queue>`, a publish's `publish <topic>`, children of the active context; the
+ * span's context goes into the message's headers (`traceparent`), and the rest of the chain runs in
+ * it. An unsampled hop writes only the `traceparent`, its sampled flag off.
+ *
+ * Inbound, the span depends on the kind of turn (the table of `hops.ts`): a call's SERVER span or
+ * a tell's CONSUMER span `process <Type>.<method>`, a job's or reminder's `process <queue>` (a
+ * redelivery starts a new trace with a link), an event's `process <topic>`. The rest of the chain
+ * runs in the span's context, and the turn's handler too (the span is the turn's scope), so user
+ * spans are its children. An unsampled turn records nothing and runs in the extracted context.
+ */
+import { context } from "@opentelemetry/api";
+import type {
+  Idling,
+  InboundContext,
+  InboundInterceptor,
+  OutboundContext,
+  OutboundInterceptor,
+} from "../interceptors/index.js";
+import { activeTracer, endHop, errorType, type Hop, type OutboundHop } from "./hop.js";
+import {
+  startCallSpan,
+  startEnqueueSpan,
+  startEventSpan,
+  startJobSpan,
+  startPublishSpan,
+  startTellSpan,
+  startTurnSpan,
+} from "./hops.js";
+import { metricsEnabled, recordCall } from "./metrics.js";
+
+function traced(hop: Hop, next: () => Promise<unknown>): Promise<unknown> {
+  return context.with(hop.context, next).then(
+    (value) => {
+      endHop(hop);
+      return value;
+    },
+    (err: unknown) => {
+      endHop(hop, err);
+      throw err;
+    },
+  );
+}
+
+function tracing(ctx: InboundContext, next: () => Promise<unknown>): Promise<unknown> {
+  const hop = startInboundHop(ctx);
+  if (!hop) return next();
+  ctx.scope = hop;
+  return traced(hop, next);
+}
+
+function startInboundHop(ctx: InboundContext): Hop | undefined {
+  const d = ctx.delivery;
+  if (!d) return undefined;
+  switch (ctx.kind) {
+    case "call":
+    case "tell":
+      return startTurnSpan(
+        d.traceHeaders,
+        ctx.kind,
+        ctx.actorType,
+        ctx.method,
+        ctx.actorId,
+        d.subject,
+        d.queueGroup,
+      );
+    case "job":
+    case "reminder":
+      return startJobSpan(
+        d.traceHeaders,
+        d.destination ?? ctx.actorType,
+        subjectOf(d.subject),
+        d.consumer ?? "",
+        d.attempt ?? 1,
+        d.messageId,
+      );
+    case "event":
+      return startEventSpan(
+        d.traceHeaders,
+        d.destination ?? "",
+        subjectOf(d.subject),
+        d.consumer ?? "",
+        d.messageId,
+      );
+  }
+}
+
+function subjectOf(subject: string | { readonly subject: string }): string {
+  return typeof subject === "string" ? subject : subject.subject;
+}
+
+function outboundTracingOf(ctx: OutboundContext, next: () => Promise<unknown>): Promise<unknown> {
+  const hop = startOutboundHop(ctx);
+  if (!hop) return next();
+  const headers = ctx.headers;
+  for (const key in hop.headers) headers[key] = hop.headers[key] as string;
+  // Unsampled: nothing recorded, and the active context is already the hop's.
+  return hop.span ? traced(hop, next) : next();
+}
+
+function startOutboundHop(ctx: OutboundContext): OutboundHop | undefined {
+  const d = ctx.delivery;
+  if (!d) return undefined;
+  switch (ctx.kind) {
+    case "call":
+      return startCallSpan(ctx.actorType, ctx.method, ctx.actorId, d.subject);
+    case "tell":
+      return startTellSpan(ctx.actorType, ctx.method, ctx.actorId, d.subject);
+    case "enqueue":
+      return startEnqueueSpan(d.destination ?? ctx.actorType, d.subject, d.messageId);
+    case "publish":
+      return startPublishSpan(ctx.topic, d.subject, d.messageId);
+  }
+}
+
+function callMetricsOf(ctx: OutboundContext, next: () => Promise<unknown>): Promise<unknown> {
+  if (ctx.kind !== "call") return next();
+  const started = performance.now();
+  const { actorType, method } = ctx;
+  return next().then(
+    (value) => {
+      recordCall(actorType, method, performance.now() - started);
+      return value;
+    },
+    (err: unknown) => {
+      recordCall(actorType, method, performance.now() - started, errorType(err));
+      throw err;
+    },
+  );
+}
+
+const idle = (): boolean => activeTracer() === undefined;
+const metricsIdle = (): boolean => !metricsEnabled();
+
+/**
+ * The built-in outbound tracing interceptor: a span per call, tell, enqueue and publish, its
+ * context carried in the message's headers. Installed by `connect()` first in the chain; list it
+ * in `interceptors` to put it elsewhere, or pass `builtinInterceptors: false` to leave it out.
+ */
+export const outboundTracing: OutboundInterceptor & Idling = Object.assign(
+  function tracing(ctx: OutboundContext, next: () => Promise<unknown>) {
+    return outboundTracingOf(ctx, next);
+  },
+  { idle },
+);
+
+/**
+ * The built-in call metrics interceptor: `troupe.calls` and `troupe.call.duration` per finished
+ * call (idle without a MeterProvider). Installed by `connect()` after `outboundTracing`.
+ */
+export const callMetrics: OutboundInterceptor & Idling = Object.assign(
+  function metrics(ctx: OutboundContext, next: () => Promise<unknown>) {
+    return callMetricsOf(ctx, next);
+  },
+  { idle: metricsIdle },
+);
+
+/**
+ * The built-in inbound tracing interceptor: one span per turn a host runs (calls, tells, jobs,
+ * events, reminders), the turn run in its context. Installed by `mesh.host()` first in the chain;
+ * list it in `interceptors` to put it elsewhere, or pass `builtinInterceptors: false` to leave it
+ * out.
+ */
+export const inboundTracing: InboundInterceptor & Idling = Object.assign(tracing, { idle });
