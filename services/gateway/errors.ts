@@ -47,6 +47,12 @@ export class RequestTimeoutError extends TroupeError {
   readonly retryable = true;
 }
 
+/** The request's header block is larger than the server accepts (Node's `maxHeaderSize`). */
+export class HeadersTooLargeError extends TroupeError {
+  readonly code = "GATEWAY_HEADERS_TOO_LARGE";
+  readonly retryable = false;
+}
+
 /** The gateway is shutting down (or not connected yet): try another instance. */
 export class GatewayUnavailableError extends TroupeError {
   readonly code = "GATEWAY_UNAVAILABLE";
@@ -77,6 +83,7 @@ export const GATEWAY_ERRORS = [
   UnsupportedMediaTypeError,
   NotAcceptableError,
   RequestTimeoutError,
+  HeadersTooLargeError,
   GatewayUnavailableError,
   UpgradeRequiredError,
   SocketLimitError,

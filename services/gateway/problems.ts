@@ -14,9 +14,10 @@ import { TerminalError, TroupeError } from "troupe";
  * | TROUPE_UNKNOWN_METHOD                  | 404    |                                              |
  * | TROUPE_JOB_RESULT_UNAVAILABLE          | 404    | (the job route answers "pending" itself)     |
  * | GATEWAY_NOT_ACCEPTABLE                 | 406    | `Accept` admits nothing the route produces   |
- * | GATEWAY_REQUEST_TIMEOUT                | 408    | body sent too slowly                         |
+ * | GATEWAY_REQUEST_TIMEOUT                | 408    | headers or body sent too slowly              |
  * | TROUPE_PAYLOAD_TOO_LARGE               | 413    |                                              |
  * | GATEWAY_UNSUPPORTED_MEDIA_TYPE         | 415    |                                              |
+ * | GATEWAY_HEADERS_TOO_LARGE              | 431    | header block over the server's limit         |
  * | GATEWAY_UPGRADE_REQUIRED               | 426    | + `Upgrade: websocket` (plain GET /v1/ws)     |
  * | TROUPE_TERMINAL                        | 422    | the handler said "retrying will not help"    |
  * | TROUPE_THROTTLED                              | 429    | + `Retry-After`, `RateLimit-Policy`, `RateLimit` |
@@ -61,6 +62,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, StatusMapping>> = Object.fr
   GATEWAY_REQUEST_TIMEOUT: { status: 408, title: "Request timeout" },
   TROUPE_PAYLOAD_TOO_LARGE: { status: 413, title: "Payload too large" },
   GATEWAY_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
+  GATEWAY_HEADERS_TOO_LARGE: { status: 431, title: "Request header fields too large" },
   GATEWAY_UPGRADE_REQUIRED: { status: 426, title: "Upgrade required" },
   TROUPE_TERMINAL: { status: 422, title: "Request cannot be processed" },
   TROUPE_THROTTLED: { status: 429, title: "Too many requests", retryAfter: true },

@@ -32,6 +32,7 @@ import type { LocalEnforcer } from "troupe/internal";
 import { registerAcceptCheck } from "./accept.js";
 import type { Authenticator } from "./auth/principal.js";
 import { registerBodyParsers } from "./body.js";
+import { clientErrorHandler } from "./client-error.js";
 import { startEdgeThrottling } from "./edge-throttling.js";
 import {
   BadRequestError,
@@ -125,7 +126,8 @@ export async function buildGateway(
     bodyLimit: limits.maxBodyBytes,
     // Requests arriving while closing get a 503 problem from the hook below, not Fastify's own body.
     return503OnClosing: false,
-    // Node's own slow-client limits: headers within headersTimeoutMs (else a bare 408 and close).
+    // Node's own slow-client limits: headers within headersTimeoutMs, the whole request within
+    // both timeouts (else a 408 problem and close: client-error.ts).
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
       createServer(
         {
@@ -138,6 +140,7 @@ export async function buildGateway(
         },
         handler,
       ),
+    clientErrorHandler: clientErrorHandler(logger, limits),
     frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
       sendProblem(req, reply, new BadRequestError(`bad request: ${err.message}`), logger);
     },

@@ -136,7 +136,27 @@ test("bad input - a client that trickles its body gets a 408 problem; one that n
   const bodyReply = await body.received;
   t.regex(bodyReply, /^HTTP\/1\.1 408/);
   t.regex(bodyReply, /GATEWAY_REQUEST_TIMEOUT/);
+  // Node's own request timeout (headers + body, from the first byte) answers in the same words.
   const headers = rawExchange(gatewayUrl, `POST ${CALL} HTTP/1.1\r\nHost: x\r\nX-Slow: `);
-  t.regex(await headers.received, /^HTTP\/1\.1 408/);
+  const headersReply = await headers.received;
+  t.regex(headersReply, /^HTTP\/1\.1 408/);
+  t.regex(headersReply, /content-type: application\/problem\+json/);
+  t.regex(headersReply, /GATEWAY_REQUEST_TIMEOUT/);
+  t.is((await http(gatewayUrl, "GET", "/healthz")).status, 200);
+});
+
+test("bad input - a request that is not HTTP, or whose headers are too large, gets a problem body before any route", async (t) => {
+  const { gatewayUrl } = await startGatewayFixture(t);
+  const garbage = await rawExchange(gatewayUrl, "HELLO THERE\r\n\r\n").received;
+  t.regex(garbage, /^HTTP\/1\.1 400/);
+  t.regex(garbage, /content-type: application\/problem\+json/);
+  t.regex(garbage, /GATEWAY_BAD_REQUEST/);
+  t.notRegex(garbage, /\bat \S+ \(/); // no stack trace
+  const huge = await rawExchange(
+    gatewayUrl,
+    `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(64 * 1024)}\r\n\r\n`,
+  ).received;
+  t.regex(huge, /^HTTP\/1\.1 431/);
+  t.regex(huge, /GATEWAY_HEADERS_TOO_LARGE/);
   t.is((await http(gatewayUrl, "GET", "/healthz")).status, 200);
 });
