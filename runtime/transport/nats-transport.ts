@@ -659,7 +659,7 @@ class NatsKeyValueBucket implements KeyValueBucket {
   constructor(
     private readonly kv: KV,
     private readonly transport: NatsTransport,
-    bucket: string,
+    private readonly bucket: string,
   ) {
     this.writePrefix = `$KV.${bucket}.`;
     this.directGetSubject = `$JS.API.DIRECT.GET.KV_${bucket}`;
@@ -805,11 +805,16 @@ class NatsKeyValueBucket implements KeyValueBucket {
     return (await this.kv.status()).streamInfo.state.last_seq;
   }
 
-  async keys(): Promise<string[]> {
-    // The listing reads the bucket's stream; a key written again while it runs (a heartbeat, a
-    // lease renewal) can come back twice, so the keys are collected as a set.
-    const out = new Set<string>();
-    for await (const k of await this.kv.keys()) out.add(k);
-    return [...out];
+  keys(): Promise<string[]> {
+    // A listing only reads, so a JetStream that does not answer in time (a busy or restarting
+    // server: the listing starts with API requests) is waited for like a setup step, ending in
+    // JetStreamUnavailableError at the deadline, never in nats.js's bare TimeoutError. The listing
+    // reads the bucket's stream; a key written again while it runs (a heartbeat, a lease renewal)
+    // can come back twice, so the keys are collected as a set.
+    return this.transport.setUpJetStream(`bucket ${this.bucket} (keys)`, async () => {
+      const out = new Set<string>();
+      for await (const k of await this.kv.keys()) out.add(k);
+      return [...out];
+    });
   }
 }

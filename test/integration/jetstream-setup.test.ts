@@ -74,6 +74,28 @@ test("jetstream setup - a stream, consumer and bucket asked for while the server
   t.truthy(retried.find((w) => w.fields?.what === "bucket frozen_kv"));
 });
 
+test("jetstream setup - listing a bucket's keys while the server is frozen waits for it, not a bare TimeoutError", async (t) => {
+  const server = await startServer(t);
+  const { transport, log } = await connectTo(t, server, 30_000);
+  const bucket = await transport.keyValue("listed_kv");
+  await bucket.compareAndSet("a", new Uint8Array([1]), 0);
+
+  await server.kill("SIGSTOP");
+  const listed = bucket.keys();
+  await eventually(
+    () =>
+      log
+        .at("warn")
+        .some(
+          (w) => w.msg === "JetStream not ready, retrying" && w.fields?.what === "bucket listed_kv (keys)",
+        ),
+    25_000,
+    "a retry of the listing",
+  );
+  await server.kill("SIGCONT");
+  t.deepEqual(await listed, ["a"]);
+});
+
 test("jetstream setup - a server that stays frozen ends in JetStreamUnavailableError at the deadline", async (t) => {
   const server = await startServer(t);
   const { transport } = await connectTo(t, server, 1_500);
