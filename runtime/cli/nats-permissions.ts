@@ -241,6 +241,8 @@ export function permissionsFor(component: Component, scope: PermissionScope): Pe
           ]),
           ...streamSubjects(jobs.dlqStream(), ["setup"]),
           ...streamSubjects(events.stream(), ["setup", "consume"]),
+          // At an edge site: the hub's events, set up by `troupe edge site`, read by subscribers.
+          ...streamSubjects(events.hubStream(), ["monitor", "consume"]),
           ...streamSubjects(reminders.stream(), ["setup", "consume"]),
           ...kv(reminders.bucket(), ["setup", "read", "write-kv", "watch"]),
           ...kv(subjects.typesBucket(), ["setup", "read", "write-kv", "watch"]),

@@ -20,7 +20,7 @@
 import { domainOf, type MeshConnection, originDomainOf } from "../durable/index.js";
 import { ConfigurationError } from "../errors.js";
 import { HubEventNames } from "../messaging/index.js";
-import { describeStream, type MessageHeaders } from "../transport/index.js";
+import { describeStream, isPermissionDenied, type MessageHeaders } from "../transport/index.js";
 
 /** The edge's copy of the hub's events, as its subscribers read it. */
 export interface HubEvents {
@@ -37,6 +37,10 @@ export async function hubEventsOf(mesh: MeshConnection): Promise<HubEvents | und
     exists = (await describeStream(mesh.transport, names.stream())) !== null;
   } catch (err) {
     if (err instanceof ConfigurationError) return undefined; // not a NATS transport: no edge site
+    // A NATS user without the permission cannot consume the hub's events either (permissions
+    // generated before hub events existed, or a site without them): the refusal is logged by the
+    // connection, and the host serves its own site's events as before instead of failing to start.
+    if (isPermissionDenied(err)) return undefined;
     throw err;
   }
   if (!exists) return undefined;

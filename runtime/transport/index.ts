@@ -30,6 +30,7 @@ export {
   type StreamSpec,
 } from "./jetstream-queue.js";
 export type { RetainedMessage } from "./one-way-ring.js";
+export { isPermissionDenied } from "./permission-log.js";
 export {
   addStreamSources,
   describeStream,

@@ -27,3 +27,11 @@ export function logPermissionViolations(nc: NatsConnection, logger: Logger): voi
     logger.warn("connection status stream ended; permission violations go unlogged", { err }),
   );
 }
+
+/** Whether `err` is nats-server refusing a subject to this connection (directly or as a request's cause). */
+export function isPermissionDenied(err: unknown): boolean {
+  return (
+    err instanceof PermissionViolationError ||
+    (err instanceof Error && err.cause instanceof PermissionViolationError)
+  );
+}
