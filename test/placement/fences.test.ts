@@ -1,17 +1,12 @@
 import test from "ava";
-import { connect, consoleLogger } from "troupe";
+import { consoleLogger } from "troupe";
 import { FenceStore } from "../../runtime/placement/fences.js";
 import { startServer } from "../helpers/nats.js";
-import { uniquePrefix, waitFor } from "./helpers.js";
+import { client, uniquePrefix, waitFor } from "./helpers.js";
 
 test("fences - a host's fence view holds the types it serves and receives no other type's changes", async (t) => {
   const server = await startServer(t);
-  const mesh = await connect({
-    servers: server.url,
-    prefix: uniquePrefix(),
-    logger: consoleLogger("silent"),
-  });
-  t.teardown(() => mesh.close());
+  const mesh = await client(t, server.url, uniquePrefix());
   const bucket = await mesh.transport.keyValue(mesh.subjects.shardsBucket(), {});
   const logger = consoleLogger("silent");
   const key = (type: string, shard: number) => mesh.subjects.shardFenceKey(type, shard);

@@ -1,18 +1,12 @@
 import test from "ava";
-import { connect, consoleLogger } from "troupe";
 import { encode } from "../../runtime/messaging/index.js";
 import { provedGone } from "../../runtime/placement/index.js";
 import { startServer } from "../helpers/nats.js";
-import { uniquePrefix } from "./helpers.js";
+import { client, uniquePrefix } from "./helpers.js";
 
 test("lease proof - many hosts proving one dead host's lease gone at once all succeed at once", async (t) => {
   const server = await startServer(t);
-  const mesh = await connect({
-    servers: server.url,
-    prefix: uniquePrefix(),
-    logger: consoleLogger("silent"),
-  });
-  t.teardown(() => mesh.close());
+  const mesh = await client(t, server.url, uniquePrefix());
   const hosts = await mesh.transport.keyValue(mesh.subjects.hostsBucket(), { ttlMs: 60_000 });
 
   // A live lease is never proved gone, however many try.

@@ -4,14 +4,13 @@
  * restarted, so the host sees later joins; a watch that is merely idle is left alone.
  */
 import test from "ava";
-import { connect, consoleLogger } from "troupe";
 import { encode } from "../../runtime/messaging/index.js";
 import type { HostRecord, MembershipChange } from "../../runtime/placement/host-record.js";
 import { Roster } from "../../runtime/placement/roster.js";
 import type { KeyValueBucket, KvChange, KvWatch } from "../../runtime/transport/transport.js";
 import { recordingLogger } from "../helpers/logger.js";
 import { startServer } from "../helpers/nats.js";
-import { uniquePrefix, waitFor } from "./helpers.js";
+import { client, uniquePrefix, waitFor } from "./helpers.js";
 
 const record = (id: string): HostRecord => ({
   id,
@@ -47,12 +46,7 @@ function stallable(bucket: KeyValueBucket) {
 
 test("roster - a watch that stops delivering is restarted, an idle one is not", async (t) => {
   const server = await startServer(t);
-  const mesh = await connect({
-    servers: server.url,
-    prefix: uniquePrefix(),
-    logger: consoleLogger("silent"),
-  });
-  t.teardown(() => mesh.close());
+  const mesh = await client(t, server.url, uniquePrefix());
   const real = await mesh.transport.keyValue(mesh.subjects.membersBucket(), {});
   const { bucket, counts, stall } = stallable(real);
   const log = recordingLogger();
