@@ -9,8 +9,7 @@
  * TROUPE_SCALE_CAPACITY the jobs a host runs at once (default 1: one host must be slow enough for
  * the extra hosts' start-up, tens of seconds on a loaded machine, to pay off).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import test, { type ExecutionContext } from "ava";
@@ -25,7 +24,7 @@ import { groupPolicy } from "../../services/control-plane/scaling/index.js";
 import { Work } from "../../services/examples/scaling/work.js";
 import { openTransport, TOKEN, waitFor } from "../control-plane/helpers.js";
 import { startServer } from "../helpers/nats.js";
-import { drainedPids, type RunReport, readRuns, reportRuns } from "./runs.js";
+import { drainedPids, type RunReport, readRuns, reportRuns, runLogDir } from "./runs.js";
 
 const JOBS = Number(process.env.TROUPE_SCALE_JOBS ?? 3000);
 // One job at a time per host: the ~50 ms wait, not the machine's CPU, bounds a host's throughput,
@@ -49,12 +48,9 @@ async function drainWith(
   prefix: string,
   hostLimit: number,
 ): Promise<RunResult> {
-  const dir = mkdtempSync(path.join(tmpdir(), "troupe-scale-"));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { dir, workLog } = runLogDir(t, "scale");
   const tokenFile = path.join(dir, "token");
   writeFileSync(tokenFile, `${TOKEN}\n`);
-  const workLog = path.join(dir, "runs.log");
-  writeFileSync(workLog, "");
   const logger = consoleLogger("silent");
   const plane: ControlPlane = await startControlPlane({
     port: 0,

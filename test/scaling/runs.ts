@@ -8,7 +8,10 @@
  * no run on a drained host has no such excuse (an ack lost on a live host, a redelivery after
  * AckWait): it is reported as unexplained.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { ExecutionContext } from "ava";
 
 export interface Run {
   readonly id: string;
@@ -24,6 +27,15 @@ export interface RunReport {
   /** One line per duplicated id: its hosts, and why it could run twice. */
   readonly explained: readonly string[];
   readonly unexplained: readonly string[];
+}
+
+/** A temporary folder, removed after the test, holding an empty run log (the example's WORK_LOG). */
+export function runLogDir(t: ExecutionContext, name: string): { dir: string; workLog: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), `troupe-${name}-`));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const workLog = path.join(dir, "runs.log");
+  writeFileSync(workLog, "");
+  return { dir, workLog };
 }
 
 export function readRuns(file: string): Run[] {

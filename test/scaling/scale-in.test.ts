@@ -6,9 +6,6 @@
  * drain timeout runs out naks the jobs it still runs, another host runs them, and the runs that
  * finish on the drained host anyway are the duplicates at-least-once allows.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
 import { connect, consoleLogger } from "troupe";
@@ -21,7 +18,7 @@ import { openTransport, waitFor } from "../control-plane/helpers.js";
 import { spawnTroupe as startTroupe } from "../deploy/processes.js";
 import { recordingLogger } from "../helpers/logger.js";
 import { startServer } from "../helpers/nats.js";
-import { readRuns, reportRuns } from "./runs.js";
+import { readRuns, reportRuns, runLogDir } from "./runs.js";
 
 const ENTRY = fileURLToPath(new URL("../../services/examples/scaling/work.ts", import.meta.url));
 const JOBS = 240;
@@ -35,10 +32,7 @@ test.serial(
   async (t) => {
     t.timeout(600_000);
     const server = await startServer(t, { jetstream: true });
-    const dir = mkdtempSync(path.join(tmpdir(), "troupe-scale-in-"));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const workLog = path.join(dir, "runs.log");
-    writeFileSync(workLog, "");
+    const { workLog } = runLogDir(t, "scale-in");
     const prefix = "si";
     const logger = consoleLogger("silent");
     let desired = 2;
@@ -132,10 +126,7 @@ test.serial(
   async (t) => {
     t.timeout(300_000);
     const server = await startServer(t, { jetstream: true });
-    const dir = mkdtempSync(path.join(tmpdir(), "troupe-hand-back-"));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const workLog = path.join(dir, "runs.log");
-    writeFileSync(workLog, "");
+    const { workLog } = runLogDir(t, "hand-back");
     // This process's host logs its runs too (Work reads WORK_LOG when a run ends).
     const before = process.env.WORK_LOG;
     process.env.WORK_LOG = workLog;
