@@ -5,8 +5,7 @@
  * process group) stops the mesh with every extra host gone. Every wait is bounded; none is a sleep.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
@@ -16,6 +15,7 @@ import { Work } from "../../services/examples/scaling/work.js";
 import { openTransport, waitFor } from "../control-plane/helpers.js";
 import { onLines } from "../helpers/lines.js";
 import { startServer } from "../helpers/nats.js";
+import { runLogDir } from "./runs.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const ENTRY = path.join(root, "services/examples/scaling/work.ts");
@@ -67,10 +67,7 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 test("dev --autoscale - a backlog starts extra host processes, they drain when it is gone, Ctrl-C leaves no host behind", async (t) => {
   t.timeout(600_000);
   const server = await startServer(t, { jetstream: true });
-  const dir = mkdtempSync(path.join(tmpdir(), "troupe-dev-autoscale-"));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const workLog = path.join(dir, "runs.log");
-  writeFileSync(workLog, "");
+  const { dir, workLog } = runLogDir(t, "dev-autoscale");
   const prefix = `da${process.pid}`;
   const dev = spawn(
     process.execPath,
@@ -140,6 +137,14 @@ test("dev --autoscale - a backlog starts extra host processes, they drain when i
       );
 
     // 1. A backlog: extra hosts start; once it is gone they drain and exit, down to the dev host.
+    // Enqueued once the control plane decides (after its warm-up): on a quiet machine the dev host
+    // alone drains a backlog enqueued earlier before any decision is published.
+    await waitFor(
+      () => lines.some((l) => /^troupe autoscale: work: hosts \d+/.test(l)),
+      120_000,
+      "the control plane's first decision",
+      100,
+    );
     await enqueue("a", JOB_MS);
     await waitFor(() => startedPids().length > 0, 60_000, "an extra host to start", 100);
     for (const pid of startedPids()) pids.add(pid);
