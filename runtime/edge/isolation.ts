@@ -10,13 +10,14 @@
  *   lease would land in the hub's buckets of the same name.
  * - `$JS.ACK.>`: acknowledgements name a stream, a consumer and a sequence, not a domain; an edge
  *   runner's ack must never reach the hub's consumer of the same name.
- * - `$MQTT.sess.>`, `$MQTT.rmsgs.>`, `$MQTT.JSA.>`: nats-server's MQTT listener keeps its
- *   sessions and retained messages in streams of its own and talks to its JetStream on
- *   `$MQTT.JSA.>`. Each site's listener is its own: without these, a retained message published at
- *   the edge is stored in the hub's `$MQTT_rmsgs` as well (seen on 2.9.10), and session records
- *   (keyed by client id) would meet the other site's. `$MQTT.msgs.>` (QoS 1 messages for MQTT sessions) does cross: an
- *   actor's QoS 1 publish at the hub is stored by the edge's listener too while the link is up, so
- *   devices at the edge get it.
+ * - `$MQTT.rmsgs`, `$MQTT.rmsgs.>`, `$MQTT.sess.>`, `$MQTT.JSA.>`: nats-server's MQTT listener
+ *   keeps retained messages and sessions in streams of its own and talks to its JetStream on
+ *   `$MQTT.JSA.>`. Each site's listener is its own: without this, a retained message published at
+ *   the edge is stored in the hub's `$MQTT_rmsgs` as well (its subject is `$MQTT.rmsgs` on 2.9.10;
+ *   the `.>` form covers servers that add the topic). Sessions already name the domain in their
+ *   subjects on 2.9.10 (`$MQTT.sess.<domain>.>`); they are denied all the same. `$MQTT.msgs.>`
+ *   (QoS 1 messages for MQTT sessions) does cross: an actor's QoS 1 publish at the hub is stored
+ *   by the edge's listener too while the link is up, so devices at the edge get it.
  * - The **device subjects** the site forwards (`devices` option: MQTT topic filters such as
  *   `devices/+/telemetry`): they reach the hub only by the hub's devices stream sourcing the edge's
  *   (`edgeSite`/`edgeLink` with `devices`), which copies what devices published while the link was
@@ -31,7 +32,7 @@ import { mqttFilterToSubject } from "../pubsub/index.js";
 /** The mesh's default subject prefix (`Subjects`' default; `connect({ prefix })` changes it). */
 const DEFAULT_PREFIX = "troupe";
 /** The MQTT listener's own state: each site's stays on its side. */
-const MQTT_OWN = ["$MQTT.sess.>", "$MQTT.rmsgs.>", "$MQTT.JSA.>"];
+const MQTT_OWN = ["$MQTT.rmsgs", "$MQTT.rmsgs.>", "$MQTT.sess.>", "$MQTT.JSA.>"];
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
 function assertToken(kind: string, value: string): void {
@@ -55,7 +56,7 @@ export interface EdgeLinkDenyOptions {
  * @example
  * ```ts
  * edgeLinkDenyList("troupe", { devices: ["devices/+/telemetry"] })
- * // ["troupe.>", "$KV.>", "$JS.ACK.>", "$MQTT.sess.>", "$MQTT.rmsgs.>", "$MQTT.JSA.>", "devices.*.telemetry"]
+ * // ["troupe.>", "$KV.>", "$JS.ACK.>", "$MQTT.rmsgs", "$MQTT.rmsgs.>", "$MQTT.sess.>", "$MQTT.JSA.>", "devices.*.telemetry"]
  * ```
  */
 export function edgeLinkDenyList(

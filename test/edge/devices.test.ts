@@ -125,8 +125,8 @@ test.serial(
     const edge = await open(t, site.edge.url, "edge");
     const atEdge = await device(t, site.edgeMqttUrl as string, "valve-1");
     await atEdge.client.subscribeAsync("plant/valve-1/commands", { qos: 1 });
-    await device(t, site.hubMqttUrl as string, "console-1"); // the hub's listener makes its streams
-    await atEdge.client.publishAsync("plant/valve-1/state", "open", { qos: 1, retain: true });
+    const atHub = await device(t, site.hubMqttUrl as string, "console-1"); // makes the hub's MQTT streams
+    await atHub.client.subscribeAsync("plant/valve-1/marker", { qos: 0 });
 
     // The edge's listener stores the hub's QoS 1 publish too (`$MQTT.msgs.>` crosses the link).
     await eventually(
@@ -140,8 +140,13 @@ test.serial(
     await hub.publish("plant/valve-1/commands", "vent", { mqtt: { qos: 0 } });
     await eventually(() => atEdge.messages.includes("plant/valve-1/commands=vent"), 30_000, "QoS 0 too");
 
+    // A retained message at the edge, then a message after it on the same connection: once the
+    // hub's device got the second, the first would have reached the hub's listener, were it let through.
     const edgeQ = jetStreamQueues(edge.transport);
     const hubQ = jetStreamQueues(hub.transport);
+    await atEdge.client.publishAsync("plant/valve-1/state", "open", { qos: 1, retain: true });
+    await atEdge.client.publishAsync("plant/valve-1/marker", "after", { qos: 1 });
+    await eventually(() => atHub.messages.length > 0, 30_000, "the marker at the hub's device");
     t.is((await edgeQ.streamCounts("$MQTT_rmsgs"))?.messages, 1, "the retained message, at the edge");
     t.is((await hubQ.streamCounts("$MQTT_rmsgs"))?.messages ?? 0, 0, "and not at the hub");
   },
@@ -155,8 +160,9 @@ test("edge sites - the link's deny list keeps forwarded device topics and the MQ
     "troupe.>",
     "$KV.>",
     "$JS.ACK.>",
-    "$MQTT.sess.>",
+    "$MQTT.rmsgs",
     "$MQTT.rmsgs.>",
+    "$MQTT.sess.>",
     "$MQTT.JSA.>",
     "plant.*.telemetry",
     "meters.>",

@@ -192,10 +192,18 @@ test("edge sites - edgeSite refuses a forwarded type whose edge stream is alread
 });
 
 test("edge sites - link configuration: deny list, leaf remote block, bad input", async (t) => {
-  t.deepEqual(edgeLinkDenyList("shop"), ["shop.>", "$KV.>", "$JS.ACK.>"]);
+  t.deepEqual(edgeLinkDenyList("shop"), [
+    "shop.>",
+    "$KV.>",
+    "$JS.ACK.>",
+    "$MQTT.rmsgs",
+    "$MQTT.rmsgs.>",
+    "$MQTT.sess.>",
+    "$MQTT.JSA.>",
+  ]);
   const conf = leafRemoteConfig("nats-leaf://hub:7422");
   t.regex(conf, /url: "nats-leaf:\/\/hub:7422"/);
-  t.regex(conf, /deny_imports: \["troupe\.>", "\$KV\.>", "\$JS\.ACK\.>"\]/);
+  t.regex(conf, /deny_imports: \["troupe\.>", "\$KV\.>", "\$JS\.ACK\.>", "\$MQTT\.rmsgs", /);
   t.regex(conf, /deny_exports: \["troupe\.>"/);
   t.throws(() => edgeLinkDenyList("bad prefix"), { instanceOf: ConfigurationError });
   const fake = {} as Mesh;
