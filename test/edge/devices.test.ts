@@ -41,6 +41,19 @@ class Meter extends Actor {
   }
 }
 
+interface Command {
+  valve: string;
+  action: string;
+}
+
+/** Hosted at the edge: relays commands published at the hub (hub events) to the valve over MQTT. */
+class ValveCommands extends Actor {
+  @subscribe("valves.command", { key: (c: Command) => c.valve })
+  async relay(c: Command) {
+    await this.publish(`plant/${c.valve}/commands`, c.action, { mqtt: true });
+  }
+}
+
 async function open(t: ExecutionContext, servers: string, name: string): Promise<Mesh> {
   const m = await connect({ servers, name, logger, defaultTimeoutMs: TEST_CALL_TIMEOUT_MS });
   t.teardown(() => m.close());
@@ -149,6 +162,48 @@ test.serial(
     await eventually(() => atHub.messages.length > 0, 30_000, "the marker at the hub's device");
     t.is((await edgeQ.streamCounts("$MQTT_rmsgs"))?.messages, 1, "the retained message, at the edge");
     t.is((await hubQ.streamCounts("$MQTT_rmsgs"))?.messages ?? 0, 0, "and not at the hub");
+  },
+);
+
+test.serial(
+  "edge sites - a command published at the hub while the link is cut reaches a device at the edge once it is back, relayed by an edge actor from the hub's events",
+  async (t) => {
+    const site = await startEdgeSite({ domain: "site-r", edgeMqtt: true });
+    t.teardown(() => site.cleanup());
+    const hub = await open(t, site.hub.url, "hub");
+    const edge = await open(t, site.edge.url, "edge");
+    await edgeSite(edge, { hubDomain: site.hubDomain, hubEvents: "valves.>" });
+    await hostSubscribers(t, edge, [ValveCommands]);
+    const valve = await device(t, site.edgeMqttUrl as string, "valve-2");
+    await valve.client.subscribeAsync("plant/valve-2/commands", { qos: 1 });
+
+    await hub.publish("valves.command", { valve: "valve-2", action: "open" }, { msgId: "c1" });
+    await eventually(() => valve.messages.length === 1, 60_000, "the first command at the valve");
+
+    site.link.cut();
+    await site.waitForLink(false);
+    await hub.publish("valves.command", { valve: "valve-2", action: "close" }, { msgId: "c2" });
+    await hub.publish("valves.command", { valve: "valve-2", action: "vent" }, { msgId: "c3" });
+    t.deepEqual(valve.messages, ["plant/valve-2/commands=open"], "nothing crosses a cut link");
+
+    site.link.restore();
+    await site.waitForLink(true);
+    await eventually(
+      async () => {
+        const consumer = await jetStreamQueues(edge.transport).consumerCounts(
+          "troupe_hub_events",
+          "ValveCommands_relay",
+        );
+        return valve.messages.length >= 3 && consumer?.pending === 0 && consumer.ackPending === 0;
+      },
+      90_000,
+      "the commands sent while the link was cut",
+    );
+    t.deepEqual(valve.messages, [
+      "plant/valve-2/commands=open",
+      "plant/valve-2/commands=close",
+      "plant/valve-2/commands=vent",
+    ]);
   },
 );
 
