@@ -2,8 +2,10 @@
  * MQTT devices at an edge site (docs/patterns/edge-sites.md#mqtt-devices-at-the-edge): what a device
  * attached to the edge's nats-server publishes lands in the edge's devices stream and reaches the
  * hub's subscribers through the hub's devices stream sourcing it, exactly once, across a cut of
- * the link. Hub + edge nats-servers on loopback (MQTT listeners on), joined by a link the test
- * cuts; the devices are mqtt.js clients.
+ * the link. The other way, an actor's QoS 1 publish at the hub reaches edge devices while the link
+ * is up, and commands published at the hub as events reach them across a cut through an edge actor
+ * relaying the hub's events. Hub + edge nats-servers on loopback (MQTT listeners on), joined by a
+ * link the test cuts; the devices are mqtt.js clients.
  */
 import test, { type ExecutionContext } from "ava";
 import mqtt from "mqtt";
