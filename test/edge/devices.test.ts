@@ -154,6 +154,14 @@ test.serial(
     );
     await hub.publish("plant/valve-1/commands", "vent", { mqtt: { qos: 0 } });
     await eventually(() => atEdge.messages.includes("plant/valve-1/commands=vent"), 30_000, "QoS 0 too");
+    // A persistent session whose device is offline gets it when the device is back.
+    const offline = await device(t, site.edgeMqttUrl as string, "valve-9");
+    await offline.client.subscribeAsync("plant/valve-9/commands", { qos: 1 });
+    await offline.client.endAsync(); // the session stays (clean: false)
+    await hub.publish("plant/valve-9/commands", "lock", { mqtt: true });
+    const back = await device(t, site.edgeMqttUrl as string, "valve-9");
+    await eventually(() => back.messages.length > 0, 30_000, "the command kept for the offline device");
+    t.deepEqual(back.messages, ["plant/valve-9/commands=lock"]);
 
     // A retained message at the edge, then a message after it on the same connection: once the
     // hub's device got the second, the first would have reached the hub's listener, were it let through.
