@@ -106,12 +106,14 @@ test.serial(
     const hubQ = jetStreamQueues(hub.transport);
     await eventually(
       async () => {
-        const [stored, consumer] = await Promise.all([
+        const [stored, consumer, [link]] = await Promise.all([
           hubQ.streamCounts("troupe_devices"),
           hubQ.consumerCounts("troupe_devices", "Meter_onTelemetry"),
+          edgeLinkStatus(hub, { domain: site.domain, events: false, devices }),
         ]);
         return (
-          stored?.messages === 8 &&
+          link?.lag === 0 &&
+          (stored?.messages ?? 0) >= 8 &&
           consumer?.pending === 0 &&
           consumer.ackPending === 0 &&
           seenAtHub.length >= 8
