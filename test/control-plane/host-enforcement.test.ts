@@ -8,9 +8,8 @@ import { Actor, inboundTracing, subscribe, ThrottledError } from "troupe";
 import type { JobEvent } from "../../runtime/jobs/index.js";
 import type { ThrottlePolicy } from "../../runtime/protos/index.js";
 import type { SubscriberEvent } from "../../runtime/pubsub/index.js";
-import { connectControlPlane } from "../../runtime/throttling/index.js";
 import { startMesh } from "../helpers/mesh.js";
-import { startPlane, TOKEN, unary, waitFor } from "./helpers.js";
+import { setPolicies, startPlane, TOKEN, waitFor } from "./helpers.js";
 
 class Echo extends Actor {
   static options = { stateless: true };
@@ -29,18 +28,6 @@ const QUIET: ThrottlePolicy = {
   match: { callers: ["quiet"], actorTypes: ["Echo"] },
   limit: { ratePerSecond: 100, burst: 20 },
 };
-
-async function setPolicies(address: string, policies: ThrottlePolicy[]): Promise<void> {
-  const connection = connectControlPlane({ address, token: TOKEN });
-  try {
-    for (const policy of policies) {
-      const c = connection.throttle;
-      await unary(c.SetPolicy.bind(c), { policy }, connection.metadata());
-    }
-  } finally {
-    connection.close();
-  }
-}
 
 test("host enforcement - a host with the throttling option refuses calls over the cluster-wide limit; another caller's policy is unaffected", async (t) => {
   const { plane } = await startPlane(t);
