@@ -8,7 +8,9 @@
  */
 import test from "ava";
 import { Actor, connect, consoleLogger, type InboundInterceptor, ThrottledError } from "troupe";
+import { parseCommandArgs } from "../../runtime/cli/args.js";
 import { clientUser, inboxPrefixOf, natsUser, renderAuthorization } from "../../runtime/cli/auth.js";
+import { HOST_FLAGS, hostOptionsFrom } from "../../runtime/cli/host.js";
 import { userInboxPrefix } from "../../runtime/cli/nats-permissions.js";
 import type { ThrottlePolicy } from "../../runtime/protos/index.js";
 import { connectControlPlane } from "../../runtime/throttling/index.js";
@@ -112,4 +114,22 @@ test("user identity - a policy on a NATS user holds whatever clientId its client
   await batch.ref(Who, "w").hello();
   await waitFor(() => seen.length >= 3, 20_000, "three turns on Who");
   t.deepEqual(new Set(seen), new Set([`call ${WEB} batch`, `tell ${WEB} batch`, `call ${BATCH} web`]));
+});
+
+test("user identity - troupe host takes the option from --user-from-inbox or TROUPE_USER_FROM_INBOX=1, and is off otherwise", (t) => {
+  const parse = (argv: string[]) => {
+    const { values, positionals } = parseCommandArgs(argv, HOST_FLAGS, { max: 1 });
+    return hostOptionsFrom(values, positionals).userFromInbox;
+  };
+  const before = process.env.TROUPE_USER_FROM_INBOX;
+  try {
+    delete process.env.TROUPE_USER_FROM_INBOX;
+    t.is(parse([]), undefined);
+    t.true(parse(["--user-from-inbox"]));
+    process.env.TROUPE_USER_FROM_INBOX = "1";
+    t.true(parse([]));
+  } finally {
+    if (before === undefined) delete process.env.TROUPE_USER_FROM_INBOX;
+    else process.env.TROUPE_USER_FROM_INBOX = before;
+  }
 });
