@@ -4,7 +4,8 @@
  * `userFromInbox`, and two client applications. A policy on the web client's NATS user holds
  * whatever `clientId` that client claims; another user claiming the web client's name is not under
  * it; interceptors see `ctx.user` beside the self-asserted `ctx.caller`, on calls and tells, on the
- * admission fast path and through the chain.
+ * admission fast path and through the chain. And the limit of that design, pinned down: a client
+ * that names another user's inbox prefix gets no answers, but its tells count as that user's.
  */
 import test from "ava";
 import { Actor, connect, consoleLogger, type InboundInterceptor, ThrottledError } from "troupe";
@@ -108,6 +109,26 @@ test("user identity - a policy on a NATS user holds whatever clientId its client
   t.true(webRefused >= 1, "the web user is under its policy whatever clientId it claims");
   t.true(webOk <= WEB_POLICY.limit.burst + 1, `at most the burst (and a refill) got through: ${webOk}`);
   for (let i = 0; i < 6; i++) t.is(await batch.ref(Echo, `b${i}`).echo(i), i, "another user is not under it");
+
+  // The limit of the design (docs/patterns/throttling.md, "Who is calling"): a client naming
+  // another user's inbox gets no answers (it may not subscribe there) but its tells still run, as
+  // that user's: they count against the web user's policy, not batch's.
+  const refusedBefore = echoHost.enforcer?.counters().get(WEB_POLICY.name)?.refused ?? 0;
+  const allowedBefore = echoHost.enforcer?.counters().get(WEB_POLICY.name)?.allowed ?? 0;
+  const forger = await open(BATCH, password("client-batch"), {
+    inboxPrefix: userInboxPrefix(WEB),
+    adaptiveRate: false,
+  });
+  for (let i = 0; i < 4; i++) forger.ref(Echo, `f${i}`).tell.echo(i);
+  await waitFor(
+    () => {
+      const c = echoHost.enforcer?.counters().get(WEB_POLICY.name);
+      return (c?.refused ?? 0) + (c?.allowed ?? 0) >= refusedBefore + allowedBefore + 4;
+    },
+    20_000,
+    "the forged tells counted against the web user",
+  );
+  t.pass("a forged inbox prefix spends the named user's quota (documented, not closed)");
 
   await web.ref(Who, "w").hello();
   web.ref(Who, "w").tell.hello();
