@@ -102,16 +102,7 @@ export class Tells {
           details: { actorType: type, method, retryAfterMs: delayMs },
         },
       );
-      this.dropped(
-        {
-          subject: d.routes.subjectFor(type, id),
-          data: undefined,
-          headers: undefined,
-          sentAt: 0,
-          attempt: 0,
-        },
-        err,
-      );
+      this.droppedFrom(d.routes.subjectFor(type, id), err);
       return;
     }
     this.resends++;
@@ -281,11 +272,15 @@ export class Tells {
   }
 
   private dropped(sent: RetainedMessage | undefined, err: unknown): void {
-    const type = sent ? this.deps.subjects.rpcType(sent.subject) : undefined;
+    this.droppedFrom(sent?.subject, err);
+  }
+
+  private droppedFrom(subject: string | undefined, err: unknown): void {
+    const type = subject ? this.deps.subjects.rpcType(subject) : undefined;
     recordTellDropped(type, errorType(err));
     // A flood of dropped tells writes one line per interval, with the count (see RepeatLimiter).
     repeatsOf(this.deps.logger).warn(`tell dropped:${type}:${failureKind(err)}`, "tell dropped", {
-      subject: sent?.subject,
+      subject,
       err,
     });
   }
