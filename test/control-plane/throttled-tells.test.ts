@@ -7,6 +7,7 @@
 import test from "ava";
 import { Actor, type Mesh } from "troupe";
 import { resilienceOf } from "../../runtime/resilience/breakers.js";
+import { recordingLogger } from "../helpers/logger.js";
 import { startMesh } from "../helpers/mesh.js";
 import { setPolicies, startPlane, TOKEN, waitFor } from "./helpers.js";
 
@@ -44,7 +45,8 @@ test("throttled tells - each refused tell is sent again after its retry-after an
   t.true(refused("plain") > 0, "the unpaced sender's tells were refused at first");
   t.is(resilienceOf(plain).engagedRate("Sink"), undefined, "adaptiveRate: false: no pacing");
 
-  const paced = await connectAnother({ clientId: "paced" });
+  const log = recordingLogger();
+  const paced = await connectAnother({ clientId: "paced", logger: log.logger });
   await tellAll(paced, "paced");
   await waitFor(() => ran.get("paced") === N, 60_000, `all ${N} tells of the adaptive sender ran`);
   const rate = resilienceOf(paced).engagedRate("Sink")?.rate;
@@ -59,6 +61,19 @@ test("throttled tells - each refused tell is sent again after its retry-after an
     refused("paced") * 2 <= refused("plain"),
     `the adaptive sender is refused at most half as often (${refused("paced")} vs ${refused("plain")})`,
   );
+  t.deepEqual(
+    log.at("warn").filter((e) => e.msg === "tell dropped"),
+    [],
+    "no tell of the adaptive sender was dropped",
+  );
+
+  // Paced at about the limit, a tell whose slot comes after its deadline is dropped at once
+  // (logged and counted), not sent late: 2.5 s worth of tells with a 500 ms deadline.
+  const late = paced.ref(Sink, "late").with({ timeoutMs: 500 });
+  for (let i = 0; i < 100; i++) late.tell.take("late");
+  const dropped = log.at("warn").filter((e) => e.msg === "tell dropped");
+  t.true(dropped.length > 0, "tells paced past their deadline are dropped");
+  t.regex(String((dropped[0]?.fields?.err as Error | undefined)?.message), /paced past its deadline/);
   t.is(ran.get("plain"), N, "no tell ran twice");
   t.is(ran.get("paced"), N, "no tell ran twice");
 });
