@@ -48,6 +48,7 @@ export class Admission {
     headers: MessageHeaders | undefined,
     turn: InboundTurn,
     now: number,
+    user?: string,
   ): void {
     // A check that somehow dispatches another turn while it runs gets a view of its own.
     const own = !this.busy;
@@ -55,7 +56,7 @@ export class Admission {
     let release: (() => void) | undefined;
     this.busy = true;
     try {
-      release = admitTurn(this.chain, scratch.fill(kind, actorType, actorId, turn.method, headers));
+      release = admitTurn(this.chain, scratch.fill(kind, actorType, actorId, turn.method, headers, user));
     } catch (error) {
       turn.settle({ ok: false, error });
       return;

@@ -23,7 +23,13 @@ import {
   type TurnScope,
 } from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
-import { type CallEnvelope, type DecodeLimits, decodeCall, encodeError } from "../messaging/index.js";
+import {
+  type CallEnvelope,
+  type DecodeLimits,
+  decodeCall,
+  encodeError,
+  inboxUserOf,
+} from "../messaging/index.js";
 import type { ShardOwnership } from "../placement/index.js";
 import { shardOf } from "../placement/index.js";
 import {
@@ -79,6 +85,8 @@ export class Dispatch {
     private readonly keepalives: CallKeepalives,
     private readonly replies: Replies,
     private readonly isServing: () => boolean,
+    /** Derive `ctx.user` from a call's or tell's reply subject (host option `userFromInbox`). */
+    private readonly userFromInbox = false,
   ) {
     this.admission = Admission.of(inbound);
     this.observers = observersOf(inbound);
@@ -226,13 +234,15 @@ export class Dispatch {
       return;
     }
     const kind = answerTo ? "call" : "tell";
+    // A tell's reply subject is the one its broker and host answers go to: it names a user too.
+    const user = this.userFromInbox ? inboxUserOf(msg.reply) : undefined;
     if (this.admission?.applies()) {
-      this.admission.dispatch(kind, type.name, catalog, actorId, msg.headers, turn, now);
+      this.admission.dispatch(kind, type.name, catalog, actorId, msg.headers, turn, now, user);
       return;
     }
     // The subject is read from the message only if a span needs it (decoded on first access).
     const delivery: InboundDelivery = { subject: msg, traceHeaders: msg.headers, queueGroup: queue };
-    this.dispatchIntercepted(this.inbound, kind, type, catalog, actorId, msg.headers, delivery, turn);
+    this.dispatchIntercepted(this.inbound, kind, type, catalog, actorId, msg.headers, delivery, turn, user);
   }
 
   /**
@@ -250,6 +260,7 @@ export class Dispatch {
     headers: MessageHeaders | undefined,
     delivery: InboundDelivery,
     turn: InboundTurn,
+    user?: string,
   ): void {
     let ran: TurnOutcome | undefined;
     const run = (scope: TurnScope | undefined) =>
@@ -277,6 +288,7 @@ export class Dispatch {
         headers,
         timeoutMs: turn.deadline - performance.now(),
         delivery,
+        user,
       },
       run,
     ).then(

@@ -41,6 +41,8 @@ export interface AdmissionTurn {
   readonly actorId: string;
   readonly method: string;
   readonly caller: string | undefined;
+  /** The attested NATS user (see `InboundContext.user`). */
+  readonly user?: string | undefined;
   readonly headers: ReadonlyHeaders;
 }
 
@@ -153,6 +155,7 @@ export class AdmissionScratch implements AdmissionTurn, ReadonlyHeaders {
   actorId = "";
   method = "";
   caller: string | undefined = undefined;
+  user: string | undefined = undefined;
   private raw: MessageHeaders | undefined = undefined;
 
   get headers(): ReadonlyHeaders {
@@ -165,12 +168,14 @@ export class AdmissionScratch implements AdmissionTurn, ReadonlyHeaders {
     actorId: string,
     method: string,
     headers: MessageHeaders | undefined,
+    user?: string | undefined,
   ): this {
     this.kind = kind;
     this.actorType = actorType;
     this.actorId = actorId;
     this.method = method;
     this.raw = headers;
+    this.user = user;
     this.caller = undefined;
     this.caller = callerOf(headers);
     return this;
@@ -180,6 +185,7 @@ export class AdmissionScratch implements AdmissionTurn, ReadonlyHeaders {
   clear(): void {
     this.raw = undefined;
     this.caller = undefined;
+    this.user = undefined;
   }
 
   get(name: string): string | undefined {

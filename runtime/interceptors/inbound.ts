@@ -26,6 +26,8 @@ export interface InboundTurnInfo {
   readonly headers: MessageHeaders | undefined;
   /** The turn's budget from now, in ms. */
   readonly timeoutMs: number;
+  /** The attested NATS user (see `InboundContext.user`), if the host derived one. */
+  readonly user?: string | undefined;
   /** Where the message came from (for the built-in tracing interceptor). */
   readonly delivery?: InboundDelivery;
 }
@@ -56,6 +58,7 @@ export function interceptTurn(
     headers: readonlyHeaders(info.headers),
     deadline: performance.now() + info.timeoutMs,
     caller,
+    user: info.user,
     delivery: info.delivery,
     scope: undefined,
   };
@@ -76,6 +79,7 @@ function admitThenRun(
       info.actorId,
       info.method,
       info.headers,
+      info.user,
     );
     release = admitTurn(chain, scratch);
     scratch.clear();
