@@ -70,13 +70,27 @@ export interface ActorRow {
   readonly hostName: string;
 }
 
+/**
+ * Reads of one listing in flight at once: one at a time, a bucket of a few hundred shard fences
+ * took a round trip each (20 s on a loaded machine); all at once, a bucket of 100,000 would flood
+ * the connection.
+ */
+const LISTING_READS_IN_FLIGHT = 32;
+
 async function entries(kv: KeyValueBucket | null): Promise<({ key: string } & KvRecord)[]> {
   if (!kv) return [];
+  const keys = await kv.keys();
+  const records: (KvRecord | null)[] = new Array(keys.length).fill(null);
+  let next = 0;
+  const reader = async () => {
+    for (let i = next++; i < keys.length; i = next++) records[i] = await kv.get(keys[i] as string);
+  };
+  await Promise.all(Array.from({ length: Math.min(LISTING_READS_IN_FLIGHT, keys.length) }, reader));
   const out: ({ key: string } & KvRecord)[] = [];
-  for (const key of await kv.keys()) {
-    const rec = await kv.get(key);
+  keys.forEach((key, i) => {
+    const rec = records[i];
     if (rec) out.push({ key, ...rec });
-  }
+  });
   return out;
 }
 
