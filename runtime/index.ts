@@ -19,6 +19,7 @@ export { Actor, type ActorOptions } from "./actor/actor.js";
 export type { ActorClass, ActorRef, CallOptions, HandlerName } from "./actor/actor-ref.js";
 export {
   DEFAULT_EDGE_RETENTION_MS,
+  type EdgeLinkDenyOptions,
   type EdgeLinkOptions,
   type EdgeLinkStream,
   type EdgeSiteOptions,

@@ -146,6 +146,8 @@ export class Mesh {
       outbound: this.outbound,
       outbox: this.outbox,
       outboxClaims: link ? (token, outcome) => link.claim(token, outcome) : undefined,
+      adaptiveRate: options.adaptiveRate ?? true,
+      resilience: () => resilienceOf(this),
       isClosed: () => this.closed,
     });
   }

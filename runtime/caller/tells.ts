@@ -1,11 +1,16 @@
 /**
  * The outbound tell path: fire-and-forget, so what fails is logged, never silently lost. A tell that
  * no host serves right now (a shard between owners) is sent again within its deadline, like a
- * call; one that still finds no host is dropped with a warning. At most
- * {@link MAX_PENDING_TELL_RESENDS} tells wait for a resend at once.
+ * call; one that still finds no host is dropped with a warning. A tell refused with
+ * `ThrottledError` (its refusal comes back on the tell's reply subject) is sent again after the
+ * refusal's `retryAfterMs` plus jitter, within its deadline, and the refusal lowers the type's
+ * adaptive rate as a call's does; while that rate paces the type, a tell waits for its slot before
+ * it is sent (hosts do not answer tells, so a paced tell counts as a success when it goes out). At
+ * most {@link MAX_PENDING_TELL_RESENDS} tells wait (for a resend or a slot) at once: past it a
+ * refused tell is dropped with a warning and a tell to pace is sent at once.
  */
 import type { CallOptions } from "../actor/index.js";
-import { ActorUnavailableError, HostShuttingDownError, OverloadedError } from "../errors.js";
+import { ActorUnavailableError, HostShuttingDownError, OverloadedError, ThrottledError } from "../errors.js";
 import {
   chainIdle,
   type OutboundContext,
@@ -22,6 +27,7 @@ import {
   type Subjects,
 } from "../messaging/index.js";
 import type { Outbox } from "../outbox/index.js";
+import { type Resilience, retryDelayMs } from "../resilience/index.js";
 import { errorType, recordTellDropped } from "../telemetry/index.js";
 import type { RequestOutcome, RetainedMessage, Transport } from "../transport/index.js";
 import type { Routes } from "./routes.js";
@@ -50,9 +56,16 @@ export interface TellDeps {
    * until a host took them); true when the answer was the outbox's. Undefined without an outbox.
    */
   readonly outboxClaims?: ((token: number, outcome: RequestOutcome) => boolean) | undefined;
+  /** Pace tells to a type after a `ThrottledError` unless a tell says otherwise; feed refusals to it. */
+  readonly adaptiveRate: boolean;
+  /** The connection's adaptive rates, shared with its calls. */
+  resilience(): Resilience;
   /** True once the mesh is closing: pending resends are abandoned. */
   isClosed(): boolean;
 }
+
+/** The highest attempt number a resend carries (the transport keeps it in a byte). */
+const MAX_ATTEMPT = 255;
 
 export class Tells {
   private resends = 0;
@@ -71,6 +84,44 @@ export class Tells {
   tell(type: string, id: string, method: string, args: unknown[], options: CallOptions): void {
     const d = this.deps;
     const timeoutMs = d.routes.timeoutFor(options);
+    const limiter = (options.adaptive ?? d.adaptiveRate) ? d.resilience().engagedRate(type) : undefined;
+    if (!limiter) {
+      this.tellNow(type, id, method, args, options, timeoutMs);
+      return;
+    }
+    const delayMs = limiter.acquireDelayMs();
+    limiter.onSuccess();
+    if (delayMs <= 0 || this.resends >= MAX_PENDING_TELL_RESENDS) {
+      this.tellNow(type, id, method, args, options, timeoutMs);
+      return;
+    }
+    if (delayMs >= timeoutMs) {
+      const err = new ThrottledError(
+        `paced past its deadline: the next slot for ${type} is in ${delayMs} ms`,
+        {
+          details: { actorType: type, method, retryAfterMs: delayMs },
+        },
+      );
+      this.droppedFrom(d.routes.subjectFor(type, id), err);
+      return;
+    }
+    this.resends++;
+    setTimeout(() => {
+      this.resends--;
+      if (d.isClosed() || d.transport.isClosed) return;
+      this.tellNow(type, id, method, args, options, timeoutMs - delayMs);
+    }, delayMs);
+  }
+
+  private tellNow(
+    type: string,
+    id: string,
+    method: string,
+    args: unknown[],
+    options: CallOptions,
+    timeoutMs: number,
+  ): void {
+    const d = this.deps;
     const subject = d.routes.subjectFor(type, id);
     const caller = options.caller === undefined ? d.clientId : assertCaller(options.caller, "caller");
     if (chainIdle(d.outbound)) {
@@ -135,6 +186,10 @@ export class Tells {
     if (outcome.kind === "reply") {
       const reply = decodeReply(outcome.data);
       if (reply.ok) return; // hosts do not answer tells; had one, nothing was lost
+      if (reply.error instanceof ThrottledError) {
+        this.throttled(sent, reply.error);
+        return;
+      }
       if (!(reply.error instanceof HostShuttingDownError)) {
         this.dropped(sent, reply.error);
         return;
@@ -160,17 +215,49 @@ export class Tells {
       .finally(() => this.resends--);
   }
 
-  private async resend(sent: RetainedMessage, data: Uint8Array): Promise<void> {
+  /**
+   * A host refused a tell over a throttle limit: the refusal lowers the type's adaptive rate, and
+   * the tell goes again after the refusal's retry-after plus jitter (or its paced slot, if later)
+   * within its deadline; past the deadline it is dropped with the refusal.
+   */
+  private throttled(sent: RetainedMessage | undefined, err: ThrottledError): void {
+    const d = this.deps;
+    const type = sent ? d.subjects.rpcType(sent.subject) : undefined;
+    const limiter = type && d.adaptiveRate ? d.resilience().adaptiveRate(type) : undefined;
+    // Once per burst: the refusals of tells sent before the last throttle lower the rate no further.
+    limiter?.onThrottle(sent?.sentAt, rateLimitOf(err));
+    if (!sent?.data || this.resends >= MAX_PENDING_TELL_RESENDS) {
+      this.dropped(sent, err);
+      return;
+    }
+    const pause = Math.max(retryDelayMs(err, sent.attempt + 1), limiter?.acquireDelayMs() ?? 0);
+    this.resends++;
+    void this.resend(sent, sent.data, pause, err)
+      .catch((e: unknown) => this.dropped(sent, e))
+      .finally(() => this.resends--);
+  }
+
+  /**
+   * Sends a retained tell again after `pause` (default: a call's backoff for a shard without a
+   * host); past its deadline it fails with `refusal`, or `ActorUnavailableError` without one.
+   */
+  private async resend(
+    sent: RetainedMessage,
+    data: Uint8Array,
+    pauseMs?: number,
+    refusal?: ThrottledError,
+  ): Promise<void> {
     const d = this.deps;
     const call: CallEnvelope = decodeCall(data);
     const type = d.subjects.rpcType(sent.subject);
     if (!type) throw new ActorUnavailableError(`not a call subject: ${sent.subject}`);
-    await d.routes.assertTypeKnown(type);
+    if (!refusal) await d.routes.assertTypeKnown(type);
     const elapsed = performance.now() - sent.sentAt;
     // The same backoff as a call's retries: 20, 40, 80... capped at 500 ms, with jitter.
-    const pause = backoffMs(sent.attempt);
+    const pause = pauseMs ?? backoffMs(sent.attempt);
     const remaining = call.timeoutMs - elapsed - pause;
     if (remaining <= 0) {
+      if (refusal) throw refusal;
       throw new ActorUnavailableError(`no host served ${type}/${call.actorId} within its deadline`, {
         details: { actorType: type, actorId: call.actorId, method: call.method },
       });
@@ -178,16 +265,29 @@ export class Tells {
     await new Promise((r) => setTimeout(r, pause));
     if (d.isClosed() || d.transport.isClosed) return;
     const again = encodeCall({ ...call, timeoutMs: remaining, oneWay: true });
-    this.send(type, call.actorId, sent.subject, again, sent.headers, sent.attempt + 1);
+    // Hosts do not answer a tell they take: one that goes out at its paced slot counts as taken.
+    if (refusal && d.adaptiveRate) d.resilience().engagedRate(type)?.onSuccess();
+    const attempt = Math.min(sent.attempt + 1, MAX_ATTEMPT);
+    this.send(type, call.actorId, sent.subject, again, sent.headers, attempt);
   }
 
   private dropped(sent: RetainedMessage | undefined, err: unknown): void {
-    const type = sent ? this.deps.subjects.rpcType(sent.subject) : undefined;
+    this.droppedFrom(sent?.subject, err);
+  }
+
+  private droppedFrom(subject: string | undefined, err: unknown): void {
+    const type = subject ? this.deps.subjects.rpcType(subject) : undefined;
     recordTellDropped(type, errorType(err));
     // A flood of dropped tells writes one line per interval, with the count (see RepeatLimiter).
     repeatsOf(this.deps.logger).warn(`tell dropped:${type}:${failureKind(err)}`, "tell dropped", {
-      subject: sent?.subject,
+      subject,
       err,
     });
   }
+}
+
+/** The rate limit (per second) a throttle refusal names, if it was a rate limit. */
+function rateLimitOf(err: ThrottledError): number | undefined {
+  const { scope, limit } = err.details;
+  return scope === "rate" && typeof limit === "number" && limit > 0 ? limit : undefined;
 }

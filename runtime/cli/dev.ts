@@ -57,6 +57,8 @@ export const DEV_USAGE = `Usage: troupe dev [entry] [options]
   --domain <d>       JetStream domain of the local server with --leaf (default dev)
   --hub-domain <d>   the hub's JetStream domain with --leaf (default TROUPE_HUB_DOMAIN): results
                      of jobs enqueued here and events published at the hub come back to this site
+  --devices <f,f>    MQTT topic filters with --leaf (e.g. devices/+/telemetry): what devices publish
+                     here is kept and forwarded to the hub by sourcing, not live over the link
   --autoscale        run the local autoscaler against this mesh: start extra \`troupe host entry\`
                      processes while the entry's job queues have a backlog, drain them when it is
                      gone (docs/patterns/competing-consumers.md)
@@ -77,6 +79,7 @@ export const DEV_FLAGS = {
   leaf: { type: "string" },
   domain: { type: "string" },
   "hub-domain": { type: "string" },
+  devices: { type: "string" },
   autoscale: { type: "boolean" },
   "autoscale-policy": { type: "string" },
 } as const;
@@ -103,6 +106,11 @@ export interface DevOptions {
    * enqueued here and events published at the hub come back.
    */
   hubDomain?: string;
+  /**
+   * MQTT topic filters with `leaf`: kept off the live link (its deny list) and stored in the local
+   * devices stream (`edgeSite({ devices })`), for the hub's `troupe edge link --devices` to source.
+   */
+  devices?: string[];
   /** Port of the local server's MQTT listener (default TROUPE_MQTT_PORT, else a free port: never 1883 by default). */
   mqttPort?: number;
   /**
@@ -135,6 +143,8 @@ export function devOptionsFrom(
   const mqttPort = intFlag(values["mqtt-port"], "--mqtt-port", { min: 1, max: 65535 });
   if (values.domain && !values.leaf) throw new UsageError("--domain needs --leaf");
   if (values["hub-domain"] && !values.leaf) throw new UsageError("--hub-domain needs --leaf");
+  if (values.devices && !values.leaf) throw new UsageError("--devices needs --leaf");
+  const devices = values.devices ? values.devices.split(",").filter(Boolean) : [];
   if (values["autoscale-policy"] !== undefined && !values.autoscale) {
     throw new UsageError("--autoscale-policy needs --autoscale");
   }
@@ -154,6 +164,7 @@ export function devOptionsFrom(
           leaf: values.leaf,
           ...(values.domain ? { domain: values.domain } : {}),
           ...(values["hub-domain"] ? { hubDomain: values["hub-domain"] } : {}),
+          ...(devices.length ? { devices } : {}),
         }
       : {}),
     ...(positionals[0] ? { entry: positionals[0] } : {}),
@@ -205,7 +216,9 @@ export async function dev(options: DevOptions = {}): Promise<void> {
     );
     if (options.leaf) {
       out(
-        `troupe: leaf node of ${options.leaf}, JetStream domain "${local.jetstreamDomain}" (docs/patterns/edge-sites.md); on the hub run: NATS_URL=<hub> npx troupe edge link ${local.jetstreamDomain}`,
+        `troupe: leaf node of ${options.leaf}, JetStream domain "${local.jetstreamDomain}" (docs/patterns/edge-sites.md); on the hub run: NATS_URL=<hub> npx troupe edge link ${local.jetstreamDomain}${
+          options.devices?.length ? ` --devices ${options.devices.join(",")}` : ""
+        }`,
       );
     }
   }
@@ -240,8 +253,14 @@ export async function dev(options: DevOptions = {}): Promise<void> {
         : {}),
       logger: consoleLogger(),
       serviceName: "troupe-dev",
-      ...(hubDomain !== undefined
-        ? { beforeHost: (mesh: Mesh) => edgeSite(mesh, { hubDomain, hubEvents: true }) }
+      ...(hubDomain !== undefined || options.devices?.length
+        ? {
+            beforeHost: (mesh: Mesh) =>
+              edgeSite(mesh, {
+                ...(hubDomain !== undefined ? { hubDomain, hubEvents: true } : {}),
+                ...(options.devices?.length ? { devices: options.devices } : {}),
+              }),
+          }
         : {}),
       ...drainProgress(options.io),
       whileServing: async (mesh, _host, classes) => {
@@ -305,7 +324,7 @@ async function localServerOptions(options: DevOptions, prefix: string) {
   const mqttPort = asked ?? ((await reservePorts(1))[0] as number);
   if (!options.leaf) return { mqttPort };
   const jetstreamDomain = options.domain ?? "dev";
-  const deny = edgeLinkDenyList(prefix);
+  const deny = edgeLinkDenyList(prefix, { devices: options.devices ?? [] });
   return {
     mqttPort,
     jetstreamDomain,

@@ -1,7 +1,8 @@
 /**
  * `troupe edge link|status <domain>`: run at the hub (NATS_URL = the hub). `link` makes the hub's
  * events stream (and, with `--jobs A,B`, those types' job streams) source the edge site's streams
- * of the same names in JetStream domain `<domain>`; `status` shows how far each copy lags.
+ * of the same names in JetStream domain `<domain>` (with `--devices f,f`, the devices stream too);
+ * `status` shows how far each copy lags.
  * `troupe edge site`: run at the edge (NATS_URL = the edge's server): `edgeSite`, with the hub's
  * JetStream domain from `--hub-domain` or `TROUPE_HUB_DOMAIN` (results and hub events come back).
  * See docs/patterns/edge-sites.md.
@@ -13,11 +14,13 @@ import { connect, type Mesh } from "../mesh.js";
 import { resolveTarget } from "./call.js";
 
 export const EDGE_USAGE = `Usage (NATS_URL = the hub):
-  troupe edge link <domain> [--jobs Type,Type] [--no-events]   the hub's streams source the edge site's
-  troupe edge status <domain> [--jobs Type,Type] [--no-events] lag of each copy, and why it is stuck
+  troupe edge link <domain> [--jobs Type,Type] [--devices f,f] [--no-events]
+      the hub's streams source the edge site's (--devices: MQTT topic filters, devices/+/telemetry)
+  troupe edge status <domain> [--jobs Type,Type] [--devices f,f] [--no-events]
+      lag of each copy, and why it is stuck
 Usage (NATS_URL = the edge site's server):
-  troupe edge site [--jobs Type,Type] [--hub-domain <d>] [--hub-events all|<pattern>]
-      the streams the hub copies; with the hub's JetStream domain (default TROUPE_HUB_DOMAIN),
+  troupe edge site [--jobs Type,Type] [--devices f,f] [--hub-domain <d>] [--hub-events all|<pattern>]
+      the streams the hub copies (--devices: what MQTT devices publish here on these topics); with the hub's JetStream domain (default TROUPE_HUB_DOMAIN),
       results of jobs enqueued here and (with --hub-events) events published at the hub come back`;
 
 export interface EdgeIo {
@@ -38,10 +41,12 @@ export async function edgeCommand(
       "no-events": { type: "boolean" },
       "hub-domain": { type: "string" },
       "hub-events": { type: "string" },
+      devices: { type: "string" },
     },
   });
   const [sub, domain] = positionals;
   const jobs = values.jobs ? values.jobs.split(",").filter(Boolean) : [];
+  const devices = values.devices ? values.devices.split(",").filter(Boolean) : [];
   if (sub === "site" && !domain) {
     const hubDomain = values["hub-domain"] ?? (process.env.TROUPE_HUB_DOMAIN || undefined);
     const hubEvents = values["hub-events"];
@@ -52,11 +57,14 @@ export async function edgeCommand(
     return withMesh(mesh, async (m) => {
       await edgeSite(m, {
         jobs,
+        ...(devices.length ? { devices } : {}),
         ...(hubDomain !== undefined ? { hubDomain } : {}),
         ...(hubEvents !== undefined ? { hubEvents: hubEvents === "all" ? true : hubEvents } : {}),
       });
       io.out(
         `edge site ready: ${jobs.length ? `jobs of ${jobs.join(", ")} wait here for the hub` : "no forwarded job types"}; ${
+          devices.length ? `devices on ${devices.join(", ")} kept for the hub; ` : ""
+        }${
           hubDomain === undefined
             ? "no hub domain: results stay at the hub"
             : `results${hubEvents !== undefined ? " and hub events" : ""} come back from domain "${hubDomain}"`
@@ -69,7 +77,12 @@ export async function edgeCommand(
     io.err(EDGE_USAGE);
     return 2;
   }
-  const options = { domain, jobs, events: values["no-events"] !== true };
+  const options = {
+    domain,
+    jobs,
+    events: values["no-events"] !== true,
+    ...(devices.length ? { devices } : {}),
+  };
   return withMesh(mesh, async (m) => {
     const rows = sub === "link" ? await edgeLink(m, options) : await edgeLinkStatus(m, options);
     io.out("STREAM                          LAG  STATE");

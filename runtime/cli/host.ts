@@ -32,6 +32,9 @@ export const HOST_USAGE = `Usage: troupe host [entry] [options]
   --prefix <p>               subject and bucket prefix (default TROUPE_PREFIX or troupe)
   --control-plane <host:port> enforce the control plane's throttle policies (TROUPE_CONTROL_PLANE)
   --control-token-file <f>   token for the control plane
+  --user-from-inbox          take each call's NATS user from its reply inbox (_INBOX_<user>) as
+                             its attested identity (ctx.user, throttle --users): only with the
+                             permissions of \`troupe auth gen\` (also TROUPE_USER_FROM_INBOX=1)
   --group <name>             host group: the unit scaling decisions are made for (default: the
                              entry's file name)
   --job-capacity <n>         jobs this host runs at once per type (default 16)`;
@@ -47,6 +50,7 @@ export const HOST_FLAGS = {
   replicas: { type: "string" },
   "control-plane": { type: "string" },
   "control-token-file": { type: "string" },
+  "user-from-inbox": { type: "boolean" },
   group: { type: "string" },
   "job-capacity": { type: "string" },
 } as const;
@@ -81,6 +85,9 @@ export function hostOptionsFrom(
     ...(replicas !== undefined ? { replicas } : {}),
     ...(values["control-plane"] ? { controlPlane: values["control-plane"] } : {}),
     ...(values["control-token-file"] ? { controlTokenFile: values["control-token-file"] } : {}),
+    ...(values["user-from-inbox"] || process.env.TROUPE_USER_FROM_INBOX === "1"
+      ? { userFromInbox: true }
+      : {}),
   };
 }
 
@@ -100,6 +107,8 @@ export interface HostCommandOptions {
    */
   controlPlane?: string;
   controlTokenFile?: string;
+  /** Host option `userFromInbox`: only where every NATS user reads only its own inboxes. */
+  userFromInbox?: boolean;
   /** The host group reported to the control plane (default: from the entry's file name). */
   group?: string;
   /** Jobs the host runs at once per type (default 16). */
@@ -146,6 +155,7 @@ export async function hostCommand(options: HostCommandOptions = {}): Promise<voi
     await serveEntry({
       host: {
         group: options.group ?? groupFromEntry(entry),
+        ...(options.userFromInbox ? { userFromInbox: true } : {}),
         ...(options.jobCapacity ? { jobs: { capacity: options.jobCapacity } } : {}),
         ...(controlPlane
           ? {

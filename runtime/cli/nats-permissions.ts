@@ -24,7 +24,7 @@
  */
 import { Subjects } from "../internal.js";
 import { JobNames } from "../jobs/index.js";
-import { EventNames } from "../pubsub/index.js";
+import { DeviceNames, EventNames } from "../pubsub/index.js";
 import { ReminderNames } from "../reminders/index.js";
 
 export const COMPONENTS = ["host", "client", "gateway", "control-plane"] as const;
@@ -214,8 +214,11 @@ export function permissionsFor(component: Component, scope: PermissionScope): Pe
               ["monitor"],
             ),
           ),
-          // ... and the durable subscriptions' backlog (`@subscribe` consumers of the events stream).
+          // ... and the durable subscriptions' backlog (`@subscribe` consumers of the events stream,
+          // the devices stream and, at an edge site, the copy of the hub's events).
           ...streamSubjects(events.stream(), ["list-consumers"]),
+          ...streamSubjects(new DeviceNames(scope.prefix).stream(), ["list-consumers"]),
+          ...streamSubjects(events.hubStream(), ["list-consumers"]),
         ],
         subscribe: [inboxesOf("control-plane")],
       });

@@ -2,8 +2,9 @@
  * `troupe throttle set|ls|rm|status`: throttle policies on the control plane, over its gRPC API.
  *
  *   troupe throttle set <name> [--rate N] [--burst N] [--concurrency N] [--callers G,..]
- *                       [--tenants G,..] [--types G,..] [--methods G,..] [--hops call,tell,..]
- *                       [--key-by caller|tenant|type|method] [--description TEXT]
+ *                       [--users G,..] [--tenants G,..] [--types G,..] [--methods G,..]
+ *                       [--hops call,tell,..] [--key-by caller|user|tenant|type|method]
+ *                       [--description TEXT]
  *   troupe throttle set -f policy.json          (the ThrottlePolicy message as JSON)
  *   troupe throttle ls [-o json]
  *   troupe throttle rm <name>
@@ -26,7 +27,10 @@ export const THROTTLE_USAGE = `Usage: troupe throttle <command>
   set <name> [--rate N] [--burst N] [--concurrency N]     Create or replace a policy: limits are
       [--callers G,..] [--tenants G,..] [--types G,..]    cluster-wide (rate per second, burst,
       [--methods G,..] [--hops call,tell,job,event,reminder]  turns at once); globs with * and ?;
-      [--key-by caller|tenant|type|method] [--description T]  --key-by limits each key separately;
+      [--users G,..]                                      --users: attested NATS users (hosts with
+                                                          --user-from-inbox); --callers: self-asserted;
+      [--key-by caller|user|tenant|type|method]           --key-by limits each key separately;
+      [--description T]
       [--key-by function --key-function NAME]             or by a key function hosts registered.
   set -f policy.json                                      The ThrottlePolicy message as JSON.
   ls [-o json]                                            Policies.
@@ -50,6 +54,7 @@ const defaultIo: ThrottleIo = {
 const KEY_BY: Record<string, ThrottlePolicy["keyBy"]> = {
   none: "KEY_BY_NONE",
   caller: "KEY_BY_CALLER",
+  user: "KEY_BY_USER",
   tenant: "KEY_BY_TENANT",
   type: "KEY_BY_ACTOR_TYPE",
   method: "KEY_BY_METHOD",
@@ -187,6 +192,7 @@ function policyFromFlags(
       actorTypes: list("types"),
       methods: list("methods"),
       hops: list("hops"),
+      users: list("users"),
     },
     limit: { ratePerSecond: num("rate"), burst: num("burst"), maxConcurrency: num("concurrency") },
     keyBy,
@@ -200,6 +206,7 @@ function policyTable(policies: ThrottlePolicy__Output[]): string {
   const rows = policies.map((p) => {
     const m = p.match;
     const match = [
+      m?.users?.length ? `users=${m.users.join(",")}` : "",
       m?.callers.length ? `callers=${m.callers.join(",")}` : "",
       m?.tenants.length ? `tenants=${m.tenants.join(",")}` : "",
       m?.actorTypes.length ? `types=${m.actorTypes.join(",")}` : "",
@@ -307,6 +314,7 @@ function parseFlags(args: string[]) {
         burst: { type: "string" },
         concurrency: { type: "string" },
         callers: { type: "string" },
+        users: { type: "string" },
         tenants: { type: "string" },
         types: { type: "string" },
         methods: { type: "string" },

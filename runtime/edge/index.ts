@@ -9,6 +9,12 @@
  * await edgeLink(hubMesh, { domain: "store-17", jobs: ["Invoices"] }); // at the hub
  * ```
  */
-export { assertDomain, domainApiPrefix, edgeLinkDenyList, leafRemoteConfig } from "./isolation.js";
+export {
+  assertDomain,
+  domainApiPrefix,
+  type EdgeLinkDenyOptions,
+  edgeLinkDenyList,
+  leafRemoteConfig,
+} from "./isolation.js";
 export { type EdgeLinkOptions, type EdgeLinkStream, edgeLink, edgeLinkStatus } from "./link.js";
 export { DEFAULT_EDGE_RETENTION_MS, type EdgeSiteOptions, edgeSite } from "./site.js";

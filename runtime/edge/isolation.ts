@@ -10,14 +10,29 @@
  *   lease would land in the hub's buckets of the same name.
  * - `$JS.ACK.>`: acknowledgements name a stream, a consumer and a sequence, not a domain; an edge
  *   runner's ack must never reach the hub's consumer of the same name.
+ * - `$MQTT.rmsgs`, `$MQTT.rmsgs.>`, `$MQTT.sess.>`, `$MQTT.JSA.>`: nats-server's MQTT listener
+ *   keeps retained messages and sessions in streams of its own and talks to its JetStream on
+ *   `$MQTT.JSA.>`. Each site's listener is its own: without this, a retained message published at
+ *   the edge is stored in the hub's `$MQTT_rmsgs` as well (its subject is `$MQTT.rmsgs` on 2.9.10;
+ *   the `.>` form covers servers that add the topic). Sessions already name the domain in their
+ *   subjects on 2.9.10 (`$MQTT.sess.<domain>.>`); they are denied all the same. `$MQTT.msgs.>`
+ *   (QoS 1 messages for MQTT sessions) does cross: an actor's QoS 1 publish at the hub is stored
+ *   by the edge's listener too while the link is up, so devices at the edge get it.
+ * - The **device subjects** the site forwards (`devices` option: MQTT topic filters such as
+ *   `devices/+/telemetry`): they reach the hub only by the hub's devices stream sourcing the edge's
+ *   (`edgeSite`/`edgeLink` with `devices`), which copies what devices published while the link was
+ *   down too; live across the link as well, each message would be stored at the hub twice.
  *
  * The JetStream API (`$JS.API.>`) is kept local by the domain itself; `$JS.<domain>.API.>`, the
  * sourcing's deliveries and flow control, and replies (`_INBOX.>`, or each user's inbox prefix) still cross.
  */
 import { ConfigurationError } from "../errors.js";
+import { mqttFilterToSubject } from "../pubsub/index.js";
 
 /** The mesh's default subject prefix (`Subjects`' default; `connect({ prefix })` changes it). */
 const DEFAULT_PREFIX = "troupe";
+/** The MQTT listener's own state: each site's stays on its side. */
+const MQTT_OWN = ["$MQTT.rmsgs", "$MQTT.rmsgs.>", "$MQTT.sess.>", "$MQTT.JSA.>"];
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
 function assertToken(kind: string, value: string): void {
@@ -26,10 +41,31 @@ function assertToken(kind: string, value: string): void {
   }
 }
 
-/** Subjects to deny in both directions (`deny_imports` and `deny_exports`) on the edge's leaf remote. */
-export function edgeLinkDenyList(prefix: string = DEFAULT_PREFIX): string[] {
+/** What else the edge's link keeps off: device topics forwarded by sourcing. */
+export interface EdgeLinkDenyOptions {
+  /**
+   * MQTT topic filters of the device messages the site forwards to the hub (the same list as
+   * `edgeSite`'s and `edgeLink`'s `devices`), e.g. `["devices/+/telemetry"]`.
+   */
+  devices?: string[];
+}
+
+/**
+ * Subjects to deny in both directions (`deny_imports` and `deny_exports`) on the edge's leaf remote.
+ *
+ * @example
+ * ```ts
+ * edgeLinkDenyList("troupe", { devices: ["devices/+/telemetry"] })
+ * // ["troupe.>", "$KV.>", "$JS.ACK.>", "$MQTT.rmsgs", "$MQTT.rmsgs.>", "$MQTT.sess.>", "$MQTT.JSA.>", "devices.*.telemetry"]
+ * ```
+ */
+export function edgeLinkDenyList(
+  prefix: string = DEFAULT_PREFIX,
+  options: EdgeLinkDenyOptions = {},
+): string[] {
   assertToken("subject prefix", prefix);
-  return [`${prefix}.>`, "$KV.>", "$JS.ACK.>"];
+  const devices = [...new Set((options.devices ?? []).map(mqttFilterToSubject))];
+  return [`${prefix}.>`, "$KV.>", "$JS.ACK.>", ...MQTT_OWN, ...devices];
 }
 
 /** Checks a JetStream domain name (it becomes one token of `$JS.<domain>.API`). */
@@ -51,8 +87,12 @@ export function domainApiPrefix(domain: string): string {
  * leafRemoteConfig("nats-leaf://hub.example.com:7422") // leafnodes { remotes: [ { url: ..., deny_imports: [...], ... } ] }
  * ```
  */
-export function leafRemoteConfig(hubLeafUrl: string, prefix: string = DEFAULT_PREFIX): string {
-  const deny = edgeLinkDenyList(prefix)
+export function leafRemoteConfig(
+  hubLeafUrl: string,
+  prefix: string = DEFAULT_PREFIX,
+  options: EdgeLinkDenyOptions = {},
+): string {
+  const deny = edgeLinkDenyList(prefix, options)
     .map((s) => JSON.stringify(s))
     .join(", ");
   return [

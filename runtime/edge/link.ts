@@ -4,11 +4,17 @@
  * last sourced sequence of each source, so a link that breaks and comes back resumes where it
  * stopped: each stored message is copied once; the `Nats-Msg-Id` it carries (every job's id, an
  * event's `msgId`) is checked against the hub stream's duplicate window as a second guard.
+ *
+ * With `devices`, the hub's devices stream `<prefix>_devices` sources the edge's too: what MQTT
+ * devices at the edge published reaches the hub's `@subscribe(..., { mqtt })` subscribers once,
+ * also what they published while the link was down. Device messages carry no message id; the
+ * sourcing's own bookkeeping is what copies each once (and the deny list keeps them off the live
+ * link, which would store them a second time).
  */
 import { ConfigurationError } from "../errors.js";
 import { ensureJobStream, JobNames } from "../jobs/index.js";
 import type { Mesh } from "../mesh.js";
-import { EventNames, ensureEventsStream } from "../pubsub/index.js";
+import { DeviceNames, EventNames, ensureDeviceStream, ensureEventsStream } from "../pubsub/index.js";
 import { addStreamSources, describeStream, type StreamDescription } from "../transport/index.js";
 import { domainApiPrefix } from "./isolation.js";
 
@@ -19,6 +25,12 @@ export interface EdgeLinkOptions {
   events?: boolean;
   /** Actor type names whose jobs, enqueued at the edge, run on the hub. Default none. */
   jobs?: string[];
+  /**
+   * MQTT topic filters (`devices/+/telemetry`) of device messages forwarded from the edge (the same
+   * list as the edge's `edgeSite({ devices })` and the link's deny list): the hub's devices stream
+   * stores these subjects and sources the edge's. Default none.
+   */
+  devices?: string[];
 }
 
 /** One hub stream and its source at the edge. */
@@ -58,8 +70,12 @@ export async function edgeLink(hub: Mesh, options: EdgeLinkOptions): Promise<Edg
     await ensureJobStream(hub, type);
     streams.push(jobs.jobsStream(type));
   }
+  if (options.devices?.length) {
+    await ensureDeviceStream(hub, options.devices);
+    streams.push(new DeviceNames(hub.subjects.prefix).stream());
+  }
   if (streams.length === 0)
-    throw new ConfigurationError("edgeLink: nothing to link (events: false and no jobs)");
+    throw new ConfigurationError("edgeLink: nothing to link (events: false, no jobs, no devices)");
   const out: EdgeLinkStream[] = [];
   for (const stream of streams) {
     const added = await addStreamSources(hub.transport, stream, [{ name: stream, apiPrefix }]);
@@ -76,6 +92,7 @@ export async function edgeLinkStatus(hub: Mesh, options: EdgeLinkOptions): Promi
   const streams = [
     ...(options.events !== false ? [new EventNames(hub.subjects.prefix).stream()] : []),
     ...(options.jobs ?? []).map((t) => new JobNames(hub.subjects.prefix).jobsStream(t)),
+    ...(options.devices?.length ? [new DeviceNames(hub.subjects.prefix).stream()] : []),
   ];
   const out: EdgeLinkStream[] = [];
   for (const stream of streams)

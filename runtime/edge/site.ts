@@ -9,11 +9,15 @@
  * With `hubDomain`, results of jobs enqueued here come back, and with `hubEvents` events published
  * at the hub do: `<prefix>_hub_events` sources the hub's events stream (the edge's own events stream
  * is sourced by the hub, so sourcing the hub's back into it would loop; pubsub/hub-events.ts).
+ *
+ * With `devices`, the edge's devices stream `<prefix>_devices` stores what MQTT devices attached to
+ * the edge's server publish on those topics, link or no link; the hub's devices stream sources it
+ * (`edgeLink({ devices })`), and the link's deny list keeps those subjects off the live link.
  */
 import { ConfigurationError } from "../errors.js";
 import { ensureResultsStream, JobNames } from "../jobs/index.js";
 import type { Mesh } from "../mesh.js";
-import { assertPattern, EventNames, ensureEventsStream } from "../pubsub/index.js";
+import { assertPattern, EventNames, ensureDeviceStream, ensureEventsStream } from "../pubsub/index.js";
 import {
   addStreamSources,
   describeStream,
@@ -50,6 +54,13 @@ export interface EdgeSiteOptions {
    * Hosts started before this ran do not read them until they restart. Default off.
    */
   hubEvents?: boolean | string;
+  /**
+   * MQTT topic filters (`devices/+/telemetry`) of what devices attached to this site's server
+   * publish for the hub: stored in the edge's devices stream from now on, link or no link, and
+   * copied to the hub by `edgeLink({ devices })`. List the same filters in the link's deny list
+   * (`leafRemoteConfig(url, prefix, { devices })`). Default none.
+   */
+  devices?: string[];
 }
 
 /**
@@ -75,6 +86,7 @@ export async function edgeSite(edge: Mesh, options: EdgeSiteOptions = {}): Promi
   }
   if (typeof hubEvents === "string") assertPattern(hubEvents);
   await ensureEventsStream(edge);
+  if (options.devices?.length) await ensureDeviceStream(edge, options.devices);
   const names = new JobNames(edge.subjects.prefix);
   if (hubApi !== undefined) await sourceResultsFromHub(edge, names, hubApi, options.hubDomain as string);
   if (hubApi !== undefined && hubEvents !== false) {

@@ -58,6 +58,7 @@ export class Admission {
     turn: InboundTurn,
     now: number,
     delivery: InboundDelivery | undefined,
+    user?: string,
   ): void {
     // A link that somehow dispatches another turn while it runs gets a view of its own.
     const own = !this.busy;
@@ -66,7 +67,7 @@ export class Admission {
     let scope: TurnScope | undefined;
     this.busy = true;
     try {
-      scratch.fill(kind, actorType, actorId, turn.method, headers);
+      scratch.fill(kind, actorType, actorId, turn.method, headers, user);
       if (delivery) scratch.observed(turn.deadline, delivery);
       taken = beginLinks(this.chain, scratch);
       scope = scratch.scope;

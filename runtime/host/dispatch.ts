@@ -25,7 +25,13 @@ import {
   type TurnScope,
 } from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
-import { type CallEnvelope, type DecodeLimits, decodeCall, encodeError } from "../messaging/index.js";
+import {
+  type CallEnvelope,
+  type DecodeLimits,
+  decodeCall,
+  encodeError,
+  inboxUserOf,
+} from "../messaging/index.js";
 import type { ShardOwnership } from "../placement/index.js";
 import { shardOf } from "../placement/index.js";
 import {
@@ -83,6 +89,8 @@ export class Dispatch {
     private readonly keepalives: CallKeepalives,
     private readonly replies: Replies,
     private readonly isServing: () => boolean,
+    /** Derive `ctx.user` from a call's or tell's reply subject (host option `userFromInbox`). */
+    private readonly userFromInbox = false,
   ) {
     this.admission = Admission.of(inbound);
     this.observers = observersOf(inbound);
@@ -235,16 +243,18 @@ export class Dispatch {
       return;
     }
     const kind = answerTo ? "call" : "tell";
+    // A tell's reply subject is the one its broker and host answers go to: it names a user too.
+    const user = this.userFromInbox ? inboxUserOf(msg.reply) : undefined;
     const synchronous = this.admission ? this.admission.applies() : NOT_SYNCHRONOUS;
     if (synchronous !== NOT_SYNCHRONOUS) {
       // Built only for a span, whose subject is read from the message (decoded on first access).
       const observed: InboundDelivery | undefined =
         synchronous === OBSERVED ? { subject: msg, traceHeaders: msg.headers, queueGroup: queue } : undefined;
-      this.admission?.dispatch(kind, type.name, catalog, actorId, msg.headers, turn, now, observed);
+      this.admission?.dispatch(kind, type.name, catalog, actorId, msg.headers, turn, now, observed, user);
       return;
     }
     const delivery: InboundDelivery = { subject: msg, traceHeaders: msg.headers, queueGroup: queue };
-    this.dispatchIntercepted(this.inbound, kind, type, catalog, actorId, msg.headers, delivery, turn);
+    this.dispatchIntercepted(this.inbound, kind, type, catalog, actorId, msg.headers, delivery, turn, user);
   }
 
   /**
@@ -262,6 +272,7 @@ export class Dispatch {
     headers: MessageHeaders | undefined,
     delivery: InboundDelivery,
     turn: InboundTurn,
+    user?: string,
   ): void {
     let ran: TurnOutcome | undefined;
     const run = (scope: TurnScope | undefined) =>
@@ -289,6 +300,7 @@ export class Dispatch {
         headers,
         timeoutMs: turn.deadline - performance.now(),
         delivery,
+        user,
       },
       run,
     ).then(

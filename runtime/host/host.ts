@@ -142,6 +142,7 @@ export class Host {
       this.keepalives,
       this.replies,
       () => this.status === "serving",
+      options.userFromInbox === true,
     );
   }
 

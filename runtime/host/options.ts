@@ -51,6 +51,15 @@ export interface HostOptions {
   /** Install the built-in inbound interceptors this list does not name (tracing). Default true. */
   builtinInterceptors?: boolean;
   /**
+   * Take the NATS user a call's or tell's reply subject names (`_INBOX_<user>.…`) as the turn's
+   * attested identity: `ctx.user` for interceptors, `match.users` and `KEY_BY_USER` for throttle
+   * policies. Turn it on only where every NATS user connects with its own inbox prefix and may
+   * subscribe only under it, as `troupe auth gen` sets up (`troupe host --user-from-inbox`,
+   * `TROUPE_USER_FROM_INBOX=1`): elsewhere any client can name any prefix and read the answers.
+   * Default false: `ctx.user` is always undefined. What it attests: docs/patterns/throttling.md.
+   */
+  userFromInbox?: boolean;
+  /**
    * Cluster-wide throttling (docs/patterns/throttling.md): the host registers with the control plane
    * at `controlPlane` (`host:port`) under its id, receives its shares of every policy's limits and
    * refuses turns over them with `ThrottledError`, as the outermost inbound interceptor (before any

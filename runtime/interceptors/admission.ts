@@ -42,6 +42,8 @@ export interface AdmissionTurn {
   readonly actorId: string;
   readonly method: string;
   readonly caller: string | undefined;
+  /** The attested NATS user (see `InboundContext.user`). */
+  readonly user?: string | undefined;
   readonly headers: ReadonlyHeaders;
 }
 
@@ -93,6 +95,7 @@ export class AdmissionScratch implements AdmissionTurn, InboundContext, Readonly
   actorId = "";
   method = "";
   caller: string | undefined = undefined;
+  user: string | undefined = undefined;
   /** When the turn's budget runs out (for observers). */
   deadline = 0;
   /** Where the message came from (for observers: tracing); undefined while none is active. */
@@ -111,12 +114,14 @@ export class AdmissionScratch implements AdmissionTurn, InboundContext, Readonly
     actorId: string,
     method: string,
     headers: MessageHeaders | undefined,
+    user?: string | undefined,
   ): this {
     this.kind = kind;
     this.actorType = actorType;
     this.actorId = actorId;
     this.method = method;
     this.raw = headers;
+    this.user = user;
     this.caller = undefined;
     this.delivery = undefined;
     this.scope = undefined;
@@ -135,6 +140,7 @@ export class AdmissionScratch implements AdmissionTurn, InboundContext, Readonly
   clear(): void {
     this.raw = undefined;
     this.caller = undefined;
+    this.user = undefined;
     this.delivery = undefined;
     this.scope = undefined;
   }

@@ -34,6 +34,8 @@ export interface InboundTurnInfo {
   readonly headers: MessageHeaders | undefined;
   /** The turn's budget from now, in ms. */
   readonly timeoutMs: number;
+  /** The attested NATS user (see `InboundContext.user`), if the host derived one. */
+  readonly user?: string | undefined;
   /** Where the message came from (for the built-in tracing interceptor). */
   readonly delivery?: InboundDelivery;
 }
@@ -65,6 +67,7 @@ export function interceptTurn(
     headers: readonlyHeaders(info.headers),
     deadline: performance.now() + info.timeoutMs,
     caller,
+    user: info.user,
     delivery: info.delivery,
     scope: undefined,
   };
@@ -86,6 +89,7 @@ function runSynchronously(
       info.actorId,
       info.method,
       info.headers,
+      info.user,
     );
     if (observed) scratch.observed(performance.now() + info.timeoutMs, info.delivery);
     taken = beginLinks(chain, scratch);

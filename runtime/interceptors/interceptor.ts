@@ -87,8 +87,19 @@ export interface InboundContext {
   readonly headers: ReadonlyHeaders;
   /** When the turn's budget runs out, in `performance.now()` milliseconds. */
   readonly deadline: number;
-  /** Who sent it (the caller's `clientId` or per-call `caller`), undefined when it did not say. */
+  /**
+   * Who sent it (the caller's `clientId` or per-call `caller`), undefined when it did not say.
+   * Self-asserted: any client can name any caller. See `user` for an attested identity.
+   */
   readonly caller: string | undefined;
+  /**
+   * The NATS user that can receive this call's or tell's answer, on a host with `userFromInbox`
+   * (production auth: each user reads only its own `_INBOX_<user>` inboxes): the user its reply
+   * subject names. Undefined otherwise (that option off, a reply subject naming no user, jobs,
+   * events, reminders). A sender may name another user's inbox; it then gets no answer, but the
+   * turn runs: see docs/patterns/throttling.md ("Who is calling").
+   */
+  readonly user?: string | undefined;
   /** @internal Where the message came from, for the built-in tracing interceptor. */
   readonly delivery?: InboundDelivery | undefined;
   /**

@@ -7,6 +7,7 @@
 export { EventNames } from "../messaging/index.js";
 export {
   type DeviceMessage,
+  DeviceNames,
   type DevicePayload,
   ensureDeviceStream,
   mqttFilterToSubject,

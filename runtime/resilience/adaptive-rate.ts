@@ -51,6 +51,8 @@ export class AdaptiveRateLimiter {
   private refilledAt = 0;
   private lastMaxRate = 0;
   private lastThrottleAt = 0;
+  /** When the sends reserved before the last throttle have gone out (see onThrottle's `sentAt`). */
+  private settledAt = 0;
   private measured = 0;
   private slotStart: number;
   private slotCount = 0;
@@ -100,14 +102,25 @@ export class AdaptiveRateLimiter {
     return true;
   }
 
-  /** A send was refused by a throttle. */
-  onThrottle(): void {
+  /**
+   * A send was refused by a throttle. With `sentAt` (this limiter's clock): a send made before the
+   * slots reserved at the last throttle ran out was paced at the rate that throttle already lowered
+   * (a burst sent at once comes back as a burst of refusals), so its refusal lowers it no further:
+   * one decrease per round of sends, as congestion control does once per round trip.
+   * `limitHint`: the rate limit the refusal named, taken as the rate in use when this limiter has
+   * measured none (its sends went out without it, e.g. tells before the first refusal).
+   */
+  onThrottle(sentAt?: number, limitHint?: number): void {
+    if (sentAt !== undefined && this.pacing && sentAt < this.settledAt) return;
     const t = this.now();
     this.refill(t);
     const sending = this.sendRate(t);
     const inUse = this.pacing ? Math.min(sending || this.fillRate, this.fillRate) : sending;
-    this.lastMaxRate = Math.max(this.minRate, inUse);
+    this.lastMaxRate = Math.max(this.minRate, inUse > 0 ? inUse : (limitHint ?? 0));
     this.lastThrottleAt = t;
+    // The slots reserved so far go out at the rate in use until then.
+    const debt = this.pacing ? Math.max(0, -this.tokens) : 0;
+    this.settledAt = t + (debt / Math.max(this.fillRate, this.minRate)) * 1000;
     this.setRate(this.lastMaxRate * this.beta);
     if (!this.pacing) {
       this.pacing = true;

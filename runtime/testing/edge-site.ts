@@ -13,8 +13,12 @@ export interface EdgeSiteTestOptions extends Pick<NatsServerOptions, "debug" | "
   hubDomain?: string;
   /** The Troupe subject prefix the link isolates (see `edgeLinkDenyList`). Default `troupe`. */
   prefix?: string;
-  /** Also start an MQTT listener on the edge server, on a free port. */
+  /** Also start an MQTT listener on the edge server, on a free port (`edge.mqttPort`). */
   edgeMqtt?: boolean;
+  /** Also start an MQTT listener on the hub server, on a free port (`hub.mqttPort`). */
+  hubMqtt?: boolean;
+  /** MQTT topic filters the site forwards by sourcing: kept off the live link (`edgeLinkDenyList`). */
+  devices?: string[];
 }
 
 /** A hub nats-server and an edge nats-server (a leaf with its own domain) joined through a cuttable link. */
@@ -23,6 +27,10 @@ export interface EdgeSiteTest {
   readonly edge: NatsServer;
   readonly domain: string;
   readonly hubDomain: string;
+  /** `mqtt://127.0.0.1:<port>` of the edge's MQTT listener (with `edgeMqtt`). */
+  readonly edgeMqttUrl?: string;
+  /** `mqtt://127.0.0.1:<port>` of the hub's MQTT listener (with `hubMqtt`). */
+  readonly hubMqttUrl?: string;
   /** The TCP link between them: `link.cut()`, `link.restore()`. */
   readonly link: LinkProxy;
   /** Waits until the hub counts the edge's leaf connection as up (`true`) or gone (`false`). */
@@ -47,8 +55,8 @@ export interface EdgeSiteTest {
 export async function startEdgeSite(opts: EdgeSiteTestOptions = {}): Promise<EdgeSiteTest> {
   const domain = opts.domain ?? "edge";
   const hubDomain = opts.hubDomain ?? "hub";
-  const deny = edgeLinkDenyList(opts.prefix);
-  const [leafPort, linkPort, mqttPort] = await reservePorts(3);
+  const deny = edgeLinkDenyList(opts.prefix, { devices: opts.devices ?? [] });
+  const [leafPort, linkPort, mqttPort, hubMqttPort] = await reservePorts(4);
   const common = { debug: opts.debug, bin: opts.bin, readyTimeoutMs: opts.readyTimeoutMs };
   const started: Array<{ cleanup(): Promise<void> } | { close(): Promise<void> }> = [];
   try {
@@ -58,6 +66,7 @@ export async function startEdgeSite(opts: EdgeSiteTestOptions = {}): Promise<Edg
       jetstreamDomain: hubDomain,
       // Leaves reconnect to what the hub advertises: the link, never around it.
       leafnodes: { port: leafPort, advertise: `127.0.0.1:${linkPort}` },
+      ...(opts.hubMqtt ? { mqttPort: hubMqttPort } : {}),
     });
     started.push(hub);
     const link = await startLinkProxy(leafPort as number, linkPort);
@@ -98,7 +107,18 @@ export async function startEdgeSite(opts: EdgeSiteTestOptions = {}): Promise<Edg
       })();
       return cleaned;
     };
-    return { hub, edge, domain, hubDomain, link, waitForLink, cleanup, [Symbol.asyncDispose]: cleanup };
+    return {
+      hub,
+      edge,
+      domain,
+      hubDomain,
+      ...(opts.edgeMqtt ? { edgeMqttUrl: `mqtt://127.0.0.1:${mqttPort}` } : {}),
+      ...(opts.hubMqtt ? { hubMqttUrl: `mqtt://127.0.0.1:${hubMqttPort}` } : {}),
+      link,
+      waitForLink,
+      cleanup,
+      [Symbol.asyncDispose]: cleanup,
+    };
   } catch (err) {
     for (const s of started.reverse()) await ("cleanup" in s ? s.cleanup() : s.close());
     throw err;

@@ -27,6 +27,7 @@ export interface ThrottledTurn {
   readonly actorType: string;
   readonly method: string;
   readonly caller: string | undefined;
+  readonly user?: string | undefined;
   readonly headers?: { get(name: string): string | undefined };
 }
 
@@ -44,6 +45,7 @@ export function throttlingInterceptor(
   return admissionInterceptor(function throttling(turn: ThrottledTurn) {
     return enforcer.admit({
       caller: turn.caller,
+      user: turn.user,
       tenant: turn.headers?.get(tenantHeader) || undefined,
       actorType: turn.actorType,
       method: turn.method,

@@ -2,18 +2,25 @@
  * Which turns a policy applies to, and the key it counts them under.
  *
  * A turn matches when its hop is in `match.hops` (empty: call and tell) and each non-empty glob
- * list has an entry matching the turn's caller, tenant, actor type and method. A turn without a
- * caller (or tenant) matches a caller (tenant) list only through a `*` entry. The key is the value
- * named by `key_by` ("" for KEY_BY_NONE; a missing caller or tenant counts as ""); for
+ * list has an entry matching the turn's attested user, caller, tenant, actor type and method. A
+ * turn without a user (caller, tenant) matches a users (callers, tenants) list only through a `*`
+ * entry. `callers` globs see the self-asserted caller as sent; `users` the attested NATS user
+ * (docs/patterns/throttling.md, "Who is calling"). The key is the value named by `key_by` ("" for
+ * KEY_BY_NONE; a missing user, caller or tenant counts as ""; KEY_BY_CALLER on a turn with a user
+ * counts `<user>/<caller>`, so a caller never shares a key with another user's); for
  * KEY_BY_FUNCTION, what the registered key function named by `key_function` returns for the turn
  * (a missing function, a throw or a non-string: "").
  */
+import { qualifiedCaller } from "../messaging/index.js";
 import { compileGlobs, type Matcher } from "./glob.js";
 import { DEFAULT_HOPS, type Hop, type Policy } from "./policy.js";
 
 /** What the enforcer knows about a turn (the inbound interceptor's context has all of it). */
 export interface ThrottleInput {
+  /** Self-asserted (`clientId`, a call's `caller`, the gateway's principal). */
   caller?: string | undefined;
+  /** Attested: the NATS user the reply subject names, on hosts with `userFromInbox`. */
+  user?: string | undefined;
   tenant?: string | undefined;
   actorType: string;
   method: string;
@@ -40,9 +47,17 @@ export function compileMatch(
   policy: Policy,
   keyFunctions: ReadonlyMap<string, ThrottleKeyFunction> = new Map(),
 ): CompiledMatch {
-  const match = policy.match ?? { callers: [], tenants: [], actorTypes: [], methods: [], hops: [] };
+  const match = policy.match ?? {
+    callers: [],
+    tenants: [],
+    actorTypes: [],
+    methods: [],
+    hops: [],
+    users: [],
+  };
   const hops = new Set<string>(match.hops.length > 0 ? match.hops : DEFAULT_HOPS);
   const callers = optionalMatcher(match.callers);
+  const users = optionalMatcher(match.users ?? []);
   const tenants = optionalMatcher(match.tenants);
   const actorTypes = compileGlobs(match.actorTypes);
   const methods = compileGlobs(match.methods);
@@ -53,6 +68,7 @@ export function compileMatch(
       actorTypes(input.actorType) &&
       methods(input.method) &&
       callers(input.caller) &&
+      users(input.user) &&
       tenants(input.tenant),
     keyOf,
   };
@@ -71,7 +87,9 @@ function keyFunction(
 ): (input: ThrottleInput) => string {
   switch (policy.keyBy) {
     case "KEY_BY_CALLER":
-      return (input) => input.caller ?? "";
+      return (input) => qualifiedCaller(input.user, input.caller) ?? "";
+    case "KEY_BY_USER":
+      return (input) => input.user ?? "";
     case "KEY_BY_TENANT":
       return (input) => input.tenant ?? "";
     case "KEY_BY_ACTOR_TYPE":

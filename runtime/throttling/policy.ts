@@ -31,6 +31,7 @@ export const KEY_BYS: readonly KeyBy[] = [
   "KEY_BY_ACTOR_TYPE",
   "KEY_BY_METHOD",
   "KEY_BY_FUNCTION",
+  "KEY_BY_USER",
 ];
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -43,6 +44,7 @@ const MATCH_LISTS = [
   ["actorTypes", "actor_types"],
   ["methods", "methods"],
   ["hops", "hops"],
+  ["users", "users"],
 ] as const;
 
 /** Checks a policy name (also used for lookups and deletes). */
@@ -109,6 +111,7 @@ export function validatePolicy(raw: unknown, field = "policy"): Policy {
       actorTypes: lists.actorTypes ?? [],
       methods: lists.methods ?? [],
       hops: lists.hops ?? [],
+      users: lists.users ?? [],
     },
     limit,
     keyBy: keyBy as KeyBy,

@@ -50,15 +50,28 @@ test("cli - troupe throttle set, ls, status and rm against a control plane", asy
     JSON.stringify({ name: "carts", match: { actorTypes: ["Cart"] }, limit: { maxConcurrency: 8 } }),
   );
   t.is((await run(["set", "-f", fromFile, ...auth])).code, 0);
+  const perApp = await run([
+    "set",
+    "per-app",
+    "--rate",
+    "5",
+    "--users",
+    "troupe-client-*",
+    "--key-by",
+    "user",
+    ...auth,
+  ]);
+  t.is(perApp.code, 0, perApp.err);
 
   const ls = await run(["ls", ...auth]);
   t.is(ls.code, 0);
   t.regex(ls.out, /free-tier\s+10\/s burst 10\s+caller\s+callers=free-\*/);
+  t.regex(ls.out, /per-app\s+5\/s burst 5\s+user\s+users=troupe-client-\*/);
   t.regex(ls.out, /carts\s+8 at once/);
   const lsJson = JSON.parse((await run(["ls", "-o", "json", ...auth])).out) as { name: string }[];
   t.deepEqual(
     lsJson.map((p) => p.name),
-    ["carts", "free-tier"],
+    ["carts", "free-tier", "per-app"],
   );
 
   const status = await run(["status", "-o", "json", ...auth]);
@@ -66,7 +79,7 @@ test("cli - troupe throttle set, ls, status and rm against a control plane", asy
   const parsed = JSON.parse(status.out) as { hosts: unknown[]; policies: { policy: string }[] };
   t.deepEqual(
     parsed.policies.map((p) => p.policy),
-    ["carts", "free-tier"],
+    ["carts", "free-tier", "per-app"],
   );
   t.regex((await run(["status", ...auth])).out, /no hosts connected/);
 

@@ -7,6 +7,8 @@ import type { ExecutionContext } from "ava";
 import { reservePorts } from "troupe/testing";
 import type { Logger } from "../../runtime/log.js";
 import { Subjects } from "../../runtime/messaging/subjects.js";
+import type { ThrottlePolicy } from "../../runtime/protos/index.js";
+import { connectControlPlane } from "../../runtime/throttling/index.js";
 import { NatsTransport } from "../../runtime/transport/nats-transport.js";
 import {
   type ControlPlane,
@@ -73,6 +75,19 @@ export function statusName(code: number): string {
 }
 
 /** Waits until `check` is true, polling every `everyMs`, failing after `withinMs`. */
+/** Sets `policies` on the control plane at `address` (token auth). */
+export async function setPolicies(address: string, policies: ThrottlePolicy[]): Promise<void> {
+  const connection = connectControlPlane({ address, token: TOKEN });
+  try {
+    for (const policy of policies) {
+      const c = connection.throttle;
+      await unary(c.SetPolicy.bind(c), { policy }, connection.metadata());
+    }
+  } finally {
+    connection.close();
+  }
+}
+
 export async function waitFor(
   check: () => boolean,
   withinMs: number,

@@ -8,9 +8,8 @@ import { Actor, inboundTracing, subscribe, ThrottledError } from "troupe";
 import type { JobEvent } from "../../runtime/jobs/index.js";
 import type { ThrottlePolicy } from "../../runtime/protos/index.js";
 import type { SubscriberEvent } from "../../runtime/pubsub/index.js";
-import { connectControlPlane } from "../../runtime/throttling/index.js";
 import { startMesh } from "../helpers/mesh.js";
-import { startPlane, TOKEN, unary, waitFor } from "./helpers.js";
+import { setPolicies, startPlane, TOKEN, waitFor } from "./helpers.js";
 
 class Echo extends Actor {
   static options = { stateless: true };
@@ -29,18 +28,6 @@ const QUIET: ThrottlePolicy = {
   match: { callers: ["quiet"], actorTypes: ["Echo"] },
   limit: { ratePerSecond: 100, burst: 20 },
 };
-
-async function setPolicies(address: string, policies: ThrottlePolicy[]): Promise<void> {
-  const connection = connectControlPlane({ address, token: TOKEN });
-  try {
-    for (const policy of policies) {
-      const c = connection.throttle;
-      await unary(c.SetPolicy.bind(c), { policy }, connection.metadata());
-    }
-  } finally {
-    connection.close();
-  }
-}
 
 test("host enforcement - a host with the throttling option refuses calls over the cluster-wide limit; another caller's policy is unaffected", async (t) => {
   const { plane } = await startPlane(t);
@@ -249,12 +236,17 @@ test("host enforcement - the adaptive client gets every call of a caller over it
   };
   const plain = await run("plain", false);
   const paced = await run("paced", true);
+  const kinds = [...new Set(plain.failures.map((e) => (e as { code?: string }).code ?? String(e)))];
   t.log(
-    `retries alone: ${plain.ok}/${n} ok, ${plain.refused} refused; adaptive: ${paced.ok}/${n} ok, ${paced.refused} refused`,
+    `retries alone: ${plain.ok}/${n} ok (failed: ${kinds.join(", ") || "none"}), ${plain.refused} refused; adaptive: ${paced.ok}/${n} ok, ${paced.refused} refused`,
   );
   t.deepEqual(paced.failures, [], "every call of the adaptive client gets in");
   t.is(paced.ok, n);
-  t.true(paced.refused < plain.refused, "the adaptive client is refused less often");
+  // Measured on a busy 2-core machine: about a quarter (11-12 vs 41-50 over four runs).
+  t.true(
+    paced.refused * 2 <= plain.refused,
+    `the adaptive client is refused at most half as often (${paced.refused} vs ${plain.refused})`,
+  );
 });
 
 test("host enforcement - calls to a type that throttled are paced by default, without opt-in; adaptiveRate: false opts out", async (t) => {

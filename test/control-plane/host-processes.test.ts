@@ -1,8 +1,9 @@
 /**
  * Cluster-wide throttling with real processes: a control plane (real gRPC on loopback, token auth),
  * three `mesh.host(..., { throttling })` host processes, and clients in the test process. A caller
- * at many times its 200/s limit gets no more than the limit through across the three hosts; a caller
- * under another policy is unaffected.
+ * offering 10x its 200/s limit for 10 s (the issue's test; at least 3x on a machine too busy to
+ * offer 10x) gets no more than the limit +10% (and one burst) through across the three hosts; a
+ * caller under another policy is unaffected.
  */
 import test from "ava";
 import { ThrottledError } from "troupe";
@@ -70,9 +71,18 @@ test("host processes - three hosts keep a caller at 10x its cluster-wide limit w
   const noisy = await client(t, server.url, prefix, { clientId: "noisy", adaptiveRate: false });
   const quiet = await client(t, server.url, prefix, { clientId: "quiet" });
   const { ratePerSecond, burst } = NOISY.limit;
-  // The issue's window is 10 s (TROUPE_THROTTLE_TEST_WINDOW_MS=10000); 3 s by default keeps the
-  // suite's time modest, and the bound below scales with the window measured.
-  const windowMs = Number(process.env.TROUPE_THROTTLE_TEST_WINDOW_MS) || (3 * 1000 * 200) / ratePerSecond;
+  // The issue's window: 10 s (TROUPE_THROTTLE_TEST_WINDOW_MS overrides it); the bound below scales
+  // with the time measured.
+  const windowMs = Number(process.env.TROUPE_THROTTLE_TEST_WINDOW_MS) || 10_000;
+  // 10x the limit, the issue's figure: 128 unpaced callers offer that on a 2-core machine at load
+  // ~12 once warmed up (the first second of start-up is slower); past the window the run goes on
+  // until the offered load averages 10x, for at most another window. A machine loaded harder than
+  // that (CI beside CPU burners) cannot offer it: the run then still has to have saturated the
+  // limit (3x at least) for the bound on what got through to mean anything, and logs what it
+  // offered. TROUPE_THROTTLE_TEST_STRICT=1 requires the 10x.
+  const offeredFactor = 10;
+  const requiredFactor = process.env.TROUPE_THROTTLE_TEST_STRICT === "1" ? offeredFactor : 3;
+  const workers = 128;
   const perHost = new Map<string, number>();
   let accepted = 0;
   let refused = 0;
@@ -82,8 +92,15 @@ test("host processes - three hosts keep a caller at 10x its cluster-wide limit w
   const quietErrors: unknown[] = [];
   const started = performance.now();
   const until = started + windowMs;
+  const giveUpAt = until + windowMs;
+  const running = () => {
+    const now = performance.now();
+    if (now < until) return true;
+    const offered = accepted + refused;
+    return now < giveUpAt && offered < (offeredFactor * ratePerSecond * (now - started)) / 1000;
+  };
   const noisyWorker = async (w: number) => {
-    for (let i = 0; performance.now() < until; i++) {
+    for (let i = 0; running(); i++) {
       try {
         const on = await noisy.ref(Echo, `n${w}-${i % 8}`).whoami();
         accepted += 1;
@@ -99,7 +116,7 @@ test("host processes - three hosts keep a caller at 10x its cluster-wide limit w
   const quietGapMs = (4 * 1000) / QUIET.limit.ratePerSecond;
   const quietWorker = async () => {
     let next = performance.now();
-    while (performance.now() < until) {
+    while (running()) {
       try {
         await quiet.ref(Echo, "q").whoami();
         quietOk += 1;
@@ -110,16 +127,18 @@ test("host processes - three hosts keep a caller at 10x its cluster-wide limit w
       await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
     }
   };
-  await Promise.all([...Array.from({ length: 64 }, (_, w) => noisyWorker(w)), quietWorker()]);
+  await Promise.all([...Array.from({ length: workers }, (_, w) => noisyWorker(w)), quietWorker()]);
   const elapsedS = (performance.now() - started) / 1000;
 
+  const offeredX = (accepted + refused) / (ratePerSecond * elapsedS);
   t.log(
-    `noisy: ${accepted} accepted (${[...perHost].map(([h, n]) => `${h} ${n}`).join(", ")}), ${refused} refused in ${elapsedS.toFixed(2)} s; quiet: ${quietOk} ok`,
+    `noisy: offered ${offeredX.toFixed(1)}x the limit; ${accepted} accepted (${[...perHost].map(([h, n]) => `${h} ${n}`).join(", ")}), ${refused} refused in ${elapsedS.toFixed(2)} s; quiet: ${quietOk} ok`,
   );
   t.deepEqual(unexpected, [], "every refusal is a ThrottledError");
+  if (offeredX < offeredFactor) t.log(`below the issue's ${offeredFactor}x: this machine is busy`);
   t.true(
-    refused > accepted,
-    `the noisy caller offered well above its limit (${accepted} ok, ${refused} refused)`,
+    offeredX >= requiredFactor,
+    `the noisy caller offered ${requiredFactor}x its limit or more: ${offeredX.toFixed(1)}x (${accepted} ok, ${refused} refused)`,
   );
   t.true(perHost.size >= 2, "the accepted calls were spread over several hosts");
   const bound = ratePerSecond * elapsedS * 1.1 + burst;

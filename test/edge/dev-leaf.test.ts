@@ -41,6 +41,7 @@ test("troupe dev --leaf - a local edge site of the hub, with its MQTT port print
     entry: "test/edge/fixtures/dev-entry.ts",
     leaf: `nats-leaf://127.0.0.1:${leafPort}`,
     domain: "devsite",
+    devices: ["kiosk/+/telemetry"],
     gatewayPort: 0,
     until,
     out: (l) => lines.push(l),
@@ -59,7 +60,11 @@ test("troupe dev --leaf - a local edge site of the hub, with its MQTT port print
   const mqttPort = Number(/mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(mqttLine)?.[1]);
   t.not(mqttPort, 1883);
   t.true(
-    lines.some((l) => l.includes('JetStream domain "devsite"') && l.includes("troupe edge link devsite")),
+    lines.some(
+      (l) =>
+        l.includes('JetStream domain "devsite"') &&
+        l.includes("troupe edge link devsite --devices kiosk/+/telemetry"),
+    ),
     lines.join("\n"),
   );
   const devUrl = /dev mesh ready on (\S+)/.exec(
@@ -71,8 +76,9 @@ test("troupe dev --leaf - a local edge site of the hub, with its MQTT port print
   t.teardown(() => hubMesh.close());
   const cli: string[] = [];
   const io = { out: (l: string) => cli.push(l), err: (l: string) => cli.push(l) };
-  t.is(await edgeCommand(["link", "devsite"], hubMesh, io), 0);
+  t.is(await edgeCommand(["link", "devsite", "--devices", "kiosk/+/telemetry"], hubMesh, io), 0);
   t.regex(cli.join("\n"), /troupe_events\s+\d+\s+linked now/);
+  t.regex(cli.join("\n"), /troupe_devices\s+\d+\s+linked now/);
   const edgeMesh = await connect({ servers: devUrl, logger });
   t.teardown(() => edgeMesh.close());
   await edgeMesh.publish("kiosk.opened", { at: 1 }, { msgId: "k1" });
@@ -84,6 +90,18 @@ test("troupe dev --leaf - a local edge site of the hub, with its MQTT port print
   });
   t.teardown(() => device.endAsync(true));
   t.true(device.connected);
+  // What it publishes on a forwarded topic reaches the hub's devices stream by sourcing.
+  await device.publishAsync("kiosk/kiosk-1/telemetry", JSON.stringify({ open: true }), { qos: 1 });
+  await eventually(
+    async () =>
+      (await jetStreamQueues(hubMesh.transport).lastBySubject(
+        "troupe_devices",
+        "kiosk.kiosk-1.telemetry",
+        false,
+      )) !== null,
+    60_000,
+    "the kiosk's reading at the hub",
+  );
 
   await eventually(
     async () =>
@@ -117,6 +135,9 @@ test("troupe dev --leaf - a local edge site of the hub, with its MQTT port print
   cli.length = 0;
   t.is(await edgeCommand(["site", "--hub-domain", "hub", "--hub-events", "all"], edgeMesh, io), 0);
   t.regex(cli.join("\n"), /edge site ready: .*results and hub events come back from domain "hub"/);
+  cli.length = 0;
+  t.is(await edgeCommand(["site", "--devices", "kiosk/+/telemetry"], edgeMesh, io), 0);
+  t.regex(cli.join("\n"), /devices on kiosk\/\+\/telemetry kept for the hub/);
   t.is(await edgeCommand(["site", "--hub-events", "all"], edgeMesh, io), 2);
 });
 
@@ -130,6 +151,10 @@ test("troupe dev --hub-domain - taken with --leaf, refused without it", (t) => {
     domain: "s1",
     hubDomain: "hub",
   });
+  t.like(parse(["--leaf", "nats-leaf://hub:7422", "--devices", "a/+/b,c/#"]), {
+    devices: ["a/+/b", "c/#"],
+  });
+  t.throws(() => parse(["--devices", "a/b"]), { instanceOf: UsageError, message: /--devices needs --leaf/ });
   t.throws(() => parse(["--hub-domain", "hub"]), {
     instanceOf: UsageError,
     message: /--hub-domain needs --leaf/,

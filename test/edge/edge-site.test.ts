@@ -20,7 +20,7 @@ import {
 } from "troupe";
 import { startEdgeSite } from "troupe/testing";
 import { jetStreamQueues } from "../../runtime/transport/index.js";
-import { edgeExample, seenAtHub } from "../../services/examples/edge/store.js";
+import { edgeExample, STORE_DEVICES, seenAtHub } from "../../services/examples/edge/store.js";
 import { eventually, TEST_CALL_TIMEOUT_MS } from "../helpers/mesh.js";
 import { counts } from "../pubsub/helpers.js";
 
@@ -77,21 +77,25 @@ async function meshes(t: import("ava").ExecutionContext, hubUrl: string, edgeUrl
 }
 
 test.serial(
-  "edge sites - the example's till sells through a cut link; the hub gets each sale and invoice once, the edge an invoice's result",
+  "edge sites - the example's till sells through a cut link; the hub gets each sale, invoice and door count once, the edge an invoice's result and the price the hub changed meanwhile",
   async (t) => {
-    const site = await startEdgeSite({ domain: "store-1" });
+    const site = await startEdgeSite({ domain: "store-1", edgeMqtt: true, devices: STORE_DEVICES });
     t.teardown(() => site.cleanup());
     const { hub, edge } = await meshes(t, site.hub.url, site.edge.url);
     const lines: string[] = [];
     await edgeExample(site, hub, edge, (l) => lines.push(l));
     t.deepEqual(lines, [
-      "link up: hub saw 2 sales, 2 invoices",
-      "link down: the till sold 6 in all; hub saw 2 sales",
-      "link back: hub saw 6 sales, 7 invoices",
+      "link up: hub saw 2 sales, 2 invoices, 2 visitors; tea costs 250 at the till",
+      "link down: the till sold 6 in all; hub saw 2 sales, 2 visitors; tea still costs 250 at the till",
+      "link back: hub saw 6 sales, 7 invoices, 5 visitors; tea costs 275 at the till",
       "the edge got: invoice for s6-copy",
     ]);
     t.deepEqual([...counts(seenAtHub.sales).values()], [1, 1, 1, 1, 1, 1]);
     t.deepEqual([...counts(seenAtHub.invoices).values()], [1, 1, 1, 1, 1, 1, 1]);
+    t.deepEqual(
+      [...seenAtHub.visits].sort((a, b) => a - b),
+      [1, 2, 3, 4, 5],
+    );
   },
 );
 
@@ -192,10 +196,18 @@ test("edge sites - edgeSite refuses a forwarded type whose edge stream is alread
 });
 
 test("edge sites - link configuration: deny list, leaf remote block, bad input", async (t) => {
-  t.deepEqual(edgeLinkDenyList("shop"), ["shop.>", "$KV.>", "$JS.ACK.>"]);
+  t.deepEqual(edgeLinkDenyList("shop"), [
+    "shop.>",
+    "$KV.>",
+    "$JS.ACK.>",
+    "$MQTT.rmsgs",
+    "$MQTT.rmsgs.>",
+    "$MQTT.sess.>",
+    "$MQTT.JSA.>",
+  ]);
   const conf = leafRemoteConfig("nats-leaf://hub:7422");
   t.regex(conf, /url: "nats-leaf:\/\/hub:7422"/);
-  t.regex(conf, /deny_imports: \["troupe\.>", "\$KV\.>", "\$JS\.ACK\.>"\]/);
+  t.regex(conf, /deny_imports: \["troupe\.>", "\$KV\.>", "\$JS\.ACK\.>", "\$MQTT\.rmsgs", /);
   t.regex(conf, /deny_exports: \["troupe\.>"/);
   t.throws(() => edgeLinkDenyList("bad prefix"), { instanceOf: ConfigurationError });
   const fake = {} as Mesh;

@@ -64,7 +64,7 @@ test("gateway throttling - calls over the principal's limit are refused at the e
 test("gateway throttling - the planner splits each limit among gateways apart from hosts", (t) => {
   const policy = {
     name: "p",
-    match: { callers: [], tenants: [], actorTypes: [], methods: [], hops: [] },
+    match: { callers: [], tenants: [], actorTypes: [], methods: [], hops: [], users: [] },
     limit: { ratePerSecond: 100, burst: 100, maxConcurrency: 0 },
     keyBy: "KEY_BY_NONE",
     keyFunction: "",

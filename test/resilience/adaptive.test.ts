@@ -166,3 +166,23 @@ test("call retry - a throttled call is retried no sooner than its retry-after, w
   );
   t.is(calls, 1);
 });
+
+test("adaptive rate - a burst of refusals of sends reserved before a throttle lowers the rate once; an unmeasured sender starts from the refusal's limit", (t) => {
+  const c = clock();
+  const limiter = new AdaptiveRateLimiter({ now: c.now });
+  // Sends made without the limiter (tells before the first refusal): no measured rate.
+  limiter.onThrottle(0, 40);
+  t.is(limiter.rate, 28, "0.7 x the limit the refusal named");
+  // Twenty sends reserved at once at that rate: they go out over the next ~0.7 s.
+  const sentAt = Array.from({ length: 20 }, () => c.now() + limiter.acquireDelayMs());
+  c.advance(5);
+  limiter.onThrottle(sentAt[0]);
+  const once = limiter.rate ?? 0;
+  t.true(once < 28);
+  for (const at of sentAt.slice(1, -1)) limiter.onThrottle(at);
+  t.is(limiter.rate, once, "the rest of the round's refusals lower it no further");
+  // A send reserved after that round went out is a new round: its refusal lowers the rate again.
+  c.advance(2000);
+  limiter.onThrottle(c.now());
+  t.true((limiter.rate ?? 0) < once);
+});

@@ -7,6 +7,7 @@ export const KeyBy = {
   KEY_BY_ACTOR_TYPE: 'KEY_BY_ACTOR_TYPE',
   KEY_BY_METHOD: 'KEY_BY_METHOD',
   KEY_BY_FUNCTION: 'KEY_BY_FUNCTION',
+  KEY_BY_USER: 'KEY_BY_USER',
 } as const;
 
 export type KeyBy =
@@ -22,5 +23,7 @@ export type KeyBy =
   | 4
   | 'KEY_BY_FUNCTION'
   | 5
+  | 'KEY_BY_USER'
+  | 6
 
 export type KeyBy__Output = typeof KeyBy[keyof typeof KeyBy]

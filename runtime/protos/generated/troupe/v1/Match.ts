@@ -7,6 +7,7 @@ export interface Match {
   'actorTypes'?: (string)[];
   'methods'?: (string)[];
   'hops'?: (string)[];
+  'users'?: (string)[];
 }
 
 export interface Match__Output {
@@ -15,4 +16,5 @@ export interface Match__Output {
   'actorTypes': (string)[];
   'methods': (string)[];
   'hops': (string)[];
+  'users': (string)[];
 }
