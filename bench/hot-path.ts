@@ -6,7 +6,7 @@
  *
  *   node --conditions=troupe-source --import tsx bench/hot-path.ts [--calls N] [--concurrency C]
  *        [--side caller|host|both] [--tracing off|spans|otlp] [--tracer troupe|sdk]
- *        [--throttle none|rate|concurrency|plane]
+ *        [--throttle none|rate|concurrency|plane] [--alloc]
  *        (add --cpu-prof to profile this code)
  *
  * `--tracing spans` registers a tracer (AsyncLocalStorage context manager, W3C propagator, 100%
@@ -33,11 +33,17 @@
  * that rate policy from a control plane started in this process (host channel, metrics and all,
  * as in `throttle.c64`; the plane's own CPU, a report a second, is counted too).
  *
+ * `--alloc` also reports the heap bytes allocated per call (V8's sampling heap profiler, objects
+ * already collected included): unlike CPU time it does not move with the machine's load, so it
+ * shows a change to the hot path's allocations on a busy machine (the sampler costs CPU: read the
+ * µs figures of such a run as rough).
+ *
  * This reaches into runtime internals (the transport's connection and reply handler) on purpose;
  * it is a diagnostic, not an API user. Works with `--import bench/lib/built-register.mjs` and
  * TROUPE_BENCH_BUILT=DIR too (see run.ts --built).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { Session } from "node:inspector/promises";
 import { parseArgs } from "node:util";
 import type { Msg } from "@nats-io/nats-core";
 import { pack, unpack } from "msgpackr";
@@ -60,6 +66,33 @@ import { startSdk } from "./lib/sdk-cost.js";
 interface Result {
   usPerCall: number;
   calls: number;
+  /** Heap bytes allocated per call, with `--alloc`. */
+  bytesPerCall?: number;
+}
+
+/** The inspector session sampling allocations (`--alloc`), or undefined. */
+let heapSampler: Session | undefined;
+
+async function startHeapSampling(): Promise<void> {
+  if (!heapSampler) return;
+  await heapSampler.post("HeapProfiler.startSampling", {
+    samplingInterval: 512,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+}
+
+interface SamplingNode {
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/** Bytes allocated since {@link startHeapSampling} (undefined without `--alloc`). */
+async function stopHeapSampling(): Promise<number | undefined> {
+  if (!heapSampler) return undefined;
+  const { profile } = await heapSampler.post("HeapProfiler.stopSampling");
+  const total = (n: SamplingNode): number => n.children.reduce((sum, c) => sum + total(c), n.selfSize);
+  return total(profile.head as SamplingNode);
 }
 
 /** Runs `batch` (which completes `size` calls) until `calls` calls are done; CPU µs per call. */
@@ -73,6 +106,7 @@ async function measure(
     await batch(r);
     if (r % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
   }
+  await startHeapSampling();
   const before = process.cpuUsage();
   let done = 0;
   for (let r = 0; done < calls; r++) {
@@ -83,7 +117,12 @@ async function measure(
     if (r % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
   }
   const u = process.cpuUsage(before);
-  return { usPerCall: (u.user + u.system) / done, calls: done };
+  const bytes = await stopHeapSampling();
+  return {
+    usPerCall: (u.user + u.system) / done,
+    calls: done,
+    ...(bytes === undefined ? {} : { bytesPerCall: bytes / done }),
+  };
 }
 
 /** Read-only headers carrying a W3C `traceparent` (as the transport hands them to a host). */
@@ -280,8 +319,14 @@ async function main(): Promise<void> {
       tracer: { type: "string", default: "troupe" },
       ratio: { type: "string", default: "1" },
       throttle: { type: "string", default: "none" },
+      alloc: { type: "boolean", default: false },
     },
   });
+  if (values.alloc) {
+    heapSampler = new Session();
+    heapSampler.connect();
+    await heapSampler.post("HeapProfiler.enable");
+  }
   const tracing = values.tracing;
   if (tracing !== "off" && tracing !== "spans" && tracing !== "otlp" && tracing !== "als")
     throw new Error("--tracing is off, spans, otlp or als");
@@ -322,7 +367,11 @@ async function main(): Promise<void> {
     const row = (name: string, r: { troupe: Result; raw: Result }) =>
       `${name.padEnd(8)} Troupe ${r.troupe.usPerCall.toFixed(2).padStart(6)} µs/call   raw ${r.raw.usPerCall
         .toFixed(2)
-        .padStart(6)} µs/call   Troupe adds ${(r.troupe.usPerCall - r.raw.usPerCall).toFixed(2)} µs`;
+        .padStart(6)} µs/call   Troupe adds ${(r.troupe.usPerCall - r.raw.usPerCall).toFixed(2)} µs${bytesOf(r)}`;
+    const bytesOf = (r: { troupe: Result; raw: Result }) =>
+      r.troupe.bytesPerCall === undefined || r.raw.bytesPerCall === undefined
+        ? ""
+        : `   heap ${Math.round(r.troupe.bytesPerCall)} B/call (raw ${Math.round(r.raw.bytesPerCall)} B)`;
     console.log(
       `in-process hot path, ${calls.toLocaleString("en-US")} calls, ${concurrency} in flight, tracing ${tracing}${tracing === "off" ? "" : ` (${tracer} tracer)`}, throttle ${throttle}, nats.js stubbed out (${process.env.TROUPE_BENCH_BUILT ? `tsc build ${process.env.TROUPE_BENCH_BUILT}` : "sources via tsx"})`,
     );

@@ -1,20 +1,23 @@
 /**
- * The inbound fast path for calls and tells: when every inbound interceptor of the host carries a
- * synchronous `admit` (the throttling enforcer's does; see interceptors/admission.ts), the checks
- * run in order on one reused view of the turn and the turn is queued directly, or settled with
- * the refusal. No context object, promise or closure per turn; a check that took something (a
- * concurrency slot) gets its `release` called when the turn settles, before the reply is sent,
- * as the chain's `finally` would.
+ * The inbound fast path for calls and tells: when every inbound interceptor of the host that has
+ * work has a synchronous form (an admission check such as the throttling enforcer's, a built-in
+ * such as tracing: see interceptors/sync-links.ts), those run in order on one reused view of the
+ * turn and the turn is queued directly, or settled with the refusal. No promise or closure per
+ * turn; what the links took (a concurrency slot, the turn's span) is released or ended when the
+ * turn settles, before the reply is sent, as the chain's links would see it.
  */
 import type { Catalog, Turn, TurnOutcome } from "../actor/index.js";
 import {
   AdmissionScratch,
-  admitsAll,
-  admitTurn,
+  beginLinks,
+  type InboundDelivery,
   type InboundInterceptor,
   type InboundKind,
-  mayAdmitAll,
-  releaseQuietly,
+  maySynchronous,
+  type NOT_SYNCHRONOUS,
+  type OBSERVED,
+  synchronousNow,
+  type Taken,
   type TurnScope,
 } from "../interceptors/index.js";
 import type { MessageHeaders } from "../transport/index.js";
@@ -25,21 +28,27 @@ export class Admission {
   private busy = false;
 
   /**
-   * The fast path for `chain`, or undefined unless every interceptor of it carries `admit` or is a
-   * built-in that may be idle; {@link applies} says whether it can be taken for a turn.
+   * The fast path for `chain`, or undefined unless every interceptor of it has a synchronous form;
+   * {@link applies} says whether it can be taken for a turn.
    */
   static of(chain: readonly InboundInterceptor[]): Admission | undefined {
-    return mayAdmitAll(chain) ? new Admission(chain) : undefined;
-  }
-
-  /** Whether the checks alone stand for the chain now (its other links are idle built-ins). */
-  applies(): boolean {
-    return admitsAll(this.chain);
+    return chain.length > 0 && maySynchronous(chain) ? new Admission(chain) : undefined;
   }
 
   private constructor(private readonly chain: readonly InboundInterceptor[]) {}
 
-  /** Queues `turn` on its actor when every check admits it; otherwise settles it with the refusal. */
+  /**
+   * Whether the synchronous links stand for the chain now: {@link NOT_SYNCHRONOUS}, or
+   * {@link OBSERVED} when an observer is active (then {@link dispatch} needs the delivery).
+   */
+  applies(): number {
+    return synchronousNow(this.chain);
+  }
+
+  /**
+   * Queues `turn` on its actor when every link admits it; otherwise settles it with the refusal.
+   * `delivery` is given when {@link applies} said {@link OBSERVED}.
+   */
   dispatch(
     kind: InboundKind,
     actorType: string,
@@ -48,15 +57,20 @@ export class Admission {
     headers: MessageHeaders | undefined,
     turn: InboundTurn,
     now: number,
+    delivery: InboundDelivery | undefined,
     user?: string,
   ): void {
-    // A check that somehow dispatches another turn while it runs gets a view of its own.
+    // A link that somehow dispatches another turn while it runs gets a view of its own.
     const own = !this.busy;
     const scratch = own ? this.scratch : new AdmissionScratch();
-    let release: (() => void) | undefined;
+    let taken: Taken | undefined;
+    let scope: TurnScope | undefined;
     this.busy = true;
     try {
-      release = admitTurn(this.chain, scratch.fill(kind, actorType, actorId, turn.method, headers, user));
+      scratch.fill(kind, actorType, actorId, turn.method, headers, user);
+      if (delivery) scratch.observed(turn.deadline, delivery);
+      taken = beginLinks(this.chain, scratch);
+      scope = scratch.scope;
     } catch (error) {
       turn.settle({ ok: false, error });
       return;
@@ -64,21 +78,23 @@ export class Admission {
       scratch.clear();
       if (own) this.busy = false;
     }
-    catalog.dispatch(actorId, release ? new ReleasingTurn(turn, release) : turn, { now });
+    catalog.dispatch(actorId, taken ? new TakingTurn(turn, taken, scope) : turn, { now });
   }
 }
 
-/** A turn that calls `release` when it settles, then settles the host's turn with the same outcome. */
-class ReleasingTurn implements Turn {
+/**
+ * A turn whose links took something: run in the scope an observer set (the turn's span), it
+ * finishes what they took when it settles, then settles the host's turn with the same outcome.
+ */
+class TakingTurn implements Turn {
   readonly method: string;
   readonly args: unknown[];
   readonly deadline: number;
-  /** None: the fast path is taken only while tracing is idle. */
-  readonly scope: TurnScope | undefined = undefined;
 
   constructor(
     private readonly turn: InboundTurn,
-    private readonly release: () => void,
+    private readonly taken: Taken,
+    readonly scope: TurnScope | undefined,
   ) {
     this.method = turn.method;
     this.args = turn.args;
@@ -86,7 +102,7 @@ class ReleasingTurn implements Turn {
   }
 
   settle(outcome: TurnOutcome): void {
-    releaseQuietly(this.release);
+    this.taken.finish(outcome.ok ? undefined : outcome.error, !outcome.ok);
     this.turn.settle(outcome);
   }
 }

@@ -19,6 +19,8 @@ import {
   type InboundInterceptor,
   type InboundKind,
   interceptTurn,
+  NOT_SYNCHRONOUS,
+  OBSERVED,
   observersOf,
   type TurnScope,
 } from "../interceptors/index.js";
@@ -68,13 +70,15 @@ export function unknownMethod(type: string, method: string): UnknownMethodError 
 }
 
 export class Dispatch {
-  /** The fast path when every inbound interceptor carries `admit` or is idle (see admission.ts). */
+  /** The fast path when every inbound interceptor has a synchronous form (see admission.ts). */
   private readonly admission: Admission | undefined;
   /**
    * The built-ins of the inbound chain that observe every turn (tracing): the only links a turn
    * run with {@link runLocally} goes through, its runner having run the whole chain already.
    */
   private readonly observers: readonly InboundInterceptor[];
+  /** The observers' synchronous form (every built-in has one). */
+  private readonly observing: Admission | undefined;
 
   constructor(
     private readonly deps: { readonly transport: Transport; readonly logger: Logger },
@@ -90,6 +94,7 @@ export class Dispatch {
   ) {
     this.admission = Admission.of(inbound);
     this.observers = observersOf(inbound);
+    this.observing = Admission.of(this.observers);
   }
 
   /**
@@ -169,6 +174,10 @@ export class Dispatch {
     }
     const carried = headers && recordHeaders(headers);
     const delivery: InboundDelivery = { subject, traceHeaders: carried, queueGroup: s.queue };
+    if (this.observing && this.observing.applies() !== NOT_SYNCHRONOUS) {
+      this.observing.dispatch("call", type.name, s.catalog, actorId, carried, turn, now, delivery);
+      return;
+    }
     this.dispatchIntercepted(this.observers, "call", type, s.catalog, actorId, carried, delivery, turn);
   }
 
@@ -236,11 +245,14 @@ export class Dispatch {
     const kind = answerTo ? "call" : "tell";
     // A tell's reply subject is the one its broker and host answers go to: it names a user too.
     const user = this.userFromInbox ? inboxUserOf(msg.reply) : undefined;
-    if (this.admission?.applies()) {
-      this.admission.dispatch(kind, type.name, catalog, actorId, msg.headers, turn, now, user);
+    const synchronous = this.admission ? this.admission.applies() : NOT_SYNCHRONOUS;
+    if (synchronous !== NOT_SYNCHRONOUS) {
+      // Built only for a span, whose subject is read from the message (decoded on first access).
+      const observed: InboundDelivery | undefined =
+        synchronous === OBSERVED ? { subject: msg, traceHeaders: msg.headers, queueGroup: queue } : undefined;
+      this.admission?.dispatch(kind, type.name, catalog, actorId, msg.headers, turn, now, observed, user);
       return;
     }
-    // The subject is read from the message only if a span needs it (decoded on first access).
     const delivery: InboundDelivery = { subject: msg, traceHeaders: msg.headers, queueGroup: queue };
     this.dispatchIntercepted(this.inbound, kind, type, catalog, actorId, msg.headers, delivery, turn, user);
   }

@@ -9,10 +9,11 @@
  * | returns `release`                  | `return next()`, `release()` once when it settles         |
  * | throws a `TroupeError`             | the same short-circuit (anything else: `InterceptorError`) |
  *
- * When every interceptor of a host carries `admit`, the host runs the checks in order and queues
- * the turn itself: no context object, no promise, no closure per turn (a `release` is called when
- * the turn settles). Otherwise the chain runs as usual and `admit` is called from the function
- * form. `admissionInterceptor(admit)` builds both from the check, so they cannot drift.
+ * When every interceptor of a host carries `admit` (or is a built-in, which has a synchronous form
+ * too: sync-links.ts), the host runs the checks in order and queues the turn itself: no context
+ * object, no promise, no closure per turn (a `release` is called when the turn settles).
+ * Otherwise the chain runs as usual and `admit` is called from the function form.
+ * `admissionInterceptor(admit)` builds both from the check, so they cannot drift.
  *
  * @example
  * ```ts
@@ -23,15 +24,15 @@
  * await mesh.host([Cart], { interceptors: [onlyKnown] });
  * ```
  */
-import { InterceptorError, TroupeError } from "../errors.js";
 import { callerOf } from "../messaging/index.js";
 import type { MessageHeaders } from "../transport/index.js";
 import type {
-  Idling,
   InboundContext,
+  InboundDelivery,
   InboundInterceptor,
   InboundKind,
   ReadonlyHeaders,
+  TurnScope,
 } from "./interceptor.js";
 
 /** What an admission check sees of a turn. Valid only during the call: do not keep it. */
@@ -83,79 +84,24 @@ export function admissionInterceptor(admit: InboundAdmit): AdmittingInterceptor 
 }
 
 /**
- * Whether {@link admitTurn} may replace `chain` for this turn: at least one interceptor carries
- * `admit`, and every other one is a built-in that is idle now (tracing without an SDK, say).
+ * The turn the synchronous links see (sync-links.ts: admission checks and the built-ins'
+ * observers), refilled for every turn of one dispatcher (one object, no allocation per turn). Its
+ * caller is read from the headers as the chain reads it: a message naming an unfit caller is
+ * refused with `MalformedMessageError` by {@link AdmissionScratch.fill}.
  */
-export function admitsAll(chain: readonly InboundInterceptor[]): boolean {
-  let admits = false;
-  for (const i of chain) {
-    if (typeof (i as Partial<AdmittingInterceptor>).admit === "function") admits = true;
-    else if ((i as Partial<Idling>).idle?.() !== true) return false;
-  }
-  return admits;
-}
-
-/** Whether `chain` could ever be replaced by {@link admitTurn}: see {@link admitsAll}. */
-export function mayAdmitAll(chain: readonly InboundInterceptor[]): boolean {
-  let admits = false;
-  for (const i of chain) {
-    if (typeof (i as Partial<AdmittingInterceptor>).admit === "function") admits = true;
-    else if (typeof (i as Partial<Idling>).idle !== "function") return false;
-  }
-  return admits;
-}
-
-/**
- * Runs the `admit` of every interceptor of `chain` (see {@link admitsAll}), outermost first.
- * Returns what to call when the turn settles (undefined: nothing), or throws the refusal as the
- * chain would (a `TroupeError` as is, anything else as `InterceptorError`), after releasing what
- * the checks before it took.
- */
-export function admitTurn(
-  chain: readonly InboundInterceptor[],
-  turn: AdmissionTurn,
-): (() => void) | undefined {
-  let release: (() => void) | undefined;
-  let more: (() => void)[] | undefined;
-  for (let index = 0; index < chain.length; index++) {
-    const interceptor = chain[index] as Partial<AdmittingInterceptor>;
-    // The links without `admit` are idle built-ins (see admitsAll): nothing to do for them.
-    if (interceptor.admit === undefined) continue;
-    let taken: (() => void) | undefined;
-    try {
-      taken = interceptor.admit(turn);
-    } catch (err) {
-      if (more) for (let j = more.length - 1; j >= 0; j--) releaseQuietly(more[j] as () => void);
-      if (release) releaseQuietly(release);
-      throw asInterceptorFailure(err, interceptor as InboundInterceptor, index);
-    }
-    if (!taken) continue;
-    if (!release) release = taken;
-    else if (more) more.push(taken);
-    else more = [taken];
-  }
-  if (!more || !release) return release;
-  const first = release;
-  const rest = more;
-  // Innermost first, as the chain's `finally`s would run.
-  return () => {
-    for (let j = rest.length - 1; j >= 0; j--) releaseQuietly(rest[j] as () => void);
-    releaseQuietly(first);
-  };
-}
-
-/**
- * The turn an admission check sees, refilled for every turn of one dispatcher (one object, no
- * allocation per turn). Its caller is read from the headers as the chain reads it: a message
- * naming an unfit caller is refused with `MalformedMessageError` by {@link AdmissionScratch.fill}.
- */
-export class AdmissionScratch implements AdmissionTurn, ReadonlyHeaders {
+export class AdmissionScratch implements AdmissionTurn, InboundContext, ReadonlyHeaders {
   kind: InboundKind = "call";
   actorType = "";
   actorId = "";
   method = "";
   caller: string | undefined = undefined;
   user: string | undefined = undefined;
+  /** When the turn's budget runs out (for observers). */
+  deadline = 0;
+  /** Where the message came from (for observers: tracing); undefined while none is active. */
+  delivery: InboundDelivery | undefined = undefined;
+  /** What an observer (tracing) set to run the turn's handler in. */
+  scope: TurnScope | undefined = undefined;
   private raw: MessageHeaders | undefined = undefined;
 
   get headers(): ReadonlyHeaders {
@@ -177,15 +123,26 @@ export class AdmissionScratch implements AdmissionTurn, ReadonlyHeaders {
     this.raw = headers;
     this.user = user;
     this.caller = undefined;
+    this.delivery = undefined;
+    this.scope = undefined;
     this.caller = callerOf(headers);
     return this;
   }
 
-  /** Forgets the message (so a kept reference sees no stale headers). */
+  /** What observers read besides the turn: its deadline and where it came from. */
+  observed(deadline: number, delivery: InboundDelivery | undefined): this {
+    this.deadline = deadline;
+    this.delivery = delivery;
+    return this;
+  }
+
+  /** Forgets the message (so a kept reference sees no stale headers or scope). */
   clear(): void {
     this.raw = undefined;
     this.caller = undefined;
     this.user = undefined;
+    this.delivery = undefined;
+    this.scope = undefined;
   }
 
   get(name: string): string | undefined {
@@ -209,13 +166,4 @@ export function releaseQuietly(release: () => void): void {
   } catch {
     // A release must not throw (see InboundAdmit); the turn's outcome stands.
   }
-}
-
-function asInterceptorFailure(err: unknown, interceptor: InboundInterceptor, index: number): unknown {
-  if (err instanceof TroupeError) return err;
-  const name = interceptor.name || `#${index}`;
-  return new InterceptorError(
-    `interceptor ${name} failed: ${err instanceof Error ? err.message : String(err)}`,
-    { cause: err, details: { interceptor: name } },
-  );
 }

@@ -7,8 +7,10 @@
  * an `InterceptorError` naming it, with the original as `cause`, so callers always see a typed
  * error. Calling `next()` twice is refused with an `InterceptorError` (the hop runs once).
  */
-import { InterceptorError, TroupeError } from "../errors.js";
+import { InterceptorError } from "../errors.js";
+import { interceptorFailure } from "./failure.js";
 import type { Idling, Interceptor } from "./interceptor.js";
+import { beginLinks, finishWhenSettled, NOT_SYNCHRONOUS, synchronousNow, type Taken } from "./sync-links.js";
 
 /**
  * The chain a user's list makes: the built-ins it does not name first, in their order, then the
@@ -39,12 +41,43 @@ export function chainIdle(chain: readonly Interceptor<never>[]): boolean {
   return true;
 }
 
+/**
+ * Marks a built-in link (tracing, metrics): it calls `next()` exactly once and passes on what it
+ * rejected with untouched, so the chain runs it without the guards a user's interceptor gets (the
+ * double-`next()` check and the wrapping of what it throws), saving two promises and two closures
+ * per link on every traced hop.
+ */
+export const TRUSTED_LINK: unique symbol = Symbol("troupe.trustedLink");
+
+/** A link that carries {@link TRUSTED_LINK}. */
+export interface Trusted {
+  readonly [TRUSTED_LINK]: true;
+}
+
+/**
+ * Runs `terminal` (the hop) through `chain`. When every link with work has a synchronous form
+ * (sync-links.ts: the built-ins), those run around the hop instead, without the chain's promises.
+ */
 export function runChain<C>(
   chain: readonly Interceptor<C>[],
   ctx: C,
   terminal: () => Promise<unknown>,
 ): Promise<unknown> {
-  return link(chain, 0, ctx, terminal);
+  if (synchronousNow(chain) === NOT_SYNCHRONOUS) return link(chain, 0, ctx, terminal);
+  let taken: Taken | undefined;
+  let out: Promise<unknown>;
+  try {
+    taken = beginLinks(chain, ctx);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  try {
+    out = terminal();
+  } catch (err) {
+    taken?.finish(err, true);
+    return Promise.reject(err);
+  }
+  return finishWhenSettled(taken, out);
 }
 
 function link<C>(
@@ -56,6 +89,13 @@ function link<C>(
   while (index < chain.length && (chain[index] as Partial<Idling>).idle?.() === true) index++;
   if (index >= chain.length) return terminal();
   const interceptor = chain[index] as Interceptor<C>;
+  if ((interceptor as Partial<Trusted>)[TRUSTED_LINK] === true) {
+    try {
+      return interceptor(ctx, () => link(chain, index + 1, ctx, terminal));
+    } catch (err) {
+      return Promise.reject(interceptorFailure(err, interceptor, index));
+    }
+  }
   let called = false;
   let passedOn: unknown = noError;
   const next = (): Promise<unknown> => {
@@ -79,12 +119,8 @@ function link<C>(
     out = Promise.reject(err);
   }
   return out.catch((err: unknown) => {
-    if (err === passedOn || err instanceof TroupeError) throw err;
-    const name = nameOf(interceptor, index);
-    throw new InterceptorError(
-      `interceptor ${name} failed: ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err, details: { interceptor: name } },
-    );
+    if (err === passedOn) throw err;
+    throw interceptorFailure(err, interceptor, index);
   });
 }
 

@@ -2,12 +2,12 @@
  * The inbound chain around a turn that a runner of this host starts (a job, an event, a
  * reminder): the same interceptors as the host's calls and tells, with the message's headers and
  * caller. Skipped entirely when the chain is idle (empty, or only idle built-ins); when every
- * link that has work carries a synchronous `admit` (admission.ts), the checks run and the turn
- * starts without the chain's promises.
+ * link that has work has a synchronous form (an admission check, a built-in: sync-links.ts), those
+ * run and the turn starts without the chain's promises.
  */
 import { callerOf } from "../messaging/index.js";
 import type { MessageHeaders } from "../transport/index.js";
-import { AdmissionScratch, admitsAll, admitTurn, releaseQuietly } from "./admission.js";
+import { AdmissionScratch } from "./admission.js";
 import { chainIdle, runChain } from "./chain.js";
 import { readonlyHeaders } from "./headers.js";
 import type {
@@ -17,6 +17,14 @@ import type {
   InboundKind,
   TurnScope,
 } from "./interceptor.js";
+import {
+  beginLinks,
+  finishWhenSettled,
+  NOT_SYNCHRONOUS,
+  OBSERVED,
+  synchronousNow,
+  type Taken,
+} from "./sync-links.js";
 
 export interface InboundTurnInfo {
   readonly kind: InboundKind;
@@ -43,7 +51,8 @@ export function interceptTurn(
   turn: (scope: TurnScope | undefined) => Promise<unknown>,
 ): Promise<unknown> {
   if (chainIdle(chain)) return turn(undefined);
-  if (admitsAll(chain)) return admitThenRun(chain, info, turn);
+  const synchronous = synchronousNow(chain);
+  if (synchronous !== NOT_SYNCHRONOUS) return runSynchronously(chain, info, turn, synchronous === OBSERVED);
   let caller: string | undefined;
   try {
     caller = callerOf(info.headers);
@@ -65,13 +74,14 @@ export function interceptTurn(
   return runChain(chain, ctx, () => turn(ctx.scope));
 }
 
-function admitThenRun(
+function runSynchronously(
   chain: readonly InboundInterceptor[],
   info: InboundTurnInfo,
   turn: (scope: TurnScope | undefined) => Promise<unknown>,
+  observed: boolean,
 ): Promise<unknown> {
-  let release: (() => void) | undefined;
-  let out: Promise<unknown>;
+  let taken: Taken | undefined;
+  let scope: TurnScope | undefined;
   try {
     const scratch = new AdmissionScratch().fill(
       info.kind,
@@ -81,14 +91,21 @@ function admitThenRun(
       info.headers,
       info.user,
     );
-    release = admitTurn(chain, scratch);
+    if (observed) scratch.observed(performance.now() + info.timeoutMs, info.delivery);
+    taken = beginLinks(chain, scratch);
+    scope = scratch.scope;
     scratch.clear();
-    out = turn(undefined);
   } catch (err) {
-    if (release) releaseQuietly(release);
     return Promise.reject(err);
   }
-  if (!release) return out;
-  const taken = release;
-  return out.finally(() => releaseQuietly(taken));
+  let out: Promise<unknown>;
+  try {
+    // In the scope's context (the turn's span) as the chain would run it: what the turn does (a
+    // runner's delivery of a job as a call) is a child of it.
+    out = scope ? scope.call(turn, undefined, scope) : turn(undefined);
+  } catch (err) {
+    taken?.finish(err, true);
+    return Promise.reject(err);
+  }
+  return finishWhenSettled(taken, out);
 }

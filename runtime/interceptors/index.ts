@@ -4,13 +4,10 @@ export {
   type AdmissionTurn,
   type AdmittingInterceptor,
   admissionInterceptor,
-  admitsAll,
-  admitTurn,
   type InboundAdmit,
-  mayAdmitAll,
   releaseQuietly,
 } from "./admission.js";
-export { chainIdle, observersOf, runChain, withBuiltins } from "./chain.js";
+export { chainIdle, observersOf, runChain, TRUSTED_LINK, type Trusted, withBuiltins } from "./chain.js";
 export { readonlyHeaders, recordHeaders } from "./headers.js";
 export { type InboundTurnInfo, interceptTurn } from "./inbound.js";
 export type {
@@ -29,3 +26,15 @@ export type {
   ReadonlyHeaders,
   TurnScope,
 } from "./interceptor.js";
+export {
+  beginLinks,
+  CHECKS_ONLY,
+  finishWhenSettled,
+  maySynchronous,
+  NOT_SYNCHRONOUS,
+  OBSERVED,
+  type Observer,
+  type Observing,
+  synchronousNow,
+  Taken,
+} from "./sync-links.js";

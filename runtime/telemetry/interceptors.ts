@@ -16,14 +16,16 @@
  * spans are its children. An unsampled turn records nothing and runs in the extracted context.
  */
 import { context } from "@opentelemetry/api";
-import type {
-  Idling,
-  InboundContext,
-  InboundInterceptor,
-  OutboundContext,
-  OutboundInterceptor,
+import {
+  type Idling,
+  type InboundContext,
+  type InboundInterceptor,
+  type Observer,
+  type OutboundContext,
+  type OutboundInterceptor,
+  TRUSTED_LINK,
 } from "../interceptors/index.js";
-import { activeTracer, endHop, errorType, type Hop, type OutboundHop } from "./hop.js";
+import { activeTracer, endHop, endHopWith, errorType, type Hop, type OutboundHop } from "./hop.js";
 import {
   startCallSpan,
   startEnqueueSpan,
@@ -135,6 +137,59 @@ function callMetricsOf(ctx: OutboundContext, next: () => Promise<unknown>): Prom
   );
 }
 
+/**
+ * The synchronous forms (interceptors/sync-links.ts), used when no user interceptor sits in the
+ * chain: the same spans and metrics without the chain's promises. The rest of the hop does not run
+ * in the span's context then, and needs not: outbound the span travels in the headers, inbound the
+ * handler runs in the turn's scope.
+ */
+const inboundObserver: Observer<InboundContext> = {
+  begin(ctx) {
+    const hop = startInboundHop(ctx);
+    if (hop) ctx.scope = hop;
+    return hop;
+  },
+  end(hop, error, failed) {
+    endHopWith(hop as Hop | undefined, failed ? { ok: false, error } : OK);
+  },
+};
+
+const outboundObserver: Observer<OutboundContext> = {
+  begin(ctx) {
+    const hop = startOutboundHop(ctx);
+    if (!hop) return undefined;
+    const headers = ctx.headers;
+    for (const key in hop.headers) headers[key] = hop.headers[key] as string;
+    return hop;
+  },
+  end(hop, error, failed) {
+    endHopWith(hop as Hop | undefined, failed ? { ok: false, error } : OK);
+  },
+};
+
+/** A call being timed: what {@link callMetricsObserver} records when it ends. */
+class TimedCall {
+  readonly started = performance.now();
+  constructor(
+    readonly actorType: string,
+    readonly method: string,
+  ) {}
+}
+
+const callMetricsObserver: Observer<OutboundContext> = {
+  begin(ctx) {
+    return ctx.kind === "call" ? new TimedCall(ctx.actorType, ctx.method) : undefined;
+  },
+  end(timed, error, failed) {
+    if (!(timed instanceof TimedCall)) return;
+    const ms = performance.now() - timed.started;
+    if (failed) recordCall(timed.actorType, timed.method, ms, errorType(error));
+    else recordCall(timed.actorType, timed.method, ms);
+  },
+};
+
+const OK = { ok: true } as const;
+
 const idle = (): boolean => activeTracer() === undefined;
 const metricsIdle = (): boolean => !metricsEnabled();
 
@@ -147,7 +202,7 @@ export const outboundTracing: OutboundInterceptor & Idling = Object.assign(
   function tracing(ctx: OutboundContext, next: () => Promise<unknown>) {
     return outboundTracingOf(ctx, next);
   },
-  { idle },
+  { idle, observe: outboundObserver, [TRUSTED_LINK]: true as const },
 );
 
 /**
@@ -158,7 +213,7 @@ export const callMetrics: OutboundInterceptor & Idling = Object.assign(
   function metrics(ctx: OutboundContext, next: () => Promise<unknown>) {
     return callMetricsOf(ctx, next);
   },
-  { idle: metricsIdle },
+  { idle: metricsIdle, observe: callMetricsObserver, [TRUSTED_LINK]: true as const },
 );
 
 /**
@@ -167,4 +222,8 @@ export const callMetrics: OutboundInterceptor & Idling = Object.assign(
  * list it in `interceptors` to put it elsewhere, or pass `builtinInterceptors: false` to leave it
  * out.
  */
-export const inboundTracing: InboundInterceptor & Idling = Object.assign(tracing, { idle });
+export const inboundTracing: InboundInterceptor & Idling = Object.assign(tracing, {
+  idle,
+  observe: inboundObserver,
+  [TRUSTED_LINK]: true as const,
+});

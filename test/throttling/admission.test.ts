@@ -16,7 +16,7 @@ import {
   TerminalError,
   ThrottledError,
 } from "troupe";
-import { admitTurn, interceptTurn, recordHeaders, runChain } from "../../runtime/interceptors/index.js";
+import { beginLinks, interceptTurn, recordHeaders, runChain } from "../../runtime/interceptors/index.js";
 import type { Shares__Output } from "../../runtime/protos/index.js";
 import {
   LocalEnforcer,
@@ -174,16 +174,16 @@ test("admission - checks run outermost first; a refusal releases what earlier ch
   });
   const turn = { kind: "call", actorType: "A", actorId: "1", method: "m", caller: undefined } as const;
   const view = { ...turn, headers: { get: () => undefined, has: () => false, keys: () => [] } };
-  t.throws(() => admitTurn([taking("a"), taking("b"), refusing], view), { instanceOf: TerminalError });
+  t.throws(() => beginLinks([taking("a"), taking("b"), refusing], view), { instanceOf: TerminalError });
   t.deepEqual(log, ["take a", "take b", "release b", "release a"]);
   log.length = 0;
-  const release = admitTurn([taking("a"), taking("b")], view);
-  release?.();
+  const taken = beginLinks([taking("a"), taking("b")], view);
+  taken?.finish(undefined, false);
   t.deepEqual(log, ["take a", "take b", "release b", "release a"]);
   const buggy = admissionInterceptor(function buggy() {
     throw new Error("bug");
   });
-  const err = t.throws(() => admitTurn([buggy], view), { instanceOf: InterceptorError });
+  const err = t.throws(() => beginLinks([buggy], view), { instanceOf: InterceptorError });
   t.is(err?.details.interceptor, "buggy");
 });
 
