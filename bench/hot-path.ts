@@ -364,14 +364,13 @@ async function main(): Promise<void> {
         throttleInterceptors(throttle),
         throttle === "plane",
       );
-    const row = (name: string, r: { troupe: Result; raw: Result }) =>
-      `${name.padEnd(8)} Troupe ${r.troupe.usPerCall.toFixed(2).padStart(6)} µs/call   raw ${r.raw.usPerCall
-        .toFixed(2)
-        .padStart(6)} µs/call   Troupe adds ${(r.troupe.usPerCall - r.raw.usPerCall).toFixed(2)} µs${bytesOf(r)}`;
     const bytesOf = (r: { troupe: Result; raw: Result }) =>
       r.troupe.bytesPerCall === undefined || r.raw.bytesPerCall === undefined
         ? ""
         : `   heap ${Math.round(r.troupe.bytesPerCall)} B/call (raw ${Math.round(r.raw.bytesPerCall)} B)`;
+    const us = (n: number) => n.toFixed(2).padStart(6);
+    const row = (name: string, r: { troupe: Result; raw: Result }) =>
+      `${name.padEnd(8)} Troupe ${us(r.troupe.usPerCall)} µs/call   raw ${us(r.raw.usPerCall)} µs/call   Troupe adds ${(r.troupe.usPerCall - r.raw.usPerCall).toFixed(2)} µs${bytesOf(r)}`;
     console.log(
       `in-process hot path, ${calls.toLocaleString("en-US")} calls, ${concurrency} in flight, tracing ${tracing}${tracing === "off" ? "" : ` (${tracer} tracer)`}, throttle ${throttle}, nats.js stubbed out (${process.env.TROUPE_BENCH_BUILT ? `tsc build ${process.env.TROUPE_BENCH_BUILT}` : "sources via tsx"})`,
     );
