@@ -270,6 +270,14 @@ export class EventNames {
   queueGroup(type: string, method: string): string {
     return `${this.prefix}.evt.${type}.${method.replace(/[^A-Za-z0-9_-]/g, "_")}`;
   }
+  /** The stream of MQTT device messages (subjects: the device topics' own, see pubsub/devices.ts). */
+  devicesStream(): string {
+    return `${this.prefix}_devices`;
+  }
+  /** Core NATS queue group of an ephemeral MQTT subscription. */
+  deviceQueueGroup(type: string, method: string): string {
+    return `${this.prefix}.mqtt.${type}.${method.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  }
 }
 
 /**

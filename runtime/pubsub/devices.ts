@@ -104,7 +104,7 @@ export function subjectToMqttTopic(subject: string): string {
 /** Names of MQTT subscriptions: the same consumers as events, on the devices stream and raw subjects. */
 export class DeviceNames extends EventNames {
   override stream(): string {
-    return `${this.prefix}_devices`;
+    return this.devicesStream();
   }
   override subject(filter: string): string {
     return mqttFilterToSubject(filter);
@@ -113,7 +113,7 @@ export class DeviceNames extends EventNames {
     return subjectToMqttTopic(subject);
   }
   override queueGroup(type: string, method: string): string {
-    return `${this.prefix}.mqtt.${type}.${method.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+    return this.deviceQueueGroup(type, method);
   }
 }
 
