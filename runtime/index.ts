@@ -15,8 +15,9 @@
  * console.log(await mesh.ref(Counter, "visits").increment());
  * ```
  */
-export { Actor, type ActorOptions } from "./actor/actor.js";
+
 export type { ActorClass, ActorRef, CallOptions, HandlerName } from "./actor/actor-ref.js";
+export { Actor, type ActorOptions } from "./actor/index.js";
 export {
   DEFAULT_EDGE_RETENTION_MS,
   type EdgeLinkDenyOptions,

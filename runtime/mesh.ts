@@ -165,8 +165,11 @@ export class Mesh {
         registry: this.registry,
         logger: this.logger,
         contextServices: {
-          ref: (type, id, opts) => this.ref(type, id, opts),
-          enqueue: (type, id, opts) => this.enqueue(type, id, opts),
+          // The context's types name ActorShape, not the Actor class (actor/actor-shape.ts); the
+          // classes an actor passes to this.ref/this.enqueue are Actor classes (Actor.ref says so).
+          ref: (type, id, opts) => this.ref(type as unknown as ActorClass<AnyActor>, id, opts) as never,
+          enqueue: (type, id, opts) =>
+            this.enqueue(type as unknown as ActorClass<AnyActor>, id, opts) as never,
           publish: (topic, event, opts) => this.publish(topic, event, opts),
           remind: (type, id, name, schedule) => remind(this, type, id, name, schedule),
           unremind: (type, id, name) => unremind(this, type, id, name),

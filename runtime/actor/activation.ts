@@ -26,10 +26,10 @@ import {
 import type { TurnScope } from "../interceptors/index.js";
 import { type Logger, repeatsOf } from "../log.js";
 import { decodeState, encodeStateIfChanged } from "../messaging/index.js";
-import type { AnyActor } from "./actor.js";
 import { type Actor, constructWithContext } from "./actor.js";
 import type { ActorContext, ContextServices } from "./actor-context.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
+import type { ActorShape } from "./actor-shape.js";
 import type { ActorType } from "./actor-type.js";
 import { Mailbox } from "./mailbox.js";
 import type {
@@ -475,11 +475,11 @@ export class Activation implements ActorContext {
   // closures: idle actors are kept small).
 
   /** A reference whose calls never outlive the turn that makes them (see Mesh.timeoutFor). */
-  ref<A extends AnyActor>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A> {
+  ref<A extends ActorShape>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A> {
     return this.host.contextServices.ref(type, id, { ...options, turnDeadline: () => this.turnDeadline });
   }
 
-  enqueue<A extends AnyActor>(type: ActorClass<A>, id: string, options?: EnqueueOptions): EnqueueRef<A> {
+  enqueue<A extends ActorShape>(type: ActorClass<A>, id: string, options?: EnqueueOptions): EnqueueRef<A> {
     return this.host.contextServices.enqueue(type, id, options);
   }
 
