@@ -21,8 +21,7 @@ import { ConfigurationError } from "../errors.js";
 import { consoleLogger } from "../log.js";
 import type { Mesh } from "../mesh.js";
 import { DEFAULT_PREFIX } from "../messaging/index.js";
-import { reservePorts } from "../testing/index.js";
-import { type NatsServer, startNatsServer } from "../testing/nats-server.js";
+import { type NatsServer, reservePorts, startNatsServer } from "../testing/index.js";
 import { intFlag, parseCommandArgs, UsageError } from "./args.js";
 import type { CliIo } from "./command.js";
 import {

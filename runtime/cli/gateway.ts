@@ -16,7 +16,7 @@ import {
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger, type Logger } from "../log.js";
 import { connect, type Mesh } from "../mesh.js";
-import { startTelemetry } from "../telemetry/sdk.js";
+import { startTelemetry } from "../telemetry/index.js";
 import { resolveTarget } from "./call.js";
 import { untilSignal } from "./serve.js";
 

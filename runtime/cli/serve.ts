@@ -11,7 +11,7 @@ import { ConfigurationError } from "../errors.js";
 import type { Host, HostOptions } from "../host/index.js";
 import type { Logger } from "../log.js";
 import { type ConnectOptions, connect, type Mesh } from "../mesh.js";
-import { startTelemetry } from "../telemetry/sdk.js";
+import { startTelemetry } from "../telemetry/index.js";
 
 /** The OpenTelemetry SDK setup, for the other process entry points of the CLI (`troupe control-plane`). */
 export { startTelemetry };
