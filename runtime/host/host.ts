@@ -42,7 +42,7 @@ import {
   observeThrottleDecisions,
   throttlingInterceptor,
 } from "../throttling/index.js";
-import type { KeyValueBucket, SubscriptionHandle, Transport } from "../transport/index.js";
+import type { KeyValueBucket, RunLocally, SubscriptionHandle, Transport } from "../transport/index.js";
 import { CallKeepalives, DEFAULT_KEEPALIVE_EVERY_MS } from "./call-keepalives.js";
 import { Dispatch, notServedHere, type ServedType } from "./dispatch.js";
 import type { HostedActor, HostOptions, HostStatus } from "./options.js";
@@ -144,6 +144,7 @@ export class Host {
       () => this.status === "serving",
       options.userFromInbox === true,
     );
+    this.runLocally = this.dispatch.runLocally;
   }
 
   /** @internal Use `mesh.host([...])`. */
@@ -381,18 +382,7 @@ export class Host {
    * Runs a call whose arguments the caller just decoded from a message of its own (a job, an
    * event, a reminder) and does not keep: no encoding either way (see `Dispatch.runLocally`).
    */
-  runLocally(
-    typeName: string,
-    actorId: string,
-    subject: string,
-    method: string,
-    args: unknown[],
-    timeoutMs: number,
-    replyTo: string,
-    headers: Record<string, string> | undefined,
-  ): void {
-    this.dispatch.runLocally(typeName, actorId, subject, method, args, timeoutMs, replyTo, headers);
-  }
+  readonly runLocally: RunLocally;
 
   /** Activations and queued turns per served type. */
   stats(): Record<string, CatalogStats> {
