@@ -2,7 +2,6 @@
  * Actors: the base class, typed references, activations and their catalog. Other folders import
  * actor/ through this file (the older deep imports are being moved here; see docs/architecture.md).
  */
-export type { ActivationStatus, Turn, TurnOutcome } from "./activation.js";
 export { Actor, type AnyActor } from "./actor.js";
 export type { ActorContext, ContextServices } from "./actor-context.js";
 export {
@@ -28,3 +27,4 @@ export type {
   ReminderSchedule,
 } from "./services.js";
 export { KvStateStore, type StateStore } from "./state-store.js";
+export type { ActivationStatus, Turn, TurnOutcome } from "./turn.js";
