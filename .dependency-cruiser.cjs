@@ -21,6 +21,7 @@ const LAYERS = [
   ["runtime/host/", "runtime/caller/"],
   [
     "runtime/mesh\\.ts$",
+    "runtime/connect\\.ts$",
     "runtime/connect-options\\.ts$",
     "runtime/outbox-link\\.ts$",
     "runtime/index\\.ts$",
