@@ -15,8 +15,10 @@
  * console.log(await mesh.ref(Counter, "visits").increment());
  * ```
  */
-export { Actor, type ActorOptions } from "./actor/actor.js";
+
 export type { ActorClass, ActorRef, CallOptions, HandlerName } from "./actor/actor-ref.js";
+export { Actor, type ActorOptions } from "./actor/index.js";
+export { connect, type ResilientRefOptions, resilientRef } from "./connect.js";
 export {
   DEFAULT_EDGE_RETENTION_MS,
   type EdgeLinkDenyOptions,
@@ -69,7 +71,7 @@ export {
   replayDeadLetter,
 } from "./jobs/index.js";
 export { consoleLogger, type Logger, type LogLevel } from "./log.js";
-export { type ConnectOptions, connect, Mesh, type ResilientRefOptions, resilientRef } from "./mesh.js";
+export { type ConnectOptions, Mesh } from "./mesh.js";
 export {
   type DeadLetter as OutboxDeadLetter,
   type EntryKind as OutboxEntryKind,

@@ -43,7 +43,7 @@ import { type Job, jobHandle } from "./jobs/job.js";
 import { startJobRunner } from "./jobs/runner.js";
 import { consoleLogger, type Logger } from "./log.js";
 import { assertCaller, Subjects } from "./messaging/index.js";
-import { Outbox, resolveOutboxOptions } from "./outbox/index.js";
+import { Outbox } from "./outbox/index.js";
 import { outboxLink } from "./outbox-link.js";
 import {
   type PublishOptions,
@@ -55,11 +55,7 @@ import { startSubscribers } from "./pubsub/subscribers.js";
 import { startReminderRunner } from "./reminders/runner.js";
 import { remind, unremind } from "./reminders/store.js";
 import { resilienceOf } from "./resilience/breakers.js";
-import type { CallRetryOptions } from "./resilience/call-retry.js";
 import { callMetrics, outboundTracing } from "./telemetry/index.js";
-import { LateTransport } from "./transport/late-transport.js";
-import { NatsTransport } from "./transport/nats-transport.js";
-import { withMeshDefaults } from "./transport/servers.js";
 import type { Transport } from "./transport/transport.js";
 
 export {
@@ -165,8 +161,11 @@ export class Mesh {
         registry: this.registry,
         logger: this.logger,
         contextServices: {
-          ref: (type, id, opts) => this.ref(type, id, opts),
-          enqueue: (type, id, opts) => this.enqueue(type, id, opts),
+          // The context's types name ActorShape, not the Actor class (actor/actor-shape.ts); the
+          // classes an actor passes to this.ref/this.enqueue are Actor classes (Actor.ref says so).
+          ref: (type, id, opts) => this.ref(type as unknown as ActorClass<AnyActor>, id, opts) as never,
+          enqueue: (type, id, opts) =>
+            this.enqueue(type as unknown as ActorClass<AnyActor>, id, opts) as never,
           publish: (topic, event, opts) => this.publish(topic, event, opts),
           remind: (type, id, name, schedule) => remind(this, type, id, name, schedule),
           unremind: (type, id, name) => unremind(this, type, id, name),
@@ -356,50 +355,6 @@ export class Mesh {
     await Promise.all([...this.hosts].map((h) => h.drain()));
     await this.outbox?.close();
     await this.transport.close();
-  }
-}
-
-/** Options of {@link resilientRef}: call options with a retry policy. */
-export interface ResilientRefOptions extends CallOptions {
-  retry?: CallRetryOptions;
-}
-
-/**
- * @deprecated The same as `mesh.ref(type, id, { retry, ... })`, the one spelling of a retrying
- * reference; kept so existing code keeps working.
- */
-export function resilientRef<A extends AnyActor>(
-  mesh: Mesh,
-  type: ActorClass<A>,
-  id: string,
-  options: ResilientRefOptions = {},
-): ActorRef<A> {
-  return mesh.ref(type, id, options);
-}
-
-/**
- * Connects to NATS and returns the mesh.
- *
- * @example
- * ```ts
- * const mesh = await connect({ servers: "nats://127.0.0.1:4222", name: "worker-1" });
- * ```
- */
-export async function connect(given: ConnectOptions = {}): Promise<Mesh> {
-  checkConnectOptions(given);
-  // No prefix given: TROUPE_PREFIX, else that of the dev mesh it connects to (transport/servers.ts).
-  const options = withMeshDefaults(given);
-  const logger = options.logger ?? consoleLogger();
-  if (options.outbox) resolveOutboxOptions(options.outbox); // bad options fail before any connecting
-  // With an outbox, sends need no server: connect() returns even when NATS cannot be reached yet.
-  const transport = options.outbox
-    ? await LateTransport.start(options, logger)
-    : await NatsTransport.connect(options, logger);
-  try {
-    return new Mesh(transport, { ...options, logger });
-  } catch (err) {
-    await transport.close();
-    throw err;
   }
 }
 

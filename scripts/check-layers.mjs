@@ -1,34 +1,23 @@
 #!/usr/bin/env node
 // Layer check (part of `npm run check`): runs dependency-cruiser with .dependency-cruiser.cjs over
-// runtime/ and services/, ignoring the violations recorded in
-// .dependency-cruiser-known-violations.json (the tangle being undone; the file only shrinks).
+// runtime/ and services/. There is no list of tolerated violations: any violation, type-only
+// imports included, fails the check (exit 1) and is printed with the rule it breaks.
 //
-//   node scripts/check-layers.mjs             check (exit 1 on any new violation)
-//   node scripts/check-layers.mjs --baseline  rewrite the known-violations file (after fixing some)
+//   node scripts/check-layers.mjs
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-const bin = path.join(root, "node_modules", "dependency-cruiser", "bin");
+const cruise = path.join(root, "node_modules", "dependency-cruiser", "bin", "dependency-cruise.mjs");
 const config = path.join(root, ".dependency-cruiser.cjs");
-const known = path.join(root, ".dependency-cruiser-known-violations.json");
 const dirs = ["runtime", "services"];
 
-const args = process.argv.includes("--baseline")
-  ? [path.join(bin, "depcruise-baseline.mjs"), ...dirs, "--config", config, "--output-to", known]
-  : [
-      path.join(bin, "dependency-cruise.mjs"),
-      ...dirs,
-      "--config",
-      config,
-      "--ignore-known",
-      known,
-      "--output-type",
-      "err",
-    ];
-const run = spawnSync(process.execPath, args, { cwd: root, stdio: "inherit" });
+const run = spawnSync(process.execPath, [cruise, ...dirs, "--config", config, "--output-type", "err"], {
+  cwd: root,
+  stdio: "inherit",
+});
 if (run.error) {
   console.error(`check-layers: ${run.error.message}`);
   process.exit(2);

@@ -14,66 +14,28 @@
  * messaging/state-codec.ts). Should even that fail, the activation is discarded unsaved and its
  * waiting turns go to a fresh one, which loads the stored state: a turn never runs on a state
  * that is neither the stored one nor the result of the turns since.
+ *
+ * Split by concern: the turn types are in turn.ts, the side the actor sees (its context: refs,
+ * enqueue, publish, reminders, timers) in activation-context.ts and activation-timers.ts, loading
+ * and saving the state in activation-state.ts; this file runs the mailbox and the lifecycle.
  */
 import {
   DeadlineExceededError,
   HostShuttingDownError,
   OverloadedError,
-  StateNotLoadableError,
-  StateNotStorableError,
   type TroupeError,
 } from "../errors.js";
-import type { TurnScope } from "../interceptors/index.js";
-import { type Logger, repeatsOf } from "../log.js";
-import { decodeState, encodeStateIfChanged } from "../messaging/index.js";
-import type { AnyActor } from "./actor.js";
+import { ActivationContext, type ContextHost } from "./activation-context.js";
+import { StoredState } from "./activation-state.js";
 import { type Actor, constructWithContext } from "./actor.js";
-import type { ActorContext, ContextServices } from "./actor-context.js";
-import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
-import type { ActorType } from "./actor-type.js";
 import { Mailbox } from "./mailbox.js";
-import type {
-  EnqueueOptions,
-  EnqueueRef,
-  PublishOptions,
-  PublishReceipt,
-  ReminderSchedule,
-} from "./services.js";
 import type { StateStore } from "./state-store.js";
+import type { ActivationStatus, Turn, TurnOutcome } from "./turn.js";
 import { turnError } from "./turn-error.js";
 
-export type ActivationStatus =
-  | "created"
-  | "activating"
-  | "active"
-  | "deactivating"
-  | "deactivated"
-  | "failed"
-  | "stood-down";
-
-/** One unit of work for an actor. `settle` is called exactly once per turn. */
-export interface Turn {
-  /** Handler name, or undefined for a timer callback. */
-  readonly method: string | undefined;
-  readonly args: unknown[];
-  readonly callback?: (() => unknown) | undefined;
-  /** `performance.now()` deadline; the turn is skipped if it has not started by then. */
-  readonly deadline: number;
-  /** Set by an inbound interceptor (tracing: the turn's span): the handler runs through it. */
-  readonly scope?: TurnScope | undefined;
-  settle(outcome: TurnOutcome): void;
-}
-
-export type TurnOutcome =
-  | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly error: unknown; readonly expired?: boolean };
-
 /** What an activation needs from its catalog. */
-export interface ActivationHost {
-  readonly type: ActorType;
+export interface ActivationHost extends ContextHost {
   readonly store: StateStore | undefined;
-  readonly logger: Logger;
-  readonly contextServices: ContextServices;
   /**
    * Called when an activation ended without saving and must be replaced by a fresh one that loads
    * the stored state (its revision was stale, or a failed turn's state could not be restored): it
@@ -89,34 +51,39 @@ export interface ActivationHost {
   admits?(id: string, now: number): boolean;
 }
 
-export class Activation implements ActorContext {
+export class Activation extends ActivationContext {
   status: ActivationStatus = "created";
   /** `performance.now()` of the last call or tell (timers do not count). */
   lastActive = performance.now();
   private readonly mailbox: Mailbox<Turn>;
-  /** `performance.now()` deadline of the turn in progress (Infinity between turns and in hooks). */
-  private turnDeadline = Number.POSITIVE_INFINITY;
   private running = false;
   /** Numbers the turns, so a handler's thenable that reports twice is heard once (`takeOutcome`). */
   private turnSeq = 0;
   private takenSeq = 0;
   private instance: Actor<unknown> | undefined;
-  private revision = 0;
-  private savedBytes: Uint8Array | undefined;
-  private timers: Map<string, ArmedTimer> | undefined;
+  /** Loaded and saved state (stateful types with a store only). */
+  private stored: StoredState | undefined;
   private idleWaiters: (() => void)[] | undefined;
 
+  declare protected readonly host: ActivationHost;
+
   constructor(
-    readonly id: string,
-    private readonly host: ActivationHost,
+    id: string,
+    host: ActivationHost,
     /** Resolves when the previous activation of this id finished deactivating. */
     private readonly previous: Promise<void> | undefined,
   ) {
+    super(id, host);
     this.mailbox = new Mailbox(host.type.mailboxCapacity);
   }
 
   get queued(): number {
     return this.mailbox.size;
+  }
+
+  /** Whether the mailbox is at capacity (timers skip a tick then). */
+  get mailboxFull(): boolean {
+    return this.mailbox.size >= this.mailbox.capacity;
   }
 
   get busy(): boolean {
@@ -183,16 +150,8 @@ export class Activation implements ActorContext {
       if (this.previous) await this.previous;
       this.instance = constructWithContext(this, () => new type.cls() as Actor<unknown>);
       if (type.initialState && this.host.store) {
-        const stored = await this.host.store.load(this.id);
-        if (stored) {
-          this.instance.state = this.decodeStored(stored.bytes, stored.revision);
-          this.revision = stored.revision;
-          this.savedBytes = stored.bytes;
-        } else {
-          this.instance.state = type.initialState();
-          this.revision = 0;
-          this.savedBytes = undefined;
-        }
+        this.stored = new StoredState(this.id, type, this.host.store);
+        this.instance.state = await this.stored.load();
       }
       if (this.instance.onActivate) {
         const instance = this.instance;
@@ -206,28 +165,6 @@ export class Activation implements ActorContext {
       this.host.logger.error("activation failed", { actorType: type.name, actorId: this.id, err });
       for (const turn of this.mailbox.takeAll()) this.settleSafely(turn, { ok: false, error: err });
       this.host.onFailed(this);
-    }
-  }
-
-  /** Stored bytes as state; bytes the state decoder refuses make the actor unloadable (a typed error). */
-  private decodeStored(bytes: Uint8Array, revision: number): unknown {
-    try {
-      return decodeState(bytes);
-    } catch (err) {
-      const type = this.host.type.name;
-      throw new StateNotLoadableError(
-        `stored state of ${type}/${this.id} (revision ${revision}, ${bytes.length} bytes) cannot be decoded: ${(err as Error).message}; inspect or repair it with \`troupe state get|put|rm ${type} <id>\``,
-        {
-          cause: err,
-          details: {
-            actorType: type,
-            actorId: this.id,
-            revision,
-            bytes: bytes.length,
-            reason: (err as TroupeError).details?.reason as string | undefined,
-          },
-        },
-      );
     }
   }
 
@@ -369,38 +306,16 @@ export class Activation implements ActorContext {
     return (instance[turn.method as string] as (...a: unknown[]) => unknown).apply(instance, turn.args);
   }
 
-  /**
-   * Saves the state if its encoding differs from what was last saved or loaded. A state the state
-   * decoder would not load again is refused here (`StateNotStorableError`), before anything is
-   * written: an acknowledged turn always loads.
-   */
+  /** Saves the state if it changed (see {@link StoredState.saveIfChanged}); stateless types save nothing. */
   private async saveIfChanged(): Promise<void> {
-    const store = this.host.store;
-    if (!store || !this.host.type.initialState || !this.instance) return;
-    let bytes: Uint8Array | undefined;
-    try {
-      bytes = encodeStateIfChanged(this.instance.state, this.savedBytes);
-    } catch (err) {
-      const type = this.host.type.name;
-      const details = err instanceof StateNotStorableError ? err.details : {};
-      throw new StateNotStorableError(
-        `state of ${type}/${this.id} not saved, the turn was rolled back: ${(err as Error).message}`,
-        { cause: err, details: { ...details, actorType: type, actorId: this.id } },
-      );
-    }
-    if (!bytes) return;
-    this.revision = await store.save(this.id, bytes, this.revision);
-    this.savedBytes = bytes;
+    if (!this.stored || !this.instance) return;
+    await this.stored.saveIfChanged(this.instance.state);
   }
 
-  /**
-   * Restores the last saved (or initial) state after a turn that failed. `savedBytes` passed the
-   * state decoder when they were loaded, or its checks when they were saved, so decoding them again
-   * does not depend on anything the turn did.
-   */
+  /** Restores the last saved (or initial) state after a turn that failed. */
   private rollBack(): void {
     if (!this.host.type.initialState || !this.instance) return;
-    this.instance.state = this.savedBytes ? decodeState(this.savedBytes) : this.host.type.initialState();
+    this.instance.state = this.stored ? this.stored.restore() : this.host.type.initialState();
   }
 
   /**
@@ -470,107 +385,6 @@ export class Activation implements ActorContext {
     this.idleWaiters = undefined;
     for (const w of waiters) w();
   }
-
-  // ActorContext: the activation is its actor's context (no per-activation context object or
-  // closures: idle actors are kept small).
-
-  /** A reference whose calls never outlive the turn that makes them (see Mesh.timeoutFor). */
-  ref<A extends AnyActor>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A> {
-    return this.host.contextServices.ref(type, id, { ...options, turnDeadline: () => this.turnDeadline });
-  }
-
-  enqueue<A extends AnyActor>(type: ActorClass<A>, id: string, options?: EnqueueOptions): EnqueueRef<A> {
-    return this.host.contextServices.enqueue(type, id, options);
-  }
-
-  publish(topic: string, event: unknown, options?: PublishOptions): Promise<PublishReceipt> {
-    return this.host.contextServices.publish(topic, event, options);
-  }
-
-  remind(name: string, schedule: ReminderSchedule): Promise<void> {
-    return this.host.contextServices.remind(this.host.type.cls, this.id, name, schedule);
-  }
-
-  unremind(name: string): Promise<void> {
-    return this.host.contextServices.unremind(this.host.type.cls, this.id, name);
-  }
-
-  remainingMs(): number {
-    return Math.max(0, this.turnDeadline - performance.now());
-  }
-
-  /**
-   * Arms a timer whose callback runs as a turn. A tick already queued in the mailbox when the timer
-   * is cleared or replaced (the clearing turn ran first) does not run: after `clearTimer` returns,
-   * its callback never runs again, however far behind the mailbox is.
-   */
-  setTimer(name: string, delayMs: number, callback: () => unknown, everyMs: number | undefined): void {
-    this.clearTimer(name);
-    const armed: ArmedTimer = { handle: undefined };
-    const live = () => this.timers?.get(name) === armed;
-    const fire = () => {
-      if (this.status !== "active" || !live()) return;
-      if (everyMs !== undefined) armed.handle = setTimeout(fire, everyMs).unref();
-      if (this.mailbox.size >= this.mailbox.capacity) {
-        if (everyMs === undefined) this.timers?.delete(name);
-        repeatsOf(this.host.logger).warn(
-          `timer tick skipped:${this.host.type.name}`,
-          "timer tick skipped: mailbox full",
-          {
-            actorType: this.host.type.name,
-            actorId: this.id,
-            timer: name,
-          },
-        );
-        return;
-      }
-      this.deliver(
-        {
-          method: undefined,
-          args: [],
-          callback: () => {
-            if (!live()) return undefined; // cleared or replaced while this tick waited
-            if (everyMs === undefined) this.timers?.delete(name);
-            return callback();
-          },
-          deadline: Number.POSITIVE_INFINITY,
-          settle: (outcome) => {
-            if (!outcome.ok) {
-              this.host.logger.error("timer callback failed", {
-                actorType: this.host.type.name,
-                actorId: this.id,
-                timer: name,
-                err: outcome.error,
-              });
-            }
-          },
-        },
-        { countsAsActivity: false },
-      );
-    };
-    armed.handle = setTimeout(fire, delayMs).unref();
-    this.timers ??= new Map();
-    this.timers.set(name, armed);
-  }
-
-  clearTimer(name: string): void {
-    const armed = this.timers?.get(name);
-    if (armed) {
-      clearTimeout(armed.handle);
-      this.timers?.delete(name);
-    }
-  }
-
-  private clearTimers(): void {
-    if (!this.timers) return;
-    for (const armed of this.timers.values()) clearTimeout(armed.handle);
-    this.timers = undefined;
-  }
-}
-
-/** A timer of an activation: the pending timeout of its next tick (replaced at each tick). */
-interface ArmedTimer {
-  handle: NodeJS.Timeout | undefined;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

@@ -1,5 +1,5 @@
-import type { AnyActor } from "./actor.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
+import type { ActorShape } from "./actor-shape.js";
 import type {
   EnqueueOptions,
   EnqueueRef,
@@ -11,8 +11,8 @@ import type {
 /** What the runtime gives an actor instance: its identity and the services of its activation. */
 export interface ActorContext {
   readonly id: string;
-  ref<A extends AnyActor>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A>;
-  enqueue<A extends AnyActor>(type: ActorClass<A>, id: string, options?: EnqueueOptions): EnqueueRef<A>;
+  ref<A extends ActorShape>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A>;
+  enqueue<A extends ActorShape>(type: ActorClass<A>, id: string, options?: EnqueueOptions): EnqueueRef<A>;
   publish(topic: string, event: unknown, options?: PublishOptions): Promise<PublishReceipt>;
   setTimer(name: string, delayMs: number, callback: () => unknown, everyMs?: number): void;
   clearTimer(name: string): void;

@@ -11,10 +11,10 @@
  * ```
  */
 import type { CallRetryOptions } from "../resilience/index.js";
-import type { ActorOptions, AnyActor } from "./actor.js";
+import type { ActorOptions, ActorShape } from "./actor-shape.js";
 
 /** The static side of an actor class. */
-export interface ActorClass<A extends AnyActor = AnyActor> {
+export interface ActorClass<A extends ActorShape = ActorShape> {
   new (): A;
   readonly name: string;
   /** Type name on the wire; defaults to the class name. Set it if your build minifies class names. */
@@ -53,7 +53,7 @@ export interface CallOptions {
 
 /** Names of `A`'s members that are handlers: methods that are not part of the Actor base class. */
 export type HandlerName<A> = {
-  [K in keyof A]: K extends keyof AnyActor
+  [K in keyof A]: K extends keyof ActorShape
     ? never
     : K extends `_${string}`
       ? never

@@ -4,8 +4,9 @@
  */
 import { ConfigurationError } from "../errors.js";
 import { assertToken } from "../messaging/index.js";
-import { Actor, type ActorOptions } from "./actor.js";
+import { Actor } from "./actor.js";
 import { type ActorClass, RESERVED_HANDLER_NAMES } from "./actor-ref.js";
+import type { ActorOptions } from "./actor-shape.js";
 
 export const DEFAULT_SHARDS = 64;
 export const MAX_SHARDS = 4096;

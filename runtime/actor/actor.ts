@@ -21,6 +21,7 @@
 
 import type { ActorContext } from "./actor-context.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
+import type { ActorShape } from "./actor-shape.js";
 import type {
   EnqueueOptions,
   EnqueueRef,
@@ -41,29 +42,11 @@ export function constructWithContext<T>(ctx: ActorContext, create: () => T): T {
   }
 }
 
-/** Options an actor class declares as `static options = { ... }`. */
-export interface ActorOptions {
-  /** Shards of this type (a fixed part of its routing: do not change it on a running mesh). Default 64. */
-  shards?: number;
-  /** Deactivate an activation after this long without a call. Default 5 minutes. */
-  idleAfterMs?: number;
-  /** Calls that may wait in one activation's mailbox; more are refused with OverloadedError. Default 1000. */
-  mailboxCapacity?: number;
-  /** Default deadline of calls to this type when the caller sets none. */
-  defaultTimeoutMs?: number;
-  /**
-   * A stateless worker: every host of the type may activate any id, calls are load-balanced
-   * across hosts (a queue group on every shard subject), no shard leases are taken. The type must
-   * not declare `initialState`. Default false (one activation per id, placed by shard leases).
-   */
-  stateless?: boolean;
-}
-
 /** Any actor, whatever its state type (for generic constraints). */
 // biome-ignore lint/suspicious/noExplicitAny: the state type parameter is irrelevant in constraints, and `unknown` would break variance.
 export type AnyActor = Actor<any>;
 
-export abstract class Actor<State = undefined> {
+export abstract class Actor<State = undefined> implements ActorShape {
   /** This actor's id (unique within its type). */
   readonly id: string;
   /**

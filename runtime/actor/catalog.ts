@@ -3,10 +3,11 @@
  * deactivates idle ones, and deactivates everything on drain.
  */
 import type { Logger } from "../log.js";
-import { Activation, type ActivationHost, type ActivationStatus, type Turn } from "./activation.js";
+import { Activation, type ActivationHost } from "./activation.js";
 import type { ContextServices } from "./actor-context.js";
 import type { ActorType } from "./actor-type.js";
 import type { StateStore } from "./state-store.js";
+import type { ActivationStatus, Turn } from "./turn.js";
 
 export interface CatalogStats {
   readonly activations: number;

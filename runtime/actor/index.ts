@@ -2,8 +2,7 @@
  * Actors: the base class, typed references, activations and their catalog. Other folders import
  * actor/ through this file (the older deep imports are being moved here; see docs/architecture.md).
  */
-export type { ActivationStatus, Turn, TurnOutcome } from "./activation.js";
-export { Actor, type ActorOptions, type AnyActor } from "./actor.js";
+export { Actor, type AnyActor } from "./actor.js";
 export type { ActorContext, ContextServices } from "./actor-context.js";
 export {
   type ActorClass,
@@ -14,6 +13,7 @@ export {
   type HandlerName,
   isNonHandlerName,
 } from "./actor-ref.js";
+export type { ActorOptions, ActorShape } from "./actor-shape.js";
 export { type ActorType, actorTypeOf, typeNameOf } from "./actor-type.js";
 export { type ActivationInfo, Catalog, type CatalogStats } from "./catalog.js";
 export type {
@@ -27,3 +27,4 @@ export type {
   ReminderSchedule,
 } from "./services.js";
 export { KvStateStore, type StateStore } from "./state-store.js";
+export type { ActivationStatus, Turn, TurnOutcome } from "./turn.js";

@@ -3,6 +3,8 @@
  * actor right now takes the call without the broker. The caller depends on this interface, not on
  * host/ (a `Host` satisfies it), so the call path goes down from the caller and never back up.
  */
+import type { RunLocally } from "../transport/index.js";
+
 export interface LocalRoute {
   /** Whether this host serves `typeName`/`actorId` right now (the type, and its shard if placed). */
   servesLocally(typeName: string, actorId: string): boolean;
@@ -16,14 +18,5 @@ export interface LocalRoute {
     headers: Record<string, string> | undefined,
   ): void;
   /** Runs a call whose arguments the caller hands over (no encoding); settles on `replyTo`. */
-  runLocally(
-    typeName: string,
-    actorId: string,
-    subject: string,
-    method: string,
-    args: unknown[],
-    timeoutMs: number,
-    replyTo: string,
-    headers: Record<string, string> | undefined,
-  ): void;
+  runLocally: RunLocally;
 }

@@ -2,9 +2,10 @@
  * `troupe call <Type> <id> <method> [json-args]`: calls an actor from the shell and prints the
  * result as JSON. `json-args` is a JSON array of arguments, or one JSON value for a single argument.
  */
+
+import { connect } from "../connect.js";
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger } from "../log.js";
-import { connect } from "../mesh.js";
 import { DEFAULT_PREFIX } from "../messaging/index.js";
 import { intFlag, parseCommandArgs, UsageError } from "./args.js";
 import type { CliIo } from "./command.js";

@@ -12,6 +12,7 @@
  * a terminal, or else a plain line `troupe: replaying dead letters 120/400 (5s)` every 5 s.
  */
 import { parseArgs } from "node:util";
+import { connect } from "../connect.js";
 import {
   type DeadLetterEntry,
   deadLetter,
@@ -22,7 +23,7 @@ import {
   replayDeadLetter,
 } from "../jobs/index.js";
 import { consoleLogger } from "../log.js";
-import { connect, type Mesh } from "../mesh.js";
+import type { Mesh } from "../mesh.js";
 import { decodeJob } from "../messaging/index.js";
 import { decodeEvent } from "../pubsub/index.js";
 import { intFlag, outputFlag, positiveFlag, UsageError } from "./args.js";

@@ -8,9 +8,10 @@
  * See docs/patterns/edge-sites.md.
  */
 import { parseArgs } from "node:util";
+import { connect } from "../connect.js";
 import { edgeLink, edgeLinkStatus, edgeSite } from "../edge/index.js";
 import { consoleLogger } from "../log.js";
-import { connect, type Mesh } from "../mesh.js";
+import type { Mesh } from "../mesh.js";
 import { resolveTarget } from "./call.js";
 
 export const EDGE_USAGE = `Usage (NATS_URL = the hub):

@@ -13,10 +13,11 @@ import {
   JwtVerifier,
   startGateway,
 } from "../../services/gateway/index.js";
+import { connect } from "../connect.js";
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger, type Logger } from "../log.js";
-import { connect, type Mesh } from "../mesh.js";
-import { startTelemetry } from "../telemetry/sdk.js";
+import type { Mesh } from "../mesh.js";
+import { startTelemetry } from "../telemetry/index.js";
 import { resolveTarget } from "./call.js";
 import { untilSignal } from "./serve.js";
 

@@ -8,8 +8,9 @@
  *
  * `--type T` keeps the hosts that host T, T's shards, T's activations.
  */
+
+import { connect } from "../connect.js";
 import { consoleLogger } from "../log.js";
-import { connect } from "../mesh.js";
 import type { Subjects } from "../messaging/index.js";
 import { decode } from "../messaging/index.js";
 import {

@@ -11,8 +11,9 @@
  * NATS subscription: it takes nothing away from the real subscribers).
  */
 import { parseArgs } from "node:util";
+import { connect } from "../connect.js";
 import { consoleLogger } from "../log.js";
-import { connect, type Mesh } from "../mesh.js";
+import type { Mesh } from "../mesh.js";
 import {
   assertPattern,
   compileFilter,

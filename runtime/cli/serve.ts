@@ -7,11 +7,12 @@ import { hostname } from "node:os";
 import { pathToFileURL } from "node:url";
 import type { ActorClass } from "../actor/index.js";
 import { Actor } from "../actor/index.js";
+import { connect } from "../connect.js";
 import { ConfigurationError } from "../errors.js";
 import type { Host, HostOptions } from "../host/index.js";
 import type { Logger } from "../log.js";
-import { type ConnectOptions, connect, type Mesh } from "../mesh.js";
-import { startTelemetry } from "../telemetry/sdk.js";
+import type { ConnectOptions, Mesh } from "../mesh.js";
+import { startTelemetry } from "../telemetry/index.js";
 
 /** The OpenTelemetry SDK setup, for the other process entry points of the CLI (`troupe control-plane`). */
 export { startTelemetry };

@@ -17,9 +17,10 @@
  * next call loads the new state.
  */
 import { parseArgs } from "node:util";
+import { connect } from "../connect.js";
 import { ConfigurationError, TroupeError } from "../errors.js";
 import { consoleLogger } from "../log.js";
-import { connect, type Mesh } from "../mesh.js";
+import type { Mesh } from "../mesh.js";
 import { assertToken, decodeState, encodeState, kvKeyForId } from "../messaging/index.js";
 import type { KeyValueBucket } from "../transport/index.js";
 import { resolveTarget } from "./call.js";

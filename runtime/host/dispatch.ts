@@ -38,6 +38,7 @@ import {
   assertWellFormedHeaders,
   type InboundMessage,
   type MessageHeaders,
+  type RunLocally,
   type SubscriptionHandle,
   type Transport,
 } from "../transport/index.js";
@@ -143,16 +144,16 @@ export class Dispatch {
    * (method, shard ownership, deadline); the outcome is settled on the caller's `replyTo` with
    * {@link Transport.settleLocally}, the error being the handler's own typed error.
    */
-  runLocally(
-    typeName: string,
-    actorId: string,
-    subject: string,
-    method: string,
-    args: unknown[],
-    timeoutMs: number,
-    replyTo: string,
-    headers: Record<string, string> | undefined,
-  ): void {
+  readonly runLocally: RunLocally = (
+    typeName,
+    actorId,
+    subject,
+    method,
+    args,
+    timeoutMs,
+    replyTo,
+    headers,
+  ) => {
     const s = this.served.get(typeName);
     if (!s) throw new ConfigurationError(`this host does not serve ${typeName}`);
     const type = s.type;
@@ -179,7 +180,7 @@ export class Dispatch {
       return;
     }
     this.dispatchIntercepted(this.observers, "call", type, s.catalog, actorId, carried, delivery, turn);
-  }
+  };
 
   /** A call or tell message for one shard of `type`: checks, then a turn (see {@link InboundTurn}). */
   onCall(

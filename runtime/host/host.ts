@@ -6,11 +6,12 @@
  *   while it owns it (see placement/shard-ownership.ts);
  * - stateless worker types: subscribes to every shard subject in the type's queue group, so calls
  *   are load-balanced over every host of the type, with no leases.
+ * Joining placement is join.ts, setting a type up serve-type.ts; this file is the lifecycle.
  */
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import type { ActorClass, ContextServices } from "../actor/index.js";
-import { type ActorType, actorTypeOf, Catalog, type CatalogStats, KvStateStore } from "../actor/index.js";
+import { type ActorType, actorTypeOf, type CatalogStats } from "../actor/index.js";
 import { ConfigurationError } from "../errors.js";
 import { type InboundInterceptor, withBuiltins } from "../interceptors/index.js";
 import type { Logger } from "../log.js";
@@ -18,15 +19,12 @@ import type { Subjects } from "../messaging/index.js";
 import { type DecodeLimits, encode } from "../messaging/index.js";
 import type { ChangeStream } from "../placement/index.js";
 import {
-  FenceStore,
+  type FenceStore,
   type HeldShard,
   type HostRecord,
-  Membership,
+  type Membership,
   type MembershipChange,
-  provedGone,
   resolvePlacementOptions,
-  retryStartup,
-  ShardOwnership,
   shardOf,
 } from "../placement/index.js";
 import {
@@ -42,11 +40,13 @@ import {
   observeThrottleDecisions,
   throttlingInterceptor,
 } from "../throttling/index.js";
-import type { KeyValueBucket, SubscriptionHandle, Transport } from "../transport/index.js";
+import type { KeyValueBucket, RunLocally, SubscriptionHandle, Transport } from "../transport/index.js";
 import { CallKeepalives, DEFAULT_KEEPALIVE_EVERY_MS } from "./call-keepalives.js";
-import { Dispatch, notServedHere, type ServedType } from "./dispatch.js";
-import type { HostedActor, HostOptions, HostStatus } from "./options.js";
+import { Dispatch, type ServedType } from "./dispatch.js";
+import { joinPlacement } from "./join.js";
+import { groupOf, type HostedActor, type HostOptions, type HostStatus } from "./options.js";
 import { Replies } from "./replies.js";
+import { serveType } from "./serve-type.js";
 import type { TypeRegistry } from "./type-registry.js";
 
 export type { HostedActor, HostOptions, HostStatus, HostThrottlingOptions } from "./options.js";
@@ -144,6 +144,7 @@ export class Host {
       () => this.status === "serving",
       options.userFromInbox === true,
     );
+    this.runLocally = this.dispatch.runLocally;
   }
 
   /** @internal Use `mesh.host([...])`. */
@@ -184,52 +185,16 @@ export class Host {
   }
 
   private async join(types: ActorType[]): Promise<void> {
-    const { transport, subjects, logger } = this.deps;
+    const { transport, subjects } = this.deps;
     const p = this.placement;
-    // On a fresh JetStream cluster, creating a replicated bucket can time out until it settles.
-    const [hosts, members, shards] = await retryStartup(
-      "opening the placement buckets",
-      () =>
-        Promise.all([
-          transport.keyValue(subjects.hostsBucket(), {
-            replicas: this.deps.replicas,
-            ttlMs: p.hostTtlMs,
-            description: "Troupe host leases: one record per live host, renewed every heartbeat",
-          }),
-          transport.keyValue(subjects.membersBucket(), {
-            replicas: this.deps.replicas,
-            description: "Troupe roster: one record per host, written when it changes",
-          }),
-          transport.keyValue(subjects.shardsBucket(), {
-            replicas: this.deps.replicas,
-            description: "Troupe shard fences, key <type>.<shard>, written when ownership changes",
-          }),
-        ]),
-      logger,
-    );
-    this.hostsBucket = hosts;
-    const self: HostRecord = {
-      id: this.id,
-      name: this.name,
-      types: types.map((t) => t.name),
-      status: "serving",
-      startedAtMs: Date.now(),
-      activations: {},
-      heartbeatEveryMs: p.heartbeatEveryMs,
-    };
-    this.membership = new Membership({ hosts, members }, self, p, logger, () => {
+    const joined = await joinPlacement(this.deps, p, types, { id: this.id, name: this.name }, () => {
       const out: Record<string, number> = {};
       for (const [name, s] of this.served) out[name] = s.catalog.stats().activations;
       return out;
     });
-    await this.membership.start();
-    this.fences = new FenceStore(
-      shards,
-      logger,
-      p.heartbeatEveryMs,
-      types.filter((t) => !t.stateless).map((t) => subjects.shardFenceFilter(t.name)),
-    );
-    this.fences.start();
+    this.hostsBucket = joined.hostsBucket;
+    this.membership = joined.membership;
+    this.fences = joined.fences;
     this.adminSub = transport.subscribe(subjects.hostActors(this.id), {}, (msg) => {
       if (msg.reply)
         transport.reply(msg.reply, encode({ host: this.id, name: this.name, actors: this.actors(1000) }));
@@ -239,73 +204,20 @@ export class Host {
   }
 
   private async serve(type: ActorType): Promise<void> {
-    const { transport, subjects, registry, logger } = this.deps;
-    await retryStartup(
-      "registering the actor type",
-      () =>
-        registry.register({
-          name: type.name,
-          shards: type.shards,
-          stateful: type.initialState !== undefined,
-          handlers: [...type.handlers],
-        }),
-      logger,
-    );
-    const store = type.initialState
-      ? new KvStateStore(
-          await retryStartup(
-            "opening the state bucket",
-            () =>
-              transport.keyValue(subjects.stateBucket(type.name), {
-                replicas: this.options.stateReplicas ?? this.deps.replicas,
-                description: `Troupe state of actor type ${type.name}`,
-              }),
-            logger,
-          ),
-          type.name,
-        )
-      : undefined;
-    const queue = subjects.rpcQueueGroup(type.name);
-    let ownership: ShardOwnership | undefined;
-    const catalog = new Catalog(
+    const { logger } = this.deps;
+    const { catalog } = await serveType(
+      {
+        ...this.deps,
+        stateReplicas: this.options.stateReplicas ?? this.deps.replicas,
+        dispatch: this.dispatch,
+        placement: this.placement,
+        hostsBucket: this.hostsBucket,
+        membership: () => this.membershipOrThrow(),
+        fences: () => this.fencesOrThrow(),
+        served: this.served,
+      },
       type,
-      store,
-      logger,
-      this.deps.contextServices,
-      type.stateless ? {} : { admit: (id, now) => ownership?.serves(shardOf(id, type.shards), now) ?? false },
     );
-    const subscriptions: SubscriptionHandle[] = [];
-    if (type.stateless) {
-      for (let shard = 0; shard < type.shards; shard++) {
-        subscriptions.push(
-          transport.subscribe(subjects.rpc(type.name, shard), { queue }, (msg) =>
-            this.dispatch.onCall(type, catalog, undefined, shard, queue, msg),
-          ),
-        );
-      }
-      await transport.flush();
-    } else {
-      const inShard = (shard: number) => (id: string) => shardOf(id, type.shards) === shard;
-      const hostsBucket = this.hostsBucket;
-      ownership = new ShardOwnership(
-        type,
-        this.membershipOrThrow(),
-        this.fencesOrThrow(),
-        (hostId) => (hostsBucket ? provedGone(hostsBucket, hostId) : Promise.resolve(false)),
-        subjects,
-        this.placement,
-        {
-          subscribe: (shard) =>
-            transport.subscribe(subjects.rpc(type.name, shard), { queue }, (msg) =>
-              this.dispatch.onCall(type, catalog, ownership, shard, queue, msg),
-            ),
-          deactivate: (shard) => catalog.deactivateWhere(inShard(shard)),
-          abandon: (shard) => catalog.abandonWhere(inShard(shard), () => notServedHere(type.name, shard)),
-        },
-        logger,
-      );
-    }
-    this.served.set(type.name, { type, catalog, subscriptions, ownership, queue });
     const attributes = { [ATTR_TROUPE_ACTOR_TYPE]: type.name };
     this.unobserve.push(
       observeGauge(METRIC_ACTIVATIONS, "Live actor activations on this host", (report) =>
@@ -381,18 +293,7 @@ export class Host {
    * Runs a call whose arguments the caller just decoded from a message of its own (a job, an
    * event, a reminder) and does not keep: no encoding either way (see `Dispatch.runLocally`).
    */
-  runLocally(
-    typeName: string,
-    actorId: string,
-    subject: string,
-    method: string,
-    args: unknown[],
-    timeoutMs: number,
-    replyTo: string,
-    headers: Record<string, string> | undefined,
-  ): void {
-    this.dispatch.runLocally(typeName, actorId, subject, method, args, timeoutMs, replyTo, headers);
-  }
+  readonly runLocally: RunLocally;
 
   /** Activations and queued turns per served type. */
   stats(): Record<string, CatalogStats> {
@@ -492,22 +393,4 @@ export class Host {
     })();
     return this.drained;
   }
-}
-
-/** A valid group name: the given one, else derived from the type names. */
-function groupOf(group: string | undefined, types: ActorType[]): string {
-  const valid = /^[A-Za-z0-9_-]{1,64}$/;
-  if (group !== undefined) {
-    if (!valid.test(group)) {
-      throw new ConfigurationError(`group must be 1-64 letters, digits, "_" or "-", got "${group}"`);
-    }
-    return group;
-  }
-  const derived = types
-    .map((t) => t.name)
-    .sort()
-    .join("-")
-    .replace(/[^A-Za-z0-9_-]/g, "_")
-    .slice(0, 64);
-  return derived || "default";
 }

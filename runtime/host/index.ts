@@ -1,7 +1,7 @@
 /**
- * The hosting process: lifecycle (host.ts), inbound dispatch (dispatch.ts), replies and keepalives
- * (replies.ts, call-keepalives.ts), and the type registry. Other folders import host/ through
- * this file.
+ * The hosting process: lifecycle (host.ts; joining placement in join.ts, serving a type in
+ * serve-type.ts), inbound dispatch (dispatch.ts), replies and keepalives (replies.ts,
+ * call-keepalives.ts), and the type registry. Other folders import host/ through this file.
  */
 export { type AwaitedCall, CallKeepalives, DEFAULT_KEEPALIVE_EVERY_MS } from "./call-keepalives.js";
 export {

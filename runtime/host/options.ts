@@ -1,5 +1,6 @@
 /** What `mesh.host(types, options)` accepts, and what a host reports about itself. */
-import type { ActivationInfo } from "../actor/index.js";
+import type { ActivationInfo, ActorType } from "../actor/index.js";
+import { ConfigurationError } from "../errors.js";
 import type { InboundInterceptor } from "../interceptors/index.js";
 import type { JobRunnerOptions } from "../jobs/index.js";
 import type { PlacementOptions } from "../placement/index.js";
@@ -95,4 +96,22 @@ export type HostStatus = "starting" | "serving" | "draining" | "stopped";
 export interface HostedActor extends ActivationInfo {
   readonly type: string;
   readonly shard: number;
+}
+
+/** A valid group name: the given one, else derived from the type names. */
+export function groupOf(group: string | undefined, types: ActorType[]): string {
+  const valid = /^[A-Za-z0-9_-]{1,64}$/;
+  if (group !== undefined) {
+    if (!valid.test(group)) {
+      throw new ConfigurationError(`group must be 1-64 letters, digits, "_" or "-", got "${group}"`);
+    }
+    return group;
+  }
+  const derived = types
+    .map((t) => t.name)
+    .sort()
+    .join("-")
+    .replace(/[^A-Za-z0-9_-]/g, "_")
+    .slice(0, 64);
+  return derived || "default";
 }

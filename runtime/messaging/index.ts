@@ -9,5 +9,6 @@ export * from "./envelope.js";
 export * from "./inbox-user.js";
 export * from "./job-envelope.js";
 export * from "./job-ids.js";
+export { type KeyPolicy, STATE_KEYS, scan, WIRE_KEYS } from "./msgpack-scan.js";
 export * from "./state-codec.js";
 export * from "./subjects.js";

@@ -39,7 +39,8 @@
  */
 import { Packr, Unpackr } from "msgpackr";
 import { MalformedMessageError, PayloadTooLargeError, StateNotStorableError } from "../errors.js";
-import { MAX_PAYLOAD_BYTES, STATE_KEYS, scan } from "./codec.js";
+import { MAX_PAYLOAD_BYTES } from "./codec.js";
+import { STATE_KEYS, scan } from "./msgpack-scan.js";
 
 /** Deepest nesting of arrays and objects in stored state (the top-level container is depth 1). */
 export const STATE_MAX_DEPTH = 512;

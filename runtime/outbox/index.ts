@@ -22,4 +22,5 @@ export {
   type OutboxEvents,
   type OutboxStatus,
 } from "./outbox.js";
-export { type FileRecovery, inspectOutbox, OutboxStore, type RecoveryReport } from "./store.js";
+export { OutboxStore } from "./store.js";
+export { type FileRecovery, inspectOutbox, type RecoveryReport } from "./store-files.js";

@@ -11,7 +11,7 @@
  * }
  * ```
  */
-import type { ActorClass, AnyActor } from "../actor/index.js";
+import type { ActorClass } from "../actor/index.js";
 import { ConfigurationError } from "../errors.js";
 import { type DevicePayload, mqttFilterToSubject } from "./devices.js";
 import type { EventInfo } from "./event.js";
@@ -189,7 +189,7 @@ export function subscribe<E>(pattern: string, options: SubscribeOptions<E> = {})
 }
 
 /** The subscriptions declared on `cls` and its base classes, one per method. */
-export function subscriptionsOf(cls: ActorClass<AnyActor>): SubscriptionSpec[] {
+export function subscriptionsOf(cls: ActorClass): SubscriptionSpec[] {
   const out = new Map<string, SubscriptionSpec>();
   const meta = (cls as unknown as Record<symbol, Metadata | undefined>)[
     (Symbol as unknown as { metadata: symbol }).metadata

@@ -1,10 +1,12 @@
 /**
- * Tracing and metrics for the runtime: the only module that imports `@opentelemetry/api` (the SDK
- * lives in `./sdk.ts`, for process entry points). The runtime records spans and call metrics
- * through the built-in interceptors of `./interceptors.ts` (`outboundTracing`, `callMetrics`,
- * `inboundTracing`), which `connect()` and `mesh.host()` install; with no SDK registered they are
- * idle and a chain of nothing else is skipped. The `start*` hop functions below are what those
- * interceptors (and the HTTP gateway) build spans with; each returns `undefined` when tracing is off.
+ * Tracing and metrics for the runtime: the only module that imports `@opentelemetry/api`. The SDK
+ * is set up by `startTelemetry` (`./sdk.ts`), for process entry points only; it loads the SDK
+ * packages when called (dynamic imports), so importing this index never loads them. The runtime
+ * records spans and call metrics through the built-in interceptors of `./interceptors.ts`
+ * (`outboundTracing`, `callMetrics`, `inboundTracing`), which `connect()` and `mesh.host()` install;
+ * with no SDK registered they are idle and a chain of nothing else is skipped. The `start*` hop
+ * functions below are what those interceptors (and the HTTP gateway) build spans with; each
+ * returns `undefined` when tracing is off.
  *
  * @example
  * ```ts
@@ -52,4 +54,5 @@ export {
   TRACESTATE_HEADER,
   traceIdsOf,
 } from "./propagation.js";
+export { startTelemetry, type Telemetry, type TelemetryOptions } from "./sdk.js";
 export * from "./semconv.js";

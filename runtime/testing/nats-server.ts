@@ -1,20 +1,27 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { NatsServerUnavailableError } from "../errors.js";
 import { findNatsServer, NATS_SERVER_INSTALL_HINT } from "./find-nats-server.js";
-import { LogTail } from "./log-tail.js";
 import { type Jsz, monitorGet, monitorJson } from "./monitoring.js";
-import { removeOnExit, trackChild } from "./orphan-guard.js";
+import { removeOnExit } from "./orphan-guard.js";
 import { type ClusterConfig, type LeafNodesConfig, renderConfig } from "./server-config.js";
+import {
+  type ExitInfo,
+  type Ports,
+  type Run,
+  raceTimeout,
+  readPortsFile,
+  spawnServer,
+  TERMINATING,
+  TIMED_OUT,
+  waitForProcessState,
+} from "./server-process.js";
 
 /** Every listener binds here: the launcher never exposes a server beyond this machine. */
 const HOST = "127.0.0.1";
-const LOG_LINES = 40;
 const POLL_MS = 25;
-const TERMINATING = new Set<NodeJS.Signals>(["SIGKILL", "SIGTERM", "SIGINT", "SIGQUIT"]);
 
 export interface NatsServerOptions {
   /**
@@ -134,28 +141,6 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   return server;
 }
 
-interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** Set when the process could not be spawned at all. */
-  spawnError?: Error;
-}
-
-/** One process of a server; `restart()` makes a new one. */
-interface Run {
-  child: ChildProcess;
-  exited: Promise<ExitInfo>;
-  exit: ExitInfo | undefined;
-  paused: boolean;
-  log: LogTail;
-}
-
-interface Ports {
-  client: number;
-  monitor: number;
-  cluster: number | undefined;
-}
-
 class LocalNatsServer implements NatsServer {
   readonly storeDir: string;
   private run: Run | undefined;
@@ -219,34 +204,10 @@ class LocalNatsServer implements NatsServer {
         extraConfig: this.opts.extraConfig,
       }),
     );
-    const run = this.spawn(confPath);
+    const run = spawnServer(this.bin, confPath, this.opts.serverName ?? "nats-server", this.opts.debug);
     this.run = run;
     const healthPath = jetstream ? "/healthz?js-enabled-only=true" : "/healthz";
     this.ports = await this.waitReady(run, healthPath);
-  }
-
-  private spawn(confPath: string): Run {
-    const label = this.opts.serverName ?? "nats-server";
-    const echo = this.opts.debug ? (line: string) => process.stderr.write(`[${label}] ${line}\n`) : undefined;
-    const log = new LogTail(LOG_LINES, echo);
-    // Its own process group: a Ctrl-C aimed at the parent (e.g. `troupe dev`) must not stop the server
-    // before the parent has drained its hosts through it. The orphan guard still kills it on exit.
-    const child = spawn(this.bin, ["-c", confPath], { stdio: ["ignore", "pipe", "pipe"], detached: true });
-    const exited = new Promise<ExitInfo>((resolve) => {
-      child.once("error", (err) => {
-        // Only a failed spawn is final; a failed kill() leaves the process running.
-        if (child.pid === undefined) resolve({ code: null, signal: null, spawnError: err });
-      });
-      child.once("close", (code, signal) => resolve({ code, signal }));
-    }).then((exit) => {
-      run.exit = exit;
-      return exit;
-    });
-    const run: Run = { child, exited, exit: undefined, paused: false, log };
-    log.follow(child.stdout);
-    log.follow(child.stderr);
-    trackChild(child);
-    return run;
   }
 
   private async waitReady(run: Run, healthPath: string): Promise<Ports> {
@@ -265,7 +226,7 @@ class LocalNatsServer implements NatsServer {
           run,
         );
       }
-      ports ??= await this.readPortsFile(run.child.pid);
+      ports ??= await readPortsFile(this.dir, run.child.pid);
       if (ports) {
         try {
           const res = await monitorGet(`http://${HOST}:${ports.monitor}${healthPath}`, 1_000);
@@ -277,24 +238,6 @@ class LocalNatsServer implements NatsServer {
       }
       await sleep(POLL_MS);
     }
-  }
-
-  /** Reads `<exe>_<pid>.ports`; `undefined` until the server has written it completely. */
-  private async readPortsFile(pid: number | undefined): Promise<Ports | undefined> {
-    if (pid === undefined) return undefined;
-    const name = (await readdir(this.dir)).find((f) => f.endsWith(`_${pid}.ports`));
-    if (!name) return undefined;
-    let parsed: { nats?: string[]; client?: string[]; monitoring?: string[]; cluster?: string[] };
-    try {
-      parsed = JSON.parse(await readFile(path.join(this.dir, name), "utf8"));
-    } catch (err) {
-      if (err instanceof SyntaxError) return undefined; // caught mid-write; read again next poll
-      throw err;
-    }
-    const client = portOf(parsed.nats?.[0] ?? parsed.client?.[0]);
-    const monitor = portOf(parsed.monitoring?.[0]);
-    if (client === undefined || monitor === undefined) return undefined;
-    return { client, monitor, cluster: portOf(parsed.cluster?.[0]) };
   }
 
   private startupExitError(run: Run, exit: ExitInfo): NatsServerUnavailableError {
@@ -395,47 +338,5 @@ class LocalNatsServer implements NatsServer {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.cleanup();
-  }
-}
-
-function portOf(url: string | undefined): number | undefined {
-  if (!url) return undefined;
-  const port = Number(new URL(url).port);
-  return Number.isInteger(port) && port > 0 ? port : undefined;
-}
-
-const TIMED_OUT = Symbol("timed out");
-
-/** Like `Promise.race` with a timer, but clears the timer so it never holds the process open. */
-async function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * Waits (up to 5 s) until the process's state letter in /proc/<pid>/stat satisfies `ok`. Where
- * /proc does not exist (not Linux) it returns at once.
- */
-async function waitForProcessState(pid: number | undefined, ok: (state: string) => boolean): Promise<void> {
-  if (pid === undefined) return;
-  const end = Date.now() + 5_000;
-  while (Date.now() < end) {
-    let stat: string;
-    try {
-      stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    } catch {
-      return; // no /proc, or the process is gone
-    }
-    // The state follows the parenthesised command name, which may itself contain spaces.
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    if (ok(state)) return;
-    await new Promise((r) => setTimeout(r, 5));
   }
 }

@@ -16,9 +16,10 @@
  * ```
  */
 import type { ActorClass, ActorRef, AnyActor, CallOptions } from "../actor/index.js";
+import { connect } from "../connect.js";
 import type { Host, HostOptions } from "../host/index.js";
 import { consoleLogger } from "../log.js";
-import { type ConnectOptions, connect, type Mesh } from "../mesh.js";
+import type { ConnectOptions, Mesh } from "../mesh.js";
 import { type NatsCluster, startNatsCluster } from "./cluster.js";
 import { type NatsServer, startNatsServer } from "./nats-server.js";
 

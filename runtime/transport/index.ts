@@ -52,6 +52,7 @@ export {
   type OneWayAnswerHandler,
   type RequestOutcome,
   RevisionMismatchError,
+  type RunLocally,
   type SubscribeOptions,
   type SubscriptionHandle,
   type Transport,

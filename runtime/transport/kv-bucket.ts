@@ -5,11 +5,12 @@
  * rest (create, delete, watch, status, keys) is nats.js's own.
  */
 import { JetStreamApiError } from "@nats-io/jetstream";
-import type { KV } from "@nats-io/kv";
+import type { KV, Kvm } from "@nats-io/kv";
 import { ConfigurationError } from "../errors.js";
 import { malformedHeadersError, type ReceivedHeaders } from "./headers.js";
 import { DEFAULT_PUBACK_TIMEOUT_MS, JetStreamPublishError, pubAckOf } from "./pub-ack.js";
 import {
+  type BucketOptions,
   type KeyValueBucket,
   type KvChange,
   type KvRecord,
@@ -214,5 +215,50 @@ export class NatsKeyValueBucket implements KeyValueBucket {
       for await (const k of await this.kv.keys()) out.add(k);
       return [...out];
     });
+  }
+}
+
+/**
+ * A bucket of history 1 (created, or opened when another process created it): refused with
+ * `ConfigurationError` when it exists with another TTL than `options.ttlMs`.
+ */
+export async function createKeyValue(
+  kvm: Kvm,
+  transport: BucketTransport,
+  bucket: string,
+  options: BucketOptions,
+): Promise<KeyValueBucket> {
+  const { kv, actualTtlMs } = await transport.setUpJetStream(`bucket ${bucket}`, async () => {
+    const kv = await kvm.create(bucket, {
+      history: 1,
+      replicas: options.replicas ?? 1,
+      ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
+      ...(options.description ? { description: options.description } : {}),
+    });
+    // The bucket may exist already, created by another process with another TTL.
+    return { kv, actualTtlMs: options.ttlMs ? (await kv.status()).ttl : undefined };
+  });
+  if (options.ttlMs && actualTtlMs !== options.ttlMs) {
+    throw new ConfigurationError(
+      `bucket ${bucket} exists with a TTL of ${actualTtlMs} ms, this process wants ${options.ttlMs} ms: every process of a mesh must use the same value`,
+      { details: { bucket, actualTtlMs, wantedTtlMs: options.ttlMs } },
+    );
+  }
+  return new NatsKeyValueBucket(kv, transport, bucket);
+}
+
+/** An existing bucket, or null when there is none. */
+export async function openKeyValue(
+  kvm: Kvm,
+  transport: BucketTransport,
+  bucket: string,
+): Promise<KeyValueBucket | null> {
+  try {
+    const kv = await kvm.open(bucket);
+    await kv.status();
+    return new NatsKeyValueBucket(kv, transport, bucket);
+  } catch (err) {
+    if (err instanceof Error && /stream not found/i.test(err.message)) return null;
+    throw err;
   }
 }

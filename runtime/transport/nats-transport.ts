@@ -5,25 +5,14 @@
  * a subscription entry per call. Instead one wildcard subscription on a private inbox receives every
  * reply, and a sequence number in the reply subject finds the waiting caller (publish + multiplexed
  * reply subscription: the fastest raw pattern measured on this hardware, see docs/benchmarks.md).
+ * The waiting requests and their deadlines are pending-requests.ts; message and header shapes
+ * nats-message.ts; key-value buckets kv-bucket.ts.
  */
 import { jetstream } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import {
-  type Msg,
-  type MsgHdrs,
-  MsgHdrsImpl,
-  type NatsConnection,
-  type Subscription,
-} from "@nats-io/nats-core";
-import {
-  ConfigurationError,
-  ConnectionClosedError,
-  DeadlineExceededError,
-  HostUnresponsiveError,
-  PayloadTooLargeError,
-} from "../errors.js";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
+import { ConnectionClosedError, PayloadTooLargeError } from "../errors.js";
 import { type Logger, type RepeatLimiter, repeatsOf } from "../log.js";
-import { keepaliveEveryMs } from "../messaging/index.js";
 import { type NatsOptions, newInbox, openNatsConnection } from "./connection.js";
 import { headerBlockOf, malformedHeadersError, type ReceivedHeaders } from "./headers.js";
 import {
@@ -32,8 +21,10 @@ import {
   type JetStreamSetupOptions,
   withJetStreamSetupRetry,
 } from "./jetstream-setup.js";
-import { NatsKeyValueBucket } from "./kv-bucket.js";
+import { createKeyValue, openKeyValue } from "./kv-bucket.js";
+import { Inbound, outcomeOf, toNatsHeaders } from "./nats-message.js";
 import { OneWayRing } from "./one-way-ring.js";
+import { PendingRequests } from "./pending-requests.js";
 import { logPermissionViolations } from "./permission-log.js";
 import { ReaderGuard } from "./reader-guard.js";
 import { type ReaderCheckOptions, ReaderWatchdog } from "./reader-watchdog.js";
@@ -48,30 +39,12 @@ import type {
   Transport,
 } from "./transport.js";
 
-interface PendingRequest {
-  resolve(outcome: RequestOutcome): void;
-  reject(err: Error): void;
-  /** `performance.now()` after which the caller gets DeadlineExceededError. */
-  deadline: number;
-  subject: string;
-  timeoutMs: number;
-  /** `performance.now()` when the request was sent or its responder last sent a keepalive. */
-  heardAt: number;
-  /** The caller gets HostUnresponsiveError after this long without a word (Infinity: never). */
-  silenceMs: number;
-}
-
-/** A keepalive may come this many announced intervals late before its host counts as silent. */
-const KEEPALIVE_TOLERANCE = 3;
-
 export class NatsTransport implements Transport {
   private readonly inbox: string;
   private readonly inboxLength: number;
   private readonly inboxDot: string;
-  private readonly pending = new Map<number, PendingRequest>();
+  private readonly pending = new PendingRequests();
   private seq = 0;
-  private sweepTimer: NodeJS.Timeout | undefined;
-  private sweepAt = Number.POSITIVE_INFINITY;
   /** One-way messages: their status subjects are `<inbox>.t<seq>`. */
   private readonly oneWay = new OneWayRing();
   private oneWaySeq = 0;
@@ -120,7 +93,7 @@ export class NatsTransport implements Transport {
     void nc.closed().then((err) => {
       this.readerWatchdog.stop();
       if (err) this.logger.error("NATS connection closed with an error", { err });
-      this.failAllPending();
+      this.pending.failAll();
     });
   }
 
@@ -227,112 +200,14 @@ export class NatsTransport implements Transport {
     const id = ++this.seq;
     const reply = `${this.inbox}.${id}`;
     return new Promise<RequestOutcome>((resolve, reject) => {
-      this.awaitReply(id, subject, timeoutMs, keepaliveTimeoutMs, resolve, reject);
+      this.pending.add(id, subject, timeoutMs, keepaliveTimeoutMs, resolve, reject);
       try {
         this.nc.publish(subject, data, headers ? { reply, headers: toNatsHeaders(headers) } : { reply });
       } catch (err) {
-        this.forget(id);
+        this.pending.forget(id);
         reject(this.isClosed ? new ConnectionClosedError("connection closed", { cause: err }) : err);
       }
     });
-  }
-
-  /**
-   * Registers request `id` as waiting for its reply until `timeoutMs` from now, or until its
-   * responder has said nothing (no reply, no keepalive) for `silenceMs`.
-   */
-  private awaitReply(
-    id: number,
-    subject: string,
-    timeoutMs: number,
-    silenceMs: number,
-    resolve: (outcome: RequestOutcome) => void,
-    reject: (err: Error) => void,
-  ): void {
-    const now = performance.now();
-    const p = { resolve, reject, deadline: now + timeoutMs, subject, timeoutMs, heardAt: now, silenceMs };
-    this.pending.set(id, p);
-    this.armSweepBy(checkAtOf(p));
-  }
-
-  /** Arms the sweep for `at` unless it is already armed for earlier. */
-  private armSweepBy(at: number): void {
-    if (at < this.sweepAt) this.armSweep(at);
-  }
-
-  /**
-   * Deadlines: instead of a timer per request, one timer armed for the earliest moment a pending
-   * request could fail (its deadline, or the end of its responder's allowed silence). When it fires
-   * it fails every expired request and re-arms for the next earliest. Requests with the same
-   * timeout expire in the order they were made, so it rarely needs re-arming early.
-   */
-  private armSweep(at: number): void {
-    if (this.sweepTimer) clearTimeout(this.sweepTimer);
-    this.sweepAt = at;
-    this.sweepTimer = setTimeout(() => this.sweep(), Math.max(0, at - performance.now()));
-  }
-
-  private sweep(): void {
-    this.sweepTimer = undefined;
-    this.sweepAt = Number.POSITIVE_INFINITY;
-    const now = performance.now();
-    let next = Number.POSITIVE_INFINITY;
-    let silent: number[] | undefined;
-    for (const [id, p] of this.pending) {
-      if (p.deadline <= now + 1) {
-        this.pending.delete(id);
-        p.reject(
-          new DeadlineExceededError(`no reply on ${p.subject} within ${p.timeoutMs} ms`, {
-            details: { subject: p.subject, timeoutMs: p.timeoutMs },
-          }),
-        );
-        continue;
-      }
-      if (p.heardAt + p.silenceMs <= now + 1) {
-        silent ??= [];
-        silent.push(id);
-      } else next = Math.min(next, checkAtOf(p));
-    }
-    if (silent) {
-      // This process may itself have been busy (a long callback): keepalives can be waiting in
-      // the socket, and the event loop runs overdue timers before it polls again. Judge in the
-      // next check phase, which comes after that poll.
-      const ids = silent;
-      setImmediate(() => this.failSilent(ids));
-    }
-    if (next !== Number.POSITIVE_INFINITY) this.armSweep(next);
-  }
-
-  /** Fails the requests of `ids` whose responder is still silent; re-arms for those that spoke. */
-  private failSilent(ids: number[]): void {
-    const now = performance.now();
-    for (const id of ids) {
-      const p = this.pending.get(id);
-      if (!p) continue;
-      if (p.heardAt + p.silenceMs > now + 1) {
-        this.armSweepBy(checkAtOf(p));
-        continue;
-      }
-      this.forget(id);
-      const silentMs = Math.round(now - p.heardAt);
-      p.reject(
-        new HostUnresponsiveError(
-          `no reply and no keepalive on ${p.subject} for ${silentMs} ms: its host may have died, been ` +
-            "paused or cut off; the call may or may not have run",
-          { details: { subject: p.subject, silentMs, timeoutMs: p.timeoutMs } },
-        ),
-      );
-    }
-  }
-
-  /** Drops a pending request; with nothing pending, the deadline timer must not keep the process alive. */
-  private forget(id: number): void {
-    this.pending.delete(id);
-    if (this.pending.size === 0 && this.sweepTimer) {
-      clearTimeout(this.sweepTimer);
-      this.sweepTimer = undefined;
-      this.sweepAt = Number.POSITIVE_INFINITY;
-    }
   }
 
   private onReply(msg: Msg): void {
@@ -351,7 +226,7 @@ export class NatsTransport implements Transport {
     const id = Number(token);
     const waiting = Number.isSafeInteger(id) ? this.pending.get(id) : undefined;
     if (waiting) {
-      this.forget(id);
+      this.pending.forget(id);
       waiting.reject(malformedHeadersError(reason));
       return;
     }
@@ -369,7 +244,7 @@ export class NatsTransport implements Transport {
   /** A message on this connection's inbox: `<seq>` answers a request, `t<seq>` a one-way message. */
   private answered(token: string, data: Uint8Array, h: ReceivedHeaders | undefined): void {
     if (token.charCodeAt(0) !== 116 /* t */) {
-      this.settleReply(Number(token), data, h);
+      this.pending.settle(Number(token), data, h);
       return;
     }
     const seq = Number(token.slice(1));
@@ -383,31 +258,16 @@ export class NatsTransport implements Transport {
     }
   }
 
-  private settleReply(id: number, data: Uint8Array, h: ReceivedHeaders | undefined): void {
-    const waiting = this.pending.get(id);
-    if (!waiting) return; // the caller gave up (deadline) before the reply came
-    const everyMs = keepaliveEveryMs(data);
-    if (everyMs > 0) {
-      // Not the reply: the responder is still on it. Trust its word for as long as it says.
-      waiting.heardAt = performance.now();
-      if (waiting.silenceMs < KEEPALIVE_TOLERANCE * everyMs)
-        waiting.silenceMs = KEEPALIVE_TOLERANCE * everyMs;
-      return;
-    }
-    this.forget(id);
-    waiting.resolve(outcomeOf(data, h));
-  }
-
   requestLocally(timeoutMs: number, deliver: (replyTo: string) => void): Promise<RequestOutcome> {
     if (this.isClosed) return Promise.reject(new ConnectionClosedError("the mesh connection is closed"));
     const id = ++this.seq;
     return new Promise<RequestOutcome>((resolve, reject) => {
       // In-process: the callee cannot die without this process, so no silence limit.
-      this.awaitReply(id, "(local)", timeoutMs, Number.POSITIVE_INFINITY, resolve, reject);
+      this.pending.add(id, "(local)", timeoutMs, Number.POSITIVE_INFINITY, resolve, reject);
       try {
         deliver(`${this.inbox}.${id}`);
       } catch (err) {
-        this.forget(id);
+        this.pending.forget(id);
         reject(err);
       }
     });
@@ -417,7 +277,7 @@ export class NatsTransport implements Transport {
     const id = replyTo.startsWith(this.inboxDot) ? Number(replyTo.slice(this.inboxLength)) : Number.NaN;
     const waiting = this.pending.get(id);
     if (!waiting) return; // the caller gave up (deadline) first
-    this.forget(id);
+    this.pending.forget(id);
     waiting.resolve({ kind: "settled", ok, value });
   }
 
@@ -472,36 +332,11 @@ export class NatsTransport implements Transport {
   }
 
   async keyValue(bucket: string, options: BucketOptions = {}): Promise<KeyValueBucket> {
-    const kvm = this.keyValueManager();
-    const { kv, actualTtlMs } = await this.setUpJetStream(`bucket ${bucket}`, async () => {
-      const kv = await kvm.create(bucket, {
-        history: 1,
-        replicas: options.replicas ?? 1,
-        ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
-        ...(options.description ? { description: options.description } : {}),
-      });
-      // The bucket may exist already, created by another process with another TTL.
-      return { kv, actualTtlMs: options.ttlMs ? (await kv.status()).ttl : undefined };
-    });
-    if (options.ttlMs && actualTtlMs !== options.ttlMs) {
-      throw new ConfigurationError(
-        `bucket ${bucket} exists with a TTL of ${actualTtlMs} ms, this process wants ${options.ttlMs} ms: every process of a mesh must use the same value`,
-        { details: { bucket, actualTtlMs, wantedTtlMs: options.ttlMs } },
-      );
-    }
-    return new NatsKeyValueBucket(kv, this, bucket);
+    return createKeyValue(this.keyValueManager(), this, bucket, options);
   }
 
   async existingKeyValue(bucket: string): Promise<KeyValueBucket | null> {
-    const kvm = this.keyValueManager();
-    try {
-      const kv = await kvm.open(bucket);
-      await kv.status();
-      return new NatsKeyValueBucket(kv, this, bucket);
-    } catch (err) {
-      if (err instanceof Error && /stream not found/i.test(err.message)) return null;
-      throw err;
-    }
+    return openKeyValue(this.keyValueManager(), this, bucket);
   }
 
   /**
@@ -533,17 +368,7 @@ export class NatsTransport implements Transport {
       this.logger.info("closing while disconnected: nothing to drain", { err });
       await this.nc.close();
     } finally {
-      this.failAllPending();
-    }
-  }
-
-  private failAllPending(): void {
-    if (this.sweepTimer) clearTimeout(this.sweepTimer);
-    this.sweepTimer = undefined;
-    this.sweepAt = Number.POSITIVE_INFINITY;
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      p.reject(new ConnectionClosedError(`connection closed while waiting for a reply on ${p.subject}`));
+      this.pending.failAll();
     }
   }
 
@@ -566,65 +391,4 @@ export class NatsTransport implements Transport {
   private assertOpen(): void {
     if (this.isClosed) throw new ConnectionClosedError("the mesh connection is closed");
   }
-}
-
-/** The earliest moment a pending request can fail: its deadline, or the end of its allowed silence. */
-function checkAtOf(p: PendingRequest): number {
-  return Math.min(p.heardAt + p.silenceMs, p.deadline);
-}
-
-/** A message on the inbox: the broker's "no responders" status (503, no body), or a reply. */
-function outcomeOf(
-  data: Uint8Array,
-  h: ReceivedHeaders | undefined,
-): Exclude<RequestOutcome, { kind: "settled" }> {
-  return h && data.length === 0 && h.code === 503 ? NO_RESPONDERS : { kind: "reply", data, headers: h };
-}
-
-const NO_RESPONDERS = { kind: "no-responders" } as const;
-
-/**
- * A received message whose header block was decoded by `headerBlockOf` (or found malformed):
- * subject and reply stay nats.js's lazily decoded ones.
- */
-class Inbound implements InboundMessage {
-  constructor(
-    private readonly msg: Msg,
-    readonly headers: ReceivedHeaders | undefined,
-    readonly malformedHeaders?: string,
-  ) {}
-  get subject(): string {
-    return this.msg.subject;
-  }
-  get reply(): string | undefined {
-    return this.msg.reply;
-  }
-  get data(): Uint8Array {
-    return this.msg.data;
-  }
-}
-
-/**
- * nats.js headers for an outbound message. `headers().set()` compiles and runs a regular
- * expression over every value and canonicalizes every key on each call (~0.3 µs of the ~1.2 µs a
- * one-header block costs to build and encode on the bench VM, paid by every traced call, job and
- * KV write); the map behind the public `MsgHdrsImpl.headers` field is filled directly instead,
- * after the same CR/LF check (a header block is line-based), keeping keys as given like `set()`
- * does with its default exact match.
- */
-function toNatsHeaders(h: Record<string, string>): MsgHdrs {
-  const out = new MsgHdrsImpl();
-  for (const k in h) {
-    const v = h[k] as string;
-    if (k === "" || hasLineBreak(k) || k.includes(":")) {
-      throw new ConfigurationError(`invalid header name ${JSON.stringify(k)}`);
-    }
-    if (hasLineBreak(v)) throw new ConfigurationError(`header ${k}: values cannot contain CR or LF`);
-    out.headers.set(k, [v.trim()]);
-  }
-  return out;
-}
-
-function hasLineBreak(s: string): boolean {
-  return s.includes("\r") || s.includes("\n");
 }

@@ -57,6 +57,23 @@ export interface SubscribeOptions {
   queue?: string;
 }
 
+/**
+ * Runs a call on a host of this very connection with arguments handed over in-process (no
+ * encoding either way), for a {@link Transport.requestLocally} request: the outcome is settled on
+ * `replyTo` with {@link Transport.settleLocally}. A host implements it; the caller's local route
+ * calls it. Defined here, below both, so neither imports the other.
+ */
+export type RunLocally = (
+  typeName: string,
+  actorId: string,
+  subject: string,
+  method: string,
+  args: unknown[],
+  timeoutMs: number,
+  replyTo: string,
+  headers: Record<string, string> | undefined,
+) => void;
+
 export interface Transport {
   /** Fire-and-forget publish. */
   publish(subject: string, data: Uint8Array, headers?: Record<string, string>): void;

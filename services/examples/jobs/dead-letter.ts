@@ -5,14 +5,7 @@
  *
  *   node --conditions=troupe-source --import tsx services/examples/jobs/dead-letter.ts
  */
-import { Actor } from "troupe";
-import {
-  deadLetters,
-  enqueue,
-  JobDeadLetteredError,
-  replayDeadLetter,
-  startJobRunner,
-} from "../../../runtime/jobs/index.js";
+import { Actor, deadLetters, JobDeadLetteredError, replayDeadLetter } from "troupe";
 import { type Example, runIfMain } from "./setup.js";
 
 const config = { exchangeRatesUp: false };
@@ -27,10 +20,9 @@ export class Invoice extends Actor {
 }
 
 export const deadLetterExample: Example = async (mesh, log) => {
-  const host = await mesh.host([Invoice], { jobs: false });
-  const runner = await startJobRunner(mesh, [Invoice], { maxAttempts: 3, initialDelayMs: 100 });
+  const host = await mesh.host([Invoice], { jobs: { maxAttempts: 3, initialDelayMs: 100 } });
   try {
-    const job = await enqueue(mesh, Invoice, "inv").issue("ada", 120);
+    const job = await mesh.enqueue(Invoice, "inv").issue("ada", 120);
     try {
       await job.result({ timeoutMs: 30_000 });
     } catch (err) {
@@ -44,7 +36,6 @@ export const deadLetterExample: Example = async (mesh, log) => {
     }
     log(await job.result({ timeoutMs: 30_000 }));
   } finally {
-    await runner.stop();
     await host.drain();
   }
 };

@@ -5,7 +5,6 @@
  *   node --conditions=troupe-source --import tsx services/examples/jobs/load-leveling.ts
  */
 import { Actor } from "troupe";
-import { enqueue, startJobRunner } from "../../../runtime/jobs/index.js";
 import { type Example, runIfMain } from "./setup.js";
 
 let running = 0;
@@ -27,17 +26,16 @@ export class Thumbnailer extends Actor {
 }
 
 export const loadLeveling: Example = async (mesh, log) => {
-  const host = await mesh.host([Thumbnailer], { jobs: false });
-  const runner = await startJobRunner(mesh, [Thumbnailer], { capacity: { Thumbnailer: 4 } });
+  const capacity = 4;
+  const host = await mesh.host([Thumbnailer], { jobs: { capacity: { Thumbnailer: capacity } } });
   try {
     const jobs = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => enqueue(mesh, Thumbnailer, `img-${i}`).render(`img-${i}.png`)),
+      Array.from({ length: 200 }, (_, i) => mesh.enqueue(Thumbnailer, `img-${i}`).render(`img-${i}.png`)),
     );
-    log(`200 jobs stored; runner holds at most ${runner.stats("Thumbnailer")?.capacity}`);
+    log(`200 jobs stored; the host's runner holds at most ${capacity}`);
     await Promise.all(jobs.map((j) => j.result({ timeoutMs: 60_000 })));
     log(`all done; at most ${peak} ran at once`);
   } finally {
-    await runner.stop();
     await host.drain();
   }
 };

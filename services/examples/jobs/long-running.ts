@@ -5,7 +5,6 @@
  *   node --conditions=troupe-source --import tsx services/examples/jobs/long-running.ts
  */
 import { Actor } from "troupe";
-import { enqueue, jobHandle, startJobRunner } from "../../../runtime/jobs/index.js";
 import { type Example, runIfMain } from "./setup.js";
 
 export class Report extends Actor<{ built: number }> {
@@ -20,16 +19,14 @@ export class Report extends Actor<{ built: number }> {
 }
 
 export const longRunning: Example = async (mesh, log) => {
-  const host = await mesh.host([Report], { jobs: false });
-  const runner = await startJobRunner(mesh, [Report], { capacity: 2 });
+  const host = await mesh.host([Report], { jobs: { capacity: 2 } });
   try {
-    const job = await enqueue(mesh, Report, "acme", { timeoutMs: 60 * 60_000 }).build(3);
+    const job = await mesh.enqueue(Report, "acme", { timeoutMs: 60 * 60_000 }).build(3);
     log(`stored job ${job.id}`);
     // Anyone with the id can wait for the result, e.g. after a restart:
-    const report = await jobHandle<{ revenue: number }>(mesh, job.id).result({ timeoutMs: 30_000 });
+    const report = await mesh.job<{ revenue: number }>(job.id).result({ timeoutMs: 30_000 });
     log(`report ready: revenue ${report.revenue}`);
   } finally {
-    await runner.stop();
     await host.drain();
   }
 };

@@ -5,8 +5,7 @@
  *
  *   node --conditions=troupe-source --import tsx services/examples/jobs/retry.ts
  */
-import { Actor, OverloadedError } from "troupe";
-import { enqueue, startJobRunner, TerminalError } from "../../../runtime/jobs/index.js";
+import { Actor, OverloadedError, TerminalError } from "troupe";
 import { type Example, runIfMain } from "./setup.js";
 
 const failures = new Map<string, number>();
@@ -33,15 +32,13 @@ export class Payment extends Actor<{ charged: boolean }> {
 }
 
 export const retryExample: Example = async (mesh, log) => {
-  const host = await mesh.host([Payment], { jobs: false });
-  const runner = await startJobRunner(mesh, [Payment], { maxAttempts: 5, initialDelayMs: 100 });
+  const host = await mesh.host([Payment], { jobs: { maxAttempts: 5, initialDelayMs: 100 } });
   try {
-    const job = await enqueue(mesh, Payment, "order-7").charge(1250);
+    const job = await mesh.enqueue(Payment, "order-7").charge(1250);
     log(await job.result({ timeoutMs: 30_000 }).catch(String));
     const payment = mesh.ref(Payment, "order-7", { retry: { maxAttempts: 3, initialDelayMs: 50 } });
     log(`status: ${await payment.status()}`);
   } finally {
-    await runner.stop();
     await host.drain();
   }
 };

@@ -1,6 +1,6 @@
 /**
  * Runs one jobs example: against NATS_URL if set, else against a throwaway local nats-server.
- * (Imports from runtime/ until `troupe` exports the jobs API; then they become `from "troupe"`.)
+ * The examples use only the public API: `mesh.host(types, { jobs })`, `mesh.enqueue`, `mesh.job`.
  */
 import { pathToFileURL } from "node:url";
 import { connect, consoleLogger, type Mesh } from "troupe";

@@ -1,18 +1,9 @@
 import { Actor } from "troupe";
 import { Inventory } from "./inventory.js";
 import { Invoices } from "./invoices.js";
+import type { CartLine, Order } from "./order.js";
 
-export interface CartLine {
-  sku: string;
-  qty: number;
-}
-
-export interface Order {
-  orderId: string;
-  cart: string;
-  lines: CartLine[];
-  placedAt: Date;
-}
+export type { CartLine, Order } from "./order.js";
 
 /**
  * A shopper's cart (the actor id is the shopper). Checkout reserves stock from each SKU's Inventory

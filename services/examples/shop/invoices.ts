@@ -1,5 +1,5 @@
 import { Actor } from "troupe";
-import type { Order } from "./cart.js";
+import type { Order } from "./order.js";
 
 export interface Invoice {
   orderId: string;

@@ -1,5 +1,5 @@
 import { Actor, type EventInfo, subscribe } from "troupe";
-import type { Order } from "./cart.js";
+import type { Order } from "./order.js";
 
 /**
  * A shopper's notification feed (the actor id is the shopper). Every placed order reaches it as
