@@ -1,8 +1,9 @@
 /**
  * The shards of one actor type that this host owns, and the loop that keeps them right.
  *
- * On a membership change, a fence change, the host lease coming back, and every `renewEveryMs`
- * (only to retry what is pending; nothing is written in a steady state) it:
+ * On a membership change, the host lease coming back, and every `renewEveryMs` (only to retry what
+ * is pending, or when what it owns differs from the assignment; nothing is written in a steady
+ * state) it:
  * 1. computes the assignment over the roster's serving hosts of the type (rendezvous.ts), kept
  *    up to date by an `Assigner` (assigner.ts) at a cost proportional to what changed;
  * 2. hands off every owned shard assigned elsewhere: unsubscribe, let in-flight turns finish,
@@ -12,6 +13,11 @@
  * 4. takes every shard assigned here whose fence is free: never written, released, its own, or
  *    naming a host whose lease it proved gone (host-lease.ts) after reading the fence;
  *    then subscribes to it.
+ *
+ * A fence change does steps 3 and 4 for the shards whose fences changed only ({@link fenceChanged}):
+ * the assignment is the same (it depends on the membership alone), so no other shard's decision
+ * can change. At start every host of a type receives every other host's fence writes, so a scan of
+ * every shard per change would cost hosts × shards per host.
  *
  * Safety: a shard is served only while this host owns its fence *and* its host lease is valid on
  * this host's monotonic clock (`HostLease.valid`); owning is tied to the lease's incarnation. When
@@ -68,6 +74,10 @@ export class ShardOwnership {
   private ticker: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** The next reconcile looks at every shard (a membership or lease change, the retry tick). */
+  private everyShard = true;
+  /** Shards whose fence changed since the last reconcile (looked at by the next one). */
+  private readonly changed = new Set<number>();
   private draining = false;
   /** Whether the last reconcile left work to retry (a take-over, a release). */
   private pending = true;
@@ -110,8 +120,20 @@ export class ShardOwnership {
       .sort((a, b) => a.shard - b.shard);
   }
 
-  /** Runs a reconcile soon (coalesced with one already running). */
+  /** Runs a reconcile of every shard soon (coalesced with one already running). */
   reconcileSoon(): void {
+    this.everyShard = true;
+    this.run();
+  }
+
+  /** The fence of `shard` changed: reconcile that shard soon (coalesced with other changes). */
+  fenceChanged(shard: number): void {
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.type.shards) return;
+    this.changed.add(shard);
+    this.run();
+  }
+
+  private run(): void {
     void this.reconcile().catch((err: unknown) => this.logger.error("placement reconcile failed", { err }));
   }
 
@@ -145,7 +167,11 @@ export class ShardOwnership {
       try {
         do {
           this.again = false;
-          await this.reconcileOnce();
+          const every = this.everyShard;
+          this.everyShard = false;
+          const only = every ? undefined : [...this.changed];
+          this.changed.clear();
+          await this.reconcileOnce(only);
         } while (this.again);
       } finally {
         this.running = undefined;
@@ -175,24 +201,30 @@ export class ShardOwnership {
     return false;
   }
 
-  private async reconcileOnce(): Promise<void> {
+  /**
+   * One pass over every shard, or over `only` (shards whose fence changed): the assignment did not
+   * change since the last pass over every shard, so only those shards' fences can call for a write.
+   */
+  private async reconcileOnce(only?: readonly number[]): Promise<void> {
     const self = this.holder.hostId;
     const lease = this.membership.lease;
     const want = this.wanted();
-    for (const slot of this.slots.values()) {
-      if (slot.state === "serving" && want[slot.shard] !== self) this.handOff(slot);
+    if (!only) {
+      for (const slot of this.slots.values()) {
+        if (slot.state === "serving" && want[slot.shard] !== self) this.handOff(slot);
+      }
     }
     if (this.draining || !lease.valid()) {
       this.pending = !this.draining;
       return;
     }
     const incarnation = lease.incarnation;
-    const inView = new Set(this.membership.live().map((h) => h.id));
+    let inView: Set<string> | undefined;
     const takes: (() => Promise<void>)[] = [];
     /** Shards whose owner is not in the roster, by owner: taken once its lease is proved gone. */
     const orphans = new Map<string, number[]>();
-    for (let shard = 0; shard < this.type.shards; shard++) {
-      if (this.slots.has(shard)) continue;
+    const visit = (shard: number) => {
+      if (this.slots.has(shard)) return;
       const key = this.key(shard);
       const fence = this.fences.get(key);
       const mine = want[shard] === self;
@@ -201,16 +233,21 @@ export class ShardOwnership {
         takes.push(() =>
           mine ? this.take(shard, fence.revision, incarnation) : this.release(key, fence.revision),
         );
-        continue;
+        return;
       }
-      if (!mine) continue;
+      if (!mine) return;
       if (!fence?.owner) {
         takes.push(() => this.take(shard, fence?.revision ?? 0, incarnation));
-      } else if (!inView.has(fence.owner.hostId)) {
+        return;
+      }
+      inView ??= new Set(this.membership.live().map((h) => h.id));
+      if (!inView.has(fence.owner.hostId)) {
         orphans.set(fence.owner.hostId, [...(orphans.get(fence.owner.hostId) ?? []), shard]);
       }
       // Otherwise its owner is in the roster: it hands the shard off when its view agrees.
-    }
+    };
+    if (only) for (const shard of only) visit(shard);
+    else for (let shard = 0; shard < this.type.shards; shard++) visit(shard);
     for (const [owner, shards] of orphans) {
       takes.push(() =>
         (async () => {
@@ -235,7 +272,8 @@ export class ShardOwnership {
         ),
       );
     }
-    this.pending = takes.length > 0;
+    // A pass over some shards adds to what is pending; only a pass over every shard clears it.
+    this.pending = takes.length > 0 || (only !== undefined && this.pending);
     await inBatches(takes);
   }
 
