@@ -71,7 +71,8 @@ export class ShardOwnership {
   private readonly slots = new Map<number, Slot>();
   private readonly handoffs = new Set<Promise<void>>();
   private readonly holder: FenceHolder;
-  private ticker: NodeJS.Timeout | undefined;
+  /** Removes this type's retry check from the host's shared tick. */
+  private untick: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   /** The next reconcile looks at every shard (a membership or lease change, the retry tick). */
@@ -101,9 +102,10 @@ export class ShardOwnership {
   /** Takes the first shards and starts the retry loop. */
   async start(): Promise<void> {
     await this.reconcile();
-    this.ticker = setInterval(() => {
+    // One timer for every type of the host (membership.onTick), not one per type.
+    this.untick = this.membership.onTick(this.options.renewEveryMs, () => {
       if (this.pending || this.differs()) this.reconcileSoon();
-    }, this.options.renewEveryMs).unref();
+    });
   }
 
   /** Whether this host owns `shard` and its lease is valid on this host's clock (`now`: `performance.now()`). */
@@ -147,14 +149,14 @@ export class ShardOwnership {
     this.draining = true;
     await this.reconcile().catch((err: unknown) => this.logger.error("placement reconcile failed", { err }));
     while (this.handoffs.size > 0) await Promise.all(this.handoffs);
-    clearInterval(this.ticker);
+    this.untick?.();
     for (const s of this.slots.values()) this.lose(s, "host stopped");
   }
 
   /** Abrupt stop (no hand-off): the fences stay until the host lease is gone. */
   stop(): void {
     this.draining = true;
-    clearInterval(this.ticker);
+    this.untick?.();
     for (const s of [...this.slots.values()]) this.lose(s, "host stopped");
   }
 
