@@ -101,6 +101,7 @@ export class ShardOwnership {
 
   /** Takes the first shards and starts the retry loop. */
   async start(): Promise<void> {
+    this.everyShard = true;
     await this.reconcile();
     // One timer for every type of the host (membership.onTick), not one per type.
     this.untick = this.membership.onTick(this.options.renewEveryMs, () => {
@@ -147,6 +148,8 @@ export class ShardOwnership {
   /** Hands off every shard and stops. */
   async drain(): Promise<void> {
     this.draining = true;
+    // Hand-offs are decided by a pass over every shard, never by one over changed fences only.
+    this.everyShard = true;
     await this.reconcile().catch((err: unknown) => this.logger.error("placement reconcile failed", { err }));
     while (this.handoffs.size > 0) await Promise.all(this.handoffs);
     this.untick?.();

@@ -36,7 +36,7 @@ class CountingFences extends FenceStore {
 
 const SHARDS = 512;
 
-test("fence index - a fence change makes the host look at that shard only, and a released fence it wants is taken", async (t) => {
+test("fence index - a fence change makes the host look at that shard only, a released fence it wants is taken, and a drain still hands every shard off", async (t) => {
   const server = await startServer(t);
   const mesh = await client(t, server.url, uniquePrefix());
   const { transport, subjects } = mesh;
@@ -95,6 +95,7 @@ test("fence index - a fence change makes the host look at that shard only, and a
   t.teardown(() => fences.stop());
   await waitFor("h-two's fence seen", () => fences.peek(key(ofOne))?.revision === held);
   const served = new Set<number>();
+  const deactivated = new Set<number>();
   const ownership = new ShardOwnership(
     type,
     one,
@@ -107,7 +108,9 @@ test("fence index - a fence change makes the host look at that shard only, and a
         served.add(shard);
         return transport.subscribe(subjects.rpc(type.name, shard), {}, () => undefined);
       },
-      deactivate: async () => undefined,
+      deactivate: async (shard) => {
+        deactivated.add(shard);
+      },
       abandon: () => 0,
     },
     logger,
@@ -134,4 +137,15 @@ test("fence index - a fence change makes the host look at that shard only, and a
   await waitFor("the released shard taken", () => served.has(ofOne));
   t.is(ownership.held().length, mine);
   t.is(fences.reads - before, 2, "one fence read per change, not a pass over every shard");
+
+  // A drain after passes over changed fences only still hands every shard off (a pass over every
+  // shard decides hand-offs): each deactivated, each fence released.
+  await ownership.drain();
+  t.is(deactivated.size, mine);
+  for (const shard of deactivated) {
+    await waitFor(`shard ${shard}'s fence released`, () => {
+      const fence = fences.peek(key(shard));
+      return fence !== undefined && fence.owner === undefined;
+    });
+  }
 });
