@@ -5,7 +5,7 @@
  *   npm run bench                       full mode (3 interleaved rounds of 3 s per side; ~4 minutes)
  *   npm run bench -- --smoke            seconds; every row, tiny counts (CI: bench code never rots)
  *   npm run bench -- --json out.json    also write the results as JSON
- *   npm run bench -- --only rr,cold     only these scenarios (names: rr, tell, jobs, pubsub, cold, mem, tracing)
+ *   npm run bench -- --only rr,cold     only these scenarios (names: rr, tell, jobs, pubsub, cold, mem, tracing, placement, …)
  *   npm run bench -- --profile dir      `--cpu-prof` every worker process into dir
  *   npm run bench -- --only rr.echo.c64 --impl troupe --profile dir    profile one hot path
  *   npm run bench -- --source           run the TypeScript sources through tsx instead of a build
