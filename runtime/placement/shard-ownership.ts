@@ -80,6 +80,10 @@ export class ShardOwnership {
   /** Shards whose fence changed since the last reconcile (looked at by the next one). */
   private readonly changed = new Set<number>();
   private draining = false;
+  /** Counts changes of `slots` (a take, a hand-off starting or ending, a loss). */
+  private slotChanges = 0;
+  /** The assignment and slot count at which {@link differs} last found nothing to do. */
+  private agreed: { readonly want: readonly string[]; readonly slotChanges: number } | undefined;
   /** Whether the last reconcile left work to retry (a take-over, a release). */
   private pending = true;
   /** The assignment over the current view, updated as hosts join and leave. */
@@ -199,10 +203,14 @@ export class ShardOwnership {
   private differs(): boolean {
     const self = this.holder.hostId;
     const want = this.wanted();
+    // The same assignment (the Assigner returns the same array while the hosts are the same) and
+    // no slot changed since the last check found them agreeing: nothing to look at again.
+    if (want === this.agreed?.want && this.slotChanges === this.agreed.slotChanges) return false;
     for (let shard = 0; shard < this.type.shards; shard++) {
       const slot = this.slots.get(shard);
       if ((want[shard] === self) !== (slot?.state === "serving")) return true;
     }
+    this.agreed = { want, slotChanges: this.slotChanges };
     return false;
   }
 
@@ -314,12 +322,14 @@ export class ShardOwnership {
     if (lease.incarnation !== incarnation || !lease.valid()) return;
     const slot: Slot = { shard, key, revision, incarnation, state: "serving", sub: undefined };
     this.slots.set(shard, slot);
+    this.slotChanges++;
     slot.sub = this.hooks.subscribe(shard);
     this.logger.debug("took a shard", { actorType: this.type.name, shard, revision });
   }
 
   private handOff(slot: Slot): void {
     slot.state = "handing-off";
+    this.slotChanges++;
     const done = (async () => {
       try {
         await slot.sub?.drain();
@@ -349,6 +359,7 @@ export class ShardOwnership {
       }
       if (this.slots.get(slot.shard) !== slot) return; // stood down meanwhile
       this.slots.delete(slot.shard);
+      this.slotChanges++;
       await this.release(slot.key, slot.revision);
       this.logger.debug("handed a shard off", { actorType: this.type.name, shard: slot.shard });
     })();
@@ -359,6 +370,7 @@ export class ShardOwnership {
   private lose(slot: Slot, reason: string): void {
     if (this.slots.get(slot.shard) !== slot) return;
     this.slots.delete(slot.shard);
+    this.slotChanges++;
     slot.sub?.unsubscribe();
     const activations = this.hooks.abandon(slot.shard);
     const level = reason === "host stopped" ? "debug" : "warn";
