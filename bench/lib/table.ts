@@ -68,7 +68,7 @@ const HEADERS = [
   "p99",
   "CPU µs/op (client + server + nats)",
   "Troupe/raw",
-  "issue 7 target",
+  "target",
   "✓/✗",
   "detail",
 ];
