@@ -5,10 +5,12 @@
  *   npm run bench                       full mode (3 interleaved rounds of 3 s per side; ~4 minutes)
  *   npm run bench -- --smoke            seconds; every row, tiny counts (CI: bench code never rots)
  *   npm run bench -- --json out.json    also write the results as JSON
- *   npm run bench -- --only rr,cold     only these scenarios (names: rr, tell, jobs, pubsub, cold, mem, tracing)
+ *   npm run bench -- --only rr,cold     only these scenarios (names: rr, tell, jobs, pubsub, cold, mem, tracing, placement, …)
  *   npm run bench -- --profile dir      `--cpu-prof` every worker process into dir
  *   npm run bench -- --only rr.echo.c64 --impl troupe --profile dir    profile one hot path
  *   npm run bench -- --source           run the TypeScript sources through tsx instead of a build
+ *   npm run bench -- --heavy            the placement rows at full size (longer idle windows, 3
+ *                                       takeover rounds, the model at 1,000 hosts × 100,000 shards)
  *
  * Workers run a tsc build of the runtime and the bench (made first, in a temporary folder): what
  * users run in production is the compiled package, and both sides of a row are compiled alike.
@@ -33,13 +35,20 @@ import {
   type Row,
   sourceInfo,
 } from "./lib/report.js";
-import { type BenchContext, FULL, type Settings, SMOKE, workersFor } from "./lib/scenario.js";
+import {
+  type BenchContext,
+  FULL,
+  HEAVY_PLACEMENT,
+  type Settings,
+  SMOKE,
+  workersFor,
+} from "./lib/scenario.js";
 import { renderText } from "./lib/table.js";
 import { SCENARIOS } from "./scenarios/index.js";
 
 const USAGE = `usage: npm run bench -- [--smoke] [--json FILE] [--only NAMES] [--profile DIR]
                               [--impl troupe|raw] [--duration MS] [--warmup MS] [--rounds N]
-                              [--source | --built DIR]
+                              [--source | --built DIR] [--heavy]
   --smoke         tiny counts, every row, a few seconds (checks the bench code, not speed)
   --json FILE     also write the results as JSON
   --only NAMES    comma-separated scenario names (${SCENARIOS.map((s) => s.name).join(", ")}) or row ids
@@ -49,6 +58,8 @@ const USAGE = `usage: npm run bench -- [--smoke] [--json FILE] [--only NAMES] [-
                   store per named closure) instead of a tsc build, as during development
   --built DIR     workers use this tsc build instead of making one
                   (npx tsc -p tsconfig.bench.json --outDir DIR)
+  --heavy         placement rows at full size: 30 s idle windows, 3 takeover rounds, the moves
+                  model at 1,000 hosts × 100,000 shards (a few minutes more)
   --duration MS   measured window per side and round (default: 3000 full, 600 smoke)
   --warmup MS     warm-up per side and round (default: 1000 full, 150 smoke)
   --rounds N      rounds per row, sides interleaved, medians reported (default: 3 full, 1 smoke)`;
@@ -88,6 +99,7 @@ async function main(): Promise<number> {
       rounds: { type: "string" },
       built: { type: "string" },
       source: { type: "boolean", default: false },
+      heavy: { type: "boolean", default: false },
       impl: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -98,7 +110,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const mode = values.smoke ? "smoke" : "full";
-  const settings: Settings = { ...(values.smoke ? SMOKE : FULL) };
+  const settings: Settings = { ...(values.smoke ? SMOKE : FULL), ...(values.heavy ? HEAVY_PLACEMENT : {}) };
   if (values.duration) settings.durationMs = positive("--duration", values.duration);
   if (values.warmup) settings.warmupMs = positive("--warmup", values.warmup, true);
   if (values.rounds) settings.rounds = Math.round(positive("--rounds", values.rounds));
@@ -166,6 +178,7 @@ async function main(): Promise<number> {
       const ctx: BenchContext = {
         url: server.url,
         natsPid: server.pid,
+        monitorUrl: server.monitorUrl,
         settings,
         withWorkers: workersFor(server.url, scenario.name, decorate),
         wants: (rowId) => wants(scenario.name, rowId),
@@ -198,7 +211,7 @@ async function main(): Promise<number> {
   const failed = rows.filter((r) => r.error);
   const targets = rows.filter((r) => r.target);
   console.log(
-    `\n${rows.length} rows in ${wallSeconds.toFixed(1)} s; ${failed.length} failed; issue 7 targets met: ${targets.filter((r) => r.target?.pass).length}/${targets.length}${mode === "smoke" ? " (smoke mode: numbers are not meaningful)" : ""}`,
+    `\n${rows.length} rows in ${wallSeconds.toFixed(1)} s; ${failed.length} failed; targets met (issues 7 and 17): ${targets.filter((r) => r.target?.pass).length}/${targets.length}${mode === "smoke" ? " (smoke mode: numbers are not meaningful)" : ""}`,
   );
 
   if (values.json) {

@@ -183,7 +183,7 @@ class SimHost {
     });
     fences.onChange((key) => {
       const parsed = subjects.parseLeaseKey(key);
-      if (parsed) byType.get(parsed.type)?.reconcileSoon();
+      if (parsed) byType.get(parsed.type)?.fenceChanged(parsed.shard);
     });
     membership.lease.onChange((e) => {
       if (e === "lost") this.counters.lapses++;

@@ -180,6 +180,7 @@ export async function runReal(o: RealOptions) {
 
   try {
     // Start the hosts, a batch at a time (as a fleet would come up).
+    const cpuBeforeStart = (await stats()).cpuMs;
     const t0 = performance.now();
     for (let next = 0; next < o.hosts; next += o.startBatch) {
       await Promise.all(
@@ -189,8 +190,11 @@ export async function runReal(o: RealOptions) {
     }
     const startedMs = performance.now() - t0;
     const settleMs = await waitUntil("the first assignment", converged);
+    // CPU of the host processes from the first start to the settled assignment: what taking the
+    // shards cost (fence writes, and every host's handling of every fence change it received).
+    const startCpuMs = (await stats()).cpuMs - cpuBeforeStart;
     o.log(
-      `${o.hosts} hosts started in ${Math.round(startedMs)} ms, settled ${Math.round(settleMs)} ms later`,
+      `${o.hosts} hosts started in ${Math.round(startedMs)} ms, settled ${Math.round(settleMs)} ms later; host processes' CPU until settled ${Math.round(startCpuMs)} ms`,
     );
 
     // 1. Steady state (one heartbeat first, so every watch has replayed what it started with).
@@ -302,6 +306,7 @@ export async function runReal(o: RealOptions) {
       shardsPerType: o.shards,
       placement: o.placement,
       startedMs: startedMs,
+      startCpuMs,
       steady,
       join,
       leave,

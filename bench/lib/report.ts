@@ -34,13 +34,32 @@ export interface Side {
   cpuUsPerOp?: Record<string, number>;
   /** Socket write syscalls per operation of the client and server processes. */
   writesPerOp?: Record<string, number>;
+  /** Placement rows (issue 17): a host's CPU milliseconds per second while idle (mean over hosts). */
+  cpuMsPerSec?: number;
+  /** Placement rows: KV writes and messages delivered to a host's connection, per host per second. */
+  kvWritesPerSec?: number;
+  deliveriesPerSec?: number;
+  /** Placement takeover: milliseconds from the SIGKILL until every shard answered, and the target. */
+  allServedMs?: number;
+  targetMs?: number;
+  /** Placement moves (model): shards moved on a join or a leave over the ideal, the larger mean. */
+  movesRatio?: number;
   /** Free-form detail shown after the numbers (e.g. "received 100% of 1.2M"). */
   note?: string;
 }
 
-export type TargetMetric = "opsRatio" | "p50Ratio" | "p50Ms" | "bytesPerActor" | "overheadPct";
+export type TargetMetric =
+  | "opsRatio"
+  | "p50Ratio"
+  | "p50Ms"
+  | "bytesPerActor"
+  | "overheadPct"
+  | "cpuRatio"
+  | "kvWritesPerSec"
+  | "takeoverRatio"
+  | "movesRatio";
 
-/** A target from issue 7: `metric` of the Troupe side must be `<= limit` ("max") or `>= limit` ("min"). */
+/** A target (issue 7, issue 17): `metric` of the Troupe side must be `<= limit` ("max") or `>= limit` ("min"). */
 export interface Target {
   text: string;
   metric: TargetMetric;
@@ -58,7 +77,7 @@ export interface Row {
   id: string;
   title: string;
   sides: Side[];
-  ratio?: { ops?: number; p50?: number; bytes?: number; overhead?: number };
+  ratio?: { ops?: number; p50?: number; bytes?: number; overhead?: number; cpu?: number };
   target?: TargetResult;
   /** Set when the row could not be measured; the run then exits non-zero. */
   error?: string;
@@ -82,6 +101,8 @@ export function finishRow(spec: RowSpec, sides: Side[]): Row {
     if (troupe.bytesPerActor !== undefined && base.bytesPerActor)
       ratio.bytes = troupe.bytesPerActor / base.bytesPerActor;
     if (troupe.nsPerOp !== undefined && base.nsPerOp) ratio.overhead = troupe.nsPerOp / base.nsPerOp;
+    if (troupe !== base && troupe.cpuMsPerSec !== undefined && base.cpuMsPerSec)
+      ratio.cpu = troupe.cpuMsPerSec / base.cpuMsPerSec;
   }
   const row: Row = { id: spec.id, title: spec.title, sides, ratio };
   if (spec.target && troupe) {
@@ -110,6 +131,16 @@ function metricValue(
       return troupe.bytesPerActor;
     case "overheadPct":
       return ratio.overhead === undefined ? undefined : ratio.overhead * 100;
+    case "cpuRatio":
+      return ratio.cpu;
+    case "kvWritesPerSec":
+      return troupe.kvWritesPerSec;
+    case "takeoverRatio":
+      return troupe.allServedMs !== undefined && troupe.targetMs
+        ? troupe.allServedMs / troupe.targetMs
+        : undefined;
+    case "movesRatio":
+      return troupe.movesRatio;
   }
 }
 
@@ -179,7 +210,7 @@ export interface BenchReport {
   /** How the workers ran: compiled with tsc (default), the tsc build `--built` pointed at, or the TypeScript sources via tsx (`--source`). */
   runtimeBuild: string;
   payloadBytes: number;
-  settings: Record<string, number>;
+  settings: Record<string, unknown>;
   rows: Row[];
   /** Total wall time of the run in seconds. */
   wallSeconds: number;

@@ -2,6 +2,7 @@
  * What a scenario is: a set of rows it promises, a parent-side `run` that spawns its worker
  * processes and records rows, and the worker-side commands those processes execute.
  */
+import type { PlacementOptions } from "troupe";
 import { type CommandTable, type SpawnOptions, type WorkerProc, withWorkers } from "./ipc.js";
 import type { Row, RowSpec } from "./report.js";
 
@@ -25,6 +26,16 @@ export interface Settings {
   flowWindow: number;
   /** Tracing off: iterations of the in-process hook loop. */
   hookIterations: number;
+  /** Placement idle rows: shards per type (the baseline first), pause after settling, idle window. */
+  placementShards: [number, number];
+  placementSettleMs: number;
+  placementWindowMs: number;
+  /** Placement takeover: rounds (median reported). */
+  takeoverRounds: number;
+  /** Placement rows: the hosts' placement timings (default: placement's defaults). */
+  placementTimings?: PlacementOptions;
+  /** Placement moves (model): hosts, shards and host sets. */
+  placementMoves: { hosts: number; shards: number; trials: number };
 }
 
 export const SMOKE: Settings = {
@@ -41,6 +52,13 @@ export const SMOKE: Settings = {
   memStep: 5_000,
   flowWindow: 1_024,
   hookIterations: 200_000,
+  placementShards: [16, 64],
+  placementSettleMs: 300,
+  placementWindowMs: 1_000,
+  takeoverRounds: 1,
+  // The placement tests' short timings: a start and a takeover in seconds.
+  placementTimings: { heartbeatEveryMs: 500, hostTtlMs: 2_500, safetyMarginMs: 900, renewEveryMs: 600 },
+  placementMoves: { hosts: 10, shards: 64, trials: 3 },
 };
 
 export const FULL: Settings = {
@@ -55,12 +73,26 @@ export const FULL: Settings = {
   memStep: 100_000,
   flowWindow: 4_096,
   hookIterations: 10_000_000,
+  placementShards: [64, 1_024],
+  placementSettleMs: 4_000,
+  placementWindowMs: 10_000,
+  takeoverRounds: 1,
+  placementMoves: { hosts: 100, shards: 10_000, trials: 10 },
+};
+
+/** `--heavy`: the placement rows at the sizes of docs/benchmarks.md (a few minutes more). */
+export const HEAVY_PLACEMENT: Partial<Settings> = {
+  placementWindowMs: 30_000,
+  takeoverRounds: 3,
+  placementMoves: { hosts: 1_000, shards: 100_000, trials: 10 },
 };
 
 export interface BenchContext {
   readonly url: string;
   /** Pid of the nats-server (for its CPU time). */
   readonly natsPid: number;
+  /** The nats-server's HTTP monitoring endpoint (`/jsz`, `/connz`). */
+  readonly monitorUrl: string;
   readonly settings: Settings;
   /**
    * Spawns one worker process per entry (role name -> options), initialises each with the NATS

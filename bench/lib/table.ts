@@ -25,6 +25,7 @@ function ratioCell(row: Row, side: Side): string {
   if (row.ratio.p50 !== undefined) parts.push(`p50 ${fmtRatio(row.ratio.p50)}`);
   if (row.ratio.bytes !== undefined) parts.push(`bytes ${fmtRatio(row.ratio.bytes)}`);
   if (row.ratio.overhead !== undefined) parts.push(`overhead ${(row.ratio.overhead * 100).toFixed(2)}%`);
+  if (row.ratio.cpu !== undefined) parts.push(`CPU ${fmtRatio(row.ratio.cpu)}`);
   return parts.join(" · ");
 }
 
@@ -53,7 +54,9 @@ function targetCells(row: Row, side: Side): [string, string] {
         ? fmtMs(t.value)
         : t.metric === "overheadPct"
           ? `${t.value.toFixed(2)}%`
-          : fmtRatio(t.value);
+          : t.metric === "kvWritesPerSec"
+            ? `${t.value.toFixed(2)}/s`
+            : fmtRatio(t.value);
   return [`${t.text} (is ${shown})`, t.pass ? "✓" : "✗"];
 }
 
@@ -65,7 +68,7 @@ const HEADERS = [
   "p99",
   "CPU µs/op (client + server + nats)",
   "Troupe/raw",
-  "issue 7 target",
+  "target",
   "✓/✗",
   "detail",
 ];

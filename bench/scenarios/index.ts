@@ -9,6 +9,7 @@ import { gateway } from "./gateway.js";
 import { idleMemory } from "./idle-memory.js";
 import { jobs } from "./jobs.js";
 import { outbox } from "./outbox.js";
+import { placement } from "./placement.js";
 import { pubsub } from "./pubsub.js";
 import { requestReply } from "./request-reply.js";
 import { tell } from "./tell.js";
@@ -26,4 +27,5 @@ export const SCENARIOS: Scenario[] = [
   gateway,
   outbox,
   throttling,
+  placement,
 ];

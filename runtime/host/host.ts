@@ -252,7 +252,7 @@ export class Host {
 
   private onFenceChange(key: string): void {
     const parsed = this.deps.subjects.parseLeaseKey(key);
-    if (parsed) this.served.get(parsed.type)?.ownership?.reconcileSoon();
+    if (parsed) this.served.get(parsed.type)?.ownership?.fenceChanged(parsed.shard);
   }
 
   /** The host lease lapsed (every shard stands down at once) or is valid again (take them back). */

@@ -51,6 +51,8 @@ export class Membership {
   readonly lease: HostLease;
   private readonly roster: Roster;
   private readonly monitor: Monitor;
+  /** Shared periodic timers by period: see {@link onTick}. */
+  private readonly ticks = new Map<number, { timer: NodeJS.Timeout; fns: Set<() => void> }>();
 
   constructor(
     buckets: MembershipBuckets,
@@ -137,6 +139,44 @@ export class Membership {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * @internal Runs `fn` every `everyMs` on one timer shared with every other caller of the same
+   * period (each placed type's retry check): an idle host wakes once per period, not once per type.
+   * Returns the function that removes `fn`; the timer stops with the last one, or when this host
+   * leaves or stops.
+   */
+  onTick(everyMs: number, fn: () => void): () => void {
+    let tick = this.ticks.get(everyMs);
+    if (!tick) {
+      const fns = new Set<() => void>();
+      const timer = setInterval(() => {
+        for (const f of [...fns]) {
+          try {
+            f();
+          } catch (err) {
+            this.logger.error("placement tick failed", { err });
+          }
+        }
+      }, everyMs).unref();
+      tick = { timer, fns };
+      this.ticks.set(everyMs, tick);
+    }
+    const entry = tick;
+    entry.fns.add(fn);
+    return () => {
+      entry.fns.delete(fn);
+      if (entry.fns.size === 0 && this.ticks.get(everyMs) === entry) {
+        clearInterval(entry.timer);
+        this.ticks.delete(everyMs);
+      }
+    };
+  }
+
+  private stopTicks(): void {
+    for (const t of this.ticks.values()) clearInterval(t.timer);
+    this.ticks.clear();
+  }
+
   /** Announces a new status (e.g. draining) at once, in the roster and the lease record. */
   async setStatus(status: HostRecordStatus): Promise<void> {
     this.selfRecord = { ...this.selfRecord, status };
@@ -148,6 +188,7 @@ export class Membership {
     if (this.stopped) return;
     this.stopped = true;
     this.monitor.stop();
+    this.stopTicks();
     this.events.close();
     await this.roster.leave();
     await this.lease.release();
@@ -158,6 +199,7 @@ export class Membership {
     if (this.stopped) return;
     this.stopped = true;
     this.monitor.stop();
+    this.stopTicks();
     this.lease.stop();
     this.roster.stop();
     this.events.close();

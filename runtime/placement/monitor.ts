@@ -22,6 +22,8 @@ interface Watched {
   /** `performance.now()` when its record was last written (estimated from its age). */
   seenAt: number;
   probing: boolean;
+  /** No probe before this (`performance.now()`): a host found still there is probed again later. */
+  probeAfter: number;
 }
 
 export interface MonitorTimings {
@@ -31,7 +33,10 @@ export interface MonitorTimings {
 
 export class Monitor {
   private readonly watched = new Map<string, Watched>();
-  private ticker: NodeJS.Timeout | undefined;
+  /** One timer, at the moment the first watched host could be silent for a whole `hostTtlMs`. */
+  private timer: NodeJS.Timeout | undefined;
+  private dueAt = Number.POSITIVE_INFINITY;
+  private started = false;
   private stopped = false;
 
   constructor(
@@ -43,9 +48,14 @@ export class Monitor {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * Checks when a watched host could first have been silent for `hostTtlMs`, not on a fixed tick:
+   * a heartbeat only moves that moment later, so an idle host wakes about once per `hostTtlMs`
+   * (re-arming the timer on every heartbeat would cost as much as the tick it replaces).
+   */
   start(): void {
-    // A few checks per heartbeat: a death is noticed soon after the lease can have expired.
-    this.ticker = setInterval(() => this.check(), this.timings.heartbeatEveryMs / 4).unref();
+    this.started = true;
+    this.schedule();
   }
 
   /** The hosts watched now. */
@@ -68,6 +78,7 @@ export class Monitor {
         // A grace of one TTL from now: the watch replays the current record at once if there is one.
         seenAt: performance.now(),
         probing: false,
+        probeAfter: 0,
         watch: new RestartingWatch(
           this.hosts,
           (c) => this.apply(id, c),
@@ -80,11 +91,13 @@ export class Monitor {
       this.watched.set(id, entry);
       void entry.watch.start();
     }
+    this.schedule();
   }
 
   stop(): void {
     this.stopped = true;
-    clearInterval(this.ticker);
+    clearTimeout(this.timer);
+    this.timer = undefined;
     for (const w of this.watched.values()) w.watch.stop();
     this.watched.clear();
   }
@@ -96,10 +109,33 @@ export class Monitor {
     w.seenAt = Math.max(w.seenAt, performance.now() - age);
   }
 
+  /** Arms the timer for the earliest moment a check could find something (none while probing all). */
+  private schedule(): void {
+    if (!this.started || this.stopped) return;
+    let due = Number.POSITIVE_INFINITY;
+    for (const w of this.watched.values()) {
+      if (!w.probing) due = Math.min(due, Math.max(w.seenAt + this.timings.hostTtlMs, w.probeAfter));
+    }
+    if (this.timer && due >= this.dueAt) return; // the armed timer comes first; it re-arms itself
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.dueAt = due;
+    if (due === Number.POSITIVE_INFINITY) return;
+    // +1 ms: a timer may fire a little early on the monotonic clock.
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.dueAt = Number.POSITIVE_INFINITY;
+        this.check();
+      },
+      Math.max(0, due - performance.now()) + 1,
+    ).unref();
+  }
+
   private check(): void {
     const now = performance.now();
     for (const [id, w] of this.watched) {
-      if (w.probing || now - w.seenAt <= this.timings.hostTtlMs) continue;
+      if (w.probing || now < w.probeAfter || now - w.seenAt <= this.timings.hostTtlMs) continue;
       w.probing = true;
       void (async () => {
         try {
@@ -114,9 +150,13 @@ export class Monitor {
           this.logger.warn("probing a silent host failed", { hostId: id, err });
         } finally {
           w.probing = false;
+          // Not before a quarter heartbeat: a host still there is not probed in a tight loop.
+          w.probeAfter = performance.now() + this.timings.heartbeatEveryMs / 4;
+          this.schedule();
         }
       })();
     }
+    this.schedule();
   }
 }
 

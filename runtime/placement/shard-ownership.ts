@@ -1,8 +1,9 @@
 /**
  * The shards of one actor type that this host owns, and the loop that keeps them right.
  *
- * On a membership change, a fence change, the host lease coming back, and every `renewEveryMs`
- * (only to retry what is pending; nothing is written in a steady state) it:
+ * On a membership change, the host lease coming back, and every `renewEveryMs` (only to retry what
+ * is pending, or when what it owns differs from the assignment; nothing is written in a steady
+ * state) it:
  * 1. computes the assignment over the roster's serving hosts of the type (rendezvous.ts), kept
  *    up to date by an `Assigner` (assigner.ts) at a cost proportional to what changed;
  * 2. hands off every owned shard assigned elsewhere: unsubscribe, let in-flight turns finish,
@@ -12,6 +13,11 @@
  * 4. takes every shard assigned here whose fence is free: never written, released, its own, or
  *    naming a host whose lease it proved gone (host-lease.ts) after reading the fence;
  *    then subscribes to it.
+ *
+ * A fence change does steps 3 and 4 for the shards whose fences changed only ({@link fenceChanged}):
+ * the assignment is the same (it depends on the membership alone), so no other shard's decision
+ * can change. At start every host of a type receives every other host's fence writes, so a scan of
+ * every shard per change would cost hosts × shards per host.
  *
  * Safety: a shard is served only while this host owns its fence *and* its host lease is valid on
  * this host's monotonic clock (`HostLease.valid`); owning is tied to the lease's incarnation. When
@@ -65,10 +71,19 @@ export class ShardOwnership {
   private readonly slots = new Map<number, Slot>();
   private readonly handoffs = new Set<Promise<void>>();
   private readonly holder: FenceHolder;
-  private ticker: NodeJS.Timeout | undefined;
+  /** Removes this type's retry check from the host's shared tick. */
+  private untick: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** The next reconcile looks at every shard (a membership or lease change, the retry tick). */
+  private everyShard = true;
+  /** Shards whose fence changed since the last reconcile (looked at by the next one). */
+  private readonly changed = new Set<number>();
   private draining = false;
+  /** Counts changes of `slots` (a take, a hand-off starting or ending, a loss). */
+  private slotChanges = 0;
+  /** The assignment and slot count at which {@link differs} last found nothing to do. */
+  private agreed: { readonly want: readonly string[]; readonly slotChanges: number } | undefined;
   /** Whether the last reconcile left work to retry (a take-over, a release). */
   private pending = true;
   /** The assignment over the current view, updated as hosts join and leave. */
@@ -90,10 +105,12 @@ export class ShardOwnership {
 
   /** Takes the first shards and starts the retry loop. */
   async start(): Promise<void> {
+    this.everyShard = true;
     await this.reconcile();
-    this.ticker = setInterval(() => {
+    // One timer for every type of the host (membership.onTick), not one per type.
+    this.untick = this.membership.onTick(this.options.renewEveryMs, () => {
       if (this.pending || this.differs()) this.reconcileSoon();
-    }, this.options.renewEveryMs).unref();
+    });
   }
 
   /** Whether this host owns `shard` and its lease is valid on this host's clock (`now`: `performance.now()`). */
@@ -110,8 +127,20 @@ export class ShardOwnership {
       .sort((a, b) => a.shard - b.shard);
   }
 
-  /** Runs a reconcile soon (coalesced with one already running). */
+  /** Runs a reconcile of every shard soon (coalesced with one already running). */
   reconcileSoon(): void {
+    this.everyShard = true;
+    this.run();
+  }
+
+  /** The fence of `shard` changed: reconcile that shard soon (coalesced with other changes). */
+  fenceChanged(shard: number): void {
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.type.shards) return;
+    this.changed.add(shard);
+    this.run();
+  }
+
+  private run(): void {
     void this.reconcile().catch((err: unknown) => this.logger.error("placement reconcile failed", { err }));
   }
 
@@ -123,16 +152,18 @@ export class ShardOwnership {
   /** Hands off every shard and stops. */
   async drain(): Promise<void> {
     this.draining = true;
+    // Hand-offs are decided by a pass over every shard, never by one over changed fences only.
+    this.everyShard = true;
     await this.reconcile().catch((err: unknown) => this.logger.error("placement reconcile failed", { err }));
     while (this.handoffs.size > 0) await Promise.all(this.handoffs);
-    clearInterval(this.ticker);
+    this.untick?.();
     for (const s of this.slots.values()) this.lose(s, "host stopped");
   }
 
   /** Abrupt stop (no hand-off): the fences stay until the host lease is gone. */
   stop(): void {
     this.draining = true;
-    clearInterval(this.ticker);
+    this.untick?.();
     for (const s of [...this.slots.values()]) this.lose(s, "host stopped");
   }
 
@@ -145,7 +176,11 @@ export class ShardOwnership {
       try {
         do {
           this.again = false;
-          await this.reconcileOnce();
+          const every = this.everyShard;
+          this.everyShard = false;
+          const only = every ? undefined : [...this.changed];
+          this.changed.clear();
+          await this.reconcileOnce(only);
         } while (this.again);
       } finally {
         this.running = undefined;
@@ -168,31 +203,41 @@ export class ShardOwnership {
   private differs(): boolean {
     const self = this.holder.hostId;
     const want = this.wanted();
+    // The same assignment (the Assigner returns the same array while the hosts are the same) and
+    // no slot changed since the last check found them agreeing: nothing to look at again.
+    if (want === this.agreed?.want && this.slotChanges === this.agreed.slotChanges) return false;
     for (let shard = 0; shard < this.type.shards; shard++) {
       const slot = this.slots.get(shard);
       if ((want[shard] === self) !== (slot?.state === "serving")) return true;
     }
+    this.agreed = { want, slotChanges: this.slotChanges };
     return false;
   }
 
-  private async reconcileOnce(): Promise<void> {
+  /**
+   * One pass over every shard, or over `only` (shards whose fence changed): the assignment did not
+   * change since the last pass over every shard, so only those shards' fences can call for a write.
+   */
+  private async reconcileOnce(only?: readonly number[]): Promise<void> {
     const self = this.holder.hostId;
     const lease = this.membership.lease;
     const want = this.wanted();
-    for (const slot of this.slots.values()) {
-      if (slot.state === "serving" && want[slot.shard] !== self) this.handOff(slot);
+    if (!only) {
+      for (const slot of this.slots.values()) {
+        if (slot.state === "serving" && want[slot.shard] !== self) this.handOff(slot);
+      }
     }
     if (this.draining || !lease.valid()) {
       this.pending = !this.draining;
       return;
     }
     const incarnation = lease.incarnation;
-    const inView = new Set(this.membership.live().map((h) => h.id));
+    let inView: Set<string> | undefined;
     const takes: (() => Promise<void>)[] = [];
     /** Shards whose owner is not in the roster, by owner: taken once its lease is proved gone. */
     const orphans = new Map<string, number[]>();
-    for (let shard = 0; shard < this.type.shards; shard++) {
-      if (this.slots.has(shard)) continue;
+    const visit = (shard: number) => {
+      if (this.slots.has(shard)) return;
       const key = this.key(shard);
       const fence = this.fences.get(key);
       const mine = want[shard] === self;
@@ -201,16 +246,21 @@ export class ShardOwnership {
         takes.push(() =>
           mine ? this.take(shard, fence.revision, incarnation) : this.release(key, fence.revision),
         );
-        continue;
+        return;
       }
-      if (!mine) continue;
+      if (!mine) return;
       if (!fence?.owner) {
         takes.push(() => this.take(shard, fence?.revision ?? 0, incarnation));
-      } else if (!inView.has(fence.owner.hostId)) {
+        return;
+      }
+      inView ??= new Set(this.membership.live().map((h) => h.id));
+      if (!inView.has(fence.owner.hostId)) {
         orphans.set(fence.owner.hostId, [...(orphans.get(fence.owner.hostId) ?? []), shard]);
       }
       // Otherwise its owner is in the roster: it hands the shard off when its view agrees.
-    }
+    };
+    if (only) for (const shard of only) visit(shard);
+    else for (let shard = 0; shard < this.type.shards; shard++) visit(shard);
     for (const [owner, shards] of orphans) {
       takes.push(() =>
         (async () => {
@@ -235,7 +285,8 @@ export class ShardOwnership {
         ),
       );
     }
-    this.pending = takes.length > 0;
+    // A pass over some shards adds to what is pending; only a pass over every shard clears it.
+    this.pending = takes.length > 0 || (only !== undefined && this.pending);
     await inBatches(takes);
   }
 
@@ -271,12 +322,14 @@ export class ShardOwnership {
     if (lease.incarnation !== incarnation || !lease.valid()) return;
     const slot: Slot = { shard, key, revision, incarnation, state: "serving", sub: undefined };
     this.slots.set(shard, slot);
+    this.slotChanges++;
     slot.sub = this.hooks.subscribe(shard);
     this.logger.debug("took a shard", { actorType: this.type.name, shard, revision });
   }
 
   private handOff(slot: Slot): void {
     slot.state = "handing-off";
+    this.slotChanges++;
     const done = (async () => {
       try {
         await slot.sub?.drain();
@@ -306,6 +359,7 @@ export class ShardOwnership {
       }
       if (this.slots.get(slot.shard) !== slot) return; // stood down meanwhile
       this.slots.delete(slot.shard);
+      this.slotChanges++;
       await this.release(slot.key, slot.revision);
       this.logger.debug("handed a shard off", { actorType: this.type.name, shard: slot.shard });
     })();
@@ -316,6 +370,7 @@ export class ShardOwnership {
   private lose(slot: Slot, reason: string): void {
     if (this.slots.get(slot.shard) !== slot) return;
     this.slots.delete(slot.shard);
+    this.slotChanges++;
     slot.sub?.unsubscribe();
     const activations = this.hooks.abandon(slot.shard);
     const level = reason === "host stopped" ? "debug" : "warn";

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import type { BenchReport, Row } from "../../bench/lib/report.js";
 import { startProcess } from "../helpers/cli-process.js";
 
@@ -34,6 +34,10 @@ const EXPECTED_ROWS = [
   "outbox.append",
   "outbox.drain",
   "throttle.c64",
+  "placement.idle",
+  "placement.steady",
+  "placement.takeover",
+  "placement.moves",
 ];
 
 /** Throughput rows measured at the receiver: no per-operation latency. */
@@ -80,6 +84,36 @@ async function runSmoke(
 
 const positive = (n: number | undefined) => typeof n === "number" && Number.isFinite(n) && n > 0;
 
+/**
+ * Placement rows (issue 17) compare Troupe with itself (1,024 against 64 shards per type) or with
+ * the issue's targets: every figure they report must be there.
+ */
+function checkPlacementRow(t: ExecutionContext, row: Row): void {
+  t.true(row.sides.length > 0, `${row.id} has sides`);
+  t.true(
+    row.sides.every((s) => s.impl === "troupe" && positive(s.count)),
+    `${row.id}: Troupe sides with a count`,
+  );
+  t.truthy(row.target, `${row.id}: its target evaluated`);
+  for (const side of row.sides) {
+    const what = `${row.id} / ${side.label}`;
+    if (row.id === "placement.idle") t.true(positive(side.cpuMsPerSec), `${what}: CPU ms/s`);
+    if (row.id === "placement.steady") {
+      t.true(positive(side.kvWritesPerSec), `${what}: KV writes/s`);
+      t.true(positive(side.deliveriesPerSec), `${what}: deliveries/s`);
+    }
+    if (row.id === "placement.takeover") {
+      t.true(positive(side.allServedMs), `${what}: time until all served`);
+      t.true(positive(side.targetMs), `${what}: its target`);
+    }
+    if (row.id === "placement.moves") t.true(positive(side.movesRatio), `${what}: moves over the ideal`);
+  }
+  if (row.id === "placement.idle" || row.id === "placement.steady") {
+    t.is(row.sides.filter((s) => s.baseline).length, 1, `${row.id} marks one side as the baseline`);
+  }
+  if (row.id === "placement.idle") t.true(positive(row.ratio?.cpu), `${row.id}: CPU ratio`);
+}
+
 test("bench - smoke mode measures every row", async (t) => {
   t.timeout(SMOKE_GUARD_MS + 60_000); // runSmoke fails first, with what the bench was doing
   const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-bench-smoke-"));
@@ -104,6 +138,10 @@ test("bench - smoke mode measures every row", async (t) => {
 
   for (const row of report.rows as Row[]) {
     t.is(row.error, undefined, `${row.id} failed`);
+    if (row.id.startsWith("placement.")) {
+      checkPlacementRow(t, row);
+      continue;
+    }
     t.is(row.sides.filter((s) => s.baseline).length, 1, `${row.id} marks one side as the baseline`);
     if (TROUPE_BASELINE.has(row.id)) {
       t.true(

@@ -1,8 +1,8 @@
 /**
  * Many host processes joining and leaving in random order under load: every acknowledged increment
  * is counted exactly once. TROUPE_CHURN_HOSTS sets how many host processes the test starts in all
- * (default 10, to keep the suite's time modest; 20 passed in 11.6 min at load average ~28 on
- * 2 cores); TROUPE_CHURN_SEED replays an order.
+ * (default 20, as issue 17 asks; lower it on a machine too slow for that); TROUPE_CHURN_SEED
+ * replays an order. The limit grows with the hosts (40 s each), never a speed assertion.
  */
 import test from "ava";
 import {
@@ -16,7 +16,7 @@ import {
   waitForShards,
 } from "./helpers.js";
 
-const TOTAL = Math.max(3, Number(process.env.TROUPE_CHURN_HOSTS ?? 10));
+const TOTAL = Math.max(3, Number(process.env.TROUPE_CHURN_HOSTS ?? 20));
 const SEED = Number(process.env.TROUPE_CHURN_SEED ?? Date.now() % 1_000_000);
 
 /** A small deterministic generator (mulberry32), so a failing order can be replayed. */
