@@ -8,8 +8,8 @@
  * const mesh = await connect({ servers: process.env.NATS_URL, name: "shop-1" });
  * ```
  */
-import type { AnyActor } from "./actor/actor.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor/actor-ref.js";
+import type { ActorShape } from "./actor/index.js";
 import { checkConnectOptions } from "./client-options.js";
 import type { ConnectOptions } from "./connect-options.js";
 import { consoleLogger } from "./log.js";
@@ -29,7 +29,7 @@ export interface ResilientRefOptions extends CallOptions {
  * @deprecated The same as `mesh.ref(type, id, { retry, ... })`, the one spelling of a retrying
  * reference; kept so existing code keeps working.
  */
-export function resilientRef<A extends AnyActor>(
+export function resilientRef<A extends ActorShape>(
   mesh: Mesh,
   type: ActorClass<A>,
   id: string,

@@ -12,9 +12,9 @@
  * await mesh.close();
  * ```
  */
-import type { AnyActor } from "./actor/actor.js";
 import { type ActorClass, type ActorRef, type CallOptions, createActorRef } from "./actor/actor-ref.js";
 import { actorTypeOf } from "./actor/actor-type.js";
+import type { ActorShape } from "./actor/index.js";
 import { Caller, MAX_PENDING_TELL_RESENDS, Routes, Tells } from "./caller/index.js";
 import { checkActorId, checkCallOptions, checkConnectOptions, checkTypeName } from "./client-options.js";
 import {
@@ -161,11 +161,8 @@ export class Mesh {
         registry: this.registry,
         logger: this.logger,
         contextServices: {
-          // The context's types name ActorShape, not the Actor class (actor/actor-shape.ts); the
-          // classes an actor passes to this.ref/this.enqueue are Actor classes (Actor.ref says so).
-          ref: (type, id, opts) => this.ref(type as unknown as ActorClass<AnyActor>, id, opts) as never,
-          enqueue: (type, id, opts) =>
-            this.enqueue(type as unknown as ActorClass<AnyActor>, id, opts) as never,
+          ref: (type, id, opts) => this.ref(type, id, opts) as never,
+          enqueue: (type, id, opts) => this.enqueue(type, id, opts) as never,
           publish: (topic, event, opts) => this.publish(topic, event, opts),
           remind: (type, id, name, schedule) => remind(this, type, id, name, schedule),
           unremind: (type, id, name) => unremind(this, type, id, name),
@@ -233,7 +230,11 @@ export class Mesh {
    * Durable, at-least-once calls: `await mesh.enqueue(Cart, id).add(item)` resolves with a {@link Job}
    * once the job is stored in JetStream; `job.result()` waits for its outcome.
    */
-  enqueue<A extends AnyActor>(type: ActorClass<A>, id: string, options: EnqueueOptions = {}): EnqueueRef<A> {
+  enqueue<A extends ActorShape>(
+    type: ActorClass<A>,
+    id: string,
+    options: EnqueueOptions = {},
+  ): EnqueueRef<A> {
     return enqueueJob(this, type, id, options);
   }
 
@@ -256,7 +257,7 @@ export class Mesh {
   }
 
   /** A typed reference to the actor `id` of `type`. Cheap: nothing is sent until a method is called. */
-  ref<A extends AnyActor>(type: ActorClass<A>, id: string, options: CallOptions = {}): ActorRef<A> {
+  ref<A extends ActorShape>(type: ActorClass<A>, id: string, options: CallOptions = {}): ActorRef<A> {
     checkActorId(id);
     checkCallOptions(options);
     const { name, opts } = this.typeForCalls(type, options);

@@ -68,7 +68,7 @@ export abstract class Actor<State = undefined> implements ActorShape {
   }
 
   /** A reference to another actor; calls made during a turn inherit the turn's remaining deadline. */
-  protected ref<A extends AnyActor>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A> {
+  protected ref<A extends ActorShape>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A> {
     return this.#ctx.ref(type, id, options);
   }
 
@@ -76,7 +76,7 @@ export abstract class Actor<State = undefined> implements ActorShape {
    * Durable, at-least-once work for another actor (or this one): `await this.enqueue(Mailer, id).send(m)`
    * resolves once the job is stored. The job carries this turn's trace context.
    */
-  protected enqueue<A extends AnyActor>(
+  protected enqueue<A extends ActorShape>(
     type: ActorClass<A>,
     id: string,
     options?: EnqueueOptions,

@@ -8,7 +8,7 @@
  * const receipt = await job.result({ timeoutMs: 60_000 });
  * ```
  */
-import type { ActorClass, AnyActor, EnqueueOptions, HandlerName } from "../actor/index.js";
+import type { ActorClass, ActorShape, EnqueueOptions, HandlerName } from "../actor/index.js";
 import { isNonHandlerName, typeNameOf } from "../actor/index.js";
 import { checkActorId, checkEnqueueOptions, checkTypeName } from "../client-options.js";
 import type { MeshConnection, OutboundSends } from "../durable/index.js";
@@ -40,7 +40,7 @@ type EnqueueHandler<F> = F extends (...args: infer P) => infer R
 /** Every handler of `A`, enqueuing instead of calling. */
 export type EnqueueRef<A> = { readonly [K in HandlerName<A>]: EnqueueHandler<A[K]> };
 
-export function enqueue<A extends AnyActor>(
+export function enqueue<A extends ActorShape>(
   mesh: OutboundSends,
   type: ActorClass<A>,
   actorId: string,

@@ -15,7 +15,7 @@
  * });
  * ```
  */
-import type { ActorClass, ActorRef, AnyActor, CallOptions } from "../actor/index.js";
+import type { ActorClass, ActorRef, ActorShape, CallOptions } from "../actor/index.js";
 import { connect } from "../connect.js";
 import type { Host, HostOptions } from "../host/index.js";
 import { consoleLogger } from "../log.js";
@@ -101,7 +101,7 @@ export class TestMesh {
   }
 
   /** A reference through the client connection. */
-  ref<A extends AnyActor>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A> {
+  ref<A extends ActorShape>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A> {
     return this.client.ref(type, id, options);
   }
 
