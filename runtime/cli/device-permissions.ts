@@ -17,7 +17,12 @@
  * not `--devices` is given (nats-permissions.ts): consuming a stream needs no right on its subjects.
  */
 import { mqttFilterToSubject } from "../pubsub/index.js";
-import type { Permissions } from "./nats-permissions.js";
+
+/** Subjects a user may publish to and subscribe to (the shape of nats-permissions.ts' `Permissions`). */
+interface Permissions {
+  publish: string[];
+  subscribe: string[];
+}
 
 /** The NATS user (MQTT username) devices connect as, with `troupe auth gen --devices`. */
 export const DEVICE_USER = "troupe-device";

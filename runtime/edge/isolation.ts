@@ -81,9 +81,13 @@ export function edgeLinkDenyList(
   prefix: string = DEFAULT_PREFIX,
   options: EdgeLinkDenyOptions = {},
 ): string[] {
+  return denyListOf(prefix, (options.devices ?? []).map(mqttFilterToSubject));
+}
+
+/** {@link edgeLinkDenyList} with the device topics as subjects (as a devices stream stores them). */
+export function denyListOf(prefix: string, deviceSubjects: readonly string[]): string[] {
   assertToken("subject prefix", prefix);
-  const devices = [...new Set((options.devices ?? []).map(mqttFilterToSubject))];
-  return [`${prefix}.>`, "$KV.>", "$JS.ACK.>", ...MQTT_LISTENER_SUBJECTS, ...devices];
+  return [`${prefix}.>`, "$KV.>", "$JS.ACK.>", ...MQTT_LISTENER_SUBJECTS, ...new Set(deviceSubjects)];
 }
 
 /** Checks a JetStream domain name (it becomes one token of `$JS.<domain>.API`). */

@@ -11,6 +11,7 @@ import test from "ava";
 import { ConfigurationError, connect, edgeLink, edgeLinkStatus, edgeSite } from "troupe";
 import { startEdgeSite } from "troupe/testing";
 import { deviceTopicsDifference } from "../../runtime/edge/device-check.js";
+import { notDenied } from "../../runtime/edge/leaf-check.js";
 import { ensureDeviceStream } from "../../runtime/pubsub/index.js";
 import { describeStream } from "../../runtime/transport/index.js";
 import { recordingLogger } from "../helpers/logger.js";
@@ -85,4 +86,35 @@ test("edge sites - edgeLink refuses device topics that differ from what the edge
   await site.waitForLink(false);
   await edgeLink(hub, { domain: site.domain, events: false, devices: [TELEMETRY] });
   t.true(log.at("warn").some((e) => /device topics were not checked/.test(e.msg)));
+});
+
+test("edge sites - with the server's monitoring URL, edgeSite refuses a leaf remote whose deny list misses a device topic the edge forwards", async (t) => {
+  t.timeout(120_000);
+  const site = await startEdgeSite({ domain: "site-v", devices: [TELEMETRY] });
+  t.teardown(() => site.cleanup());
+  const edge = await connect({ servers: site.edge.url, logger: recordingLogger().logger });
+  t.teardown(() => edge.close());
+  const monitorUrl = site.edge.monitorUrl;
+  await edgeSite(edge, { devices: [TELEMETRY], monitorUrl }); // the kit's deny list lists it
+  // Alarms are forwarded too (the edge's devices stream stores them) but the deny list lacks them.
+  const err = await t.throwsAsync(edgeSite(edge, { devices: [TELEMETRY, ALARMS], monitorUrl }), {
+    instanceOf: ConfigurationError,
+  });
+  t.regex(err?.message ?? "", /does not deny plant\.\*\.alarms in both deny_imports and deny_exports/);
+  t.is(err?.details.missing, "plant.*.alarms");
+  // The hub is no leaf: nothing to check there.
+  const hub = await connect({ servers: site.hub.url, logger: recordingLogger().logger });
+  t.teardown(() => hub.close());
+  await t.throwsAsync(edgeSite(hub, { monitorUrl: site.hub.monitorUrl }), {
+    instanceOf: ConfigurationError,
+    message: /has no leaf remote/,
+  });
+});
+
+test("edge sites - deny-list coverage follows NATS wildcards", (t) => {
+  t.deepEqual(notDenied(["troupe.>", "$MQTT.rmsgs", "plant.*.telemetry"], ["troupe.>", "plant.>"]), [
+    "$MQTT.rmsgs",
+  ]);
+  t.deepEqual(notDenied(["plant.>"], ["plant.*"]), ["plant.>"]);
+  t.deepEqual(notDenied(["a.b"], undefined), ["a.b"]);
 });
