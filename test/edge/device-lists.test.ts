@@ -4,12 +4,14 @@
  * (through `$JS.<domain>.API`) and refuses a difference with a ConfigurationError naming it,
  * before changing anything; `edgeLinkStatus` reports one that appears later (an edge host
  * subscribing to another topic). With the link down the check cannot run: the link is made and a
- * warning says so. Hub + edge nats-servers on loopback; no MQTT client is needed (the devices
+ * warning says so. Given the edge server's monitoring URL, `edgeSite` checks the leaf remote's deny
+ * lists the same way (`/varz`). Hub + edge nats-servers on loopback; no MQTT client is needed (the devices
  * stream is plain JetStream).
  */
 import test from "ava";
 import { ConfigurationError, connect, edgeLink, edgeLinkStatus, edgeSite } from "troupe";
 import { startEdgeSite } from "troupe/testing";
+import { edgeCommand } from "../../runtime/cli/edge.js";
 import { deviceTopicsDifference } from "../../runtime/edge/device-check.js";
 import { notDenied } from "../../runtime/edge/leaf-check.js";
 import { ensureDeviceStream } from "../../runtime/pubsub/index.js";
@@ -102,6 +104,12 @@ test("edge sites - with the server's monitoring URL, edgeSite refuses a leaf rem
   });
   t.regex(err?.message ?? "", /does not deny plant\.\*\.alarms in both deny_imports and deny_exports/);
   t.is(err?.details.missing, "plant.*.alarms");
+  // The same from the command line (`troupe edge site --monitor-url`).
+  const io = { out: () => undefined, err: () => undefined };
+  await t.throwsAsync(
+    edgeCommand(["site", "--devices", `${TELEMETRY},${ALARMS}`, "--monitor-url", monitorUrl], edge, io),
+    { instanceOf: ConfigurationError, message: /does not deny plant\.\*\.alarms/ },
+  );
   // The hub is no leaf: nothing to check there.
   const hub = await connect({ servers: site.hub.url, logger: recordingLogger().logger });
   t.teardown(() => hub.close());
