@@ -27,6 +27,8 @@
  *   `devices/+/telemetry`): they reach the hub only by the hub's devices stream sourcing the edge's
  *   (`edgeSite`/`edgeLink` with `devices`), which copies what devices published while the link was
  *   down too; live across the link as well, each message would be stored at the hub twice.
+ *   `edgeSite({ monitorUrl })` checks the server's deny lists against the edge's devices stream
+ *   (leaf-check.ts), `edgeLink` its own list (device-check.ts).
  *
  * The JetStream API (`$JS.API.>`) is kept local by the domain itself; `$JS.<domain>.API.>`, the
  * sourcing's deliveries and flow control, and replies (`_INBOX.>`, or each user's inbox prefix) still cross.
