@@ -6,12 +6,14 @@
  * of the nats-server process (`$TROUPE_NATS_HOST_PASSWORD`...), which nats-server resolves when it
  * reads its config, so the block can live in a ConfigMap and the passwords in a Secret.
  *
- *   troupe auth gen [--prefix P] [--types A,B] [--clients a,b] [--json] [--out FILE]
+ *   troupe auth gen [--prefix P] [--types A,B] [--clients a,b] [--devices f,f] [--json] [--out FILE]
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { ConfigurationError } from "../errors.js";
 import { DEFAULT_PREFIX, Subjects } from "../internal.js";
+import { mqttFilterToSubject } from "../pubsub/index.js";
+import { DEVICE_USER, devicePermissions } from "./device-permissions.js";
 import {
   CLIENT_NAME,
   COMPONENTS,
@@ -26,7 +28,10 @@ import {
   userInboxPrefix,
 } from "./nats-permissions.js";
 
-export { clientUser, inboxPrefixOf, natsUser };
+export { clientUser, DEVICE_USER, inboxPrefixOf, natsUser };
+
+/** A user of the block: a component, a client application (`client-<name>`), or the MQTT devices. */
+type UserKey = Component | `client-${string}` | "device";
 
 export const AUTH_USAGE = `Usage: troupe auth gen [options]
 
@@ -39,11 +44,15 @@ control-plane), each allowed exactly the subjects Troupe uses for it.
   --clients a,b   one more user per client application, troupe-client-<name>, with a client's
                   permissions and its own inbox prefix (client applications cannot read each
                   other's replies; the processes of one user share its prefix)
+  --devices f,f   MQTT topic filters devices use (e.g. meters/#): one more user, troupe-device, the
+                  MQTT username devices connect with, allowed those topics both ways and nothing
+                  else; hosts may publish to them (QoS 0 and 1) and subscribe to them
   --json          print {component: {user, publish, subscribe}} as JSON instead
   --out FILE      write to FILE instead of standard output
 
 Passwords are references to the nats-server's environment: $TROUPE_NATS_<COMPONENT>_PASSWORD
-(e.g. TROUPE_NATS_CONTROL_PLANE_PASSWORD, TROUPE_NATS_CLIENT_WEB_PASSWORD for --clients web). Components connect with NATS_USER, NATS_PASSWORD and
+(e.g. TROUPE_NATS_CONTROL_PLANE_PASSWORD, TROUPE_NATS_CLIENT_WEB_PASSWORD for --clients web,
+TROUPE_NATS_DEVICE_PASSWORD for --devices). Components connect with NATS_USER, NATS_PASSWORD and
 NATS_INBOX_PREFIX=_INBOX_<user> (e.g. _INBOX_troupe-host): each user may subscribe only to its own
 replies, so no user reads another's.`;
 
@@ -51,19 +60,19 @@ replies, so no user reads another's.`;
  * The nats-server environment variable holding a user's password: per component, or
  * `client-<name>` for a client application of `--clients`.
  */
-export function passwordVariable(component: Component | `client-${string}`): string {
+export function passwordVariable(component: UserKey): string {
   return `TROUPE_NATS_${component.toUpperCase().replace(/-/g, "_")}_PASSWORD`;
 }
 
 export interface RenderOptions {
   /** The password expression of each user; default: a `$VARIABLE` reference (see {@link passwordVariable}). */
-  password?: (component: Component | `client-${string}`) => string;
+  password?: (component: UserKey) => string;
 }
 
 /** Every user the block holds: one per component, then one per client application. */
 function usersOf(
   scope: PermissionScope,
-): { user: string; key: Component | `client-${string}`; inboxPrefix: string; permissions: Permissions }[] {
+): { user: string; key: UserKey; inboxPrefix: string; permissions: Permissions }[] {
   return [
     ...COMPONENTS.map((c) => ({
       user: natsUser(c),
@@ -77,17 +86,30 @@ function usersOf(
       inboxPrefix: userInboxPrefix(clientUser(name)),
       permissions: clientAppPermissions(name, scope),
     })),
+    // MQTT devices have no inbox: the listener answers them itself.
+    ...(scope.devices?.length
+      ? [
+          {
+            user: DEVICE_USER,
+            key: "device" as const,
+            inboxPrefix: "",
+            permissions: devicePermissions(scope.devices),
+          },
+        ]
+      : []),
   ];
 }
 
 /** The `authorization { users = [...] }` block for a nats-server config file. */
 export function renderAuthorization(scope: PermissionScope, options: RenderOptions = {}): string {
   const q = (s: string) => JSON.stringify(s);
-  const password = options.password ?? ((c: Component | `client-${string}`) => `$${passwordVariable(c)}`);
+  const password = options.password ?? ((c: UserKey) => `$${passwordVariable(c)}`);
   const list = (items: string[]) => `[\n${items.map((s) => `          ${q(s)}`).join("\n")}\n        ]`;
   const users = usersOf(scope).map(({ user, key, inboxPrefix, permissions: p }) => {
     return [
-      `    # connects with NATS_INBOX_PREFIX=${inboxPrefix}`,
+      inboxPrefix
+        ? `    # connects with NATS_INBOX_PREFIX=${inboxPrefix}`
+        : "    # MQTT devices: the MQTT username and password",
       "    {",
       `      user: ${q(user)}`,
       `      password: ${password(key)}`,
@@ -99,7 +121,7 @@ export function renderAuthorization(scope: PermissionScope, options: RenderOptio
     ].join("\n");
   });
   return [
-    `# Written by \`troupe auth gen\` for prefix "${scope.prefix}"${scope.types?.length ? ` and types ${scope.types.join(", ")}` : ""}${scope.clients?.length ? `, client applications ${scope.clients.join(", ")}` : ""}.`,
+    `# Written by \`troupe auth gen\` for prefix "${scope.prefix}"${scope.types?.length ? ` and types ${scope.types.join(", ")}` : ""}${scope.clients?.length ? `, client applications ${scope.clients.join(", ")}` : ""}${scope.devices?.length ? `, devices on ${scope.devices.join(", ")}` : ""}.`,
     "authorization {",
     "  users = [",
     ...users,
@@ -125,7 +147,14 @@ export async function authCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${AUTH_USAGE}\n`);
     return 0;
   }
-  let values: { prefix?: string; types?: string; clients?: string; json?: boolean; out?: string };
+  let values: {
+    prefix?: string;
+    types?: string;
+    clients?: string;
+    devices?: string;
+    json?: boolean;
+    out?: string;
+  };
   try {
     ({ values } = parseArgs({
       args: rest,
@@ -133,6 +162,7 @@ export async function authCommand(argv: string[]): Promise<number> {
         prefix: { type: "string" },
         types: { type: "string" },
         clients: { type: "string" },
+        devices: { type: "string" },
         json: { type: "boolean" },
         out: { type: "string" },
       },
@@ -150,6 +180,10 @@ export async function authCommand(argv: string[]): Promise<number> {
     ?.split(",")
     .map((t) => t.trim())
     .filter((t) => t.length > 0);
+  const devices = values.devices
+    ?.split(",")
+    .map((f) => f.trim())
+    .filter((f) => f.length > 0);
   const clients = values.clients
     ?.split(",")
     .map((c) => c.trim())
@@ -170,13 +204,14 @@ export async function authCommand(argv: string[]): Promise<number> {
         );
       }
     }
+    for (const f of devices ?? []) mqttFilterToSubject(f); // checks the topic filter
     if (clients && new Set(clients).size !== clients.length)
       throw new ConfigurationError(`--clients names a client twice: ${clients.join(",")}`);
   } catch (err) {
     process.stderr.write(`troupe auth: ${(err as Error).message}\n`);
     return 2;
   }
-  const scope = { prefix, types, clients };
+  const scope = { prefix, types, clients, devices };
   const text = values.json
     ? `${JSON.stringify(permissionsJson(scope), null, 2)}\n`
     : renderAuthorization(scope);

@@ -20,9 +20,10 @@ export const EDGE_USAGE = `Usage (NATS_URL = the hub):
   troupe edge status <domain> [--jobs Type,Type] [--devices f,f] [--no-events]
       lag of each copy, and why it is stuck
 Usage (NATS_URL = the edge site's server):
-  troupe edge site [--jobs Type,Type] [--devices f,f] [--hub-domain <d>] [--hub-events all|<pattern>]
+  troupe edge site [--jobs Type,Type] [--devices f,f] [--hub-domain <d>] [--hub-events all|<pattern>] [--monitor-url <url>]
       the streams the hub copies (--devices: what MQTT devices publish here on these topics); with the hub's JetStream domain (default TROUPE_HUB_DOMAIN),
-      results of jobs enqueued here and (with --hub-events) events published at the hub come back`;
+      results of jobs enqueued here and (with --hub-events) events published at the hub come back;
+      --monitor-url (the edge server's http_port, http://127.0.0.1:8222): refuse a leaf remote whose deny lists miss a subject`;
 
 export interface EdgeIo {
   out: (line: string) => void;
@@ -43,6 +44,7 @@ export async function edgeCommand(
       "hub-domain": { type: "string" },
       "hub-events": { type: "string" },
       devices: { type: "string" },
+      "monitor-url": { type: "string" },
     },
   });
   const [sub, domain] = positionals;
@@ -59,6 +61,7 @@ export async function edgeCommand(
       await edgeSite(m, {
         jobs,
         ...(devices.length ? { devices } : {}),
+        ...(values["monitor-url"] !== undefined ? { monitorUrl: values["monitor-url"] } : {}),
         ...(hubDomain !== undefined ? { hubDomain } : {}),
         ...(hubEvents !== undefined ? { hubEvents: hubEvents === "all" ? true : hubEvents } : {}),
       });

@@ -26,6 +26,7 @@ import { Subjects } from "../internal.js";
 import { JobNames } from "../jobs/index.js";
 import { DeviceNames, EventNames } from "../pubsub/index.js";
 import { ReminderNames } from "../reminders/index.js";
+import { hostDevicePermissions } from "./device-permissions.js";
 
 export const COMPONENTS = ["host", "client", "gateway", "control-plane"] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -45,6 +46,11 @@ export interface PermissionScope {
    * cannot read each other's replies either (all processes of the `client` user share one prefix).
    */
   clients?: readonly string[] | undefined;
+  /**
+   * MQTT topic filters devices use (`meters/#`): hosts may publish to them and subscribe to them,
+   * and a `troupe-device` user gets them (device-permissions.ts). Default none.
+   */
+  devices?: readonly string[] | undefined;
 }
 
 /** A client application's name: lower-case letters, digits and `-` (part of a user name and a subject token). */
@@ -222,7 +228,8 @@ export function permissionsFor(component: Component, scope: PermissionScope): Pe
         ],
         subscribe: [inboxesOf("control-plane")],
       });
-    case "host":
+    case "host": {
+      const devices = hostDevicePermissions(scope.devices);
       return finish({
         publish: [
           ...clientPublish,
@@ -252,9 +259,20 @@ export function permissionsFor(component: Component, scope: PermissionScope): Pe
           ...kv(subjects.hostsBucket(), ["setup", "read", "write-kv", "watch"]),
           ...kv(subjects.membersBucket(), ["setup", "read", "write-kv", "watch"]),
           ...kv(subjects.shardsBucket(), ["setup", "read", "write-kv", "watch"]),
+          // MQTT `@subscribe` (durable): the devices stream, its consumers; publishes to devices.
+          ...streamSubjects(new DeviceNames(scope.prefix).stream(), ["setup", "consume"]),
+          ...devices.publish,
         ],
-        subscribe: [inboxesOf("host"), results, rpcAll, subjects.hostActors("*"), events.streamSubjects()],
+        subscribe: [
+          inboxesOf("host"),
+          results,
+          rpcAll,
+          subjects.hostActors("*"),
+          events.streamSubjects(),
+          ...devices.subscribe,
+        ],
       });
+    }
   }
 }
 

@@ -10,18 +10,25 @@
  *   lease would land in the hub's buckets of the same name.
  * - `$JS.ACK.>`: acknowledgements name a stream, a consumer and a sequence, not a domain; an edge
  *   runner's ack must never reach the hub's consumer of the same name.
- * - `$MQTT.rmsgs`, `$MQTT.rmsgs.>`, `$MQTT.sess.>`, `$MQTT.JSA.>`: nats-server's MQTT listener
- *   keeps retained messages and sessions in streams of its own and talks to its JetStream on
- *   `$MQTT.JSA.>`. Each site's listener is its own: without this, a retained message published at
- *   the edge is stored in the hub's `$MQTT_rmsgs` as well (its subject is `$MQTT.rmsgs` on 2.9.10;
- *   the `.>` form covers servers that add the topic). Sessions already name the domain in their
- *   subjects on 2.9.10 (`$MQTT.sess.<domain>.>`); they are denied all the same. `$MQTT.msgs.>`
- *   (QoS 1 messages for MQTT sessions) does cross: an actor's QoS 1 publish at the hub is stored
- *   by the edge's listener too while the link is up, so devices at the edge get it.
+ * - `$MQTT.rmsgs`, `$MQTT.rmsgs.>`, `$MQTT.sess.>`, `$MQTT.JSA.>`, `$MQTT.sub.>`, `$MQTT.qos2.>`,
+ *   `$MQTT.out.>`, `$MQTT.deliver.>`: nats-server's MQTT listener keeps retained messages, sessions
+ *   and (2.10+) QoS 2 state in streams of its own, talks to its JetStream on `$MQTT.JSA.>` and
+ *   delivers to sessions on `$MQTT.sub.<nuid>` (QoS 1) and `$MQTT.deliver.pubrel.<session>` (2.10+).
+ *   Each site's listener is its own: without this, a retained message published at the edge is
+ *   stored in the hub's `$MQTT_rmsgs` as well (its subject is `$MQTT.rmsgs` on 2.9.10,
+ *   `$MQTT.rmsgs.<topic>` from 2.10), and on 2.10+ an incoming QoS 2 message (`$MQTT_qos2in` on
+ *   `$MQTT.qos2.in.<client>.<packet id>`) or a PUBREL record (`$MQTT_out` on
+ *   `$MQTT.out.pubrel.<session>`) in the hub's streams of the same names. Sessions already name the
+ *   domain in their subjects (`$MQTT.sess.<domain>.>`); they are denied all the same. The list is
+ *   every `$MQTT.` subject nats-server (2.9 to 2.12) uses but one: `$MQTT.msgs.>` (QoS 1 messages
+ *   for MQTT sessions) crosses, so an actor's QoS 1 publish at the hub is stored by the edge's
+ *   listener too while the link is up, and devices at the edge get it.
  * - The **device subjects** the site forwards (`devices` option: MQTT topic filters such as
  *   `devices/+/telemetry`): they reach the hub only by the hub's devices stream sourcing the edge's
  *   (`edgeSite`/`edgeLink` with `devices`), which copies what devices published while the link was
  *   down too; live across the link as well, each message would be stored at the hub twice.
+ *   `edgeSite({ monitorUrl })` checks the server's deny lists against the edge's devices stream
+ *   (leaf-check.ts), `edgeLink` its own list (device-check.ts).
  *
  * The JetStream API (`$JS.API.>`) is kept local by the domain itself; `$JS.<domain>.API.>`, the
  * sourcing's deliveries and flow control, and replies (`_INBOX.>`, or each user's inbox prefix) still cross.
@@ -31,8 +38,21 @@ import { mqttFilterToSubject } from "../pubsub/index.js";
 
 /** The mesh's default subject prefix (`Subjects`' default; `connect({ prefix })` changes it). */
 const DEFAULT_PREFIX = "troupe";
-/** The MQTT listener's own state: each site's stays on its side. */
-const MQTT_OWN = ["$MQTT.rmsgs", "$MQTT.rmsgs.>", "$MQTT.sess.>", "$MQTT.JSA.>"];
+/**
+ * The MQTT listener's own state and deliveries: each site's stays on its side. 2.9: retained
+ * messages, sessions, JetStream API replies, QoS 1 deliveries; 2.10+ adds the QoS 2 streams
+ * (`$MQTT.qos2.in.`, `$MQTT.out.pubrel.`) and PUBREL deliveries (`$MQTT.deliver.pubrel.`).
+ */
+const MQTT_LISTENER_SUBJECTS: readonly string[] = [
+  "$MQTT.rmsgs",
+  "$MQTT.rmsgs.>",
+  "$MQTT.sess.>",
+  "$MQTT.JSA.>",
+  "$MQTT.sub.>",
+  "$MQTT.qos2.>",
+  "$MQTT.out.>",
+  "$MQTT.deliver.>",
+];
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
 function assertToken(kind: string, value: string): void {
@@ -56,16 +76,20 @@ export interface EdgeLinkDenyOptions {
  * @example
  * ```ts
  * edgeLinkDenyList("troupe", { devices: ["devices/+/telemetry"] })
- * // ["troupe.>", "$KV.>", "$JS.ACK.>", "$MQTT.rmsgs", "$MQTT.rmsgs.>", "$MQTT.sess.>", "$MQTT.JSA.>", "devices.*.telemetry"]
+ * // ["troupe.>", "$KV.>", "$JS.ACK.>", "$MQTT.rmsgs", ..., "$MQTT.deliver.>", "devices.*.telemetry"]
  * ```
  */
 export function edgeLinkDenyList(
   prefix: string = DEFAULT_PREFIX,
   options: EdgeLinkDenyOptions = {},
 ): string[] {
+  return denyListOf(prefix, (options.devices ?? []).map(mqttFilterToSubject));
+}
+
+/** {@link edgeLinkDenyList} with the device topics as subjects (as a devices stream stores them). */
+export function denyListOf(prefix: string, deviceSubjects: readonly string[]): string[] {
   assertToken("subject prefix", prefix);
-  const devices = [...new Set((options.devices ?? []).map(mqttFilterToSubject))];
-  return [`${prefix}.>`, "$KV.>", "$JS.ACK.>", ...MQTT_OWN, ...devices];
+  return [`${prefix}.>`, "$KV.>", "$JS.ACK.>", ...MQTT_LISTENER_SUBJECTS, ...new Set(deviceSubjects)];
 }
 
 /** Checks a JetStream domain name (it becomes one token of `$JS.<domain>.API`). */

@@ -9,13 +9,15 @@
  * devices at the edge published reaches the hub's `@subscribe(..., { mqtt })` subscribers once,
  * also what they published while the link was down. Device messages carry no message id; the
  * sourcing's own bookkeeping is what copies each once (and the deny list keeps them off the live
- * link, which would store them a second time).
+ * link, which would store them a second time). The hub copies the edge's whole devices stream, so
+ * `edgeLink` refuses a `devices` list that differs from what that stream stores (device-check.ts).
  */
 import { ConfigurationError } from "../errors.js";
 import { ensureJobStream, JobNames } from "../jobs/index.js";
 import type { Mesh } from "../mesh.js";
 import { DeviceNames, EventNames, ensureDeviceStream, ensureEventsStream } from "../pubsub/index.js";
 import { addStreamSources, describeStream, type StreamDescription } from "../transport/index.js";
+import { checkEdgeDevices } from "./device-check.js";
 import { domainApiPrefix } from "./isolation.js";
 
 export interface EdgeLinkOptions {
@@ -28,7 +30,8 @@ export interface EdgeLinkOptions {
   /**
    * MQTT topic filters (`devices/+/telemetry`) of device messages forwarded from the edge (the same
    * list as the edge's `edgeSite({ devices })` and the link's deny list): the hub's devices stream
-   * stores these subjects and sources the edge's. Default none.
+   * stores these subjects and sources the edge's. Checked against the edge's devices stream when
+   * the edge answers: a difference is a ConfigurationError naming it. Default none.
    */
   devices?: string[];
 }
@@ -71,6 +74,14 @@ export async function edgeLink(hub: Mesh, options: EdgeLinkOptions): Promise<Edg
     streams.push(jobs.jobsStream(type));
   }
   if (options.devices?.length) {
+    // Refuses before changing anything when the edge forwards other topics than listed here.
+    const check = await checkEdgeDevices(hub, options.domain, apiPrefix, options.devices);
+    if (!check.checked) {
+      hub.logger.warn("edge link: the edge site's device topics were not checked (is the link down?)", {
+        domain: options.domain,
+        reason: check.reason,
+      });
+    }
     await ensureDeviceStream(hub, options.devices);
     streams.push(new DeviceNames(hub.subjects.prefix).stream());
   }
@@ -97,7 +108,24 @@ export async function edgeLinkStatus(hub: Mesh, options: EdgeLinkOptions): Promi
   const out: EdgeLinkStream[] = [];
   for (const stream of streams)
     out.push(statusOf(stream, apiPrefix, await describeStream(hub.transport, stream), false));
-  return out;
+  return options.devices?.length ? withDeviceCheck(hub, options, apiPrefix, out) : out;
+}
+
+/** The devices row says so when the edge's device topics and the link's differ (checked when reachable). */
+async function withDeviceCheck(
+  hub: Mesh,
+  options: EdgeLinkOptions,
+  apiPrefix: string,
+  rows: EdgeLinkStream[],
+): Promise<EdgeLinkStream[]> {
+  const stream = new DeviceNames(hub.subjects.prefix).stream();
+  try {
+    await checkEdgeDevices(hub, options.domain, apiPrefix, options.devices ?? []);
+    return rows;
+  } catch (err) {
+    if (!(err instanceof ConfigurationError)) throw err;
+    return rows.map((r) => (r.stream === stream ? { ...r, error: err.message } : r));
+  }
 }
 
 function statusOf(

@@ -26,6 +26,7 @@ import {
   jetStreamQueues,
 } from "../transport/index.js";
 import { domainApiPrefix } from "./isolation.js";
+import { checkLeafDenyList } from "./leaf-check.js";
 
 /** How long the edge keeps forwarded jobs by default: the longest outage it rides out. */
 export const DEFAULT_EDGE_RETENTION_MS = 7 * 24 * 3600_000;
@@ -58,9 +59,17 @@ export interface EdgeSiteOptions {
    * MQTT topic filters (`devices/+/telemetry`) of what devices attached to this site's server
    * publish for the hub: stored in the edge's devices stream from now on, link or no link, and
    * copied to the hub by `edgeLink({ devices })`. List the same filters in the link's deny list
-   * (`leafRemoteConfig(url, prefix, { devices })`). Default none.
+   * (`leafRemoteConfig(url, prefix, { devices })`); `monitorUrl` checks that it does. Default none.
    */
   devices?: string[];
+  /**
+   * The edge nats-server's monitoring URL (`http_port`, e.g. `http://127.0.0.1:8222`). With it,
+   * `edgeSite` reads the server's leaf remotes from `/varz` and refuses (ConfigurationError naming
+   * the subjects) a remote whose deny lists miss a subject the link must keep on each side: the
+   * prefix, KV, acks, the MQTT listener's own, and every device topic the edge's devices stream
+   * stores. Default: not checked (a client cannot read the leaf configuration otherwise).
+   */
+  monitorUrl?: string;
 }
 
 /**
@@ -87,6 +96,7 @@ export async function edgeSite(edge: Mesh, options: EdgeSiteOptions = {}): Promi
   if (typeof hubEvents === "string") assertPattern(hubEvents);
   await ensureEventsStream(edge);
   if (options.devices?.length) await ensureDeviceStream(edge, options.devices);
+  if (options.monitorUrl !== undefined) await checkLeafDenyList(edge, options.monitorUrl);
   const names = new JobNames(edge.subjects.prefix);
   if (hubApi !== undefined) await sourceResultsFromHub(edge, names, hubApi, options.hubDomain as string);
   if (hubApi !== undefined && hubEvents !== false) {

@@ -36,6 +36,8 @@ export {
   describeStream,
   ensureSourcedStream,
   jetStreamDomain,
+  type RemoteStreamSubjects,
+  remoteStreamSubjects,
   type SourcedStreamSpec,
   type StreamDescription,
   type StreamSourceSpec,

@@ -97,6 +97,33 @@ export async function describeStream(transport: Transport, name: string): Promis
   });
 }
 
+/** What another domain's stream stores: its subjects, `"missing"`, or `"unreachable"` (with why). */
+export type RemoteStreamSubjects =
+  | { readonly state: "found"; readonly subjects: string[] }
+  | { readonly state: "missing" }
+  | { readonly state: "unreachable"; readonly reason: string };
+
+/**
+ * The subjects of stream `name` in the domain reached through `apiPrefix` (`$JS.<domain>.API`),
+ * asked once within `timeoutMs` (no setup retry: a leaf link that is down answers "unreachable").
+ */
+export async function remoteStreamSubjects(
+  transport: Transport,
+  name: string,
+  apiPrefix: string,
+  timeoutMs: number,
+): Promise<RemoteStreamSubjects> {
+  const t = natsTransport(transport);
+  try {
+    const jsm = await jetstreamManager(t.nc, { apiPrefix, timeout: timeoutMs, checkAPI: false });
+    const info = await jsm.streams.info(name);
+    return { state: "found", subjects: info.config.subjects ?? [] };
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JS_STREAM_NOT_FOUND) return { state: "missing" };
+    return { state: "unreachable", reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 /**
  * The JetStream domain of the server this connection reaches (`jetstream { domain }`), or
  * undefined when it has none. Read from the account info once per call: cache it.

@@ -8,6 +8,7 @@ import {
   permissionsJson,
   renderAuthorization,
 } from "../../runtime/cli/auth.js";
+import { DEVICE_USER } from "../../runtime/cli/device-permissions.js";
 import { COMPONENTS, covers, permissionsFor } from "../../runtime/cli/nats-permissions.js";
 import { Subjects } from "../../runtime/messaging/subjects.js";
 
@@ -157,6 +158,7 @@ test("auth gen - a wrong invocation exits 2 with a one-line reason and the usage
     t.is(await authCommand(["gen", "--unknown"]), 2);
     t.is(await authCommand(["gen", "--clients", "Web"]), 2);
     t.is(await authCommand(["gen", "--clients", "web,web"]), 2);
+    t.is(await authCommand(["gen", "--devices", "#"]), 2);
   } finally {
     process.stderr.write = write;
   }
@@ -166,5 +168,39 @@ test("auth gen - a wrong invocation exits 2 with a one-line reason and the usage
   t.regex(written[3] ?? "", /^troupe auth: Unknown option '--unknown'/);
   t.regex(written[4] ?? "", /^troupe auth: client name "Web"/);
   t.regex(written[5] ?? "", /^troupe auth: --clients names a client twice/);
+  t.regex(written[6] ?? "", /^troupe auth: MQTT topic filter "#"/);
   t.false(written.join("").includes("    at "), "no stack trace");
+});
+
+test("auth gen - --devices adds the MQTT device user, confined to its topics; hosts may consume the devices stream and publish to devices", (t) => {
+  const scope = { prefix: "shop", devices: ["meters/#", "pumps/+/state"] };
+  const json = permissionsJson(scope);
+  t.deepEqual(Object.keys(json), ["host", "client", "gateway", "control-plane", "device"]);
+  const device = json.device as { user: string; publish: string[]; subscribe: string[] };
+  t.is(device.user, DEVICE_USER);
+  t.deepEqual(device.publish, ["meters.>", "pumps.*.state"]);
+  t.deepEqual(device.subscribe, ["$MQTT.sub.>", "meters.>", "pumps.*.state"]);
+  t.true(renderAuthorization(scope).includes(`password: $${passwordVariable("device")}`));
+  const host = permissionsFor("host", scope);
+  for (const s of [
+    "meters.m-1.commands",
+    "$MQTT.msgs.meters.m-1.commands",
+    "$JS.API.CONSUMER.CREATE.shop_devices.x.y",
+  ])
+    t.true(
+      host.publish.some((p) => covers(p, s)),
+      s,
+    );
+  t.true(host.subscribe.some((p) => covers(p, "pumps.p-1.state")));
+  // Without --devices: the devices stream (durable MQTT subscribers), no device topics, no device user.
+  const plain = permissionsFor("host", { prefix: "shop" });
+  t.true(plain.publish.some((p) => covers(p, "$JS.API.CONSUMER.MSG.NEXT.shop_devices.c")));
+  t.false(plain.publish.some((p) => p.startsWith("$MQTT.")));
+  t.false("device" in permissionsJson({ prefix: "shop" }));
+  // Nobody else gets device topics.
+  for (const c of ["client", "gateway", "control-plane"] as const)
+    t.false(
+      permissionsFor(c, scope).publish.some((p) => covers(p, "meters.m-1.commands")),
+      c,
+    );
 });

@@ -231,6 +231,10 @@ test("edge sites - the link's deny list keeps forwarded device topics and the MQ
     "$MQTT.rmsgs.>",
     "$MQTT.sess.>",
     "$MQTT.JSA.>",
+    "$MQTT.sub.>",
+    "$MQTT.qos2.>",
+    "$MQTT.out.>",
+    "$MQTT.deliver.>",
     "plant.*.telemetry",
     "meters.>",
   ]);

@@ -204,6 +204,10 @@ test("edge sites - link configuration: deny list, leaf remote block, bad input",
     "$MQTT.rmsgs.>",
     "$MQTT.sess.>",
     "$MQTT.JSA.>",
+    "$MQTT.sub.>",
+    "$MQTT.qos2.>",
+    "$MQTT.out.>",
+    "$MQTT.deliver.>",
   ]);
   const conf = leafRemoteConfig("nats-leaf://hub:7422");
   t.regex(conf, /url: "nats-leaf:\/\/hub:7422"/);

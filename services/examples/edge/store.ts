@@ -118,8 +118,15 @@ export async function edgeExample(
 ): Promise<void> {
   const devices = STORE_DEVICES;
   // At the edge: the streams the hub copies, results of its jobs and the hub's price changes
-  // sourced back from the hub, and the door counter's messages kept for the hub.
-  await edgeSite(edge, { jobs: ["Invoices"], hubDomain: site.hubDomain, hubEvents: "prices.>", devices });
+  // sourced back from the hub, and the door counter's messages kept for the hub; the edge server's
+  // monitoring port shows its leaf remote, whose deny lists must keep the door counter off the link.
+  await edgeSite(edge, {
+    jobs: ["Invoices"],
+    hubDomain: site.hubDomain,
+    hubEvents: "prices.>",
+    devices,
+    monitorUrl: site.edge.monitorUrl,
+  });
   await edgeLink(hub, { domain: site.domain, jobs: ["Invoices"], devices }); // at the hub: source them
   const hubHost = await hub.host([Ledger, Invoices]);
   const edgeHost = await edge.host([Till]);
