@@ -4,18 +4,16 @@
  * type's circuit breaker, as a request-reply turn of the actor on whichever host owns it (in
  * process when it is this one). A throttle's refusal before the turn ran comes back as HeldBack.
  *
- * Circuit breaker: while the type's circuit is open, the attempt waits (not counted as an attempt)
- * and tries again, for as long as the runner runs; the pull loop meanwhile leaves the type's other
- * jobs in the queue (type-loop.ts).
+ * Circuit breaker (durable/circuit-wait.ts): while the type's circuit is open, the attempt waits
+ * (not counted as an attempt) and tries again, for as long as the runner runs; the pull loop
+ * meanwhile leaves the type's other jobs in the queue (type-loop.ts).
  */
 import type { ActorClass } from "../actor/index.js";
-import { HeldBack, type TurnDelivery, throughInbound } from "../durable/index.js";
+import { HeldBack, type TurnDelivery, throughInbound, throughOpenCircuit } from "../durable/index.js";
 import type { InboundInterceptor } from "../interceptors/index.js";
 import { callerToForward, type JobEnvelope, type JobNames, RUNNER_CONSUMER } from "../messaging/index.js";
-import { CircuitOpenError, type Resilience } from "../resilience/index.js";
+import type { Resilience } from "../resilience/index.js";
 import type { QueueMessage } from "../transport/index.js";
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Where one type's jobs are delivered, and through what. */
 export interface JobTarget {
@@ -64,14 +62,7 @@ export async function attemptJob(
     }),
     deliver,
   );
-  for (;;) {
-    try {
-      const value = await target.resilience.execute(target.type, call);
-      if (value instanceof HeldBack) throw value;
-      return value;
-    } catch (err) {
-      if (!(err instanceof CircuitOpenError) || !running()) throw err;
-    }
-    await sleep(250 + Math.random() * 250);
-  }
+  const value = await throughOpenCircuit(target.resilience, target.type, call, running);
+  if (value instanceof HeldBack) throw value;
+  return value;
 }

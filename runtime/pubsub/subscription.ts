@@ -9,18 +9,16 @@
  * Durable subscriptions: durable-subscription.ts; ephemeral ones: ephemeral-subscription.ts.
  */
 import type { ActorClass, ActorType, AnyActor } from "../actor/index.js";
-import { HeldBack, type TurnDelivery, throughInbound } from "../durable/index.js";
+import { HeldBack, type TurnDelivery, throughInbound, throughOpenCircuit } from "../durable/index.js";
 import { TerminalError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { callerToForward, type EventNames, MAX_ACTOR_ID_LENGTH } from "../messaging/index.js";
-import { CircuitOpenError, type Resilience, resilienceOf } from "../resilience/index.js";
+import { type Resilience, resilienceOf } from "../resilience/index.js";
 import type { InboundMessage, MessageHeaders } from "../transport/index.js";
 import type { EventInfo } from "./event.js";
 import { decodeFor } from "./sources.js";
 import type { SubscriptionSpec } from "./subscribe.js";
 import type { SubscriberEvent, SubscriptionSettings, SubscriptionStats } from "./subscriber-options.js";
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export abstract class Subscription {
   readonly name: string;
@@ -103,15 +101,9 @@ export abstract class Subscription {
       }),
       deliver,
     );
-    for (;;) {
-      try {
-        const value = await this.resilience.execute(this.type.name, call);
-        if (value instanceof HeldBack) throw info.durable ? value : value.throttled;
-        return;
-      } catch (err) {
-        if (!(err instanceof CircuitOpenError) || !info.durable || this.stopped) throw err;
-      }
-      await sleep(250 + Math.random() * 250);
-    }
+    // While the type's circuit is open a durable event waits; an ephemeral one fails.
+    const keepWaiting = () => info.durable && !this.stopped;
+    const value = await throughOpenCircuit(this.resilience, this.type.name, call, keepWaiting);
+    if (value instanceof HeldBack) throw info.durable ? value : value.throttled;
   }
 }
