@@ -30,14 +30,13 @@ export {
   TerminalError,
 } from "./errors.js";
 export { Job, jobHandle, type ResultOptions } from "./job.js";
+export { JobRunner, startJobRunner } from "./runner.js";
 export {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_CAPACITY,
   DEFAULT_MAX_ATTEMPTS,
   type JobEvent,
-  JobRunner,
   type JobRunnerOptions,
   type RunnerTypeStats,
-  startJobRunner,
-} from "./runner.js";
+} from "./runner-options.js";
 export { ensureJobStream, ensureResultsStream, type JobQueueOptions } from "./streams.js";

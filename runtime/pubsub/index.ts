@@ -21,11 +21,6 @@ export { listSubscriptions, type SubscriptionRow } from "./list.js";
 export { type PublishOptions, type PublishReceipt, publish } from "./publish.js";
 export { type EventStreamOptions, ensureEventsStream, eventNamesOf } from "./streams.js";
 export { type SubscribeOptions, type SubscriptionSpec, subscribe, subscriptionsOf } from "./subscribe.js";
-export {
-  type SubscriberEvent,
-  Subscribers,
-  type SubscribersOptions,
-  type SubscriptionStats,
-  startSubscribers,
-} from "./subscribers.js";
+export type { SubscriberEvent, SubscribersOptions, SubscriptionStats } from "./subscriber-options.js";
+export { Subscribers, startSubscribers } from "./subscribers.js";
 export { assertPattern, assertTopic, topicMatches } from "./topics.js";

@@ -8,8 +8,8 @@ import type { MeshConnection } from "../durable/index.js";
 import { HubEventNames } from "../messaging/index.js";
 import { listConsumers } from "../transport/index.js";
 import { DeviceNames } from "./devices.js";
+import { DESCRIPTION_PREFIX } from "./durable-subscription.js";
 import { ensureEventsStream, eventNamesOf } from "./streams.js";
-import { DESCRIPTION_PREFIX } from "./subscribers.js";
 
 export interface SubscriptionRow {
   /** Consumer name, `<Type>_<method>`. */

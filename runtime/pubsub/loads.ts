@@ -29,7 +29,7 @@ import {
   type Transport,
 } from "../transport/index.js";
 import { DeviceNames } from "./devices.js";
-import { DESCRIPTION_PREFIX } from "./subscribers.js";
+import { DESCRIPTION_PREFIX } from "./durable-subscription.js";
 
 export interface SubscriptionLoad {
   /**

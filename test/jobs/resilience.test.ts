@@ -7,6 +7,7 @@ import {
   resilientRef,
   UnknownMethodError,
 } from "troupe";
+import { throughOpenCircuit } from "../../runtime/durable/index.js";
 import { TerminalError } from "../../runtime/jobs/index.js";
 import {
   CircuitOpenError,
@@ -76,6 +77,69 @@ test("resilience - a type's breaker opens on retryable failures and then fails f
   );
   t.false(r.isOpen("Other"), "one breaker per type");
   t.is(await r.execute("Other", () => Promise.resolve(2)), 2);
+});
+
+/** A Resilience whose breaker for "Pay" is open, half-opening after `halfOpenAfterMs`. */
+async function openCircuit(halfOpenAfterMs: number): Promise<Resilience> {
+  const r = new Resilience({ breaker: { minimumRps: 0.1, samplingMs: 10_000, halfOpenAfterMs } });
+  for (let i = 0; i < 20; i++) {
+    await r.execute("Pay", () => Promise.reject(new DeadlineExceededError("slow"))).catch(() => undefined);
+  }
+  return r;
+}
+
+test("resilience - a stored message waits out its type's open circuit and runs once it half-opens", async (t) => {
+  const r = await openCircuit(300);
+  t.true(r.isOpen("Pay"));
+  let tries = 0;
+  let asked = 0;
+  const value = await throughOpenCircuit(
+    r,
+    "Pay",
+    async () => {
+      tries++;
+      return "paid";
+    },
+    () => {
+      asked++;
+      return true;
+    },
+  );
+  t.is(value, "paid");
+  t.is(tries, 1, "never attempted while the circuit was open");
+  t.true(asked >= 1, "it waited at least once");
+  t.false(r.isOpen("Pay"), "the trial attempt closed the circuit");
+});
+
+test("resilience - a stored message stops waiting for an open circuit when told to, with CircuitOpenError", async (t) => {
+  const r = await openCircuit(60_000);
+  let asked = 0;
+  let tries = 0;
+  await t.throwsAsync(
+    throughOpenCircuit(
+      r,
+      "Pay",
+      async () => {
+        tries++;
+        return 1;
+      },
+      () => ++asked < 3,
+    ),
+    { instanceOf: CircuitOpenError },
+  );
+  t.is(asked, 3, "asked after each refused try, gave up on the first no");
+  t.is(tries, 0);
+  const err = new DeadlineExceededError("a failure of the call itself");
+  const other = await openCircuit(60_000);
+  await t.throwsAsync(
+    throughOpenCircuit(
+      other,
+      "Other",
+      () => Promise.reject(err),
+      () => true,
+    ),
+    { is: err },
+  );
 });
 
 test("resilience - resilientRef retries retryable errors, not the handler's own", async (t) => {
