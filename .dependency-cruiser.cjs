@@ -106,6 +106,14 @@ module.exports = {
         pathNot: ["^runtime/$1/", "^runtime/[^/]+/index\\.ts$"],
       },
     },
+    {
+      name: "root-through-the-index",
+      comment:
+        "The runtime's top-level modules (mesh.ts, connect.ts, ...) import folders through their index.ts too; only the package entry points (index.ts, internal.ts) pick files.",
+      severity: "error",
+      from: { path: "^runtime/[^/]+\\.ts$", pathNot: "^runtime/(index|internal)\\.ts$" },
+      to: { path: "^runtime/[^/]+/.+", pathNot: "^runtime/[^/]+/index\\.ts$" },
+    },
   ],
   options: {
     doNotFollow: { path: "node_modules" },

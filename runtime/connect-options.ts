@@ -2,7 +2,7 @@
 import type { OutboundInterceptor } from "./interceptors/index.js";
 import type { Logger } from "./log.js";
 import type { OutboxOptions } from "./outbox/index.js";
-import type { NatsOptions } from "./transport/connection.js";
+import type { NatsOptions } from "./transport/index.js";
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 15_000;

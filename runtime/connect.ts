@@ -8,17 +8,14 @@
  * const mesh = await connect({ servers: process.env.NATS_URL, name: "shop-1" });
  * ```
  */
-import type { ActorClass, ActorRef, CallOptions } from "./actor/actor-ref.js";
-import type { ActorShape } from "./actor/index.js";
+import type { ActorClass, ActorRef, ActorShape, CallOptions } from "./actor/index.js";
 import { checkConnectOptions } from "./client-options.js";
 import type { ConnectOptions } from "./connect-options.js";
 import { consoleLogger } from "./log.js";
 import { Mesh } from "./mesh.js";
 import { resolveOutboxOptions } from "./outbox/index.js";
-import type { CallRetryOptions } from "./resilience/call-retry.js";
-import { LateTransport } from "./transport/late-transport.js";
-import { NatsTransport } from "./transport/nats-transport.js";
-import { withMeshDefaults } from "./transport/servers.js";
+import type { CallRetryOptions } from "./resilience/index.js";
+import { LateTransport, NatsTransport, withMeshDefaults } from "./transport/index.js";
 
 /** Options of {@link resilientRef}: call options with a retry policy. */
 export interface ResilientRefOptions extends CallOptions {

@@ -12,9 +12,15 @@
  * await mesh.close();
  * ```
  */
-import { type ActorClass, type ActorRef, type CallOptions, createActorRef } from "./actor/actor-ref.js";
-import { actorTypeOf } from "./actor/actor-type.js";
+
 import type { ActorShape } from "./actor/index.js";
+import {
+  type ActorClass,
+  type ActorRef,
+  actorTypeOf,
+  type CallOptions,
+  createActorRef,
+} from "./actor/index.js";
 import { Caller, MAX_PENDING_TELL_RESENDS, Routes, Tells } from "./caller/index.js";
 import { checkActorId, checkCallOptions, checkConnectOptions, checkTypeName } from "./client-options.js";
 import {
@@ -24,8 +30,7 @@ import {
 } from "./connect-options.js";
 import { readDomainOf, settledDomainOf } from "./durable/index.js";
 import { ConfigurationError, TroupeError, UnknownActorTypeError } from "./errors.js";
-import { Host, type HostOptions } from "./host/host.js";
-import { type TypeRecord, TypeRegistry } from "./host/type-registry.js";
+import { Host, type HostOptions, type TypeRecord, TypeRegistry } from "./host/index.js";
 import {
   chainIdle,
   type OutboundContext,
@@ -37,10 +42,11 @@ import {
   type EnqueueOptions,
   type EnqueueRef,
   enqueue as enqueueJob,
+  type Job,
+  jobHandle,
   prepareJobQueue,
-} from "./jobs/enqueue.js";
-import { type Job, jobHandle } from "./jobs/job.js";
-import { startJobRunner } from "./jobs/runner.js";
+  startJobRunner,
+} from "./jobs/index.js";
 import { consoleLogger, type Logger } from "./log.js";
 import { assertCaller, Subjects } from "./messaging/index.js";
 import { Outbox } from "./outbox/index.js";
@@ -50,13 +56,12 @@ import {
   type PublishReceipt,
   prepareEventsStream,
   publish as publishEvent,
-} from "./pubsub/publish.js";
-import { startSubscribers } from "./pubsub/subscribers.js";
-import { startReminderRunner } from "./reminders/runner.js";
-import { remind, unremind } from "./reminders/store.js";
-import { resilienceOf } from "./resilience/breakers.js";
+  startSubscribers,
+} from "./pubsub/index.js";
+import { remind, startReminderRunner, unremind } from "./reminders/index.js";
+import { resilienceOf } from "./resilience/index.js";
 import { callMetrics, outboundTracing } from "./telemetry/index.js";
-import type { Transport } from "./transport/transport.js";
+import type { Transport } from "./transport/index.js";
 
 export {
   type ConnectOptions,

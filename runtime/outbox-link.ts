@@ -17,11 +17,10 @@
  * ```
  */
 import { ActorUnavailableError, PayloadTooLargeError } from "./errors.js";
-import { decodeReply } from "./messaging/envelope.js";
-import { ORIGIN_DOMAIN_HEADER } from "./messaging/index.js";
+import { decodeReply, ORIGIN_DOMAIN_HEADER } from "./messaging/index.js";
 import type { OutboxLink } from "./outbox/index.js";
-import { JetStreamPublishError, jetStreamQueues } from "./transport/jetstream-queue.js";
-import type { RequestOutcome, Transport } from "./transport/transport.js";
+import type { RequestOutcome, Transport } from "./transport/index.js";
+import { JetStreamPublishError, jetStreamQueues } from "./transport/index.js";
 
 export interface MeshOutboxLink extends OutboxLink {
   /**

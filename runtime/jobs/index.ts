@@ -21,6 +21,7 @@ export {
   type EnqueueRef,
   enqueue,
   enqueueByName,
+  prepareJobQueue,
 } from "./enqueue.js";
 export {
   JobDeadLetteredError,

@@ -18,7 +18,12 @@ export { PublishFailedError } from "./errors.js";
 export { decodeEvent, type EventInfo } from "./event.js";
 export { type CompiledFilter, compileFilter } from "./filter.js";
 export { listSubscriptions, type SubscriptionRow } from "./list.js";
-export { type PublishOptions, type PublishReceipt, publish } from "./publish.js";
+export {
+  type PublishOptions,
+  type PublishReceipt,
+  prepareEventsStream,
+  publish,
+} from "./publish.js";
 export { type EventStreamOptions, ensureEventsStream, eventNamesOf } from "./streams.js";
 export { type SubscribeOptions, type SubscriptionSpec, subscribe, subscriptionsOf } from "./subscribe.js";
 export type { SubscriberEvent, SubscribersOptions, SubscriptionStats } from "./subscriber-options.js";

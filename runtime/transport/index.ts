@@ -2,6 +2,8 @@
  * The transport layer's entry for folders above it: the only nats.js importer. Other folders
  * import it through this file (older deep imports are recorded as known layer violations).
  */
+
+export type { NatsOptions } from "./connection.js";
 export { assertWellFormedHeaders, malformedHeadersError } from "./headers.js";
 export {
   type ConsumerListing,
@@ -29,8 +31,11 @@ export {
   StreamLimitError,
   type StreamSpec,
 } from "./jetstream-queue.js";
+export { LateTransport } from "./late-transport.js";
+export { NatsTransport } from "./nats-transport.js";
 export type { RetainedMessage } from "./one-way-ring.js";
 export { isPermissionDenied } from "./permission-log.js";
+export { withMeshDefaults } from "./servers.js";
 export {
   addStreamSources,
   describeStream,

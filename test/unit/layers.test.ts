@@ -70,6 +70,22 @@ test("layers - a deep import into another folder fails the check", (t) => {
   t.regex(output, /through-the-index: runtime\/host\/host\.ts → runtime\/messaging\/codec\.ts/);
 });
 
+test("layers - a top-level module imports folders through their index too; the entry points may pick files", (t) => {
+  const deep = checkTree({
+    "runtime/messaging/index.ts": "export const wire = 1;\n",
+    "runtime/messaging/codec.ts": "export const codec = 2;\n",
+    "runtime/mesh.ts": 'import { codec } from "./messaging/codec.js";\nexport const mesh = codec;\n',
+  });
+  t.not(deep.status, 0);
+  t.regex(deep.output, /root-through-the-index: runtime\/mesh\.ts → runtime\/messaging\/codec\.ts/);
+  const entry = checkTree({
+    "runtime/messaging/index.ts": "export const wire = 1;\n",
+    "runtime/messaging/codec.ts": "export const codec = 2;\n",
+    "runtime/internal.ts": 'export { codec } from "./messaging/codec.js";\n',
+  });
+  t.is(entry.status, 0, entry.output);
+});
+
 test("layers - sibling folders of one layer may not import each other", (t) => {
   const { status, output } = checkTree({
     "runtime/jobs/index.ts": 'import { events } from "../pubsub/index.js";\nexport const jobs = events;\n',
