@@ -7,10 +7,12 @@ import { pathToFileURL } from "node:url";
 
 let dirUrl;
 let repoPackageUrl;
+let repoRuntimeUrl;
 
 export function initialize(data) {
   dirUrl = pathToFileURL(`${data.dir}/`).href;
   repoPackageUrl = pathToFileURL(`${data.repo}/package.json`).href;
+  repoRuntimeUrl = pathToFileURL(`${data.repo}/runtime/`).href;
 }
 
 // DIR may lie outside the repository (no package.json with "type": "module" above it): files
@@ -26,5 +28,12 @@ export async function resolve(specifier, context, next) {
   const bare = !specifier.startsWith(".") && !specifier.startsWith("/") && !specifier.includes(":");
   if (bare && fromDir) return next(specifier, { ...context, parentURL: repoPackageUrl });
   const resolved = await next(specifier, context);
+  // A bench file importing a runtime source file by path (bench/lib/sdk-cost.ts imports
+  // runtime/telemetry/sdk.ts) gets DIR's copy too: two copies of a module keep two copies of its
+  // state (the standard-propagation switch `registerGlobally()` sets would be set in the other one).
+  if (resolved.url.startsWith(repoRuntimeUrl) && resolved.url.endsWith(".ts")) {
+    const rel = resolved.url.slice(repoRuntimeUrl.length).replace(/\.ts$/, ".js");
+    return { url: new URL(`runtime/${rel}`, dirUrl).href, ...MODULE };
+  }
   return resolved.url.startsWith(dirUrl) ? { ...resolved, ...MODULE } : resolved;
 }
