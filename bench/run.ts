@@ -138,6 +138,10 @@ async function main(): Promise<number> {
         `--built ${builtDir}: no bench/worker.js there (npx tsc -p tsconfig.bench.json --outDir DIR)`,
       );
     }
+    // tsc does not copy the gRPC definitions the throttling and gateway rows load at run time.
+    if (!existsSync(path.join(builtDir, "protos"))) {
+      cpSync(path.join(REPO_ROOT, "protos"), path.join(builtDir, "protos"), { recursive: true });
+    }
   } else if (!values.source) {
     const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-bench-build-"));
     // Removed however the run ends (every path ends in process.exit).
