@@ -19,7 +19,7 @@ import {
   parseFence,
   parseHostRecord,
 } from "../placement/index.js";
-import type { KeyValueBucket, KvRecord, Transport } from "../transport/index.js";
+import { inBatches, type KeyValueBucket, type KvRecord, type Transport } from "../transport/index.js";
 import { oneOf, outputFlag, parseCommandArgs } from "./args.js";
 import { resolveTarget } from "./call.js";
 import type { CliIo } from "./command.js";
@@ -82,11 +82,12 @@ async function entries(kv: KeyValueBucket | null): Promise<({ key: string } & Kv
   if (!kv) return [];
   const keys = await kv.keys();
   const records: (KvRecord | null)[] = new Array(keys.length).fill(null);
-  let next = 0;
-  const reader = async () => {
-    for (let i = next++; i < keys.length; i = next++) records[i] = await kv.get(keys[i] as string);
-  };
-  await Promise.all(Array.from({ length: Math.min(LISTING_READS_IN_FLIGHT, keys.length) }, reader));
+  await inBatches(
+    keys.map((key, i) => async () => {
+      records[i] = await kv.get(key);
+    }),
+    LISTING_READS_IN_FLIGHT,
+  );
   const out: ({ key: string } & KvRecord)[] = [];
   keys.forEach((key, i) => {
     const rec = records[i];

@@ -27,7 +27,7 @@
 import type { ActorType } from "../actor/index.js";
 import type { Logger } from "../log.js";
 import type { Subjects } from "../messaging/index.js";
-import type { SubscriptionHandle } from "../transport/index.js";
+import { inBatches, type SubscriptionHandle } from "../transport/index.js";
 import { Assigner } from "./assigner.js";
 import type { FenceHolder, FenceStore } from "./fences.js";
 import type { Membership } from "./membership.js";
@@ -275,6 +275,7 @@ export class ShardOwnership {
                     ? this.take(shard, fence.revision, incarnation)
                     : Promise.resolve(),
             ),
+            IN_FLIGHT,
           );
         })().catch((err: unknown) =>
           this.logger.warn("taking over a lost host's shards failed", {
@@ -287,7 +288,7 @@ export class ShardOwnership {
     }
     // A pass over some shards adds to what is pending; only a pass over every shard clears it.
     this.pending = takes.length > 0 || (only !== undefined && this.pending);
-    await inBatches(takes);
+    await inBatches(takes, IN_FLIGHT);
   }
 
   private key(shard: number): string {
@@ -386,11 +387,3 @@ export class ShardOwnership {
 /** Fence writes in flight at once per reconcile: a host taking thousands of shards at start must
  * not crowd out its own lease renewal. */
 const IN_FLIGHT = 32;
-
-async function inBatches(work: (() => Promise<void>)[]): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < work.length) await (work[next++] as () => Promise<void>)();
-  };
-  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, work.length) }, worker));
-}

@@ -5,6 +5,7 @@
 
 export type { NatsOptions } from "./connection.js";
 export { assertWellFormedHeaders, malformedHeadersError } from "./headers.js";
+export { inBatches } from "./in-batches.js";
 export {
   type ConsumerListing,
   type DurableConsumerSpec,
