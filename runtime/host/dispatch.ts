@@ -22,6 +22,7 @@ import {
   NOT_SYNCHRONOUS,
   OBSERVED,
   observersOf,
+  recordHeaders,
   type TurnScope,
 } from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
@@ -310,9 +311,4 @@ export class Dispatch {
       (error: unknown) => turn.settle(ran && !ran.ok && ran.error === error ? ran : { ok: false, error }),
     );
   }
-}
-
-/** Read access to a header record, for calls delivered without the broker. */
-function recordHeaders(h: Record<string, string>): MessageHeaders {
-  return { get: (k) => h[k] ?? "", has: (k) => k in h, keys: () => Object.keys(h) };
 }
