@@ -15,7 +15,7 @@
  * runs in the span's context, and the turn's handler too (the span is the turn's scope), so user
  * spans are its children. An unsampled turn records nothing and runs in the extracted context.
  */
-import { context } from "@opentelemetry/api";
+import { type Context, context } from "@opentelemetry/api";
 import {
   type Idling,
   type InboundContext,
@@ -25,7 +25,7 @@ import {
   type OutboundInterceptor,
   TRUSTED_LINK,
 } from "../interceptors/index.js";
-import { activeTracer, endHop, endHopWith, errorType, type Hop, type OutboundHop } from "./hop.js";
+import { activeTracer, endHopWith, errorType, type Hop, type OutboundHop } from "./hop.js";
 import {
   startCallSpan,
   startEnqueueSpan,
@@ -36,26 +36,6 @@ import {
   startTurnSpan,
 } from "./hops.js";
 import { metricsEnabled, recordCall } from "./metrics.js";
-
-function traced(hop: Hop, next: () => Promise<unknown>): Promise<unknown> {
-  return context.with(hop.context, next).then(
-    (value) => {
-      endHop(hop);
-      return value;
-    },
-    (err: unknown) => {
-      endHop(hop, err);
-      throw err;
-    },
-  );
-}
-
-function tracing(ctx: InboundContext, next: () => Promise<unknown>): Promise<unknown> {
-  const hop = startInboundHop(ctx);
-  if (!hop) return next();
-  ctx.scope = hop;
-  return traced(hop, next);
-}
 
 function startInboundHop(ctx: InboundContext): Hop | undefined {
   const d = ctx.delivery;
@@ -97,15 +77,6 @@ function subjectOf(subject: string | { readonly subject: string }): string {
   return typeof subject === "string" ? subject : subject.subject;
 }
 
-function outboundTracingOf(ctx: OutboundContext, next: () => Promise<unknown>): Promise<unknown> {
-  const hop = startOutboundHop(ctx);
-  if (!hop) return next();
-  const headers = ctx.headers;
-  for (const key in hop.headers) headers[key] = hop.headers[key] as string;
-  // Unsampled: nothing recorded, and the active context is already the hop's.
-  return hop.span ? traced(hop, next) : next();
-}
-
 function startOutboundHop(ctx: OutboundContext): OutboundHop | undefined {
   const d = ctx.delivery;
   if (!d) return undefined;
@@ -121,27 +92,13 @@ function startOutboundHop(ctx: OutboundContext): OutboundHop | undefined {
   }
 }
 
-function callMetricsOf(ctx: OutboundContext, next: () => Promise<unknown>): Promise<unknown> {
-  if (ctx.kind !== "call") return next();
-  const started = performance.now();
-  const { actorType, method } = ctx;
-  return next().then(
-    (value) => {
-      recordCall(actorType, method, performance.now() - started);
-      return value;
-    },
-    (err: unknown) => {
-      recordCall(actorType, method, performance.now() - started, errorType(err));
-      throw err;
-    },
-  );
-}
-
 /**
- * The synchronous forms (interceptors/sync-links.ts), used when no user interceptor sits in the
- * chain: the same spans and metrics without the chain's promises. The rest of the hop does not run
- * in the span's context then, and needs not: outbound the span travels in the headers, inbound the
- * handler runs in the turn's scope.
+ * Each built-in is written once, as an observer (a begin/end pair). Its synchronous form
+ * (interceptors/sync-links.ts) is used when no user interceptor sits in the chain: the same spans
+ * and metrics without the chain's promises; the rest of the hop does not run in the span's context
+ * then, and needs not (outbound the span travels in the headers, inbound the handler runs in the
+ * turn's scope). Its interceptor form ({@link chainForm}) runs the rest of the chain in the span's
+ * context, so that a user interceptor sees it as the active one.
  */
 const inboundObserver: Observer<InboundContext> = {
   begin(ctx) {
@@ -160,7 +117,8 @@ const outboundObserver: Observer<OutboundContext> = {
     if (!hop) return undefined;
     const headers = ctx.headers;
     for (const key in hop.headers) headers[key] = hop.headers[key] as string;
-    return hop;
+    // Unsampled: nothing to end, and the active context is already the hop's.
+    return hop.span ? hop : undefined;
   },
   end(hop, error, failed) {
     endHopWith(hop as Hop | undefined, failed ? { ok: false, error } : OK);
@@ -190,6 +148,38 @@ const callMetricsObserver: Observer<OutboundContext> = {
 
 const OK = { ok: true } as const;
 
+/**
+ * The interceptor form of an observer: begins, runs the rest of the chain (in the context
+ * `contextOf` names for what `begin` returned, if any), ends with its outcome. Nothing to end
+ * (`begin` returned undefined): the rest of the chain as it is.
+ */
+function chainForm<C>(
+  name: string,
+  observer: Observer<C>,
+  contextOf: (token: unknown) => Context | undefined,
+): (ctx: C, next: () => Promise<unknown>) => Promise<unknown> {
+  const form = (ctx: C, next: () => Promise<unknown>): Promise<unknown> => {
+    const token = observer.begin(ctx);
+    if (token === undefined) return next();
+    const inside = contextOf(token);
+    return (inside ? context.with(inside, next) : next()).then(
+      (value) => {
+        observer.end(token, undefined, false);
+        return value;
+      },
+      (err: unknown) => {
+        observer.end(token, err, true);
+        throw err;
+      },
+    );
+  };
+  // Interceptor failures and `host.inbound` name a link by its function's name.
+  return Object.defineProperty(form, "name", { value: name });
+}
+
+const hopContext = (hop: unknown): Context => (hop as Hop).context;
+const noContext = (): undefined => undefined;
+
 const idle = (): boolean => activeTracer() === undefined;
 const metricsIdle = (): boolean => !metricsEnabled();
 
@@ -199,9 +189,7 @@ const metricsIdle = (): boolean => !metricsEnabled();
  * in `interceptors` to put it elsewhere, or pass `builtinInterceptors: false` to leave it out.
  */
 export const outboundTracing: OutboundInterceptor & Idling = Object.assign(
-  function tracing(ctx: OutboundContext, next: () => Promise<unknown>) {
-    return outboundTracingOf(ctx, next);
-  },
+  chainForm("tracing", outboundObserver, hopContext),
   { idle, observe: outboundObserver, [TRUSTED_LINK]: true as const },
 );
 
@@ -210,9 +198,7 @@ export const outboundTracing: OutboundInterceptor & Idling = Object.assign(
  * call (idle without a MeterProvider). Installed by `connect()` after `outboundTracing`.
  */
 export const callMetrics: OutboundInterceptor & Idling = Object.assign(
-  function metrics(ctx: OutboundContext, next: () => Promise<unknown>) {
-    return callMetricsOf(ctx, next);
-  },
+  chainForm("metrics", callMetricsObserver, noContext),
   { idle: metricsIdle, observe: callMetricsObserver, [TRUSTED_LINK]: true as const },
 );
 
@@ -222,8 +208,7 @@ export const callMetrics: OutboundInterceptor & Idling = Object.assign(
  * list it in `interceptors` to put it elsewhere, or pass `builtinInterceptors: false` to leave it
  * out.
  */
-export const inboundTracing: InboundInterceptor & Idling = Object.assign(tracing, {
-  idle,
-  observe: inboundObserver,
-  [TRUSTED_LINK]: true as const,
-});
+export const inboundTracing: InboundInterceptor & Idling = Object.assign(
+  chainForm("tracing", inboundObserver, hopContext),
+  { idle, observe: inboundObserver, [TRUSTED_LINK]: true as const },
+);
