@@ -10,7 +10,7 @@
 import { InterceptorError } from "../errors.js";
 import { interceptorFailure } from "./failure.js";
 import type { Idling, Interceptor } from "./interceptor.js";
-import { beginLinks, finishWhenSettled, NOT_SYNCHRONOUS, synchronousNow, type Taken } from "./sync-links.js";
+import { beginLinks, NOT_SYNCHRONOUS, runTaken, synchronousNow, type Taken } from "./sync-links.js";
 
 /**
  * The chain a user's list makes: the built-ins it does not name first, in their order, then the
@@ -65,19 +65,12 @@ export function runChain<C>(
 ): Promise<unknown> {
   if (synchronousNow(chain) === NOT_SYNCHRONOUS) return link(chain, 0, ctx, terminal);
   let taken: Taken | undefined;
-  let out: Promise<unknown>;
   try {
     taken = beginLinks(chain, ctx);
   } catch (err) {
     return Promise.reject(err);
   }
-  try {
-    out = terminal();
-  } catch (err) {
-    taken?.finish(err, true);
-    return Promise.reject(err);
-  }
-  return finishWhenSettled(taken, out);
+  return runTaken(taken, terminal);
 }
 
 function link<C>(

@@ -17,14 +17,7 @@ import type {
   InboundKind,
   TurnScope,
 } from "./interceptor.js";
-import {
-  beginLinks,
-  finishWhenSettled,
-  NOT_SYNCHRONOUS,
-  OBSERVED,
-  synchronousNow,
-  type Taken,
-} from "./sync-links.js";
+import { beginLinks, NOT_SYNCHRONOUS, OBSERVED, runTaken, synchronousNow, type Taken } from "./sync-links.js";
 
 export interface InboundTurnInfo {
   readonly kind: InboundKind;
@@ -98,14 +91,8 @@ function runSynchronously(
   } catch (err) {
     return Promise.reject(err);
   }
-  let out: Promise<unknown>;
-  try {
-    // In the scope's context (the turn's span) as the chain would run it: what the turn does (a
-    // runner's delivery of a job as a call) is a child of it.
-    out = scope ? scope.call(turn, undefined, scope) : turn(undefined);
-  } catch (err) {
-    taken?.finish(err, true);
-    return Promise.reject(err);
-  }
-  return finishWhenSettled(taken, out);
+  // In the scope's context (the turn's span) as the chain would run it: what the turn does (a
+  // runner's delivery of a job as a call) is a child of it.
+  const inScope = scope;
+  return runTaken(taken, () => (inScope ? inScope.call(turn, undefined, inScope) : turn(undefined)));
 }

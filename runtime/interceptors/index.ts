@@ -29,7 +29,6 @@ export type {
 export {
   beginLinks,
   CHECKS_ONLY,
-  finishWhenSettled,
   maySynchronous,
   NOT_SYNCHRONOUS,
   OBSERVED,

@@ -156,10 +156,18 @@ export function beginLinks<C>(chain: readonly unknown[], ctx: C): Taken | undefi
 }
 
 /**
- * Settles `out` through `taken`: its observers see the outcome and its releases run before the
- * hop's own settlement goes on (as the chain's links would see it).
+ * Runs the hop and settles it through `taken`: its observers see the outcome and its releases run
+ * before the hop's own settlement goes on (as the chain's links would see it); a hop that throws
+ * instead of rejecting is a failure like any other.
  */
-export function finishWhenSettled(taken: Taken | undefined, out: Promise<unknown>): Promise<unknown> {
+export function runTaken(taken: Taken | undefined, hop: () => Promise<unknown>): Promise<unknown> {
+  let out: Promise<unknown>;
+  try {
+    out = hop();
+  } catch (err) {
+    taken?.finish(err, true);
+    return Promise.reject(err);
+  }
   if (!taken) return out;
   return out.then(
     (value) => {
