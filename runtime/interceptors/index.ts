@@ -7,7 +7,7 @@ export {
   type InboundAdmit,
   releaseQuietly,
 } from "./admission.js";
-export { chainIdle, observersOf, runChain, TRUSTED_LINK, type Trusted, withBuiltins } from "./chain.js";
+export { chainIdle, observersOf, runChain, TRUSTED_LINK, withBuiltins } from "./chain.js";
 export { readonlyHeaders, recordHeaders } from "./headers.js";
 export { type InboundTurnInfo, interceptTurn } from "./inbound.js";
 export type {
@@ -33,7 +33,6 @@ export {
   NOT_SYNCHRONOUS,
   OBSERVED,
   type Observer,
-  type Observing,
   synchronousNow,
   Taken,
 } from "./sync-links.js";

@@ -18,7 +18,6 @@
  * runs as a chain, built-ins included, so that interceptor sees the span as the active one.
  */
 import { interceptorFailure } from "./failure.js";
-import type { Idling } from "./interceptor.js";
 
 /**
  * @internal What a built-in does around a hop, synchronously. `begin` may write the outbound
@@ -28,11 +27,6 @@ import type { Idling } from "./interceptor.js";
 export interface Observer<C> {
   begin(ctx: C): unknown;
   end(token: unknown, error: unknown, failed: boolean): void;
-}
-
-/** @internal A built-in that carries its {@link Observer} form beside its interceptor form. */
-export interface Observing<C> extends Idling {
-  readonly observe: Observer<C>;
 }
 
 /** A link that decides synchronously (see admission.ts `InboundAdmit`). */
