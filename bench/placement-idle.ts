@@ -17,8 +17,9 @@ import { writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { Actor, type ActorClass, connect, consoleLogger } from "troupe";
+import { connect, consoleLogger } from "troupe";
 import { monitorJson, startNatsServer } from "troupe/testing";
+import { placedType } from "./lib/actors.js";
 
 const { values } = parseArgs({
   options: {
@@ -33,17 +34,6 @@ const { values } = parseArgs({
 const shardCounts = values.shards.split(",").map(Number);
 const typeCount = Number(values.types);
 const windowMs = Number(values["window-ms"]);
-
-function placedType(name: string, shards: number): ActorClass {
-  return class extends Actor<{ n: number }> {
-    static typeName = name;
-    static initialState = () => ({ n: 0 });
-    static options = { shards };
-    async touch(): Promise<boolean> {
-      return true;
-    }
-  } as unknown as ActorClass;
-}
 
 interface Jsz {
   account_details?: { stream_detail?: { state?: { last_seq?: number } }[] }[];

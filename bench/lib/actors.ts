@@ -89,3 +89,22 @@ export const BENCH_ACTORS: Record<string, ActorClass> = {
   FanB,
   FanC,
 };
+
+const classes = new Map<string, ActorClass>();
+
+/** A placed type (state, so fenced) named `name`, the same class for the same name in a process. */
+export function placedType(name: string, shards: number): ActorClass {
+  let cls = classes.get(name);
+  if (!cls) {
+    cls = class extends Actor<{ n: number }> {
+      static typeName = name;
+      static initialState = () => ({ n: 0 });
+      static options = { shards };
+      async touch(): Promise<boolean> {
+        return true;
+      }
+    } as unknown as ActorClass;
+    classes.set(name, cls);
+  }
+  return cls;
+}

@@ -21,9 +21,10 @@
  * Full mode keeps these to about two minutes; `--heavy` lengthens the windows, runs 3 takeover
  * rounds and the model at 1,000 hosts × 100,000 shards.
  */
-import { Actor, type ActorClass, type Host, type PlacementOptions } from "troupe";
+import type { Host, PlacementOptions } from "troupe";
 import { monitorJson } from "troupe/testing";
 import { shardOf } from "../../runtime/placement/shard.js";
+import { placedType } from "../lib/actors.js";
 import type { CommandTable, WorkerProc } from "../lib/ipc.js";
 import { measureMoves } from "../lib/placement-moves.js";
 import { finishRow, type RowSpec, type Side } from "../lib/report.js";
@@ -66,25 +67,6 @@ const MOVES: RowSpec = {
 
 // ---------------------------------------------------------------------------------------------
 // Worker side
-
-const classes = new Map<string, ActorClass>();
-
-/** A placed type (state, so fenced) named `name`, the same class for the same name in a process. */
-function placedType(name: string, shards: number): ActorClass {
-  let cls = classes.get(name);
-  if (!cls) {
-    cls = class extends Actor<{ n: number }> {
-      static typeName = name;
-      static initialState = () => ({ n: 0 });
-      static options = { shards };
-      async touch(): Promise<boolean> {
-        return true;
-      }
-    } as unknown as ActorClass;
-    classes.set(name, cls);
-  }
-  return cls;
-}
 
 let host: Host | undefined;
 
