@@ -6,21 +6,17 @@
  * permissions violation is logged, and the device user can neither publish nor subscribe outside
  * its topics.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import test from "ava";
 import mqtt from "mqtt";
 import { Actor, connect, type DeviceMessage, subscribe } from "troupe";
 import { reservePorts } from "troupe/testing";
-import { inboxPrefixOf, natsUser, renderAuthorization } from "../../runtime/cli/auth.js";
+import { inboxPrefixOf, natsUser } from "../../runtime/cli/auth.js";
 import { DEVICE_USER } from "../../runtime/cli/device-permissions.js";
 import { PERMISSION_VIOLATION } from "../../runtime/transport/permission-log.js";
 import { recordingLogger } from "../helpers/logger.js";
-import { startServer } from "../helpers/nats.js";
+import { passwordOf, startAuthorizedServer } from "./authorized-server.js";
 import { eventually } from "./processes.js";
 
-const password = (c: string) => `pw-${c}-${process.pid}`;
 const seen: string[] = [];
 const live: string[] = [];
 
@@ -49,33 +45,23 @@ class Meter extends Actor<{ readings: number }> {
 
 test("mqtt permissions - a host with an MQTT @subscribe and device publishes, and a device, work with their generated permissions only", async (t) => {
   t.timeout(120_000);
-  const dir = mkdtempSync(path.join(tmpdir(), "troupe-mqtt-auth-"));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const prefix = `mqa${process.pid}`;
+  const [mqttPort] = await reservePorts(1);
+  const { server, violations } = await startAuthorizedServer(
+    t,
+    { prefix, types: ["Meter"], devices: ["meters/#"] },
+    { serverName: "mqtt-auth", mqttPort },
+  );
   t.teardown(() => {
     if (!t.passed) t.log(violations().join("\n"));
   });
-  const prefix = `mqa${process.pid}`;
-  const logFile = path.join(dir, "nats.log");
-  const [mqttPort] = await reservePorts(1);
-  const server = await startServer(t, {
-    serverName: "mqtt-auth",
-    mqttPort,
-    extraConfig: `log_file: ${JSON.stringify(logFile)}\n${renderAuthorization(
-      { prefix, types: ["Meter"], devices: ["meters/#"] },
-      { password: (c) => JSON.stringify(password(c)) },
-    )}`,
-  });
-  const violations = () =>
-    readFileSync(logFile, "utf8")
-      .split("\n")
-      .filter((l) => /violation/i.test(l));
 
   const { logger, entries } = recordingLogger();
   const mesh = await connect({
     servers: server.url,
     prefix,
     user: natsUser("host"),
-    pass: password("host"),
+    pass: passwordOf("host"),
     inboxPrefix: inboxPrefixOf("host"),
     logger,
     defaultTimeoutMs: 30_000,
@@ -89,7 +75,7 @@ test("mqtt permissions - a host with an MQTT @subscribe and device publishes, an
     clean: false,
     reconnectPeriod: 0,
     username: DEVICE_USER,
-    password: password("device"),
+    password: passwordOf("device"),
   });
   t.teardown(() => device.endAsync(true));
   const commands: string[] = [];

@@ -8,13 +8,13 @@
  * another user's inboxes included: a client cannot read the replies the host, the gateway or another
  * client application (`--clients`) receive.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import test from "ava";
 import { connect, ThrottledError } from "troupe";
 import { reservePorts } from "troupe/testing";
-import { clientUser, inboxPrefixOf, natsUser, renderAuthorization } from "../../runtime/cli/auth.js";
+import { clientUser, inboxPrefixOf, natsUser } from "../../runtime/cli/auth.js";
 import type { Component } from "../../runtime/cli/nats-permissions.js";
 import type { ThrottlePolicy } from "../../runtime/protos/index.js";
 import { connectControlPlane } from "../../runtime/throttling/index.js";
@@ -25,33 +25,25 @@ import { Invoices } from "../../services/examples/shop/invoices.js";
 import { Notifications } from "../../services/examples/shop/notifications.js";
 import { unary } from "../control-plane/helpers.js";
 import { recordingLogger } from "../helpers/logger.js";
-import { startServer } from "../helpers/nats.js";
+import { passwordOf, startAuthorizedServer } from "./authorized-server.js";
 import { eventually, root, spawnTroupe } from "./processes.js";
 
 const TYPES = ["Cart", "Inventory", "Invoices", "Notifications", "Visits"];
 const TOKEN = "deploy-test-token-0123456789";
-const password = (c: string) => `pw-${c}-${process.pid}`;
 
 test("nats permissions - host, client, gateway and control plane work with exactly their generated permissions; anything else is refused and logged", async (t) => {
   t.timeout(300_000); // four processes and every pattern, on a loaded machine
   const dir = mkdtempSync(path.join(tmpdir(), "troupe-auth-"));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const prefix = `auth${process.pid}`;
-  const logFile = path.join(dir, "nats.log");
-  const server = await startServer(t, {
-    jetstream: true,
-    extraConfig: `log_file: ${JSON.stringify(logFile)}\n${renderAuthorization(
-      { prefix, types: TYPES, clients: ["web"] },
-      { password: (c) => JSON.stringify(password(c)) },
-    )}`,
-  });
-  const violations = () =>
-    readFileSync(logFile, "utf8")
-      .split("\n")
-      .filter((l) => /violation/i.test(l));
+  const { server, violations } = await startAuthorizedServer(
+    t,
+    { prefix, types: TYPES, clients: ["web"] },
+    { jetstream: true },
+  );
   const as = (c: Component) => ({
     NATS_USER: natsUser(c),
-    NATS_PASSWORD: password(c),
+    NATS_PASSWORD: passwordOf(c),
     NATS_INBOX_PREFIX: inboxPrefixOf(c),
   });
   const tokenFile = path.join(dir, "control.token");
@@ -123,7 +115,7 @@ test("nats permissions - host, client, gateway and control plane work with exact
     servers: server.url,
     prefix,
     user: natsUser("client"),
-    pass: password("client"),
+    pass: passwordOf("client"),
     inboxPrefix: inboxPrefixOf("client"),
     logger,
   });
@@ -176,7 +168,7 @@ test("nats permissions - host, client, gateway and control plane work with exact
     servers: server.url,
     prefix,
     user: natsUser("client"),
-    pass: password("client"),
+    pass: passwordOf("client"),
     inboxPrefix: inboxPrefixOf("client"),
     clientId: "noisy",
     logger,
@@ -210,7 +202,7 @@ test("nats permissions - host, client, gateway and control plane work with exact
     servers: server.url,
     prefix,
     user: clientUser("web"),
-    pass: password("client-web"),
+    pass: passwordOf("client-web"),
     inboxPrefix: `_INBOX_${clientUser("web")}`,
     logger,
   });
