@@ -15,6 +15,14 @@ export interface TemplateOptions {
 /** Versions of the tools the new project uses (the ones Troupe itself is tested with). */
 const TOOLS = { ava: "7.0.0", tsx: "4.23.15", typescript: "5.9.3", "@types/node": "20.19.0" };
 
+/**
+ * Versions of transitive packages that a project of its own must pin, as Troupe's package.json
+ * does: the releases its dependencies name declare Node 22 (`@nats-io/nuid` 3, pinned by nats.js;
+ * `cookie` 2, through fastify's `light-my-request`), these declare Node 18 and have the same API.
+ * npm applies `overrides` of the installing project only, so `troupe init` writes them.
+ */
+export const NODE20_OVERRIDES = { "@nats-io/nuid": "2.0.3", "light-my-request": "6.6.0" };
+
 export const COUNTER_TS = `import { Actor } from "troupe";
 
 /** A counter per id (e.g. per page). Its state is saved in JetStream KV after every turn. */
@@ -85,6 +93,7 @@ export function packageJson(options: TemplateOptions): string {
     },
     // npm 11 asks about every install script; none of these is needed (see Troupe's README).
     allowScripts: { esbuild: false, "msgpackr-extract": false, protobufjs: false },
+    overrides: NODE20_OVERRIDES,
   };
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }

@@ -1,47 +1,47 @@
 /**
- * Troupe promises Node.js 20 (package.json `engines`): every direct dependency must say it supports
- * Node 20 by its own `engines`. Transitive packages that declare a higher floor are listed in
- * KNOWN_HIGHER_FLOOR (and in the README's requirements); the whole suite runs on Node 20 to show
- * they work there.
+ * Troupe promises Node.js 20 (package.json `engines`): every package it installs, direct or
+ * transitive, must say it supports Node 20 by its own `engines`. Where a dependency names a release
+ * that does not, package.json's `overrides` pin one that does, and projects made by `troupe init`
+ * carry the same overrides (npm applies only the installing project's).
  */
 import { readFileSync } from "node:fs";
 import test from "ava";
 import semver from "semver";
+import { NODE20_OVERRIDES, packageJson } from "../../runtime/cli/init-templates.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   engines: { node: string };
-  dependencies: Record<string, string>;
-  devDependencies: Record<string, string>;
+  overrides: Record<string, string>;
 };
 
-/** Transitive packages whose engines say Node 22, used on Node 20 (README: Requirements). */
-const KNOWN_HIGHER_FLOOR = ["@nats-io/nuid", "cookie"];
+const lock = JSON.parse(readFileSync(new URL("../../package-lock.json", import.meta.url), "utf8")) as {
+  packages: Record<string, { version?: string; engines?: { node?: string } | string[] }>;
+};
 
-function enginesOf(name: string): string | undefined {
-  const file = new URL(`../../node_modules/${name}/package.json`, import.meta.url);
-  const manifest = JSON.parse(readFileSync(file, "utf8")) as { engines?: { node?: string } };
-  return manifest.engines?.node;
-}
+const NODE20 = "20.19.0";
 
-test("engines - Troupe's floor is Node 20, and every direct dependency supports Node 20 by its own engines", (t) => {
+test("engines - Troupe's floor is Node 20, and every installed package supports Node 20 by its own engines", (t) => {
   t.is(semver.minVersion(pkg.engines.node)?.major, 20);
-  const node20 = "20.19.0";
-  const excluding = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).flatMap((name) => {
-    const range = enginesOf(name);
-    return range && !semver.satisfies(node20, range) ? [`${name} (${range})`] : [];
+  const excluding = Object.entries(lock.packages).flatMap(([where, manifest]) => {
+    const engines = manifest.engines;
+    const range = engines && !Array.isArray(engines) ? engines.node : undefined;
+    return where && range && !semver.satisfies(NODE20, range)
+      ? [`${where}@${manifest.version} (${range})`]
+      : [];
   });
-  t.deepEqual(excluding, []);
+  t.deepEqual(excluding, [], "pin a release that supports Node 20 in package.json's overrides");
+  t.log(`running on ${process.version}`);
 });
 
-test("engines - the transitive packages with a higher floor are the ones the README names, and this suite runs them on Node 20", (t) => {
-  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-  for (const name of KNOWN_HIGHER_FLOOR) {
-    const range = enginesOf(name) ?? "";
-    t.false(
-      semver.satisfies("20.19.0", range),
-      `${name} now supports Node 20 (${range}): drop it from the list`,
-    );
-    t.true(readme.includes(`\`${name}\``), `README's requirements name ${name}`);
+test("engines - the overrides that keep Node 20 are installed, and troupe init writes the same ones", (t) => {
+  t.deepEqual(pkg.overrides, NODE20_OVERRIDES);
+  for (const [name, version] of Object.entries(NODE20_OVERRIDES)) {
+    const copies = Object.entries(lock.packages).filter(([where]) => where.endsWith(`node_modules/${name}`));
+    t.true(copies.length > 0, `${name} is installed`);
+    for (const [where, manifest] of copies) t.is(manifest.version, version, `${where} as overridden`);
   }
-  t.log(`running on ${process.version}`);
+  const scaffolded = JSON.parse(packageJson({ name: "app", troupe: "file:../troupe.tgz" })) as {
+    overrides?: Record<string, string>;
+  };
+  t.deepEqual(scaffolded.overrides, NODE20_OVERRIDES);
 });
