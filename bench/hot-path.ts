@@ -6,7 +6,7 @@
  *
  *   node --conditions=troupe-source --import tsx bench/hot-path.ts [--calls N] [--concurrency C]
  *        [--side caller|host|both] [--tracing off|spans|otlp] [--tracer troupe|sdk]
- *        [--throttle none|rate|concurrency|plane] [--alloc]
+ *        [--throttle none|rate|concurrency|plane] [--alloc] [--promises]
  *        (add --cpu-prof to profile this code)
  *
  * `--tracing spans` registers a tracer (AsyncLocalStorage context manager, W3C propagator, 100%
@@ -38,11 +38,16 @@
  * shows a change to the hot path's allocations on a busy machine (the sampler costs CPU: read the
  * µs figures of such a run as rough).
  *
+ * `--promises` also counts the promises created per call (an async hook, so the µs figures of such
+ * a run include the promise hooks' cost): with an AsyncLocalStorage on, as a tracer's context
+ * manager has it, Node 20 runs promise hooks for every promise, so fewer promises per call is less
+ * of that tax.
+ *
  * This reaches into runtime internals (the transport's connection and reply handler) on purpose;
  * it is a diagnostic, not an API user. Works with `--import bench/lib/built-register.mjs` and
  * TROUPE_BENCH_BUILT=DIR too (see run.ts --built).
  */
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncLocalStorage, createHook } from "node:async_hooks";
 import { Session } from "node:inspector/promises";
 import { parseArgs } from "node:util";
 import type { Msg } from "@nats-io/nats-core";
@@ -68,7 +73,12 @@ interface Result {
   calls: number;
   /** Heap bytes allocated per call, with `--alloc`. */
   bytesPerCall?: number;
+  /** Promises created per call, with `--promises`. */
+  promisesPerCall?: number;
 }
+
+/** Counts the promises created while measuring (`--promises`), or undefined. */
+let promiseCounter: { count: number; hook: ReturnType<typeof createHook> } | undefined;
 
 /** The inspector session sampling allocations (`--alloc`), or undefined. */
 let heapSampler: Session | undefined;
@@ -107,6 +117,10 @@ async function measure(
     if (r % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
   }
   await startHeapSampling();
+  if (promiseCounter) {
+    promiseCounter.count = 0;
+    promiseCounter.hook.enable();
+  }
   const before = process.cpuUsage();
   let done = 0;
   for (let r = 0; done < calls; r++) {
@@ -117,11 +131,13 @@ async function measure(
     if (r % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
   }
   const u = process.cpuUsage(before);
+  promiseCounter?.hook.disable();
   const bytes = await stopHeapSampling();
   return {
     usPerCall: (u.user + u.system) / done,
     calls: done,
     ...(bytes === undefined ? {} : { bytesPerCall: bytes / done }),
+    ...(promiseCounter ? { promisesPerCall: promiseCounter.count / done } : {}),
   };
 }
 
@@ -320,8 +336,20 @@ async function main(): Promise<void> {
       ratio: { type: "string", default: "1" },
       throttle: { type: "string", default: "none" },
       alloc: { type: "boolean", default: false },
+      promises: { type: "boolean", default: false },
     },
   });
+  if (values.promises) {
+    const counter = {
+      count: 0,
+      hook: createHook({
+        init(_id, type) {
+          if (type === "PROMISE") counter.count++;
+        },
+      }),
+    };
+    promiseCounter = counter;
+  }
   if (values.alloc) {
     heapSampler = new Session();
     heapSampler.connect();
@@ -368,9 +396,13 @@ async function main(): Promise<void> {
       r.troupe.bytesPerCall === undefined || r.raw.bytesPerCall === undefined
         ? ""
         : `   heap ${Math.round(r.troupe.bytesPerCall)} B/call (raw ${Math.round(r.raw.bytesPerCall)} B)`;
+    const promisesOf = (r: { troupe: Result; raw: Result }) =>
+      r.troupe.promisesPerCall === undefined || r.raw.promisesPerCall === undefined
+        ? ""
+        : `   promises ${r.troupe.promisesPerCall.toFixed(2)}/call (raw ${r.raw.promisesPerCall.toFixed(2)})`;
     const us = (n: number) => n.toFixed(2).padStart(6);
     const row = (name: string, r: { troupe: Result; raw: Result }) =>
-      `${name.padEnd(8)} Troupe ${us(r.troupe.usPerCall)} µs/call   raw ${us(r.raw.usPerCall)} µs/call   Troupe adds ${(r.troupe.usPerCall - r.raw.usPerCall).toFixed(2)} µs${bytesOf(r)}`;
+      `${name.padEnd(8)} Troupe ${us(r.troupe.usPerCall)} µs/call   raw ${us(r.raw.usPerCall)} µs/call   Troupe adds ${(r.troupe.usPerCall - r.raw.usPerCall).toFixed(2)} µs${bytesOf(r)}${promisesOf(r)}`;
     console.log(
       `in-process hot path, ${calls.toLocaleString("en-US")} calls, ${concurrency} in flight, tracing ${tracing}${tracing === "off" ? "" : ` (${tracer} tracer)`}, throttle ${throttle}, nats.js stubbed out (${process.env.TROUPE_BENCH_BUILT ? `tsc build ${process.env.TROUPE_BENCH_BUILT}` : "sources via tsx"})`,
     );
