@@ -78,7 +78,13 @@ export class Admission {
       scratch.clear();
       if (own) this.busy = false;
     }
-    catalog.dispatch(actorId, taken ? new TakingTurn(turn, taken, scope) : turn, { now });
+    if (taken) {
+      catalog.dispatch(actorId, new TakingTurn(turn, taken, scope), { now });
+      return;
+    }
+    // Nothing to finish (an unsampled turn): the turn itself carries the scope it runs in.
+    turn.scope = scope;
+    catalog.dispatch(actorId, turn, { now });
   }
 }
 

@@ -13,6 +13,7 @@ import {
   TroupeError,
   toWireError,
 } from "../errors.js";
+import type { TurnScope } from "../interceptors/index.js";
 import { failureKind, type Logger, repeatsOf } from "../log.js";
 import { encodeError, encodeResult } from "../messaging/index.js";
 import type { InboundMessage, Transport } from "../transport/index.js";
@@ -28,6 +29,8 @@ export class InboundTurn implements Turn, AwaitedCall {
   prevAwaited: AwaitedCall | undefined = undefined;
   nextAwaited: AwaitedCall | undefined = undefined;
   spokeAt = -1;
+  /** Set by the inbound links (tracing: an unsampled turn's context); the handler runs through it. */
+  scope: TurnScope | undefined = undefined;
 
   constructor(
     private readonly replies: Replies,

@@ -21,8 +21,10 @@ import { interceptorFailure } from "./failure.js";
 
 /**
  * @internal What a built-in does around a hop, synchronously. `begin` may write the outbound
- * context's headers or set an inbound context's `scope`, and returns what `end` gets; neither may
- * throw (what they throw is a failure of the hop, as from the interceptor form).
+ * context's headers or set an inbound context's `scope`, and returns what `end` gets, or undefined
+ * when there is nothing to end (an unsampled hop: its `end` is not called, and the hop settles
+ * with no promise of the links'); neither may throw (what they throw is a failure of the hop, as
+ * from the interceptor form).
  */
 export interface Observer<C> {
   begin(ctx: C): unknown;
@@ -137,6 +139,7 @@ export function beginLinks<C>(chain: readonly unknown[], ctx: C): Taken | undefi
       } else if (link.idle?.() !== true && link.observe) {
         const observer = link.observe;
         const token = observer.begin(ctx);
+        if (token === undefined) continue;
         if (taken) taken.add(observer as Observer<unknown>, token);
         else taken = new Taken(observer as Observer<unknown>, token);
       }

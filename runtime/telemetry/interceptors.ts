@@ -103,8 +103,10 @@ function startOutboundHop(ctx: OutboundContext): OutboundHop | undefined {
 const inboundObserver: Observer<InboundContext> = {
   begin(ctx) {
     const hop = startInboundHop(ctx);
-    if (hop) ctx.scope = hop;
-    return hop;
+    if (!hop) return undefined;
+    ctx.scope = hop;
+    // Unsampled: the turn runs in the hop's context (its scope), and there is nothing to end.
+    return hop.span ? hop : undefined;
   },
   end(hop, error, failed) {
     endHopWith(hop as Hop | undefined, failed ? { ok: false, error } : OK);
