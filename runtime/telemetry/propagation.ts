@@ -16,6 +16,7 @@ import {
   trace,
 } from "@opentelemetry/api";
 import type { MessageHeaders } from "../transport/index.js";
+import { LIGHT_ROOT } from "./light-context.js";
 
 export const TRACEPARENT_HEADER = "traceparent";
 export const TRACESTATE_HEADER = "tracestate";
@@ -81,7 +82,8 @@ export function extractContext(headers: MessageHeaders | undefined): Context {
     const traceparent = headers.get(TRACEPARENT_HEADER);
     if (traceparent === "") return ROOT_CONTEXT;
     const sc = parseTraceparent(traceparent);
-    if (sc) return trace.setSpanContext(ROOT_CONTEXT, sc);
+    // On the light root: the turn's context is built per message (light-context.ts).
+    if (sc) return trace.setSpanContext(LIGHT_ROOT, sc);
     // Anything but the canonical version-00 form: the propagator decides (and may refuse it).
   }
   try {
@@ -127,7 +129,7 @@ export function parseTraceparent(value: string): SpanContext | undefined {
   return {
     traceId: value.slice(3, 35),
     spanId: value.slice(36, 52),
-    traceFlags: Number.parseInt(value.slice(53, 55), 16),
+    traceFlags: hexDigit(value.charCodeAt(53)) * 16 + hexDigit(value.charCodeAt(54)),
     isRemote: true,
   };
 }
@@ -138,6 +140,11 @@ function lowerHex(s: string, from: number, to: number): boolean {
     if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
   }
   return true;
+}
+
+/** The value of a lower-case hex digit (checked by {@link lowerHex}). */
+function hexDigit(c: number): number {
+  return c <= 57 ? c - 48 : c - 87;
 }
 
 function allZero(s: string, from: number, to: number): boolean {
