@@ -72,6 +72,7 @@ export async function startSdk(
     sampler: samplerFor(ratio),
     samplerIgnoresAttributes: true,
     samplerFollowsParent: ratio < 1,
+    ...(ratio < 1 ? { rootRatio: ratio } : {}),
     processor: processor as never,
   });
   await registerGlobally(provider);

@@ -197,7 +197,7 @@ async function registerSdkTracer(resource: Resource, protocol: Protocol | undefi
 async function registerTroupeTracer(resource: Resource, env: NodeJS.ProcessEnv, warn: (m: string) => void) {
   const { BatchSpanProcessor } = await import("@opentelemetry/sdk-trace-node");
   const { OtlpHttpSpanExporter } = await import("./tracer/otlp-exporter.js");
-  const { samplerFollowsParent, samplerFromEnv } = await import("./tracer/sampler.js");
+  const { samplerFollowsParent, samplerFromEnv, samplerRootRatio } = await import("./tracer/sampler.js");
   const { spanLimitsFromEnv, TroupeTracerProvider } = await import("./tracer/tracer.js");
   await resource.waitForAsyncAttributes?.();
   // The batch processor reads only spanContext() and resource (see RecordedSpan) before handing
@@ -208,6 +208,7 @@ async function registerTroupeTracer(resource: Resource, env: NodeJS.ProcessEnv, 
     // samplerFromEnv builds only the standard samplers, which decide from the parent and trace id.
     samplerIgnoresAttributes: true,
     samplerFollowsParent: samplerFollowsParent(env),
+    rootRatio: samplerRootRatio(env),
     processor: processor as never,
     limits: spanLimitsFromEnv(env),
   });

@@ -9,6 +9,7 @@ import {
   type Attributes,
   context,
   ROOT_CONTEXT,
+  SamplingDecision,
   type Span,
   type SpanContext,
   SpanKind,
@@ -18,10 +19,11 @@ import {
 } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { suppressTracing, TraceState } from "@opentelemetry/core";
-import { AlwaysOnSampler } from "@opentelemetry/sdk-trace-node";
+import { AlwaysOnSampler, TraceIdRatioBasedSampler } from "@opentelemetry/sdk-trace-node";
 import test from "ava";
+import { newRootSpanContext, ratioUpperBound } from "../../runtime/telemetry/tracer/ids.js";
 import { OtlpTraceEncoder } from "../../runtime/telemetry/tracer/otlp-encoder.js";
-import { samplerFromEnv } from "../../runtime/telemetry/tracer/sampler.js";
+import { samplerFromEnv, samplerRootRatio } from "../../runtime/telemetry/tracer/sampler.js";
 import type { RecordedSpan, SpanLimits } from "../../runtime/telemetry/tracer/span.js";
 import { TroupeTracerProvider } from "../../runtime/telemetry/tracer/tracer.js";
 import { decodeTraceRequest } from "../helpers/otlp-receiver.js";
@@ -251,6 +253,33 @@ test("troupe tracer - samplers from OTEL_TRACES_SAMPLER decide as the SDK's do",
   t.regex(unknown.warnings.join("\n"), /unknown OTEL_TRACES_SAMPLER "sometimes"/);
   const badArg = tracerWith({ env: { OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "2" } });
   t.regex(badArg.warnings.join("\n"), /not a ratio/);
+});
+
+test("troupe tracer - a root's ids and ratio decision in one draw decide as the SDK's sampler does", (t) => {
+  for (const ratio of [0, 0.01, 0.1, 0.5, 1]) {
+    const sdk = new TraceIdRatioBasedSampler(ratio);
+    let sampled = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const sc = newRootSpanContext(ratioUpperBound(ratio));
+      t.true(trace.isSpanContextValid(sc));
+      const expected =
+        sdk.shouldSample(ROOT_CONTEXT, sc.traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
+      if (expected !== (sc.traceFlags === TraceFlags.SAMPLED)) {
+        t.fail(`ratio ${ratio}: trace ${sc.traceId} decided ${sc.traceFlags}, the SDK says ${expected}`);
+        return;
+      }
+      if (expected) sampled++;
+    }
+    t.log(`ratio ${ratio}: ${sampled} of 20,000 roots sampled`);
+    if (ratio === 0) t.is(sampled, 0);
+    if (ratio === 1) t.is(sampled, 20_000);
+    if (ratio === 0.1) t.true(sampled > 1_500 && sampled < 2_500, String(sampled));
+  }
+  // The tracer takes the fast path for roots only when told its sampler decides roots by ratio.
+  const env = { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.25" };
+  t.is(samplerRootRatio(env), 0.25);
+  t.is(samplerRootRatio({ OTEL_TRACES_SAMPLER: "parentbased_always_on" }), undefined);
+  t.is(samplerRootRatio({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.5" }), 0.5);
 });
 
 test("troupe tracer - spans follow the API's rules for status, exceptions, limits and ending", (t) => {

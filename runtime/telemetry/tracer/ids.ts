@@ -5,6 +5,7 @@
  * span, when the OTLP encoder reads them.
  */
 import { randomFillSync } from "node:crypto";
+import { type SpanContext, TraceFlags } from "@opentelemetry/api";
 
 const POOL_BYTES = 4096;
 const pool = Buffer.allocUnsafe(POOL_BYTES);
@@ -23,6 +24,48 @@ function randomHex(bytes: number): string {
     for (let i = start; i < start + bytes; i++)
       if (pool[i] !== 0) return pool.toString("hex", start, start + bytes);
   }
+}
+
+/**
+ * A new root span context: fresh trace and span ids from one draw of random bytes, sampled when a
+ * trace-id ratio sampler whose bound is `upperBound` would sample that trace id. The decision is
+ * the SDK's `TraceIdRatioBasedSampler` algorithm (the four 32-bit words of the trace id XORed,
+ * below `floor(ratio × 0xffffffff)`, or `2^32` at ratio 1) read from the bytes instead of parsed
+ * back from the hex: what a deployment's sampler at 1–10% does for every call that starts a trace.
+ */
+export function newRootSpanContext(upperBound: number): SpanContext {
+  for (;;) {
+    if (offset + 24 > POOL_BYTES) {
+      randomFillSync(pool);
+      offset = 0;
+    }
+    const start = offset;
+    offset += 24;
+    if (allZero(start, start + 16) || allZero(start + 16, start + 24)) continue;
+    const words =
+      (pool.readUInt32BE(start) ^
+        pool.readUInt32BE(start + 4) ^
+        pool.readUInt32BE(start + 8) ^
+        pool.readUInt32BE(start + 12)) >>>
+      0;
+    const hex = pool.toString("hex", start, start + 24);
+    return {
+      traceId: hex.slice(0, 32),
+      spanId: hex.slice(32),
+      traceFlags: words < upperBound ? TraceFlags.SAMPLED : TraceFlags.NONE,
+    };
+  }
+}
+
+/** The bound a trace-id ratio sampler compares against (the SDK's, for the same ratio). */
+export function ratioUpperBound(ratio: number): number {
+  const r = Number.isNaN(ratio) ? 0 : Math.min(1, Math.max(0, ratio));
+  return r === 1 ? 0x100000000 : Math.floor(r * 0xffffffff);
+}
+
+function allZero(from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (pool[i] !== 0) return false;
+  return true;
 }
 
 /** A 16-byte trace id: 32 hex characters, not all zero. */

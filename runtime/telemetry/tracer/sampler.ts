@@ -12,16 +12,8 @@ import {
 
 /** `parentbased_always_on` unless the environment says otherwise (the SDK's default). */
 export function samplerFromEnv(env: NodeJS.ProcessEnv, warn: (message: string) => void): Sampler {
-  const name = (env.OTEL_TRACES_SAMPLER ?? "parentbased_always_on").trim().toLowerCase();
-  const ratio = () => {
-    const raw = env.OTEL_TRACES_SAMPLER_ARG;
-    const value = raw === undefined || raw.trim() === "" ? 1 : Number(raw);
-    if (!Number.isFinite(value) || value < 0 || value > 1) {
-      warn(`OTEL_TRACES_SAMPLER_ARG="${raw}" is not a ratio between 0 and 1, using 1`);
-      return 1;
-    }
-    return value;
-  };
+  const name = samplerName(env);
+  const ratio = () => ratioOf(env, warn);
   switch (name) {
     case "always_on":
       return new AlwaysOnSampler();
@@ -42,11 +34,36 @@ export function samplerFromEnv(env: NodeJS.ProcessEnv, warn: (message: string) =
 }
 
 /**
+ * The ratio by which the sampler `samplerFromEnv(env)` builds decides a root span, when it is
+ * `traceidratio` or `parentbased_traceidratio` (see `TroupeTracerProviderOptions.rootRatio`).
+ */
+export function samplerRootRatio(env: NodeJS.ProcessEnv): number | undefined {
+  const name = samplerName(env);
+  if (name !== "traceidratio" && name !== "parentbased_traceidratio") return undefined;
+  // samplerFromEnv has warned about a bad ratio already.
+  return ratioOf(env, () => {});
+}
+
+function samplerName(env: NodeJS.ProcessEnv): string {
+  return (env.OTEL_TRACES_SAMPLER ?? "parentbased_always_on").trim().toLowerCase();
+}
+
+function ratioOf(env: NodeJS.ProcessEnv, warn: (message: string) => void): number {
+  const raw = env.OTEL_TRACES_SAMPLER_ARG;
+  const value = raw === undefined || raw.trim() === "" ? 1 : Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 1) {
+    warn(`OTEL_TRACES_SAMPLER_ARG="${raw}" is not a ratio between 0 and 1, using 1`);
+    return 1;
+  }
+  return value;
+}
+
+/**
  * Whether the sampler `samplerFromEnv(env)` builds is parent-based with the default delegates, so
  * that under a valid parent the parent's sampled flag alone decides.
  */
 export function samplerFollowsParent(env: NodeJS.ProcessEnv): boolean {
-  const name = (env.OTEL_TRACES_SAMPLER ?? "parentbased_always_on").trim().toLowerCase();
+  const name = samplerName(env);
   return (
     name === "parentbased_always_on" ||
     name === "parentbased_always_off" ||

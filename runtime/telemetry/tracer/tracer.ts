@@ -27,7 +27,7 @@ import {
 import { isTracingSuppressed } from "@opentelemetry/core";
 import type { Sampler } from "@opentelemetry/sdk-trace-node";
 import type { HopTracer } from "../hop.js";
-import { newSpanId, newTraceId } from "./ids.js";
+import { newRootSpanContext, newSpanId, newTraceId, ratioUpperBound } from "./ids.js";
 import { type InstrumentationScope, nowMs, RecordedSpan, type SpanLimits, toEpochMs } from "./span.js";
 
 /** Receives every recorded span when it ends (sampled or not: the processor decides). */
@@ -52,6 +52,13 @@ export interface TroupeTracerProviderOptions {
    * Default false.
    */
   samplerFollowsParent?: boolean;
+  /**
+   * The sampler decides a root span (no valid parent) by trace-id ratio, as `traceidratio` and
+   * `parentbased_traceidratio` do, at this ratio: Troupe's hops then draw a root's ids and decide
+   * in one step (`newRootSpanContext`), with the sampler's own algorithm. Only with
+   * `samplerIgnoresAttributes`.
+   */
+  rootRatio?: number;
   processor: RecordedSpanProcessor;
   limits?: Partial<SpanLimits>;
 }
@@ -106,6 +113,7 @@ export class TroupeTracerProvider implements TracerProvider {
         this.options.processor,
         this.options.samplerIgnoresAttributes === true,
         this.options.samplerFollowsParent === true,
+        this.options.rootRatio === undefined ? undefined : ratioUpperBound(this.options.rootRatio),
       );
       this.tracers.set(key, tracer);
     }
@@ -129,6 +137,8 @@ class TroupeTracer implements HopTracer {
     private readonly processor: RecordedSpanProcessor,
     readonly decidesHops: boolean,
     private readonly followsParent: boolean,
+    /** `ratioUpperBound` of the sampler's root ratio, when it decides roots by trace-id ratio. */
+    private readonly rootUpperBound: number | undefined,
   ) {}
 
   /**
@@ -141,6 +151,7 @@ class TroupeTracer implements HopTracer {
     if (isTracingSuppressed(ctx)) return undefined;
     const parentContext = trace.getSpanContext(ctx);
     const parent = parentContext && trace.isSpanContextValid(parentContext) ? parentContext : undefined;
+    if (!parent && this.rootUpperBound !== undefined) return newRootSpanContext(this.rootUpperBound);
     const traceId = parent ? parent.traceId : newTraceId();
     const sampled =
       parent && this.followsParent
