@@ -17,6 +17,7 @@ import {
 } from "@opentelemetry/api";
 import type { MessageHeaders } from "../transport/index.js";
 import { LIGHT_ROOT } from "./light-context.js";
+import { CheckedSpanContext } from "./tracer/ids.js";
 
 export const TRACEPARENT_HEADER = "traceparent";
 export const TRACESTATE_HEADER = "tracestate";
@@ -126,12 +127,12 @@ export function parseTraceparent(value: string): SpanContext | undefined {
   ) {
     return undefined;
   }
-  return {
-    traceId: value.slice(3, 35),
-    spanId: value.slice(36, 52),
-    traceFlags: hexDigit(value.charCodeAt(53)) * 16 + hexDigit(value.charCodeAt(54)),
-    isRemote: true,
-  };
+  return new CheckedSpanContext(
+    value.slice(3, 35),
+    value.slice(36, 52),
+    hexDigit(value.charCodeAt(53)) * 16 + hexDigit(value.charCodeAt(54)),
+    true,
+  );
 }
 
 function lowerHex(s: string, from: number, to: number): boolean {

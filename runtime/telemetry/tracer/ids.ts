@@ -5,7 +5,26 @@
  * span, when the OTLP encoder reads them.
  */
 import { randomFillSync } from "node:crypto";
-import { type SpanContext, TraceFlags } from "@opentelemetry/api";
+import { type SpanContext, TraceFlags, trace } from "@opentelemetry/api";
+
+/**
+ * A span context whose ids are known to be valid: drawn here, or parsed from a canonical
+ * `traceparent` (propagation.ts). {@link validParent} then need not check them again with the
+ * api's regular expressions, which it would do for every hop under it.
+ */
+export class CheckedSpanContext implements SpanContext {
+  constructor(
+    readonly traceId: string,
+    readonly spanId: string,
+    readonly traceFlags: number,
+    readonly isRemote: boolean,
+  ) {}
+}
+
+/** `sc` when it is a valid span context (`trace.isSpanContextValid`), else undefined. */
+export function validParent(sc: SpanContext | undefined): SpanContext | undefined {
+  return sc && (sc instanceof CheckedSpanContext || trace.isSpanContextValid(sc)) ? sc : undefined;
+}
 
 const POOL_BYTES = 4096;
 const pool = Buffer.allocUnsafe(POOL_BYTES);
@@ -49,11 +68,12 @@ export function newRootSpanContext(upperBound: number): SpanContext {
         pool.readUInt32BE(start + 12)) >>>
       0;
     const hex = pool.toString("hex", start, start + 24);
-    return {
-      traceId: hex.slice(0, 32),
-      spanId: hex.slice(32),
-      traceFlags: words < upperBound ? TraceFlags.SAMPLED : TraceFlags.NONE,
-    };
+    return new CheckedSpanContext(
+      hex.slice(0, 32),
+      hex.slice(32),
+      words < upperBound ? TraceFlags.SAMPLED : TraceFlags.NONE,
+      false,
+    );
   }
 }
 

@@ -27,7 +27,14 @@ import {
 import { isTracingSuppressed } from "@opentelemetry/core";
 import type { Sampler } from "@opentelemetry/sdk-trace-node";
 import type { HopTracer } from "../hop.js";
-import { newRootSpanContext, newSpanId, newTraceId, ratioUpperBound } from "./ids.js";
+import {
+  CheckedSpanContext,
+  newRootSpanContext,
+  newSpanId,
+  newTraceId,
+  ratioUpperBound,
+  validParent,
+} from "./ids.js";
 import { type InstrumentationScope, nowMs, RecordedSpan, type SpanLimits, toEpochMs } from "./span.js";
 
 /** Receives every recorded span when it ends (sampled or not: the processor decides). */
@@ -149,8 +156,7 @@ class TroupeTracer implements HopTracer {
    */
   decideHop(ctx: Context, kind: SpanKind): SpanContext | undefined {
     if (isTracingSuppressed(ctx)) return undefined;
-    const parentContext = trace.getSpanContext(ctx);
-    const parent = parentContext && trace.isSpanContextValid(parentContext) ? parentContext : undefined;
+    const parent = validParent(trace.getSpanContext(ctx));
     if (!parent && this.rootUpperBound !== undefined) return newRootSpanContext(this.rootUpperBound);
     const traceId = parent ? parent.traceId : newTraceId();
     const sampled =
@@ -160,12 +166,10 @@ class TroupeTracer implements HopTracer {
           SamplingDecision.RECORD_AND_SAMPLED;
     if (!sampled && parent && (parent.traceFlags & TraceFlags.SAMPLED) === 0) return parent;
     const traceState = parent?.traceState;
-    return {
-      traceId,
-      spanId: newSpanId(),
-      traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
-      ...(traceState ? { traceState } : {}),
-    };
+    const flags = sampled ? TraceFlags.SAMPLED : TraceFlags.NONE;
+    return traceState
+      ? { traceId, spanId: newSpanId(), traceFlags: flags, traceState }
+      : new CheckedSpanContext(traceId, newSpanId(), flags, false);
   }
 
   startDecided(
@@ -176,8 +180,7 @@ class TroupeTracer implements HopTracer {
     attributes: Attributes,
     links?: Link[],
   ): Span {
-    const parentContext = trace.getSpanContext(ctx);
-    const parent = parentContext && trace.isSpanContextValid(parentContext) ? parentContext : undefined;
+    const parent = validParent(trace.getSpanContext(ctx));
     return new RecordedSpan(this, sc, parent, name, kind, nowMs(), attributes, links);
   }
 
@@ -189,8 +192,7 @@ class TroupeTracer implements HopTracer {
   startSpan(name: string, options: SpanOptions = {}, ctx: Context = contextApi.active()): Span {
     if (options.root) ctx = trace.deleteSpan(ctx);
     if (isTracingSuppressed(ctx)) return trace.wrapSpanContext(INVALID);
-    const parentContext = trace.getSpanContext(ctx);
-    const parent = parentContext && trace.isSpanContextValid(parentContext) ? parentContext : undefined;
+    const parent = validParent(trace.getSpanContext(ctx));
     const traceId = parent ? parent.traceId : newTraceId();
     const kind = options.kind ?? SpanKind.INTERNAL;
     const links: Link[] = options.links ?? NO_LINKS;
