@@ -59,6 +59,7 @@ export {
   type MessageHeaders,
   type OneWayAnswerHandler,
   type RequestOutcome,
+  type RequestWaiter,
   RevisionMismatchError,
   type RunLocally,
   type SubscribeOptions,

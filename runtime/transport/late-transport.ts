@@ -24,6 +24,7 @@ import type {
   KeyValueBucket,
   OneWayAnswerHandler,
   RequestOutcome,
+  RequestWaiter,
   SubscribeOptions,
   SubscriptionHandle,
   Transport,
@@ -113,7 +114,11 @@ export class LateTransport implements Transport {
 
   private need(): NatsTransport {
     if (this.inner) return this.inner;
-    throw new OfflineError(
+    throw this.offlineError();
+  }
+
+  private offlineError(): OfflineError {
+    return new OfflineError(
       this.closed
         ? "the mesh connection is closed"
         : "NATS has not been reached yet: nothing can be sent now",
@@ -156,12 +161,23 @@ export class LateTransport implements Transport {
     }
   }
 
-  requestLocally(timeoutMs: number, deliver: (replyTo: string) => void): Promise<RequestOutcome> {
-    try {
-      return this.need().requestLocally(timeoutMs, deliver);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  requestTo(
+    waiter: RequestWaiter,
+    subject: string,
+    data: Uint8Array,
+    timeoutMs: number,
+    headers?: Record<string, string>,
+    keepaliveTimeoutMs?: number,
+  ): void {
+    const inner = this.inner;
+    if (inner) inner.requestTo(waiter, subject, data, timeoutMs, headers, keepaliveTimeoutMs);
+    else waiter.reject(this.offlineError());
+  }
+
+  requestLocally(waiter: RequestWaiter, timeoutMs: number, deliver: (replyTo: string) => void): void {
+    const inner = this.inner;
+    if (inner) inner.requestLocally(waiter, timeoutMs, deliver);
+    else waiter.reject(this.offlineError());
   }
 
   settleLocally(replyTo: string, ok: boolean, value: unknown): void {
