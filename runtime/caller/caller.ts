@@ -1,26 +1,23 @@
 /**
  * The outbound call path behind every `ActorRef` method: retry policy and adaptive pacing, the
  * outbound interceptors, then routing (in-process to a host of this connection, or a request over
- * the broker) and the reply. The first attempt has one promise of its own, settled by a
- * `PendingCall` the transport hands the reply to (no async frame, no `then()`, no retry state);
- * only a shard without a serving host takes the retry path.
+ * the broker) and the reply. The first attempt is a plain promise chain (no async frame, no retry
+ * state); only a shard without a serving host takes the retry path.
  */
 import type { CallOptions } from "../actor/index.js";
 import { checkCallOptions } from "../client-options.js";
-import { ActorUnavailableError, HostShuttingDownError, ThrottledError } from "../errors.js";
+import { ActorUnavailableError, HostShuttingDownError } from "../errors.js";
 import {
   chainIdle,
-  NOT_SYNCHRONOUS,
   type OutboundContext,
   type OutboundInterceptor,
   observersOf,
   runChain,
-  synchronousNow,
 } from "../interceptors/index.js";
 import { assertCaller, decodeReply, encodeCall } from "../messaging/index.js";
 import type { Outbox } from "../outbox/index.js";
-import { callWithRetry, pacedCall, type Resilience, throughLimiter } from "../resilience/index.js";
-import type { RequestOutcome, RequestWaiter, Transport } from "../transport/index.js";
+import { callWithRetry, pacedCall, type Resilience } from "../resilience/index.js";
+import type { RequestOutcome, Transport } from "../transport/index.js";
 import type { Routes } from "./routes.js";
 import { backoffMs, deadlinePassed, headersFor, offline } from "./wire.js";
 
@@ -71,37 +68,21 @@ export class Caller {
       }
       const { retry, ...once } = options;
       const policy = retry.adaptive === undefined ? { ...retry, adaptive } : retry;
-      return callWithRetry(
-        d.resilience(),
-        type,
-        () => this.callOnce(type, id, method, args, once, false, undefined),
-        policy,
-      );
+      return callWithRetry(d.resilience(), type, () => this.callOnce(type, id, method, args, once), policy);
     }
     // Runners' deliveries (argsOwned) are the host's own work, never paced.
-    if (!adaptive || argsOwned) return this.callOnce(type, id, method, args, options, argsOwned, undefined);
-    const resilience = d.resilience();
-    const limiter = resilience.engagedRate(type);
-    if (limiter) {
-      return throughLimiter(limiter, () => this.callOnce(type, id, method, args, options, false, undefined));
-    }
-    // Not paced yet: a ThrottledError engages the type's adaptive rate (as `pacedCall` does), seen
-    // where the call settles instead of through a promise of its own.
-    return this.callOnce(type, id, method, args, options, false, resilience);
+    if (!adaptive || argsOwned) return this.callOnce(type, id, method, args, options, argsOwned);
+    return pacedCall(d.resilience(), type, () => this.callOnce(type, id, method, args, options, false));
   }
 
-  /**
-   * One attempt of a call: the outbound chain (tracing, metrics, the application's), then
-   * {@link send}. `paced`: the resilience whose adaptive rate a ThrottledError engages.
-   */
+  /** One attempt of a call: the outbound chain (tracing, metrics, the application's), then {@link send}. */
   private callOnce(
     type: string,
     id: string,
     method: string,
     args: unknown[],
     options: CallOptions,
-    argsOwned: boolean,
-    paced: Resilience | undefined,
+    argsOwned = false,
   ): Promise<unknown> {
     const d = this.deps;
     let subject: string;
@@ -118,7 +99,7 @@ export class Caller {
     // observing built-ins see them (their span and metrics), not the application's interceptors.
     const chain = argsOwned ? this.observers : d.outbound;
     if (chainIdle(chain)) {
-      return this.send(type, id, method, args, subject, timeoutMs, caller, undefined, argsOwned, paced);
+      return this.send(type, id, method, args, subject, timeoutMs, caller, undefined, argsOwned);
     }
     const ctx: OutboundContext = {
       kind: "call",
@@ -130,32 +111,14 @@ export class Caller {
       caller,
       delivery: { subject },
     };
-    // An application's interceptor may turn a ThrottledError into something else (or the other way
-    // round): then what the chain settles with is what engages the adaptive rate, as it always was.
-    const throughChain = paced !== undefined && synchronousNow(chain) === NOT_SYNCHRONOUS;
-    const out = runChain(chain, ctx, () => {
+    return runChain(chain, ctx, () => {
       const left = ctx.deadline - performance.now();
       if (left <= 0) return Promise.reject(deadlinePassed(type, method, timeoutMs));
-      return this.send(
-        type,
-        id,
-        method,
-        args,
-        subject,
-        left,
-        caller,
-        ctx.headers,
-        argsOwned,
-        throughChain ? undefined : paced,
-      );
+      return this.send(type, id, method, args, subject, left, caller, ctx.headers, argsOwned);
     });
-    return throughChain ? pacedCall(paced, type, () => out) : out;
   }
 
-  /**
-   * One call, after the outbound chain: local or remote delivery, then the reply, settled through a
-   * {@link PendingCall}: the call's one promise (no `then()` on the transport's).
-   */
+  /** One call, after the outbound chain: local or remote delivery, then the reply. */
   private send(
     type: string,
     id: string,
@@ -166,45 +129,40 @@ export class Caller {
     caller: string | undefined,
     extraHeaders: Record<string, string> | undefined,
     argsOwned: boolean,
-    paced: Resilience | undefined,
   ): Promise<unknown> {
     const d = this.deps;
     const deadline = performance.now() + timeoutMs;
     const headers = headersFor(undefined, extraHeaders, caller);
     const local = d.routes.localFor(type, id);
-    const pending = new PendingCall(
-      this,
-      type,
-      id,
-      method,
-      args,
-      subject,
-      deadline,
-      timeoutMs,
-      headers,
-      paced,
-    );
-    const settled = new Promise<unknown>((resolve, reject) => pending.settleWith(resolve, reject));
+    let sent: Promise<RequestOutcome>;
     if (local && argsOwned) {
-      d.transport.requestLocally(pending, timeoutMs, (replyTo) =>
+      sent = d.transport.requestLocally(timeoutMs, (replyTo) =>
         local.runLocally(type, id, subject, method, args, timeoutMs, replyTo, headers),
       );
     } else {
       const data = encodeCall({ actorId: id, method, timeoutMs, args });
-      if (local) {
-        d.transport.requestLocally(pending, timeoutMs, (replyTo) =>
-          local.deliverLocally(type, id, subject, data, replyTo, headers),
-        );
-      } else d.transport.requestTo(pending, subject, data, timeoutMs, headers, d.keepaliveTimeoutMs);
+      sent = local
+        ? d.transport.requestLocally(timeoutMs, (replyTo) =>
+            local.deliverLocally(type, id, subject, data, replyTo, headers),
+          )
+        : d.transport.request(subject, data, timeoutMs, headers, d.keepaliveTimeoutMs);
     }
-    return settled;
+    return sent.then((outcome) => {
+      if (outcome.kind === "reply") {
+        const reply = decodeReply(outcome.data);
+        if (reply.ok) return reply.value;
+        // A host that no longer holds the shard refused the call without running it: retry.
+        if (!(reply.error instanceof HostShuttingDownError)) throw reply.error;
+      } else if (outcome.kind === "settled") {
+        if (outcome.ok) return outcome.value;
+        if (!(outcome.value instanceof HostShuttingDownError)) throw outcome.value;
+      }
+      return this.retryUntilServed(type, id, method, args, subject, outcome, deadline, timeoutMs, headers);
+    });
   }
 
-  /**
-   * @internal (PendingCall) Retries a call whose shard had no serving host (hand-off, host loss)
-   * until its deadline.
-   */
-  async retryUntilServed(
+  /** Retries a call whose shard had no serving host (hand-off, host loss) until its deadline. */
+  private async retryUntilServed(
     type: string,
     id: string,
     method: string,
@@ -241,69 +199,3 @@ export class Caller {
     }
   }
 }
-
-/**
- * A call waiting for its outcome: the transport hands it the reply or the failure
- * ({@link RequestWaiter}), and it settles the call's promise with the value, the error the reply
- * carries, or the outcome of retrying when the shard had no serving host. A ThrottledError
- * engages the type's adaptive rate when the call is `paced`.
- */
-class PendingCall implements RequestWaiter {
-  private ok: (value: unknown) => void = noop;
-  private failed: (err: unknown) => void = noop;
-
-  constructor(
-    private readonly caller: Caller,
-    private readonly type: string,
-    private readonly id: string,
-    private readonly method: string,
-    private readonly args: unknown[],
-    private readonly subject: string,
-    private readonly deadline: number,
-    private readonly timeoutMs: number,
-    private readonly headers: Record<string, string> | undefined,
-    private readonly paced: Resilience | undefined,
-  ) {}
-
-  /** Takes the call's promise's resolving functions (from its executor). */
-  settleWith(ok: (value: unknown) => void, failed: (err: unknown) => void): void {
-    this.ok = ok;
-    this.failed = failed;
-  }
-
-  resolve(outcome: RequestOutcome): void {
-    try {
-      if (outcome.kind === "reply") {
-        const reply = decodeReply(outcome.data);
-        if (reply.ok) return this.ok(reply.value);
-        // A host that no longer holds the shard refused the call without running it: retry.
-        if (!(reply.error instanceof HostShuttingDownError)) return this.reject(reply.error);
-      } else if (outcome.kind === "settled") {
-        if (outcome.ok) return this.ok(outcome.value);
-        if (!(outcome.value instanceof HostShuttingDownError)) return this.reject(outcome.value);
-      }
-    } catch (err) {
-      return this.reject(err);
-    }
-    this.caller
-      .retryUntilServed(
-        this.type,
-        this.id,
-        this.method,
-        this.args,
-        this.subject,
-        outcome,
-        this.deadline,
-        this.timeoutMs,
-        this.headers,
-      )
-      .then(this.ok, (err: unknown) => this.reject(err));
-  }
-
-  reject(err: unknown): void {
-    if (this.paced && err instanceof ThrottledError) this.paced.adaptiveRate(this.type).onThrottle();
-    this.failed(err);
-  }
-}
-
-function noop(): void {}

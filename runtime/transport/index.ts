@@ -59,7 +59,6 @@ export {
   type MessageHeaders,
   type OneWayAnswerHandler,
   type RequestOutcome,
-  type RequestWaiter,
   RevisionMismatchError,
   type RunLocally,
   type SubscribeOptions,

@@ -24,7 +24,6 @@ import type {
   KeyValueBucket,
   OneWayAnswerHandler,
   RequestOutcome,
-  RequestWaiter,
   SubscribeOptions,
   SubscriptionHandle,
   Transport,
@@ -114,11 +113,7 @@ export class LateTransport implements Transport {
 
   private need(): NatsTransport {
     if (this.inner) return this.inner;
-    throw this.offlineError();
-  }
-
-  private offlineError(): OfflineError {
-    return new OfflineError(
+    throw new OfflineError(
       this.closed
         ? "the mesh connection is closed"
         : "NATS has not been reached yet: nothing can be sent now",
@@ -161,23 +156,12 @@ export class LateTransport implements Transport {
     }
   }
 
-  requestTo(
-    waiter: RequestWaiter,
-    subject: string,
-    data: Uint8Array,
-    timeoutMs: number,
-    headers?: Record<string, string>,
-    keepaliveTimeoutMs?: number,
-  ): void {
-    const inner = this.inner;
-    if (inner) inner.requestTo(waiter, subject, data, timeoutMs, headers, keepaliveTimeoutMs);
-    else waiter.reject(this.offlineError());
-  }
-
-  requestLocally(waiter: RequestWaiter, timeoutMs: number, deliver: (replyTo: string) => void): void {
-    const inner = this.inner;
-    if (inner) inner.requestLocally(waiter, timeoutMs, deliver);
-    else waiter.reject(this.offlineError());
+  requestLocally(timeoutMs: number, deliver: (replyTo: string) => void): Promise<RequestOutcome> {
+    try {
+      return this.need().requestLocally(timeoutMs, deliver);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   settleLocally(replyTo: string, ok: boolean, value: unknown): void {

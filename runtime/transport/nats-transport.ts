@@ -34,7 +34,6 @@ import type {
   KeyValueBucket,
   OneWayAnswerHandler,
   RequestOutcome,
-  RequestWaiter,
   SubscribeOptions,
   SubscriptionHandle,
   Transport,
@@ -191,41 +190,24 @@ export class NatsTransport implements Transport {
     headers?: Record<string, string>,
     keepaliveTimeoutMs = Number.POSITIVE_INFINITY,
   ): Promise<RequestOutcome> {
-    return new Promise<RequestOutcome>((resolve, reject) =>
-      this.requestTo({ resolve, reject }, subject, data, timeoutMs, headers, keepaliveTimeoutMs),
-    );
-  }
-
-  requestTo(
-    waiter: RequestWaiter,
-    subject: string,
-    data: Uint8Array,
-    timeoutMs: number,
-    headers?: Record<string, string>,
-    keepaliveTimeoutMs = Number.POSITIVE_INFINITY,
-  ): void {
-    // Failures go to the waiter, never synchronous throws.
-    if (this.isClosed) {
-      waiter.reject(new ConnectionClosedError("the mesh connection is closed"));
-      return;
-    }
+    // Failures are rejections, never synchronous throws: callers chain on the returned promise.
+    if (this.isClosed) return Promise.reject(new ConnectionClosedError("the mesh connection is closed"));
     try {
       this.assertFits("a request", data);
     } catch (err) {
-      waiter.reject(err as Error);
-      return;
+      return Promise.reject(err);
     }
     const id = ++this.seq;
-    this.pending.add(id, subject, timeoutMs, keepaliveTimeoutMs, waiter);
-    try {
-      const reply = `${this.inbox}.${id}`;
-      this.nc.publish(subject, data, headers ? { reply, headers: toNatsHeaders(headers) } : { reply });
-    } catch (err) {
-      this.pending.forget(id);
-      waiter.reject(
-        this.isClosed ? new ConnectionClosedError("connection closed", { cause: err }) : (err as Error),
-      );
-    }
+    const reply = `${this.inbox}.${id}`;
+    return new Promise<RequestOutcome>((resolve, reject) => {
+      this.pending.add(id, subject, timeoutMs, keepaliveTimeoutMs, resolve, reject);
+      try {
+        this.nc.publish(subject, data, headers ? { reply, headers: toNatsHeaders(headers) } : { reply });
+      } catch (err) {
+        this.pending.forget(id);
+        reject(this.isClosed ? new ConnectionClosedError("connection closed", { cause: err }) : err);
+      }
+    });
   }
 
   private onReply(msg: Msg): void {
@@ -276,20 +258,19 @@ export class NatsTransport implements Transport {
     }
   }
 
-  requestLocally(waiter: RequestWaiter, timeoutMs: number, deliver: (replyTo: string) => void): void {
-    if (this.isClosed) {
-      waiter.reject(new ConnectionClosedError("the mesh connection is closed"));
-      return;
-    }
+  requestLocally(timeoutMs: number, deliver: (replyTo: string) => void): Promise<RequestOutcome> {
+    if (this.isClosed) return Promise.reject(new ConnectionClosedError("the mesh connection is closed"));
     const id = ++this.seq;
-    // In-process: the callee cannot die without this process, so no silence limit.
-    this.pending.add(id, "(local)", timeoutMs, Number.POSITIVE_INFINITY, waiter);
-    try {
-      deliver(`${this.inbox}.${id}`);
-    } catch (err) {
-      this.pending.forget(id);
-      waiter.reject(err as Error);
-    }
+    return new Promise<RequestOutcome>((resolve, reject) => {
+      // In-process: the callee cannot die without this process, so no silence limit.
+      this.pending.add(id, "(local)", timeoutMs, Number.POSITIVE_INFINITY, resolve, reject);
+      try {
+        deliver(`${this.inbox}.${id}`);
+      } catch (err) {
+        this.pending.forget(id);
+        reject(err);
+      }
+    });
   }
 
   settleLocally(replyTo: string, ok: boolean, value: unknown): void {

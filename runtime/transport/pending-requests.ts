@@ -8,28 +8,19 @@ import { ConnectionClosedError, DeadlineExceededError, HostUnresponsiveError } f
 import { keepaliveEveryMs } from "../messaging/index.js";
 import type { ReceivedHeaders } from "./headers.js";
 import { outcomeOf } from "./nats-message.js";
-import type { RequestOutcome, RequestWaiter } from "./transport.js";
+import type { RequestOutcome } from "./transport.js";
 
-export class PendingRequest {
-  constructor(
-    private readonly waiter: RequestWaiter,
-    /** `performance.now()` after which the caller gets DeadlineExceededError. */
-    readonly deadline: number,
-    readonly subject: string,
-    readonly timeoutMs: number,
-    /** `performance.now()` when the request was sent or its responder last sent a keepalive. */
-    public heardAt: number,
-    /** The caller gets HostUnresponsiveError after this long without a word (Infinity: never). */
-    public silenceMs: number,
-  ) {}
-
-  resolve(outcome: RequestOutcome): void {
-    this.waiter.resolve(outcome);
-  }
-
-  reject(err: Error): void {
-    this.waiter.reject(err);
-  }
+export interface PendingRequest {
+  resolve(outcome: RequestOutcome): void;
+  reject(err: Error): void;
+  /** `performance.now()` after which the caller gets DeadlineExceededError. */
+  deadline: number;
+  subject: string;
+  timeoutMs: number;
+  /** `performance.now()` when the request was sent or its responder last sent a keepalive. */
+  heardAt: number;
+  /** The caller gets HostUnresponsiveError after this long without a word (Infinity: never). */
+  silenceMs: number;
 }
 
 /** A keepalive may come this many announced intervals late before its host counts as silent. */
@@ -49,9 +40,16 @@ export class PendingRequests {
    * Registers request `id` as waiting for its reply until `timeoutMs` from now, or until its
    * responder has said nothing (no reply, no keepalive) for `silenceMs`.
    */
-  add(id: number, subject: string, timeoutMs: number, silenceMs: number, waiter: RequestWaiter): void {
+  add(
+    id: number,
+    subject: string,
+    timeoutMs: number,
+    silenceMs: number,
+    resolve: (outcome: RequestOutcome) => void,
+    reject: (err: Error) => void,
+  ): void {
     const now = performance.now();
-    const p = new PendingRequest(waiter, now + timeoutMs, subject, timeoutMs, now, silenceMs);
+    const p = { resolve, reject, deadline: now + timeoutMs, subject, timeoutMs, heardAt: now, silenceMs };
     this.pending.set(id, p);
     this.armSweepBy(checkAtOf(p));
   }

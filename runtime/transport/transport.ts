@@ -30,16 +30,6 @@ export interface MessageHeaders {
  * Outcome of a request: the reply's bytes, the broker's word that nobody listens on the subject, or
  * (only for {@link Transport.requestLocally}) a value settled in-process, never encoded.
  */
-/**
- * Who waits for a request's outcome without a promise of its own (`Transport.requestTo`): the call
- * path settles its caller's one promise from here (every promise is a promise hook's work once a
- * tracer's AsyncLocalStorage is on). Each request calls exactly one of the two, once.
- */
-export interface RequestWaiter {
-  resolve(outcome: RequestOutcome): void;
-  reject(err: Error): void;
-}
-
 export type RequestOutcome =
   | { readonly kind: "reply"; readonly data: Uint8Array; readonly headers?: MessageHeaders | undefined }
   | { readonly kind: "no-responders" }
@@ -119,21 +109,12 @@ export interface Transport {
     headers?: Record<string, string>,
     keepaliveTimeoutMs?: number,
   ): Promise<RequestOutcome>;
-  /** {@link request}, its outcome or error handed to `waiter` instead of a promise. */
-  requestTo(
-    waiter: RequestWaiter,
-    subject: string,
-    data: Uint8Array,
-    timeoutMs: number,
-    headers?: Record<string, string>,
-    keepaliveTimeoutMs?: number,
-  ): void;
   /**
    * A request that does not go through the broker: `deliver` receives the reply subject to answer
-   * on, and a `reply()` to it settles the request in-process, through `waiter`. Same deadline
-   * handling as `request`. Used when the callee is hosted on this very connection.
+   * on, and a `reply()` to it resolves the request in-process. Same deadline handling as `request`.
+   * Used when the callee is hosted on this very connection.
    */
-  requestLocally(waiter: RequestWaiter, timeoutMs: number, deliver: (replyTo: string) => void): void;
+  requestLocally(timeoutMs: number, deliver: (replyTo: string) => void): Promise<RequestOutcome>;
   /**
    * Settles a {@link requestLocally} request with a value instead of reply bytes (outcome kind
    * "settled"). Ignored once the request's deadline passed.
