@@ -12,6 +12,11 @@
  *   sampler production setups use, `parentbased_traceidratio` at 10% and at 1%: every call still
  *   propagates its trace context (`traceparent`, sampled flag off for most), only one call in ten
  *   (a hundred) is recorded and exported. Issue 21's targets: ≥ 0.90× and ≥ 0.95× of no SDK.
+ * - `tracing.als`: a fifth mesh with no tracer at all, only the OpenTelemetry AsyncLocalStorage
+ *   context manager registered and one context entered (as any traced process has, once its first
+ *   sampled span ran): Troupe's hooks stay idle, and what it measures is what Node 20's promise
+ *   hooks for AsyncLocalStorage cost every promise of both processes. No target: it is the floor
+ *   under the 10% and 1% rows, whatever Troupe's hops do.
  * - `tracing.c1`: the same two meshes (100% sampled and no SDK) with one call in flight: what
  *   tracing adds to a call's latency when the machine is not saturated. No issue-7 target (its
  *   tracing target is read at c=64, where throughput is CPU-bound); it shows the other half of the
@@ -25,6 +30,7 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { context, createContextKey, ROOT_CONTEXT } from "@opentelemetry/api";
 import {
   callInHop,
   endHop,
@@ -58,6 +64,10 @@ const RATIO1: RowSpec = {
   title: "tracing 1% sampled (parent-based ratio), batch OTLP export (Echo c=64)",
   target: { text: "ops ≥ 0.95× no SDK", metric: "opsRatio", limit: 0.95, direction: "min" },
 };
+const ALS: RowSpec = {
+  id: "tracing.als",
+  title: "no tracer, AsyncLocalStorage context manager on (Echo c=64): the floor under sampling",
+};
 const LATENCY: RowSpec = {
   id: "tracing.c1",
   title: "tracing 100% sampled, batch OTLP export (Echo c=1, latency)",
@@ -85,6 +95,8 @@ async function run(ctx: BenchContext): Promise<void> {
     callerRatio: {},
     hostRatio1: {},
     callerRatio1: {},
+    hostAls: {},
+    callerAls: {},
   };
   await ctx.withWorkers(workers, async (w) => {
     const receiver = workerOf(w, "receiver");
@@ -96,6 +108,8 @@ async function run(ctx: BenchContext): Promise<void> {
     const callerRatio = workerOf(w, "callerRatio");
     const hostRatio1 = workerOf(w, "hostRatio1");
     const callerRatio1 = workerOf(w, "callerRatio1");
+    const hostAls = workerOf(w, "hostAls");
+    const callerAls = workerOf(w, "callerAls");
     // Each traced pair is a mesh of its own: the Echo hosts must not share shards.
     await Promise.all([hostOn, callerOn].map((p) => p.call("init", { url: ctx.url, prefix: "tracingon" })));
     await Promise.all(
@@ -103,6 +117,9 @@ async function run(ctx: BenchContext): Promise<void> {
     );
     await Promise.all(
       [hostRatio1, callerRatio1].map((p) => p.call("init", { url: ctx.url, prefix: "tracingratio1" })),
+    );
+    await Promise.all(
+      [hostAls, callerAls].map((p) => p.call("init", { url: ctx.url, prefix: "tracingals" })),
     );
     const endpoint = await receiver.call<string>("tracing.receiver");
     const ratio = { endpoint, sampler: "parentbased_traceidratio", samplerArg: "0.1" };
@@ -114,14 +131,16 @@ async function run(ctx: BenchContext): Promise<void> {
       callerRatio.call("tracing.start", ratio),
       hostRatio1.call("tracing.start", ratio1),
       callerRatio1.call("tracing.start", ratio1),
+      hostAls.call("tracing.contextOnly"),
+      callerAls.call("tracing.contextOnly"),
     ]);
     await Promise.all(
-      [hostOff, hostOn, hostRatio, hostRatio1].map((h) => h.call("host", { types: ["Echo"] })),
+      [hostOff, hostOn, hostRatio, hostRatio1, hostAls].map((h) => h.call("host", { types: ["Echo"] })),
     );
 
-    type Mode = "off" | "all" | "ratio" | "ratio1";
+    type Mode = "off" | "all" | "ratio" | "ratio1" | "als";
     const side = (mode: Mode, concurrency = CONCURRENCY): SideRunner => {
-      const traced = mode !== "off";
+      const traced = mode !== "off" && mode !== "als";
       const label =
         mode === "all"
           ? "Troupe, 100% sampled, batch OTLP/HTTP export"
@@ -129,12 +148,14 @@ async function run(ctx: BenchContext): Promise<void> {
             ? "Troupe, 10% sampled (parent-based ratio), batch OTLP/HTTP export"
             : mode === "ratio1"
               ? "Troupe, 1% sampled (parent-based ratio), batch OTLP/HTTP export"
-              : "Troupe, no SDK (baseline)";
-      const pick = <T>(all: T, r10: T, r1: T, off: T) =>
-        mode === "all" ? all : mode === "ratio" ? r10 : mode === "ratio1" ? r1 : off;
-      const caller = pick(callerOn, callerRatio, callerRatio1, callerOff);
-      const host = pick(hostOn, hostRatio, hostRatio1, hostOff);
-      const row = concurrency === 1 ? LATENCY : pick(SAMPLED, RATIO, RATIO1, SAMPLED);
+              : mode === "als"
+                ? "Troupe, no tracer, AsyncLocalStorage context manager on"
+                : "Troupe, no SDK (baseline)";
+      const pick = <T>(all: T, r10: T, r1: T, als: T, off: T) =>
+        mode === "all" ? all : mode === "ratio" ? r10 : mode === "ratio1" ? r1 : mode === "als" ? als : off;
+      const caller = pick(callerOn, callerRatio, callerRatio1, callerAls, callerOff);
+      const host = pick(hostOn, hostRatio, hostRatio1, hostAls, hostOff);
+      const row = concurrency === 1 ? LATENCY : pick(SAMPLED, RATIO, RATIO1, ALS, SAMPLED);
       return {
         run: async (round): Promise<Side> => {
           ctx.log(`${row.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
@@ -163,7 +184,7 @@ async function run(ctx: BenchContext): Promise<void> {
           return {
             label,
             impl: "troupe",
-            ...(traced ? {} : { baseline: true }),
+            ...(mode === "off" ? { baseline: true } : {}),
             opsPerSec: r.opsPerSec,
             p50Ms: r.p50Ms,
             p99Ms: r.p99Ms,
@@ -179,6 +200,7 @@ async function run(ctx: BenchContext): Promise<void> {
     if (ctx.wants(SAMPLED.id) || ctx.wants(OFF.id)) wanted.push("all");
     if (ctx.wants(RATIO.id)) wanted.push("ratio");
     if (ctx.wants(RATIO1.id)) wanted.push("ratio1");
+    if (ctx.wants(ALS.id)) wanted.push("als");
     wanted.push("off");
     const measured = await interleavedRounds(
       wanted.map((m) => side(m)),
@@ -191,6 +213,7 @@ async function run(ctx: BenchContext): Promise<void> {
       ["all", SAMPLED],
       ["ratio", RATIO],
       ["ratio1", RATIO1],
+      ["als", ALS],
     ] as const) {
       const traced = wanted.includes(mode) ? sideOf(mode) : undefined;
       if (traced && ctx.wants(row.id)) ctx.record(finishRow(row, [traced, { ...plain }]));
@@ -267,6 +290,19 @@ async function start(a: { endpoint: string; sampler?: string; samplerArg?: strin
   flushTelemetry = () => telemetry.forceFlush();
 }
 
+/**
+ * No tracer, only the AsyncLocalStorage context manager `startTelemetry()` registers, and one
+ * context entered with it: from then on Node 20 runs AsyncLocalStorage's promise hooks for every
+ * promise, as in any process where a sampled span has run.
+ */
+async function contextOnly(): Promise<void> {
+  const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
+  if (!context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())) {
+    throw new Error("a context manager is already registered");
+  }
+  context.with(ROOT_CONTEXT.setValue(createContextKey("bench"), true), () => {});
+}
+
 /** CPU ns per call of the hooks one Echo call runs with no SDK (timed twice, the second kept). */
 function hooks(a: { iterations: number }): { nsPerCall: number; calls: number } {
   let sink: unknown;
@@ -292,12 +328,13 @@ function hooks(a: { iterations: number }): { nsPerCall: number; calls: number } 
 
 export const tracing: Scenario = {
   name: "tracing",
-  rows: [OFF, SAMPLED, RATIO, RATIO1, LATENCY],
+  rows: [OFF, SAMPLED, RATIO, RATIO1, ALS, LATENCY],
   run,
   commands: {
     "tracing.receiver": receiver,
     "tracing.receiverStats": () => ({ ...received }),
     "tracing.start": start,
+    "tracing.contextOnly": contextOnly,
     "tracing.flush": () => flushTelemetry?.(),
     "tracing.hooks": hooks,
   } as CommandTable,

@@ -29,6 +29,7 @@ const EXPECTED_ROWS = [
   "tracing.sampled",
   "tracing.ratio",
   "tracing.ratio1",
+  "tracing.als",
   "tracing.c1",
   "gateway.c64",
   "outbox.append",
@@ -55,6 +56,7 @@ const TROUPE_BASELINE = new Set([
   "tracing.sampled",
   "tracing.ratio",
   "tracing.ratio1",
+  "tracing.als",
   "tracing.c1",
   "throttle.c64",
 ]);
