@@ -21,7 +21,7 @@ import { parseGroupPolicy } from "../../services/control-plane/scaling/index.js"
 import { ConfigurationError } from "../errors.js";
 import { consoleLogger, type Logger } from "../log.js";
 import { intFlag, UsageError } from "./args.js";
-import { startTelemetry } from "./serve.js";
+import { startTelemetry, untilSignal } from "./serve.js";
 
 export const CONTROL_PLANE_USAGE = `Usage: troupe control-plane [options]
 
@@ -110,20 +110,16 @@ async function serve(
     ...(values["scale-group"] ? { scaling: { groups: values["scale-group"].map(parseGroupPolicy) } } : {}),
     logger,
   });
+  // Listening for signals before the lines that say it listens: a signal sent on them (a test, a
+  // script, an orchestrator that read the port) must stop it cleanly, not kill it.
+  const signalled = untilSignal();
   // Tests and scripts read the port from this line when --port 0.
   process.stdout.write(`control plane listening on ${plane.address} (${plane.securityMode})\n`);
   if (plane.scalerAddress)
     process.stdout.write(
       `KEDA external scaler listening on ${plane.scalerAddress} (${values.insecure ? "insecure" : "mtls"})\n`,
     );
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info("control plane: stopping", { signal });
-      resolve();
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
-  });
+  logger.info("control plane: stopping", { signal: await signalled });
   await plane.stop();
   return 0;
 }

@@ -142,6 +142,8 @@ export async function dev(options: DevOptions = {}): Promise<void> {
       whileServing: async (mesh, _host, classes) => {
         served = true;
         await writeDevState({ url: servers, pid: process.pid, prefix }, dir);
+        // Listening for Ctrl-C before saying "ready": a signal sent on that line must drain, not kill.
+        const signalled = options.until ?? untilSignal();
         printWelcome(out, servers, server ? join(dir, "nats") : undefined, entry, classes);
         const port = options.gatewayPort ?? Number(process.env.TROUPE_GATEWAY_PORT ?? 8080);
         const gateway = await startDevGateway(mesh, port, consoleLogger("warn"), out);
@@ -170,7 +172,7 @@ export async function dev(options: DevOptions = {}): Promise<void> {
           } else if (group) {
             out("troupe: --autoscale needs the control plane, which did not start: not autoscaling");
           }
-          await (options.until ?? untilSignal());
+          await signalled;
         } finally {
           // The extra hosts drain first, while the dev host still serves what they hand back.
           await autoscaler?.stop();
@@ -225,6 +227,7 @@ async function addToDevMesh(
       serviceName: "troupe-dev-add",
       ...drainProgress(options.io),
       whileServing: async (_mesh, _host, classes) => {
+        const signalled = options.until ?? untilSignal();
         out(
           `troupe: hosting ${classes.length} actor type(s) from ${entry} on the dev mesh at ${running.url}:`,
         );
@@ -233,7 +236,7 @@ async function addToDevMesh(
           out(`  ${t.name}: ${[...t.handlers].join(", ")}${t.initialState ? "  (stateful)" : ""}`);
         }
         out("Press Ctrl-C to drain and stop (the dev mesh keeps running).");
-        await (options.until ?? untilSignal());
+        await signalled;
         out("troupe: draining...");
       },
     });

@@ -108,9 +108,11 @@ export async function gatewayCommand(options: GatewayCommandOptions): Promise<nu
         ...(maxBodyBytes !== undefined ? { limits: { maxBodyBytes } } : {}),
         ...(controlPlane ? { throttling: { controlPlane, ...(tokenFile ? { tokenFile } : {}) } } : {}),
       });
+      // Listening for signals before the line that says it listens: one sent on it must stop cleanly.
+      const signalled = options.until ?? untilSignal();
       process.stdout.write(`troupe gateway: listening on ${gateway.url}\n`);
       options.onListening?.(gateway.url);
-      const signal = await (options.until ?? untilSignal());
+      const signal = await signalled;
       logger.info("gateway stopping", { signal: String(signal) });
       await gateway.close();
     } finally {

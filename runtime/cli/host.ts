@@ -180,8 +180,10 @@ export async function hostCommand(options: HostCommandOptions = {}): Promise<voi
       metricsPort: options.metricsPort,
       whileServing: async (_mesh, host) => {
         served = host;
+        // Listening for signals before saying "ready": one sent on that line must drain, not kill.
+        const signalled = options.until ?? untilSignal();
         logger.info("host ready", { types: host.types });
-        const signal = await (options.until ?? untilSignal());
+        const signal = await signalled;
         logger.info("draining", { signal: String(signal) });
       },
     });

@@ -164,11 +164,12 @@ async function runAutoscaler(connection: ControlPlaneConnection, options: RunOpt
         { detached: true },
       ),
   });
+  const signalled = options.io.until ?? untilSignal();
   options.io.out(
     `troupe scale: autoscaling group ${options.group} (${options.entry}); Ctrl-C drains every host`,
   );
   scaler.start();
-  await (options.io.until ?? untilSignal());
+  await signalled;
   options.io.out("troupe scale: draining the hosts...");
   await scaler.stop();
   const { started } = scaler.counts();
