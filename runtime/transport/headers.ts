@@ -81,41 +81,50 @@ export function decodeHeaderBlock(
     return malformed(`header block of ${bytes.length} bytes is larger than ${limits.maxBytes}`);
   }
   const text = decoder.decode(bytes);
-  const lines = text.split("\r\n");
-  const first = lines[0] ?? "";
+  // Line by line with indexOf, as `text.split("\r\n")` would cut it, without the array and the
+  // line strings (a traced message's one-field block: ~0.5 µs of the ~1.3 µs it took with split).
+  const firstEnd = text.indexOf("\r\n");
+  const first = firstEnd < 0 ? text : text.slice(0, firstEnd);
   if (!first.startsWith(STATUS_LINE)) return malformed("header block does not start with NATS/1.0");
   let code = 0;
   let description = "";
-  const status = first.slice(STATUS_LINE.length).trim();
-  if (status.length > 0) {
-    const parsed = Number.parseInt(status, 10);
-    code = Number.isNaN(parsed) ? 0 : parsed;
-    description = (Number.isNaN(parsed) ? status : status.slice(String(parsed).length)).trim();
+  if (first.length > STATUS_LINE.length) {
+    const status = first.slice(STATUS_LINE.length).trim();
+    if (status.length > 0) {
+      const parsed = Number.parseInt(status, 10);
+      code = Number.isNaN(parsed) ? 0 : parsed;
+      description = (Number.isNaN(parsed) ? status : status.slice(String(parsed).length)).trim();
+    }
   }
   const fields = new Map<string, string[]>();
   let count = 0;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line.length === 0) continue;
-    if (++count > limits.maxFields) return malformed(`more than ${limits.maxFields} header fields`);
-    const colon = line.indexOf(":");
-    if (colon < 0) return malformed(`header line without a colon: ${quote(line)}`);
-    const name = line.slice(0, colon);
-    const bad = badNameCharAt(name);
-    if (bad !== -2) {
-      return malformed(
-        bad === -1
-          ? "empty header name"
-          : `header name ${quote(name)} has ${describeChar(name, bad)}: only printable ASCII is allowed`,
-      );
+  for (let pos = firstEnd < 0 ? text.length : firstEnd + 2; pos < text.length; ) {
+    let end = text.indexOf("\r\n", pos);
+    if (end < 0) end = text.length;
+    if (end > pos) {
+      if (++count > limits.maxFields) return malformed(`more than ${limits.maxFields} header fields`);
+      const colon = text.indexOf(":", pos);
+      if (colon < 0 || colon >= end) {
+        return malformed(`header line without a colon: ${quote(text.slice(pos, end))}`);
+      }
+      const name = text.slice(pos, colon);
+      const bad = badNameCharAt(name);
+      if (bad !== -2) {
+        return malformed(
+          bad === -1
+            ? "empty header name"
+            : `header name ${quote(name)} has ${describeChar(name, bad)}: only printable ASCII is allowed`,
+        );
+      }
+      const value = text.slice(colon + 1, end).trim();
+      if (value.includes("\n") || value.includes("\r")) {
+        return malformed(`value of header ${quote(name)} contains a line break (CR or LF)`);
+      }
+      const values = fields.get(name);
+      if (values) values.push(value);
+      else fields.set(name, [value]);
     }
-    const value = line.slice(colon + 1).trim();
-    if (value.includes("\n") || value.includes("\r")) {
-      return malformed(`value of header ${quote(name)} contains a line break (CR or LF)`);
-    }
-    const values = fields.get(name);
-    if (values) values.push(value);
-    else fields.set(name, [value]);
+    pos = end + 2;
   }
   return { ok: true, headers: new ReceivedHeaders(fields, code, description) };
 }
