@@ -7,57 +7,15 @@
  * parent, user spans do not record, also after an await) and the call it makes carries the trace
  * on, unsampled.
  */
-import { type SpanContext, TraceFlags, trace } from "@opentelemetry/api";
 import test from "ava";
-import { Actor } from "troupe";
 import { TestMesh } from "troupe/testing";
 import { exportSpansToReceiver } from "../helpers/telemetry.js";
+import { Leaf, Probe, type SeenSpan } from "./turn-probe.js";
 
 const otel = exportSpansToReceiver(test, "troupe-sampling-ratio-test", {
   OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
   OTEL_TRACES_SAMPLER_ARG: "0.5",
 });
-
-interface SeenSpan {
-  traceId: string;
-  spanId: string;
-  sampled: boolean;
-  recording: boolean;
-}
-
-function seen(
-  span: { spanContext(): SpanContext; isRecording(): boolean } | undefined,
-): SeenSpan | undefined {
-  if (!span) return undefined;
-  const sc = span.spanContext();
-  return {
-    traceId: sc.traceId,
-    spanId: sc.spanId,
-    sampled: (sc.traceFlags & TraceFlags.SAMPLED) !== 0,
-    recording: span.isRecording(),
-  };
-}
-
-class Leaf extends Actor {
-  async look(): Promise<SeenSpan | undefined> {
-    return seen(trace.getActiveSpan());
-  }
-}
-
-class Probe extends Actor {
-  async look() {
-    const tracer = trace.getTracer("user-code");
-    const active = seen(trace.getActiveSpan());
-    const user = tracer.startSpan("user work");
-    const userSeen = seen(user) as SeenSpan;
-    user.end();
-    const nested = await this.ref(Leaf, `${this.id}-leaf`).look();
-    const after = tracer.startSpan("user after await");
-    const afterSeen = seen(after) as SeenSpan;
-    after.end();
-    return { active, user: userSeen, afterAwait: afterSeen, nested };
-  }
-}
 
 test("sampling by ratio - each root call is decided once, and every hop of it agrees", async (t) => {
   const tm = await TestMesh.start({ types: [Probe, Leaf] });

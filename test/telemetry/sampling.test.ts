@@ -9,60 +9,12 @@
  */
 import { context, ROOT_CONTEXT, type SpanContext, TraceFlags, trace } from "@opentelemetry/api";
 import test from "ava";
-import { Actor, type InboundInterceptor } from "troupe";
+import type { InboundInterceptor } from "troupe";
 import { TestMesh } from "troupe/testing";
 import { exportSpansToReceiver } from "../helpers/telemetry.js";
+import { Leaf, Probe } from "./turn-probe.js";
 
 const otel = exportSpansToReceiver(test, "troupe-sampling-test");
-
-interface SeenSpan {
-  traceId: string;
-  spanId: string;
-  sampled: boolean;
-  recording: boolean;
-}
-
-interface TurnView {
-  active: SeenSpan | undefined;
-  user: SeenSpan;
-  afterAwait: SeenSpan;
-  nested: SeenSpan | undefined;
-}
-
-function seen(
-  span: { spanContext(): SpanContext; isRecording(): boolean } | undefined,
-): SeenSpan | undefined {
-  if (!span) return undefined;
-  const sc = span.spanContext();
-  return {
-    traceId: sc.traceId,
-    spanId: sc.spanId,
-    sampled: (sc.traceFlags & TraceFlags.SAMPLED) !== 0,
-    recording: span.isRecording(),
-  };
-}
-
-class Leaf extends Actor {
-  async look(): Promise<SeenSpan | undefined> {
-    return seen(trace.getActiveSpan());
-  }
-}
-
-class Probe extends Actor {
-  /** What user code sees: the active span, a span it starts, one started after an await, a nested call. */
-  async look(): Promise<TurnView> {
-    const tracer = trace.getTracer("user-code");
-    const active = seen(trace.getActiveSpan());
-    const user = tracer.startSpan("user work");
-    const userSeen = seen(user) as SeenSpan; // before end(): an ended span no longer records
-    user.end();
-    const nested = await this.ref(Leaf, `${this.id}-leaf`).look();
-    const after = tracer.startSpan("user after await");
-    const afterSeen = seen(after) as SeenSpan;
-    after.end();
-    return { active, user: userSeen, afterAwait: afterSeen, nested };
-  }
-}
 
 /** A remote parent, as if an upstream service had decided (e.g. by a trace-id ratio). */
 function parent(sampled: boolean): SpanContext {
