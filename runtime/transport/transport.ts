@@ -179,6 +179,10 @@ export interface KeyValueBucket {
    * that one; rejects with `RevisionMismatchError` otherwise.
    */
   delete(key: string, expectedRevision?: number): Promise<void>;
+  /**
+   * The keys that have an entry in the bucket, from one read of its stream's state. A key whose
+   * last entry is a delete marker may be among them: `get()` returns null for it.
+   */
   keys(): Promise<string[]>;
   /**
    * Streams the current value of every key (filtered by `key`, which may use NATS wildcards), then
