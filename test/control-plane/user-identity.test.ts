@@ -36,7 +36,8 @@ const BATCH = clientUser("batch");
 const WEB_POLICY = {
   name: "web-user",
   match: { users: [WEB], actorTypes: ["Echo"] },
-  limit: { ratePerSecond: 1, burst: 2 },
+  // A refill every 10 s: the six calls below meet an empty bucket even on a slow machine.
+  limit: { ratePerSecond: 0.1, burst: 2 },
 } satisfies ThrottlePolicy;
 
 test("user identity - a policy on a NATS user holds whatever clientId its client claims; ctx.user is the user the reply inbox names", async (t) => {
@@ -95,6 +96,7 @@ test("user identity - a policy on a NATS user holds whatever clientId its client
 
   let webOk = 0;
   let webRefused = 0;
+  const started = performance.now();
   for (let i = 0; i < 6; i++) {
     try {
       await web.ref(Echo, `e${i}`).echo(i);
@@ -105,9 +107,12 @@ test("user identity - a policy on a NATS user holds whatever clientId its client
       webRefused += 1;
     }
   }
-  t.log(`web: ${webOk} ok, ${webRefused} refused`);
-  t.true(webRefused >= 1, "the web user is under its policy whatever clientId it claims");
-  t.true(webOk <= WEB_POLICY.limit.burst + 1, `at most the burst (and a refill) got through: ${webOk}`);
+  const elapsedS = (performance.now() - started) / 1000;
+  t.log(`web: ${webOk} ok, ${webRefused} refused in ${elapsedS.toFixed(1)} s`);
+  // The burst, what refilled while the calls ran, and one token of the host's share granularity.
+  const allowance = WEB_POLICY.limit.burst + Math.floor(WEB_POLICY.limit.ratePerSecond * elapsedS) + 1;
+  t.true(webOk <= allowance, `at most the burst and its refills got through: ${webOk} of ${allowance}`);
+  if (allowance < 6) t.true(webRefused >= 1, "the web user is under its policy whatever clientId it claims");
   for (let i = 0; i < 6; i++) t.is(await batch.ref(Echo, `b${i}`).echo(i), i, "another user is not under it");
 
   // The limit of the design (docs/patterns/throttling.md, "Who is calling"): a client naming
