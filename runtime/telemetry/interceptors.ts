@@ -25,7 +25,7 @@ import {
   type OutboundInterceptor,
   TRUSTED_LINK,
 } from "../interceptors/index.js";
-import { activeTracer, endHopWith, errorType, type Hop, type OutboundHop } from "./hop.js";
+import { activeTracer, endHopWith, errorType, Hop, type OutboundHop } from "./hop.js";
 import {
   startCallSpan,
   startEnqueueSpan,
@@ -151,20 +151,22 @@ const callMetricsObserver: Observer<OutboundContext> = {
 const OK = { ok: true } as const;
 
 /**
- * The interceptor form of an observer: begins, runs the rest of the chain (in the context
- * `contextOf` names for what `begin` returned, if any), ends with its outcome. Nothing to end
- * (`begin` returned undefined): the rest of the chain as it is.
+ * The interceptor form of an observer: begins, runs the rest of the chain in the context
+ * `contextOf` names (if any) and ends with its outcome. Nothing to end (`begin` returned
+ * undefined, an unsampled hop): the rest of the chain still runs in that context, without a
+ * promise of this link's.
  */
 function chainForm<C>(
   name: string,
   observer: Observer<C>,
-  contextOf: (token: unknown) => Context | undefined,
+  contextOf: (ctx: C, token: unknown) => Context | undefined,
 ): (ctx: C, next: () => Promise<unknown>) => Promise<unknown> {
   const form = (ctx: C, next: () => Promise<unknown>): Promise<unknown> => {
     const token = observer.begin(ctx);
-    if (token === undefined) return next();
-    const inside = contextOf(token);
-    return (inside ? context.with(inside, next) : next()).then(
+    const inside = contextOf(ctx, token);
+    const rest = inside ? context.with(inside, next) : next();
+    if (token === undefined) return rest;
+    return rest.then(
       (value) => {
         observer.end(token, undefined, false);
         return value;
@@ -179,7 +181,12 @@ function chainForm<C>(
   return Object.defineProperty(form, "name", { value: name });
 }
 
-const hopContext = (hop: unknown): Context => (hop as Hop).context;
+/** Outbound: the sampled hop's context (an unsampled one's is the active context already). */
+const outboundContext = (_ctx: OutboundContext, hop: unknown): Context | undefined =>
+  hop === undefined ? undefined : (hop as Hop).context;
+/** Inbound: the turn's scope, which `begin` sets for sampled and unsampled turns alike. */
+const turnContext = (ctx: InboundContext): Context | undefined =>
+  ctx.scope instanceof Hop ? ctx.scope.context : undefined;
 const noContext = (): undefined => undefined;
 
 const idle = (): boolean => activeTracer() === undefined;
@@ -191,7 +198,7 @@ const metricsIdle = (): boolean => !metricsEnabled();
  * in `interceptors` to put it elsewhere, or pass `builtinInterceptors: false` to leave it out.
  */
 export const outboundTracing: OutboundInterceptor & Idling = Object.assign(
-  chainForm("tracing", outboundObserver, hopContext),
+  chainForm("tracing", outboundObserver, outboundContext),
   { idle, observe: outboundObserver, [TRUSTED_LINK]: true as const },
 );
 
@@ -211,6 +218,6 @@ export const callMetrics: OutboundInterceptor & Idling = Object.assign(
  * out.
  */
 export const inboundTracing: InboundInterceptor & Idling = Object.assign(
-  chainForm("tracing", inboundObserver, hopContext),
+  chainForm("tracing", inboundObserver, turnContext),
   { idle, observe: inboundObserver, [TRUSTED_LINK]: true as const },
 );

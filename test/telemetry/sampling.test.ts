@@ -31,13 +31,23 @@ function parent(sampled: boolean): SpanContext {
   };
 }
 
-/** An inbound interceptor recording the `traceparent` each turn's message carried. */
-function traceparents(): { seen: Map<string, string | undefined>; interceptor: InboundInterceptor } {
+/**
+ * An inbound interceptor (after the built-in tracing one) recording the `traceparent` each turn's
+ * message carried, and the trace it sees as the active one while it runs.
+ */
+function traceparents(): {
+  seen: Map<string, string | undefined>;
+  activeTrace: Map<string, string | undefined>;
+  interceptor: InboundInterceptor;
+} {
   const seenBy = new Map<string, string | undefined>();
+  const activeTrace = new Map<string, string | undefined>();
   return {
     seen: seenBy,
+    activeTrace,
     interceptor: (ctx, next) => {
       seenBy.set(`${ctx.actorType}/${ctx.actorId}`, ctx.headers.get("traceparent"));
+      activeTrace.set(`${ctx.actorType}/${ctx.actorId}`, trace.getActiveSpan()?.spanContext().traceId);
       return next();
     },
   };
@@ -76,6 +86,11 @@ test("sampling - in a sampled turn the active span is the turn's and user spans 
   t.is(one("call Leaf.look")?.parentSpanId, turn?.spanId);
   t.is(one("user work")?.scopeName, "user-code");
   t.regex(tp.seen.get("Probe/sampled-1") ?? "", new RegExp(`^00-${up.traceId}-[0-9a-f]{16}-01$`));
+  t.is(
+    tp.activeTrace.get("Probe/sampled-1"),
+    up.traceId,
+    "an interceptor after tracing runs in the turn's span",
+  );
 });
 
 test("sampling - in an unsampled turn user spans do not record and nested calls carry the trace with the flag off", async (t) => {
@@ -102,6 +117,11 @@ test("sampling - in an unsampled turn user spans do not record and nested calls 
   const flagOff = new RegExp(`^00-${up.traceId}-[0-9a-f]{16}-00$`);
   t.regex(tp.seen.get("Probe/unsampled-1") ?? "", flagOff);
   t.regex(tp.seen.get("Leaf/unsampled-1-leaf") ?? "", flagOff);
+  t.is(
+    tp.activeTrace.get("Probe/unsampled-1"),
+    up.traceId,
+    "an interceptor after tracing runs in the trace too",
+  );
 
   // Nothing of the trace is exported: a sampled call made after it is, and the unsampled one is not.
   const marker = parent(true);
