@@ -33,6 +33,7 @@ export {
   NOT_SYNCHRONOUS,
   OBSERVED,
   type Observer,
+  runTaken,
   synchronousNow,
   Taken,
 } from "./sync-links.js";

@@ -23,6 +23,8 @@ import {
   type Observer,
   type OutboundContext,
   type OutboundInterceptor,
+  runTaken,
+  Taken,
   TRUSTED_LINK,
 } from "../interceptors/index.js";
 import { activeTracer, endHopWith, errorType, Hop, type OutboundHop } from "./hop.js";
@@ -164,17 +166,10 @@ function chainForm<C>(
   const form = (ctx: C, next: () => Promise<unknown>): Promise<unknown> => {
     const token = observer.begin(ctx);
     const inside = contextOf(ctx, token);
-    const rest = inside ? context.with(inside, next) : next();
-    if (token === undefined) return rest;
-    return rest.then(
-      (value) => {
-        observer.end(token, undefined, false);
-        return value;
-      },
-      (err: unknown) => {
-        observer.end(token, err, true);
-        throw err;
-      },
+    // Settled as the synchronous form settles what it took (sync-links.ts).
+    return runTaken(
+      token === undefined ? undefined : new Taken(observer as Observer<unknown>, token),
+      inside ? () => context.with(inside, next) : next,
     );
   };
   // Interceptor failures and `host.inbound` name a link by its function's name.
