@@ -11,8 +11,8 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { JetStreamApiError } from "@nats-io/jetstream";
-import { RequestError, TimeoutError } from "@nats-io/nats-core";
-import { JetStreamUnavailableError } from "../errors.js";
+import { NoRespondersError, RequestError, TimeoutError } from "@nats-io/nats-core";
+import { DeadlineExceededError, JetStreamUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { fullJitterDelayMs } from "../resilience/index.js";
 
@@ -33,7 +33,10 @@ export interface JetStreamSetupOptions {
 
 /** True for the failures that mean "JetStream is not answering yet", not "your request is wrong". */
 export function isJetStreamNotReady(err: unknown): boolean {
-  if (err instanceof TimeoutError) return true;
+  // nats.js's own API calls time out with TimeoutError; requests over Troupe's multiplexed inbox
+  // (bucket listings) with DeadlineExceededError, and find nobody serving the API as "no responders".
+  if (err instanceof TimeoutError || err instanceof DeadlineExceededError) return true;
+  if (err instanceof NoRespondersError) return true;
   if (err instanceof RequestError) return err.isNoResponders() || err.cause instanceof TimeoutError;
   if (err instanceof JetStreamApiError) return err.code === JS_CLUSTER_NOT_AVAILABLE || err.status === 503;
   // nats.js turns "no responders" on the JetStream API into this (a server without JetStream, or a

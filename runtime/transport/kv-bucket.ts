@@ -6,8 +6,8 @@
  */
 import { JetStreamApiError } from "@nats-io/jetstream";
 import type { KV, Kvm } from "@nats-io/kv";
-import { NoRespondersError, RequestError, TimeoutError } from "@nats-io/nats-core";
-import { ConfigurationError, DeadlineExceededError } from "../errors.js";
+import { NoRespondersError } from "@nats-io/nats-core";
+import { ConfigurationError } from "../errors.js";
 import { malformedHeadersError, type ReceivedHeaders } from "./headers.js";
 import { DEFAULT_PUBACK_TIMEOUT_MS, JetStreamPublishError, pubAckOf } from "./pub-ack.js";
 import {
@@ -225,20 +225,13 @@ export class NatsKeyValueBucket implements KeyValueBucket {
     return this.transport.setUpJetStream(`bucket ${this.bucket} (keys)`, async () => {
       const out: string[] = [];
       for (let offset = 0; ; ) {
-        const outcome = await this.transport
-          .request(
-            this.streamInfoSubject,
-            encoder.encode(JSON.stringify({ subjects_filter: `${this.writePrefix}>`, offset })),
-            DEFAULT_PUBACK_TIMEOUT_MS,
-          )
-          .catch((err: unknown) => {
-            // No answer in time: JetStream not answering yet, as nats.js's API calls report it.
-            throw err instanceof DeadlineExceededError ? new TimeoutError({ cause: err }) : err;
-          });
-        if (outcome.kind !== "reply") {
-          // Nobody serves the JetStream API (not enabled, or not up yet), as nats.js reports it.
-          throw new RequestError("no responders", { cause: new NoRespondersError(this.streamInfoSubject) });
-        }
+        // No answer in time (DeadlineExceededError) or nobody serving the API: not ready yet.
+        const outcome = await this.transport.request(
+          this.streamInfoSubject,
+          encoder.encode(JSON.stringify({ subjects_filter: `${this.writePrefix}>`, offset })),
+          DEFAULT_PUBACK_TIMEOUT_MS,
+        );
+        if (outcome.kind !== "reply") throw new NoRespondersError(this.streamInfoSubject);
         const info = JSON.parse(decoder.decode(outcome.data)) as StreamInfoReply;
         if (info.error) {
           throw new Error(`listing bucket ${this.bucket}: ${info.error.description ?? info.error.code}`);
