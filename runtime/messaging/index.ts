@@ -6,7 +6,6 @@
 export * from "./caller.js";
 export * from "./codec.js";
 export * from "./envelope.js";
-export { decodeReply } from "./envelope.js";
 export * from "./inbox-user.js";
 export * from "./job-envelope.js";
 export * from "./job-ids.js";
