@@ -4,8 +4,12 @@
  * msgpackr, Node internals, GC) and, for Troupe's own functions, inclusive time.
  *
  *   node --import tsx bench/profile-summary.ts DIR/rr-host.cpuprofile [more...] [--top 30]
+ *   node --import tsx bench/profile-summary.ts --diff DIR/callerAls-2.cpuprofile DIR/callerRatio1-2.cpuprofile
+ *
+ * Profiles of `--profile-window` have an `.ops.json` beside them (the window's operation count):
+ * the summary then shows µs per operation, and `--diff` compares two sides per operation.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
@@ -47,7 +51,16 @@ function keyOf(f: CallFrame): string {
   return `${f.functionName || "(anonymous)"} ${file}`.trim();
 }
 
-export function summarise(p: CpuProfile, top: number): string {
+interface Tally {
+  busy: number;
+  idle: number;
+  fnSelf: Map<string, number>;
+  areaSelf: Map<string, number>;
+  incl: Map<string, number>;
+}
+
+/** Busy, idle and per-function / per-area self time (µs) and Troupe functions' inclusive time. */
+function tally(p: CpuProfile): Tally {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -86,7 +99,17 @@ export function summarise(p: CpuProfile, top: number): string {
       incl.set(ck, (incl.get(ck) ?? 0) + us);
     }
   }
-  const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
+  return { busy, idle, fnSelf, areaSelf, incl };
+}
+
+/**
+ * `ops`: operations the profiled window completed (the `.ops.json` that `--profile-window` writes
+ * beside each profile); with it every line also shows µs per operation.
+ */
+export function summarise(p: CpuProfile, top: number, ops?: number): string {
+  const { busy, idle, fnSelf, areaSelf, incl } = tally(p);
+  const perOp = (us: number) => (ops ? `  ${(us / ops).toFixed(2).padStart(6)} µs/op` : "");
+  const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%${perOp(us)}`;
   const list = (m: Map<string, number>, n: number) =>
     [...m]
       .sort((a, b) => b[1] - a[1])
@@ -95,25 +118,69 @@ export function summarise(p: CpuProfile, top: number): string {
       .join("\n");
   const wall = (p.endTime - p.startTime) / 1e6;
   return [
-    `wall ${wall.toFixed(1)} s, busy ${(busy / 1e6).toFixed(1)} s (${((100 * busy) / (busy + idle)).toFixed(0)}% of samples), idle ${(idle / 1e6).toFixed(1)} s`,
+    `wall ${wall.toFixed(1)} s, busy ${(busy / 1e6).toFixed(1)} s (${((100 * busy) / (busy + idle)).toFixed(0)}% of samples), idle ${(idle / 1e6).toFixed(1)} s${ops ? `; ${ops} operations, busy ${(busy / ops).toFixed(1)} µs/op` : ""}`,
     `\nby area (self time, % of busy):\n${list(areaSelf, 20)}`,
     `\ntop functions (self time):\n${list(fnSelf, top)}`,
     `\nTroupe runtime functions (inclusive time):\n${list(incl, top)}`,
   ].join("\n");
 }
 
+/**
+ * Where side B spends more per operation than side A (`--diff`): self time per operation by area
+ * and by function, B − A, largest first. Both profiles need their `.ops.json`.
+ */
+export function diff(a: CpuProfile, opsA: number, b: CpuProfile, opsB: number, top: number): string {
+  const ta = tally(a);
+  const tb = tally(b);
+  const delta = (ma: Map<string, number>, mb: Map<string, number>) => {
+    const keys = new Set([...ma.keys(), ...mb.keys()]);
+    return [...keys]
+      .map((k) => [k, (mb.get(k) ?? 0) / opsB - (ma.get(k) ?? 0) / opsA] as const)
+      .sort((x, y) => Math.abs(y[1]) - Math.abs(x[1]))
+      .slice(0, top)
+      .map(([k, d]) => `  ${(d >= 0 ? "+" : "") + d.toFixed(2).padStart(6)} µs/op  ${k}`)
+      .join("\n");
+  };
+  return [
+    `busy per op: A ${(ta.busy / opsA).toFixed(1)} µs, B ${(tb.busy / opsB).toFixed(1)} µs (B − A ${(tb.busy / opsB - ta.busy / opsA).toFixed(1)})`,
+    `\nby area (self time, B − A):\n${delta(ta.areaSelf, tb.areaSelf)}`,
+    `\nby function (self time, B − A):\n${delta(ta.fnSelf, tb.fnSelf)}`,
+    `\nTroupe runtime functions (inclusive, B − A):\n${delta(ta.incl, tb.incl)}`,
+  ].join("\n");
+}
+
+function opsBeside(file: string): number | undefined {
+  const sidecar = file.replace(/\.cpuprofile$/, ".ops.json");
+  if (!existsSync(sidecar)) return undefined;
+  return (JSON.parse(readFileSync(sidecar, "utf8")) as { ops: number }).ops;
+}
+
+const USAGE = `usage: node --import tsx bench/profile-summary.ts FILE.cpuprofile... [--top N]
+       node --import tsx bench/profile-summary.ts --diff A.cpuprofile B.cpuprofile [--top N]`;
+
 function main(): void {
   const { values, positionals } = parseArgs({
-    options: { top: { type: "string", default: "30" } },
+    options: { top: { type: "string", default: "30" }, diff: { type: "boolean", default: false } },
     allowPositionals: true,
   });
+  const read = (file: string) => JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
+  if (values.diff) {
+    const [fa, fb] = positionals;
+    const opsA = fa && opsBeside(fa);
+    const opsB = fb && opsBeside(fb);
+    if (positionals.length !== 2 || !fa || !fb || !opsA || !opsB) {
+      console.error(`${USAGE}\n--diff needs two profiles of --profile-window (each with its .ops.json)`);
+      process.exit(2);
+    }
+    console.log(diff(read(fa), opsA, read(fb), opsB, Number(values.top)));
+    return;
+  }
   if (positionals.length === 0) {
-    console.error("usage: node --import tsx bench/profile-summary.ts FILE.cpuprofile... [--top N]");
+    console.error(USAGE);
     process.exit(2);
   }
   for (const file of positionals) {
-    const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
-    console.log(`\n=== ${file}\n${summarise(profile, Number(values.top))}`);
+    console.log(`\n=== ${file}\n${summarise(read(file), Number(values.top), opsBeside(file))}`);
   }
 }
 

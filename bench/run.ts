@@ -8,6 +8,7 @@
  *   npm run bench -- --only rr,cold     only these scenarios (names: rr, tell, jobs, pubsub, cold, mem, tracing, placement, …)
  *   npm run bench -- --profile dir      `--cpu-prof` every worker process into dir
  *   npm run bench -- --only rr.echo.c64 --impl troupe --profile dir    profile one hot path
+ *   npm run bench -- --only tracing.ratio1 --profile-window dir   profile the measured windows only
  *   npm run bench -- --source           run the TypeScript sources through tsx instead of a build
  *   npm run bench -- --heavy            the placement rows at full size (longer idle windows, 3
  *                                       takeover rounds, the model at 1,000 hosts × 100,000 shards)
@@ -25,6 +26,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { findNatsServer, startNatsServer } from "troupe/testing";
+import { profileWindows } from "./lib/cpu.js";
 import type { SpawnOptions } from "./lib/ipc.js";
 import { PAYLOAD_BYTES } from "./lib/payload.js";
 import {
@@ -47,12 +49,16 @@ import { renderText } from "./lib/table.js";
 import { SCENARIOS } from "./scenarios/index.js";
 
 const USAGE = `usage: npm run bench -- [--smoke] [--json FILE] [--only NAMES] [--profile DIR]
+                              [--profile-window DIR]
                               [--impl troupe|raw] [--duration MS] [--warmup MS] [--rounds N]
                               [--source | --built DIR] [--heavy]
   --smoke         tiny counts, every row, a few seconds (checks the bench code, not speed)
   --json FILE     also write the results as JSON
   --only NAMES    comma-separated scenario names (${SCENARIOS.map((s) => s.name).join(", ")}) or row ids
   --profile DIR   run every worker with --cpu-prof, profiles written to DIR
+  --profile-window DIR
+                  profile each measured window of the rows that measure CPU per side (warm-up
+                  left out): DIR/<worker role>-<n>.cpuprofile
   --impl troupe   only the Troupe sides (or: raw), e.g. to profile one implementation
   --source        workers run the TypeScript sources through tsx (esbuild, keepNames: a property
                   store per named closure) instead of a tsc build, as during development
@@ -94,6 +100,7 @@ async function main(): Promise<number> {
       json: { type: "string" },
       only: { type: "string" },
       profile: { type: "string" },
+      "profile-window": { type: "string" },
       duration: { type: "string" },
       warmup: { type: "string" },
       rounds: { type: "string" },
@@ -127,6 +134,11 @@ async function main(): Promise<number> {
   const profileDir = values.profile ? path.resolve(values.profile) : undefined;
   if (values.source && values.built) throw new Error("--source and --built exclude each other");
   if (profileDir) await mkdir(profileDir, { recursive: true });
+  const windowDir = values["profile-window"] ? path.resolve(values["profile-window"]) : undefined;
+  if (windowDir) {
+    await mkdir(windowDir, { recursive: true });
+    profileWindows(windowDir, settings.warmupMs);
+  }
 
   const began = performance.now();
   let builtDir: string | undefined;
@@ -238,6 +250,7 @@ async function main(): Promise<number> {
     log(`results written to ${values.json}`);
   }
   if (profileDir) log(`CPU profiles in ${profileDir} (summarise: bench/profile-summary.ts)`);
+  if (windowDir) log(`window profiles in ${windowDir} (summarise: bench/profile-summary.ts)`);
   return failed.length > 0 ? 1 : 0;
 }
 

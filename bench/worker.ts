@@ -9,6 +9,7 @@ import type { Host, HostOptions } from "troupe";
 import { BENCH_ACTORS } from "./lib/actors.js";
 import { selfUsage } from "./lib/cpu.js";
 import { type CommandTable, serveCommands } from "./lib/ipc.js";
+import { startWindowProfile, stopWindowProfile } from "./lib/window-profile.js";
 import { closeAll, mesh, setEnv, type WorkerEnv } from "./lib/worker-env.js";
 import type { HeapReading } from "./scenarios/idle-memory.js";
 import { SCENARIOS } from "./scenarios/index.js";
@@ -30,6 +31,8 @@ const common: CommandTable = {
   /** Names of the throttle policies the host's enforcer has shares of (none without throttling). */
   hostThrottlePolicies: () => host?.enforcer?.policies() ?? [],
   cpu: () => selfUsage(),
+  "profile.start": startWindowProfile,
+  "profile.stop": stopWindowProfile,
   /** Forces full GCs (needs `--expose-gc`), then reads memory usage. */
   heap: async (): Promise<HeapReading> => {
     const gc = (globalThis as { gc?: () => void }).gc;

@@ -5,6 +5,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import type { WorkerProc } from "./ipc.js";
 
 let ticksPerSecond: number | undefined;
@@ -55,6 +57,24 @@ export function selfUsage(): ProcUsage {
 export type CpuPerOp = Record<string, number>;
 
 /**
+ * `--profile-window DIR`: every measured window also profiles its workers (V8's sampling profiler
+ * through `node:inspector`, started `skipMs` into the window to leave the warm-up out), one
+ * `.cpuprofile` per worker and window: `DIR/<role>-<n>.cpuprofile`.
+ */
+let windowProfile: { dir: string; skipMs: number } | undefined;
+const profilesTaken = new Map<string, number>();
+
+/** The operations a measured window completed, for loops that report them (`LoopResult.ops`). */
+function windowOpsOf(result: unknown): number | undefined {
+  const ops = (result as { ops?: unknown } | null)?.ops;
+  return typeof ops === "number" ? ops : undefined;
+}
+
+export function profileWindows(dir: string, skipMs: number): void {
+  windowProfile = { dir, skipMs };
+}
+
+/**
  * Runs `body` and returns its result with the CPU each named process spent during it, divided by
  * the operation count `body` reports, and the write syscalls per operation of the workers (how
  * well nats.js could batch outgoing messages into one socket write).
@@ -67,9 +87,30 @@ export async function measureCpu<T>(
 ): Promise<{ result: T; cpuUsPerOp: CpuPerOp; writesPerOp: Record<string, number> }> {
   const names = Object.keys(workers);
   const read = () => Promise.all(names.map((n) => (workers[n] as WorkerProc).call<ProcUsage>("cpu")));
+  const profiled = windowProfile;
+  if (profiled) {
+    await Promise.all(
+      names.map((n) => (workers[n] as WorkerProc).call("profile.start", { delayMs: profiled.skipMs })),
+    );
+  }
   const before = await read();
   const natsBefore = procCpuMicros(natsPid);
   const result = await body();
+  if (profiled) {
+    await Promise.all(
+      names.map((n) => {
+        const w = workers[n] as WorkerProc;
+        const taken = (profilesTaken.get(w.role) ?? 0) + 1;
+        profilesTaken.set(w.role, taken);
+        const base = path.join(profiled.dir, `${w.role}-${taken}`);
+        const ops = windowOpsOf(result);
+        return Promise.all([
+          w.call("profile.stop", { file: `${base}.cpuprofile` }),
+          ops === undefined ? undefined : writeFile(`${base}.ops.json`, `${JSON.stringify({ ops })}\n`),
+        ]);
+      }),
+    );
+  }
   const after = await read();
   const natsAfter = procCpuMicros(natsPid);
   const ops = opsOf(result);

@@ -160,7 +160,7 @@ async function run(ctx: BenchContext): Promise<void> {
         run: async (round): Promise<Side> => {
           ctx.log(`${row.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
           const before = await receiver.call<ReceiverStats>("tracing.receiverStats");
-          const { result: r, cpuUsPerOp } = await measureCpu(
+          const { result: r, cpuUsPerOp, writesPerOp } = await measureCpu(
             { client: caller, server: host },
             ctx.natsPid,
             () =>
@@ -190,6 +190,7 @@ async function run(ctx: BenchContext): Promise<void> {
             p99Ms: r.p99Ms,
             count: r.ops,
             cpuUsPerOp,
+            writesPerOp,
             ...(note ? { note } : {}),
           };
         },
