@@ -144,6 +144,8 @@ for (const side of order) {
   const ids = Array.from({ length: 64 }, (_, i) => `echo-${String(i).padStart(8, "0")}`);
   const reply = b.envelope.encodeResult(b.payload.payloadFor(ids[0]));
   transport.nc.publish = (_subject, _data, opts) => {
+    // nats.js's publish encodes the headers: their rendering is Troupe's.
+    opts?.headers?.encode();
     const to = opts?.reply;
     if (to) queueMicrotask(() => transport.onReply({ subject: to, data: reply, headers: undefined }));
   };

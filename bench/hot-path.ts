@@ -152,11 +152,19 @@ function traceHeaders(i: number, sampled: boolean) {
   };
 }
 
-type Publish = (subject: string, data: Uint8Array, opts?: { reply?: string }) => void;
+type Publish = (
+  subject: string,
+  data: Uint8Array,
+  opts?: { reply?: string; headers?: { encode(): Uint8Array } },
+) => void;
 
-/** Replaces `nc.publish` with a loopback delivering `reply` to `onReply` one microtask later. */
+/**
+ * Replaces `nc.publish` with a loopback delivering `reply` to `onReply` one microtask later. The
+ * headers are encoded, as nats.js's publish does: their rendering is Troupe's.
+ */
 function loopback(target: { publish: Publish }, reply: Uint8Array, onReply: (msg: Msg) => void): void {
   target.publish = (_subject, _data, opts) => {
+    opts?.headers?.encode();
     const to = opts?.reply;
     if (!to) return;
     queueMicrotask(() => onReply({ subject: to, data: reply, headers: undefined } as unknown as Msg));
