@@ -44,6 +44,11 @@ test("outbound headers - a key or value that would break the block is refused", 
     { "a\nb": "x" },
     { a: "x\r\ny: z" },
     { a: "x\n" },
+    { a: "\rx" },
+    { a: "é\r" },
+    { "é\n": "x" },
+    { "é:": "x" },
+    { ok: "fine", "b c:": "x" },
   ];
   for (const h of refused) {
     t.throws(() => toNatsHeaders(h), { instanceOf: ConfigurationError }, JSON.stringify(h));
