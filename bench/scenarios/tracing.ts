@@ -160,7 +160,11 @@ async function run(ctx: BenchContext): Promise<void> {
         run: async (round): Promise<Side> => {
           ctx.log(`${row.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
           const before = await receiver.call<ReceiverStats>("tracing.receiverStats");
-          const { result: r, cpuUsPerOp, writesPerOp } = await measureCpu(
+          const {
+            result: r,
+            cpuUsPerOp,
+            writesPerOp,
+          } = await measureCpu(
             { client: caller, server: host },
             ctx.natsPid,
             () =>
