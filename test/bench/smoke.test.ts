@@ -3,7 +3,7 @@
  * (exit code 0) and come back with positive numbers. Speed is measured by `npm run bench`, never
  * asserted here.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -193,4 +193,51 @@ test("bench - smoke mode also runs the TypeScript sources through tsx (--source)
       ["idle-memory", undefined],
     ],
   );
+});
+
+test("bench - --profile-window profiles each measured window, and profile-summary compares two", async (t) => {
+  t.timeout(SMOKE_GUARD_MS + 60_000); // runSmoke fails first, with what the bench was doing
+  const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-bench-smoke-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const profiles = path.join(dir, "profiles");
+  const { code, output } = await runSmoke(path.join(dir, "bench.json"), [
+    "--source",
+    "--only",
+    "tracing.als",
+    "--profile-window",
+    profiles,
+  ]);
+  t.is(code, 0, output);
+  // One round per side in smoke mode: the ALS side and the no-SDK side, caller and host each.
+  const files = (await readdir(profiles)).sort();
+  t.deepEqual(files, [
+    "callerAls-1.cpuprofile",
+    "callerAls-1.ops.json",
+    "callerOff-1.cpuprofile",
+    "callerOff-1.ops.json",
+    "hostAls-1.cpuprofile",
+    "hostAls-1.ops.json",
+    "hostOff-1.cpuprofile",
+    "hostOff-1.ops.json",
+  ]);
+  for (const f of files.filter((f) => f.endsWith(".ops.json"))) {
+    const { ops } = JSON.parse(await readFile(path.join(profiles, f), "utf8")) as { ops: number };
+    t.true(positive(ops), `${f}: the window's operations`);
+  }
+  const summary = startProcess(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "bench/profile-summary.ts",
+      "--diff",
+      path.join(profiles, "callerOff-1.cpuprofile"),
+      path.join(profiles, "callerAls-1.cpuprofile"),
+    ],
+    { cwd: ROOT, env: process.env, name: "profile-summary --diff" },
+  );
+  const { code: summaryCode } = await summary.exited(120_000);
+  t.is(summaryCode, 0, summary.output());
+  t.regex(summary.output(), /busy per op: A [\d.]+ µs, B [\d.]+ µs/);
+  t.regex(summary.output(), /by function \(self time, B − A\):\n {2}[+-]/);
 });
