@@ -200,7 +200,11 @@ test("bench - --profile-window profiles each measured window, and profile-summar
   const dir = await mkdtemp(path.join(os.tmpdir(), "troupe-bench-smoke-"));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const profiles = path.join(dir, "profiles");
+  // A longer window than smoke's 600 ms: a loaded machine's first calls through tsx can take all of
+  // that, and a window with no operation has no per-operation figures to compare.
   const { code, output } = await runSmoke(path.join(dir, "bench.json"), [
+    "--duration",
+    "2500",
     "--source",
     "--only",
     "tracing.als",
