@@ -77,7 +77,12 @@ export interface Row {
   id: string;
   title: string;
   sides: Side[];
-  ratio?: { ops?: number; p50?: number; bytes?: number; overhead?: number; cpu?: number };
+  /**
+   * Troupe / baseline. `cpu`: CPU ms per second (placement); `cpuPerOp`: CPU µs per operation of
+   * all processes measured (client, server, nats-server) summed, the steadier figure on a shared
+   * machine where throughput swings with the neighbours.
+   */
+  ratio?: { ops?: number; p50?: number; bytes?: number; overhead?: number; cpu?: number; cpuPerOp?: number };
   target?: TargetResult;
   /** Set when the row could not be measured; the run then exits non-zero. */
   error?: string;
@@ -103,6 +108,9 @@ export function finishRow(spec: RowSpec, sides: Side[]): Row {
     if (troupe.nsPerOp !== undefined && base.nsPerOp) ratio.overhead = troupe.nsPerOp / base.nsPerOp;
     if (troupe !== base && troupe.cpuMsPerSec !== undefined && base.cpuMsPerSec)
       ratio.cpu = troupe.cpuMsPerSec / base.cpuMsPerSec;
+    const cpuT = totalCpu(troupe);
+    const cpuB = totalCpu(base);
+    if (troupe !== base && cpuT !== undefined && cpuB) ratio.cpuPerOp = cpuT / cpuB;
   }
   const row: Row = { id: spec.id, title: spec.title, sides, ratio };
   if (spec.target && troupe) {
@@ -113,6 +121,13 @@ export function finishRow(spec: RowSpec, sides: Side[]): Row {
     }
   }
   return row;
+}
+
+/** CPU µs per operation of every process a side measured, summed; undefined unless all are known. */
+function totalCpu(side: Side): number | undefined {
+  const values = side.cpuUsPerOp ? Object.values(side.cpuUsPerOp) : [];
+  if (values.length === 0 || values.some((v) => !Number.isFinite(v))) return undefined;
+  return values.reduce((a, b) => a + b, 0);
 }
 
 function metricValue(

@@ -26,6 +26,7 @@ function ratioCell(row: Row, side: Side): string {
   if (row.ratio.bytes !== undefined) parts.push(`bytes ${fmtRatio(row.ratio.bytes)}`);
   if (row.ratio.overhead !== undefined) parts.push(`overhead ${(row.ratio.overhead * 100).toFixed(2)}%`);
   if (row.ratio.cpu !== undefined) parts.push(`CPU ${fmtRatio(row.ratio.cpu)}`);
+  if (row.ratio.cpuPerOp !== undefined) parts.push(`CPU/op ${fmtRatio(row.ratio.cpuPerOp)}`);
   return parts.join(" · ");
 }
 

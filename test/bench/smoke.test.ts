@@ -171,6 +171,11 @@ test("bench - smoke mode measures every row", async (t) => {
         t.true(positive(side.p99Ms), `${what}: p99`);
       }
     }
+    const troupeSide = row.sides.find((s) => s.impl === "troupe" && !s.baseline);
+    const baseSide = row.sides.find((s) => s.baseline);
+    if (troupeSide?.cpuUsPerOp && baseSide?.cpuUsPerOp) {
+      t.true(positive(row.ratio?.cpuPerOp), `${row.id}: CPU per operation ratio`);
+    }
     if (row.id === "idle-memory") t.true(positive(row.ratio?.bytes), `${row.id}: ratio`);
     else if (row.id === "tracing.off") t.true(positive(row.ratio?.overhead), `${row.id}: overhead`);
     else t.true(positive(row.ratio?.ops), `${row.id}: ratio`);
