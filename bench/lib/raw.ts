@@ -6,7 +6,7 @@
  * finds the waiting caller. No per-call subscription, timer or Error object. It is deliberately
  * minimal (no per-call deadline): it is the floor Troupe is compared with.
  */
-import { createInbox, type Msg, type NatsConnection } from "@nats-io/nats-core";
+import { createInbox, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 
 export class MuxRequester {
   private readonly inbox = createInbox();
@@ -18,11 +18,13 @@ export class MuxRequester {
     nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.onReply(msg) });
   }
 
-  request(subject: string, data: Uint8Array): Promise<Uint8Array> {
+  /** `headers`: a header block to send with the request (e.g. a `traceparent`), none by default. */
+  request(subject: string, data: Uint8Array, headers?: MsgHdrs): Promise<Uint8Array> {
     const id = ++this.seq;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
-      this.nc.publish(subject, data, { reply: `${this.inbox}.${id}` });
+      const reply = `${this.inbox}.${id}`;
+      this.nc.publish(subject, data, headers ? { reply, headers } : { reply });
     });
   }
 

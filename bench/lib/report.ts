@@ -95,9 +95,14 @@ export interface RowSpec {
   target?: Target;
 }
 
+/** The side a row's ratios are of: Troupe's, or in a row of raw sides only, the one not the baseline. */
+export function comparedSide(sides: readonly Side[]): Side | undefined {
+  return sides.find((s) => s.impl === "troupe" && !s.baseline) ?? sides.find((s) => !s.baseline);
+}
+
 /** Computes ratios (Troupe / baseline) and evaluates the target. */
 export function finishRow(spec: RowSpec, sides: Side[]): Row {
-  const troupe = sides.find((s) => s.impl === "troupe");
+  const troupe = comparedSide(sides);
   const base = sides.find((s) => s.baseline) ?? sides.find((s) => s.impl === "raw");
   const ratio: NonNullable<Row["ratio"]> = {};
   if (troupe && base) {

@@ -1,6 +1,6 @@
 /** Plain-text (and Markdown) rendering of benchmark rows. */
 import { fmtCpu } from "./cpu.js";
-import type { Row, Side } from "./report.js";
+import { comparedSide, type Row, type Side } from "./report.js";
 
 export function fmtOps(n: number | undefined): string {
   if (n === undefined || !Number.isFinite(n)) return "";
@@ -19,7 +19,7 @@ export function fmtRatio(r: number | undefined): string {
 }
 
 function ratioCell(row: Row, side: Side): string {
-  if (side.impl !== "troupe" || side.baseline || !row.ratio) return "";
+  if (side.baseline || side !== comparedSide(row.sides) || !row.ratio) return "";
   const parts: string[] = [];
   if (row.ratio.ops !== undefined) parts.push(`ops ${fmtRatio(row.ratio.ops)}`);
   if (row.ratio.p50 !== undefined) parts.push(`p50 ${fmtRatio(row.ratio.p50)}`);
@@ -46,7 +46,7 @@ function otherCell(side: Side): string {
 }
 
 function targetCells(row: Row, side: Side): [string, string] {
-  if (side.impl !== "troupe" || side.baseline || !row.target) return ["", ""];
+  if (side.baseline || side !== comparedSide(row.sides) || !row.target) return ["", ""];
   const t = row.target;
   const shown =
     t.metric === "bytesPerActor"

@@ -17,6 +17,12 @@
  *   sampled span ran): Troupe's hooks stay idle, and what it measures is what Node 20's promise
  *   hooks for AsyncLocalStorage cost every promise of both processes. No target: it is the floor
  *   under the 10% and 1% rows, whatever Troupe's hops do.
+ * - `tracing.header`: no Troupe at all: raw nats.js's multiplexed requester and a raw responder
+ *   (as in `rr.echo.c64`) with a W3C `traceparent` (sampled flag off, a fresh span id per request
+ *   from a pool made beforehand) on every request, read by the responder through nats.js's
+ *   `msg.headers`, against the same pair without headers. What carrying the trace context over
+ *   NATS costs by itself (HPUB instead of PUB, the block on the wire, nats.js's header code on both
+ *   sides, nats-server's): the part of an unsampled call's cost that no tracing code can remove.
  * - `tracing.c1`: the same two meshes (100% sampled and no SDK) with one call in flight: what
  *   tracing adds to a call's latency when the machine is not saturated. No issue-7 target (its
  *   tracing target is read at c=64, where throughput is CPU-bound); it shows the other half of the
@@ -28,9 +34,12 @@
  *   the CPU one untraced Troupe call costs its caller and host processes (µs per call from the
  *   `tracing.sampled` untraced side of the same run, nats-server excluded). Target ≤ 3%.
  */
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { headers, type MsgHdrs } from "@nats-io/nats-core";
 import { context, createContextKey, ROOT_CONTEXT } from "@opentelemetry/api";
+import { pack, unpack } from "msgpackr";
 import {
   callInHop,
   endHop,
@@ -41,11 +50,14 @@ import {
 } from "../../runtime/telemetry/index.js";
 import { startTelemetry } from "../../runtime/telemetry/sdk.js";
 import { measureCpu } from "../lib/cpu.js";
-import type { CommandTable } from "../lib/ipc.js";
+import type { CommandTable, WorkerProc } from "../lib/ipc.js";
+import { payloadFor } from "../lib/payload.js";
+import { muxRequester } from "../lib/raw.js";
 import { finishRow, type RowSpec, type Side } from "../lib/report.js";
 import { interleavedRounds, type SideRunner } from "../lib/rounds.js";
-import { type BenchContext, type Scenario, workerOf } from "../lib/scenario.js";
-import type { LoopResult } from "../lib/stats.js";
+import { type BenchContext, idOf, type Scenario, workerOf } from "../lib/scenario.js";
+import { closedLoop, type LoopResult } from "../lib/stats.js";
+import { rawConnection } from "../lib/worker-env.js";
 
 const CONCURRENCY = 64;
 
@@ -67,6 +79,10 @@ const RATIO1: RowSpec = {
 const ALS: RowSpec = {
   id: "tracing.als",
   title: "no tracer, AsyncLocalStorage context manager on (Echo c=64): the floor under sampling",
+};
+const HEADER: RowSpec = {
+  id: "tracing.header",
+  title: "raw nats.js with a traceparent header on every request (Echo c=64): the wire's share",
 };
 const LATENCY: RowSpec = {
   id: "tracing.c1",
@@ -97,6 +113,9 @@ async function run(ctx: BenchContext): Promise<void> {
     callerRatio1: {},
     hostAls: {},
     callerAls: {},
+    responderRaw: {},
+    callerRaw: {},
+    callerRawHeader: {},
   };
   await ctx.withWorkers(workers, async (w) => {
     const receiver = workerOf(w, "receiver");
@@ -224,6 +243,8 @@ async function run(ctx: BenchContext): Promise<void> {
       if (traced && ctx.wants(row.id)) ctx.record(finishRow(row, [traced, { ...plain }]));
     }
 
+    if (ctx.wants(HEADER.id)) await rawHeaderRow(ctx, w);
+
     if (ctx.wants(LATENCY.id)) {
       const [tracedC1, plainC1] = await interleavedRounds(
         [side("all", 1), side("off", 1)],
@@ -262,8 +283,104 @@ async function run(ctx: BenchContext): Promise<void> {
   });
 }
 
+/** `tracing.header`: raw mux with and without a `traceparent` on every request, each its own caller. */
+async function rawHeaderRow(ctx: BenchContext, w: Record<string, WorkerProc>): Promise<void> {
+  const responder = workerOf(w, "responderRaw");
+  await responder.call("tracing.rawServe");
+  const { warmupMs, durationMs } = ctx.settings;
+  const side = (withHeader: boolean): SideRunner => {
+    const caller = workerOf(w, withHeader ? "callerRawHeader" : "callerRaw");
+    const label = withHeader ? "raw mux + traceparent header (unsampled)" : "raw mux, no headers (baseline)";
+    return {
+      run: async (round): Promise<Side> => {
+        ctx.log(`${HEADER.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
+        const {
+          result: r,
+          cpuUsPerOp,
+          writesPerOp,
+        } = await measureCpu(
+          { client: caller, server: responder },
+          ctx.natsPid,
+          () =>
+            caller.call<LoopResult>("tracing.rawCall", {
+              withHeader,
+              concurrency: CONCURRENCY,
+              warmupMs,
+              durationMs,
+            }),
+          (res) => res.totalOps,
+        );
+        return {
+          label,
+          impl: "raw",
+          ...(withHeader ? {} : { baseline: true }),
+          opsPerSec: r.opsPerSec,
+          p50Ms: r.p50Ms,
+          p99Ms: r.p99Ms,
+          count: r.ops,
+          cpuUsPerOp,
+          writesPerOp,
+        };
+      },
+    };
+  };
+  const [header, plain] = await interleavedRounds([side(true), side(false)], ctx.settings.rounds);
+  if (!header || !plain) throw new Error("tracing: a raw header side is missing");
+  // The header side must have carried its headers: the responder counts the traceparents it read.
+  const seen = await responder.call<number>("tracing.rawSeen");
+  if (seen < (header.count ?? 1)) throw new Error(`tracing: the raw responder read ${seen} traceparents`);
+  ctx.record(finishRow(HEADER, [header, plain]));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Worker side
+
+const RAW_ECHO_SUBJECT = "bench.tracing.echo";
+
+/** The raw responder of `tracing.header`: reads the `traceparent` (as a propagating consumer must), echoes. */
+async function rawServe(): Promise<void> {
+  const nc = await rawConnection("fast");
+  let seen = 0;
+  nc.subscribe(RAW_ECHO_SUBJECT, {
+    queue: "q",
+    callback: (_err, msg) => {
+      if (msg.headers?.get("traceparent")) seen++;
+      msg.respond(pack(unpack(msg.data)));
+    },
+  });
+  await nc.flush();
+  rawTraceparentsSeen = () => seen;
+}
+
+let rawTraceparentsSeen = () => 0;
+
+/** The raw caller of `tracing.header`: Echo c=64 over the mux requester, a traceparent on each request or none. */
+async function rawCall(a: {
+  withHeader: boolean;
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+}): Promise<LoopResult> {
+  const r = muxRequester(await rawConnection("fast"));
+  const payloads = Array.from({ length: a.concurrency }, (_, i) => payloadFor(idOf("rawtrace", i)));
+  // Trace contexts made beforehand: the row measures carrying one, not making it.
+  const parents = Array.from(
+    { length: 1024 },
+    () => `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-00`,
+  );
+  let n = 0;
+  return closedLoop(
+    { concurrency: a.concurrency, warmupMs: a.warmupMs, durationMs: a.durationMs },
+    async (w) => {
+      let h: MsgHdrs | undefined;
+      if (a.withHeader) {
+        h = headers();
+        h.set("traceparent", parents[n++ & 1023] as string);
+      }
+      return unpack(await r.request(RAW_ECHO_SUBJECT, pack(payloads[w]), h));
+    },
+  );
+}
 
 const received: ReceiverStats = { requests: 0, bytes: 0 };
 let flushTelemetry: (() => Promise<void>) | undefined;
@@ -333,7 +450,7 @@ function hooks(a: { iterations: number }): { nsPerCall: number; calls: number } 
 
 export const tracing: Scenario = {
   name: "tracing",
-  rows: [OFF, SAMPLED, RATIO, RATIO1, ALS, LATENCY],
+  rows: [OFF, SAMPLED, RATIO, RATIO1, ALS, HEADER, LATENCY],
   run,
   commands: {
     "tracing.receiver": receiver,
@@ -342,5 +459,8 @@ export const tracing: Scenario = {
     "tracing.contextOnly": contextOnly,
     "tracing.flush": () => flushTelemetry?.(),
     "tracing.hooks": hooks,
+    "tracing.rawServe": rawServe,
+    "tracing.rawCall": rawCall,
+    "tracing.rawSeen": () => rawTraceparentsSeen(),
   } as CommandTable,
 };
