@@ -50,7 +50,7 @@ import { SCENARIOS } from "./scenarios/index.js";
 
 const USAGE = `usage: npm run bench -- [--smoke] [--json FILE] [--only NAMES] [--profile DIR]
                               [--profile-window DIR]
-                              [--impl troupe|raw] [--duration MS] [--warmup MS] [--rounds N]
+                              [--impl troupe|raw] [--duration MS] [--warmup MS] [--rounds N] [--rate N]
                               [--source | --built DIR] [--heavy]
   --smoke         tiny counts, every row, a few seconds (checks the bench code, not speed)
   --json FILE     also write the results as JSON
@@ -68,7 +68,10 @@ const USAGE = `usage: npm run bench -- [--smoke] [--json FILE] [--only NAMES] [-
                   model at 1,000 hosts × 100,000 shards (a few minutes more)
   --duration MS   measured window per side and round (default: 3000 full, 600 smoke)
   --warmup MS     warm-up per side and round (default: 1000 full, 150 smoke)
-  --rounds N      rounds per row, sides interleaved, medians reported (default: 3 full, 1 smoke)`;
+  --rounds N      rounds per row, sides interleaved, medians reported (default: 3 full, 1 smoke)
+  --rate N        request-reply and tracing rows start N calls/s (at most their concurrency in
+                  flight) instead of a closed loop: sides doing the same work per second compare
+                  CPU per call without the batching a faster side gets (read the CPU/op column)`;
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -104,6 +107,7 @@ async function main(): Promise<number> {
       duration: { type: "string" },
       warmup: { type: "string" },
       rounds: { type: "string" },
+      rate: { type: "string" },
       built: { type: "string" },
       source: { type: "boolean", default: false },
       heavy: { type: "boolean", default: false },
@@ -121,6 +125,7 @@ async function main(): Promise<number> {
   if (values.duration) settings.durationMs = positive("--duration", values.duration);
   if (values.warmup) settings.warmupMs = positive("--warmup", values.warmup, true);
   if (values.rounds) settings.rounds = Math.round(positive("--rounds", values.rounds));
+  if (values.rate) settings.ratePerSec = positive("--rate", values.rate);
   const only = values.only
     ?.split(",")
     .map((s) => s.trim())
@@ -171,7 +176,10 @@ async function main(): Promise<number> {
     : tempBuild
       ? "compiled with tsc, runtime and bench alike"
       : `tsc build in ${builtDir}`;
-  const sourceText = `runtime at ${source.commit}${source.runtimeChanges > 0 ? ` + ${source.runtimeChanges} uncommitted runtime files` : ""} (${runtimeBuild})`;
+  const paced = settings.ratePerSec
+    ? ` · request-reply and tracing rows paced at ${settings.ratePerSec} calls/s`
+    : "";
+  const sourceText = `runtime at ${source.commit}${source.runtimeChanges > 0 ? ` + ${source.runtimeChanges} uncommitted runtime files` : ""} (${runtimeBuild})${paced}`;
   const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
   log(
     `${mode} mode · ${machine.cpus} × ${machine.cpuModel} · node ${process.version} · nats-server ${natsVersion} · nats.js ${natsJsVersion()} · payload ${PAYLOAD_BYTES} B msgpack · ${sourceText}`,

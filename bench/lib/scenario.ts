@@ -36,6 +36,8 @@ export interface Settings {
   placementTimings?: PlacementOptions;
   /** Placement moves (model): hosts, shards and host sets. */
   placementMoves: { hosts: number; shards: number; trials: number };
+  /** `--rate`: request-reply and tracing rows start calls at this rate instead of a closed loop. */
+  ratePerSec?: number;
 }
 
 export const SMOKE: Settings = {

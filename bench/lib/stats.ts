@@ -56,6 +56,13 @@ export interface LoopOptions {
   durationMs: number;
   /** Stops early after this many measured operations (used when ids run out). */
   maxOps?: number;
+  /**
+   * Paced instead of closed: operations start at this rate (the n-th at `n / ratePerSec` s), still
+   * at most `concurrency` in flight; behind schedule they start at once. Two sides paced at a rate
+   * both sustain do the same work per second, so their CPU per operation compares per-call cost
+   * without the batching a faster side gets (fewer, fuller socket reads and writes per call).
+   */
+  ratePerSec?: number;
 }
 
 export interface LoopResult extends LatencySummary {
@@ -85,10 +92,18 @@ export async function closedLoop(
   let failure: unknown;
   let ops = 0;
   let totalOps = 0;
+  let slot = 0;
+  const interval = options.ratePerSec ? 1000 / options.ratePerSec : 0;
 
   const worker = async (w: number) => {
     let n = 0;
     while (!stopped) {
+      if (interval > 0) {
+        const due = start + slot++ * interval;
+        const wait = due - performance.now();
+        if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
+        if (stopped) return;
+      }
       const t0 = performance.now();
       try {
         await op(w, n++);

@@ -52,6 +52,8 @@ interface CallArgs {
   warmupMs: number;
   durationMs: number;
   idPrefix: string;
+  /** Paced at this rate instead of a closed loop (`--rate`). */
+  ratePerSec?: number;
 }
 
 async function run(ctx: BenchContext): Promise<void> {
@@ -91,6 +93,7 @@ async function run(ctx: BenchContext): Promise<void> {
                 concurrency,
                 warmupMs,
                 durationMs,
+                ...(ctx.settings.ratePerSec ? { ratePerSec: ctx.settings.ratePerSec } : {}),
                 idPrefix: `${target}${concurrency}${impl[0]}`,
               };
               const {
@@ -167,7 +170,12 @@ async function serve(): Promise<void> {
 async function call(a: CallArgs): Promise<LoopResult> {
   const ids = Array.from({ length: a.concurrency }, (_, i) => idOf(a.idPrefix, i));
   const payloads = ids.map(payloadFor);
-  const loop = { concurrency: a.concurrency, warmupMs: a.warmupMs, durationMs: a.durationMs };
+  const loop = {
+    concurrency: a.concurrency,
+    warmupMs: a.warmupMs,
+    durationMs: a.durationMs,
+    ...(a.ratePerSec ? { ratePerSec: a.ratePerSec } : {}),
+  };
   if (a.impl === "troupe") {
     const m = await mesh();
     if (a.target === "echo") {

@@ -194,6 +194,7 @@ async function run(ctx: BenchContext): Promise<void> {
                 warmupMs,
                 durationMs,
                 idPrefix: mode === "off" ? "plain" : mode,
+                ...(ctx.settings.ratePerSec ? { ratePerSec: ctx.settings.ratePerSec } : {}),
               }),
             (res) => res.totalOps,
           );
@@ -307,6 +308,7 @@ async function rawHeaderRow(ctx: BenchContext, w: Record<string, WorkerProc>): P
               concurrency: CONCURRENCY,
               warmupMs,
               durationMs,
+              ratePerSec: ctx.settings.ratePerSec,
             }),
           (res) => res.totalOps,
         );
@@ -360,6 +362,7 @@ async function rawCall(a: {
   concurrency: number;
   warmupMs: number;
   durationMs: number;
+  ratePerSec?: number;
 }): Promise<LoopResult> {
   const r = muxRequester(await rawConnection("fast"));
   const payloads = Array.from({ length: a.concurrency }, (_, i) => payloadFor(idOf("rawtrace", i)));
@@ -370,7 +373,12 @@ async function rawCall(a: {
   );
   let n = 0;
   return closedLoop(
-    { concurrency: a.concurrency, warmupMs: a.warmupMs, durationMs: a.durationMs },
+    {
+      concurrency: a.concurrency,
+      warmupMs: a.warmupMs,
+      durationMs: a.durationMs,
+      ...(a.ratePerSec ? { ratePerSec: a.ratePerSec } : {}),
+    },
     async (w) => {
       let h: MsgHdrs | undefined;
       if (a.withHeader) {
