@@ -1,9 +1,9 @@
 /**
  * Trace and span ids as lower-case hex. Random bytes come from a pooled `crypto.randomFillSync`
- * (one call per 16 KiB, ~680 root contexts: a fill costs about the same at 4 and at 16 KiB, so the
- * larger pool is a quarter of the cost per id) and are rendered by Buffer's native hex encoder, which returns a
- * flat string: ids built by concatenating pieces are rope strings that V8 must flatten, once per
- * span, when the OTLP encoder reads them.
+ * (one call per 16 KiB, ~680 root contexts: a fill costs about the same at 4 and at 16 KiB, so
+ * the larger pool is a quarter of the cost per id) and are rendered by Buffer's native hex
+ * encoder, which returns a flat string: ids built by concatenating pieces are rope strings that
+ * V8 must flatten, once per span, when the OTLP encoder reads them.
  */
 import { randomFillSync } from "node:crypto";
 import { type SpanContext, TraceFlags, trace } from "@opentelemetry/api";
