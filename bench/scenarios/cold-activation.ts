@@ -10,8 +10,8 @@ import { Kvm } from "@nats-io/kv";
 import { pack, unpack } from "msgpackr";
 import { Subjects } from "../../runtime/messaging/subjects.js";
 import { Cold } from "../lib/actors.js";
-import { measureCpu } from "../lib/cpu.js";
 import type { CommandTable } from "../lib/ipc.js";
+import { measureLoop } from "../lib/loop-side.js";
 import { muxRequester } from "../lib/raw.js";
 import { finishRow, type RowSpec, type Side } from "../lib/report.js";
 import { interleavedRounds, type SideRunner } from "../lib/rounds.js";
@@ -66,26 +66,16 @@ async function run(ctx: BenchContext): Promise<void> {
           max: coldMax,
           durationMs,
         };
-        const {
-          result: r,
-          cpuUsPerOp,
-          writesPerOp,
-        } = await measureCpu(
+        const { measures } = await measureLoop(
           { client: caller, server: impl === "troupe" ? host : responder },
           ctx.natsPid,
           () => caller.call<LoopResult>("cold.call", args),
-          (res) => res.totalOps,
         );
         return {
           label,
           impl,
           ...(impl === "raw" ? { baseline: true } : {}),
-          opsPerSec: r.opsPerSec,
-          p50Ms: r.p50Ms,
-          p99Ms: r.p99Ms,
-          count: r.ops,
-          cpuUsPerOp,
-          writesPerOp,
+          ...measures,
           note: "a fresh id per call",
         };
       },

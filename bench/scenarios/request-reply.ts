@@ -14,8 +14,8 @@ import { Kvm } from "@nats-io/kv";
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import { pack, unpack } from "msgpackr";
 import { Counter, Echo } from "../lib/actors.js";
-import { measureCpu } from "../lib/cpu.js";
 import type { CommandTable } from "../lib/ipc.js";
+import { measureLoop } from "../lib/loop-side.js";
 import { type Payload, payloadFor } from "../lib/payload.js";
 import { muxRequester } from "../lib/raw.js";
 import { finishRow, type RowSpec, type Side } from "../lib/report.js";
@@ -96,26 +96,16 @@ async function run(ctx: BenchContext): Promise<void> {
                 ...(ctx.settings.ratePerSec ? { ratePerSec: ctx.settings.ratePerSec } : {}),
                 idPrefix: `${target}${concurrency}${impl[0]}`,
               };
-              const {
-                result: r,
-                cpuUsPerOp,
-                writesPerOp,
-              } = await measureCpu(
+              const { measures } = await measureLoop(
                 { client: callerOf(impl), server: impl === "troupe" ? host : responder },
                 ctx.natsPid,
                 () => callerOf(impl).call<LoopResult>("rr.call", args),
-                (res) => res.totalOps,
               );
               return {
                 label,
                 impl: impl === "troupe" ? "troupe" : "raw",
                 ...(baseline ? { baseline } : {}),
-                opsPerSec: r.opsPerSec,
-                p50Ms: r.p50Ms,
-                p99Ms: r.p99Ms,
-                count: r.ops,
-                cpuUsPerOp,
-                writesPerOp,
+                ...measures,
               };
             },
           }));

@@ -49,8 +49,8 @@ import {
   startTurnSpan,
 } from "../../runtime/telemetry/index.js";
 import { startTelemetry } from "../../runtime/telemetry/sdk.js";
-import { measureCpu } from "../lib/cpu.js";
 import type { CommandTable, WorkerProc } from "../lib/ipc.js";
+import { measureLoop } from "../lib/loop-side.js";
 import { payloadFor } from "../lib/payload.js";
 import { muxRequester } from "../lib/raw.js";
 import { finishRow, type RowSpec, type Side } from "../lib/report.js";
@@ -179,11 +179,7 @@ async function run(ctx: BenchContext): Promise<void> {
         run: async (round): Promise<Side> => {
           ctx.log(`${row.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
           const before = await receiver.call<ReceiverStats>("tracing.receiverStats");
-          const {
-            result: r,
-            cpuUsPerOp,
-            writesPerOp,
-          } = await measureCpu(
+          const { measures, totalOps } = await measureLoop(
             { client: caller, server: host },
             ctx.natsPid,
             () =>
@@ -196,25 +192,19 @@ async function run(ctx: BenchContext): Promise<void> {
                 idPrefix: mode === "off" ? "plain" : mode,
                 ...(ctx.settings.ratePerSec ? { ratePerSec: ctx.settings.ratePerSec } : {}),
               }),
-            (res) => res.totalOps,
           );
           let note: string | undefined;
           if (traced) {
             await Promise.all([caller.call("tracing.flush"), host.call("tracing.flush")]);
             const after = await receiver.call<ReceiverStats>("tracing.receiverStats");
             const bytes = after.bytes - before.bytes;
-            note = `exported ${(bytes / 2 ** 20).toFixed(1)} MiB in ${after.requests - before.requests} OTLP requests, ${(bytes / r.totalOps).toFixed(0)} B per call`;
+            note = `exported ${(bytes / 2 ** 20).toFixed(1)} MiB in ${after.requests - before.requests} OTLP requests, ${(bytes / totalOps).toFixed(0)} B per call`;
           }
           return {
             label,
             impl: "troupe",
             ...(mode === "off" ? { baseline: true } : {}),
-            opsPerSec: r.opsPerSec,
-            p50Ms: r.p50Ms,
-            p99Ms: r.p99Ms,
-            count: r.ops,
-            cpuUsPerOp,
-            writesPerOp,
+            ...measures,
             ...(note ? { note } : {}),
           };
         },
@@ -295,34 +285,16 @@ async function rawHeaderRow(ctx: BenchContext, w: Record<string, WorkerProc>): P
     return {
       run: async (round): Promise<Side> => {
         ctx.log(`${HEADER.id}: ${label}${ctx.settings.rounds > 1 ? ` (round ${round + 1})` : ""}`);
-        const {
-          result: r,
-          cpuUsPerOp,
-          writesPerOp,
-        } = await measureCpu(
-          { client: caller, server: responder },
-          ctx.natsPid,
-          () =>
-            caller.call<LoopResult>("tracing.rawCall", {
-              withHeader,
-              concurrency: CONCURRENCY,
-              warmupMs,
-              durationMs,
-              ratePerSec: ctx.settings.ratePerSec,
-            }),
-          (res) => res.totalOps,
+        const { measures } = await measureLoop({ client: caller, server: responder }, ctx.natsPid, () =>
+          caller.call<LoopResult>("tracing.rawCall", {
+            withHeader,
+            concurrency: CONCURRENCY,
+            warmupMs,
+            durationMs,
+            ratePerSec: ctx.settings.ratePerSec,
+          }),
         );
-        return {
-          label,
-          impl: "raw",
-          ...(withHeader ? {} : { baseline: true }),
-          opsPerSec: r.opsPerSec,
-          p50Ms: r.p50Ms,
-          p99Ms: r.p99Ms,
-          count: r.ops,
-          cpuUsPerOp,
-          writesPerOp,
-        };
+        return { label, impl: "raw", ...(withHeader ? {} : { baseline: true }), ...measures };
       },
     };
   };
