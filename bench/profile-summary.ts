@@ -138,7 +138,7 @@ export function diff(a: CpuProfile, opsA: number, b: CpuProfile, opsB: number, t
       .map((k) => [k, (mb.get(k) ?? 0) / opsB - (ma.get(k) ?? 0) / opsA] as const)
       .sort((x, y) => Math.abs(y[1]) - Math.abs(x[1]))
       .slice(0, top)
-      .map(([k, d]) => `  ${(d >= 0 ? "+" : "") + d.toFixed(2).padStart(6)} µs/op  ${k}`)
+      .map(([k, d]) => `  ${d >= 0 ? "+" : "-"}${Math.abs(d).toFixed(2).padStart(6)} µs/op  ${k}`)
       .join("\n");
   };
   return [
