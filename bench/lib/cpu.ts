@@ -97,13 +97,13 @@ export async function measureCpu<T>(
   const natsBefore = procCpuMicros(natsPid);
   const result = await body();
   if (profiled) {
+    const ops = windowOpsOf(result);
     await Promise.all(
       names.map((n) => {
         const w = workers[n] as WorkerProc;
         const taken = (profilesTaken.get(w.role) ?? 0) + 1;
         profilesTaken.set(w.role, taken);
         const base = path.join(profiled.dir, `${w.role}-${taken}`);
-        const ops = windowOpsOf(result);
         return Promise.all([
           w.call("profile.stop", { file: `${base}.cpuprofile` }),
           ops === undefined ? undefined : writeFile(`${base}.ops.json`, `${JSON.stringify({ ops })}\n`),

@@ -314,19 +314,18 @@ const RAW_ECHO_SUBJECT = "bench.tracing.echo";
 /** The raw responder of `tracing.header`: reads the `traceparent` (as a propagating consumer must), echoes. */
 async function rawServe(): Promise<void> {
   const nc = await rawConnection("fast");
-  let seen = 0;
   nc.subscribe(RAW_ECHO_SUBJECT, {
     queue: "q",
     callback: (_err, msg) => {
-      if (msg.headers?.get("traceparent")) seen++;
+      if (msg.headers?.get("traceparent")) rawTraceparentsSeen++;
       msg.respond(pack(unpack(msg.data)));
     },
   });
   await nc.flush();
-  rawTraceparentsSeen = () => seen;
 }
 
-let rawTraceparentsSeen = () => 0;
+/** Requests with a `traceparent` the raw responder has read (the row checks its headers arrived). */
+let rawTraceparentsSeen = 0;
 
 /** The raw caller of `tracing.header`: Echo c=64 over the mux requester, a traceparent on each request or none. */
 async function rawCall(a: {
@@ -441,6 +440,6 @@ export const tracing: Scenario = {
     "tracing.hooks": hooks,
     "tracing.rawServe": rawServe,
     "tracing.rawCall": rawCall,
-    "tracing.rawSeen": () => rawTraceparentsSeen(),
+    "tracing.rawSeen": () => rawTraceparentsSeen,
   } as CommandTable,
 };
