@@ -41,6 +41,7 @@ import {
   type BenchContext,
   FULL,
   HEAVY_PLACEMENT,
+  rowSelector,
   type Settings,
   SMOKE,
   workersFor,
@@ -54,7 +55,8 @@ const USAGE = `usage: npm run bench -- [--smoke] [--json FILE] [--only NAMES] [-
                               [--source | --built DIR] [--heavy]
   --smoke         tiny counts, every row, a few seconds (checks the bench code, not speed)
   --json FILE     also write the results as JSON
-  --only NAMES    comma-separated scenario names (${SCENARIOS.map((s) => s.name).join(", ")}) or row ids
+  --only NAMES    comma-separated scenario names (${SCENARIOS.map((s) => s.name).join(", ")}), row ids
+                  or their dotted prefixes (rr.echo: rr.echo.c1 and rr.echo.c64)
   --profile DIR   run every worker with --cpu-prof, profiles written to DIR
   --profile-window DIR
                   profile each measured window of the rows that measure CPU per side (warm-up
@@ -130,8 +132,7 @@ async function main(): Promise<number> {
     ?.split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  const wants = (scenario: string, rowId: string) =>
-    !only || only.some((o) => scenario === o || rowId.startsWith(o));
+  const wants = rowSelector(only);
   const scenarios = SCENARIOS.filter((s) => s.rows.some((r) => wants(s.name, r.id)));
   const impl = values.impl;
   if (impl !== undefined && impl !== "troupe" && impl !== "raw") throw new Error("--impl is troupe or raw");

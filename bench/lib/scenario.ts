@@ -154,3 +154,15 @@ export function workerOf(workers: Record<string, WorkerProc>, role: string): Wor
   if (!w) throw new Error(`no worker "${role}"`);
   return w;
 }
+
+/**
+ * Which rows `--only` selects: all without it, else a row whose scenario is named, whose id is
+ * named, or whose id starts with a named prefix and a dot (`rr.echo` selects `rr.echo.c1` and
+ * `rr.echo.c64`; `tracing.ratio` selects that row, not `tracing.ratio1`).
+ */
+export function rowSelector(
+  only: readonly string[] | undefined,
+): (scenario: string, rowId: string) => boolean {
+  return (scenario, rowId) =>
+    !only || only.some((o) => scenario === o || rowId === o || rowId.startsWith(`${o}.`));
+}

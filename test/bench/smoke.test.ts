@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import test, { type ExecutionContext } from "ava";
 import type { BenchReport, Row } from "../../bench/lib/report.js";
+import { rowSelector } from "../../bench/lib/scenario.js";
 import { startProcess } from "../helpers/cli-process.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -119,6 +120,17 @@ function checkPlacementRow(t: ExecutionContext, row: Row): void {
   }
   if (row.id === "placement.idle") t.true(positive(row.ratio?.cpu), `${row.id}: CPU ratio`);
 }
+
+test("bench - --only selects scenarios, row ids and dotted prefixes, not a longer id", (t) => {
+  const wants = rowSelector(["tracing.ratio", "rr.echo", "cold"]);
+  t.true(wants("tracing", "tracing.ratio"));
+  t.false(wants("tracing", "tracing.ratio1"));
+  t.true(wants("rr", "rr.echo.c1"));
+  t.true(wants("rr", "rr.echo.c64"));
+  t.false(wants("rr", "rr.counter.c64"));
+  t.true(wants("cold", "cold-activation"));
+  t.true(rowSelector(undefined)("jobs", "jobs.result"));
+});
 
 test("bench - smoke mode measures every row", async (t) => {
   t.timeout(SMOKE_GUARD_MS + 60_000); // runSmoke fails first, with what the bench was doing
