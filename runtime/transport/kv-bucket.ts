@@ -7,7 +7,7 @@
 import { JetStreamApiError } from "@nats-io/jetstream";
 import type { KV, Kvm } from "@nats-io/kv";
 import { NoRespondersError } from "@nats-io/nats-core";
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError, StateStoreError } from "../errors.js";
 import { malformedHeadersError, type ReceivedHeaders } from "./headers.js";
 import { DEFAULT_PUBACK_TIMEOUT_MS, JetStreamPublishError, pubAckOf } from "./pub-ack.js";
 import {
@@ -40,7 +40,7 @@ const decoder = new TextDecoder();
 
 /** What STREAM.INFO with a subjects filter answers (the fields read here). */
 interface StreamInfoReply {
-  readonly error?: { readonly code?: number; readonly description?: string };
+  readonly error?: { readonly code?: number; readonly err_code?: number; readonly description?: string };
   readonly state?: { readonly subjects?: Record<string, number> };
   /** How many subjects match, when the answer is one page of them. */
   readonly total?: number;
@@ -101,23 +101,30 @@ export class NatsKeyValueBucket implements KeyValueBucket {
       this.directGets = false;
       return this.get(key);
     }
-    if (outcome.kind !== "reply") throw new Error(`unexpected answer to a direct get of ${subject}`);
+    if (outcome.kind !== "reply") throw this.getFailed(key, `unexpected answer (${outcome.kind})`);
     const h = outcome.headers as ReceivedHeaders | undefined;
     const status = h?.code ?? 0;
     if (status === 404) return null; // no entry for the key
     if (status !== 0 && status !== 200) {
-      throw new Error(`direct get of ${subject} failed: ${status} ${h?.description ?? ""}`.trim());
+      throw this.getFailed(key, `${status} ${h?.description ?? ""}`.trim(), status);
     }
     if (h?.get("Nats-Subject") !== subject) return null;
     const operation = h.get("KV-Operation");
     if (operation === "DEL" || operation === "PURGE") return null;
     const revision = Number(h.get("Nats-Sequence"));
     if (!Number.isSafeInteger(revision) || revision <= 0) {
-      throw new Error(`direct get of ${subject} returned no sequence`);
+      throw this.getFailed(key, "the answer carries no sequence");
     }
     // RFC 3339 with nanoseconds; Date.parse keeps the milliseconds.
     const createdMs = Date.parse(h.get("Nats-Time-Stamp"));
     return { value: outcome.data, revision, ...(Number.isFinite(createdMs) ? { createdMs } : {}) };
+  }
+
+  /** A direct get JetStream answered with something other than an entry or "no entry". */
+  private getFailed(key: string, why: string, status?: number): StateStoreError {
+    return new StateStoreError(`reading ${key} from bucket ${this.bucket} failed: ${why}`, {
+      details: { bucket: this.bucket, key, ...(status === undefined ? {} : { status }) },
+    });
   }
 
   private assertKey(key: string): void {
@@ -233,8 +240,15 @@ export class NatsKeyValueBucket implements KeyValueBucket {
         );
         if (outcome.kind !== "reply") throw new NoRespondersError(this.streamInfoSubject);
         const info = JSON.parse(decoder.decode(outcome.data)) as StreamInfoReply;
+        // As nats.js's own API calls fail: "temporarily unavailable" (10008) is retried above
+        // like a timeout, anything else (the stream is gone, a permission) fails at once.
         if (info.error) {
-          throw new Error(`listing bucket ${this.bucket}: ${info.error.description ?? info.error.code}`);
+          const { code = 500, err_code = 0, description = "stream info failed" } = info.error;
+          throw new JetStreamApiError({
+            code,
+            err_code,
+            description: `listing bucket ${this.bucket}: ${description}`,
+          });
         }
         const subjects = Object.keys(info.state?.subjects ?? {});
         for (const subject of subjects) {

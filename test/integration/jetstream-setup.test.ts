@@ -5,6 +5,7 @@
  * JetStream at all, ends in JetStreamUnavailableError at the deadline; a request JetStream answers
  * with an error fails at once, without retries.
  */
+import { JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
 import test, { type ExecutionContext } from "ava";
 import { JetStreamUnavailableError } from "troupe";
 import type { NatsServer } from "troupe/testing";
@@ -94,6 +95,20 @@ test("jetstream setup - listing a bucket's keys while the server is frozen waits
   );
   await server.kill("SIGCONT");
   t.deepEqual(await listed, ["a"]);
+});
+
+test("jetstream setup - listing a bucket whose stream is gone fails at once with JetStream's error, not a bare Error", async (t) => {
+  const server = await startServer(t);
+  const { transport, log } = await connectTo(t, server, 30_000);
+  const bucket = await transport.keyValue("gone_kv");
+  await bucket.compareAndSet("a", new Uint8Array([1]), 0);
+  await (await jetstreamManager(transport.nc)).streams.delete("KV_gone_kv");
+
+  const err = await t.throwsAsync(bucket.keys());
+  t.true(err instanceof JetStreamApiError, `got ${err?.name}: ${err?.message}`);
+  t.is((err as JetStreamApiError).code, 10059, "stream not found");
+  t.regex(err?.message ?? "", /listing bucket gone_kv/);
+  t.deepEqual(log.at("warn", "error"), [], "not retried as if JetStream were not ready");
 });
 
 test("jetstream setup - a server that stays frozen ends in JetStreamUnavailableError at the deadline", async (t) => {
