@@ -6,7 +6,7 @@
  *
  *   node --conditions=troupe-source --import tsx bench/hot-path.ts [--calls N] [--concurrency C]
  *        [--side caller|host|both] [--tracing off|spans|otlp] [--tracer troupe|sdk]
- *        [--throttle none|rate|concurrency|plane] [--alloc] [--promises]
+ *        [--throttle none|rate|concurrency|plane] [--alloc [--alloc-sites N]] [--promises]
  *        (add --cpu-prof to profile this code)
  *
  * `--tracing spans` registers a tracer (AsyncLocalStorage context manager, W3C propagator, 100%
@@ -37,6 +37,8 @@
  * already collected included): unlike CPU time it does not move with the machine's load, so it
  * shows a change to the hot path's allocations on a busy machine (the sampler costs CPU: read the
  * µs figures of such a run as rough).
+ *
+ * `--alloc-sites N` lists the N functions that allocated the most per call, for each side measured.
  *
  * `--promises` also counts the promises created per call (an async hook, so the µs figures of such
  * a run include the promise hooks' cost): with an AsyncLocalStorage on, as a tracer's context
@@ -94,15 +96,35 @@ async function startHeapSampling(): Promise<void> {
 
 interface SamplingNode {
   selfSize: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
   children: SamplingNode[];
 }
 
-/** Bytes allocated since {@link startHeapSampling} (undefined without `--alloc`). */
-async function stopHeapSampling(): Promise<number | undefined> {
+/** `--alloc-sites N`: how many allocating functions to list per side (0: none). */
+let allocSites = 0;
+
+/**
+ * Bytes allocated since {@link startHeapSampling} (undefined without `--alloc`); with
+ * `--alloc-sites N`, the N functions that allocated most, per call, are printed too.
+ */
+async function stopHeapSampling(calls: number): Promise<number | undefined> {
   if (!heapSampler) return undefined;
   const { profile } = await heapSampler.post("HeapProfiler.stopSampling");
-  const total = (n: SamplingNode): number => n.children.reduce((sum, c) => sum + total(c), n.selfSize);
-  return total(profile.head as SamplingNode);
+  const sites = new Map<string, number>();
+  const total = (n: SamplingNode): number => {
+    if (n.selfSize > 0) {
+      const f = n.callFrame;
+      const site = `${f.functionName || "(anonymous)"} ${f.url.split("/").slice(-2).join("/")}:${f.lineNumber + 1}`;
+      sites.set(site, (sites.get(site) ?? 0) + n.selfSize);
+    }
+    return n.children.reduce((sum, c) => sum + total(c), n.selfSize);
+  };
+  const bytes = total(profile.head as SamplingNode);
+  if (allocSites > 0) {
+    const top = [...sites].sort((a, b) => b[1] - a[1]).slice(0, allocSites);
+    for (const [site, size] of top) console.log(`  ${(size / calls).toFixed(0).padStart(6)} B/call  ${site}`);
+  }
+  return bytes;
 }
 
 /** Runs `batch` (which completes `size` calls) until `calls` calls are done; CPU µs per call. */
@@ -132,7 +154,7 @@ async function measure(
   }
   const u = process.cpuUsage(before);
   promiseCounter?.hook.disable();
-  const bytes = await stopHeapSampling();
+  const bytes = await stopHeapSampling(done);
   return {
     usPerCall: (u.user + u.system) / done,
     calls: done,
@@ -344,6 +366,7 @@ async function main(): Promise<void> {
       ratio: { type: "string", default: "1" },
       throttle: { type: "string", default: "none" },
       alloc: { type: "boolean", default: false },
+      "alloc-sites": { type: "string", default: "0" },
       promises: { type: "boolean", default: false },
     },
   });
@@ -358,7 +381,8 @@ async function main(): Promise<void> {
     };
     promiseCounter = counter;
   }
-  if (values.alloc) {
+  allocSites = Number(values["alloc-sites"]);
+  if (values.alloc || allocSites > 0) {
     heapSampler = new Session();
     heapSampler.connect();
     await heapSampler.post("HeapProfiler.enable");
