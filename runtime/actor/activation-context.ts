@@ -38,7 +38,7 @@ export abstract class ActivationContext implements ActorContext, TimerOwner {
 
   abstract readonly status: ActivationStatus;
   abstract readonly mailboxFull: boolean;
-  abstract deliver(turn: Turn, options: { countsAsActivity?: boolean }): void;
+  abstract deliverTick(turn: Turn): void;
 
   /** A reference whose calls never outlive the turn that makes them (see Mesh.timeoutFor). */
   ref<A extends ActorShape>(type: ActorClass<A>, id: string, options?: CallOptions): ActorRef<A> {

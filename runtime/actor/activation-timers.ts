@@ -13,7 +13,8 @@ export interface TimerOwner {
   readonly status: ActivationStatus;
   /** Whether the mailbox is at capacity (a tick is then skipped, not queued). */
   readonly mailboxFull: boolean;
-  deliver(turn: Turn, options: { countsAsActivity?: boolean }): void;
+  /** Queues a tick (not counted as activity: timers do not keep an activation alive). */
+  deliverTick(turn: Turn): void;
 }
 
 /** A timer of an activation: the pending timeout of its next tick (replaced at each tick). */
@@ -54,29 +55,26 @@ export class ActivationTimers {
         );
         return;
       }
-      this.owner.deliver(
-        {
-          method: undefined,
-          args: [],
-          callback: () => {
-            if (!live()) return undefined; // cleared or replaced while this tick waited
-            if (everyMs === undefined) this.timers.delete(name);
-            return callback();
-          },
-          deadline: Number.POSITIVE_INFINITY,
-          settle: (outcome) => {
-            if (!outcome.ok) {
-              this.host.logger.error("timer callback failed", {
-                actorType: this.host.type.name,
-                actorId: this.owner.id,
-                timer: name,
-                err: outcome.error,
-              });
-            }
-          },
+      this.owner.deliverTick({
+        method: undefined,
+        args: [],
+        callback: () => {
+          if (!live()) return undefined; // cleared or replaced while this tick waited
+          if (everyMs === undefined) this.timers.delete(name);
+          return callback();
         },
-        { countsAsActivity: false },
-      );
+        deadline: Number.POSITIVE_INFINITY,
+        settle: (outcome) => {
+          if (!outcome.ok) {
+            this.host.logger.error("timer callback failed", {
+              actorType: this.host.type.name,
+              actorId: this.owner.id,
+              timer: name,
+              err: outcome.error,
+            });
+          }
+        },
+      });
     };
     armed.handle = setTimeout(fire, delayMs).unref();
     this.timers.set(name, armed);

@@ -90,9 +90,24 @@ export class Activation extends ActivationContext {
     return this.running || this.mailbox.size > 0;
   }
 
-  /** Queues a turn; refuses with OverloadedError when the mailbox is full. */
-  deliver(turn: Turn, options: { countsAsActivity?: boolean; unbounded?: boolean; now?: number } = {}): void {
-    if (options.unbounded) this.mailbox.pushUnbounded(turn);
+  /**
+   * Queues a call's or tell's turn, which marks the activation active at `now` (the caller's
+   * `performance.now()`, if it has one); refuses with OverloadedError when the mailbox is full.
+   * `unbounded`: a turn the runtime must not lose (re-dispatched after a stand-down).
+   */
+  deliver(turn: Turn, now?: number, unbounded = false): void {
+    if (!this.queue(turn, unbounded)) return;
+    this.lastActive = now ?? performance.now();
+    if (!this.running) this.pump();
+  }
+
+  /** Queues a timer's tick: timers do not keep an activation alive, so it is not activity. */
+  deliverTick(turn: Turn): void {
+    if (this.queue(turn, false) && !this.running) this.pump();
+  }
+
+  private queue(turn: Turn, unbounded: boolean): boolean {
+    if (unbounded) this.mailbox.pushUnbounded(turn);
     else if (!this.mailbox.push(turn)) {
       turn.settle({
         ok: false,
@@ -101,10 +116,9 @@ export class Activation extends ActivationContext {
           { details: { actorType: this.host.type.name, actorId: this.id, capacity: this.mailbox.capacity } },
         ),
       });
-      return;
+      return false;
     }
-    if (options.countsAsActivity !== false) this.lastActive = options.now ?? performance.now();
-    if (!this.running) this.pump();
+    return true;
   }
 
   /**

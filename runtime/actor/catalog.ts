@@ -44,14 +44,17 @@ export class Catalog implements ActivationHost {
     this.sweeper = setInterval(() => this.sweepIdle(), every).unref();
   }
 
-  /** Delivers a turn to the activation of `id`, creating it if needed. */
-  dispatch(id: string, turn: Turn, options?: { unbounded?: boolean; now?: number }): void {
+  /**
+   * Delivers a turn to the activation of `id`, creating it if needed. `now`: the caller's
+   * `performance.now()`, if it has one (positional, not an options object: this runs per call).
+   */
+  dispatch(id: string, turn: Turn, now?: number, unbounded = false): void {
     let activation = this.activations.get(id);
     if (!activation) {
       activation = new Activation(id, this, this.deactivating.get(id));
       this.activations.set(id, activation);
     }
-    activation.deliver(turn, options);
+    activation.deliver(turn, now, unbounded);
   }
 
   stats(): CatalogStats {
@@ -110,7 +113,7 @@ export class Catalog implements ActivationHost {
   onStoodDown(activation: Activation, unrun: Turn[]): void {
     if (this.activations.get(activation.id) === activation) this.activations.delete(activation.id);
     // A fresh activation loads the newer state and runs what the stale one did not.
-    for (const turn of unrun) this.dispatch(activation.id, turn, { unbounded: true });
+    for (const turn of unrun) this.dispatch(activation.id, turn, undefined, true);
   }
 
   onFailed(activation: Activation): void {

@@ -79,12 +79,12 @@ export class Admission {
       if (own) this.busy = false;
     }
     if (taken) {
-      catalog.dispatch(actorId, new TakingTurn(turn, taken, scope), { now });
+      catalog.dispatch(actorId, new TakingTurn(turn, taken, scope), now);
       return;
     }
     // Nothing to finish (an unsampled turn): the turn itself carries the scope it runs in.
     turn.scope = scope;
-    catalog.dispatch(actorId, turn, { now });
+    catalog.dispatch(actorId, turn, now);
   }
 }
 

@@ -171,7 +171,7 @@ export class Dispatch {
     }
     const turn = new InboundTurn(this.replies, type, actorId, method, args, now + timeoutMs, replyTo, true);
     if (chainIdle(this.observers)) {
-      s.catalog.dispatch(actorId, turn, { now });
+      s.catalog.dispatch(actorId, turn, now);
       return;
     }
     const carried = headers && recordHeaders(headers);
@@ -241,7 +241,7 @@ export class Dispatch {
     );
     if (answerTo) this.keepalives.add(turn, now);
     if (chainIdle(this.inbound)) {
-      catalog.dispatch(actorId, turn, { now });
+      catalog.dispatch(actorId, turn, now);
       return;
     }
     const kind = answerTo ? "call" : "tell";
@@ -290,7 +290,7 @@ export class Dispatch {
             else reject(outcome.error);
           },
         };
-        catalog.dispatch(actorId, inner, { now: performance.now() });
+        catalog.dispatch(actorId, inner, performance.now());
       });
     interceptTurn(
       chain,

@@ -72,8 +72,24 @@ export function decodeCall(bytes: Uint8Array, limits?: Partial<DecodeLimits>): C
   return { actorId, method, timeoutMs, args };
 }
 
+/**
+ * The array a reply's envelope is encoded from, filled per reply and emptied after: one less
+ * allocation on every reply a host sends. Encoding may run user code (a getter) that could encode
+ * another reply before this one is done; such a nested encode gets an array of its own.
+ */
+const replyScratch: unknown[] = [ENVELOPE_VERSION, REPLY_OK, undefined];
+let replyScratchInUse = false;
+
 export function encodeResult(result: unknown): Uint8Array {
-  return encode([ENVELOPE_VERSION, REPLY_OK, result]);
+  if (replyScratchInUse) return encode([ENVELOPE_VERSION, REPLY_OK, result]);
+  replyScratchInUse = true;
+  replyScratch[2] = result;
+  try {
+    return encode(replyScratch);
+  } finally {
+    replyScratch[2] = undefined;
+    replyScratchInUse = false;
+  }
 }
 
 /**

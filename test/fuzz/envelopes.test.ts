@@ -235,3 +235,44 @@ test("envelopes - regression: odd throws get an error reply that names what coul
   const withMessage = decodeReply(encodeError(new ActorMethodError("kept", { details: cyclic as never })));
   t.is(!withMessage.ok ? withMessage.error.message : "", "kept");
 });
+
+test("envelopes - a result or call whose encoding encodes another envelope (a getter) gets both right", (t) => {
+  // The envelopes are encoded from reused arrays; user code the encoder runs (a getter) and that
+  // encodes an envelope of its own must not see or disturb them.
+  let innerReply: Uint8Array | undefined;
+  let innerCall: Uint8Array | undefined;
+  const result = {
+    get outer() {
+      innerReply = encodeResult("inner");
+      innerCall = encodeCall({ actorId: "b", method: "n", timeoutMs: 5, args: ["inner"] });
+      return true;
+    },
+  };
+  t.deepEqual(decodeReply(encodeResult(result)), { ok: true, value: { outer: true } });
+  t.deepEqual(decodeReply(innerReply as Uint8Array), { ok: true, value: "inner" });
+  t.deepEqual(decodeCall(innerCall as Uint8Array), {
+    actorId: "b",
+    method: "n",
+    timeoutMs: 5,
+    args: ["inner"],
+  });
+
+  let nested: Uint8Array | undefined;
+  const arg = {
+    get a() {
+      nested = encodeCall({ actorId: "c", method: "o", timeoutMs: 7, args: [] });
+      return 1;
+    },
+  };
+  const outer = decodeCall(encodeCall({ actorId: "a", method: "m", timeoutMs: 9, args: [arg] }));
+  t.deepEqual(outer, { actorId: "a", method: "m", timeoutMs: 9, args: [{ a: 1 }] });
+  t.deepEqual(decodeCall(nested as Uint8Array), { actorId: "c", method: "o", timeoutMs: 7, args: [] });
+  // The arrays were emptied after use: the next envelopes carry nothing of these.
+  t.deepEqual(decodeReply(encodeResult(undefined)), { ok: true, value: undefined });
+  t.deepEqual(decodeCall(encodeCall({ actorId: "d", method: "p", timeoutMs: 1, args: [] })), {
+    actorId: "d",
+    method: "p",
+    timeoutMs: 1,
+    args: [],
+  });
+});
