@@ -1,9 +1,11 @@
 /**
  * The control plane of `troupe dev`: insecure (no TLS, no token) because it serves one developer's
  * machine, bound to 127.0.0.1 only, and said loudly. Port TROUPE_CONTROL_PLANE_PORT or 7233; when
- * that is taken (a second dev mesh), any free port. If it cannot start at all, the dev mesh runs
- * without it (and says why): throttling is optional for local work.
+ * that is taken (a second dev mesh), any free port: the port is tried first with a plain socket, so
+ * grpc-js does not log a failed bind ("No address added") into the dev mesh's output. If it cannot
+ * start at all, the dev mesh runs without it (and says why): throttling is optional for local work.
  */
+import { createServer } from "node:net";
 import {
   type ControlPlane,
   type ControlPlaneOptions,
@@ -28,9 +30,12 @@ export async function startDevControlPlane(
   };
   let plane: ControlPlane;
   try {
-    plane = await startControlPlane({ ...options, port }).catch(() =>
-      startControlPlane({ ...options, port: 0 }),
-    );
+    const first = port !== 0 && (await portFree(options.bind, port)) ? port : 0;
+    // Taken between the probe and the bind: any free port, as when it was taken before.
+    plane = await startControlPlane({ ...options, port: first }).catch((err: unknown) => {
+      if (first === 0) throw err;
+      return startControlPlane({ ...options, port: 0 });
+    });
   } catch (err) {
     out(`troupe: no control plane (throttling) in this dev mesh: ${(err as Error).message}`);
     return undefined;
@@ -38,4 +43,13 @@ export async function startDevControlPlane(
   out(`troupe: control plane on ${plane.address} (INSECURE: no TLS, no token; for local development only)`);
   out(`  npm run troupe -- throttle ls --address ${plane.address}`);
   return plane;
+}
+
+/** Whether a TCP listener can bind `host:port` now (it is closed again at once). */
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
 }

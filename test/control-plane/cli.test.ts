@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -164,6 +165,30 @@ test("cli - the dev mesh's control plane is insecure, local, and reachable witho
   const ls = await run(["ls", "--address", plane?.address ?? ""]);
   t.is(ls.code, 0, ls.err);
   t.regex(ls.out, /no throttle policies/);
+});
+
+test("cli - a dev mesh whose control-plane port is taken takes another, without grpc-js's failed-bind line", async (t) => {
+  const server = await startServer(t, { jetstream: true });
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen({ host: "127.0.0.1", port: 0 }, resolve));
+  t.teardown(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+  const port = (taken.address() as AddressInfo).port;
+  // grpc-js logs a failed bind with console.error ("E No address added out of total 1 resolved").
+  const logged: string[] = [];
+  const consoleError = console.error;
+  console.error = (...args: unknown[]) => {
+    logged.push(args.map(String).join(" "));
+  };
+  let plane: Awaited<ReturnType<typeof startDevControlPlane>>;
+  try {
+    plane = await startDevControlPlane(server.url, "devtaken", () => {}, port);
+  } finally {
+    console.error = consoleError;
+  }
+  t.teardown(() => plane?.stop());
+  t.truthy(plane, "it started");
+  t.not(plane?.port, port, "on another port");
+  t.deepEqual(logged, []);
 });
 
 test("cli - troupe control-plane --metrics-port serves the scaling gauges on /metrics", async (t) => {
