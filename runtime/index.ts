@@ -109,6 +109,17 @@ export {
   RetryBudget,
 } from "./resilience/index.js";
 /** The built-in interceptors, installed by default (docs/interceptors.md: reorder or leave out). */
-export { callMetrics, inboundTracing, outboundTracing } from "./telemetry/index.js";
+/**
+ * The OpenTelemetry SDK for a process entry point of your own (docs/observability.md): call it
+ * before `connect()`, `shutdown()` it last. Loads the SDK packages only when called.
+ */
+export {
+  callMetrics,
+  inboundTracing,
+  outboundTracing,
+  startTelemetry,
+  type Telemetry,
+  type TelemetryOptions,
+} from "./telemetry/index.js";
 export type { ThrottleInput, ThrottleKeyFunction } from "./throttling/index.js";
 export type { NatsOptions } from "./transport/connection.js";
