@@ -108,10 +108,11 @@ export {
   type CallRetryOptions,
   RetryBudget,
 } from "./resilience/index.js";
-/** The built-in interceptors, installed by default (docs/interceptors.md: reorder or leave out). */
 /**
- * The OpenTelemetry SDK for a process entry point of your own (docs/observability.md): call it
- * before `connect()`, `shutdown()` it last. Loads the SDK packages only when called.
+ * The built-in interceptors, installed by default (docs/interceptors.md: reorder or leave out), and
+ * `startTelemetry`, the OpenTelemetry SDK for a process entry point of your own
+ * (docs/observability.md: call it before `connect()`, `shutdown()` it last; it loads the SDK
+ * packages only when called).
  */
 export {
   callMetrics,

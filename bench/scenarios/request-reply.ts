@@ -93,7 +93,7 @@ async function run(ctx: BenchContext): Promise<void> {
                 concurrency,
                 warmupMs,
                 durationMs,
-                ...(ctx.settings.ratePerSec ? { ratePerSec: ctx.settings.ratePerSec } : {}),
+                ratePerSec: ctx.settings.ratePerSec,
                 idPrefix: `${target}${concurrency}${impl[0]}`,
               };
               const { measures } = await measureLoop(
@@ -160,28 +160,22 @@ async function serve(): Promise<void> {
 async function call(a: CallArgs): Promise<LoopResult> {
   const ids = Array.from({ length: a.concurrency }, (_, i) => idOf(a.idPrefix, i));
   const payloads = ids.map(payloadFor);
-  const loop = {
-    concurrency: a.concurrency,
-    warmupMs: a.warmupMs,
-    durationMs: a.durationMs,
-    ...(a.ratePerSec ? { ratePerSec: a.ratePerSec } : {}),
-  };
   if (a.impl === "troupe") {
     const m = await mesh();
     if (a.target === "echo") {
       const refs = ids.map((id) => m.ref(Echo, id));
-      return closedLoop(loop, (w) => (refs[w] as (typeof refs)[0]).echo(payloads[w] as Payload));
+      return closedLoop(a, (w) => (refs[w] as (typeof refs)[0]).echo(payloads[w] as Payload));
     }
     const refs = ids.map((id) => m.ref(Counter, id));
-    return closedLoop(loop, (w) => (refs[w] as (typeof refs)[0]).add(payloads[w] as Payload));
+    return closedLoop(a, (w) => (refs[w] as (typeof refs)[0]).add(payloads[w] as Payload));
   }
   const subject = a.target === "echo" ? ECHO_SUBJECT : COUNTER_SUBJECT;
   if (a.impl === "mux") {
     const r = muxRequester(await rawConnection("fast"));
-    return closedLoop(loop, async (w) => unpack(await r.request(subject, pack(payloads[w]))));
+    return closedLoop(a, async (w) => unpack(await r.request(subject, pack(payloads[w]))));
   }
   const nc: NatsConnection = await rawConnection("default");
-  return closedLoop(loop, async (w) =>
+  return closedLoop(a, async (w) =>
     unpack((await nc.request(subject, pack(payloads[w]), { timeout: 10_000 })).data),
   );
 }

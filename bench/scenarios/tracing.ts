@@ -190,7 +190,7 @@ async function run(ctx: BenchContext): Promise<void> {
                 warmupMs,
                 durationMs,
                 idPrefix: mode === "off" ? "plain" : mode,
-                ...(ctx.settings.ratePerSec ? { ratePerSec: ctx.settings.ratePerSec } : {}),
+                ratePerSec: ctx.settings.ratePerSec,
               }),
           );
           let note: string | undefined;
@@ -343,22 +343,14 @@ async function rawCall(a: {
     () => `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-00`,
   );
   let n = 0;
-  return closedLoop(
-    {
-      concurrency: a.concurrency,
-      warmupMs: a.warmupMs,
-      durationMs: a.durationMs,
-      ...(a.ratePerSec ? { ratePerSec: a.ratePerSec } : {}),
-    },
-    async (w) => {
-      let h: MsgHdrs | undefined;
-      if (a.withHeader) {
-        h = headers();
-        h.set("traceparent", parents[n++ & 1023] as string);
-      }
-      return unpack(await r.request(RAW_ECHO_SUBJECT, pack(payloads[w]), h));
-    },
-  );
+  return closedLoop(a, async (w) => {
+    let h: MsgHdrs | undefined;
+    if (a.withHeader) {
+      h = headers();
+      h.set("traceparent", parents[n++ & 1023] as string);
+    }
+    return unpack(await r.request(RAW_ECHO_SUBJECT, pack(payloads[w]), h));
+  });
 }
 
 const received: ReceiverStats = { requests: 0, bytes: 0 };
