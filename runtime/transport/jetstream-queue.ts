@@ -25,6 +25,7 @@ import { JetStreamPuller, type PullListener } from "./jetstream-pull.js";
 import { natsTransportOf } from "./late-transport.js";
 import type { NatsTransport } from "./nats-transport.js";
 import { DEFAULT_PUBACK_TIMEOUT_MS, type PublishResult, pubAckOf } from "./pub-ack.js";
+import { streamSubjectCounts } from "./stream-state.js";
 import type { Transport } from "./transport.js";
 
 export type { JetStreamPuller, PullError, PullListener, QueueMessage } from "./jetstream-pull.js";
@@ -286,6 +287,16 @@ export class JetStreamQueues {
     const jsm = await this.jsm();
     const r = await jsm.streams.purge(stream, subject ? { filter: subject } : undefined);
     return r.purged;
+  }
+
+  /** The subjects of `stream` matching `filter` that hold messages, with how many each; none when there is no such stream. */
+  async subjectCounts(stream: string, filter: string): Promise<Map<string, number>> {
+    try {
+      return await streamSubjectCounts(this.transport, stream, filter, `stream ${stream} (subjects)`);
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JS_STREAM_NOT_FOUND) return new Map();
+      throw err;
+    }
   }
 
   /** Null when the stream does not exist. */

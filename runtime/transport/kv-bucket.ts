@@ -6,10 +6,10 @@
  */
 import { JetStreamApiError } from "@nats-io/jetstream";
 import type { KV, Kvm } from "@nats-io/kv";
-import { NoRespondersError } from "@nats-io/nats-core";
 import { ConfigurationError, StateStoreError } from "../errors.js";
 import { malformedHeadersError, type ReceivedHeaders } from "./headers.js";
 import { DEFAULT_PUBACK_TIMEOUT_MS, JetStreamPublishError, pubAckOf } from "./pub-ack.js";
+import { streamSubjectCounts } from "./stream-state.js";
 import {
   type BucketOptions,
   type KeyValueBucket,
@@ -36,15 +36,6 @@ export interface BucketTransport {
 /** JetStream API error code for "wrong last sequence": a compare-and-set lost. */
 const JS_WRONG_LAST_SEQUENCE = 10071;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** What STREAM.INFO with a subjects filter answers (the fields read here). */
-interface StreamInfoReply {
-  readonly error?: { readonly code?: number; readonly err_code?: number; readonly description?: string };
-  readonly state?: { readonly subjects?: Record<string, number> };
-  /** How many subjects match, when the answer is one page of them. */
-  readonly total?: number;
-}
 
 /** A valid KV key (nats.js's rule): subject-safe characters, dots between tokens. */
 const KV_KEY = /^[-/=.\w]+$/;
@@ -62,7 +53,6 @@ export class NatsKeyValueBucket implements KeyValueBucket {
   /** Entries live at `$KV.<bucket>.<key>` (Troupe uses the default JetStream API prefix, no domains). */
   private readonly writePrefix: string;
   private readonly directGetSubject: string;
-  private readonly streamInfoSubject: string;
   /** Reads use direct gets until the bucket's stream turns out not to allow them. */
   private directGets = true;
 
@@ -73,7 +63,6 @@ export class NatsKeyValueBucket implements KeyValueBucket {
   ) {
     this.writePrefix = `$KV.${bucket}.`;
     this.directGetSubject = `$JS.API.DIRECT.GET.KV_${bucket}`;
-    this.streamInfoSubject = `$JS.API.STREAM.INFO.KV_${bucket}`;
   }
 
   async get(key: string): Promise<KvRecord | null> {
@@ -223,42 +212,21 @@ export class NatsKeyValueBucket implements KeyValueBucket {
     return (await this.kv.status()).streamInfo.state.last_seq;
   }
 
-  keys(): Promise<string[]> {
-    // The subjects in the bucket's stream state (STREAM.INFO with a subjects filter): one API
-    // request per 100,000 keys, where nats.js's kv.keys() runs an ordered consumer over the stream,
-    // which on a bucket written all the time (heartbeats, lease renewals) on a busy machine was
-    // seen to take over 20 s. A listing only reads, so a JetStream that does not answer in time is
-    // waited for like a setup step, ending in JetStreamUnavailableError at the deadline.
-    return this.transport.setUpJetStream(`bucket ${this.bucket} (keys)`, async () => {
-      const out: string[] = [];
-      for (let offset = 0; ; ) {
-        // No answer in time (DeadlineExceededError) or nobody serving the API: not ready yet.
-        const outcome = await this.transport.request(
-          this.streamInfoSubject,
-          encoder.encode(JSON.stringify({ subjects_filter: `${this.writePrefix}>`, offset })),
-          DEFAULT_PUBACK_TIMEOUT_MS,
-        );
-        if (outcome.kind !== "reply") throw new NoRespondersError(this.streamInfoSubject);
-        const info = JSON.parse(decoder.decode(outcome.data)) as StreamInfoReply;
-        // As nats.js's own API calls fail: "temporarily unavailable" (10008) is retried above
-        // like a timeout, anything else (the stream is gone, a permission) fails at once.
-        if (info.error) {
-          const { code = 500, err_code = 0, description = "stream info failed" } = info.error;
-          throw new JetStreamApiError({
-            code,
-            err_code,
-            description: `listing bucket ${this.bucket}: ${description}`,
-          });
-        }
-        const subjects = Object.keys(info.state?.subjects ?? {});
-        for (const subject of subjects) {
-          if (subject.startsWith(this.writePrefix)) out.push(subject.slice(this.writePrefix.length));
-        }
-        offset += subjects.length;
-        // Paged only past the server's limit per answer: `total` says how many there are.
-        if (subjects.length === 0 || info.total === undefined || offset >= info.total) return out;
-      }
-    });
+  async keys(filter = ">"): Promise<string[]> {
+    // The subjects in the bucket's stream state, where nats.js's kv.keys() runs an ordered
+    // consumer over the stream, which on a bucket written all the time (heartbeats, lease
+    // renewals) on a busy machine was seen to take over 20 s.
+    const subjects = await streamSubjectCounts(
+      this.transport,
+      `KV_${this.bucket}`,
+      this.writePrefix + filter,
+      `bucket ${this.bucket} (keys)`,
+    );
+    const out: string[] = [];
+    for (const subject of subjects.keys()) {
+      if (subject.startsWith(this.writePrefix)) out.push(subject.slice(this.writePrefix.length));
+    }
+    return out;
   }
 }
 

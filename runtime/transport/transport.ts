@@ -180,10 +180,11 @@ export interface KeyValueBucket {
    */
   delete(key: string, expectedRevision?: number): Promise<void>;
   /**
-   * The keys that have an entry in the bucket, from one read of its stream's state. A key whose
-   * last entry is a delete marker may be among them: `get()` returns null for it.
+   * The keys that have an entry in the bucket (those matching `filter`, NATS wildcards, default
+   * all), from one read of its stream's state. A key whose last entry is a delete marker may be
+   * among them: `get()` returns null for it.
    */
-  keys(): Promise<string[]>;
+  keys(filter?: string): Promise<string[]>;
   /**
    * Streams the current value of every key (filtered by `key`, which may use NATS wildcards), then
    * every change. Entries that expire through the bucket TTL vanish without an event.
