@@ -1,10 +1,12 @@
 /**
- * `troupe ls hosts|shards|actors [--type T] [-o table|json]`: what the mesh looks like right now.
+ * `troupe ls hosts|shards|actors|reminders [--type T] [-o table|json]`: what the mesh looks like
+ * right now.
  *
  * - hosts: the membership bucket. A host that died stays in it until its record expires (hostTtl);
  *   one whose record is older than {@link SILENT_AFTER_BEATS} heartbeats is shown as `silent`;
  * - shards: the shard fences, one row per owned shard (its owner and epoch);
- * - actors: asks every host in the membership for its live activations (up to 1000 per host).
+ * - actors: asks every host in the membership for its live activations (up to 1000 per host);
+ * - reminders: the reminders bucket, with each reminder's pending occurrence (runtime/reminders).
  *
  * `--type T` keeps the hosts that host T, T's shards, T's activations.
  */
@@ -19,17 +21,19 @@ import {
   parseFence,
   parseHostRecord,
 } from "../placement/index.js";
+import { listReminders, type ReminderRow } from "../reminders/index.js";
 import { inBatches, type KeyValueBucket, type KvRecord, type Transport } from "../transport/index.js";
 import { oneOf, outputFlag, parseCommandArgs } from "./args.js";
 import { resolveTarget } from "./call.js";
 import type { CliIo } from "./command.js";
 
-export const LS_USAGE = `Usage: troupe ls hosts|shards|actors [--type <Type>] [-o table|json]
+export const LS_USAGE = `Usage: troupe ls hosts|shards|actors|reminders [--type <Type>] [-o table|json]
 
-  hosts    live hosts: status, last heartbeat, types, shard leases, activations
-  shards   held shard leases (one row per shard)
-  actors   live activations, asked from every host
-  --type <Type>   only that actor type's hosts, shards or activations
+  hosts      live hosts: status, last heartbeat, types, shard leases, activations
+  shards     held shard leases (one row per shard)
+  actors     live activations, asked from every host
+  reminders  durable reminders: schedule, next occurrence, attempt (every one: use --type)
+  --type <Type>   only that actor type's hosts, shards, activations or reminders
   -o json         JSON instead of a table`;
 
 export interface HostRow {
@@ -205,11 +209,12 @@ const COLUMNS = {
   hosts: ["name", "id", "status", "seen", "types", "shards", "activations"],
   shards: ["type", "shard", "hostName", "hostId", "revision"],
   actors: ["type", "id", "shard", "status", "queued", "hostName"],
+  reminders: ["type", "id", "name", "every", "next", "attempt", "repairs"],
 } as const;
 
 export type LsWhat = keyof typeof COLUMNS;
 
-const WHAT = ["hosts", "shards", "actors"] as const;
+const WHAT = ["hosts", "shards", "actors", "reminders"] as const;
 
 /** Runs `troupe ls <what>` and returns the text to print. */
 export async function ls(what: LsWhat, output: "table" | "json" = "table", type?: string): Promise<string> {
@@ -221,14 +226,33 @@ export async function ls(what: LsWhat, output: "table" | "json" = "table", type?
         ? (await listHosts(mesh.transport, mesh.subjects)).filter((h) => !type || h.types.includes(type))
         : what === "shards"
           ? (await listShards(mesh.transport, mesh.subjects)).filter((r) => !type || r.type === type)
-          : (await listActors(mesh.transport, mesh.subjects)).filter((r) => !type || r.type === type);
+          : what === "actors"
+            ? (await listActors(mesh.transport, mesh.subjects)).filter((r) => !type || r.type === type)
+            : await listReminders(mesh, type);
     if (output === "json") return JSON.stringify(rows, null, 2);
     const shown =
-      what === "hosts" ? (rows as HostRow[]).map((r) => ({ ...r, seen: ago(r.lastSeenMsAgo) })) : rows;
+      what === "hosts"
+        ? (rows as HostRow[]).map((r) => ({ ...r, seen: ago(r.lastSeenMsAgo) }))
+        : what === "reminders"
+          ? (rows as ReminderRow[]).map(reminderCells)
+          : rows;
     return table(shown as Record<string, unknown>[], [...COLUMNS[what]]);
   } finally {
     await mesh.close();
   }
+}
+
+/** A reminder as a table shows it: the period in seconds, the next occurrence as a UTC time. */
+function reminderCells(r: ReminderRow): Record<string, unknown> {
+  return {
+    ...r,
+    every: r.everyMs === null ? "once" : `${r.everyMs / 1000}s`,
+    next:
+      r.nextDueAtMs === null
+        ? "none: lost, the next sweep restores it"
+        : new Date(r.nextDueAtMs).toISOString(),
+    attempt: r.attempt ?? "",
+  };
 }
 
 /** `troupe ls ...` from the command line; returns the exit code. */
@@ -236,7 +260,7 @@ export async function lsCommand(argv: string[], io: CliIo): Promise<number> {
   const { positionals, values } = parseCommandArgs(
     argv,
     { output: { type: "string", short: "o" }, type: { type: "string" } },
-    { min: 1, max: 1, names: "hosts|shards|actors" },
+    { min: 1, max: 1, names: "hosts|shards|actors|reminders" },
   );
   const what = oneOf(positionals[0], WHAT, "one of");
   io.out(await ls(what, outputFlag(values.output), values.type));

@@ -253,7 +253,7 @@ export function permissionsFor(component: Component, scope: PermissionScope): Pe
           ...streamSubjects(events.stream(), ["setup", "consume"]),
           // At an edge site: the hub's events, set up by `troupe edge site`, read by subscribers.
           ...streamSubjects(events.hubStream(), ["monitor", "consume"]),
-          ...streamSubjects(reminders.stream(), ["setup", "consume"]),
+          ...streamSubjects(reminders.stream(), ["setup", "read", "consume"]),
           ...kv(reminders.bucket(), ["setup", "read", "write-kv", "watch"]),
           ...kv(subjects.typesBucket(), ["setup", "read", "write-kv", "watch"]),
           ...kv(subjects.hostsBucket(), ["setup", "read", "write-kv", "watch"]),

@@ -23,7 +23,8 @@
  *   subject `<prefix>.dlq.<Type>`.
  * - Reminders ({@link ReminderNames}): KV bucket `<prefix>_reminders`, key
  *   `<Type>.<kvKeyForId(id)>.<name>`; stream `<prefix>_reminders` (work queue), subject
- *   `<prefix>.reminders.<Type>`, one durable pull consumer `runner_<Type>` per type.
+ *   `<prefix>.reminders.<key>` (one per reminder), one durable pull consumer `reminders_<Type>`
+ *   per type on `<prefix>.reminders.<Type>.>`.
  * - Events ({@link EventNames}): `<prefix>.evt.<topic>`, stream `<prefix>_events` on
  *   `<prefix>.evt.>`; durable consumer `<Type>_<method>` per subscribing method; an ephemeral
  *   subscription is the core NATS queue group `<prefix>.evt.<Type>.<method>`. At an edge site,
@@ -222,11 +223,31 @@ export class ReminderNames {
   streamFilter(): string {
     return `${this.prefix}.reminders.>`;
   }
-  subject(type: string): string {
-    return `${this.prefix}.reminders.${type}`;
+  /**
+   * The subject of one reminder's occurrences: its key under `<prefix>.reminders.`, so the last
+   * message of a reminder can be read by subject and the stream's subject list says which
+   * reminders have a pending occurrence (runtime/reminders/sweep.ts).
+   */
+  subject(type: string, id: string, name: string): string {
+    return `${this.prefix}.reminders.${this.key(type, id, name)}`;
   }
+  /** Every reminder subject of one type: what its consumer delivers. */
+  typeFilter(type: string): string {
+    return `${this.prefix}.reminders.${type}.>`;
+  }
+  /**
+   * The type's durable consumer. (Until 2026-12-03 the subject was one per type, consumed by
+   * `runner_<Type>`; see docs/patterns/reminders.md, "Upgrading".)
+   */
   consumer(type: string): string {
-    return `runner_${type}`;
+    return `reminders_${type}`;
+  }
+  /**
+   * The bucket key that says when a type's reminders were last swept: the type name alone, one
+   * token, where every definition's key has three or more.
+   */
+  sweepKey(type: string): string {
+    return type;
   }
   /** The reminder's KV key (its name is one token without dots, so the key is unambiguous). */
   key(type: string, id: string, name: string): string {

@@ -1,5 +1,6 @@
 /** Durable reminders: `this.remind(name, schedule)` on an actor, fired by the host's reminder runner. */
 export { ReminderNames } from "../messaging/index.js";
+export { listReminders, type ReminderRow } from "./list.js";
 export { type ReminderRunner, type ReminderRunnerOptions, startReminderRunner } from "./runner.js";
 export {
   missedOccurrences,
@@ -10,3 +11,4 @@ export {
   resolveSchedule,
 } from "./schedule.js";
 export { remind, unremind } from "./store.js";
+export { restoredDueAtMs, type SweepReport, sweepReminders } from "./sweep.js";

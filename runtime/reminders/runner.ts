@@ -45,6 +45,7 @@ import {
   reminderBucket,
   reminderMsgId,
 } from "./store.js";
+import { Sweeper } from "./sweep.js";
 
 export interface ReminderRunnerOptions {
   /** Reminders of a type this process fires at once. Default 16. */
@@ -65,6 +66,14 @@ export interface ReminderRunnerOptions {
   pullExpiresMs?: number;
   /** How long `stop()` waits for running firings before handing them back. Default 30 s. */
   drainTimeoutMs?: number;
+  /**
+   * How often one of the hosts of a type checks that each of its reminders still has a pending
+   * occurrence, and restores one that was lost (see sweep.ts). Default 5 min; 0: this host never
+   * sweeps.
+   */
+  sweepEveryMs?: number;
+  /** A reminder set or restored less than this long ago is left to its setter by a sweep. Default 2 min. */
+  sweepGraceMs?: number;
 }
 
 interface Settings {
@@ -82,12 +91,16 @@ export class ReminderRunner {
   /** @internal Use {@link startReminderRunner}. */
   constructor(
     private readonly loops: TypeLoop[],
+    private readonly sweeper: Sweeper | undefined,
     private readonly drainTimeoutMs: number,
   ) {}
 
-  /** Stops pulling, waits up to `drainTimeoutMs` for running firings, then hands the rest back. Idempotent. */
+  /**
+   * Stops pulling and sweeping, waits up to `drainTimeoutMs` for running firings, then hands the
+   * rest back. Idempotent.
+   */
   async stop(): Promise<void> {
-    await Promise.all(this.loops.map((l) => l.stop(this.drainTimeoutMs)));
+    await Promise.all([...this.loops.map((l) => l.stop(this.drainTimeoutMs)), this.sweeper?.stop()]);
   }
 }
 
@@ -117,7 +130,7 @@ export async function startReminderRunner(
     await q.ensurePullConsumer({
       stream: names.stream(),
       durable: names.consumer(t.name),
-      filterSubject: names.subject(t.name),
+      filterSubject: names.typeFilter(t.name),
       ackWaitMs: s.ackWaitMs,
       // Reminders that are not due yet wait Nak'ed, and a Nak'ed message counts as awaiting its
       // ack: any finite limit would cap how many reminders a type can have.
@@ -136,7 +149,19 @@ export async function startReminderRunner(
     loops.push(loop);
   }
   for (const l of loops) l.pull.start();
-  return new ReminderRunner(loops, options.drainTimeoutMs ?? 30_000);
+  const sweepEveryMs = options.sweepEveryMs ?? 300_000;
+  const sweeper =
+    sweepEveryMs > 0
+      ? new Sweeper(
+          mesh,
+          kv,
+          names,
+          loops.map((l) => l.type),
+          { everyMs: sweepEveryMs, graceMs: options.sweepGraceMs ?? 120_000 },
+        )
+      : undefined;
+  sweeper?.start();
+  return new ReminderRunner(loops, sweeper, options.drainTimeoutMs ?? 30_000);
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

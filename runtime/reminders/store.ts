@@ -25,6 +25,10 @@ export interface ReminderDefinition {
   readonly everyMs?: number | undefined;
   readonly firstDueAtMs: number;
   readonly setAtMs: number;
+  /** How many times a sweep restored a lost occurrence of this generation (sweep.ts). */
+  readonly repairs?: number | undefined;
+  /** When the last of those repairs was made (`Date.now()` of the sweeping host). */
+  readonly repairedAtMs?: number | undefined;
 }
 
 /** One occurrence (or a retry of one) in the work queue. */
@@ -40,6 +44,11 @@ export interface ReminderMessage {
   readonly dueAtMs: number;
   /** A retry waits until then. */
   readonly notBeforeMs?: number | undefined;
+  /**
+   * Set on a chain a sweep restored (its definition's `repairs`), carried to every later message
+   * of it: its messages' ids differ from those of the chain that was lost.
+   */
+  readonly repair?: number | undefined;
 }
 
 const enc = new TextEncoder();
@@ -58,12 +67,17 @@ export function namesOfReminders(mesh: MeshConnection): ReminderNames {
 }
 
 /**
- * `Nats-Msg-Id` of a message: fixed by (definition, generation, occurrence, attempt), so a runner
- * that dies after publishing the next occurrence and before acking the current one publishes a
- * duplicate that the stream drops (within its duplicate window), instead of forking the chain.
+ * `Nats-Msg-Id` of a message: fixed by (definition, generation, repair, occurrence, attempt), so a
+ * runner that dies after publishing the next occurrence and before acking the current one
+ * publishes a duplicate that the stream drops (within its duplicate window), instead of forking
+ * the chain.
  */
-export function reminderMsgId(key: string, m: Pick<ReminderMessage, "generation" | "n" | "attempt">): string {
-  return `${key}:${m.generation}:${m.n}:${m.attempt}`;
+export function reminderMsgId(
+  key: string,
+  m: Pick<ReminderMessage, "generation" | "n" | "attempt" | "repair">,
+): string {
+  const id = `${key}:${m.generation}:${m.n}:${m.attempt}`;
+  return m.repair ? `${id}:r${m.repair}` : id;
 }
 
 const buckets = new WeakMap<MeshConnection, Promise<KeyValueBucket>>();
@@ -90,7 +104,7 @@ export function ensureReminderStream(mesh: MeshConnection): Promise<void> {
       retention: "workqueue",
       replicas: mesh.replicas,
       description:
-        "Troupe durable reminders: one message per pending occurrence, subject <prefix>.reminders.<Type>",
+        "Troupe durable reminders: one message per pending occurrence, subject <prefix>.reminders.<Type>.<id>.<name>",
     }),
   );
 }
@@ -103,7 +117,7 @@ export async function publishReminder(
 ): Promise<PublishResult> {
   const names = namesOfReminders(mesh);
   const key = names.key(m.type, m.id, m.name);
-  return jetStreamQueues(mesh.transport).publish(names.subject(m.type), encodeJson(m), {
+  return jetStreamQueues(mesh.transport).publish(names.subject(m.type, m.id, m.name), encodeJson(m), {
     msgId: reminderMsgId(key, m),
     ...(headers ? { headers } : {}),
   });
@@ -151,7 +165,7 @@ export async function remind(
         deadline: Number.POSITIVE_INFINITY,
         caller: undefined,
         delivery: {
-          subject: names.subject(type),
+          subject: names.subject(type, id, name),
           destination: names.queueName(type),
           messageId: reminderMsgId(key, message),
         },

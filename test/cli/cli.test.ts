@@ -41,7 +41,7 @@ const WRONG: [string[], string, RegExp][] = [
   [["ls"], "ls", /^troupe ls: expected 1 argument\(s\): hosts\|shards\|actors/],
   [["ls", "hosts", "--json"], "ls", /^troupe ls: unknown option --json/],
   [["ls", "hosts", "-o", "yaml"], "ls", /^troupe ls: -o must be table or json \(got "yaml"\)/],
-  [["ls", "nodes"], "ls", /^troupe ls: expected one of hosts, shards, actors; got "nodes"/],
+  [["ls", "nodes"], "ls", /^troupe ls: expected one of hosts, shards, actors, reminders; got "nodes"/],
   [["dev", "--gateway-port", "http"], "dev", /^troupe dev: --gateway-port must be a whole number/],
   [["dev", "a.ts", "b.ts"], "dev", /^troupe dev: too many arguments \(b\.ts\)/],
   [["dev", "--autoscale-policy", "max=2"], "dev", /^troupe dev: --autoscale-policy needs --autoscale$/],

@@ -277,7 +277,7 @@ test.serial(
         n: 0,
         attempt: 1,
       });
-      await publishRaw(fx.url, names.subject("Napper"), { header, payload });
+      await publishRaw(fx.url, names.subject("Napper", "bad", "wake"), { header, payload });
     }
     await fx.mesh.ref(Napper, "good").arm("wake", Date.now());
     await eventually(() => seen.of("good").length === 1, PROMPT_MS, "the next reminder fires");
