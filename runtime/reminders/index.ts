@@ -11,4 +11,4 @@ export {
   resolveSchedule,
 } from "./schedule.js";
 export { remind, unremind } from "./store.js";
-export { restoredDueAtMs, type SweepReport, sweepReminders } from "./sweep.js";
+export { restoredDueAtMs, type SweepOnce, type SweepReport, sweepReminders } from "./sweep.js";

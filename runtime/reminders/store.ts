@@ -27,8 +27,6 @@ export interface ReminderDefinition {
   readonly setAtMs: number;
   /** How many times a sweep restored a lost occurrence of this generation (sweep.ts). */
   readonly repairs?: number | undefined;
-  /** When the last of those repairs was made (`Date.now()` of the sweeping host). */
-  readonly repairedAtMs?: number | undefined;
 }
 
 /** One occurrence (or a retry of one) in the work queue. */

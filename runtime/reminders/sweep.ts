@@ -13,8 +13,9 @@
  * 1. lists the type's definitions (the bucket's subjects) and the subjects of the stream holding a
  *    message: two reads, whatever the number of reminders;
  * 2. for each definition without a message, reads the definition again and its subject's last
- *    message (the listing is paged, so it is only a hint), and skips one set or repaired less than
- *    `graceMs` ago (its first message may still be on its way);
+ *    message (the listing is paged, so it is only a hint), and skips one written (set or repaired)
+ *    less than `graceMs` ago (its first message may still be on its way): by the server's clock
+ *    alone, the time JetStream stored the definition against the time it stored the sweep key;
  * 3. records the repair in the definition with a compare-and-set on the revision read in 2 (a
  *    `remind()` or another sweeper meanwhile makes it fail: nothing is published), then publishes
  *    the occurrence due most recently (or the first, if none is due yet), marked with the repair's
@@ -22,7 +23,8 @@
  *
  * The order of 2 and 3 makes a second chain impossible unless a message takes longer than
  * `graceMs` to be stored after its definition was written; the default grace (2 minutes) is the
- * stream's duplicate window and 24 times a publish's timeout.
+ * stream's duplicate window and 24 times a publish's timeout. No host's clock is compared with
+ * another's.
  *
  * A restored occurrence may have fired already (its message was lost after the turn ran and before
  * the next one was stored): it fires again. That is the reminders' guarantee, at least once.
@@ -52,19 +54,24 @@ export interface SweepReport {
 /** Reads of definitions and messages in flight at once during a sweep. */
 const SWEEP_READS_IN_FLIGHT = 16;
 
-/**
- * Sweeps the reminders of `type` once (see the module comment). `now` is this host's clock; every
- * host's must agree within `graceMs`.
- */
+export interface SweepOnce {
+  /** A definition written less than this long before `nowMs` is left alone. */
+  readonly graceMs: number;
+  /** The server's time when the sweep began (the sweep key's write time); default this host's clock. */
+  readonly nowMs?: number;
+  /** Checked between batches: true ends the sweep early. */
+  readonly stopped?: () => boolean;
+}
+
+/** Sweeps the reminders of `type` once (see the module comment). */
 export async function sweepReminders(
   mesh: MeshConnection,
   kv: KeyValueBucket,
   names: ReminderNames,
   type: string,
-  graceMs: number,
-  stopped: () => boolean = () => false,
-  now: () => number = Date.now,
+  options: SweepOnce,
 ): Promise<SweepReport> {
+  const { graceMs, nowMs = Date.now(), stopped = () => false } = options;
   const q = jetStreamQueues(mesh.transport);
   const [keys, pending] = await Promise.all([
     kv.keys(`${type}.>`),
@@ -95,13 +102,14 @@ export async function sweepReminders(
       mesh.logger.warn("reminder sweep skipped a definition that is not JSON", { key, err });
       return "live";
     }
-    const at = now();
-    if (at - Math.max(def.setAtMs, def.repairedAtMs ?? 0) < graceMs) return "recent";
+    // A definition's write time (server) against the sweep's start (server): ages only grow, so a
+    // long sweep judges late definitions younger than they are, never older.
+    if (nowMs - (rec.createdMs ?? def.setAtMs) < graceMs) return "recent";
     const subject = names.subject(def.type, def.id, def.name);
     if (await q.lastBySubject(names.stream(), subject, false)) return "live";
     const repairs = (def.repairs ?? 0) + 1;
     try {
-      await kv.compareAndSet(key, encodeJson({ ...def, repairs, repairedAtMs: at }), rec.revision);
+      await kv.compareAndSet(key, encodeJson({ ...def, repairs }), rec.revision);
     } catch (err) {
       if (err instanceof RevisionMismatchError) return "live"; // set again, or another sweeper
       throw err;
@@ -113,7 +121,7 @@ export async function sweepReminders(
       generation: def.generation,
       n: 0,
       attempt: 1,
-      dueAtMs: restoredDueAtMs(def, at),
+      dueAtMs: restoredDueAtMs(def, Date.now()),
       repair: repairs,
     };
     await publishReminder(mesh, message);
@@ -178,7 +186,13 @@ export async function sweepIfDue(
     if (err instanceof RevisionMismatchError) return null; // another host sweeps this round
     throw err;
   }
-  const report = await sweepReminders(mesh, kv, names, type, options.graceMs, stopped);
+  // The server's time now: when it stored the mark.
+  const nowMs = (await kv.get(key))?.createdMs;
+  const report = await sweepReminders(mesh, kv, names, type, {
+    graceMs: options.graceMs,
+    ...(nowMs === undefined ? {} : { nowMs }),
+    stopped,
+  });
   const fields = { actorType: type, ...report };
   if (report.restored > 0) mesh.logger.warn("reminder sweep restored lost occurrences", fields);
   else mesh.logger.debug("reminder sweep", fields);

@@ -29,7 +29,7 @@ const names = (mesh: Mesh) => new ReminderNames(prefixOf(mesh));
 const bucket = (mesh: Mesh) => mesh.transport.keyValue(names(mesh).bucket()) as Promise<KeyValueBucket>;
 const enc = new TextEncoder();
 
-/** A definition as `remind()` writes it, set long enough ago for a sweep to judge it, with no message. */
+/** A definition as `remind()` writes it, with no message (a sweep judges it `GRACE_MS` after this write). */
 async function orphanDefinition(
   mesh: Mesh,
   type: string,
@@ -38,7 +38,7 @@ async function orphanDefinition(
   schedule: { firstDueAtMs: number; everyMs?: number },
 ): Promise<void> {
   const kv = await bucket(mesh);
-  const def = { type, id, name, generation: `g-${id}`, ...schedule, setAtMs: Date.now() - 20 * GRACE_MS };
+  const def = { type, id, name, generation: `g-${id}`, ...schedule, setAtMs: Date.now() };
   await kv.put(names(mesh).key(type, id, name), enc.encode(JSON.stringify(def)));
 }
 
@@ -161,13 +161,19 @@ test("reminders sweep - without sweeps a lost occurrence stays lost; troupe ls r
   t.regex(await ls("--type", "Napper"), /later\s+wake\s+once\s+none: lost, the next sweep restores it/);
   const kv = await bucket(fx.mesh);
   // Set a moment ago, the reminder is left to its setter (whose publish may be on its way).
-  t.like(await sweepReminders(fx.mesh, kv, names(fx.mesh), "Napper", 3600_000), {
+  t.like(await sweepReminders(fx.mesh, kv, names(fx.mesh), "Napper", { graceMs: 3600_000 }), {
     definitions: 1,
     recent: 1,
     restored: 0,
   });
-  t.like(await sweepReminders(fx.mesh, kv, names(fx.mesh), "Napper", 0), { definitions: 1, restored: 1 });
-  t.like(await sweepReminders(fx.mesh, kv, names(fx.mesh), "Napper", 0), { definitions: 1, restored: 0 });
+  t.like(await sweepReminders(fx.mesh, kv, names(fx.mesh), "Napper", { graceMs: 0 }), {
+    definitions: 1,
+    restored: 1,
+  });
+  t.like(await sweepReminders(fx.mesh, kv, names(fx.mesh), "Napper", { graceMs: 0 }), {
+    definitions: 1,
+    restored: 0,
+  });
   const [row] = await listReminders(fx.mesh, "Napper");
   t.like(row, { pending: 1, nextDueAtMs: dueAt, attempt: 1, repairs: 1 });
   t.is(seen.of("later").length, 0, "restored on its time: a one-shot reminder not yet due does not fire");
