@@ -15,22 +15,17 @@
  * waiting turns go to a fresh one, which loads the stored state: a turn never runs on a state
  * that is neither the stored one nor the result of the turns since.
  *
- * Split by concern: the turn types are in turn.ts, the side the actor sees (its context: refs,
+ * Split by concern: the turn types and the checks before a turn starts are in turn.ts, the side the actor sees (its context: refs,
  * enqueue, publish, reminders, timers) in activation-context.ts and activation-timers.ts, loading
  * and saving the state in activation-state.ts; this file runs the mailbox and the lifecycle.
  */
-import {
-  DeadlineExceededError,
-  HostShuttingDownError,
-  OverloadedError,
-  type TroupeError,
-} from "../errors.js";
+import { HostShuttingDownError, OverloadedError, type TroupeError } from "../errors.js";
 import { ActivationContext, type ContextHost } from "./activation-context.js";
 import { StoredState } from "./activation-state.js";
 import { type Actor, constructWithContext } from "./actor.js";
 import { Mailbox } from "./mailbox.js";
 import type { StateStore } from "./state-store.js";
-import type { ActivationStatus, Turn, TurnOutcome } from "./turn.js";
+import { type ActivationStatus, refusalBeforeStart, type Turn, type TurnOutcome } from "./turn.js";
 import { turnError } from "./turn-error.js";
 
 /** What an activation needs from its catalog. */
@@ -187,26 +182,9 @@ export class Activation extends ActivationContext {
    * value to a type without state); false when it goes on asynchronously and calls `next` at the end.
    */
   private runTurn(turn: Turn): boolean {
-    const now = performance.now();
-    if (this.host.admits && !this.host.admits(this.id, now)) {
-      this.settleSafely(turn, {
-        ok: false,
-        error: new HostShuttingDownError(
-          `${this.host.type.name}/${this.id} is no longer served by this host; the call was not executed`,
-          { details: { actorType: this.host.type.name, reason: "shard-moved" } },
-        ),
-      });
-      return true;
-    }
-    if (now > turn.deadline) {
-      this.settleSafely(turn, {
-        ok: false,
-        expired: true,
-        error: new DeadlineExceededError(
-          `deadline passed before the turn of ${this.host.type.name}.${turn.method ?? "timer"} started`,
-          { details: { actorType: this.host.type.name, method: turn.method ?? "timer" } },
-        ),
-      });
+    const refusal = refusalBeforeStart(turn, this.host.type.name, this.id, this.host.admits);
+    if (refusal) {
+      this.settleSafely(turn, refusal);
       return true;
     }
     let result: unknown;

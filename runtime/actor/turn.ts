@@ -1,7 +1,9 @@
 /**
  * A turn, the unit of work of an activation (a call, a tell, a job, an event, a reminder or a timer
- * tick), its outcome, and the lifecycle states of an activation (see activation.ts).
+ * tick), its outcome, the checks that refuse it before it starts, and the lifecycle states of an
+ * activation (see activation.ts).
  */
+import { DeadlineExceededError, HostShuttingDownError } from "../errors.js";
 import type { TurnScope } from "../interceptors/index.js";
 
 export type ActivationStatus =
@@ -29,3 +31,37 @@ export interface Turn {
 export type TurnOutcome =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly error: unknown; readonly expired?: boolean };
+
+/**
+ * Why a turn about to start must not run, or undefined if it may: its actor's shard is no longer
+ * admitted on this host (`admits`, placement's lease check at `performance.now()`), or its deadline
+ * passed while it waited in the mailbox.
+ */
+export function refusalBeforeStart(
+  turn: Turn,
+  actorType: string,
+  actorId: string,
+  admits: ((id: string, now: number) => boolean) | undefined,
+): TurnOutcome | undefined {
+  const now = performance.now();
+  if (admits && !admits(actorId, now)) {
+    return {
+      ok: false,
+      error: new HostShuttingDownError(
+        `${actorType}/${actorId} is no longer served by this host; the call was not executed`,
+        { details: { actorType, reason: "shard-moved" } },
+      ),
+    };
+  }
+  if (now > turn.deadline) {
+    const method = turn.method ?? "timer";
+    return {
+      ok: false,
+      expired: true,
+      error: new DeadlineExceededError(`deadline passed before the turn of ${actorType}.${method} started`, {
+        details: { actorType, method },
+      }),
+    };
+  }
+  return undefined;
+}
