@@ -16,6 +16,7 @@
  * `troupe call Inventory tea restock -- -5`.
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { assertToken } from "../messaging/index.js";
 
 /** A wrong invocation: printed as one line plus the sub-command's usage, exit code 2. */
 export class UsageError extends Error {
@@ -125,6 +126,20 @@ export type OutputFormat = "table" | "json";
 export function outputFlag(raw: string | undefined): OutputFormat {
   if (raw === undefined || raw === "table" || raw === "json") return raw ?? "table";
   throw new UsageError(`-o must be table or json (got "${raw}")`);
+}
+
+/**
+ * `--type <Type>` (undefined when absent): an actor type name, refused here when it could not be
+ * one, since it becomes part of a subject filter (`*` or `>` would select other types).
+ */
+export function actorTypeFlag(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    assertToken("--type", raw);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return raw;
 }
 
 /** One of a fixed set of words, e.g. `ls hosts|shards|actors`. */

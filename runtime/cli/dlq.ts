@@ -26,7 +26,7 @@ import { consoleLogger } from "../log.js";
 import type { Mesh } from "../mesh.js";
 import { decodeJob } from "../messaging/index.js";
 import { decodeEvent } from "../pubsub/index.js";
-import { intFlag, outputFlag, positiveFlag, UsageError } from "./args.js";
+import { actorTypeFlag, intFlag, outputFlag, positiveFlag, UsageError } from "./args.js";
 import { resolveTarget } from "./call.js";
 import { countProgress } from "./progress.js";
 
@@ -72,6 +72,7 @@ export async function dlq(argv: string[], mesh?: Mesh, io: DlqIo = defaultIo): P
   const limit = intFlag(values.limit, "--limit", { min: 1 }) ?? 100;
   const rate = positiveFlag(values.rate, "--rate") ?? 50;
   const seqs = values.all === true ? [] : positionals.map(seqArg);
+  const type = actorTypeFlag(values.type);
   if (sub === "show" && seqs.length !== 1) throw new UsageError("show takes one sequence number");
   if (sub === "replay" && seqs.length === 0 && values.all !== true) {
     throw new UsageError("name the sequences to replay, or pass --all");
@@ -82,7 +83,7 @@ export async function dlq(argv: string[], mesh?: Mesh, io: DlqIo = defaultIo): P
     switch (sub) {
       case "ls": {
         const rows: DeadLetterEntry[] = [];
-        for await (const e of deadLetters(m, values.type ? { type: values.type } : {})) {
+        for await (const e of deadLetters(m, type ? { type } : {})) {
           rows.push(e);
           if (rows.length >= limit) break;
         }
@@ -101,7 +102,7 @@ export async function dlq(argv: string[], mesh?: Mesh, io: DlqIo = defaultIo): P
         return 0;
       }
       case "replay": {
-        const seqs = await selection(m, positionals, values.all === true, values.type);
+        const seqs = await selection(m, positionals, values.all === true, type);
         const counts: Record<ReplayOutcome, number> = { replayed: 0, duplicate: 0, missing: 0 };
         const bar = countProgress(io.err, "replaying dead letters", seqs.length, {
           ...(io.progressEveryMs !== undefined ? { everyMs: io.progressEveryMs } : {}),
@@ -123,7 +124,7 @@ export async function dlq(argv: string[], mesh?: Mesh, io: DlqIo = defaultIo): P
       }
       case "purge": {
         if (values.all === true) {
-          const n = await purgeDeadLetters(m, values.type ? { type: values.type } : {});
+          const n = await purgeDeadLetters(m, type ? { type } : {});
           io.out(`purged ${n}`);
           return 0;
         }

@@ -23,7 +23,7 @@ import {
 } from "../placement/index.js";
 import { listReminders, type ReminderRow } from "../reminders/index.js";
 import { inBatches, type KeyValueBucket, type KvRecord, type Transport } from "../transport/index.js";
-import { oneOf, outputFlag, parseCommandArgs } from "./args.js";
+import { actorTypeFlag, oneOf, outputFlag, parseCommandArgs } from "./args.js";
 import { resolveTarget } from "./call.js";
 import type { CliIo } from "./command.js";
 
@@ -263,6 +263,6 @@ export async function lsCommand(argv: string[], io: CliIo): Promise<number> {
     { min: 1, max: 1, names: "hosts|shards|actors|reminders" },
   );
   const what = oneOf(positionals[0], WHAT, "one of");
-  io.out(await ls(what, outputFlag(values.output), values.type));
+  io.out(await ls(what, outputFlag(values.output), actorTypeFlag(values.type)));
   return 0;
 }

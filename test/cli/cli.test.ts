@@ -42,6 +42,16 @@ const WRONG: [string[], string, RegExp][] = [
   [["ls", "hosts", "--json"], "ls", /^troupe ls: unknown option --json/],
   [["ls", "hosts", "-o", "yaml"], "ls", /^troupe ls: -o must be table or json \(got "yaml"\)/],
   [["ls", "nodes"], "ls", /^troupe ls: expected one of hosts, shards, actors, reminders; got "nodes"/],
+  [
+    ["ls", "reminders", "--type", "*"],
+    "ls",
+    /^troupe ls: --type "\*" must be 1-64 characters of letters, digits/,
+  ],
+  [
+    ["dlq", "purge", "--all", "--type", ">"],
+    "dlq",
+    /^troupe dlq: --type ">" must be 1-64 characters of letters/,
+  ],
   [["dev", "--gateway-port", "http"], "dev", /^troupe dev: --gateway-port must be a whole number/],
   [["dev", "a.ts", "b.ts"], "dev", /^troupe dev: too many arguments \(b\.ts\)/],
   [["dev", "--autoscale-policy", "max=2"], "dev", /^troupe dev: --autoscale-policy needs --autoscale$/],
