@@ -201,7 +201,9 @@ export class JobNames {
   dlqFilter(): string {
     return `${this.prefix}.dlq.>`;
   }
+  /** A type's dead letters; the name is checked, as a filter it must not match other types' (`*`, `>`). */
   dlqSubject(type: string): string {
+    assertToken("actor type name", type);
     return `${this.prefix}.dlq.${type}`;
   }
   /** The actor type of a DLQ subject. */
@@ -231,8 +233,9 @@ export class ReminderNames {
   subject(type: string, id: string, name: string): string {
     return `${this.prefix}.reminders.${this.key(type, id, name)}`;
   }
-  /** Every reminder subject of one type: what its consumer delivers. */
+  /** Every reminder subject of one type: what its consumer delivers (the name is checked, as for DLQ subjects). */
   typeFilter(type: string): string {
+    assertToken("actor type name", type);
     return `${this.prefix}.reminders.${type}.>`;
   }
   /**

@@ -34,12 +34,11 @@ export async function listReminders(mesh: MeshConnection, type?: string): Promis
   const names = namesOfReminders(mesh);
   const kv = await mesh.transport.existingKeyValue(names.bucket());
   if (!kv) return [];
+  // The type's filter first: it refuses a name that is not one (a wildcard would list other types).
+  const filter = type ? names.typeFilter(type) : names.streamFilter();
   const [keys, pending] = await Promise.all([
     kv.keys(type ? `${type}.>` : ">"),
-    jetStreamQueues(mesh.transport).subjectCounts(
-      names.stream(),
-      type ? names.typeFilter(type) : names.streamFilter(),
-    ),
+    jetStreamQueues(mesh.transport).subjectCounts(names.stream(), filter),
   ]);
   const rows: (ReminderRow | null)[] = new Array(keys.length).fill(null);
   await inBatches(

@@ -73,10 +73,8 @@ export async function sweepReminders(
 ): Promise<SweepReport> {
   const { graceMs, nowMs = Date.now(), stopped = () => false } = options;
   const q = jetStreamQueues(mesh.transport);
-  const [keys, pending] = await Promise.all([
-    kv.keys(`${type}.>`),
-    q.subjectCounts(names.stream(), names.typeFilter(type)),
-  ]);
+  const filter = names.typeFilter(type);
+  const [keys, pending] = await Promise.all([kv.keys(`${type}.>`), q.subjectCounts(names.stream(), filter)]);
   const prefix = `${names.prefix}.reminders.`;
   const suspects = keys.filter((key) => !pending.has(prefix + key));
   let recent = 0;
