@@ -17,6 +17,7 @@ import { reservePorts } from "troupe/testing";
 import { clientUser, inboxPrefixOf, natsUser } from "../../runtime/cli/auth.js";
 import type { Component } from "../../runtime/cli/nats-permissions.js";
 import type { ThrottlePolicy } from "../../runtime/protos/index.js";
+import { ReminderNames } from "../../runtime/reminders/index.js";
 import { connectControlPlane } from "../../runtime/throttling/index.js";
 import { PERMISSION_VIOLATION } from "../../runtime/transport/permission-log.js";
 import { Cart } from "../../services/examples/shop/cart.js";
@@ -25,6 +26,7 @@ import { Invoices } from "../../services/examples/shop/invoices.js";
 import { Notifications } from "../../services/examples/shop/notifications.js";
 import { unary } from "../control-plane/helpers.js";
 import { recordingLogger } from "../helpers/logger.js";
+import { Napper, seen } from "../reminders/fixtures/actors.js";
 import { passwordOf, startAuthorizedServer } from "./authorized-server.js";
 import { eventually, root, spawnTroupe } from "./processes.js";
 
@@ -253,4 +255,50 @@ test("nats permissions - host, client, gateway and control plane work with exact
   // One more round trip on the client's connection: anything delivered to it before has arrived.
   t.is(typeof (await client.ref(Inventory, "tea").available()), "number");
   t.deepEqual(eavesdropped, [], "no other user's reply reached the client");
+});
+
+test("nats permissions - a host's reminders, their sweep restoring a lost occurrence included, need nothing beyond the host's permissions", async (t) => {
+  const prefix = `authr${process.pid}`;
+  const { server, violations } = await startAuthorizedServer(
+    t,
+    { prefix, types: ["Napper"] },
+    { jetstream: true },
+  );
+  const { logger, entries } = recordingLogger();
+  const mesh = await connect({
+    servers: server.url,
+    prefix,
+    user: natsUser("host"),
+    pass: passwordOf("host"),
+    inboxPrefix: inboxPrefixOf("host"),
+    logger,
+  });
+  t.teardown(() => mesh.close());
+  await mesh.host([Napper], {
+    jobs: false,
+    subscriptions: false,
+    reminders: { sweepEveryMs: 200, sweepGraceMs: 300 },
+  });
+  // A reminder set the ordinary way, and one whose setter died before publishing its occurrence.
+  await mesh.ref(Napper, "perm-1").arm("wake", Date.now());
+  const names = new ReminderNames(prefix);
+  const kv = await mesh.transport.keyValue(names.bucket());
+  const orphan = {
+    type: "Napper",
+    id: "perm-2",
+    name: "wake",
+    generation: "g1",
+    firstDueAtMs: Date.now(),
+    setAtMs: Date.now(),
+  };
+  await kv.put(names.key("Napper", "perm-2", "wake"), new TextEncoder().encode(JSON.stringify(orphan)));
+  await eventually("both reminders to fire", async () =>
+    seen.of("perm-1").length === 1 && seen.of("perm-2").length === 1 ? true : undefined,
+  );
+  t.deepEqual(violations(), [], "no subject outside the host's permissions");
+  t.deepEqual(
+    entries.filter((e) => e.msg.includes(PERMISSION_VIOLATION)),
+    [],
+    "Troupe logged no refusal either",
+  );
 });
