@@ -7,9 +7,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ExecutionContext } from "ava";
+import { type ConnectOptions, connect, type Mesh } from "troupe";
 import type { NatsServer, NatsServerOptions } from "troupe/testing";
-import { renderAuthorization } from "../../runtime/cli/auth.js";
-import type { PermissionScope } from "../../runtime/cli/nats-permissions.js";
+import { inboxPrefixOf, natsUser, renderAuthorization } from "../../runtime/cli/auth.js";
+import type { Component, PermissionScope } from "../../runtime/cli/nats-permissions.js";
 import { startServer } from "../helpers/nats.js";
 
 /** The password a generated user connects with in these tests. */
@@ -40,4 +41,24 @@ export async function startAuthorizedServer(
       .split("\n")
       .filter((l) => /violation/i.test(l));
   return { server, violations };
+}
+
+/** A mesh connection as `component`'s generated user (its user, password and inbox prefix), closed in teardown. */
+export async function connectAs(
+  t: ExecutionContext,
+  server: NatsServer,
+  prefix: string,
+  component: Component,
+  options: ConnectOptions = {},
+): Promise<Mesh> {
+  const mesh = await connect({
+    servers: server.url,
+    prefix,
+    user: natsUser(component),
+    pass: passwordOf(component),
+    inboxPrefix: inboxPrefixOf(component),
+    ...options,
+  });
+  t.teardown(() => mesh.close());
+  return mesh;
 }

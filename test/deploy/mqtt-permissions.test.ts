@@ -8,13 +8,12 @@
  */
 import test from "ava";
 import mqtt from "mqtt";
-import { Actor, connect, type DeviceMessage, subscribe } from "troupe";
+import { Actor, type DeviceMessage, subscribe } from "troupe";
 import { reservePorts } from "troupe/testing";
-import { inboxPrefixOf, natsUser } from "../../runtime/cli/auth.js";
 import { DEVICE_USER } from "../../runtime/cli/device-permissions.js";
 import { PERMISSION_VIOLATION } from "../../runtime/transport/permission-log.js";
 import { recordingLogger } from "../helpers/logger.js";
-import { passwordOf, startAuthorizedServer } from "./authorized-server.js";
+import { connectAs, passwordOf, startAuthorizedServer } from "./authorized-server.js";
 import { eventually } from "./processes.js";
 
 const seen: string[] = [];
@@ -57,16 +56,7 @@ test("mqtt permissions - a host with an MQTT @subscribe and device publishes, an
   });
 
   const { logger, entries } = recordingLogger();
-  const mesh = await connect({
-    servers: server.url,
-    prefix,
-    user: natsUser("host"),
-    pass: passwordOf("host"),
-    inboxPrefix: inboxPrefixOf("host"),
-    logger,
-    defaultTimeoutMs: 30_000,
-  });
-  t.teardown(() => mesh.close());
+  const mesh = await connectAs(t, server, prefix, "host", { logger, defaultTimeoutMs: 30_000 });
   const host = await mesh.host([Meter]);
   t.teardown(() => host.drain());
 

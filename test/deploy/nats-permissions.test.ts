@@ -27,7 +27,7 @@ import { Notifications } from "../../services/examples/shop/notifications.js";
 import { unary } from "../control-plane/helpers.js";
 import { recordingLogger } from "../helpers/logger.js";
 import { Napper, seen } from "../reminders/fixtures/actors.js";
-import { passwordOf, startAuthorizedServer } from "./authorized-server.js";
+import { connectAs, passwordOf, startAuthorizedServer } from "./authorized-server.js";
 import { eventually, root, spawnTroupe } from "./processes.js";
 
 const TYPES = ["Cart", "Inventory", "Invoices", "Notifications", "Visits"];
@@ -113,15 +113,7 @@ test("nats permissions - host, client, gateway and control plane work with exact
   const gatewayUrl = (await gateway.waitFor(/listening on (http:\/\/\S+)/))[1] as string;
 
   const { logger, entries } = recordingLogger();
-  const client = await connect({
-    servers: server.url,
-    prefix,
-    user: natsUser("client"),
-    pass: passwordOf("client"),
-    inboxPrefix: inboxPrefixOf("client"),
-    logger,
-  });
-  t.teardown(() => client.close());
+  const client = await connectAs(t, server, prefix, "client", { logger });
 
   // Request-reply and fire-and-forget.
   t.is(await client.ref(Inventory, "tea").restock(5), 5);
@@ -166,16 +158,7 @@ test("nats permissions - host, client, gateway and control plane work with exact
   t.is(published.status, 202, await published.text());
 
   // The control plane's policy reached the host: a caller over 1/s is throttled.
-  const noisy = await connect({
-    servers: server.url,
-    prefix,
-    user: natsUser("client"),
-    pass: passwordOf("client"),
-    inboxPrefix: inboxPrefixOf("client"),
-    clientId: "noisy",
-    logger,
-  });
-  t.teardown(() => noisy.close());
+  const noisy = await connectAs(t, server, prefix, "client", { clientId: "noisy", logger });
   await eventually(
     "a throttled call",
     async () => {
@@ -265,15 +248,7 @@ test("nats permissions - a host's reminders, their sweep restoring a lost occurr
     { jetstream: true },
   );
   const { logger, entries } = recordingLogger();
-  const mesh = await connect({
-    servers: server.url,
-    prefix,
-    user: natsUser("host"),
-    pass: passwordOf("host"),
-    inboxPrefix: inboxPrefixOf("host"),
-    logger,
-  });
-  t.teardown(() => mesh.close());
+  const mesh = await connectAs(t, server, prefix, "host", { logger });
   await mesh.host([Napper], {
     jobs: false,
     subscriptions: false,
