@@ -8,7 +8,7 @@
  * - actors: asks every host in the membership for its live activations (up to 1000 per host);
  * - reminders: the reminders bucket, with each reminder's pending occurrence (runtime/reminders).
  *
- * `--type T` keeps the hosts that host T, T's shards, T's activations.
+ * `--type T` keeps the hosts that host T, T's shards, T's activations, T's reminders.
  */
 
 import { connect } from "../connect.js";
