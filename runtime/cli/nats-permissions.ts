@@ -26,6 +26,7 @@ import { Subjects } from "../internal.js";
 import { JobNames } from "../jobs/index.js";
 import { DeviceNames, EventNames } from "../pubsub/index.js";
 import { ReminderNames } from "../reminders/index.js";
+import { subjectCovers } from "../transport/index.js";
 import { hostDevicePermissions } from "./device-permissions.js";
 
 export const COMPONENTS = ["host", "client", "gateway", "control-plane"] as const;
@@ -283,18 +284,5 @@ function finish(p: Permissions): Permissions {
 
 function minimal(list: readonly string[]): string[] {
   const unique = [...new Set(list)];
-  return unique.filter((s) => !unique.some((other) => other !== s && covers(other, s))).sort();
-}
-
-/** True when NATS subject pattern `pattern` matches every subject `subject` (itself a pattern) can. */
-export function covers(pattern: string, subject: string): boolean {
-  const p = pattern.split(".");
-  const s = subject.split(".");
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === ">") return s.length > i;
-    if (i >= s.length) return false;
-    if (s[i] === ">") return false;
-    if (p[i] !== "*" && p[i] !== s[i]) return false;
-  }
-  return p.length === s.length;
+  return unique.filter((s) => !unique.some((other) => other !== s && subjectCovers(other, s))).sort();
 }

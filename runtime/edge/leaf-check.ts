@@ -13,7 +13,7 @@
 import { ConfigurationError } from "../errors.js";
 import type { Mesh } from "../mesh.js";
 import { DeviceNames } from "../pubsub/index.js";
-import { describeStream } from "../transport/index.js";
+import { describeStream, subjectCovers } from "../transport/index.js";
 import { denyListOf } from "./isolation.js";
 
 /** How long the monitoring endpoint may take to answer. */
@@ -24,21 +24,9 @@ interface VarzLeafRemote {
   deny?: { imports?: string[]; exports?: string[] };
 }
 
-/** True when NATS pattern `pattern` matches every subject `subject` (itself a pattern) can. */
-function covers(pattern: string, subject: string): boolean {
-  const p = pattern.split(".");
-  const s = subject.split(".");
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === ">") return s.length > i;
-    if (i >= s.length || s[i] === ">") return false;
-    if (p[i] !== "*" && p[i] !== s[i]) return false;
-  }
-  return p.length === s.length;
-}
-
 /** The entries of `required` that no entry of `deny` covers. */
 export function notDenied(required: readonly string[], deny: readonly string[] | undefined): string[] {
-  return required.filter((r) => !(deny ?? []).some((d) => d === r || covers(d, r)));
+  return required.filter((r) => !(deny ?? []).some((d) => d === r || subjectCovers(d, r)));
 }
 
 async function leafRemotes(monitorUrl: string): Promise<VarzLeafRemote[]> {

@@ -9,24 +9,25 @@ import {
   renderAuthorization,
 } from "../../runtime/cli/auth.js";
 import { DEVICE_USER } from "../../runtime/cli/device-permissions.js";
-import { COMPONENTS, covers, permissionsFor } from "../../runtime/cli/nats-permissions.js";
+import { COMPONENTS, permissionsFor } from "../../runtime/cli/nats-permissions.js";
 import { Subjects } from "../../runtime/messaging/subjects.js";
+import { subjectCovers } from "../../runtime/transport/index.js";
 
 test("auth gen - NATS wildcard coverage follows token rules", (t) => {
-  t.true(covers("a.>", "a.b.c"));
-  t.true(covers("a.*.c", "a.b.c"));
-  t.true(covers("a.>", "a.*"));
-  t.false(covers("a.>", "a"));
-  t.false(covers("a.*", "a.b.c"));
-  t.false(covers("a.*", "a.>"));
-  t.false(covers("a.b", "a.c"));
+  t.true(subjectCovers("a.>", "a.b.c"));
+  t.true(subjectCovers("a.*.c", "a.b.c"));
+  t.true(subjectCovers("a.>", "a.*"));
+  t.false(subjectCovers("a.>", "a"));
+  t.false(subjectCovers("a.*", "a.b.c"));
+  t.false(subjectCovers("a.*", "a.>"));
+  t.false(subjectCovers("a.b", "a.c"));
 });
 
 test("auth gen - permissions follow the prefix and the runtime's own subject builders", (t) => {
   const host = permissionsFor("host", { prefix: "shop", types: ["Cart"] });
   const subjects = new Subjects("shop");
-  t.true(host.subscribe.some((s) => covers(s, subjects.rpc("Cart", 7))));
-  t.true(host.subscribe.some((s) => covers(s, subjects.hostActors("h1"))));
+  t.true(host.subscribe.some((s) => subjectCovers(s, subjects.rpc("Cart", 7))));
+  t.true(host.subscribe.some((s) => subjectCovers(s, subjects.hostActors("h1"))));
   t.true(host.publish.includes(`$KV.${subjects.stateBucket("Cart")}.>`));
   t.true(host.publish.includes(`$JS.API.STREAM.CREATE.KV_${subjects.shardsBucket()}`));
   t.false(
@@ -34,23 +35,25 @@ test("auth gen - permissions follow the prefix and the runtime's own subject bui
     "nothing of the default prefix leaks in",
   );
   // Only the listed types' state buckets.
-  t.false(host.publish.some((s) => covers(s, `$KV.${subjects.stateBucket("Other")}.k`)));
+  t.false(host.publish.some((s) => subjectCovers(s, `$KV.${subjects.stateBucket("Other")}.k`)));
   // Without types, a per-type stream is a whole-token wildcard.
   const open = permissionsFor("host", { prefix: "shop" });
-  t.true(open.publish.some((s) => covers(s, `$JS.API.STREAM.INFO.KV_${subjects.stateBucket("Other")}`)));
+  t.true(
+    open.publish.some((s) => subjectCovers(s, `$JS.API.STREAM.INFO.KV_${subjects.stateBucket("Other")}`)),
+  );
 });
 
 test("auth gen - a client can call, enqueue and publish but neither serve calls nor touch placement or state", (t) => {
   const p = permissionsFor("client", { prefix: "shop", types: ["Cart"] });
   const subjects = new Subjects("shop");
-  t.true(p.publish.some((s) => covers(s, subjects.rpc("Cart", 0))));
-  t.true(p.publish.some((s) => covers(s, "shop.jobs.Cart.j1")));
-  t.true(p.publish.some((s) => covers(s, "shop.evt.orders.placed")));
-  t.false(p.subscribe.some((s) => covers(s, subjects.rpc("Cart", 0))));
-  t.false(p.publish.some((s) => covers(s, `$KV.${subjects.shardsBucket()}.Cart.0`)));
-  t.false(p.publish.some((s) => covers(s, `$KV.${subjects.stateBucket("Cart")}.alice`)));
+  t.true(p.publish.some((s) => subjectCovers(s, subjects.rpc("Cart", 0))));
+  t.true(p.publish.some((s) => subjectCovers(s, "shop.jobs.Cart.j1")));
+  t.true(p.publish.some((s) => subjectCovers(s, "shop.evt.orders.placed")));
+  t.false(p.subscribe.some((s) => subjectCovers(s, subjects.rpc("Cart", 0))));
+  t.false(p.publish.some((s) => subjectCovers(s, `$KV.${subjects.shardsBucket()}.Cart.0`)));
+  t.false(p.publish.some((s) => subjectCovers(s, `$KV.${subjects.stateBucket("Cart")}.alice`)));
   t.false(
-    p.publish.some((s) => covers(s, "_INBOX_troupe-host.x.1") || covers(s, "_INBOX.x.1")),
+    p.publish.some((s) => subjectCovers(s, "_INBOX_troupe-host.x.1") || subjectCovers(s, "_INBOX.x.1")),
     "clients never reply",
   );
 });
@@ -62,28 +65,28 @@ test("auth gen - each user subscribes only to its own inbox prefix; hosts reply 
     t.is(own, `_INBOX_${natsUser(c)}`);
     const p = permissionsFor(c, scope);
     t.true(
-      p.subscribe.some((s) => covers(s, `${own}.abc.1`)),
+      p.subscribe.some((s) => subjectCovers(s, `${own}.abc.1`)),
       `${c} receives its replies`,
     );
     for (const other of COMPONENTS.filter((x) => x !== c)) {
       t.false(
-        p.subscribe.some((s) => covers(s, `${inboxPrefixOf(other)}.abc.1`)),
+        p.subscribe.some((s) => subjectCovers(s, `${inboxPrefixOf(other)}.abc.1`)),
         `${c} cannot read ${other}'s replies`,
       );
     }
     t.false(
-      p.subscribe.some((s) => covers(s, "_INBOX.abc.1") || covers(s, "_INBOX.>")),
+      p.subscribe.some((s) => subjectCovers(s, "_INBOX.abc.1") || subjectCovers(s, "_INBOX.>")),
       "nobody reads nats.js's default inboxes",
     );
   }
   const host = permissionsFor("host", scope);
   for (const caller of ["client", "gateway", "host"] as const)
     t.true(
-      host.publish.some((s) => covers(s, `${inboxPrefixOf(caller)}.abc.1`)),
+      host.publish.some((s) => subjectCovers(s, `${inboxPrefixOf(caller)}.abc.1`)),
       `hosts reply to ${caller}`,
     );
   t.false(
-    host.publish.some((s) => covers(s, `${inboxPrefixOf("control-plane")}.abc.1`)),
+    host.publish.some((s) => subjectCovers(s, `${inboxPrefixOf("control-plane")}.abc.1`)),
     "the control plane calls no actor",
   );
   t.regex(
@@ -100,15 +103,15 @@ test("auth gen - --clients gives each client application its own user and inbox 
   t.is(web?.user, "troupe-client-web");
   t.is(web?.inboxPrefix, "_INBOX_troupe-client-web");
   t.deepEqual(web?.publish, json.client?.publish, "a client's publish permissions");
-  t.true(web?.subscribe.some((s) => covers(s, "_INBOX_troupe-client-web.x.1")));
+  t.true(web?.subscribe.some((s) => subjectCovers(s, "_INBOX_troupe-client-web.x.1")));
   for (const other of ["_INBOX_troupe-client.x.1", "_INBOX_troupe-client-batch-1.x.1", "_INBOX.x.1"])
     t.false(
-      web?.subscribe.some((s) => covers(s, other)),
+      web?.subscribe.some((s) => subjectCovers(s, other)),
       other,
     );
-  t.false(json.client?.subscribe.some((s) => covers(s, "_INBOX_troupe-client-web.x.1")));
+  t.false(json.client?.subscribe.some((s) => subjectCovers(s, "_INBOX_troupe-client-web.x.1")));
   const host = permissionsFor("host", scope);
-  t.true(host.publish.some((s) => covers(s, "_INBOX_troupe-client-batch-1.x.1")));
+  t.true(host.publish.some((s) => subjectCovers(s, "_INBOX_troupe-client-batch-1.x.1")));
   const text = renderAuthorization(scope);
   t.true(text.includes('user: "troupe-client-web"'));
   t.true(text.includes("password: $TROUPE_NATS_CLIENT_WEB_PASSWORD"));
@@ -188,19 +191,19 @@ test("auth gen - --devices adds the MQTT device user, confined to its topics; ho
     "$JS.API.CONSUMER.CREATE.shop_devices.x.y",
   ])
     t.true(
-      host.publish.some((p) => covers(p, s)),
+      host.publish.some((p) => subjectCovers(p, s)),
       s,
     );
-  t.true(host.subscribe.some((p) => covers(p, "pumps.p-1.state")));
+  t.true(host.subscribe.some((p) => subjectCovers(p, "pumps.p-1.state")));
   // Without --devices: the devices stream (durable MQTT subscribers), no device topics, no device user.
   const plain = permissionsFor("host", { prefix: "shop" });
-  t.true(plain.publish.some((p) => covers(p, "$JS.API.CONSUMER.MSG.NEXT.shop_devices.c")));
+  t.true(plain.publish.some((p) => subjectCovers(p, "$JS.API.CONSUMER.MSG.NEXT.shop_devices.c")));
   t.false(plain.publish.some((p) => p.startsWith("$MQTT.")));
   t.false("device" in permissionsJson({ prefix: "shop" }));
   // Nobody else gets device topics.
   for (const c of ["client", "gateway", "control-plane"] as const)
     t.false(
-      permissionsFor(c, scope).publish.some((p) => covers(p, "meters.m-1.commands")),
+      permissionsFor(c, scope).publish.some((p) => subjectCovers(p, "meters.m-1.commands")),
       c,
     );
 });

@@ -4,11 +4,11 @@
  */
 import test from "ava";
 import { edgeLinkDenyList } from "troupe";
-import { covers } from "../../runtime/cli/nats-permissions.js";
+import { subjectCovers } from "../../runtime/transport/index.js";
 
 test("edge sites - the deny list keeps every MQTT listener subject of nats-server 2.9 to 2.12 but QoS 1 messages off the link", (t) => {
   const list = edgeLinkDenyList("troupe");
-  const denied = (subject: string) => list.some((d) => covers(d, subject) || d === subject);
+  const denied = (subject: string) => list.some((d) => subjectCovers(d, subject) || d === subject);
   // Subjects as nats-server's server/mqtt.go builds them (2.9.10, and 2.10 to 2.12).
   const listenerOwn = [
     "$MQTT.rmsgs", // 2.9: every retained message

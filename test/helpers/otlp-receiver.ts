@@ -211,6 +211,19 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
  * object (camelCase fields, 64-bit integers as decimal strings, ids as byte arrays, enums as
  * numbers, absent fields as their defaults), for tests that check every field an encoder wrote.
  */
+/**
+ * Waits until `receiver` has the spans of one call of `method` ("Type.method"): the caller's
+ * `call …` span and the host's `process …` turn span.
+ */
+export async function callAndTurnSpans(
+  receiver: OtlpReceiver,
+  method: string,
+): Promise<{ call: DecodedSpan | undefined; turn: DecodedSpan | undefined }> {
+  const names = [`call ${method}`, `process ${method}`];
+  const spans = await receiver.waitForSpans((all) => names.every((n) => all.some((s) => s.name === n)));
+  return { call: spans.find((s) => s.name === names[0]), turn: spans.find((s) => s.name === names[1]) };
+}
+
 export function decodeTraceRequest(body: Uint8Array): Record<string, unknown> {
   const type = exportTraceServiceRequest();
   return type.toObject(type.decode(body), { longs: String, enums: Number, bytes: Array, defaults: true });

@@ -2,7 +2,7 @@ import test from "ava";
 import { Actor } from "troupe";
 import { TestMesh } from "troupe/testing";
 import { startTelemetry } from "../../runtime/telemetry/sdk.js";
-import { startOtlpReceiver } from "../helpers/otlp-receiver.js";
+import { callAndTurnSpans, startOtlpReceiver } from "../helpers/otlp-receiver.js";
 
 class Echo extends Actor {
   async echo(text: string): Promise<string> {
@@ -28,11 +28,7 @@ test("telemetry - spans are exported over OTLP/gRPC when the protocol says grpc"
   t.teardown(() => tm.close());
   t.is(await tm.ref(Echo, "e").echo("over grpc"), "over grpc");
   await telemetry.forceFlush();
-  const spans = await receiver.waitForSpans((all) =>
-    ["call Echo.echo", "process Echo.echo"].every((n) => all.some((s) => s.name === n)),
-  );
-  const call = spans.find((s) => s.name === "call Echo.echo");
-  const turn = spans.find((s) => s.name === "process Echo.echo");
+  const { call, turn } = await callAndTurnSpans(receiver, "Echo.echo");
   t.is(turn?.parentSpanId, call?.spanId);
   t.is(call?.serviceName, "troupe-grpc-export-test");
 });

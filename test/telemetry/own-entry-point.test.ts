@@ -6,7 +6,7 @@
 import test from "ava";
 import { Actor, connect, startTelemetry } from "troupe";
 import { startServer } from "../helpers/nats.js";
-import { startOtlpReceiver } from "../helpers/otlp-receiver.js";
+import { callAndTurnSpans, startOtlpReceiver } from "../helpers/otlp-receiver.js";
 
 class Cart extends Actor {
   async add(item: string): Promise<string> {
@@ -31,11 +31,7 @@ test("telemetry - a process's own entry point starts the SDK from 'troupe' and i
   await telemetry.shutdown();
 
   t.true(telemetry.tracing);
-  const spans = await receiver.waitForSpans((all) =>
-    ["call Cart.add", "process Cart.add"].every((n) => all.some((s) => s.name === n)),
-  );
-  const call = spans.find((s) => s.name === "call Cart.add");
-  const turn = spans.find((s) => s.name === "process Cart.add");
+  const { call, turn } = await callAndTurnSpans(receiver, "Cart.add");
   t.is(turn?.parentSpanId, call?.spanId);
   t.is(call?.serviceName, "shop-host");
 });
