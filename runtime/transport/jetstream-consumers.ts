@@ -12,12 +12,10 @@ import {
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import { ConfigurationError } from "../errors.js";
+import { JS_CONSUMER_NOT_FOUND, JS_STREAM_NOT_FOUND } from "./jetstream-codes.js";
 import { natsTransportOf } from "./late-transport.js";
 import type { NatsTransport } from "./nats-transport.js";
 import type { Transport } from "./transport.js";
-
-const JS_STREAM_NOT_FOUND = 10059;
-const JS_CONSUMER_NOT_FOUND = 10014;
 
 export interface DurableConsumerSpec {
   stream: string;

@@ -21,6 +21,7 @@ import {
   type StoredMsg,
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
+import { JS_CONSUMER_NOT_FOUND, JS_STREAM_NOT_FOUND } from "./jetstream-codes.js";
 import { JetStreamPuller, type PullListener } from "./jetstream-pull.js";
 import { natsTransportOf } from "./late-transport.js";
 import type { NatsTransport } from "./nats-transport.js";
@@ -31,9 +32,8 @@ import type { Transport } from "./transport.js";
 export type { JetStreamPuller, PullError, PullListener, QueueMessage } from "./jetstream-pull.js";
 export { JetStreamPublishError, type PublishResult, StreamLimitError } from "./pub-ack.js";
 
-/** JetStream API error codes this module maps (nats-server's `errors.json`). */
+/** JetStream API error codes only this module maps (nats-server's `errors.json`; shared ones in jetstream-codes.ts). */
 const JS_STREAM_NAME_IN_USE = 10058;
-const JS_STREAM_NOT_FOUND = 10059;
 
 export interface StreamSpec {
   name: string;
@@ -317,7 +317,10 @@ export class JetStreamQueues {
       const c = await jsm.consumers.info(stream, durable);
       return { pending: c.num_pending, ackPending: c.num_ack_pending, redelivered: c.num_redelivered };
     } catch (err) {
-      if (err instanceof JetStreamApiError && (err.code === JS_STREAM_NOT_FOUND || err.code === 10014)) {
+      if (
+        err instanceof JetStreamApiError &&
+        (err.code === JS_STREAM_NOT_FOUND || err.code === JS_CONSUMER_NOT_FOUND)
+      ) {
         return null;
       }
       throw err;
@@ -340,7 +343,7 @@ export class JetStreamQueues {
         newestStoredAtMs: stored && s.last_ts ? Date.parse(s.last_ts) : undefined,
       };
       const c = await jsm.consumers.info(stream, durable).catch((err: unknown) => {
-        if (err instanceof JetStreamApiError && err.code === 10014) return undefined;
+        if (err instanceof JetStreamApiError && err.code === JS_CONSUMER_NOT_FOUND) return undefined;
         throw err;
       });
       // No consumer yet (no runner ever started: scale from zero): every stored message is pending.
